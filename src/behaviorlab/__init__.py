@@ -1,0 +1,1 @@
+"""behaviorlab: a lab for the behavioral science of AI agents."""

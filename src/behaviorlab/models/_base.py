@@ -1,0 +1,134 @@
+"""Model backends: one async interface for every LLM.
+
+A backend has two abstract methods: :meth:`Backend.identity` (what exactly answers: file hash
+or endpoint + model name) and :meth:`Backend.generate` (text, optionally constrained by a JSON
+schema). :meth:`Backend.score` (log-likelihood of continuations, for option scoring) is
+optional: backends that cannot do it say so in :attr:`Backend.capabilities`.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from typing import Any, ClassVar, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from behaviorlab._registry import Registry
+
+Capability = Literal["chat", "generate", "json_schema", "score"]
+
+
+class BackendError(RuntimeError):
+    """A model call failed (the trial is stored as failed with this message)."""
+
+
+class UnsupportedError(BackendError):
+    """The backend cannot do what was asked (e.g. option scoring on a chat-only server)."""
+
+
+class MissingExtraError(ImportError):
+    """An optional dependency is not installed; the message holds the pip line that fixes it."""
+
+    def __init__(self, what: str, extra: str, module: str) -> None:
+        super().__init__(
+            f"{what} needs the optional package {module!r}, which is not installed. "
+            f"Install it with:  pip install 'behaviorlab[{extra}]'"
+        )
+
+
+class Message(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    role: Literal["system", "user", "assistant"]
+    content: str
+
+
+class _PromptRequest(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    messages: list[Message] | None = Field(
+        default=None, description="Chat messages (rendered with the model's chat template)."
+    )
+    prompt: str | None = Field(default=None, description="Raw text prompt (base models).")
+
+    @model_validator(mode="after")
+    def _one_prompt(self) -> _PromptRequest:
+        if (self.messages is None) == (self.prompt is None):
+            raise ValueError("give exactly one of messages= or prompt=")
+        return self
+
+
+class GenerateRequest(_PromptRequest):
+    """A request for text. ``json_schema`` constrains the output to valid JSON of that schema."""
+
+    json_schema: dict[str, Any] | None = None
+    temperature: float = 0.0
+    top_p: float = 1.0
+    max_tokens: int = 128
+    seed: int = 0
+    stop: list[str] = Field(default_factory=list)
+
+
+class Generation(BaseModel):
+    text: str
+    tokens_in: int = 0
+    tokens_out: int = 0
+    finish_reason: str | None = None
+    cached: bool = False
+
+
+class ScoreRequest(_PromptRequest):
+    """Log-likelihood of each continuation right after the prompt (chat: after the assistant
+    turn opens)."""
+
+    continuations: list[str] = Field(min_length=1)
+
+
+class ScoreResult(BaseModel):
+    logprobs: list[float] = Field(description="Sum of token log-probabilities per continuation.")
+    n_tokens: list[int] = Field(description="Number of tokens of each continuation.")
+    tokens_in: int = 0
+    cached: bool = False
+
+
+class ModelIdentity(BaseModel):
+    """What exactly answers: enough to tell two models apart in a cache or a manifest."""
+
+    model_config = ConfigDict(frozen=True)
+
+    backend: str
+    model: str
+    sha256: str | None = Field(default=None, description="Hash of the weights file, if local.")
+    endpoint: str | None = None
+    params: dict[str, Any] = Field(
+        default_factory=dict, description="Load-time settings that change outputs (n_ctx, ...)."
+    )
+
+
+class Backend(ABC):
+    """One LLM behind an async interface."""
+
+    name: ClassVar[str] = ""
+    capabilities: ClassVar[frozenset[Capability]] = frozenset({"chat", "generate"})
+
+    @abstractmethod
+    def identity(self) -> ModelIdentity: ...
+
+    @abstractmethod
+    async def generate(self, request: GenerateRequest) -> Generation: ...
+
+    async def score(self, request: ScoreRequest) -> ScoreResult:
+        raise UnsupportedError(f"backend {self.name!r} cannot score continuations")
+
+    async def aclose(self) -> None:  # noqa: B027 - optional hook
+        """Release resources (model memory, HTTP clients)."""
+
+
+BackendT = TypeVar("BackendT", bound=Callable[..., Backend])
+
+backends: Registry[Callable[..., Backend]] = Registry("backend")
+
+
+def backend(name: str, *, replace: bool = False) -> Callable[[BackendT], BackendT]:
+    """Register a backend factory (usually the class) under ``name``."""
+    return backends.register(name, replace=replace)  # type: ignore[return-value]
