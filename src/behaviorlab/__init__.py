@@ -1,1 +1,42 @@
-"""behaviorlab: a lab for the behavioral science of AI agents."""
+"""behaviorlab: a lab for the behavioral science of AI agents.
+
+>>> import behaviorlab as bl
+>>> run = bl.run("experiments/anes96-vote.yaml")      # doctest: +SKIP
+>>> trials = run.to_pandas()                          # doctest: +SKIP
+>>> table = bl.gap(run).to_pandas()                   # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from behaviorlab.runs import ExperimentSpec, Run, SpecError, load_spec, open_run, run, run_async
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from behaviorlab.analysis import GapReport
+
+__version__ = "0.1.0"
+
+
+def gap(results: Run | pd.DataFrame, **options: Any) -> GapReport:
+    """The gap report of a run (or of a trials DataFrame): every metric per simulator and
+    condition with a 95% CI clustered by person, the human noise floor, persona effects."""
+    from behaviorlab.analysis import gap as _gap
+
+    frame = results.to_pandas() if isinstance(results, Run) else results
+    return _gap(frame, **options)
+
+
+__all__ = [
+    "ExperimentSpec",
+    "Run",
+    "SpecError",
+    "__version__",
+    "gap",
+    "load_spec",
+    "open_run",
+    "run",
+    "run_async",
+]

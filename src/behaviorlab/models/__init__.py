@@ -14,10 +14,19 @@ from behaviorlab.models._base import (
     backend,
     backends,
 )
+from behaviorlab.models._cache import CachedBackend, CallCache, default_cache_path
+from behaviorlab.models._mock import MockBackend
+
+# The llamacpp backend registers itself; its module imports llama_cpp only when used.
+# TEMP from behaviorlab.models import _llamacpp  # noqa: E402,F401  isort: skip
 
 __all__ = [
     "Backend",
     "BackendError",
+    "CachedBackend",
+    "CallCache",
+    "MockBackend",
+    "default_cache_path",
     "GenerateRequest",
     "Generation",
     "Message",

@@ -1,1 +1,36 @@
-"""runs"""
+"""Experiments: specs, conditions, the resumable runner and the Python API."""
+
+from behaviorlab.runs._api import Run, open_run, run
+from behaviorlab.runs._conditions import Condition, condition, conditions, derangement
+from behaviorlab.runs._runner import Job, Plan, RunSummary, plan, run_async
+from behaviorlab.runs._spec import (
+    DataSpec,
+    ExperimentSpec,
+    SimulatorSpec,
+    SpecError,
+    SplitSpec,
+    load_spec,
+    parse_spec,
+)
+
+__all__ = [
+    "Condition",
+    "DataSpec",
+    "ExperimentSpec",
+    "Job",
+    "Plan",
+    "Run",
+    "RunSummary",
+    "SimulatorSpec",
+    "SpecError",
+    "SplitSpec",
+    "condition",
+    "conditions",
+    "derangement",
+    "load_spec",
+    "open_run",
+    "parse_spec",
+    "plan",
+    "run",
+    "run_async",
+]

@@ -1,0 +1,242 @@
+"""Distances between simulated and human answer distributions, and the human noise floor.
+
+For each item, the human distribution is the share of each answer among the people asked;
+the simulated distribution is the mean of the simulator's ``probabilities`` over the same
+trials, or else the share of its ``samples``. It is never built from argmax answers: those
+collapse every item to its mode and make any simulator look far from people. The distance is
+computed per item and averaged over items (each item counts once).
+"""
+
+from __future__ import annotations
+
+import math
+from abc import abstractmethod
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from behaviorlab.analysis._bootstrap import MAX_ELEMENTS, ClusterStats, Estimate
+from behaviorlab.analysis._frame import as_code, as_codes, as_probs, column, require, valid_rows
+from behaviorlab.analysis._metrics import get_metric, metric, ratio
+
+DistanceName = Literal["js_distance", "total_variation"]
+
+
+def js_distance(p: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """Jensen-Shannon distance (base 2, so in [0, 1]) between distributions on the last axis.
+
+    ``sqrt((KL(p||m) + KL(q||m)) / 2)`` with ``m = (p + q) / 2``; equals
+    ``scipy.spatial.distance.jensenshannon(p, q, base=2)`` for normalised inputs.
+    """
+    m = 0.5 * (p + q)
+
+    def kl_to_m(a: np.ndarray) -> np.ndarray:
+        r = np.ones_like(a)
+        np.divide(a, m, out=r, where=a > 0)  # log r = 0 where a = 0: no log(0)
+        return np.asarray(np.sum(a * np.log(r), axis=-1))
+
+    js = (kl_to_m(p) + kl_to_m(q)) / (2.0 * math.log(2.0))
+    return np.asarray(np.sqrt(np.maximum(js, 0.0)))
+
+
+def total_variation(p: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """Total variation distance ``0.5 * sum |p - q|`` on the last axis, in [0, 1]."""
+    return np.asarray(0.5 * np.abs(p - q).sum(axis=-1))
+
+
+def _item_keys(frame: pd.DataFrame) -> list[tuple[str, str]]:
+    tasks = column(frame, "task") if "task" in frame.columns else [""] * len(frame)
+    return [(str(t), str(i)) for t, i in zip(tasks, column(frame, "item_id"), strict=True)]
+
+
+class _Layout:
+    """Dense index of (item, option) cells: items in order of appearance, each item's options
+    numbered locally and padded to the largest option count ``K``."""
+
+    def __init__(self) -> None:
+        self.items: dict[tuple[str, str], int] = {}
+        self.codes: list[dict[str, int]] = []
+
+    def cell(self, item: tuple[str, str], code: str) -> tuple[int, int]:
+        i = self.items.setdefault(item, len(self.items))
+        if i == len(self.codes):
+            self.codes.append({})
+        local = self.codes[i]
+        return i, local.setdefault(code, len(local))
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return len(self.items), max((len(c) for c in self.codes), default=0)
+
+
+class DistributionMetric:
+    """Mean over items of a distance between the human and the simulated answer distribution.
+
+    Per person, the statistics are human answer counts and simulated probability mass per
+    (item, option), event shape ``(I, K, 2)``. Each trial contributes mass one to both sides,
+    so resampling people resamples both distributions together. Items without any trial in a
+    resample are left out of its mean. Subclasses define :meth:`distance`.
+    """
+
+    higher_is_better = False
+    requires = (
+        "probabilities or samples (a distribution built from argmax answers collapses to the mode)"
+    )
+
+    @staticmethod
+    @abstractmethod
+    def distance(p: np.ndarray, q: np.ndarray) -> np.ndarray:
+        """Distance between distributions on the last axis."""
+
+    def _entries(
+        self, frame: pd.DataFrame
+    ) -> tuple[list[object], list[tuple[int, int, int]], list[float], _Layout, int]:
+        valid = valid_rows(frame)
+        require(valid, "person_id", "item_id", "human_answer", "probabilities", "samples")
+        layout = _Layout()
+        people: list[object] = []
+        cells: list[tuple[int, int, int]] = []  # (item, local option, side: 0 human / 1 sim)
+        weights: list[float] = []
+        n = 0
+        rows = zip(
+            column(valid, "person_id"),
+            _item_keys(valid),
+            column(valid, "human_answer"),
+            column(valid, "probabilities"),
+            column(valid, "samples"),
+            strict=True,
+        )
+        for person, item, raw_human, raw_probs, raw_samples in rows:
+            human, probs = as_code(raw_human), as_probs(raw_probs)
+            if probs is None and (samples := as_codes(raw_samples)) is not None:
+                probs = {}
+                for s in samples:
+                    probs[s] = probs.get(s, 0.0) + 1.0 / len(samples)
+            if human is None or probs is None:
+                continue
+            n += 1
+            i, k = layout.cell(item, human)
+            people.append(person)
+            cells.append((i, k, 0))
+            weights.append(1.0)
+            for code, p in probs.items():
+                i, k = layout.cell(item, code)
+                people.append(person)
+                cells.append((i, k, 1))
+                weights.append(p)
+        return people, cells, weights, layout, n
+
+    def applicable(self, frame: pd.DataFrame) -> bool:
+        return self._entries(frame)[4] > 0
+
+    def stats(self, frame: pd.DataFrame) -> ClusterStats:
+        people, cells, weights, layout, n = self._entries(frame)
+        n_items, n_options = layout.shape
+        c = np.asarray(cells, dtype=np.int64).reshape(-1, 3)
+        index = (c[:, 0] * n_options + c[:, 1]) * 2 + c[:, 2]
+        return ClusterStats.from_entries(
+            people, index, np.asarray(weights), (n_items, n_options, 2), n=n
+        )
+
+    def value(self, agg: np.ndarray) -> np.ndarray:
+        return self.item_mean(agg[..., 0], agg[..., 1])
+
+    def item_mean(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """Mean over items (axis -2) of the distance between normalised counts ``a`` and
+        ``b`` (shape ``(..., I, K)``), over items where both have mass."""
+        ta, tb = a.sum(axis=-1, keepdims=True), b.sum(axis=-1, keepdims=True)
+        ok = (ta > 0) & (tb > 0)
+        p = np.where(ok, ratio(a, ta), 0.0)
+        q = np.where(ok, ratio(b, tb), 0.0)
+        d = np.where(ok[..., 0], self.distance(p, q), 0.0)
+        return ratio(d.sum(axis=-1), ok[..., 0].sum(axis=-1))
+
+
+@metric("js_distance")
+class JSDistance(DistributionMetric):
+    """Jensen-Shannon distance (base 2, in [0, 1]) between simulated and human answer
+    distributions, averaged over items."""
+
+    @staticmethod
+    def distance(p: np.ndarray, q: np.ndarray) -> np.ndarray:
+        return js_distance(p, q)
+
+
+@metric("total_variation")
+class TotalVariation(DistributionMetric):
+    """Total variation distance (0.5 * sum |p - q|, in [0, 1]) between simulated and human
+    answer distributions, averaged over items."""
+
+    @staticmethod
+    def distance(p: np.ndarray, q: np.ndarray) -> np.ndarray:
+        return total_variation(p, q)
+
+
+def noise_floor(
+    frame: pd.DataFrame,
+    distance: DistanceName | str = "js_distance",
+    n_splits: int = 200,
+    seed: int = 0,
+    *,
+    level: float = 0.95,
+) -> Estimate:
+    """Human split-half noise floor of a distribution distance.
+
+    People are split at random into two halves of equal size (one person is left out when
+    their number is odd); per item, the distance between the halves' answer distributions is
+    computed and averaged over items answered in both halves. The value is the mean over
+    ``n_splits`` splits, and ``low``/``high`` the central ``level`` range of the split values
+    (the spread of the floor, not a confidence interval). Each person's answer to an item is
+    counted once, however many simulators, conditions and seeds repeated it.
+
+    A simulator at or below the floor is as close to people as two halves of the people are to
+    each other. Each half holds half the people, so the floor is a conservative yardstick for a
+    comparison against all of them.
+    """
+    dist = get_metric(distance)
+    if not isinstance(dist, DistributionMetric):
+        raise ValueError(f"noise_floor needs a distribution distance, not {distance!r}")
+    require(frame, "person_id", "item_id", "human_answer")
+    keys = ["task", "person_id", "item_id"] if "task" in frame.columns else ["person_id", "item_id"]
+    answers = frame.loc[frame["human_answer"].notna(), [*keys, "human_answer"]]
+    answers = answers.drop_duplicates(subset=keys, keep="first")
+    codes, people = pd.factorize(answers["person_id"].to_numpy(dtype=object), sort=True)
+    n_people, n_answers = len(people), len(answers)
+    nan = Estimate(math.nan, math.nan, math.nan, n_people, n_answers, "split-half", level)
+    if n_people < 2:
+        return nan
+    layout = _Layout()
+    cells = [
+        layout.cell(item, str(h))
+        for item, h in zip(_item_keys(answers), column(answers, "human_answer"), strict=True)
+    ]
+    n_items, n_options = layout.shape
+    c = np.asarray(cells, dtype=np.int64).reshape(-1, 2)
+    flat_cells = n_items * n_options
+    counts = np.bincount(
+        codes * flat_cells + c[:, 0] * n_options + c[:, 1], minlength=n_people * flat_cells
+    ).reshape(n_people, flat_cells)
+    half = n_people // 2
+    rng = np.random.default_rng(seed)
+    chunk = max(1, min(n_splits, MAX_ELEMENTS // (n_people + flat_cells)))
+    values = []
+    for start in range(0, n_splits, chunk):
+        rows = min(chunk, n_splits - start)
+        perm = np.argsort(rng.random((rows, n_people)), axis=1)
+        first, second = np.zeros((rows, n_people)), np.zeros((rows, n_people))
+        np.put_along_axis(first, perm[:, :half], 1.0, axis=1)
+        np.put_along_axis(second, perm[:, half : 2 * half], 1.0, axis=1)
+        a = (first @ counts).reshape(rows, n_items, n_options)
+        b = (second @ counts).reshape(rows, n_items, n_options)
+        values.append(dist.item_mean(a, b))
+    splits = np.concatenate(values)
+    splits = splits[np.isfinite(splits)]
+    if splits.size == 0:
+        return nan
+    alpha = (1.0 - level) / 2.0
+    low, high = np.quantile(splits, [alpha, 1.0 - alpha])
+    se = float(splits.std(ddof=1)) if splits.size > 1 else math.nan
+    return Estimate(
+        float(splits.mean()), float(low), float(high), n_people, n_answers, "split-half", level, se
+    )

@@ -1,0 +1,136 @@
+"""Paired comparisons on the same trials: intervention effects and simulator-vs-simulator.
+
+Comparing two conditions on the *same* trials removes the variation between people and
+items from the difference. Trials are matched on (task, person, item, episode, step, seed);
+only pairs where both arms produced a valid score count. The per-person statistics of both
+arms are resampled with the same bootstrap weights, so the interval reflects the pairing.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from behaviorlab.analysis._bootstrap import ClusterStats, Estimate, cluster_bootstrap
+from behaviorlab.analysis._frame import MATCH_KEYS, require
+from behaviorlab.analysis._metrics import MeanMetric, Metric, get_metric, ratio
+
+
+@dataclass(frozen=True)
+class PairedEffect:
+    """``metric(a) - metric(b)`` on matched trials of one task.
+
+    ``kind`` is ``"persona"`` for an intervention effect within one simulator (``full`` vs a
+    persona ablation) and ``"baseline"`` for the best LLM simulator against the best baseline.
+    """
+
+    kind: str
+    task: str
+    metric: str
+    simulator_a: str
+    condition_a: str
+    simulator_b: str
+    condition_b: str
+    estimate: Estimate
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "task": self.task,
+            "metric": self.metric,
+            "a": {"simulator": self.simulator_a, "condition": self.condition_a},
+            "b": {"simulator": self.simulator_b, "condition": self.condition_b},
+            "estimate": self.estimate.to_dict(),
+        }
+
+
+def _arm_scores(m: MeanMetric, arm: pd.DataFrame, label: str) -> pd.DataFrame:
+    scores = m.scored(arm)
+    keyed = arm.loc[scores.index, list(MATCH_KEYS)].assign(score=scores.to_numpy())
+    dup = keyed.duplicated(subset=list(MATCH_KEYS))
+    if dup.any():
+        first = keyed.loc[dup, list(MATCH_KEYS)].iloc[0].to_dict()
+        raise ValueError(
+            f"{int(dup.sum())} duplicate trial(s) in {label}, e.g. {first}; pairs would be "
+            "ambiguous (was the same run stored twice?)"
+        )
+    return keyed
+
+
+def paired_difference(
+    frame: pd.DataFrame,
+    arm_a: tuple[str, str],
+    arm_b: tuple[str, str],
+    metric: str | Metric = "accuracy",
+    *,
+    task: str | None = None,
+    n_resamples: int = 2000,
+    seed: int = 0,
+    level: float = 0.95,
+) -> Estimate:
+    """``metric(a) - metric(b)`` over matched trials of two (simulator, condition) arms, with a
+    person-clustered paired bootstrap interval. NaN when no trial pairs up."""
+    m = get_metric(metric)
+    if not isinstance(m, MeanMetric):
+        raise ValueError(
+            f"paired comparisons need a per-trial metric (a MeanMetric such as accuracy, "
+            f"log_loss, brier); got {type(m).__name__}"
+        )
+    require(frame, *MATCH_KEYS, "simulator", "condition")
+    if task is not None:
+        frame = frame.loc[frame["task"] == task]
+
+    def arm(sim: str, cond: str) -> pd.DataFrame:
+        rows = frame.loc[(frame["simulator"] == sim) & (frame["condition"] == cond)]
+        return _arm_scores(m, rows, f"{sim}/{cond}")
+
+    pairs = arm(*arm_a).merge(arm(*arm_b), on=list(MATCH_KEYS), suffixes=("_a", "_b"))
+    if pairs.empty:
+        return Estimate(math.nan, math.nan, math.nan, 0, 0, "cluster-bootstrap", level)
+    rows = np.column_stack(
+        [pairs["score_a"].to_numpy(), pairs["score_b"].to_numpy(), np.ones(len(pairs))]
+    )
+    stats = ClusterStats.from_rows(pairs["person_id"].to_numpy(), rows)
+
+    def difference(agg: np.ndarray) -> np.ndarray:
+        return np.asarray(ratio(agg[..., 0], agg[..., 2]) - ratio(agg[..., 1], agg[..., 2]))
+
+    return cluster_bootstrap(stats, difference, n_resamples=n_resamples, seed=seed, level=level)
+
+
+def paired_effect(
+    frame: pd.DataFrame,
+    simulator: str,
+    condition_a: str,
+    condition_b: str,
+    metric: str | Metric = "accuracy",
+    *,
+    task: str | None = None,
+    n_resamples: int = 2000,
+    seed: int = 0,
+    level: float = 0.95,
+) -> Estimate:
+    """Effect of an intervention: ``metric(condition_a) - metric(condition_b)`` for one
+    simulator on the same trials (e.g. ``full`` vs ``shuffled_persona``: how much this
+    person's persona helps over another real person's).
+
+    The value equals the difference of the two arms' means over the matched pairs; the
+    interval comes from a bootstrap over people that resamples both arms together. Works with
+    per-trial metrics (accuracy, log_loss, brier, or any :class:`MeanMetric`); for log-loss
+    and Brier a negative effect means condition ``a`` is better. Pass ``task`` when the frame
+    holds several tasks that share item ids.
+    """
+    return paired_difference(
+        frame,
+        (simulator, condition_a),
+        (simulator, condition_b),
+        metric,
+        task=task,
+        n_resamples=n_resamples,
+        seed=seed,
+        level=level,
+    )

@@ -1,0 +1,255 @@
+"""The ``behaviorlab`` command line."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+import yaml
+from rich.console import Console
+from rich.table import Table
+
+from behaviorlab._registry import Registry, UnknownComponentError
+from behaviorlab.models._base import MissingExtraError
+
+app = typer.Typer(
+    name="behaviorlab",
+    help="Simulate real people with AI agents and measure the gap with honest statistics.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console()
+err_console = Console(stderr=True)
+
+USER_ERRORS = (ValueError, FileNotFoundError, LookupError, MissingExtraError, UnknownComponentError)
+
+OutOpt = Annotated[Path, typer.Option("--out", help="Folder holding one sub-folder per run.")]
+
+
+def _fail(exc: BaseException) -> None:
+    err_console.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True, soft_wrap=True)
+    raise typer.Exit(2)
+
+
+def _run_and_report(spec: Any, out: Path, limit: int | None, show_gap: bool = True) -> None:
+    from behaviorlab.report._progress import RunProgress
+    from behaviorlab.runs import load_spec, run_async
+
+    spec = load_spec(spec)
+    with RunProgress(spec.name, console=console) as bar:
+        summary = asyncio.run(
+            run_async(spec, out=out, limit=limit, on_plan=bar.on_plan, on_progress=bar.on_progress)
+        )
+    calls = summary.cache_hits + summary.cache_misses
+    console.print(
+        f"{summary.completed} trials answered now, {summary.already_done} already stored "
+        f"(of {summary.planned}); {summary.failed} failed, {summary.invalid} invalid; "
+        f"LLM-call cache: {summary.cache_hits} hits / {calls} calls; "
+        f"{summary.elapsed_s:.1f} s"
+    )
+    if show_gap:
+        _print_gap(summary.results_path, summary.run_id, spec.n_resamples)
+    console.print(f"results: {summary.results_path}   trials: behaviorlab results {spec.name}")
+
+
+def _print_gap(path: Path, run_id: str, n_resamples: int = 2000) -> None:
+    from behaviorlab.analysis import gap
+    from behaviorlab.report import gap_summary_lines, render_gap
+    from behaviorlab.runs import open_run
+
+    run = open_run(path, run_id=run_id)
+    report = gap(run.to_pandas(), n_resamples=n_resamples)
+    console.print(render_gap(report))
+    for line in gap_summary_lines(report):
+        console.print(line, highlight=False)
+
+
+@app.command()
+def demo(
+    out: OutOpt = Path("runs"),
+    backend: Annotated[
+        str, typer.Option(help="Backend of the LLM simulator ('mock' for a quick dry run).")
+    ] = "llamacpp",
+    people: Annotated[int, typer.Option(help="Respondents sampled from ANES 1996.")] = 200,
+    limit: Annotated[int | None, typer.Option(help="Stop after this many trials.")] = None,
+) -> None:
+    """Simulate 100 real ANES 1996 respondents' vote with the bundled SmolLM2 and report the gap."""
+    try:
+        text = resources.files("behaviorlab").joinpath("experiments/demo.yaml").read_text()
+        data = yaml.safe_load(text)
+        data["data"]["people"] = people
+        if backend != "llamacpp":
+            data["simulators"][0] = {"name": "llm", "backend": backend, "answer": "score"}
+            data["name"] = f"{data['name']}-{backend}"
+        console.print(
+            "[bold]behaviorlab demo[/]: ANES 1996 (statsmodels), presidential vote, "
+            f"{people} respondents split in half by person; LLM backend: {backend}"
+        )
+        _run_and_report(data, out, limit)
+    except USER_ERRORS as exc:
+        _fail(exc)
+
+
+@app.command("run")
+def run_cmd(
+    spec: Annotated[Path, typer.Argument(help="Experiment spec (YAML).")],
+    out: OutOpt = Path("runs"),
+    limit: Annotated[int | None, typer.Option(help="Stop after this many trials.")] = None,
+) -> None:
+    """Run an experiment, or resume it: trials already stored are not run again."""
+    try:
+        _run_and_report(spec, out, limit)
+    except USER_ERRORS as exc:
+        _fail(exc)
+
+
+@app.command()
+def results(
+    run: Annotated[str, typer.Argument(help="Run name (under --out), folder or .sqlite file.")],
+    out: OutOpt = Path("runs"),
+    fmt: Annotated[str, typer.Option("--format", help="table | csv | json | parquet")] = "table",
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")
+    ] = None,
+    run_id: Annotated[str | None, typer.Option(help="A run id, when the file holds several.")] = None,
+) -> None:
+    """Print or export one row per trial."""
+    from behaviorlab.runs import open_run
+
+    try:
+        r = open_run(run, out=out, run_id=run_id)
+        frame = r.to_pandas()
+        if fmt == "table":
+            cols = ["simulator", "condition", "person_id", "item_id", "answer", "human_answer",
+                    "correct", "error"]
+            table = Table(*cols, title=f"{r.run_id}: {len(frame)} trials")
+            for row in frame[cols].head(50).itertuples(index=False):
+                table.add_row(*["" if v is None else str(v) for v in row])
+            console.print(table)
+            if len(frame) > 50:
+                console.print(f"... {len(frame) - 50} more rows; use --format csv|json|parquet")
+        elif fmt == "csv":
+            text = frame.to_csv(index=False)
+            _emit(text, output)
+        elif fmt == "json":
+            _emit(frame.to_json(orient="records", date_format="iso", indent=1), output)
+        elif fmt == "parquet":
+            if output is None:
+                raise ValueError("--format parquet needs --output FILE.parquet")
+            r.to_parquet(output)
+            console.print(f"wrote {len(frame)} rows to {output}")
+        else:
+            raise ValueError(f"unknown --format {fmt!r}; use table, csv, json or parquet")
+    except USER_ERRORS as exc:
+        _fail(exc)
+
+
+def _emit(text: str, output: Path | None) -> None:
+    if output is None:
+        sys.stdout.write(text + ("" if text.endswith("\n") else "\n"))
+    else:
+        output.write_text(text)
+        console.print(f"wrote {output}")
+
+
+@app.command("gap")
+def gap_cmd(
+    run: Annotated[str, typer.Argument(help="Run name (under --out), folder or .sqlite file.")],
+    out: OutOpt = Path("runs"),
+    resamples: Annotated[int, typer.Option(help="Bootstrap resamples.")] = 2000,
+    fmt: Annotated[str, typer.Option("--format", help="table | csv | json")] = "table",
+) -> None:
+    """The gap table of a stored run: metrics with CIs clustered by person, yardsticks."""
+    from behaviorlab.runs import open_run
+
+    try:
+        r = open_run(run, out=out)
+        if fmt == "table":
+            _print_gap(r.results_path, r.run_id, resamples)
+            return
+        from behaviorlab.analysis import gap
+
+        report = gap(r.to_pandas(), n_resamples=resamples)
+        if fmt == "csv":
+            _emit(report.to_pandas().to_csv(index=False), None)
+        elif fmt == "json":
+            _emit(json.dumps(report.to_dict(), indent=1, default=str), None)
+        else:
+            raise ValueError(f"unknown --format {fmt!r}; use table, csv or json")
+    except USER_ERRORS as exc:
+        _fail(exc)
+
+
+def _list(registry: Registry[Any]) -> None:
+    table = Table("name", "description", title=f"registered {registry.kind}s")
+    for entry in registry.entries():
+        table.add_row(entry.name, entry.description)
+    console.print(table)
+
+
+@app.command("tasks")
+def tasks_cmd() -> None:
+    """List registered tasks."""
+    from behaviorlab.tasks import tasks
+
+    _list(tasks)
+
+
+@app.command("simulators")
+def simulators_cmd() -> None:
+    """List registered simulators."""
+    from behaviorlab.simulators import simulators
+
+    _list(simulators)
+
+
+@app.command("models")
+def models_cmd() -> None:
+    """List model backends and the bundled models (and whether they are installed)."""
+    from behaviorlab.models import backends
+    from behaviorlab.models._bundled import BUNDLED_MODELS, locate_bundled
+
+    _list(backends)
+    table = Table("bundled model", "installed", "what", title="bundled models (offline)")
+    for name, info in BUNDLED_MODELS.items():
+        try:
+            locate_bundled(name)  # type: ignore[arg-type]
+            installed = "yes"
+        except (ImportError, FileNotFoundError) as exc:
+            installed = f"no: {exc}"
+        table.add_row(name, installed, str(info.get("description", "")))
+    console.print(table)
+
+
+@app.command("datasets")
+def datasets_cmd() -> None:
+    """List registered datasets."""
+    from behaviorlab.data import datasets
+
+    _list(datasets)
+
+
+@app.command("conditions")
+def conditions_cmd() -> None:
+    """List registered conditions (interventions)."""
+    from behaviorlab.runs import conditions
+
+    _list(conditions)
+
+
+@app.command("metrics")
+def metrics_cmd() -> None:
+    """List registered metrics."""
+    from behaviorlab.analysis import metrics
+
+    _list(metrics)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,236 @@
+"""How a survey table maps onto people and questions: the YAML a user writes for their survey.
+
+A :class:`SurveyMapping` names the columns that describe the person (:class:`PersonaField`,
+each rendered as one sentence of the persona) and the columns that hold answers to questions
+(:class:`QuestionSpec`, with the wording and the options). Codes are compared as strings, so
+``1``, ``1.0`` and ``"1"`` are the same code (see :func:`normalise_code`).
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import string
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+
+class SurveyMappingError(ValueError):
+    """A survey mapping that cannot be read or is invalid; the message names file and field."""
+
+
+def normalise_code(value: object) -> str | None:
+    """The string form of an answer code, or ``None`` for a missing value.
+
+    Integral numbers lose their decimals (``1.0`` → ``"1"``, ``-1.0`` → ``"-1"``); strings
+    are stripped, and an empty string counts as missing; NaN, ``None`` and ``pd.NA`` are missing.
+    """
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value.strip() or None
+    if hasattr(value, "item") and not isinstance(value, bool):  # numpy scalars
+        value = value.item()
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, numbers.Integral):
+        return str(int(value))
+    if isinstance(value, numbers.Real):
+        f = float(value)
+        if math.isnan(f):
+            return None
+        return str(int(f)) if f.is_integer() else repr(f)
+    try:
+        import pandas as pd
+
+        if pd.isna(value):  # type: ignore[call-overload]
+            return None
+    except (TypeError, ValueError):
+        pass
+    return str(value)
+
+
+def _normalise_keys(value: Any, what: str) -> Any:
+    """YAML reads ``1: Clinton`` with an int key; codes are strings, so normalise them."""
+    if not isinstance(value, dict):
+        return value
+    out: dict[str, Any] = {}
+    for key, label in value.items():
+        code = normalise_code(key)
+        if code is None:
+            raise ValueError(f"{what} has an empty code {key!r}")
+        if code in out:
+            raise ValueError(f"{what} has the code {code!r} twice (written as {key!r})")
+        out[code] = str(label) if isinstance(label, int | float) else label
+    return out
+
+
+class _Spec(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class PersonaField(_Spec):
+    """One column that describes the person, rendered as one sentence of the persona."""
+
+    column: str = Field(description="Column of the data table.")
+    template: str = Field(
+        description="The sentence, with {value} where the value goes: 'You are {value} years old.'"
+    )
+    values: dict[str, str] | None = Field(
+        default=None,
+        description="Code → readable label, used in place of the raw value when given.",
+    )
+
+    @field_validator("values", mode="before")
+    @classmethod
+    def _codes_as_strings(cls, v: Any) -> Any:
+        return _normalise_keys(v, "values")
+
+    @field_validator("template")
+    @classmethod
+    def _one_value_slot(cls, v: str) -> str:
+        try:
+            fields = [f for _, f, _, _ in string.Formatter().parse(v) if f is not None]
+        except ValueError as e:
+            raise ValueError(f"template {v!r} is not a valid format string: {e}") from None
+        if fields != ["value"]:
+            raise ValueError(
+                f"template {v!r} must contain {{value}} exactly once and no other {{...}} "
+                "field (write {{ and }} for literal braces)"
+            )
+        return v
+
+    def render(self, label: str) -> str:
+        return self.template.format(value=label)
+
+
+class QuestionSpec(_Spec):
+    """One column that holds answers to a question: the wording and the answer options."""
+
+    column: str = Field(description="Column of the data table.")
+    id: str | None = Field(default=None, description="Question id; defaults to the column.")
+    text: str = Field(description="The wording shown to the respondent.")
+    options: dict[str, str] = Field(
+        description="Code → label, in the order the options are presented; codes are strings."
+    )
+    paraphrases: list[str] = Field(
+        default_factory=list, description="Other wordings of the same question."
+    )
+
+    @field_validator("options", mode="before")
+    @classmethod
+    def _codes_as_strings(cls, v: Any) -> Any:
+        return _normalise_keys(v, "options")
+
+    @field_validator("options")
+    @classmethod
+    def _some_options(cls, v: dict[str, str]) -> dict[str, str]:
+        if len(v) < 2:
+            raise ValueError("a question needs at least two options")
+        return v
+
+    @property
+    def question_id(self) -> str:
+        return self.id if self.id is not None else self.column
+
+
+class SurveyMapping(_Spec):
+    """Which columns of a survey table are the persona and which are questions."""
+
+    name: str = Field(description="Name of the survey; also the dataset name.")
+    id_column: str | None = Field(
+        default=None, description="Column with the respondent id; the row index when absent."
+    )
+    persona: list[PersonaField] = Field(default_factory=list)
+    questions: list[QuestionSpec]
+    source: str = Field(default="", description="Where the data came from (URL, citation).")
+    license: str = ""
+    version: str = ""
+
+    @model_validator(mode="after")
+    def _unique_question_ids(self) -> SurveyMapping:
+        if not self.questions:
+            raise ValueError("a survey mapping needs at least one question")
+        seen: set[str] = set()
+        for q in self.questions:
+            if q.question_id in seen:
+                raise ValueError(f"question id {q.question_id!r} appears twice")
+            seen.add(q.question_id)
+        return self
+
+    def question_ids(self) -> list[str]:
+        return [q.question_id for q in self.questions]
+
+    @classmethod
+    def from_dict(cls, data: Any, *, where: str = "survey mapping") -> SurveyMapping:
+        """Validate a mapping; errors name ``where`` (a file) and each bad field."""
+        try:
+            return cls.model_validate(data)
+        except ValidationError as e:
+            raise SurveyMappingError(_describe(e, where, data)) from None
+
+    @classmethod
+    def from_yaml(cls, path: str | Path) -> SurveyMapping:
+        """Read a mapping from a YAML file.
+
+        Malformed YAML is reported with its line number; invalid fields with their path in
+        the file (``questions[0].options``).
+        """
+        p = Path(path)
+        try:
+            text = p.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise SurveyMappingError(f"survey mapping file {str(p)!r} does not exist") from None
+        try:
+            data = yaml.safe_load(text)
+        except yaml.YAMLError as e:
+            mark = getattr(e, "problem_mark", None)
+            problem = getattr(e, "problem", None) or str(e)
+            at = f" line {mark.line + 1}, column {mark.column + 1}:" if mark is not None else ""
+            raise SurveyMappingError(f"{p}:{at} malformed YAML: {problem}") from None
+        if not isinstance(data, dict):
+            raise SurveyMappingError(
+                f"{p}: a survey mapping is a YAML mapping with keys name, questions, ...; "
+                f"found {type(data).__name__}"
+            )
+        return cls.from_dict(data, where=str(p))
+
+
+def _describe(err: ValidationError, where: str, data: Any) -> str:
+    lines = [f"{where}: invalid survey mapping"]
+    for e in err.errors():
+        loc = ""
+        for part in e["loc"]:
+            loc += f"[{part}]" if isinstance(part, int) else (f".{part}" if loc else str(part))
+        column = _column_at(data, e["loc"])
+        hint = f" (column {column!r})" if column else ""
+        msg = e["msg"].removeprefix("Value error, ")
+        lines.append(f"  {loc or '<top>'}{hint}: {msg}")
+    return "\n".join(lines)
+
+
+def _column_at(data: Any, loc: tuple[int | str, ...]) -> str | None:
+    """The ``column`` of the persona field / question an error points into, if any."""
+    if len(loc) >= 2 and isinstance(data, dict) and isinstance(loc[1], int):
+        items = data.get(loc[0])
+        if isinstance(items, list) and 0 <= loc[1] < len(items):
+            item = items[loc[1]]
+            if isinstance(item, dict) and isinstance(item.get("column"), str):
+                return str(item["column"])
+    return None
+
+
+def as_mapping(mapping: SurveyMapping | dict[str, Any] | str | Path) -> SurveyMapping:
+    """A :class:`SurveyMapping` from itself, a dict, or the path of a YAML file."""
+    if isinstance(mapping, SurveyMapping):
+        return mapping
+    if isinstance(mapping, dict):
+        return SurveyMapping.from_dict(mapping)
+    if isinstance(mapping, str | Path):
+        return SurveyMapping.from_yaml(mapping)
+    raise TypeError(
+        f"a survey mapping is a SurveyMapping, a dict or a YAML path; got {type(mapping).__name__}"
+    )

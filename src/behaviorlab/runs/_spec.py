@@ -1,0 +1,148 @@
+"""Experiment specs: task × simulators × conditions × seeds, from YAML or Python.
+
+Validation errors from a YAML file name the file, the line and the field.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+
+class SpecError(ValueError):
+    """An experiment spec that cannot be used; the message says where and why."""
+
+
+class SplitSpec(BaseModel):
+    """Split of the people (never of trials) into training and test sides."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    test: float = Field(default=0.5, gt=0, lt=1, description="Share of people in the test split.")
+    seed: int = 0
+
+
+class DataSpec(BaseModel):
+    """Where the human records come from (see ``behaviorlab datasets``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    source: str = Field(description="A registered dataset name, or a path to CSV / Parquet.")
+    target: str | list[str] | None = Field(default=None, description="Question(s) to predict.")
+    persona: list[str] | None = Field(default=None, description="Persona columns.")
+    people: int | None = Field(default=None, gt=1, description="Sample this many people.")
+    mapping: str | dict[str, Any] | None = Field(
+        default=None, description="Survey mapping (YAML path or inline) for a CSV/Parquet file."
+    )
+    split: SplitSpec = SplitSpec()
+    options: dict[str, Any] = Field(default_factory=dict, description="Extra loader options.")
+
+
+class SimulatorSpec(BaseModel):
+    """A simulator by registered name, with its options (any other keys are passed on)."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+    name: str
+    label: str | None = None
+    conditions: list[str] | None = Field(
+        default=None, description="Conditions for this simulator (default: the experiment's)."
+    )
+
+    def options(self) -> dict[str, Any]:
+        opts = dict(self.model_extra or {})
+        if self.label is not None:
+            opts["label"] = self.label
+        return opts
+
+
+class ExperimentSpec(BaseModel):
+    """An experiment: one task on one dataset, several simulators, conditions and seeds."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    name: str = Field(description="Run name: letters, digits, '-', '_', '.'.")
+    task: str = "survey"
+    task_options: dict[str, Any] = Field(default_factory=dict)
+    data: DataSpec
+    simulators: list[SimulatorSpec] = Field(min_length=1)
+    conditions: list[str] = Field(default_factory=lambda: ["full"], min_length=1)
+    seeds: list[int] = Field(default_factory=lambda: [0], min_length=1)
+    concurrency: int = Field(default=1, ge=1, description="Trials in flight at once.")
+    cache: bool | str = Field(
+        default=True, description="LLM-call cache: true (default path), false, or a file path."
+    )
+    n_resamples: int = Field(default=2000, ge=100, description="Bootstrap resamples in reports.")
+
+    @field_validator("name")
+    @classmethod
+    def _slug(cls, v: str) -> str:
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", v):
+            raise ValueError("use letters, digits, '-', '_' and '.' only (it names a folder)")
+        return v
+
+    def spec_hash(self) -> str:
+        """Hash of everything that decides which trials run and how they are answered
+        (not concurrency, cache location or report settings)."""
+        payload = self.model_dump(mode="json", exclude={"concurrency", "cache", "n_resamples"})
+        return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+
+    def run_id(self) -> str:
+        return f"{self.name}-{self.spec_hash()[:8]}"
+
+
+def _line_of(node: yaml.Node | None, loc: tuple[int | str, ...]) -> int | None:
+    """1-based line of the YAML node at a pydantic error location (or its nearest parent)."""
+    line = node.start_mark.line + 1 if node is not None else None
+    for part in loc:
+        if isinstance(node, yaml.MappingNode):
+            nxt = next((v for k, v in node.value if k.value == part), None)
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
+            nxt = node.value[part] if part < len(node.value) else None
+        else:
+            nxt = None
+        if nxt is None:
+            break
+        node = nxt
+        line = node.start_mark.line + 1
+    return line
+
+
+def parse_spec(text: str, *, origin: str = "<spec>") -> ExperimentSpec:
+    """Parse and validate a YAML spec; errors name ``origin``, the line and the field."""
+    try:
+        data = yaml.safe_load(text)
+        root = yaml.compose(text)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        where = f"{origin}:{mark.line + 1}" if mark is not None else origin
+        raise SpecError(f"{where}: malformed YAML: {exc.problem}") from None
+    if not isinstance(data, dict):
+        raise SpecError(f"{origin}: an experiment spec is a YAML mapping (name:, data:, ...)")
+    try:
+        return ExperimentSpec.model_validate(data)
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            loc = tuple(err["loc"])
+            line = _line_of(root, loc)
+            field = ".".join(str(p) for p in loc) or "(top level)"
+            lines.append(f"{origin}:{line or '?'}: {field}: {err['msg']}")
+        raise SpecError("invalid experiment spec\n" + "\n".join(lines)) from None
+
+
+def load_spec(source: str | Path | ExperimentSpec | dict[str, Any]) -> ExperimentSpec:
+    """An ExperimentSpec from a YAML path, a dict, or a spec (returned as is)."""
+    if isinstance(source, ExperimentSpec):
+        return source
+    if isinstance(source, dict):
+        try:
+            return ExperimentSpec.model_validate(source)
+        except ValidationError as exc:
+            raise SpecError(f"invalid experiment spec: {exc}") from None
+    path = Path(source)
+    if not path.exists():
+        raise SpecError(f"experiment spec {str(path)!r} not found")
+    return parse_spec(path.read_text(), origin=str(path))

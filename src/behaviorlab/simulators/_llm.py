@@ -1,0 +1,192 @@
+"""The ``llm`` simulator: an LLM answers as the person, in one of three answer modes.
+
+- ``generate``: one answer at temperature 0, constrained to the JSON schema (the single most
+  likely option); gives no distribution.
+- ``sample``: ``n`` answers at ``temperature`` (seeds ``seed .. seed+n-1``); the choice is the
+  most frequent sample and the distribution is the share of samples per option.
+- ``score``: the log-likelihood of every option after the prompt (option scoring), turned into
+  a probability per option by a softmax; ``length_norm="mean"`` divides each option's summed
+  log-probability by its token count first (recorded in the manifest). Works with base models.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any, Literal
+
+from behaviorlab.models._base import (
+    Backend,
+    BackendError,
+    GenerateRequest,
+    ScoreRequest,
+    backends,
+)
+from behaviorlab.models._cache import CachedBackend, CallCache
+from behaviorlab.simulators._base import Answer, simulator
+from behaviorlab.simulators._prompts import (
+    AnswerMode,
+    OptionPrompt,
+    ScoreOn,
+    letter_schema,
+    option_prompt,
+    template_hash,
+)
+from behaviorlab.tasks._base import Trial, TrialInput
+
+
+def softmax(values: Sequence[float]) -> list[float]:
+    top = max(values)
+    exps = [math.exp(v - top) for v in values]
+    total = sum(exps)
+    return [e / total for e in exps]
+
+
+def parse_letter(text: str, prompt: OptionPrompt) -> str | None:
+    """The option code named by a JSON answer ``{"answer": "B"}``; None when invalid."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError:
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("answer"), str):
+        return None
+    return prompt.code_of_letter(data["answer"])
+
+
+@simulator("llm")
+class LLMSimulator:
+    """An LLM answers as the person (answer modes: generate, sample, score)."""
+
+    def __init__(
+        self,
+        backend: Backend | str = "llamacpp",
+        model: str | None = None,
+        *,
+        answer: AnswerMode = "score",
+        n: int = 10,
+        temperature: float = 1.0,
+        score_on: ScoreOn = "label",
+        length_norm: Literal["sum", "mean"] = "mean",
+        max_tokens: int = 24,
+        seed: int = 0,
+        label: str | None = None,
+        backend_options: dict[str, Any] | None = None,
+        cache: CallCache | None = None,
+    ) -> None:
+        if answer not in ("generate", "sample", "score"):
+            raise ValueError(f"llm simulator: answer must be generate, sample or score, not {answer!r}")
+        if isinstance(backend, str):
+            opts = dict(backend_options or {})
+            if model is not None:
+                opts["model"] = model
+            backend = backends.get(backend)(**opts)
+        self.backend: Backend = CachedBackend(backend, cache) if cache is not None else backend
+        self.answer_mode: AnswerMode = answer
+        self.n = n
+        self.temperature = temperature
+        self.score_on: ScoreOn = score_on
+        self.length_norm = length_norm
+        self.max_tokens = max_tokens
+        self.seed = seed
+        model_name = model or getattr(backend, "model", None) or backend.name
+        self.label = label or f"llm:{model_name}"
+
+    def fit(self, train: Sequence[Trial]) -> None:
+        """LLM simulators learn nothing from other people."""
+
+    def identity(self) -> dict[str, Any]:
+        return {
+            "simulator": "llm",
+            "model": self.backend.identity().model_dump(mode="json"),
+            "answer": self.answer_mode,
+            "n": self.n if self.answer_mode == "sample" else None,
+            "temperature": self.temperature if self.answer_mode == "sample" else 0.0,
+            "score_on": self.score_on if self.answer_mode == "score" else None,
+            "length_norm": self.length_norm if self.answer_mode == "score" else None,
+            "seed": self.seed,
+            "prompt_template_hash": template_hash(),
+        }
+
+    async def answer(self, trial: TrialInput) -> Answer:
+        prompt = option_prompt(trial, mode=self.answer_mode, score_on=self.score_on)
+        base = {"prompt_hash": prompt.hash()}
+        try:
+            if self.answer_mode == "score":
+                return await self._score(prompt, base)
+            return await self._generate(prompt, base)
+        except BackendError as exc:
+            return Answer(error=str(exc), error_kind="backend", **base)
+
+    def _use_chat(self) -> bool:
+        return "chat" in self.backend.capabilities
+
+    async def _score(self, prompt: OptionPrompt, base: dict[str, Any]) -> Answer:
+        if self.score_on == "label":
+            continuations = list(prompt.labels)
+        else:
+            continuations = list(prompt.letters)
+        if not self._use_chat():  # base model: raw text prompt, continuation after "Answer:"
+            continuations = [" " + c for c in continuations]
+            request = ScoreRequest(prompt=prompt.raw, continuations=continuations)
+        else:
+            request = ScoreRequest(messages=prompt.messages, continuations=continuations)
+        result = await self.backend.score(request)
+        logps = list(result.logprobs)
+        if self.length_norm == "mean":
+            logps = [lp / max(1, n) for lp, n in zip(logps, result.n_tokens, strict=True)]
+        probs = softmax(logps)
+        best = max(range(len(probs)), key=lambda i: probs[i])
+        return Answer(
+            choice=prompt.codes[best],
+            value={"answer": prompt.codes[best]},
+            probabilities=dict(zip(prompt.codes, probs, strict=True)),
+            raw=json.dumps({"logprobs": dict(zip(prompt.letters, result.logprobs, strict=True))}),
+            tokens_in=result.tokens_in,
+            calls=1,
+            cache_hits=int(result.cached),
+            **base,
+        )
+
+    async def _generate(self, prompt: OptionPrompt, base: dict[str, Any]) -> Answer:
+        sampling = self.answer_mode == "sample"
+        n = self.n if sampling else 1
+        schema = letter_schema(prompt.letters)
+        raws: list[str] = []
+        codes: list[str | None] = []
+        tokens_in = tokens_out = hits = 0
+        for i in range(n):
+            request = GenerateRequest(
+                messages=prompt.messages,
+                json_schema=schema,
+                temperature=self.temperature if sampling else 0.0,
+                max_tokens=self.max_tokens,
+                seed=self.seed + i,
+            )
+            gen = await self.backend.generate(request)
+            raws.append(gen.text)
+            codes.append(parse_letter(gen.text, prompt))
+            tokens_in += gen.tokens_in
+            tokens_out += gen.tokens_out
+            hits += int(gen.cached)
+        usage: dict[str, Any] = {
+            "tokens_in": tokens_in, "tokens_out": tokens_out, "calls": n, "cache_hits": hits
+        }
+        raw = raws[0] if n == 1 else json.dumps(raws)
+        valid = [c for c in codes if c is not None]
+        if not valid:
+            return Answer(
+                raw=raw,
+                error=f"no answer among the options in {n} output(s): {raws[0][:200]!r}",
+                error_kind="invalid",
+                **usage,
+                **base,
+            )
+        counts = Counter(valid)
+        choice = max(counts, key=lambda c: (counts[c], -valid.index(c)))
+        answer = Answer(choice=choice, value={"answer": choice}, raw=raw, **usage, **base)
+        if sampling:
+            answer.samples = valid
+            answer.meta["invalid_samples"] = n - len(valid)
+        return answer

@@ -1,0 +1,108 @@
+"""Prompt layout for LLM simulators answering questions with options.
+
+The shared part comes first (instructions, then persona), the varying part last (question,
+options), so that backends that reuse a KV cache can reuse the shared prefix.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import string
+from dataclasses import dataclass
+from typing import Literal
+
+from behaviorlab.models._base import Message
+from behaviorlab.tasks._base import TrialInput
+
+LETTERS = string.ascii_uppercase
+
+AnswerMode = Literal["generate", "sample", "score"]
+ScoreOn = Literal["label", "letter"]
+
+SYSTEM_WITH_PERSONA = (
+    "You are simulating one specific person taking a survey. Answer every question exactly "
+    "as this person would, based on who they are, not as an AI assistant."
+)
+SYSTEM_WITHOUT_PERSONA = "You are taking a survey. Answer the question."
+PERSONA_HEADER = "About you:"
+REPLY_LETTER_JSON = 'Reply in JSON as {"answer": "<letter>"}, with the letter of one option.'
+REPLY_LETTER = "Answer with the letter of one option."
+REPLY_LABEL = "Answer with the text of one option."
+
+
+def template_hash() -> str:
+    """Hash of every template string above: changes when the prompt wording changes."""
+    parts = [
+        SYSTEM_WITH_PERSONA,
+        SYSTEM_WITHOUT_PERSONA,
+        PERSONA_HEADER,
+        REPLY_LETTER_JSON,
+        REPLY_LETTER,
+        REPLY_LABEL,
+        "v1",
+    ]
+    return hashlib.sha256(json.dumps(parts).encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class OptionPrompt:
+    """A rendered prompt plus how its letters map back to option codes."""
+
+    messages: list[Message]
+    raw: str
+    """The same content as one plain-text prompt ending in ``Answer:`` (for base models)."""
+    letters: list[str]
+    codes: list[str]
+    labels: list[str]
+
+    def code_of_letter(self, letter: str) -> str | None:
+        letter = letter.strip().rstrip(".):").strip().upper()
+        if letter in self.letters:
+            return self.codes[self.letters.index(letter)]
+        return None
+
+    def hash(self) -> str:
+        payload = json.dumps([m.model_dump() for m in self.messages])
+        return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+def persona_text(trial: TrialInput) -> str | None:
+    persona = trial.persona
+    if persona is None:
+        return None
+    parts = [p for p in (persona.description, persona.text) if p]
+    return "\n".join(parts) if parts else None
+
+
+def option_prompt(trial: TrialInput, *, mode: AnswerMode, score_on: ScoreOn) -> OptionPrompt:
+    """Render a question with lettered options, instructions matched to the answer mode."""
+    options = trial.observation.options or []
+    if len(options) > len(LETTERS):
+        raise ValueError(f"item {trial.item_id!r} has {len(options)} options; at most 26")
+    letters = list(LETTERS[: len(options)])
+    persona = persona_text(trial)
+    system = SYSTEM_WITH_PERSONA if persona else SYSTEM_WITHOUT_PERSONA
+    if mode == "score":
+        reply = REPLY_LABEL if score_on == "label" else REPLY_LETTER
+    else:
+        reply = REPLY_LETTER_JSON
+    lines = [f"{letter}. {o.label}" for letter, o in zip(letters, options, strict=True)]
+    question = f"Question: {trial.observation.content}\nOptions:\n" + "\n".join(lines)
+    user = (f"{PERSONA_HEADER}\n{persona}\n\n" if persona else "") + f"{question}\n\n{reply}"
+    raw = (f"{PERSONA_HEADER}\n{persona}\n\n" if persona else "") + f"{question}\nAnswer:"
+    return OptionPrompt(
+        messages=[Message(role="system", content=system), Message(role="user", content=user)],
+        raw=raw,
+        letters=letters,
+        codes=[o.code for o in options],
+        labels=[o.label for o in options],
+    )
+
+
+def letter_schema(letters: list[str]) -> dict[str, object]:
+    return {
+        "type": "object",
+        "properties": {"answer": {"type": "string", "enum": letters}},
+        "required": ["answer"],
+    }

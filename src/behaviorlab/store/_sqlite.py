@@ -1,0 +1,197 @@
+"""The embedded results store: one SQLite file per experiment, in WAL mode.
+
+One writer (the runner) commits every trial in its own transaction with ``synchronous=FULL``,
+so an acknowledged trial survives a ``kill -9``; readers (a report, a notebook) read at the
+same time. The schema is versioned: :data:`MIGRATIONS` upgrades older files in order.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from behaviorlab.store._schema import COLUMNS, JSON_COLUMNS, RESULTS_SCHEMA_VERSION, TrialResult
+
+_SQL_TYPES = {
+    "seed": "INTEGER",
+    "step_index": "INTEGER",
+    "answer_position": "INTEGER",
+    "correct": "REAL",
+    "latency_s": "REAL",
+    "tokens_in": "INTEGER",
+    "tokens_out": "INTEGER",
+    "calls": "INTEGER",
+    "cache_hits": "INTEGER",
+}
+
+
+def _v1(db: sqlite3.Connection) -> None:
+    cols = ",\n  ".join(f"{c} {_SQL_TYPES.get(c, 'TEXT')}" for c in COLUMNS)
+    db.executescript(
+        f"""
+        CREATE TABLE runs (
+          run_id TEXT PRIMARY KEY,
+          name TEXT NOT NULL,
+          spec TEXT NOT NULL,
+          manifest TEXT,
+          status TEXT NOT NULL,
+          created_at TEXT NOT NULL,
+          updated_at TEXT NOT NULL
+        );
+        CREATE TABLE trials (
+          {cols},
+          PRIMARY KEY (run_id, trial_id)
+        );
+        CREATE INDEX trials_by_sim ON trials (run_id, simulator, condition);
+        """
+    )
+
+
+MIGRATIONS: list[tuple[int, str, Callable[[sqlite3.Connection], None]]] = [
+    (1, "create runs and trials", _v1),
+]
+"""(version, description, function): applied in order to bring a file up to date."""
+
+assert MIGRATIONS[-1][0] == RESULTS_SCHEMA_VERSION
+
+
+class ResultStore:
+    """Results of one or more runs in one SQLite file."""
+
+    def __init__(self, path: str | Path, *, readonly: bool = False) -> None:
+        self.path = Path(path)
+        if readonly:
+            if not self.path.exists():
+                raise FileNotFoundError(f"results file {str(self.path)!r} does not exist")
+            uri = f"file:{self.path.resolve()}?mode=ro"
+            self._db = sqlite3.connect(uri, uri=True, timeout=30, isolation_level=None)
+        else:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")
+            self._migrate()
+
+    # -- schema -----------------------------------------------------------------------------
+    def schema_version(self) -> int:
+        return int(self._db.execute("PRAGMA user_version").fetchone()[0])
+
+    def _migrate(self) -> None:
+        current = self.schema_version()
+        if current > RESULTS_SCHEMA_VERSION:
+            raise RuntimeError(
+                f"{self.path}: results schema version {current} is newer than this behaviorlab "
+                f"({RESULTS_SCHEMA_VERSION}); upgrade behaviorlab to read it"
+            )
+        for version, _, apply in MIGRATIONS:
+            if version > current:
+                self._db.execute("BEGIN IMMEDIATE")
+                try:
+                    apply(self._db)
+                    self._db.execute(f"PRAGMA user_version = {version}")
+                    self._db.execute("COMMIT")
+                except BaseException:
+                    self._db.execute("ROLLBACK")
+                    raise
+
+    # -- runs -------------------------------------------------------------------------------
+    def start_run(self, run_id: str, name: str, spec: dict[str, Any]) -> None:
+        now = datetime.now().isoformat()
+        self._db.execute(
+            "INSERT INTO runs (run_id, name, spec, status, created_at, updated_at) "
+            "VALUES (?, ?, ?, 'running', ?, ?) "
+            "ON CONFLICT(run_id) DO UPDATE SET status='running', updated_at=excluded.updated_at",
+            (run_id, name, json.dumps(spec), now, now),
+        )
+
+    def set_manifest(self, run_id: str, manifest: dict[str, Any]) -> None:
+        self._db.execute(
+            "UPDATE runs SET manifest = ?, updated_at = ? WHERE run_id = ?",
+            (json.dumps(manifest, default=str), datetime.now().isoformat(), run_id),
+        )
+
+    def finish_run(self, run_id: str, status: str = "finished") -> None:
+        self._db.execute(
+            "UPDATE runs SET status = ?, updated_at = ? WHERE run_id = ?",
+            (status, datetime.now().isoformat(), run_id),
+        )
+
+    def runs(self) -> pd.DataFrame:
+        return pd.read_sql_query(
+            "SELECT run_id, name, status, created_at, updated_at FROM runs ORDER BY created_at",
+            self._db,
+        )
+
+    def latest_run_id(self) -> str:
+        row = self._db.execute(
+            "SELECT run_id FROM runs ORDER BY updated_at DESC LIMIT 1"
+        ).fetchone()
+        if row is None:
+            raise LookupError(f"{self.path}: holds no runs")
+        return str(row[0])
+
+    def manifest(self, run_id: str) -> dict[str, Any]:
+        row = self._db.execute("SELECT manifest FROM runs WHERE run_id = ?", (run_id,)).fetchone()
+        if row is None:
+            raise LookupError(f"{self.path}: no run {run_id!r}")
+        result: dict[str, Any] = json.loads(row[0]) if row[0] else {}
+        return result
+
+    # -- trials -----------------------------------------------------------------------------
+    def done_ids(self, run_id: str) -> set[str]:
+        rows = self._db.execute("SELECT trial_id FROM trials WHERE run_id = ?", (run_id,))
+        return {r[0] for r in rows}
+
+    def write(self, result: TrialResult) -> None:
+        """Insert one trial durably (its own transaction). A trial already stored is kept."""
+        self.write_many([result])
+
+    def write_many(self, results: Iterable[TrialResult]) -> None:
+        rows = [self._row(r) for r in results]
+        placeholders = ", ".join("?" for _ in COLUMNS)
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            self._db.executemany(
+                f"INSERT INTO trials ({', '.join(COLUMNS)}) VALUES ({placeholders}) "
+                "ON CONFLICT(run_id, trial_id) DO NOTHING",
+                rows,
+            )
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+
+    @staticmethod
+    def _row(result: TrialResult) -> tuple[Any, ...]:
+        data = result.model_dump(mode="json")
+        return tuple(
+            json.dumps(data[c]) if c in JSON_COLUMNS and data[c] is not None else data[c]
+            for c in COLUMNS
+        )
+
+    def count(self, run_id: str) -> int:
+        row = self._db.execute("SELECT COUNT(*) FROM trials WHERE run_id = ?", (run_id,))
+        return int(row.fetchone()[0])
+
+    def to_pandas(self, run_id: str | None = None) -> pd.DataFrame:
+        """One row per trial of ``run_id`` (default: the latest run), JSON columns decoded."""
+        rid = run_id or self.latest_run_id()
+        frame = pd.read_sql_query(
+            f"SELECT {', '.join(COLUMNS)} FROM trials WHERE run_id = ? "
+            "ORDER BY simulator, condition, seed, person_id, item_id",
+            self._db,
+            params=(rid,),
+        )
+        for c in JSON_COLUMNS:
+            frame[c] = [json.loads(v) if isinstance(v, str) else None for v in frame[c]]
+        frame["created_at"] = pd.to_datetime(frame["created_at"])
+        return frame
+
+    def close(self) -> None:
+        self._db.close()

@@ -1,0 +1,88 @@
+"""The ``survey`` task: answer one survey question as a specific person would.
+
+Each question a person answered becomes a trial: their persona, the question, and the
+options in an order shuffled per trial with a recorded seed (so that position bias cannot pass
+for fidelity). The answer is one option code; it is scored against the person's own answer.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import TYPE_CHECKING, Any
+
+from behaviorlab.data._records import Dataset, stable_hash
+from behaviorlab.tasks._base import Trial, TrialInput, task
+
+if TYPE_CHECKING:
+    from behaviorlab.simulators._base import Answer
+
+SURVEY_INSTRUCTIONS = (
+    "You are answering a survey question. Answer as the person described would answer it."
+)
+
+
+def answer_schema(codes: list[str]) -> dict[str, Any]:
+    """JSON schema of a survey answer: one of the option codes."""
+    return {
+        "type": "object",
+        "properties": {"answer": {"type": "string", "enum": codes}},
+        "required": ["answer"],
+    }
+
+
+@task("survey")
+class SurveyTask:
+    """Survey questions: predict each person's own answer; options shuffled per trial."""
+
+    name = "survey"
+
+    def __init__(self, shuffle_options: bool = True, instructions: str = SURVEY_INSTRUCTIONS):
+        self.shuffle_options = shuffle_options
+        self.instructions = instructions
+
+    def trials(self, dataset: Dataset, *, seed: int) -> list[Trial]:
+        out: list[Trial] = []
+        for ep in dataset.episodes:
+            person = dataset.persons[ep.person_id]
+            for step in ep.steps:
+                obs = step.observation
+                if not obs.options:
+                    raise ValueError(
+                        f"survey task: step {step.step_id!r} of episode {ep.episode_id!r} has "
+                        "no answer options; the survey task needs questions with options"
+                    )
+                options = list(obs.options)
+                order_seed = stable_hash("option-order", seed, ep.episode_id, step.step_id)
+                if self.shuffle_options:
+                    random.Random(order_seed).shuffle(options)
+                codes = [o.code for o in options]
+                item_id = str(obs.meta.get("question_id", step.step_id))
+                trial_input = TrialInput(
+                    task=self.name,
+                    item_id=item_id,
+                    person_id=person.person_id,
+                    persona=person,
+                    history=[],
+                    observation=obs.model_copy(update={"options": options}),
+                    answer_schema=answer_schema(codes),
+                    instructions=self.instructions,
+                    meta={"option_order_seed": order_seed},
+                )
+                out.append(
+                    Trial(
+                        key=stable_hash(self.name, ep.episode_id, step.step_id, seed),
+                        episode_id=ep.episode_id,
+                        step_index=step.index,
+                        input=trial_input,
+                        target=step.action,
+                        target_rationale=step.rationale,
+                        person=person,
+                    )
+                )
+        return out
+
+    def score(self, trial: Trial, answer: Answer) -> dict[str, float]:
+        return {"correct": float(answer.choice == trial.target.value)}
+
+    def human_answer(self, trial: Trial) -> str | None:
+        return trial.target.value

@@ -1,0 +1,75 @@
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+
+from behaviorlab.models import (
+    BackendError,
+    CachedBackend,
+    CallCache,
+    GenerateRequest,
+    Message,
+    MockBackend,
+    ScoreRequest,
+)
+
+SCHEMA = {"type": "object", "properties": {"answer": {"enum": ["A", "B", "C"]}}, "required": ["answer"]}
+
+
+def _req(text: str, **kw: object) -> GenerateRequest:
+    return GenerateRequest(messages=[Message(role="user", content=text)], json_schema=SCHEMA, **kw)  # type: ignore[arg-type]
+
+
+def test_mock_is_deterministic_and_valid() -> None:
+    mock = MockBackend()
+    outs = [asyncio.run(mock.generate(_req(f"question {i}"))).text for i in range(30)]
+    again = [asyncio.run(mock.generate(_req(f"question {i}"))).text for i in range(30)]
+    assert outs == again
+    answers = {json.loads(o)["answer"] for o in outs}
+    assert answers <= {"A", "B", "C"} and len(answers) > 1  # varied, always valid
+
+
+def test_mock_injects_failures_deterministically() -> None:
+    mock = MockBackend(fail_rate=0.5)
+    failed = 0
+    for i in range(40):
+        try:
+            asyncio.run(mock.generate(_req(f"q{i}")))
+        except BackendError:
+            failed += 1
+    assert 8 < failed < 32
+
+
+def test_request_needs_exactly_one_prompt() -> None:
+    with pytest.raises(ValueError, match="exactly one"):
+        GenerateRequest()
+    with pytest.raises(ValueError, match="exactly one"):
+        ScoreRequest(prompt="x", messages=[Message(role="user", content="y")], continuations=["a"])
+
+
+def test_cache_hits_only_for_identical_calls(tmp_path: object) -> None:
+    cache = CallCache(tmp_path / "c.sqlite")  # type: ignore[operator]
+    a = CachedBackend(MockBackend("model-a"), cache)
+    b = CachedBackend(MockBackend("model-b"), cache)
+
+    async def go() -> None:
+        first = await a.generate(_req("hello"))
+        assert not first.cached
+        second = await a.generate(_req("hello"))
+        assert second.cached and second.text == first.text
+        # another model, seed, temperature or prompt is a different call
+        assert not (await b.generate(_req("hello"))).cached
+        assert not (await a.generate(_req("hello", seed=1))).cached
+        assert not (await a.generate(_req("hello", temperature=0.7))).cached
+        assert not (await a.generate(_req("hello!"))).cached
+        s1 = await a.score(ScoreRequest(prompt="p", continuations=["x", "y"]))
+        s2 = await a.score(ScoreRequest(prompt="p", continuations=["x", "y"]))
+        assert s2.cached and s2.logprobs == s1.logprobs
+
+    asyncio.run(go())
+    assert cache.stats.hits == 2
+    assert cache.stats.misses == 6
+    assert len(cache) == 6
+    assert (a.inner.calls, b.inner.calls) == (5, 1)  # type: ignore[attr-defined]
