@@ -13,11 +13,13 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from typing import Any
+from statistics import NormalDist
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
+Interval = Literal["percentile", "bc"]
 Statistic = Callable[[np.ndarray], np.ndarray]
 """Maps aggregated statistics of shape ``(..., *event)`` to values of shape ``(...)``."""
 
@@ -191,6 +193,26 @@ def percentile_interval(replicates: np.ndarray, level: float) -> tuple[float, fl
     return float(low), float(high)
 
 
+def bc_interval(replicates: np.ndarray, point: float, level: float) -> tuple[float, float]:
+    """Bias-corrected percentile interval (Efron 1981) of the finite replicates.
+
+    When the replicates sit mostly on one side of the point estimate (a distance between
+    empirical distributions is pushed up by resampling noise), the plain percentile interval
+    can exclude the point itself. BC shifts the percentiles by ``z0 = Phi^-1(share of
+    replicates below the point)``: ``Phi(2 z0 +- z)``. With ``z0 = 0`` it is the percentile
+    interval.
+    """
+    finite = replicates[np.isfinite(replicates)]
+    if finite.size == 0 or not math.isfinite(point):
+        return percentile_interval(replicates, level)
+    below = (np.count_nonzero(finite < point) + 0.5 * np.count_nonzero(finite == point)) / finite.size
+    below = min(max(below, 0.5 / finite.size), 1.0 - 0.5 / finite.size)
+    normal = NormalDist()
+    z0, z = normal.inv_cdf(below), normal.inv_cdf(0.5 + level / 2.0)
+    low, high = np.quantile(finite, [normal.cdf(2.0 * z0 - z), normal.cdf(2.0 * z0 + z)])
+    return float(low), float(high)
+
+
 def cluster_bootstrap(
     stats: ClusterStats,
     statistic: Statistic,
@@ -198,21 +220,30 @@ def cluster_bootstrap(
     n_resamples: int = 2000,
     seed: int = 0,
     level: float = 0.95,
+    interval: Interval = "percentile",
 ) -> Estimate:
-    """Point estimate ``statistic(stats.values.sum(0))`` with a percentile interval from a
-    bootstrap over clusters (people).
+    """Point estimate ``statistic(stats.values.sum(0))`` with an interval from a bootstrap
+    over clusters (people).
 
     Each replicate draws ``G`` clusters with replacement (weights ~ Multinomial(G, 1/G)), sums
     their statistics and applies ``statistic``. The generator is ``numpy.random.default_rng
     (seed)``, so the same seed and the same clusters give the same weights for every metric.
+    ``interval`` is ``"percentile"`` (method ``"cluster-bootstrap"``) or ``"bc"``, the
+    bias-corrected percentile interval (method ``"cluster-bootstrap-bc"``) used for distances.
     """
     if not 0.0 < level < 1.0:
         raise ValueError(f"level must be in (0, 1), got {level}")
+    method = "cluster-bootstrap" if interval == "percentile" else "cluster-bootstrap-bc"
     if stats.n_clusters == 0:
-        return Estimate(math.nan, math.nan, math.nan, 0, stats.n, "cluster-bootstrap", level)
+        return Estimate(math.nan, math.nan, math.nan, 0, stats.n, method, level)
     point = float(statistic(stats.values.sum(axis=0)))
     reps = bootstrap_replicates(stats.values, statistic, n_resamples=n_resamples, seed=seed)
-    low, high = percentile_interval(reps, level)
+    if interval == "percentile":
+        low, high = percentile_interval(reps, level)
+    elif interval == "bc":
+        low, high = bc_interval(reps, point, level)
+    else:
+        raise ValueError(f"interval must be 'percentile' or 'bc', got {interval!r}")
     finite = reps[np.isfinite(reps)]
     se = float(finite.std(ddof=1)) if finite.size > 1 else math.nan
-    return Estimate(point, low, high, stats.n_clusters, stats.n, "cluster-bootstrap", level, se)
+    return Estimate(point, low, high, stats.n_clusters, stats.n, method, level, se)

@@ -128,7 +128,18 @@ class DistributionMetric:
         return people, cells, weights, layout, n
 
     def applicable(self, frame: pd.DataFrame) -> bool:
-        return self._entries(frame)[4] > 0
+        valid = valid_rows(frame)
+        require(valid, "human_answer", "probabilities", "samples")
+        rows = zip(
+            column(valid, "human_answer"),
+            column(valid, "probabilities"),
+            column(valid, "samples"),
+            strict=True,
+        )
+        return any(
+            as_code(h) is not None and (as_probs(p) is not None or as_codes(s) is not None)
+            for h, p, s in rows
+        )
 
     def stats(self, frame: pd.DataFrame) -> ClusterStats:
         people, cells, weights, layout, n = self._entries(frame)

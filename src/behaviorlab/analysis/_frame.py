@@ -6,6 +6,7 @@ SQLite, as numpy arrays or key/value pairs from Parquet, or still as JSON text.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterable, Mapping
 from typing import Any, Protocol, runtime_checkable
 
@@ -77,7 +78,7 @@ def _decode(value: Any) -> Any:
 
 def as_probs(value: Any) -> dict[str, float] | None:
     """A probability dict renormalised to sum to one, or None when there is none (missing,
-    empty, or zero total mass)."""
+    empty, or zero total mass). Negative and non-finite entries are dropped."""
     value = _decode(value)
     if isinstance(value, Mapping):
         items: Iterable[Any] = value.items()
@@ -86,14 +87,23 @@ def as_probs(value: Any) -> dict[str, float] | None:
     else:
         return None
     probs: dict[str, float] = {}
-    for pair in items:
-        key, p = pair[0], pair[1]
-        if p is not None and np.isfinite(p) and p > 0:
-            probs[str(key)] = probs.get(str(key), 0.0) + float(p)
-    total = sum(probs.values())
-    if total <= 0:
+    total = 0.0
+    for key, raw in items:
+        try:
+            p = float(raw)
+        except (TypeError, ValueError):
+            continue
+        if p > 0.0 and math.isfinite(p):
+            probs[str(key)] = probs.get(str(key), 0.0) + p
+            total += p
+    if total <= 0.0:
         return None
     return {k: p / total for k, p in probs.items()}
+
+
+def has_probs(frame: pd.DataFrame) -> bool:
+    """Whether any row of ``frame`` carries usable probabilities (stops at the first)."""
+    return any(as_probs(v) is not None for v in column(frame, "probabilities"))
 
 
 def as_codes(value: Any) -> list[str] | None:

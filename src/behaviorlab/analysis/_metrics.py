@@ -168,16 +168,25 @@ def _human_prob(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     return p_h, sq
 
 
+class _ProbabilityMetric(MeanMetric):
+    """A per-trial score of the probability given to the person's answer."""
+
+    higher_is_better = False
+    requires = "probabilities (option scoring or a probabilistic baseline)"
+
+    def applicable(self, frame: pd.DataFrame) -> bool:
+        valid = valid_rows(frame)
+        pairs = zip(column(valid, "probabilities"), column(valid, "human_answer"), strict=True)
+        return any(as_code(h) is not None and as_probs(p) is not None for p, h in pairs)
+
+
 @metric("log_loss")
-class LogLoss(MeanMetric):
+class LogLoss(_ProbabilityMetric):
     """Mean negative log-probability of the person's answer, ``-log p(human_answer)``.
 
     Probabilities are renormalised over the options the simulator scored and clipped to
     ``[1e-15, 1]`` (an answer given zero probability costs about 34.5 nats).
     """
-
-    higher_is_better = False
-    requires = "probabilities (option scoring or a probabilistic baseline)"
 
     def score(self, frame: pd.DataFrame) -> pd.Series:
         p_h, _ = _human_prob(frame)
@@ -187,13 +196,10 @@ class LogLoss(MeanMetric):
 
 
 @metric("brier")
-class Brier(MeanMetric):
+class Brier(_ProbabilityMetric):
     """Multi-class Brier score: ``sum_k (p_k - y_k)^2`` over the item's options, ``y`` the
     one-hot human answer; 0 is perfect, 2 is maximally wrong. Options the simulator gave no
     probability count as ``p_k = 0``."""
-
-    higher_is_better = False
-    requires = "probabilities (option scoring or a probabilistic baseline)"
 
     def score(self, frame: pd.DataFrame) -> pd.Series:
         p_h, sq = _human_prob(frame)
@@ -226,7 +232,8 @@ class MacroF1:
         return rows, truth_kept, pred_kept
 
     def applicable(self, frame: pd.DataFrame) -> bool:
-        return len(self._rows(frame)[1]) > 0
+        valid = valid_rows(frame)
+        return bool((valid["answer"].notna() & valid["human_answer"].notna()).any())
 
     def stats(self, frame: pd.DataFrame) -> ClusterStats:
         rows, truth, pred = self._rows(frame)

@@ -33,8 +33,8 @@ _SQL_TYPES = {
 
 def _v1(db: sqlite3.Connection) -> None:
     cols = ",\n  ".join(f"{c} {_SQL_TYPES.get(c, 'TEXT')}" for c in COLUMNS)
-    db.executescript(
-        f"""
+    # one statement at a time: executescript() would commit the migration's transaction
+    statements = f"""
         CREATE TABLE runs (
           run_id TEXT PRIMARY KEY,
           name TEXT NOT NULL,
@@ -50,7 +50,9 @@ def _v1(db: sqlite3.Connection) -> None:
         );
         CREATE INDEX trials_by_sim ON trials (run_id, simulator, condition);
         """
-    )
+    for statement in statements.split(";"):
+        if statement.strip():
+            db.execute(statement)
 
 
 MIGRATIONS: list[tuple[int, str, Callable[[sqlite3.Connection], None]]] = [
