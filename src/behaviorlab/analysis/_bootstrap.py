@@ -205,7 +205,9 @@ def bc_interval(replicates: np.ndarray, point: float, level: float) -> tuple[flo
     finite = replicates[np.isfinite(replicates)]
     if finite.size == 0 or not math.isfinite(point):
         return percentile_interval(replicates, level)
-    below = (np.count_nonzero(finite < point) + 0.5 * np.count_nonzero(finite == point)) / finite.size
+    below = (
+        np.count_nonzero(finite < point) + 0.5 * np.count_nonzero(finite == point)
+    ) / finite.size
     below = min(max(below, 0.5 / finite.size), 1.0 - 0.5 / finite.size)
     normal = NormalDist()
     z0, z = normal.inv_cdf(below), normal.inv_cdf(0.5 + level / 2.0)

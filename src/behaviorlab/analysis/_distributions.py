@@ -77,9 +77,14 @@ class DistributionMetric:
     (item, option), event shape ``(I, K, 2)``. Each trial contributes mass one to both sides,
     so resampling people resamples both distributions together. Items without any trial in a
     resample are left out of its mean. Subclasses define :meth:`distance`.
+
+    Sampling noise in the human distribution pushes a distance up, and resampling pushes it up
+    again, so the replicates sit above the point estimate; the interval is therefore the
+    bias-corrected percentile interval. Read the value against :func:`noise_floor`.
     """
 
     higher_is_better = False
+    interval = "bc"
     requires = (
         "probabilities or samples (a distribution built from argmax answers collapses to the mode)"
     )

@@ -24,7 +24,13 @@ from behaviorlab.analysis._frame import (
     require,
     valid_rows,
 )
-from behaviorlab.analysis._metrics import MeanMetric, Metric, get_metric, metric_names
+from behaviorlab.analysis._metrics import (
+    MeanMetric,
+    Metric,
+    get_metric,
+    interval_of,
+    metric_names,
+)
 from behaviorlab.analysis._paired import PairedEffect, paired_difference
 from behaviorlab.analysis._position import position_shares
 
@@ -179,7 +185,13 @@ def _row(
         elif not m.applicable(valid):
             estimates[name], missing[name] = None, f"needs {m.requires or 'other data'}"
         else:
-            estimates[name] = cluster_bootstrap(m.stats(valid), m.value, **settings)
+            stats = m.stats(valid)
+            if stats.n == 0:
+                estimates[name], missing[name] = None, f"needs {m.requires or 'other data'}"
+            else:
+                estimates[name] = cluster_bootstrap(
+                    stats, m.value, interval=interval_of(m), **settings
+                )
     return GapRow(
         *key,
         baseline=is_baseline,

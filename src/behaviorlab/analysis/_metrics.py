@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from behaviorlab._registry import Registry
-from behaviorlab.analysis._bootstrap import ClusterStats, Estimate, cluster_bootstrap
+from behaviorlab.analysis._bootstrap import ClusterStats, Estimate, Interval, cluster_bootstrap
 from behaviorlab.analysis._frame import as_code, as_probs, column, require, valid_rows
 
 PROB_FLOOR = 1e-15
@@ -33,6 +33,9 @@ class Metric(Protocol):
     ``(..., *event)``, to values of shape ``(...)``; the point estimate is
     ``value(stats.values.sum(0))``. ``applicable`` says whether the trials carry what the metric
     needs, and ``requires`` says in words what that is (shown when it is missing).
+
+    A metric may also set ``interval = "bc"`` to get a bias-corrected bootstrap interval (see
+    :func:`bc_interval`); the default is the percentile interval.
     """
 
     @property
@@ -77,6 +80,12 @@ def get_metric(name_or_metric: str | Metric) -> Metric:
     if isinstance(name_or_metric, str):
         return metrics.get(name_or_metric)()
     return name_or_metric
+
+
+def interval_of(m: Metric) -> Interval:
+    """The interval a metric asks for: its ``interval`` attribute if it has one
+    (``"percentile"`` or ``"bc"``), else the percentile interval."""
+    return "bc" if getattr(m, "interval", "percentile") == "bc" else "percentile"
 
 
 def ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
