@@ -57,3 +57,44 @@ def frame_of() -> FrameBuilder:
 @pytest.fixture
 def rng() -> np.random.Generator:
     return np.random.default_rng(12345)
+
+
+def synthetic_results(n_people: int = 30, n_items: int = 4, seed: int = 0) -> pd.DataFrame:
+    """A small experiment: ``llm:probs`` (option probabilities, three conditions),
+    ``llm:argmax`` (answers only) and the ``majority`` baseline, with a few failed trials."""
+    rng = np.random.default_rng(seed)
+    codes = ["a", "b", "c"]
+    truth = rng.dirichlet([2.0, 2.0, 2.0], size=n_items)
+    rows: list[dict[str, Any]] = []
+    for p in range(n_people):
+        for i in range(n_items):
+            human = str(rng.choice(codes, p=truth[i]))
+            shown = [str(c) for c in rng.permutation(codes)]
+            base = {"person_id": f"p{p:02d}", "item_id": f"q{i}", "human_answer": human}
+            base["options"] = shown
+            arms = [("llm:probs", c) for c in ("full", "shuffled_persona", "no_persona")]
+            arms += [("llm:argmax", "full"), ("majority", "full")]
+            for sim, cond in arms:
+                if sim == "majority":
+                    probs = dict(zip(codes, truth[i].tolist(), strict=True))
+                else:
+                    sharp = 3.0 if cond == "full" else 1.0
+                    weights = np.where(np.array(codes) == human, sharp, 1.0)
+                    probs = dict(zip(codes, rng.dirichlet(weights).tolist(), strict=True))
+                answer = max(probs, key=lambda k: probs[k])
+                row = base | {"simulator": sim, "condition": cond, "answer": answer}
+                row["answer_position"] = shown.index(answer)
+                if sim != "llm:argmax":
+                    row["probabilities"] = probs
+                draw = rng.random()
+                if sim.startswith("llm") and draw < 0.04:
+                    kind = ["backend", "timeout", "invalid"][int(draw * 75) % 3]
+                    row |= {"error": "failed", "error_kind": kind, "answer": None}
+                    row |= {"probabilities": None, "answer_position": None}
+                rows.append(row)
+    return build_frame(rows)
+
+
+@pytest.fixture(scope="session")
+def results() -> pd.DataFrame:
+    return synthetic_results()

@@ -144,5 +144,5 @@ def test_yaml_that_is_not_a_mapping(tmp_path: Path) -> None:
 
 
 def test_missing_mapping_file(tmp_path: Path) -> None:
-    with pytest.raises(SurveyMappingError, match="nope.yaml"):
+    with pytest.raises(SurveyMappingError, match=r"nope\.yaml"):
         SurveyMapping.from_yaml(tmp_path / "nope.yaml")

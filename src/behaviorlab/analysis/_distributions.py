@@ -78,13 +78,16 @@ class DistributionMetric:
     so resampling people resamples both distributions together. Items without any trial in a
     resample are left out of its mean. Subclasses define :meth:`distance`.
 
-    Sampling noise in the human distribution pushes a distance up, and resampling pushes it up
-    again, so the replicates sit above the point estimate; the interval is therefore the
-    bias-corrected percentile interval. Read the value against :func:`noise_floor`.
+    Sampling noise in the human answers pushes a distance up, and resampling pushes it up
+    again, so the replicates sit above the estimate and a percentile interval would mostly
+    miss the truth near the noise level. The interval is therefore the basic bootstrap
+    interval (clipped to [0, 1]), which corrects that bias; the value itself is the plain
+    plug-in distance. Read it against :func:`noise_floor`.
     """
 
     higher_is_better = False
-    interval = "bc"
+    interval = "basic"
+    bounds = (0.0, 1.0)
     requires = (
         "probabilities or samples (a distribution built from argmax answers collapses to the mode)"
     )

@@ -189,9 +189,7 @@ def _row(
             if stats.n == 0:
                 estimates[name], missing[name] = None, f"needs {m.requires or 'other data'}"
             else:
-                estimates[name] = cluster_bootstrap(
-                    stats, m.value, interval=interval_of(m), **settings
-                )
+                estimates[name] = cluster_bootstrap(stats, m.value, **interval_of(m), **settings)
     return GapRow(
         *key,
         baseline=is_baseline,

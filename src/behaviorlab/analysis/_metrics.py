@@ -11,13 +11,13 @@ from __future__ import annotations
 import math
 from abc import ABC, abstractmethod
 from collections.abc import Callable
-from typing import Protocol, TypeVar, cast, runtime_checkable
+from typing import Any, Protocol, TypeVar, cast, runtime_checkable
 
 import numpy as np
 import pandas as pd
 
 from behaviorlab._registry import Registry
-from behaviorlab.analysis._bootstrap import ClusterStats, Estimate, Interval, cluster_bootstrap
+from behaviorlab.analysis._bootstrap import ClusterStats, Estimate, cluster_bootstrap
 from behaviorlab.analysis._frame import as_code, as_probs, column, require, valid_rows
 
 PROB_FLOOR = 1e-15
@@ -34,8 +34,9 @@ class Metric(Protocol):
     ``value(stats.values.sum(0))``. ``applicable`` says whether the trials carry what the metric
     needs, and ``requires`` says in words what that is (shown when it is missing).
 
-    A metric may also set ``interval = "bc"`` to get a bias-corrected bootstrap interval (see
-    :func:`bc_interval`); the default is the percentile interval.
+    A metric may also set ``interval = "basic"`` (with ``bounds``, its range) to get the basic
+    bootstrap interval, which corrects an upward bias such as a distance's; the default is
+    the percentile interval.
     """
 
     @property
@@ -82,10 +83,13 @@ def get_metric(name_or_metric: str | Metric) -> Metric:
     return name_or_metric
 
 
-def interval_of(m: Metric) -> Interval:
-    """The interval a metric asks for: its ``interval`` attribute if it has one
-    (``"percentile"`` or ``"bc"``), else the percentile interval."""
-    return "bc" if getattr(m, "interval", "percentile") == "bc" else "percentile"
+def interval_of(m: Metric) -> dict[str, Any]:
+    """The interval options a metric asks for through its optional attributes ``interval``
+    (``"percentile"``, the default, or ``"basic"``) and ``bounds`` (the range of its values,
+    used to clip a basic interval)."""
+    basic = getattr(m, "interval", "percentile") == "basic"
+    bounds = getattr(m, "bounds", None)
+    return {"interval": "basic" if basic else "percentile", "bounds": bounds}
 
 
 def ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:

@@ -108,16 +108,20 @@ def _select(
             )
     questions = [by_id[t] for t in wanted]
     available = list(dict.fromkeys(f.column for f in mapping.persona))
+    held_out = {q.column: q.question_id for q in questions}
     if persona is None and default_persona is None:
         columns = available
     elif persona is None:
-        held_out = {q.column for q in questions}
         columns = [c for c in default_persona or [] if c not in held_out]
     else:
-        if isinstance(persona, str):
-            persona = [persona]
-        columns = list(persona)
+        columns = [persona] if isinstance(persona, str) else list(persona)
         for c in columns:
+            if c in held_out:
+                raise ValueError(
+                    f"dataset {mapping.name!r}: persona column {c!r} is the target question "
+                    f"{held_out[c]!r}; held-out questions are never part of the persona. "
+                    f"Remove {c!r} from persona."
+                )
             if c not in available:
                 raise ValueError(
                     f"dataset {mapping.name!r}: unknown persona column {c!r}."

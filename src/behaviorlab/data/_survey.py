@@ -142,23 +142,7 @@ def _convert(
                 f"(rows {rows_of[person_id]} and {position}; id column {mapping.id_column!r})"
             )
         rows_of[person_id] = position
-        steps: list[Step] = []
-        for q in questions:
-            code = normalise_code(row[q.column])
-            if code is None:
-                continue
-            if code not in q.options:
-                _invalid(mapping, f"column {q.column!r}", where, code, q.options, on_invalid)
-                counter.skipped += 1
-                continue
-            steps.append(
-                Step(
-                    index=len(steps),
-                    step_id=f"{person_id}:{q.question_id}",
-                    observation=observations[q.question_id],
-                    action=Action(action_type="answer", value=code),
-                )
-            )
+        steps = _steps(mapping, observations, questions, person_id, row, where, on_invalid, counter)
         if not steps:
             counter.dropped += 1
             continue
@@ -206,6 +190,37 @@ def _convert(
 class _Counter:
     dropped: int = 0
     skipped: int = 0
+
+
+def _steps(
+    mapping: SurveyMapping,
+    observations: dict[str, Observation],
+    questions: list[QuestionSpec],
+    person_id: str,
+    row: dict[Any, Any],
+    where: str,
+    on_invalid: OnInvalid,
+    counter: _Counter,
+) -> list[Step]:
+    """One step per answered target question, in the mapping's order."""
+    steps: list[Step] = []
+    for q in questions:
+        code = normalise_code(row[q.column])
+        if code is None:
+            continue
+        if code not in q.options:
+            _invalid(mapping, f"column {q.column!r}", where, code, q.options, on_invalid)
+            counter.skipped += 1
+            continue
+        steps.append(
+            Step(
+                index=len(steps),
+                step_id=f"{person_id}:{q.question_id}",
+                observation=observations[q.question_id],
+                action=Action(action_type="answer", value=code),
+            )
+        )
+    return steps
 
 
 def _used_columns(mapping: SurveyMapping) -> list[str]:

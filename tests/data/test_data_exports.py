@@ -1,0 +1,32 @@
+"""The public API of behaviorlab.data is what we mean it to be."""
+
+from __future__ import annotations
+
+import behaviorlab.data as data
+
+
+def test_exported_members() -> None:
+    assert sorted(data.__all__) == [
+        "Action",
+        "Dataset",
+        "Episode",
+        "Observation",
+        "Option",
+        "Person",
+        "PersonaField",
+        "QuestionSpec",
+        "Rationale",
+        "SCHEMA_VERSION",
+        "Step",
+        "SurveyMapping",
+        "SurveyMappingError",
+        "dataset",
+        "datasets",
+        "load_dataset",
+        "load_survey_file",
+        "normalise_code",
+        "stable_hash",
+        "survey_from_frame",
+    ]
+    for name in data.__all__:
+        assert hasattr(data, name), name
