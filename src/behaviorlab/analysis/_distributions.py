@@ -11,13 +11,22 @@ from __future__ import annotations
 
 import math
 from abc import abstractmethod
-from typing import Literal
+from itertools import chain
+from typing import Literal, cast
 
 import numpy as np
 import pandas as pd
 
 from behaviorlab.analysis._bootstrap import MAX_ELEMENTS, ClusterStats, Estimate
-from behaviorlab.analysis._frame import as_code, as_codes, as_probs, column, require, valid_rows
+from behaviorlab.analysis._frame import (
+    Probs,
+    as_code,
+    as_codes,
+    as_probs,
+    column,
+    require,
+    valid_rows,
+)
 from behaviorlab.analysis._metrics import get_metric, metric, ratio
 
 DistanceName = Literal["js_distance", "total_variation"]
@@ -45,29 +54,25 @@ def total_variation(p: np.ndarray, q: np.ndarray) -> np.ndarray:
     return np.asarray(0.5 * np.abs(p - q).sum(axis=-1))
 
 
-def _item_keys(frame: pd.DataFrame) -> list[tuple[str, str]]:
-    tasks = column(frame, "task") if "task" in frame.columns else [""] * len(frame)
-    return [(str(t), str(i)) for t, i in zip(tasks, column(frame, "item_id"), strict=True)]
+def _item_keys(frame: pd.DataFrame) -> np.ndarray:
+    """One key per row for (task, item): items of different tasks never share a key."""
+    items = frame["item_id"].astype(str)
+    if "task" in frame.columns:
+        items = frame["task"].astype(str) + "\x1f" + items
+    return items.to_numpy(dtype=object)
 
 
-class _Layout:
-    """Dense index of (item, option) cells: items in order of appearance, each item's options
-    numbered locally and padded to the largest option count ``K``."""
-
-    def __init__(self) -> None:
-        self.items: dict[tuple[str, str], int] = {}
-        self.codes: list[dict[str, int]] = []
-
-    def cell(self, item: tuple[str, str], code: str) -> tuple[int, int]:
-        i = self.items.setdefault(item, len(self.items))
-        if i == len(self.codes):
-            self.codes.append({})
-        local = self.codes[i]
-        return i, local.setdefault(code, len(local))
-
-    @property
-    def shape(self) -> tuple[int, int]:
-        return len(self.items), max((len(c) for c in self.codes), default=0)
+def _cells(items: np.ndarray, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray, int, int]:
+    """Dense (item, option) indices: items numbered in order of appearance, each item's
+    options numbered locally, padded to the largest option count ``K``.
+    Returns (item index, local option index, I, K)."""
+    item_idx, item_names = pd.factorize(items)
+    code_idx, code_names = pd.factorize(codes)
+    pair_idx, pairs = pd.factorize(item_idx.astype(np.int64) * len(code_names) + code_idx)
+    pair_items = pairs // max(len(code_names), 1)
+    local = pd.Series(pair_items).groupby(pair_items).cumcount().to_numpy()
+    n_options = int(local.max()) + 1 if len(local) else 0
+    return item_idx, local[pair_idx], len(item_names), n_options
 
 
 class DistributionMetric:
@@ -97,43 +102,30 @@ class DistributionMetric:
     def distance(p: np.ndarray, q: np.ndarray) -> np.ndarray:
         """Distance between distributions on the last axis."""
 
-    def _entries(
-        self, frame: pd.DataFrame
-    ) -> tuple[list[object], list[tuple[int, int, int]], list[float], _Layout, int]:
+    def _rows(self, frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str], list[Probs]]:
+        """Valid trials with a human answer and a simulated distribution (the probabilities,
+        else the shares of the samples), with those answers and distributions."""
         valid = valid_rows(frame)
         require(valid, "person_id", "item_id", "human_answer", "probabilities", "samples")
-        layout = _Layout()
-        people: list[object] = []
-        cells: list[tuple[int, int, int]] = []  # (item, local option, side: 0 human / 1 sim)
-        weights: list[float] = []
-        n = 0
+        keep, humans, dists = [], [], []
         rows = zip(
-            column(valid, "person_id"),
-            _item_keys(valid),
             column(valid, "human_answer"),
             column(valid, "probabilities"),
             column(valid, "samples"),
             strict=True,
         )
-        for person, item, raw_human, raw_probs, raw_samples in rows:
-            human, probs = as_code(raw_human), as_probs(raw_probs)
-            if probs is None and (samples := as_codes(raw_samples)) is not None:
-                probs = {}
-                for s in samples:
-                    probs[s] = probs.get(s, 0.0) + 1.0 / len(samples)
-            if human is None or probs is None:
-                continue
-            n += 1
-            i, k = layout.cell(item, human)
-            people.append(person)
-            cells.append((i, k, 0))
-            weights.append(1.0)
-            for code, p in probs.items():
-                i, k = layout.cell(item, code)
-                people.append(person)
-                cells.append((i, k, 1))
-                weights.append(p)
-        return people, cells, weights, layout, n
+        for raw_human, raw_probs, raw_samples in rows:
+            human, dist = as_code(raw_human), as_probs(raw_probs)
+            if dist is None and (samples := as_codes(raw_samples)) is not None:
+                dist = Probs()
+                for code in samples:
+                    dist[code] = dist.get(code, 0.0) + 1.0 / len(samples)
+            ok = human is not None and dist is not None
+            keep.append(ok)
+            if ok:
+                humans.append(cast(str, human))
+                dists.append(cast(Probs, dist))
+        return valid.loc[np.asarray(keep, dtype=bool)], humans, dists
 
     def applicable(self, frame: pd.DataFrame) -> bool:
         valid = valid_rows(frame)
@@ -150,13 +142,21 @@ class DistributionMetric:
         )
 
     def stats(self, frame: pd.DataFrame) -> ClusterStats:
-        people, cells, weights, layout, n = self._entries(frame)
-        n_items, n_options = layout.shape
-        c = np.asarray(cells, dtype=np.int64).reshape(-1, 3)
-        index = (c[:, 0] * n_options + c[:, 1]) * 2 + c[:, 2]
-        return ClusterStats.from_entries(
-            people, index, np.asarray(weights), (n_items, n_options, 2), n=n
-        )
+        rows, humans, dists = self._rows(frame)
+        n = len(rows)
+        # one human entry per trial, then one simulated entry per (trial, option)
+        sizes = np.fromiter((len(d) for d in dists), dtype=np.int64, count=n)
+        sim_row = np.repeat(np.arange(n), sizes)
+        entry_row = np.concatenate([np.arange(n), sim_row])
+        codes = np.array(humans + list(chain.from_iterable(dists)), dtype=object)
+        sim_mass = np.fromiter(chain.from_iterable(d.values() for d in dists), dtype=float)
+        weights = np.concatenate([np.ones(n), sim_mass])
+        side = np.concatenate([np.zeros(n, dtype=np.int64), np.ones(len(sim_row), dtype=np.int64)])
+        item, option, n_items, n_options = _cells(_item_keys(rows)[entry_row], codes)
+        index = (item * n_options + option) * 2 + side
+        people = rows["person_id"].to_numpy(dtype=object)[entry_row]
+        shape = (n_items, n_options, 2)
+        return ClusterStats.from_entries(people, index, weights, shape, n=n)
 
     def value(self, agg: np.ndarray) -> np.ndarray:
         return self.item_mean(agg[..., 0], agg[..., 1])
@@ -225,16 +225,12 @@ def noise_floor(
     nan = Estimate(math.nan, math.nan, math.nan, n_people, n_answers, "split-half", level)
     if n_people < 2:
         return nan
-    layout = _Layout()
-    cells = [
-        layout.cell(item, str(h))
-        for item, h in zip(_item_keys(answers), column(answers, "human_answer"), strict=True)
-    ]
-    n_items, n_options = layout.shape
-    c = np.asarray(cells, dtype=np.int64).reshape(-1, 2)
+    item, option, n_items, n_options = _cells(
+        _item_keys(answers), answers["human_answer"].astype(str).to_numpy(dtype=object)
+    )
     flat_cells = n_items * n_options
     counts = np.bincount(
-        codes * flat_cells + c[:, 0] * n_options + c[:, 1], minlength=n_people * flat_cells
+        codes * flat_cells + item * n_options + option, minlength=n_people * flat_cells
     ).reshape(n_people, flat_cells)
     half = n_people // 2
     rng = np.random.default_rng(seed)

@@ -76,9 +76,19 @@ def _decode(value: Any) -> Any:
     return value
 
 
-def as_probs(value: Any) -> dict[str, float] | None:
+class Probs(dict[str, float]):
+    """Probabilities already checked and renormalised by :func:`as_probs`."""
+
+
+class Codes(list[str]):
+    """Option codes already decoded by :func:`as_codes`."""
+
+
+def as_probs(value: Any) -> Probs | None:
     """A probability dict renormalised to sum to one, or None when there is none (missing,
     empty, or zero total mass). Negative and non-finite entries are dropped."""
+    if type(value) is Probs:
+        return value
     value = _decode(value)
     if isinstance(value, Mapping):
         items: Iterable[Any] = value.items()
@@ -98,20 +108,28 @@ def as_probs(value: Any) -> dict[str, float] | None:
             total += p
     if total <= 0.0:
         return None
-    return {k: p / total for k, p in probs.items()}
+    return Probs({k: p / total for k, p in probs.items()})
 
 
-def has_probs(frame: pd.DataFrame) -> bool:
-    """Whether any row of ``frame`` carries usable probabilities (stops at the first)."""
-    return any(as_probs(v) is not None for v in column(frame, "probabilities"))
-
-
-def as_codes(value: Any) -> list[str] | None:
+def as_codes(value: Any) -> Codes | None:
     """A list of option codes (``samples``, ``options``), or None when missing or empty."""
+    if type(value) is Codes:
+        return value
     value = _decode(value)
     if isinstance(value, list | tuple | np.ndarray) and len(value) > 0:
-        return [str(v) for v in value]
+        return Codes(str(v) for v in value)
     return None
+
+
+def decoded(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with ``probabilities``, ``samples`` and ``options`` decoded once (a new frame;
+    the input is not modified), so that every metric reads them without re-parsing."""
+    updates = {}
+    for name, decode in (("probabilities", as_probs), ("samples", as_codes), ("options", as_codes)):
+        if name in frame.columns:
+            values = [decode(v) for v in frame[name].tolist()]
+            updates[name] = pd.Series(values, index=frame.index, dtype=object)
+    return frame.assign(**updates) if updates else frame
 
 
 def as_code(value: Any) -> str | None:

@@ -9,17 +9,18 @@ answers at each shown position.
 from __future__ import annotations
 
 import math
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
 
-from behaviorlab.analysis._bootstrap import Estimate, cluster_bootstrap
+from behaviorlab.analysis._bootstrap import Estimate
 from behaviorlab.analysis._distributions import DistributionMetric, noise_floor
 from behaviorlab.analysis._frame import (
     SupportsToPandas,
     as_frame,
+    decoded,
     failure_counts,
     require,
     valid_rows,
@@ -27,8 +28,8 @@ from behaviorlab.analysis._frame import (
 from behaviorlab.analysis._metrics import (
     MeanMetric,
     Metric,
+    estimate_valid,
     get_metric,
-    interval_of,
     metric_names,
 )
 from behaviorlab.analysis._paired import PairedEffect, paired_difference
@@ -180,16 +181,12 @@ def _row(
     estimates: dict[str, Estimate | None] = {}
     missing: dict[str, str] = {}
     for name, m in chosen.items():
-        if valid.empty:
-            estimates[name], missing[name] = None, "no valid trials"
-        elif not m.applicable(valid):
-            estimates[name], missing[name] = None, f"needs {m.requires or 'other data'}"
-        else:
-            stats = m.stats(valid)
-            if stats.n == 0:
-                estimates[name], missing[name] = None, f"needs {m.requires or 'other data'}"
-            else:
-                estimates[name] = cluster_bootstrap(stats, m.value, **interval_of(m), **settings)
+        est = estimate_valid(m, valid, **settings)
+        estimates[name] = est
+        if est is None:
+            missing[name] = (
+                f"needs {m.requires or 'other data'}" if len(valid) else "no valid trials"
+            )
     return GapRow(
         *key,
         baseline=is_baseline,
@@ -218,47 +215,57 @@ def _best(rows: Sequence[GapRow], metric: str, higher: bool) -> GapRow | None:
     return max(scored, key=key)
 
 
+def _persona_effects(
+    task: str, frame: pd.DataFrame, rows: Sequence[GapRow], names: Sequence[str], settings: Any
+) -> Iterator[PairedEffect]:
+    """``full`` minus each persona control, per simulator that ran both."""
+    by_arm = {(r.simulator, r.condition): r for r in rows}
+    for (sim, cond), full in by_arm.items():
+        if cond != FULL:
+            continue
+        for control in PERSONA_CONTROLS:
+            other = by_arm.get((sim, control))
+            for m in names:
+                if other is None or full.estimates[m] is None or other.estimates[m] is None:
+                    continue
+                est = paired_difference(frame, (sim, FULL), (sim, control), m, **settings)
+                yield PairedEffect("persona", task, m, sim, FULL, sim, control, est)
+
+
+def _baseline_effects(
+    task: str,
+    frame: pd.DataFrame,
+    rows: Sequence[GapRow],
+    chosen: Mapping[str, Metric],
+    names: Sequence[str],
+    settings: Any,
+) -> Iterator[PairedEffect]:
+    """The best LLM simulator minus the best baseline, on the trials both answered."""
+    for m in names:
+        higher = chosen[m].higher_is_better
+        llm = _best([r for r in rows if not r.baseline], m, higher)
+        base = _best([r for r in rows if r.baseline], m, higher)
+        if llm is None or base is None:
+            continue
+        a, b = (llm.simulator, llm.condition), (base.simulator, base.condition)
+        yield PairedEffect(
+            "baseline", task, m, *a, *b, paired_difference(frame, a, b, m, **settings)
+        )
+
+
 def _effects(
     frame: pd.DataFrame,
     rows: Sequence[GapRow],
     chosen: Mapping[str, Metric],
     settings: dict[str, Any],
 ) -> list[PairedEffect]:
-    effects: list[PairedEffect] = []
     names = [m for m in HEADLINE_METRICS if isinstance(chosen.get(m), MeanMetric)]
+    effects: list[PairedEffect] = []
     for task in dict.fromkeys(r.task for r in rows):
         in_task = [r for r in rows if r.task == task]
-        task_frame = frame.loc[frame["task"] == task]
-        by_key = {(r.simulator, r.condition): r for r in in_task}
-        for r in in_task:
-            if r.condition != FULL:
-                continue
-            for control in PERSONA_CONTROLS:
-                other = by_key.get((r.simulator, control))
-                for m in names:
-                    if (
-                        other is None
-                        or r.estimates.get(m) is None
-                        or other.estimates.get(m) is None
-                    ):
-                        continue
-                    est = paired_difference(
-                        task_frame, (r.simulator, FULL), (r.simulator, control), m, **settings
-                    )
-                    effects.append(
-                        PairedEffect(
-                            "persona", task, m, r.simulator, FULL, r.simulator, control, est
-                        )
-                    )
-        for m in names:
-            higher = chosen[m].higher_is_better
-            llm = _best([r for r in in_task if not r.baseline], m, higher)
-            base = _best([r for r in in_task if r.baseline], m, higher)
-            if llm is None or base is None:
-                continue
-            a, b = (llm.simulator, llm.condition), (base.simulator, base.condition)
-            est = paired_difference(task_frame, a, b, m, **settings)
-            effects.append(PairedEffect("baseline", task, m, *a, *b, est))
+        task_frame = frame.loc[frame["task"].astype(str) == task]
+        effects += _persona_effects(task, task_frame, in_task, names, settings)
+        effects += _baseline_effects(task, task_frame, in_task, chosen, names, settings)
     return effects
 
 
@@ -282,8 +289,7 @@ def gap(
     frame = as_frame(results)
     require(frame, *_REQUIRED)
     absent = {c: None for c in _OPTIONAL if c not in frame.columns}
-    if absent:
-        frame = frame.assign(**absent)
+    frame = decoded(frame.assign(**absent) if absent else frame)
     names = list(metrics) if metrics is not None else metric_names()
     chosen = {n: get_metric(n) for n in names}
     settings: dict[str, Any] = {"n_resamples": n_resamples, "seed": seed, "level": level}

@@ -18,7 +18,14 @@ import pandas as pd
 
 from behaviorlab._registry import Registry
 from behaviorlab.analysis._bootstrap import ClusterStats, Estimate, cluster_bootstrap
-from behaviorlab.analysis._frame import as_code, as_probs, column, require, valid_rows
+from behaviorlab.analysis._frame import (
+    as_code,
+    as_probs,
+    column,
+    decoded,
+    require,
+    valid_rows,
+)
 
 PROB_FLOOR = 1e-15
 """Probabilities are clipped to ``[PROB_FLOOR, 1]`` before taking logs."""
@@ -115,11 +122,21 @@ def estimate(
     dropped here.
     """
     m = get_metric(metric)
-    valid = valid_rows(frame)
+    valid = decoded(valid_rows(frame))
+    return estimate_valid(m, valid, n_resamples=n_resamples, seed=seed, level=level)
+
+
+def estimate_valid(
+    m: Metric, valid: pd.DataFrame, *, n_resamples: int, seed: int, level: float
+) -> Estimate | None:
+    """:func:`estimate` on trials already known to be valid (None if ``m`` does not apply)."""
     if valid.empty or not m.applicable(valid):
         return None
+    stats = m.stats(valid)
+    if stats.n == 0:
+        return None
     return cluster_bootstrap(
-        m.stats(valid), m.value, n_resamples=n_resamples, seed=seed, level=level
+        stats, m.value, n_resamples=n_resamples, seed=seed, level=level, **interval_of(m)
     )
 
 

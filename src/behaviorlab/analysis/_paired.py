@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from behaviorlab.analysis._bootstrap import ClusterStats, Estimate, cluster_bootstrap
-from behaviorlab.analysis._frame import MATCH_KEYS, require
+from behaviorlab.analysis._frame import MATCH_KEYS, decoded, require
 from behaviorlab.analysis._metrics import MeanMetric, Metric, get_metric, ratio
 
 
@@ -86,7 +86,7 @@ def paired_difference(
 
     def arm(sim: str, cond: str) -> pd.DataFrame:
         rows = frame.loc[(frame["simulator"] == sim) & (frame["condition"] == cond)]
-        return _arm_scores(m, rows, f"{sim}/{cond}")
+        return _arm_scores(m, decoded(rows), f"{sim}/{cond}")
 
     pairs = arm(*arm_a).merge(arm(*arm_b), on=list(MATCH_KEYS), suffixes=("_a", "_b"))
     if pairs.empty:

@@ -213,17 +213,17 @@ def simulators_cmd() -> None:
 def models_cmd() -> None:
     """List model backends and the bundled models (and whether they are installed)."""
     from behaviorlab.models import backends
-    from behaviorlab.models._bundled import BUNDLED_MODELS, locate_bundled
+    import importlib.util
+
+    from behaviorlab.models._bundled import BUNDLED_MODELS
 
     _list(backends)
     table = Table("bundled model", "installed", "what", title="bundled models (offline)")
     for name, info in BUNDLED_MODELS.items():
-        try:
-            locate_bundled(name)  # type: ignore[arg-type]
-            installed = "yes"
-        except (ImportError, FileNotFoundError) as exc:
-            installed = f"no: {exc}"
-        table.add_row(name, installed, str(info.get("description", "")))
+        module = info.package.replace("-", "_")
+        found = importlib.util.find_spec(module) is not None  # no import: llm is heavy
+        installed = "yes" if found else f"no: pip install 'behaviorlab[{info.extra}]'"
+        table.add_row(name, installed, info.description)
     console.print(table)
 
 

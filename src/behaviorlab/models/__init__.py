@@ -18,7 +18,7 @@ from behaviorlab.models._cache import CachedBackend, CallCache, default_cache_pa
 from behaviorlab.models._mock import MockBackend
 
 # The llamacpp backend registers itself; its module imports llama_cpp only when used.
-# TEMP from behaviorlab.models import _llamacpp  # noqa: E402,F401  isort: skip
+from behaviorlab.models import _llamacpp  # noqa: E402,F401  isort: skip
 
 __all__ = [
     "Backend",

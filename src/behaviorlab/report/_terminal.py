@@ -9,10 +9,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 import pandas as pd
+from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
+from rich.measure import Measurement
 from rich.table import Table
+from rich.text import Text
 
 from behaviorlab.analysis import Estimate, GapReport, PairedEffect
 
@@ -56,40 +60,121 @@ def _arm(simulator: str, condition: str) -> str:
     return f"{simulator} ({condition})"
 
 
-def render_gap(report: GapReport) -> Table:
-    """The gap table: one row per (task, simulator, condition), one column per metric."""
+class _EstimateCell:
+    """``0.62 [0.55, 0.69]`` on one line when the column is wide enough, else the value above
+    its interval (so a table of many metrics still fits a narrow terminal)."""
+
+    def __init__(self, est: Estimate | None) -> None:
+        full = format_estimate(est)
+        value, _, interval = full.partition(" ")
+        self.full, self.value, self.interval = full, value, interval
+
+    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
+        if not self.interval:
+            return Measurement(len(self.full), len(self.full))
+        return Measurement(max(len(self.value), len(self.interval)), len(self.full))
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        if not self.interval or options.max_width >= len(self.full):
+            yield Text(self.full)
+        else:
+            yield Text(self.value)
+            yield Text(self.interval)
+
+
+class _GapTable(Table):
+    """The wide gap table, which renders as ``narrow`` (one row per arm and metric) when the
+    terminal is too narrow for one column per metric."""
+
+    def __init__(self, *args: Any, narrow: Table, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.narrow = narrow
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        needed = self.__rich_measure__(console, options.update_width(10_000)).minimum
+        if needed > options.max_width:
+            yield self.narrow
+        else:
+            yield from super().__rich_console__(console, options)
+
+
+def _caption(report: GapReport) -> str:
+    return (
+        f"{round(report.level * 100)}% intervals from a bootstrap over people "
+        f"({report.n_resamples} resamples); ↑ higher is better, ↓ lower is better; "
+        f"{DASH} not applicable; italic rows are non-LLM baselines"
+    )
+
+
+def _header(report: GapReport, metric: str) -> str:
+    return f"{_label(metric)} {'↑' if report.higher_is_better.get(metric, True) else '↓'}"
+
+
+def _narrow_table(report: GapReport) -> Table:
     many_tasks = len(report.tasks) > 1
-    pct = round(report.level * 100)
-    table = Table(
+    table = Table(title="Gap to real people", caption=_caption(report), header_style="bold")
+    if many_tasks:
+        table.add_column("task", no_wrap=True)
+    table.add_column("simulator", no_wrap=True)
+    table.add_column("condition", no_wrap=True)
+    table.add_column("metric", no_wrap=True)
+    table.add_column("estimate", justify="right")
+    for k, row in enumerate(report.rows):
+        if k:
+            table.add_section()
+        arm = [row.task] if many_tasks else []
+        arm += [row.simulator, row.condition]
+        style = "italic" if row.baseline else None
+        trials = f"{row.n_valid} ({row.n_failed} failed, {row.n_invalid} invalid)"
+        table.add_row(*arm, "trials", trials, style=style)
+        for m in report.metrics:
+            blank = [""] * len(arm)
+            table.add_row(
+                *blank, _header(report, m), _EstimateCell(row.estimates.get(m)), style=style
+            )
+    return table
+
+
+def render_gap(report: GapReport) -> Table:
+    """The gap table: one row per (task, simulator, condition), one column per metric.
+
+    ``n`` counts the valid trials; ``failed`` (backend errors, timeouts) and ``invalid``
+    (unparseable answers) appear when some trial failed. In a terminal too narrow for one
+    column per metric, it renders one row per arm and metric instead.
+    """
+    many_tasks = len(report.tasks) > 1
+    table = _GapTable(
         title="Gap to real people",
-        caption=(
-            f"{pct}% intervals from a bootstrap over people ({report.n_resamples} resamples); "
-            f"↑ higher is better, ↓ lower is better; {DASH} not applicable; "
-            "italic rows are non-LLM baselines"
-        ),
+        caption=_caption(report),
         header_style="bold",
+        narrow=_narrow_table(report),
     )
     if many_tasks:
-        table.add_column("task")
-    table.add_column("simulator")
-    table.add_column("condition")
-    table.add_column("n", justify="right")
-    table.add_column("failed", justify="right")
-    table.add_column("invalid", justify="right")
+        table.add_column("task", no_wrap=True)
+    table.add_column("simulator", no_wrap=True)
+    table.add_column("condition", no_wrap=True)
+    table.add_column("n", justify="right", no_wrap=True)
+    failed = any(r.n_failed for r in report.rows)
+    invalid = any(r.n_invalid for r in report.rows)
+    if failed:
+        table.add_column("failed", justify="right", no_wrap=True)
+    if invalid:
+        table.add_column("invalid", justify="right", no_wrap=True)
     for m in report.metrics:
-        arrow = "↑" if report.higher_is_better.get(m, True) else "↓"
-        table.add_column(f"{_label(m)} {arrow}", justify="right", no_wrap=True)
+        table.add_column(_header(report, m), justify="right")
     for row in report.rows:
-        cells = [row.task] if many_tasks else []
+        cells: list[RenderableType] = [row.task] if many_tasks else []
         cells += [row.simulator, row.condition, str(row.n_valid)]
-        cells += [str(row.n_failed), str(row.n_invalid)]
-        cells += [format_estimate(row.estimates.get(m)) for m in report.metrics]
+        cells += [str(row.n_failed)] if failed else []
+        cells += [str(row.n_invalid)] if invalid else []
+        cells += [_EstimateCell(row.estimates.get(m)) for m in report.metrics]
         table.add_row(*cells, style="italic" if row.baseline else None)
     return table
 
 
 def _prefix(report: GapReport, task: str) -> str:
-    return f"[{task}] " if len(report.tasks) > 1 else ""
+    # no square brackets: the lines are printed through Rich, which reads [word] as markup
+    return f"{task}: " if len(report.tasks) > 1 else ""
 
 
 def _noise_floor_lines(report: GapReport) -> Iterable[str]:
@@ -120,6 +205,8 @@ def _persona_lines(report: GapReport) -> Iterable[str]:
 
 
 def _baseline_line(report: GapReport, e: PairedEffect) -> str:
+    """The best LLM (``a``) against the best baseline (``b``), in words that say plainly when
+    the baseline wins and whether the paired difference is clear of zero."""
     llm = report.row(e.simulator_a, e.condition_a, e.task)
     base = report.row(e.simulator_b, e.condition_b, e.task)
     llm_est, base_est = llm.estimates[e.metric], base.estimates[e.metric]
@@ -127,31 +214,29 @@ def _baseline_line(report: GapReport, e: PairedEffect) -> str:
     higher = report.higher_is_better.get(e.metric, True)
     llm_better = (llm_est.value > base_est.value) == higher
     diff = e.estimate
+    significant = diff.ok and (diff.low > 0 or diff.high < 0)
     if diff.ok:
-        d_text = (
-            f"; {e.simulator_a} {MINUS} {e.simulator_b} = {format_estimate(diff, signed=True)} "
-            "on the same trials"
-        )
-        significant = diff.low > 0 or diff.high < 0
+        paired = f"{e.simulator_a} {MINUS} {e.simulator_b} = {format_estimate(diff, signed=True)}"
+        paired = f" ({paired} on the same trials)"
     else:
-        d_text, significant = " (no common trials to pair)", False
-    scores = (
-        f"{_arm(base.simulator, base.condition)} {format_estimate(base_est)} vs best LLM "
-        f"{_arm(llm.simulator, llm.condition)} {format_estimate(llm_est)}"
-    )
+        paired = " (no common trials to pair them on)"
+    llm_text = f"{_arm(llm.simulator, llm.condition)} {format_estimate(llm_est)}"
+    base_text = f"{_arm(base.simulator, base.condition)} {format_estimate(base_est)}"
     what = f"{_label(e.metric)}{_direction(report, e.metric)}"
+    start = _prefix(report, e.task)
     if not llm_better:
-        verdict = "beats every LLM simulator" if significant else "scores above every LLM simulator"
-        tail = "" if significant else ", though not significantly"
-        who = f"{_prefix(report, e.task)}baseline {e.simulator_b}"
-        return f"{who} {verdict} on {what}{tail}: {scores}{d_text}"
-    verdict = (
-        "beats every baseline" if significant else "is not distinguishable from the best baseline"
-    )
-    return (
-        f"{_prefix(report, e.task)}best LLM simulator {e.simulator_a} {verdict} on {what}: "
-        f"{scores}{d_text}"
-    )
+        if significant:
+            head = f"baseline {e.simulator_b} beats every LLM simulator on {what}"
+        else:
+            head = f"baseline {e.simulator_b} scores above every LLM simulator on {what}"
+            head += ", though not clearly"
+        return f"{start}{head}: {base_text} vs best LLM {llm_text}{paired}"
+    if significant:
+        head = f"best LLM simulator {e.simulator_a} beats every baseline on {what}"
+    else:
+        head = f"best LLM simulator {e.simulator_a} is not clearly better than "
+        head += f"baseline {e.simulator_b} on {what}"
+    return f"{start}{head}: {llm_text} vs {base_text}{paired}"
 
 
 def _missing_lines(report: GapReport) -> Iterable[str]:
