@@ -22,6 +22,7 @@ from behaviorlab.models._base import (
     BackendError,
     GenerateRequest,
     Message,
+    MissingExtraError,
     ScoreRequest,
     UnsupportedError,
     backends,
@@ -29,6 +30,7 @@ from behaviorlab.models._base import (
 from behaviorlab.models._bundled import BUNDLED_MODELS, locate_bundled, sha256_file
 from behaviorlab.models._llamacpp import (
     LlamaCppBackend,
+    _import_llama_cpp,
     _new_llama,
     gguf_has_chat_template,
     sampling_seed,
@@ -76,7 +78,10 @@ def _schema(options: list[str]) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def llama_cpp() -> Any:
-    return pytest.importorskip("llama_cpp", reason="llama-cpp-python (behaviorlab[llm]) absent")
+    try:  # through the backend, which sets OMP_WAIT_POLICY before llama.cpp loads
+        return _import_llama_cpp()
+    except MissingExtraError:
+        pytest.skip("llama-cpp-python is not installed: pip install 'behaviorlab[llm]'")
 
 
 @pytest.fixture(scope="module")

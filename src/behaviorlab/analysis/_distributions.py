@@ -38,6 +38,7 @@ def js_distance(p: np.ndarray, q: np.ndarray) -> np.ndarray:
     ``sqrt((KL(p||m) + KL(q||m)) / 2)`` with ``m = (p + q) / 2``; equals
     ``scipy.spatial.distance.jensenshannon(p, q, base=2)`` for normalised inputs.
     """
+    p, q = np.asarray(p, dtype=float), np.asarray(q, dtype=float)
     m = 0.5 * (p + q)
 
     def kl_to_m(a: np.ndarray) -> np.ndarray:
@@ -51,7 +52,8 @@ def js_distance(p: np.ndarray, q: np.ndarray) -> np.ndarray:
 
 def total_variation(p: np.ndarray, q: np.ndarray) -> np.ndarray:
     """Total variation distance ``0.5 * sum |p - q|`` on the last axis, in [0, 1]."""
-    return np.asarray(0.5 * np.abs(p - q).sum(axis=-1))
+    diff = np.asarray(p, dtype=float) - np.asarray(q, dtype=float)
+    return np.asarray(0.5 * np.abs(diff).sum(axis=-1))
 
 
 def _item_keys(frame: pd.DataFrame) -> np.ndarray:
@@ -211,7 +213,10 @@ def noise_floor(
 
     A simulator at or below the floor is as close to people as two halves of the people are to
     each other. Each half holds half the people, so the floor is a conservative yardstick for a
-    comparison against all of them.
+    comparison against all of them: sampling noise in a distance grows like
+    ``sqrt(1/n_a + 1/n_b)``, so a simulator that knew the true answer distribution would sit
+    about half the floor away from all ``N`` people (``sqrt(1/N)`` against
+    ``sqrt(2/N + 2/N)``).
     """
     dist = get_metric(distance)
     if not isinstance(dist, DistributionMetric):

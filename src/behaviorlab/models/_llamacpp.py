@@ -34,6 +34,8 @@ extra. How it works, and why:
 * **JSON schema** → a GBNF grammar from ``LlamaGrammar.from_json_schema``, passed as
   ``grammar=``. (``response_format={"type": "json_object", "schema": ...}`` silently falls back
   to "any JSON" when the schema cannot be converted; we raise instead.)
+* ``OMP_WAIT_POLICY=PASSIVE`` is set (unless already set) before llama_cpp is imported: see
+  :func:`_import_llama_cpp`; without it a busy 2-core machine runs llama.cpp 10-50x slower.
 * llama.cpp is not thread-safe: every call runs in a worker thread (``asyncio.to_thread``)
   under an ``asyncio.Lock`` (so waiting calls do not hold threads) and a ``threading.Lock``
   (so a call whose awaiting task was cancelled still finishes before the next one starts).
@@ -45,6 +47,7 @@ import asyncio
 import hashlib
 import json
 import mmap
+import os
 import struct
 import threading
 import weakref
@@ -84,6 +87,12 @@ _LABELS = {"smollm2": "SmolLM2-135M-Instruct", "gemma3-270m": "Gemma 3 270M"}
 
 
 def _import_llama_cpp() -> Any:
+    # llama.cpp's OpenMP threads spin while they wait for each other. When the machine has
+    # other work (a test suite, a second run), a spinning thread keeps its peer off the CPU:
+    # on our 2-core machine prompt evaluation fell from ~100 to ~12 tokens/s and generation
+    # took 0.4-1.5 s per token. Sleeping waiters ("PASSIVE") keep ~100 tokens/s. OpenMP reads
+    # this once, when llama.cpp's libraries load, so it must be set before the first import.
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     try:
         import llama_cpp
     except ImportError as e:
