@@ -11,7 +11,9 @@ from behaviorlab.data import Action, Dataset, Episode, Observation, Option, Pers
 
 
 @pytest.fixture(autouse=True)
-def _isolated_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def _isolated_cache(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[None]:
     """Never touch the user's ~/.cache/behaviorlab from a test."""
     monkeypatch.setenv("BEHAVIORLAB_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
     yield
@@ -58,8 +60,12 @@ def make_survey(n_people: int = 40, seed: int = 0) -> Dataset:
                     action=Action(action_type="answer", value=value),
                 )
             )
-        episodes.append(Episode(episode_id=f"synthetic:{pid}", person_id=pid, kind="survey", steps=steps))
-    return Dataset(name="synthetic", version="1", source="tests", persons=persons, episodes=episodes)
+        episodes.append(
+            Episode(episode_id=f"synthetic:{pid}", person_id=pid, kind="survey", steps=steps)
+        )
+    return Dataset(
+        name="synthetic", version="1", source="tests", persons=persons, episodes=episodes
+    )
 
 
 @pytest.fixture

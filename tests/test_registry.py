@@ -46,5 +46,7 @@ def test_bad_option_names_component_and_accepted_options() -> None:
         return k, alpha
 
     assert call_with_options("simulator", "knn", factory, k=3) == (3, 0.0)
-    with pytest.raises(ValueError, match=r"'knn' does not take option\(s\) 'kk'.*accepts: k, alpha"):
+    with pytest.raises(
+        ValueError, match=r"'knn' does not take option\(s\) 'kk'.*accepts: k, alpha"
+    ):
         call_with_options("simulator", "knn", factory, kk=3)

@@ -12,7 +12,9 @@ runner = CliRunner()
 
 
 def test_demo_on_mock_backend_ends_with_gap_table(runs_dir: Path) -> None:
-    res = runner.invoke(app, ["demo", "--backend", "mock", "--people", "80", "--out", str(runs_dir)])
+    res = runner.invoke(
+        app, ["demo", "--backend", "mock", "--people", "80", "--out", str(runs_dir)]
+    )
     assert res.exit_code == 0, res.output
     out = res.output
     for text in ("llm:mock-1", "majority", "knn_persona", "shuffled_persona", "noise floor"):
@@ -20,21 +22,38 @@ def test_demo_on_mock_backend_ends_with_gap_table(runs_dir: Path) -> None:
     db = runs_dir / "anes96-vote-mock" / "results.sqlite"
     assert db.exists()
     # 40 test people: llm x 3 conditions + majority x 1 + knn x 2
-    csv = runner.invoke(app, ["results", "anes96-vote-mock", "--out", str(runs_dir), "--format", "csv"])
+    csv = runner.invoke(
+        app, ["results", "anes96-vote-mock", "--out", str(runs_dir), "--format", "csv"]
+    )
     assert csv.exit_code == 0, csv.output
     lines = csv.output.strip().splitlines()
     assert len(lines) == 1 + 40 * 6
-    js = runner.invoke(app, ["results", "anes96-vote-mock", "--out", str(runs_dir), "--format", "json"])
+    js = runner.invoke(
+        app, ["results", "anes96-vote-mock", "--out", str(runs_dir), "--format", "json"]
+    )
     assert len(json.loads(js.output)) == 240
     pq = runs_dir / "t.parquet"
-    res = runner.invoke(app, ["results", "anes96-vote-mock", "--out", str(runs_dir), "--format",
-                              "parquet", "-o", str(pq)])
+    res = runner.invoke(
+        app,
+        [
+            "results",
+            "anes96-vote-mock",
+            "--out",
+            str(runs_dir),
+            "--format",
+            "parquet",
+            "-o",
+            str(pq),
+        ],
+    )
     assert res.exit_code == 0 and len(pd.read_parquet(pq)) == 240
 
 
 def test_run_with_bad_spec_points_at_line(tmp_path: Path) -> None:
     spec = tmp_path / "exp.yaml"
-    spec.write_text("name: x\ndata:\n  source: anes96\n  people: -1\nsimulators: [{name: majority}]\n")
+    spec.write_text(
+        "name: x\ndata:\n  source: anes96\n  people: -1\nsimulators: [{name: majority}]\n"
+    )
     res = runner.invoke(app, ["run", str(spec), "--out", str(tmp_path / "runs")])
     assert res.exit_code == 2
     assert "exp.yaml:4: data.people" in res.output

@@ -15,7 +15,11 @@ from behaviorlab.models import (
     ScoreRequest,
 )
 
-SCHEMA = {"type": "object", "properties": {"answer": {"enum": ["A", "B", "C"]}}, "required": ["answer"]}
+SCHEMA = {
+    "type": "object",
+    "properties": {"answer": {"enum": ["A", "B", "C"]}},
+    "required": ["answer"],
+}
 
 
 def _req(text: str, **kw: object) -> GenerateRequest:

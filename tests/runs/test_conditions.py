@@ -43,8 +43,15 @@ def test_builtin_conditions(survey: Dataset) -> None:
 def test_paraphrase_without_alternatives_names_the_item(survey: Dataset) -> None:
     trials = SurveyTask().trials(survey, seed=0)
     bare = [
-        t.model_copy(update={"input": t.input.model_copy(update={
-            "observation": t.input.observation.model_copy(update={"alternatives": []})})})
+        t.model_copy(
+            update={
+                "input": t.input.model_copy(
+                    update={
+                        "observation": t.input.observation.model_copy(update={"alternatives": []})
+                    }
+                )
+            }
+        )
         for t in trials
     ]
     with pytest.raises(ValueError, match="item 'q1' has no alternative wordings"):

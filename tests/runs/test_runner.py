@@ -82,8 +82,12 @@ def test_interrupted_then_resumed_equals_uninterrupted(runs_dir: Path, tmp_path:
 def test_failures_are_rows_and_the_run_goes_on(runs_dir: Path) -> None:
     s = spec(
         simulators=[
-            {"name": "llm", "backend": "mock", "answer": "generate",
-             "backend_options": {"fail_rate": 0.3, "invalid_rate": 0.3}},
+            {
+                "name": "llm",
+                "backend": "mock",
+                "answer": "generate",
+                "backend_options": {"fail_rate": 0.3, "invalid_rate": 0.3},
+            },
         ],
         conditions=["full"],
     )
@@ -107,15 +111,18 @@ def test_gap_from_python(runs_dir: Path) -> None:
 
 
 def test_unknown_components_fail_before_running(runs_dir: Path) -> None:
-    with pytest.raises(Exception, match="unknown condition 'no_persna'.*no_persona"):
+    with pytest.raises(Exception, match=r"unknown condition 'no_persna'.*no_persona"):
         bl.run(spec(conditions=["no_persna"]), out=runs_dir, progress=False)
     with pytest.raises(Exception, match="unknown simulator 'majorty'"):
         bl.run(spec(simulators=[{"name": "majorty"}]), out=runs_dir, progress=False)
     with pytest.raises(ValueError, match="does not take option"):
         bl.run(spec(simulators=[{"name": "majority", "kk": 1}]), out=runs_dir, progress=False)
     with pytest.raises(SpecError, match="share the label"):
-        bl.run(spec(simulators=[{"name": "majority"}, {"name": "majority"}]), out=runs_dir,
-               progress=False)
+        bl.run(
+            spec(simulators=[{"name": "majority"}, {"name": "majority"}]),
+            out=runs_dir,
+            progress=False,
+        )
     assert not (runs_dir / "syn" / "results.sqlite").exists()
 
 

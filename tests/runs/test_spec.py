@@ -59,7 +59,10 @@ def test_python_construction_equals_yaml() -> None:
         {
             "name": "t1",
             "data": {"source": "anes96", "target": "vote", "people": 50},
-            "simulators": [{"name": "llm", "backend": "mock", "answer": "score"}, {"name": "majority"}],
+            "simulators": [
+                {"name": "llm", "backend": "mock", "answer": "score"},
+                {"name": "majority"},
+            ],
             "conditions": ["full", "no_persona"],
         }
     )

@@ -23,7 +23,9 @@ def test_prompt_letters_follow_shown_order_and_persona_comes_first(survey: Datas
         assert f"{letter}. {option.label}" in user
     assert p.code_of_letter("b") == p.codes[1]
     assert p.code_of_letter("Z") is None
-    no_persona = option_prompt(t.model_copy(update={"persona": None}), mode="score", score_on="label")
+    no_persona = option_prompt(
+        t.model_copy(update={"persona": None}), mode="score", score_on="label"
+    )
     assert "About you" not in no_persona.messages[1].content
 
 

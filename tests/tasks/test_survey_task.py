@@ -28,7 +28,9 @@ def test_trials_hide_the_answer_and_shuffle_options_reproducibly(survey: Dataset
 
 def test_unshuffled_keeps_data_order(survey: Dataset) -> None:
     trials = SurveyTask(shuffle_options=False).trials(survey, seed=0)
-    assert all(x.input.observation.option_codes() == ["-1", "0", "1"] for x in trials if x.item_id == "q2")
+    assert all(
+        x.input.observation.option_codes() == ["-1", "0", "1"] for x in trials if x.item_id == "q2"
+    )
 
 
 def test_score_against_own_answer(survey: Dataset) -> None:

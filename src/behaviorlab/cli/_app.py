@@ -117,7 +117,9 @@ def results(
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")
     ] = None,
-    run_id: Annotated[str | None, typer.Option(help="A run id, when the file holds several.")] = None,
+    run_id: Annotated[
+        str | None, typer.Option(help="A run id, when the file holds several.")
+    ] = None,
 ) -> None:
     """Print or export one row per trial."""
     from behaviorlab.runs import open_run
@@ -126,8 +128,16 @@ def results(
         r = open_run(run, out=out, run_id=run_id)
         frame = r.to_pandas()
         if fmt == "table":
-            cols = ["simulator", "condition", "person_id", "item_id", "answer", "human_answer",
-                    "correct", "error"]
+            cols = [
+                "simulator",
+                "condition",
+                "person_id",
+                "item_id",
+                "answer",
+                "human_answer",
+                "correct",
+                "error",
+            ]
             table = Table(*cols, title=f"{r.run_id}: {len(frame)} trials")
             for row in frame[cols].head(50).itertuples(index=False):
                 table.add_row(*["" if v is None else str(v) for v in row])
@@ -212,9 +222,9 @@ def simulators_cmd() -> None:
 @app.command("models")
 def models_cmd() -> None:
     """List model backends and the bundled models (and whether they are installed)."""
-    from behaviorlab.models import backends
     import importlib.util
 
+    from behaviorlab.models import backends
     from behaviorlab.models._bundled import BUNDLED_MODELS
 
     _list(backends)

@@ -3,8 +3,8 @@
 from behaviorlab.models._base import (
     Backend,
     BackendError,
-    Generation,
     GenerateRequest,
+    Generation,
     Message,
     MissingExtraError,
     ModelIdentity,
@@ -18,23 +18,23 @@ from behaviorlab.models._cache import CachedBackend, CallCache, default_cache_pa
 from behaviorlab.models._mock import MockBackend
 
 # The llamacpp backend registers itself; its module imports llama_cpp only when used.
-from behaviorlab.models import _llamacpp  # noqa: E402,F401  isort: skip
+from behaviorlab.models import _llamacpp  # noqa: F401  isort: skip
 
 __all__ = [
     "Backend",
     "BackendError",
     "CachedBackend",
     "CallCache",
-    "MockBackend",
-    "default_cache_path",
     "GenerateRequest",
     "Generation",
     "Message",
     "MissingExtraError",
+    "MockBackend",
     "ModelIdentity",
     "ScoreRequest",
     "ScoreResult",
     "UnsupportedError",
     "backend",
     "backends",
+    "default_cache_path",
 ]

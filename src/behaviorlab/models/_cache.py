@@ -19,8 +19,8 @@ from typing import Any, ClassVar
 from behaviorlab.models._base import (
     Backend,
     Capability,
-    Generation,
     GenerateRequest,
+    Generation,
     ModelIdentity,
     ScoreRequest,
     ScoreResult,

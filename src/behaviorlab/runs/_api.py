@@ -70,7 +70,9 @@ def run(
     return Run(summary.run_id, summary.results_path, summary)
 
 
-def open_run(name_or_path: str | Path, *, out: str | Path = "runs", run_id: str | None = None) -> Run:
+def open_run(
+    name_or_path: str | Path, *, out: str | Path = "runs", run_id: str | None = None
+) -> Run:
     """Open stored results: a run name (``runs/NAME/results.sqlite``), a run folder or a
     ``.sqlite`` file. ``run_id`` picks one run when the file holds several (default: latest)."""
     p = Path(name_or_path)
@@ -82,7 +84,11 @@ def open_run(name_or_path: str | Path, *, out: str | Path = "runs", run_id: str 
         path = Path(out) / str(name_or_path) / "results.sqlite"
     if not path.exists():
         runs_dir = Path(out)
-        known = sorted(d.name for d in runs_dir.iterdir() if (d / "results.sqlite").exists()) if runs_dir.is_dir() else []
+        known = (
+            sorted(d.name for d in runs_dir.iterdir() if (d / "results.sqlite").exists())
+            if runs_dir.is_dir()
+            else []
+        )
         raise FileNotFoundError(
             f"no results at {str(path)!r}; runs in {str(runs_dir)!r}: {', '.join(known) or 'none'}"
         )

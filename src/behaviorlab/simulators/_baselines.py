@@ -63,7 +63,9 @@ class MajoritySimulator:
         codes = trial.observation.option_codes()
         counts = self._items.counts.get(trial.item_id, Counter())
         if not counts:
-            return Answer(error=f"no training answers for item {trial.item_id!r}", error_kind="invalid")
+            return Answer(
+                error=f"no training answers for item {trial.item_id!r}", error_kind="invalid"
+            )
         choice = _mode(counts, codes)
         return Answer(
             choice=choice,
@@ -142,7 +144,9 @@ class KnnPersonaSimulator:
         codes = trial.observation.option_codes()
         counts = self._items.counts.get(trial.item_id, Counter())
         if self._space is None or trial.item_id not in self._by_item:
-            return Answer(error=f"no training answers for item {trial.item_id!r}", error_kind="invalid")
+            return Answer(
+                error=f"no training answers for item {trial.item_id!r}", error_kind="invalid"
+            )
         if trial.persona is None:  # nothing to match on: the majority answer
             return Answer(
                 choice=_mode(counts, codes),

@@ -76,7 +76,9 @@ class LLMSimulator:
         cache: CallCache | None = None,
     ) -> None:
         if answer not in ("generate", "sample", "score"):
-            raise ValueError(f"llm simulator: answer must be generate, sample or score, not {answer!r}")
+            raise ValueError(
+                f"llm simulator: answer must be generate, sample or score, not {answer!r}"
+            )
         if isinstance(backend, str):
             opts = dict(backend_options or {})
             if model is not None:
@@ -123,10 +125,7 @@ class LLMSimulator:
         return "chat" in self.backend.capabilities
 
     async def _score(self, prompt: OptionPrompt, base: dict[str, Any]) -> Answer:
-        if self.score_on == "label":
-            continuations = list(prompt.labels)
-        else:
-            continuations = list(prompt.letters)
+        continuations = list(prompt.labels if self.score_on == "label" else prompt.letters)
         if not self._use_chat():  # base model: raw text prompt, continuation after "Answer:"
             continuations = [" " + c for c in continuations]
             request = ScoreRequest(prompt=prompt.raw, continuations=continuations)
@@ -171,7 +170,10 @@ class LLMSimulator:
             tokens_out += gen.tokens_out
             hits += int(gen.cached)
         usage: dict[str, Any] = {
-            "tokens_in": tokens_in, "tokens_out": tokens_out, "calls": n, "cache_hits": hits
+            "tokens_in": tokens_in,
+            "tokens_out": tokens_out,
+            "calls": n,
+            "cache_hits": hits,
         }
         raw = raws[0] if n == 1 else json.dumps(raws)
         valid = [c for c in codes if c is not None]
