@@ -46,6 +46,7 @@ PERSONA = (
     "the last four elections, you describe yourself as a moderate, and you follow local news "
     "on the radio during your commute. Answer survey questions as yourself, honestly."
 )
+SHORT_PERSONA = "You are Maria, a 47-year-old nurse from Ohio who goes to church on Sundays."
 QUESTIONS = [
     ("Should the federal minimum wage be raised to $15 an hour?", ["Yes", "No"]),
     ("How often do you attend religious services?", ["Weekly", "Monthly", "Rarely", "Never"]),
@@ -64,7 +65,7 @@ LETTERS = "ABCD"
 def _ask(question: str, options: list[str]) -> list[Message]:
     lines = [f"{LETTERS[i]}) {o}" for i, o in enumerate(options)]
     body = f"{question}\n" + "\n".join(lines) + "\nAnswer with the letter of one option."
-    return [Message(role="system", content=PERSONA), Message(role="user", content=body)]
+    return [Message(role="system", content=SHORT_PERSONA), Message(role="user", content=body)]
 
 
 def _schema(options: list[str]) -> dict[str, Any]:
@@ -167,6 +168,7 @@ def test_not_a_gguf_file(tmp_path: Path) -> None:
         LlamaCppBackend(str(bogus))
 
 
+@slow
 def test_chat_flags_match_the_files() -> None:
     for name, info in BUNDLED_MODELS.items():
         assert gguf_has_chat_template(locate_bundled(name)) is info.chat, name  # type: ignore[arg-type]
@@ -288,8 +290,8 @@ def test_score_reuses_the_prompt_cache_and_agrees_with_a_fresh_model(
     smol: LlamaCppBackend, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     conts = [" Yes", " No", " Not sure at all"]
-    first = ScoreRequest(prompt=PERSONA * 2 + "\nQ: Do you like your job?\nA:", continuations=conts)
-    second = ScoreRequest(prompt=PERSONA * 2 + "\nQ: Do you own a car?\nA:", continuations=conts)
+    first = ScoreRequest(prompt=PERSONA + "\nQ: Do you like your job?\nA:", continuations=conts)
+    second = ScoreRequest(prompt=PERSONA + "\nQ: Do you own a car?\nA:", continuations=conts)
     asyncio.run(smol.score(first))
 
     llm = smol._llm

