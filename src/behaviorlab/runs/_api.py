@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -53,21 +55,32 @@ def run(
 ) -> Run:
     """Run (or resume) an experiment and return its results.
 
-    In a notebook where an event loop is already running, use ``await run_async(...)``.
+    Works in a notebook too (where an event loop is already running, the run gets a thread
+    with its own loop); inside async code, ``await run_async(...)`` directly.
     """
     spec = load_spec(spec)
     if progress:
         from behaviorlab.report._progress import RunProgress
 
         with RunProgress(spec.name) as bar:
-            summary = asyncio.run(
+            summary = _run_sync(
                 run_async(
                     spec, out=out, limit=limit, on_plan=bar.on_plan, on_progress=bar.on_progress
                 )
             )
     else:
-        summary = asyncio.run(run_async(spec, out=out, limit=limit))
+        summary = _run_sync(run_async(spec, out=out, limit=limit))
     return Run(summary.run_id, summary.results_path, summary)
+
+
+def _run_sync(coro: Coroutine[Any, Any, RunSummary]) -> RunSummary:
+    """``asyncio.run``, or the same in a worker thread when a loop already runs (Jupyter)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coro)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coro).result()
 
 
 def open_run(

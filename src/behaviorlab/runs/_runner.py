@@ -20,6 +20,7 @@ from typing import Any
 from behaviorlab._registry import call_with_options
 from behaviorlab.data import load_dataset
 from behaviorlab.data._records import Dataset, stable_hash
+from behaviorlab.models._base import MissingExtraError
 from behaviorlab.models._cache import CallCache
 from behaviorlab.runs._conditions import conditions
 from behaviorlab.runs._manifest import build_manifest, data_manifest
@@ -168,6 +169,8 @@ async def _answer(job: Job) -> tuple[Answer, float]:
     start = time.perf_counter()
     try:
         answer = await job.simulator.answer(job.trial.input)
+    except MissingExtraError:
+        raise  # every trial would fail the same way: stop and print the pip line
     except Exception as exc:  # a simulator bug must not stop the run: store it
         answer = Answer(error=f"{type(exc).__name__}: {exc}", error_kind="backend")
     return answer, time.perf_counter() - start

@@ -84,6 +84,16 @@ class LLMSimulator:
             if model is not None:
                 opts["model"] = model
             backend = backends.get(backend)(**opts)
+        if answer != "score" and "chat" not in backend.capabilities:
+            raise ValueError(
+                f"llm simulator: model {model or backend.name!r} is a base model without a chat "
+                f"template; it can only score options: use answer: score (not {answer!r})"
+            )
+        if answer == "score" and "score" not in backend.capabilities:
+            raise ValueError(
+                f"llm simulator: backend {backend.name!r} cannot score options; "
+                "use answer: generate or answer: sample"
+            )
         self.backend: Backend = CachedBackend(backend, cache) if cache is not None else backend
         self.answer_mode: AnswerMode = answer
         self.n = n
