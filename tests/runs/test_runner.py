@@ -197,6 +197,6 @@ def test_base_model_cannot_generate() -> None:
     class BaseModel(MockBackend):
         capabilities: ClassVar = frozenset({"generate", "score"})  # type: ignore[misc]
 
-    with pytest.raises(ValueError, match="base model without a chat template.*answer: score"):
+    with pytest.raises(ValueError, match=r"base model without a chat template.*answer: score"):
         LLMSimulator(BaseModel(), answer="generate")
     assert LLMSimulator(BaseModel(), answer="score").answer_mode == "score"
