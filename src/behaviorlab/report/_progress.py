@@ -24,13 +24,11 @@ class RunProgress:
         self.name = name
         self._progress = Progress(
             TextColumn("[bold]{task.description}"),
-            BarColumn(),
+            BarColumn(bar_width=20),
             MofNCompleteColumn(),
-            TextColumn("trials ·"),
             TimeElapsedColumn(),
-            TextColumn("· eta"),
-            TimeRemainingColumn(),
-            TextColumn("· {task.fields[status]}"),
+            TimeRemainingColumn(compact=True),
+            TextColumn("{task.fields[status]}"),
             console=console,
             transient=False,
         )
