@@ -55,6 +55,9 @@ def test_run_stores_one_row_per_trial_and_manifest(runs_dir: Path) -> None:
     assert manifest["simulators"][0]["prompt_template_hash"]
     assert manifest["simulators"][0]["model"]["backend"] == "mock"
     assert manifest["packages"]["behaviorlab"]
+    persons = run.persons()
+    assert sorted(persons["person_id"]) == sorted(frame["person_id"].unique())
+    assert {"age", "party"} <= set(persons.columns)
     on_disk = json.loads((runs_dir / "syn" / "manifest.json").read_text())
     assert on_disk["run_id"] == run.run_id and on_disk["status"] == "finished"
 

@@ -32,6 +32,14 @@ class Run:
         finally:
             store.close()
 
+    def persons(self) -> pd.DataFrame:
+        """The people simulated: ``person_id`` and one column per persona attribute."""
+        store = ResultStore(self.results_path, readonly=True)
+        try:
+            return store.persons(self.run_id)
+        finally:
+            store.close()
+
     @property
     def manifest(self) -> dict[str, Any]:
         store = ResultStore(self.results_path, readonly=True)

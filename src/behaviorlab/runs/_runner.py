@@ -266,6 +266,9 @@ async def run_async(
             trials_planned=len(p.jobs),
         )
         store.set_manifest(run_id, manifest)
+        store.write_persons(
+            run_id, ((pid, p.dataset.persons[pid].attributes) for pid in sorted(p.test_ids))
+        )
         summary = await execute(p, store, run_id, limit=limit, on_progress=on_progress)
         complete = store.count(run_id) == len(p.jobs)
         store.finish_run(run_id, "finished" if complete else "partial")

@@ -55,8 +55,16 @@ def _v1(db: sqlite3.Connection) -> None:
             db.execute(statement)
 
 
+def _v2(db: sqlite3.Connection) -> None:
+    db.execute(
+        "CREATE TABLE persons (run_id TEXT NOT NULL, person_id TEXT NOT NULL, "
+        "attributes TEXT NOT NULL, PRIMARY KEY (run_id, person_id))"
+    )
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[sqlite3.Connection], None]]] = [
     (1, "create runs and trials", _v1),
+    (2, "persons: persona attributes of the people simulated (for subgroup analysis)", _v2),
 ]
 """(version, description, function): applied in order to bring a file up to date."""
 
@@ -176,6 +184,33 @@ class ResultStore:
             json.dumps(data[c]) if c in JSON_COLUMNS and data[c] is not None else data[c]
             for c in COLUMNS
         )
+
+    def write_persons(self, run_id: str, persons: Iterable[tuple[str, dict[str, Any]]]) -> None:
+        """Store the persona attributes of the people a run simulates (idempotent)."""
+        rows = [(run_id, pid, json.dumps(attrs, default=str)) for pid, attrs in persons]
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            self._db.executemany(
+                "INSERT INTO persons (run_id, person_id, attributes) VALUES (?, ?, ?) "
+                "ON CONFLICT(run_id, person_id) DO UPDATE SET attributes = excluded.attributes",
+                rows,
+            )
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+
+    def persons(self, run_id: str | None = None) -> pd.DataFrame:
+        """One row per simulated person: ``person_id`` and one column per persona attribute."""
+        rid = run_id or self.latest_run_id()
+        if self.schema_version() < 2:  # written before persons were stored (read-only open)
+            return pd.DataFrame(columns=["person_id"])
+        rows = self._db.execute(
+            "SELECT person_id, attributes FROM persons WHERE run_id = ? ORDER BY person_id",
+            (rid,),
+        ).fetchall()
+        records = [{"person_id": pid, **json.loads(attrs)} for pid, attrs in rows]
+        return pd.DataFrame.from_records(records, columns=None if records else ["person_id"])
 
     def count(self, run_id: str) -> int:
         row = self._db.execute("SELECT COUNT(*) FROM trials WHERE run_id = ?", (run_id,))
