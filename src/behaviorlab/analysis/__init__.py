@@ -1,43 +1,60 @@
 """Metrics and the gap between simulated and real people, with person-clustered intervals.
 
 ``gap(results)`` is the entry point: every registered metric for every (task, simulator,
-condition) with a bootstrap interval clustered by person, the human split-half noise floor,
-paired persona effects, the best LLM against the best baseline, and position bias. The parts
-are usable on their own (:func:`estimate`, :func:`paired_effect`, :func:`noise_floor`,
-:func:`position_shares`), and ``@metric("name")`` adds a metric to all of them.
+condition) with an interval clustered by person (a bootstrap, or the CR2 t interval for mean
+metrics with few people), the human split-half noise floor, paired persona effects, the best
+LLM against the best baseline, position bias, paired comparisons with permutation tests and
+Holm correction, distribution equivalence tests, subgroup gaps, item-level agreement and a
+human ceiling where the data hold one. The parts are usable on their own (:func:`estimate`,
+:func:`compare`, :func:`distribution_tests`, :func:`subgroup_gaps`, :func:`item_level`,
+:func:`human_ceiling`, :func:`noise_floor`, ...), and ``@metric("name")`` adds a metric.
 """
 
 from behaviorlab.analysis._bootstrap import ClusterStats, Estimate, cluster_bootstrap
-from behaviorlab.analysis._distributions import (
-    DistributionMetric,
-    js_distance,
-    noise_floor,
-    total_variation,
-)
+from behaviorlab.analysis._ceiling import HumanCeiling, human_ceiling
+from behaviorlab.analysis._compare import compare
+from behaviorlab.analysis._distributions import DistributionMetric, js_distance, total_variation
+from behaviorlab.analysis._equivalence import distribution_tests
 from behaviorlab.analysis._frame import valid_rows
-from behaviorlab.analysis._gap import GapReport, GapRow, gap
+from behaviorlab.analysis._gap import gap
+from behaviorlab.analysis._items import error_agreement, item_level
 from behaviorlab.analysis._metrics import MeanMetric, Metric, estimate, metric, metrics
+from behaviorlab.analysis._noise_floor import noise_floor
+from behaviorlab.analysis._ordinal import Wasserstein
 from behaviorlab.analysis._paired import PairedEffect, paired_effect
 from behaviorlab.analysis._position import position_shares
+from behaviorlab.analysis._report import GapReport, GapRow
+from behaviorlab.analysis._small_sample import SMALL_SAMPLE_CLUSTERS, cr2_interval
+from behaviorlab.analysis._subgroups import subgroup_gaps
 
 __all__ = [
+    "SMALL_SAMPLE_CLUSTERS",
     "ClusterStats",
     "DistributionMetric",
     "Estimate",
     "GapReport",
     "GapRow",
+    "HumanCeiling",
     "MeanMetric",
     "Metric",
     "PairedEffect",
+    "Wasserstein",
     "cluster_bootstrap",
+    "compare",
+    "cr2_interval",
+    "distribution_tests",
+    "error_agreement",
     "estimate",
     "gap",
+    "human_ceiling",
+    "item_level",
     "js_distance",
     "metric",
     "metrics",
     "noise_floor",
     "paired_effect",
     "position_shares",
+    "subgroup_gaps",
     "total_variation",
     "valid_rows",
 ]

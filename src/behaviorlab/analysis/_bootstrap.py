@@ -11,7 +11,7 @@ vectorised ``value``. The interval is the percentile interval of the replicates.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
@@ -98,10 +98,15 @@ class ClusterStats:
 class Estimate:
     """A point estimate with its interval.
 
-    ``method`` says how the interval was made (``"cluster-bootstrap"``: percentile interval of
-    a bootstrap over people; ``"split-half"``: spread over random splits). ``n_clusters`` is the
-    number of people, ``n`` the number of trials (or person-item answers) behind the value, and
-    ``se`` the standard deviation of the replicates.
+    ``method`` says how the interval was made: ``"cluster-bootstrap"`` (percentile interval of
+    a bootstrap over people), ``"cluster-bootstrap-basic"`` (basic interval of the same
+    bootstrap), ``"cluster-t-cr2"`` (cluster-robust t interval with the CR2 small-sample
+    correction and Bell-McCaffrey degrees of freedom ``df``, chosen for mean metrics with few
+    people), ``"item-bootstrap"`` (a bootstrap over items) or ``"split-half"`` (spread over
+    random splits of the people). ``n_clusters`` is the number of people (items, for an item
+    bootstrap), ``n`` the number of trials (or answers) behind the value, ``se`` the standard
+    error (the standard deviation of the replicates for a bootstrap) and ``df`` the degrees of
+    freedom of a t interval (NaN otherwise).
     """
 
     value: float
@@ -112,6 +117,7 @@ class Estimate:
     method: str
     level: float = 0.95
     se: float = math.nan
+    df: float = math.nan
 
     @property
     def ok(self) -> bool:
@@ -148,6 +154,27 @@ def _weights(rng: np.random.Generator, rows: int, n_clusters: int) -> np.ndarray
     return counts.reshape(rows, n_clusters).astype(float)
 
 
+def weight_chunks(
+    n_clusters: int,
+    n_resamples: int,
+    seed: int,
+    width: int = 1,
+    max_elements: int = MAX_ELEMENTS,
+) -> Iterator[np.ndarray]:
+    """The ``(n_resamples, n_clusters)`` multinomial weight matrix of ``default_rng(seed)``,
+    in consecutive row chunks sized so that a chunk times ``n_clusters + width`` (the width of
+    what it multiplies) holds about ``max_elements`` floats. The weights do not depend on the
+    chunking, so every caller with the same seed and clusters resamples the same people."""
+    if n_resamples < 1:
+        raise ValueError("n_resamples must be at least 1")
+    if n_clusters == 0:
+        raise ValueError("cannot bootstrap zero clusters")
+    chunk = max(1, min(n_resamples, max_elements // (n_clusters + width)))
+    rng = np.random.default_rng(seed)
+    for start in range(0, n_resamples, chunk):
+        yield _weights(rng, min(chunk, n_resamples - start), n_clusters)
+
+
 def bootstrap_replicates(
     values: np.ndarray,
     statistic: Statistic,
@@ -162,18 +189,12 @@ def bootstrap_replicates(
     ``(B, ...)``. Resamples are chunked so that a chunk holds about ``max_elements`` floats;
     the result does not depend on the chunking.
     """
-    if n_resamples < 1:
-        raise ValueError("n_resamples must be at least 1")
     n_clusters, event = values.shape[0], values.shape[1:]
-    if n_clusters == 0:
-        raise ValueError("cannot bootstrap zero clusters")
     flat = np.asarray(values, dtype=float).reshape(n_clusters, -1)
-    chunk = max(1, min(n_resamples, max_elements // (n_clusters + flat.shape[1])))
-    rng = np.random.default_rng(seed)
     parts = []
-    for start in range(0, n_resamples, chunk):
-        rows = min(chunk, n_resamples - start)
-        agg = (_weights(rng, rows, n_clusters) @ flat).reshape(rows, *event)
+    chunks = weight_chunks(n_clusters, n_resamples, seed, flat.shape[1], max_elements)
+    for weights in chunks:
+        agg = (weights @ flat).reshape(len(weights), *event)
         parts.append(np.asarray(statistic(agg), dtype=float))
     return np.concatenate(parts, axis=0)
 

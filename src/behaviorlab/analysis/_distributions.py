@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import math
 from abc import abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass
 from itertools import chain
 from typing import Literal, cast
 
 import numpy as np
 import pandas as pd
 
-from behaviorlab.analysis._bootstrap import MAX_ELEMENTS, ClusterStats, Estimate
+from behaviorlab.analysis._bootstrap import ClusterStats
 from behaviorlab.analysis._frame import (
     Probs,
     as_code,
@@ -27,9 +29,9 @@ from behaviorlab.analysis._frame import (
     require,
     valid_rows,
 )
-from behaviorlab.analysis._metrics import get_metric, metric, ratio
+from behaviorlab.analysis._metrics import metric, ratio
 
-DistanceName = Literal["js_distance", "total_variation"]
+DistanceName = Literal["js_distance", "total_variation", "wasserstein"]
 
 
 def js_distance(p: np.ndarray, q: np.ndarray) -> np.ndarray:
@@ -54,6 +56,32 @@ def total_variation(p: np.ndarray, q: np.ndarray) -> np.ndarray:
     """Total variation distance ``0.5 * sum |p - q|`` on the last axis, in [0, 1]."""
     diff = np.asarray(p, dtype=float) - np.asarray(q, dtype=float)
     return np.asarray(0.5 * np.abs(diff).sum(axis=-1))
+
+
+@dataclass(frozen=True)
+class Entries:
+    """Answers to sum into per-person distribution statistics, one entry per human answer
+    (``side`` 0, weight 1) or simulated option mass (``side`` 1, weight the probability);
+    ``row`` is the trial each entry comes from."""
+
+    people: np.ndarray
+    items: np.ndarray
+    codes: np.ndarray
+    weights: np.ndarray
+    side: np.ndarray
+    row: np.ndarray
+
+
+def option_codes(frame: pd.DataFrame) -> dict[str, set[str]]:
+    """The option codes shown per (task, item) key, from the ``options`` column (empty when
+    the column is absent)."""
+    shown: dict[str, set[str]] = {}
+    if "options" not in frame.columns:
+        return shown
+    for key, raw in zip(_item_keys(frame), frame["options"].tolist(), strict=True):
+        if (codes := as_codes(raw)) is not None:
+            shown.setdefault(key, set()).update(codes)
+    return shown
 
 
 def _item_keys(frame: pd.DataFrame) -> np.ndarray:
@@ -104,7 +132,7 @@ class DistributionMetric:
     def distance(p: np.ndarray, q: np.ndarray) -> np.ndarray:
         """Distance between distributions on the last axis."""
 
-    def _rows(self, frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str], list[Probs]]:
+    def trials(self, frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str], list[Probs]]:
         """Valid trials with a human answer and a simulated distribution (the probabilities,
         else the shares of the samples), with those answers and distributions."""
         valid = valid_rows(frame)
@@ -144,21 +172,49 @@ class DistributionMetric:
         )
 
     def stats(self, frame: pd.DataFrame) -> ClusterStats:
-        rows, humans, dists = self._rows(frame)
+        rows, humans, dists = self.trials(frame)
         n = len(rows)
         # one human entry per trial, then one simulated entry per (trial, option)
         sizes = np.fromiter((len(d) for d in dists), dtype=np.int64, count=n)
         sim_row = np.repeat(np.arange(n), sizes)
         entry_row = np.concatenate([np.arange(n), sim_row])
-        codes = np.array(humans + list(chain.from_iterable(dists)), dtype=object)
-        sim_mass = np.fromiter(chain.from_iterable(d.values() for d in dists), dtype=float)
-        weights = np.concatenate([np.ones(n), sim_mass])
-        side = np.concatenate([np.zeros(n, dtype=np.int64), np.ones(len(sim_row), dtype=np.int64)])
-        item, option, n_items, n_options = _cells(_item_keys(rows)[entry_row], codes)
-        index = (item * n_options + option) * 2 + side
-        people = rows["person_id"].to_numpy(dtype=object)[entry_row]
+        entries = Entries(
+            people=rows["person_id"].to_numpy(dtype=object)[entry_row],
+            items=_item_keys(rows)[entry_row],
+            codes=np.array(humans + list(chain.from_iterable(dists)), dtype=object),
+            weights=np.concatenate(
+                [np.ones(n), np.fromiter(chain.from_iterable(d.values() for d in dists), float)]
+            ),
+            side=np.concatenate([np.zeros(n, np.int64), np.ones(len(sim_row), np.int64)]),
+            row=entry_row,
+        )
+        return self.build(entries, option_codes(rows))
+
+    def human_stats(self, answers: pd.DataFrame) -> ClusterStats:
+        """Per-person statistics of human answers alone (one row per person and item, columns
+        ``person_id``, ``item_id``, ``human_answer``, optionally ``task`` and ``options``),
+        laid out as :meth:`stats` lays out the human side; the simulated side is zero. The
+        noise floor puts one half of the people on each side."""
+        n = len(answers)
+        entries = Entries(
+            people=answers["person_id"].to_numpy(dtype=object),
+            items=_item_keys(answers),
+            codes=answers["human_answer"].astype(str).to_numpy(dtype=object),
+            weights=np.ones(n),
+            side=np.zeros(n, dtype=np.int64),
+            row=np.arange(n),
+        )
+        return self.build(entries, option_codes(answers))
+
+    def build(self, entries: Entries, options: Mapping[str, set[str]]) -> ClusterStats:
+        """Sum ``entries`` into per-person statistics of event shape ``(I, K, 2)``: items,
+        their options (numbered per item), human and simulated side. ``options`` (the codes
+        shown per item) is not needed here; distances that use the scale do."""
+        item, option, n_items, n_options = _cells(entries.items, entries.codes)
+        index = (item * n_options + option) * 2 + entries.side
         shape = (n_items, n_options, 2)
-        return ClusterStats.from_entries(people, index, weights, shape, n=n)
+        n = len(np.unique(entries.row))
+        return ClusterStats.from_entries(entries.people, index, entries.weights, shape, n=n)
 
     def value(self, agg: np.ndarray) -> np.ndarray:
         return self.item_mean(agg[..., 0], agg[..., 1])
@@ -192,71 +248,3 @@ class TotalVariation(DistributionMetric):
     @staticmethod
     def distance(p: np.ndarray, q: np.ndarray) -> np.ndarray:
         return total_variation(p, q)
-
-
-def noise_floor(
-    frame: pd.DataFrame,
-    distance: DistanceName | str = "js_distance",
-    n_splits: int = 200,
-    seed: int = 0,
-    *,
-    level: float = 0.95,
-) -> Estimate:
-    """Human split-half noise floor of a distribution distance.
-
-    People are split at random into two halves of equal size (one person is left out when
-    their number is odd); per item, the distance between the halves' answer distributions is
-    computed and averaged over items answered in both halves. The value is the mean over
-    ``n_splits`` splits, and ``low``/``high`` the central ``level`` range of the split values
-    (the spread of the floor, not a confidence interval). Each person's answer to an item is
-    counted once, however many simulators, conditions and seeds repeated it.
-
-    A simulator at or below the floor is as close to people as two halves of the people are to
-    each other. Each half holds half the people, so the floor is a conservative yardstick for a
-    comparison against all of them: sampling noise in a distance grows like
-    ``sqrt(1/n_a + 1/n_b)``, so a simulator that knew the true answer distribution would sit
-    about half the floor away from all ``N`` people (``sqrt(1/N)`` against
-    ``sqrt(2/N + 2/N)``).
-    """
-    dist = get_metric(distance)
-    if not isinstance(dist, DistributionMetric):
-        raise ValueError(f"noise_floor needs a distribution distance, not {distance!r}")
-    require(frame, "person_id", "item_id", "human_answer")
-    keys = ["task", "person_id", "item_id"] if "task" in frame.columns else ["person_id", "item_id"]
-    answers = frame.loc[frame["human_answer"].notna(), [*keys, "human_answer"]]
-    answers = answers.drop_duplicates(subset=keys, keep="first")
-    codes, people = pd.factorize(answers["person_id"].to_numpy(dtype=object), sort=True)
-    n_people, n_answers = len(people), len(answers)
-    nan = Estimate(math.nan, math.nan, math.nan, n_people, n_answers, "split-half", level)
-    if n_people < 2:
-        return nan
-    item, option, n_items, n_options = _cells(
-        _item_keys(answers), answers["human_answer"].astype(str).to_numpy(dtype=object)
-    )
-    flat_cells = n_items * n_options
-    counts = np.bincount(
-        codes * flat_cells + item * n_options + option, minlength=n_people * flat_cells
-    ).reshape(n_people, flat_cells)
-    half = n_people // 2
-    rng = np.random.default_rng(seed)
-    chunk = max(1, min(n_splits, MAX_ELEMENTS // (n_people + flat_cells)))
-    values = []
-    for start in range(0, n_splits, chunk):
-        rows = min(chunk, n_splits - start)
-        perm = np.argsort(rng.random((rows, n_people)), axis=1)
-        first, second = np.zeros((rows, n_people)), np.zeros((rows, n_people))
-        np.put_along_axis(first, perm[:, :half], 1.0, axis=1)
-        np.put_along_axis(second, perm[:, half : 2 * half], 1.0, axis=1)
-        a = (first @ counts).reshape(rows, n_items, n_options)
-        b = (second @ counts).reshape(rows, n_items, n_options)
-        values.append(dist.item_mean(a, b))
-    splits = np.concatenate(values)
-    splits = splits[np.isfinite(splits)]
-    if splits.size == 0:
-        return nan
-    alpha = (1.0 - level) / 2.0
-    low, high = np.quantile(splits, [alpha, 1.0 - alpha])
-    se = float(splits.std(ddof=1)) if splits.size > 1 else math.nan
-    return Estimate(
-        float(splits.mean()), float(low), float(high), n_people, n_answers, "split-half", level, se
-    )

@@ -1,22 +1,31 @@
 """The gap report: every metric for every (task, simulator, condition), with its yardsticks.
 
 Yardsticks next to the scores: non-LLM baselines, the human split-half noise floor for the
-distribution distances, paired persona effects (``full`` against ``shuffled_persona`` and
-``no_persona``), the best LLM against the best baseline on the same trials, and the share of
-answers at each shown position.
+distribution distances, a human test-retest ceiling where the data hold one, paired persona
+effects (``full`` against ``shuffled_persona`` and ``no_persona``), the best LLM against the
+best baseline on the same trials, and the share of answers at each shown position. Then the
+parts of :func:`gap` beyond the table: paired comparisons with permutation tests, distribution
+equivalence tests, subgroup gaps, item-level agreement.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Collection, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
 
 from behaviorlab.analysis._bootstrap import Estimate
-from behaviorlab.analysis._distributions import DistributionMetric, noise_floor
+from behaviorlab.analysis._ceiling import ceiling_note, human_ceiling
+from behaviorlab.analysis._compare import (
+    Pair,
+    baseline_rule,
+    compare,
+    condition_order,
+    empty_comparisons,
+)
+from behaviorlab.analysis._distributions import DistributionMetric
+from behaviorlab.analysis._equivalence import distribution_tests
 from behaviorlab.analysis._frame import (
     SupportsToPandas,
     as_frame,
@@ -25,6 +34,7 @@ from behaviorlab.analysis._frame import (
     require,
     valid_rows,
 )
+from behaviorlab.analysis._items import item_level
 from behaviorlab.analysis._metrics import (
     MeanMetric,
     Metric,
@@ -32,10 +42,13 @@ from behaviorlab.analysis._metrics import (
     get_metric,
     metric_names,
 )
+from behaviorlab.analysis._noise_floor import DISTANCES, noise_floor
 from behaviorlab.analysis._paired import PairedEffect, paired_difference
 from behaviorlab.analysis._position import position_shares
+from behaviorlab.analysis._report import FULL, GapReport, GapRow
+from behaviorlab.analysis._small_sample import IntervalChoice
+from behaviorlab.analysis._subgroups import Bins, empty_subgroup_tables, subgroup_gaps
 
-FULL = "full"
 PERSONA_CONTROLS = ("shuffled_persona", "no_persona")
 """Conditions compared against ``full`` for the persona effect, when a simulator ran them."""
 HEADLINE_METRICS = ("accuracy", "log_loss")
@@ -54,119 +67,6 @@ _OPTIONAL = (
     "step_index",
     "seed",
 )
-
-
-@dataclass(frozen=True)
-class GapRow:
-    """One (task, simulator, condition): trial counts and each metric.
-
-    ``n`` counts all trials, ``n_valid`` those scored, ``n_failed`` backend errors and
-    timeouts, ``n_invalid`` unparseable answers, ``n_people`` the people with a valid trial.
-    ``estimates[m]`` is None when metric ``m`` does not apply; ``missing[m]`` then says why.
-    """
-
-    task: str
-    simulator: str
-    condition: str
-    baseline: bool
-    n: int
-    n_valid: int
-    n_failed: int
-    n_invalid: int
-    n_people: int
-    estimates: Mapping[str, Estimate | None]
-    missing: Mapping[str, str] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "task": self.task,
-            "simulator": self.simulator,
-            "condition": self.condition,
-            "baseline": self.baseline,
-            "n": self.n,
-            "n_valid": self.n_valid,
-            "n_failed": self.n_failed,
-            "n_invalid": self.n_invalid,
-            "n_people": self.n_people,
-            "metrics": {m: e.to_dict() if e else None for m, e in self.estimates.items()},
-            "missing": dict(self.missing),
-        }
-
-
-@dataclass(frozen=True, eq=False)
-class GapReport:
-    """Result of :func:`gap`. ``to_pandas()`` gives the wide table, ``to_dict()`` JSON."""
-
-    rows: tuple[GapRow, ...]
-    metrics: tuple[str, ...]
-    higher_is_better: Mapping[str, bool]
-    noise_floors: Mapping[str, Mapping[str, Estimate]]
-    """task → distance metric → human split-half noise floor."""
-    effects: tuple[PairedEffect, ...]
-    position: pd.DataFrame
-    """:func:`position_shares` of the same results."""
-    n_resamples: int
-    seed: int
-    level: float
-
-    @property
-    def tasks(self) -> list[str]:
-        return list(dict.fromkeys(r.task for r in self.rows))
-
-    def row(self, simulator: str, condition: str = FULL, task: str | None = None) -> GapRow:
-        """The row of one simulator and condition (and task, if there are several)."""
-        for r in self.rows:
-            if (r.simulator, r.condition) == (simulator, condition) and task in (None, r.task):
-                return r
-        raise KeyError(f"no row for simulator {simulator!r}, condition {condition!r}")
-
-    def to_pandas(self) -> pd.DataFrame:
-        """One row per (task, simulator, condition); per metric three columns ``m``,
-        ``m_low``, ``m_high`` (NaN when not applicable)."""
-        records = []
-        for r in self.rows:
-            rec: dict[str, Any] = {
-                "task": r.task,
-                "simulator": r.simulator,
-                "condition": r.condition,
-                "baseline": r.baseline,
-                "n": r.n,
-                "n_valid": r.n_valid,
-                "n_failed": r.n_failed,
-                "n_invalid": r.n_invalid,
-                "n_people": r.n_people,
-            }
-            for m in self.metrics:
-                e = r.estimates.get(m)
-                rec[m] = e.value if e else math.nan
-                rec[f"{m}_low"] = e.low if e else math.nan
-                rec[f"{m}_high"] = e.high if e else math.nan
-            records.append(rec)
-        columns = ["task", "simulator", "condition", "baseline", "n", "n_valid", "n_failed"]
-        columns += ["n_invalid", "n_people"]
-        columns += [f"{m}{s}" for m in self.metrics for s in ("", "_low", "_high")]
-        return pd.DataFrame.from_records(records, columns=columns)
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-able dict (non-finite numbers become None)."""
-        position = self.position.astype(object).where(self.position.notna(), None)
-        return {
-            "settings": {"n_resamples": self.n_resamples, "seed": self.seed, "level": self.level},
-            "metrics": [
-                {"name": m, "higher_is_better": self.higher_is_better[m]} for m in self.metrics
-            ],
-            "rows": [r.to_dict() for r in self.rows],
-            "noise_floor": {
-                t: {d: e.to_dict() for d, e in floors.items()}
-                for t, floors in self.noise_floors.items()
-            },
-            "effects": [e.to_dict() for e in self.effects],
-            "position_shares": position.to_dict(orient="records"),
-        }
-
-
-def _condition_order(condition: str) -> tuple[int, str]:
-    return (0 if condition == FULL else 1, condition)
 
 
 def _row(
@@ -269,22 +169,74 @@ def _effects(
     return effects
 
 
+def _notes(
+    rows: Sequence[GapRow], floors: Mapping[str, Mapping[str, Estimate]], ceiling: Any
+) -> list[str]:
+    """Which yardsticks the report has, in words; says so when there is none."""
+    notes = [ceiling_note(ceiling)]
+    tasks = list(dict.fromkeys(r.task for r in rows))
+    any_floor = False
+    for task in tasks:
+        where = f" ({task})" if len(tasks) > 1 else ""
+        ok = {d: e for d, e in floors.get(task, {}).items() if e.ok}
+        if ok:
+            any_floor = True
+            values = ", ".join(f"{d} {e.value:.3f}" for d, e in ok.items())
+            people = max(e.n_clusters for e in ok.values())
+            notes.append(
+                f"noise floor{where}: human split-half noise floor of the distribution "
+                f"distances from {people} people ({values}); a simulator at or below it is as "
+                "close to the people as one half of them is to the other"
+            )
+        else:
+            notes.append(
+                f"no noise floor{where}: needs human answers from two or more people to items "
+                "with a distribution distance"
+            )
+    bases = sorted({r.simulator for r in rows if r.baseline})
+    if bases:
+        notes.append(f"baselines: {', '.join(bases)} (non-LLM predictors of the same people)")
+    else:
+        notes.append("no baseline: no non-LLM simulator ran, so nothing shows what is easy")
+    if ceiling is None and not any_floor and not bases:
+        notes.append(
+            "no yardstick exists for these results: no repeated answers (ceiling), no noise "
+            "floor and no baseline; read the numbers on their own"
+        )
+    return notes
+
+
 def gap(
     results: pd.DataFrame | SupportsToPandas,
     *,
+    persons: pd.DataFrame | None = None,
+    epsilon: float = 0.05,
+    subgroup_attributes: Sequence[str] | None = None,
+    subgroup_bins: Bins | Mapping[str, Bins] | None = None,
+    min_people: int = 5,
+    pairs: Sequence[Pair] | None = None,
     n_resamples: int = 2000,
+    n_flips: int = 10_000,
     seed: int = 0,
     level: float = 0.95,
+    interval: IntervalChoice = "auto",
     baselines: Collection[str] | None = None,
     metrics: Sequence[str] | None = None,
     noise_floor_splits: int = 200,
 ) -> GapReport:
-    """The gap between simulated and real people, with person-clustered bootstrap intervals.
+    """The gap between simulated and real people, with intervals clustered by person.
 
     ``results`` is the results frame (one row per trial, the results schema) or anything with
     ``to_pandas()``. ``baselines`` names the non-LLM simulators (default: every simulator whose
     label does not start with ``"llm"``). ``metrics`` picks registered metrics (default: all).
-    Every bootstrap uses ``seed``, so people drawn together are the same across metrics.
+    Every bootstrap uses ``seed``, so people drawn together are the same across metrics; mean
+    metrics get the CR2 t interval below 100 people (``interval``, see :func:`estimate`).
+
+    Beyond the table: :func:`compare` (``pairs``, ``n_flips``) on the headline metrics,
+    :func:`distribution_tests` (``epsilon``), :func:`subgroup_gaps` when ``persons`` is given
+    (``subgroup_attributes``, ``subgroup_bins``, ``min_people``), :func:`item_level`,
+    :func:`human_ceiling` and notes on which yardsticks apply. Tables that do not apply are
+    empty, with their columns.
     """
     frame = as_frame(results)
     require(frame, *_REQUIRED)
@@ -292,10 +244,9 @@ def gap(
     frame = decoded(frame.assign(**absent) if absent else frame)
     names = list(metrics) if metrics is not None else metric_names()
     chosen = {n: get_metric(n) for n in names}
-    settings: dict[str, Any] = {"n_resamples": n_resamples, "seed": seed, "level": level}
-
-    def is_baseline(sim: str) -> bool:
-        return sim in baselines if baselines is not None else not sim.startswith("llm")
+    boot: dict[str, Any] = {"n_resamples": n_resamples, "seed": seed, "level": level}
+    settings: dict[str, Any] = boot | {"interval": interval}
+    is_baseline = baseline_rule(baselines)
 
     groups = {
         (str(t), str(s), str(c)): g
@@ -303,25 +254,61 @@ def gap(
     }
     rows = [
         _row(key, groups[key], chosen, is_baseline(key[1]), settings)
-        for key in sorted(groups, key=lambda k: (k[0], k[1], _condition_order(k[2])))
+        for key in sorted(groups, key=lambda k: (k[0], k[1], condition_order(k[2])))
     ]
 
+    distances = [n for n, m in chosen.items() if isinstance(m, DistributionMetric)]
     floors: dict[str, dict[str, Estimate]] = {}
     for task in dict.fromkeys(r.task for r in rows):
         task_frame = frame.loc[frame["task"].astype(str) == task]
         floors[task] = {
             n: noise_floor(task_frame, n, noise_floor_splits, seed, level=level)
-            for n, m in chosen.items()
-            if isinstance(m, DistributionMetric)
+            for n in dict.fromkeys([*distances, *DISTANCES])
         }
+    headline = [m for m in HEADLINE_METRICS if isinstance(chosen.get(m), MeanMetric)]
+    comparisons = (
+        compare(frame, pairs, headline, baselines=baselines, n_flips=n_flips, **settings)
+        if headline
+        else empty_comparisons()
+    )
+    subgroups, disparities = (
+        subgroup_gaps(
+            frame,
+            persons,
+            subgroup_attributes,
+            bins=subgroup_bins,
+            min_people=min_people,
+            **settings,
+        )
+        if persons is not None
+        else empty_subgroup_tables()
+    )
+    items, agreement = item_level(frame, **boot)
+    ceiling = human_ceiling(frame, **settings)
+    tests = distribution_tests(
+        frame,
+        epsilon,
+        floors={t: {d: e.value for d, e in f.items()} for t, f in floors.items()},
+        noise_floor_splits=noise_floor_splits,
+        **boot,
+    )
     return GapReport(
         rows=tuple(rows),
         metrics=tuple(names),
         higher_is_better={n: m.higher_is_better for n, m in chosen.items()},
-        noise_floors=floors,
+        noise_floors={t: {n: f[n] for n in distances} for t, f in floors.items()},
         effects=tuple(_effects(frame, rows, chosen, settings)),
-        position=position_shares(frame, **settings),
+        position=position_shares(frame, **boot),
         n_resamples=n_resamples,
         seed=seed,
         level=level,
+        comparisons=comparisons,
+        distribution_tests=tests,
+        subgroups=subgroups,
+        disparities=disparities,
+        items=items,
+        item_agreement=agreement,
+        ceiling=ceiling,
+        yardstick_notes=_notes(rows, floors, ceiling),
+        epsilon=epsilon,
     )

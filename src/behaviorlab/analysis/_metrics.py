@@ -26,6 +26,7 @@ from behaviorlab.analysis._frame import (
     require,
     valid_rows,
 )
+from behaviorlab.analysis._small_sample import IntervalChoice, mean_estimate
 
 PROB_FLOOR = 1e-15
 """Probabilities are clipped to ``[PROB_FLOOR, 1]`` before taking logs."""
@@ -114,20 +115,37 @@ def estimate(
     n_resamples: int = 2000,
     seed: int = 0,
     level: float = 0.95,
+    interval: IntervalChoice = "auto",
 ) -> Estimate | None:
-    """One metric on ``frame`` with a person-clustered bootstrap interval; None when the metric
-    does not apply (e.g. log-loss without probabilities).
+    """One metric on ``frame`` with a person-clustered interval; None when the metric does not
+    apply (e.g. log-loss without probabilities).
 
     ``frame`` should hold one (task, simulator, condition); failed and unscored trials are
-    dropped here.
+    dropped here. ``interval="auto"`` gives a mean metric (:class:`MeanMetric`) the CR2
+    cluster-robust t interval below ``SMALL_SAMPLE_CLUSTERS`` (100) people and the percentile
+    bootstrap from there on; other metrics always get their bootstrap interval. ``"cr2"`` and
+    ``"percentile"`` force one for a mean metric. ``Estimate.method`` says which was used.
     """
     m = get_metric(metric)
     valid = decoded(valid_rows(frame))
-    return estimate_valid(m, valid, n_resamples=n_resamples, seed=seed, level=level)
+    return estimate_valid(
+        m, valid, n_resamples=n_resamples, seed=seed, level=level, interval=interval
+    )
+
+
+def is_mean(m: Metric) -> bool:
+    """Whether ``m`` is a mean of per-trial scores (a :class:`MeanMetric` keeping its value)."""
+    return isinstance(m, MeanMetric) and type(m).value is MeanMetric.value
 
 
 def estimate_valid(
-    m: Metric, valid: pd.DataFrame, *, n_resamples: int, seed: int, level: float
+    m: Metric,
+    valid: pd.DataFrame,
+    *,
+    n_resamples: int,
+    seed: int,
+    level: float,
+    interval: IntervalChoice = "auto",
 ) -> Estimate | None:
     """:func:`estimate` on trials already known to be valid (None if ``m`` does not apply)."""
     if valid.empty or not m.applicable(valid):
@@ -135,8 +153,23 @@ def estimate_valid(
     stats = m.stats(valid)
     if stats.n == 0:
         return None
+    options = interval_of(m)
+    if is_mean(m):
+        return mean_estimate(
+            stats,
+            m.value,
+            stats.values[:, 0],
+            stats.values[:, 1],
+            interval=interval,
+            n_resamples=n_resamples,
+            seed=seed,
+            level=level,
+            bounds=options["bounds"],
+        )
+    if interval == "cr2":
+        raise ValueError(f"the CR2 t interval needs a mean metric, not {type(m).__name__}")
     return cluster_bootstrap(
-        stats, m.value, n_resamples=n_resamples, seed=seed, level=level, **interval_of(m)
+        stats, m.value, n_resamples=n_resamples, seed=seed, level=level, **options
     )
 
 
@@ -145,11 +178,14 @@ class MeanMetric(ABC):
 
     Subclasses implement :meth:`score`. Per-person statistics are (sum of scores, count), so
     the value is the trial-weighted mean (a ratio estimator) and trials without a score are
-    left out. Mean metrics also support :func:`paired_effect`.
+    left out. Mean metrics also support :func:`paired_effect` and :func:`compare`, and get
+    the small-sample CR2 t interval with few people. ``bounds`` (the score's range, if any)
+    clips intervals.
     """
 
     higher_is_better: bool = True
     requires: str = ""
+    bounds: tuple[float, float] | None = None
 
     @abstractmethod
     def score(self, frame: pd.DataFrame) -> pd.Series:
@@ -178,6 +214,8 @@ class MeanMetric(ABC):
 @metric("accuracy")
 class Accuracy(MeanMetric):
     """Share of trials where the answer matches the person's (mean of ``correct``)."""
+
+    bounds = (0.0, 1.0)
 
     def score(self, frame: pd.DataFrame) -> pd.Series:
         return pd.to_numeric(frame["correct"], errors="coerce").astype(float)
@@ -218,6 +256,8 @@ class LogLoss(_ProbabilityMetric):
     ``[1e-15, 1]`` (an answer given zero probability costs about 34.5 nats).
     """
 
+    bounds = (0.0, math.inf)
+
     def score(self, frame: pd.DataFrame) -> pd.Series:
         p_h, _ = _human_prob(frame)
         with np.errstate(invalid="ignore"):
@@ -230,6 +270,8 @@ class Brier(_ProbabilityMetric):
     """Multi-class Brier score: ``sum_k (p_k - y_k)^2`` over the item's options, ``y`` the
     one-hot human answer; 0 is perfect, 2 is maximally wrong. Options the simulator gave no
     probability count as ``p_k = 0``."""
+
+    bounds = (0.0, 2.0)
 
     def score(self, frame: pd.DataFrame) -> pd.Series:
         p_h, sq = _human_prob(frame)

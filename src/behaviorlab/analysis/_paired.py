@@ -15,9 +15,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from behaviorlab.analysis._bootstrap import ClusterStats, Estimate, cluster_bootstrap
+from behaviorlab.analysis._bootstrap import ClusterStats, Estimate
 from behaviorlab.analysis._frame import MATCH_KEYS, decoded, require
 from behaviorlab.analysis._metrics import MeanMetric, Metric, get_metric, ratio
+from behaviorlab.analysis._small_sample import CR2, IntervalChoice, choose, mean_estimate
 
 
 @dataclass(frozen=True)
@@ -61,19 +62,16 @@ def _arm_scores(m: MeanMetric, arm: pd.DataFrame, label: str) -> pd.DataFrame:
     return keyed
 
 
-def paired_difference(
+def matched_scores(
     frame: pd.DataFrame,
     arm_a: tuple[str, str],
     arm_b: tuple[str, str],
     metric: str | Metric = "accuracy",
     *,
     task: str | None = None,
-    n_resamples: int = 2000,
-    seed: int = 0,
-    level: float = 0.95,
-) -> Estimate:
-    """``metric(a) - metric(b)`` over matched trials of two (simulator, condition) arms, with a
-    person-clustered paired bootstrap interval. NaN when no trial pairs up."""
+) -> ClusterStats:
+    """Per-person statistics of the matched trials of two (simulator, condition) arms: the
+    sum of ``a``'s scores, the sum of ``b``'s scores and the number of pairs (event ``(3,)``)."""
     m = get_metric(metric)
     if not isinstance(m, MeanMetric):
         raise ValueError(
@@ -89,17 +87,62 @@ def paired_difference(
         return _arm_scores(m, decoded(rows), f"{sim}/{cond}")
 
     pairs = arm(*arm_a).merge(arm(*arm_b), on=list(MATCH_KEYS), suffixes=("_a", "_b"))
-    if pairs.empty:
-        return Estimate(math.nan, math.nan, math.nan, 0, 0, "cluster-bootstrap", level)
     rows = np.column_stack(
         [pairs["score_a"].to_numpy(), pairs["score_b"].to_numpy(), np.ones(len(pairs))]
     )
-    stats = ClusterStats.from_rows(pairs["person_id"].to_numpy(), rows)
+    return ClusterStats.from_rows(pairs["person_id"].to_numpy(), rows)
 
-    def difference(agg: np.ndarray) -> np.ndarray:
-        return np.asarray(ratio(agg[..., 0], agg[..., 2]) - ratio(agg[..., 1], agg[..., 2]))
 
-    return cluster_bootstrap(stats, difference, n_resamples=n_resamples, seed=seed, level=level)
+def difference(agg: np.ndarray) -> np.ndarray:
+    """``mean(a) - mean(b)`` from aggregated :func:`matched_scores` statistics."""
+    return np.asarray(ratio(agg[..., 0], agg[..., 2]) - ratio(agg[..., 1], agg[..., 2]))
+
+
+def difference_estimate(
+    stats: ClusterStats,
+    *,
+    n_resamples: int = 2000,
+    seed: int = 0,
+    level: float = 0.95,
+    interval: IntervalChoice = "auto",
+) -> Estimate:
+    """The paired difference of :func:`matched_scores` statistics with its interval: a
+    bootstrap over people that resamples both arms together, or (few people) the CR2 t
+    interval on the per-pair differences."""
+    if stats.n == 0:
+        method = CR2 if choose(0, interval) == "cr2" else "cluster-bootstrap"
+        return Estimate(math.nan, math.nan, math.nan, 0, 0, method, level)
+    return mean_estimate(
+        stats,
+        difference,
+        stats.values[:, 0] - stats.values[:, 1],
+        stats.values[:, 2],
+        interval=interval,
+        n_resamples=n_resamples,
+        seed=seed,
+        level=level,
+    )
+
+
+def paired_difference(
+    frame: pd.DataFrame,
+    arm_a: tuple[str, str],
+    arm_b: tuple[str, str],
+    metric: str | Metric = "accuracy",
+    *,
+    task: str | None = None,
+    n_resamples: int = 2000,
+    seed: int = 0,
+    level: float = 0.95,
+    interval: IntervalChoice = "auto",
+) -> Estimate:
+    """``metric(a) - metric(b)`` over matched trials of two (simulator, condition) arms, with a
+    person-clustered paired interval (see :func:`difference_estimate`). NaN when no trial
+    pairs up."""
+    stats = matched_scores(frame, arm_a, arm_b, metric, task=task)
+    return difference_estimate(
+        stats, n_resamples=n_resamples, seed=seed, level=level, interval=interval
+    )
 
 
 def paired_effect(
@@ -113,13 +156,15 @@ def paired_effect(
     n_resamples: int = 2000,
     seed: int = 0,
     level: float = 0.95,
+    interval: IntervalChoice = "auto",
 ) -> Estimate:
     """Effect of an intervention: ``metric(condition_a) - metric(condition_b)`` for one
     simulator on the same trials (e.g. ``full`` vs ``shuffled_persona``: how much this
     person's persona helps over another real person's).
 
     The value equals the difference of the two arms' means over the matched pairs; the
-    interval comes from a bootstrap over people that resamples both arms together. Works with
+    interval comes from a bootstrap over people that resamples both arms together, or with
+    fewer than 100 people from the CR2 t interval (``interval`` as in :func:`estimate`). Works with
     per-trial metrics (accuracy, log_loss, brier, or any :class:`MeanMetric`); for log-loss
     and Brier a negative effect means condition ``a`` is better. Pass ``task`` when the frame
     holds several tasks that share item ids.
@@ -133,4 +178,5 @@ def paired_effect(
         n_resamples=n_resamples,
         seed=seed,
         level=level,
+        interval=interval,
     )

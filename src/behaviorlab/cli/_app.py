@@ -196,6 +196,63 @@ def gap_cmd(
         _fail(exc)
 
 
+@app.command("report")
+def report_cmd(
+    run: Annotated[str, typer.Argument(help="Run name (under --out), folder or .sqlite file.")],
+    compare: Annotated[
+        str | None, typer.Option(help="A second run to set side by side with the first.")
+    ] = None,
+    out: OutOpt = Path("runs"),
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Folder to write to (default: the run's folder)."),
+    ] = None,
+    resamples: Annotated[int, typer.Option(help="Bootstrap resamples.")] = 2000,
+) -> None:
+    """Write the run's report: one self-contained HTML page (opens offline) and a Markdown
+    summary."""
+    from behaviorlab.report import write_report
+    from behaviorlab.runs import open_run
+
+    try:
+        first = open_run(run, out=out)
+        second = open_run(compare, out=out) if compare else None
+        files = write_report(first, output, compare=second, n_resamples=resamples)
+    except USER_ERRORS as exc:
+        _fail(exc)
+        return
+    console.print(f"report:  {files.html}", highlight=False, soft_wrap=True)
+    console.print(f"summary: {files.markdown}", highlight=False, soft_wrap=True)
+
+
+@app.command()
+def view(
+    out: OutOpt = Path("runs"),
+    host: Annotated[str, typer.Option(help="Interface to listen on (loopback by default).")] = (
+        "127.0.0.1"
+    ),
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8765,
+    resamples: Annotated[int, typer.Option(help="Bootstrap resamples for new reports.")] = 2000,
+) -> None:
+    """Serve a local viewer that lists the runs under --out and opens their reports."""
+    import uvicorn
+
+    from behaviorlab.report._viewer import create_app, is_loopback
+
+    if not is_loopback(host):
+        err_console.print(
+            f"[bold yellow]warning:[/] serving on {host}: anyone who can reach this machine can "
+            "read the runs (the viewer has no authentication)",
+            highlight=False,
+        )
+    console.print(
+        f"behaviorlab viewer: http://{host}:{port}/  (runs in {out}; Ctrl+C stops it)",
+        highlight=False,
+        soft_wrap=True,
+    )
+    uvicorn.run(create_app(out, n_resamples=resamples), host=host, port=port, log_level="warning")
+
+
 def _list(registry: Registry[Any]) -> None:
     table = Table("name", "description", title=f"registered {registry.kind}s")
     for entry in registry.entries():
