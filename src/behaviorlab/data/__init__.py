@@ -7,6 +7,10 @@ from behaviorlab.data._mapping import (
     SurveyMappingError,
     normalise_code,
 )
+from behaviorlab.data._opera import OperaData, load_opera
+from behaviorlab.data._opera_export import export_opera
+from behaviorlab.data._opera_schema import OperaFormatError, OperaReport
+from behaviorlab.data._opera_synth import make_synthetic_opera
 from behaviorlab.data._records import (
     SCHEMA_VERSION,
     Action,
@@ -28,6 +32,9 @@ __all__ = [
     "Dataset",
     "Episode",
     "Observation",
+    "OperaData",
+    "OperaFormatError",
+    "OperaReport",
     "Option",
     "Person",
     "PersonaField",
@@ -38,8 +45,11 @@ __all__ = [
     "SurveyMappingError",
     "dataset",
     "datasets",
+    "export_opera",
     "load_dataset",
+    "load_opera",
     "load_survey_file",
+    "make_synthetic_opera",
     "normalise_code",
     "stable_hash",
     "survey_from_frame",
