@@ -22,11 +22,15 @@ __version__ = "0.1.0"
 
 def gap(results: Run | pd.DataFrame, **options: Any) -> GapReport:
     """The gap report of a run (or of a trials DataFrame): every metric per simulator and
-    condition with a 95% CI clustered by person, the human noise floor, persona effects."""
+    condition with a 95% CI clustered by person, the human noise floor, persona effects,
+    paired comparisons, subgroup gaps (from the run's stored persona attributes), item-level
+    agreement and yardsticks. Options go to :func:`behaviorlab.analysis.gap`."""
     from behaviorlab.analysis import gap as _gap
 
-    frame = results.to_pandas() if isinstance(results, Run) else results
-    return _gap(frame, **options)
+    if isinstance(results, Run):
+        options.setdefault("persons", results.persons())
+        return _gap(results.to_pandas(), **options)
+    return _gap(results, **options)
 
 
 __all__ = [

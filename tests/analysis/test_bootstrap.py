@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from behaviorlab.analysis import ClusterStats, Estimate, cluster_bootstrap
-from behaviorlab.analysis._bootstrap import bootstrap_replicates
+from behaviorlab.analysis._bootstrap import bootstrap_replicates, weight_chunks
 from behaviorlab.analysis._metrics import Accuracy
 
 
@@ -123,3 +123,25 @@ def test_percentile_interval_covers_the_pooled_accuracy_on_clustered_data() -> N
     # a trial-level (unclustered) interval would be about 2 * 1.96 * sqrt(p q / N) wide
     naive = 2 * 1.96 * math.sqrt(truth * (1 - truth) / (n_clusters * 10.5))
     assert np.mean(widths) > 1.3 * naive
+
+
+def test_10000_resamples_over_2000_clusters_take_seconds() -> None:
+    """The issue's scale: 10,000 resamples of 2,000 people (a million trials summarised)."""
+    rng = np.random.default_rng(1)
+    sizes = rng.integers(1, 1000, 2000)
+    values = np.column_stack([rng.binomial(sizes, 0.6), sizes]).astype(float)
+    stats = ClusterStats(np.arange(2000), values, int(sizes.sum()))
+    start = time.perf_counter()
+    est = cluster_bootstrap(stats, Accuracy().value, n_resamples=10_000, seed=0)
+    elapsed = time.perf_counter() - start
+    assert elapsed < 5.0, f"bootstrap took {elapsed:.2f}s"
+    assert est.low < est.value < est.high
+
+
+def test_weight_chunks_do_not_depend_on_the_chunk_size() -> None:
+    whole = np.vstack(list(weight_chunks(13, 50, seed=4)))
+    small = np.vstack(list(weight_chunks(13, 50, seed=4, max_elements=40)))
+    np.testing.assert_array_equal(whole, small)
+    assert whole.shape == (50, 13) and (whole.sum(axis=1) == 13).all()
+    with pytest.raises(ValueError, match="zero clusters"):
+        next(weight_chunks(0, 5, seed=0))

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import json
 import math
+import time
 
+import numpy as np
 import pandas as pd
 import pytest
 
-from behaviorlab.analysis import GapReport, estimate, gap
+from behaviorlab.analysis import GapReport, compare, estimate, gap
+
+from .conftest import synthetic_results
 
 N = 200  # resamples: enough for the tests, fast
 
@@ -149,3 +153,53 @@ def test_several_tasks_are_kept_apart(results: pd.DataFrame) -> None:
     a, b = rep.row("majority", task="survey"), rep.row("majority", task="other")
     assert a.estimates["accuracy"] == b.estimates["accuracy"]
     assert rep.noise_floors["other"]["js_distance"] == rep.noise_floors["survey"]["js_distance"]
+
+
+def test_report_carries_the_new_tables(results: pd.DataFrame) -> None:
+    ids = sorted(results["person_id"].unique())
+    persons = pd.DataFrame({"person_id": ids, "group": ["x", "y", "z"] * (len(ids) // 3)})
+    rep = gap(results, persons=persons, n_resamples=100, n_flips=500, epsilon=0.2)
+    assert list(rep.comparisons.columns) == list(compare(results.iloc[:0]).columns)
+    assert len(rep.comparisons) == 7  # 4 accuracy, 3 log-loss comparisons
+    assert set(rep.distribution_tests["simulator"]) == {"llm:probs", "majority"}
+    assert (rep.distribution_tests["epsilon"] == 0.2).all() and rep.epsilon == 0.2
+    assert set(rep.subgroups["group"]) == {"x", "y", "z"} and len(rep.disparities) == 5
+    assert not rep.items.empty and len(rep.item_agreement) == 4
+    assert rep.ceiling is None
+    assert rep.yardstick_notes[0].startswith("no human ceiling")
+    assert rep.yardstick_notes[1].startswith("noise floor: human split-half noise floor")
+    assert rep.yardstick_notes[2].startswith("baselines: majority")
+    data = json.loads(json.dumps(rep.to_dict(), allow_nan=False))
+    for key in ("comparisons", "distribution_tests", "subgroups", "disparities", "items"):
+        assert len(data[key]) == len(getattr(rep, key))
+    assert data["ceiling"] is None and data["yardstick_notes"] == rep.yardstick_notes
+    assert isinstance(data["distribution_tests"][0]["equivalent"], bool)
+
+
+def test_tables_are_empty_with_their_columns_when_they_do_not_apply(
+    results: pd.DataFrame,
+) -> None:
+    lean = results[["task", "simulator", "condition", "person_id", "item_id", "error", "correct"]]
+    rep = gap(lean[lean["simulator"] != "majority"], n_resamples=20, metrics=["macro_f1"])
+    for name in ("comparisons", "distribution_tests", "subgroups", "disparities", "items"):
+        table = getattr(rep, name)
+        assert table.empty and len(table.columns) > 5, name
+    assert rep.item_agreement.empty
+    assert rep.yardstick_notes[-1].startswith("no yardstick exists")
+    json.dumps(rep.to_dict(), allow_nan=False)
+
+
+def test_a_demo_sized_gap_is_fast() -> None:
+    """100 people and 600 trials (the ANES demo's shape) with 2,000 resamples."""
+    frame = synthetic_results(n_people=100, n_items=1, seed=3)
+    ids = sorted(frame["person_id"].unique())
+    rng = np.random.default_rng(0)
+    persons = pd.DataFrame(
+        {"person_id": ids, "age": rng.integers(18, 90, 100), "party": rng.choice(["l", "r"], 100)}
+    )
+    gap(frame.iloc[:40], n_resamples=20)  # warm up imports
+    start = time.perf_counter()
+    rep = gap(frame, persons=persons, n_resamples=2000)
+    elapsed = time.perf_counter() - start
+    assert len(frame) == 500 and not rep.subgroups.empty
+    assert elapsed < 5.0, f"gap took {elapsed:.2f}s"

@@ -108,3 +108,21 @@ def test_a_narrow_terminal_gets_one_row_per_arm_and_metric(report: GapReport) ->
     for word in ("llm:argmax", "shuffled_persona", "majority", "JS distance ↓", "trials"):
         assert word in text
     assert re.search(rf"accuracy ↑ +│ +{CI}", text)
+
+
+def test_lines_for_comparisons_yardsticks_and_small_samples(results: pd.DataFrame) -> None:
+    ids = sorted(results["person_id"].unique())
+    persons = pd.DataFrame({"person_id": ids, "half": ["x"] * 15 + ["y"] * 15})
+    rep = gap(results, persons=persons, n_resamples=100, n_flips=1000, epsilon=0.3)
+    lines = gap_summary_lines(rep)
+    assert any(x.startswith("no human ceiling: ") for x in lines)
+    line = next(x for x in lines if x.startswith("paired comparisons: "))
+    assert "after Holm correction" in line and "llm:probs (full) − majority (full)" in line
+    assert any(
+        x.startswith("majority (full): answer distribution within 0.3 of people's") for x in lines
+    )
+    assert any(x.startswith("accuracy, log-loss, Brier: cluster-robust t intervals") for x in lines)
+    console = Console(width=2000, record=True, color_system=None)
+    for x in lines:
+        console.print(x)
+    assert console.export_text().splitlines() == lines

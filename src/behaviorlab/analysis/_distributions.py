@@ -45,7 +45,8 @@ def js_distance(p: np.ndarray, q: np.ndarray) -> np.ndarray:
 
     def kl_to_m(a: np.ndarray) -> np.ndarray:
         r = np.ones_like(a)
-        np.divide(a, m, out=r, where=a > 0)  # log r = 0 where a = 0: no log(0)
+        # log r = 0 where a = 0 (no log(0)), and where m underflows to 0 beside a subnormal a
+        np.divide(a, m, out=r, where=(a > 0) & (m > 0))
         return np.asarray(np.sum(a * np.log(r), axis=-1))
 
     js = (kl_to_m(p) + kl_to_m(q)) / (2.0 * math.log(2.0))
@@ -172,6 +173,11 @@ class DistributionMetric:
         )
 
     def stats(self, frame: pd.DataFrame) -> ClusterStats:
+        return self.build(*self.entries(frame))
+
+    def entries(self, frame: pd.DataFrame) -> tuple[Entries, dict[str, set[str]]]:
+        """The answers of :meth:`trials` as :class:`Entries`, and the options shown per item
+        (the same for every distance, so callers computing several build them once)."""
         rows, humans, dists = self.trials(frame)
         n = len(rows)
         # one human entry per trial, then one simulated entry per (trial, option)
@@ -188,7 +194,7 @@ class DistributionMetric:
             side=np.concatenate([np.zeros(n, np.int64), np.ones(len(sim_row), np.int64)]),
             row=entry_row,
         )
-        return self.build(entries, option_codes(rows))
+        return entries, option_codes(rows)
 
     def human_stats(self, answers: pd.DataFrame) -> ClusterStats:
         """Per-person statistics of human answers alone (one row per person and item, columns

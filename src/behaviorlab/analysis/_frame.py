@@ -46,6 +46,12 @@ def require(frame: pd.DataFrame, *columns: str) -> None:
         )
 
 
+def with_columns(frame: pd.DataFrame, *columns: str) -> pd.DataFrame:
+    """``frame`` with the optional ``columns`` it lacks added as None (a new frame)."""
+    absent = {c: None for c in columns if c not in frame.columns}
+    return frame.assign(**absent) if absent else frame
+
+
 def valid_mask(frame: pd.DataFrame) -> np.ndarray:
     """Rows that count in metrics: no error and a score (``correct`` not null)."""
     require(frame, "error", "correct")

@@ -43,7 +43,7 @@ from behaviorlab.analysis._metrics import (
     metric_names,
 )
 from behaviorlab.analysis._noise_floor import DISTANCES, noise_floor
-from behaviorlab.analysis._paired import PairedEffect, paired_difference
+from behaviorlab.analysis._paired import ArmScores, PairedEffect, paired_difference
 from behaviorlab.analysis._position import position_shares
 from behaviorlab.analysis._report import FULL, GapReport, GapRow
 from behaviorlab.analysis._small_sample import IntervalChoice
@@ -116,7 +116,7 @@ def _best(rows: Sequence[GapRow], metric: str, higher: bool) -> GapRow | None:
 
 
 def _persona_effects(
-    task: str, frame: pd.DataFrame, rows: Sequence[GapRow], names: Sequence[str], settings: Any
+    task: str, scores: ArmScores, rows: Sequence[GapRow], names: Sequence[str], settings: Any
 ) -> Iterator[PairedEffect]:
     """``full`` minus each persona control, per simulator that ran both."""
     by_arm = {(r.simulator, r.condition): r for r in rows}
@@ -128,13 +128,13 @@ def _persona_effects(
             for m in names:
                 if other is None or full.estimates[m] is None or other.estimates[m] is None:
                     continue
-                est = paired_difference(frame, (sim, FULL), (sim, control), m, **settings)
+                est = paired_difference(scores, (sim, FULL), (sim, control), m, **settings)
                 yield PairedEffect("persona", task, m, sim, FULL, sim, control, est)
 
 
 def _baseline_effects(
     task: str,
-    frame: pd.DataFrame,
+    scores: ArmScores,
     rows: Sequence[GapRow],
     chosen: Mapping[str, Metric],
     names: Sequence[str],
@@ -148,9 +148,8 @@ def _baseline_effects(
         if llm is None or base is None:
             continue
         a, b = (llm.simulator, llm.condition), (base.simulator, base.condition)
-        yield PairedEffect(
-            "baseline", task, m, *a, *b, paired_difference(frame, a, b, m, **settings)
-        )
+        est = paired_difference(scores, a, b, m, **settings)
+        yield PairedEffect("baseline", task, m, *a, *b, est)
 
 
 def _effects(
@@ -163,9 +162,9 @@ def _effects(
     effects: list[PairedEffect] = []
     for task in dict.fromkeys(r.task for r in rows):
         in_task = [r for r in rows if r.task == task]
-        task_frame = frame.loc[frame["task"].astype(str) == task]
-        effects += _persona_effects(task, task_frame, in_task, names, settings)
-        effects += _baseline_effects(task, task_frame, in_task, chosen, names, settings)
+        scores = ArmScores(valid_rows(frame.loc[frame["task"].astype(str) == task]))
+        effects += _persona_effects(task, scores, in_task, names, settings)
+        effects += _baseline_effects(task, scores, in_task, chosen, names, settings)
     return effects
 
 

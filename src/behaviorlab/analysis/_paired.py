@@ -62,8 +62,43 @@ def _arm_scores(m: MeanMetric, arm: pd.DataFrame, label: str) -> pd.DataFrame:
     return keyed
 
 
+def _mean_metric(metric: str | Metric) -> MeanMetric:
+    m = get_metric(metric)
+    if not isinstance(m, MeanMetric):
+        raise ValueError(
+            f"paired comparisons need a per-trial metric (a MeanMetric such as accuracy, "
+            f"log_loss, brier); got {type(m).__name__}"
+        )
+    return m
+
+
+class ArmScores:
+    """Per-trial scores of the arms (simulator, condition) of ``frame``, keyed by the match
+    keys, computed once per arm and metric (comparisons reuse them)."""
+
+    def __init__(self, frame: pd.DataFrame) -> None:
+        require(frame, *MATCH_KEYS, "simulator", "condition")
+        groups = frame.groupby(["simulator", "condition"], sort=False, dropna=False)
+        self._arms = {(str(s), str(c)): g for (s, c), g in groups}
+        self._scores: dict[tuple[tuple[str, str], str | int], pd.DataFrame] = {}
+
+    def get(self, arm: tuple[str, str], metric: str | Metric) -> pd.DataFrame:
+        """Columns ``MATCH_KEYS`` and ``score``: the arm's scored trials (empty when the arm
+        is absent or the metric gives it no score)."""
+        key = (arm, metric if isinstance(metric, str) else id(metric))
+        if key not in self._scores:
+            m = _mean_metric(metric)
+            rows = self._arms.get(arm)
+            if rows is None:
+                empty = pd.DataFrame({c: pd.Series(dtype=object) for c in MATCH_KEYS})
+                self._scores[key] = empty.assign(score=pd.Series(dtype=float))
+            else:
+                self._scores[key] = _arm_scores(m, decoded(rows), f"{arm[0]}/{arm[1]}")
+        return self._scores[key]
+
+
 def matched_scores(
-    frame: pd.DataFrame,
+    frame: pd.DataFrame | ArmScores,
     arm_a: tuple[str, str],
     arm_b: tuple[str, str],
     metric: str | Metric = "accuracy",
@@ -71,22 +106,15 @@ def matched_scores(
     task: str | None = None,
 ) -> ClusterStats:
     """Per-person statistics of the matched trials of two (simulator, condition) arms: the
-    sum of ``a``'s scores, the sum of ``b``'s scores and the number of pairs (event ``(3,)``)."""
-    m = get_metric(metric)
-    if not isinstance(m, MeanMetric):
-        raise ValueError(
-            f"paired comparisons need a per-trial metric (a MeanMetric such as accuracy, "
-            f"log_loss, brier); got {type(m).__name__}"
-        )
-    require(frame, *MATCH_KEYS, "simulator", "condition")
-    if task is not None:
-        frame = frame.loc[frame["task"] == task]
-
-    def arm(sim: str, cond: str) -> pd.DataFrame:
-        rows = frame.loc[(frame["simulator"] == sim) & (frame["condition"] == cond)]
-        return _arm_scores(m, decoded(rows), f"{sim}/{cond}")
-
-    pairs = arm(*arm_a).merge(arm(*arm_b), on=list(MATCH_KEYS), suffixes=("_a", "_b"))
+    sum of ``a``'s scores, the sum of ``b``'s scores and the number of pairs (event ``(3,)``).
+    ``frame`` may be the :class:`ArmScores` of a frame (of one task), to reuse its scores."""
+    _mean_metric(metric)
+    if isinstance(frame, ArmScores):
+        scores = frame
+    else:
+        scores = ArmScores(frame.loc[frame["task"] == task] if task is not None else frame)
+    a, b = scores.get(arm_a, metric), scores.get(arm_b, metric)
+    pairs = a.merge(b, on=list(MATCH_KEYS), suffixes=("_a", "_b"))
     rows = np.column_stack(
         [pairs["score_a"].to_numpy(), pairs["score_b"].to_numpy(), np.ones(len(pairs))]
     )
@@ -125,7 +153,7 @@ def difference_estimate(
 
 
 def paired_difference(
-    frame: pd.DataFrame,
+    frame: pd.DataFrame | ArmScores,
     arm_a: tuple[str, str],
     arm_b: tuple[str, str],
     metric: str | Metric = "accuracy",

@@ -18,7 +18,7 @@ from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
-from behaviorlab.analysis import Estimate, GapReport, PairedEffect
+from behaviorlab.analysis import SMALL_SAMPLE_CLUSTERS, Estimate, GapReport, PairedEffect
 
 DASH = "—"
 MINUS = "−"
@@ -30,6 +30,7 @@ LABELS = {
     "brier": "Brier",
     "js_distance": "JS distance",
     "total_variation": "TV distance",
+    "wasserstein": "Wasserstein",
 }
 """Display names of the built-in metrics; other metrics show their registered name."""
 
@@ -293,12 +294,109 @@ def _failure_lines(report: GapReport) -> Iterable[str]:
             )
 
 
+def _part(report: GapReport, name: str, default: Any) -> Any:
+    """An optional part of the report (a report object from an older analysis, or a stand-in,
+    may lack it)."""
+    return getattr(report, name, default)
+
+
+def _table(report: GapReport, name: str) -> pd.DataFrame:
+    table = _part(report, name, None)
+    return table if isinstance(table, pd.DataFrame) else pd.DataFrame()
+
+
+def _small_sample_note(report: GapReport) -> Iterable[str]:
+    cr2 = {
+        m
+        for row in report.rows
+        for m, est in row.estimates.items()
+        if est is not None and est.method == "cluster-t-cr2"
+    }
+    if cr2:
+        names = ", ".join(_label(m) for m in report.metrics if m in cr2)
+        yield (
+            f"{names}: cluster-robust t intervals (CR2, Bell-McCaffrey degrees of freedom) for "
+            f"arms with fewer than {SMALL_SAMPLE_CLUSTERS} people, where a percentile "
+            "bootstrap is too narrow"
+        )
+
+
+def _yardstick_lines(report: GapReport) -> Iterable[str]:
+    """The yardstick notes the other lines do not already give (the noise floor has its own
+    lines), and each arm's accuracy as a share of the human ceiling."""
+    for note in _part(report, "yardstick_notes", []):
+        if not note.startswith(("noise floor", "baselines:")):
+            yield note
+    ceiling = _part(report, "ceiling", None)
+    if ceiling is not None:
+        for r in ceiling.relative.to_dict(orient="records"):
+            share = Estimate(r["share"], r["low"], r["high"], int(r["n_people"]), int(r["n"]), "")
+            yield (
+                f"{_prefix(report, str(r['task']))}{_arm(str(r['simulator']), str(r['condition']))}"
+                f": accuracy {_num(r['accuracy'], 2)} on the repeated trials, "
+                f"{format_estimate(share)} of the human ceiling"
+            )
+
+
+def _comparison_lines(report: GapReport) -> Iterable[str]:
+    table = _table(report, "comparisons")
+    if table.empty:
+        return
+    clear = table.loc[pd.to_numeric(table["p_holm"]) < 0.05]
+    head = (
+        f"paired comparisons: {len(clear)} of {len(table)} differ at the 5% level after Holm "
+        "correction (sign-flip permutation tests over people)"
+    )
+    parts = [
+        f"{_prefix(report, str(r['task']))}{_arm(r['simulator_a'], r['condition_a'])} {MINUS} "
+        f"{_arm(r['simulator_b'], r['condition_b'])} {_label(str(r['metric']))} "
+        f"{_num(float(r['diff']), 2, signed=True)}, p = {float(r['p_holm']):.2g}"
+        for r in clear.to_dict(orient="records")
+    ]
+    yield f"{head}: {'; '.join(parts)}" if parts else head
+
+
+def _equivalence_lines(report: GapReport) -> Iterable[str]:
+    table = _table(report, "distribution_tests")
+    if table.empty:
+        return
+    eps = f"{float(table['epsilon'].iloc[0]):g}"
+    shown = table.loc[table["equivalent"].astype(bool)]
+    if shown.empty:
+        yield (
+            f"equivalence (TOST, 5%): no simulator is shown to be within {eps} of people's answer "
+            "distributions"
+        )
+        return
+    for (task, sim, cond), g in shown.groupby(["task", "simulator", "condition"], sort=True):
+        names = ", ".join(_label(str(d)) for d in g["distance"])
+        yield (
+            f"{_prefix(report, str(task))}{_arm(str(sim), str(cond))}: answer distribution "
+            f"within {eps} of people's by {names} (TOST, 5%)"
+        )
+
+
+def _disparity_lines(report: GapReport) -> Iterable[str]:
+    table = _table(report, "disparities")
+    if table.empty:
+        return
+    for r in table.loc[pd.to_numeric(table["low"]) > 0].to_dict(orient="records"):
+        est = Estimate(r["disparity"], r["low"], r["high"], 0, 0, "")
+        yield (
+            f"{_prefix(report, str(r['task']))}{_arm(str(r['simulator']), str(r['condition']))}: "
+            f"accuracy differs by {r['attribute']}, {r['largest_group']} "
+            f"{MINUS} {r['smallest_group']} = {format_estimate(est)}"
+        )
+
+
 def gap_summary_lines(report: GapReport) -> list[str]:
-    """Plain sentences under the table: noise floors, persona effects, the best LLM against
-    the best baseline (said plainly when a baseline wins), metrics that could not be computed
-    and why, position bias, and failed trials."""
-    lines = [*_noise_floor_lines(report), *_persona_lines(report)]
+    """Plain sentences under the table: noise floors and other yardsticks, persona effects,
+    the best LLM against the best baseline (said plainly when a baseline wins), paired
+    comparisons after Holm correction, equivalence and subgroup disparities, metrics that
+    could not be computed and why, how intervals were made, position bias, failed trials."""
+    lines = [*_noise_floor_lines(report), *_yardstick_lines(report), *_persona_lines(report)]
     lines += [_baseline_line(report, e) for e in report.effects if e.kind == "baseline"]
-    lines += [*_missing_lines(report), *_interval_note(report)]
+    lines += [*_comparison_lines(report), *_equivalence_lines(report), *_disparity_lines(report)]
+    lines += [*_missing_lines(report), *_interval_note(report), *_small_sample_note(report)]
     lines += [*_position_lines(report), *_failure_lines(report)]
     return lines

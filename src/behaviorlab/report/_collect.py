@@ -1,0 +1,92 @@
+"""Everything a report shows about one run, read once: trials, persons, manifest, the gap.
+
+Parts of the analysis are optional (a stand-in report, a run without persona attributes):
+:func:`optional_frame` reads them when present, and the sections say "not available" when not.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from behaviorlab.analysis import GapReport, gap
+from behaviorlab.runs import Run
+from behaviorlab.store import ResultStore
+
+
+@dataclass(frozen=True, eq=False)
+class RunData:
+    """One run as the report reads it. ``name`` is the experiment name, ``status`` the
+    runner's (``finished``, ``running``, ...), ``persons`` None when the run stored none."""
+
+    name: str
+    run: Run
+    manifest: dict[str, Any]
+    status: str
+    created_at: str
+    frame: pd.DataFrame
+    persons: pd.DataFrame | None
+    report: GapReport
+
+    @property
+    def run_id(self) -> str:
+        return self.run.run_id
+
+    @property
+    def folder(self) -> Path:
+        return self.run.results_path.parent
+
+
+def optional_frame(report: GapReport, name: str) -> pd.DataFrame | None:
+    """``report.<name>`` when the analysis provides it as a DataFrame, else None."""
+    value = getattr(report, name, None)
+    return value if isinstance(value, pd.DataFrame) else None
+
+
+def _persons(run: Run) -> pd.DataFrame | None:
+    """The persona attributes of the people simulated; None when the run stored none."""
+    persons = run.persons()
+    return None if persons.empty or len(persons.columns) < 2 else persons
+
+
+def _run_row(run: Run) -> dict[str, Any]:
+    store = ResultStore(run.results_path, readonly=True)
+    try:
+        runs = store.runs()
+    finally:
+        store.close()
+    rows = runs.loc[runs["run_id"] == run.run_id]
+    return {str(k): v for k, v in rows.iloc[0].to_dict().items()} if len(rows) else {}
+
+
+def run_gap(
+    frame: pd.DataFrame, persons: pd.DataFrame | None, *, n_resamples: int, seed: int = 0
+) -> GapReport:
+    """:func:`behaviorlab.analysis.gap` with the persons table (for subgroup gaps)."""
+    return gap(frame, persons=persons, n_resamples=n_resamples, seed=seed)
+
+
+def collect(run: Run, *, n_resamples: int = 2000, seed: int = 0) -> RunData:
+    """Read a stored run and compute its gap report."""
+    frame = run.to_pandas()
+    if frame.empty:
+        raise ValueError(
+            f"run {run.run_id!r} in {str(run.results_path)!r} has no trials yet; nothing to report"
+        )
+    manifest = run.manifest
+    row = _run_row(run)
+    persons = _persons(run)
+    spec = manifest.get("spec") or {}
+    return RunData(
+        name=str(spec.get("name") or row.get("name") or run.results_path.parent.name),
+        run=run,
+        manifest=manifest,
+        status=str(row.get("status") or manifest.get("status") or "unknown"),
+        created_at=str(row.get("created_at") or ""),
+        frame=frame,
+        persons=persons,
+        report=run_gap(frame, persons, n_resamples=n_resamples, seed=seed),
+    )

@@ -1,0 +1,210 @@
+"""A token budget per trial: what of the persona, history and page fits, and what was cut.
+
+Tokens are counted by a :data:`TokenCounter` (text → tokens). The default,
+:func:`approx_tokens`, is ``ceil(characters / chars_per_token)`` with 4 characters per token;
+pass a real tokenizer's counting function for exact numbers. A prompt's count is the sum over
+its parts: the fixed part (instructions, persona, a reserve for the prompt's own wording), one
+count per history line and one per page line (each plus one for its newline).
+
+When the total exceeds the budget, parts are cut in this order, each step only as far as
+needed (docs/next-action.md):
+
+1. page text lines that are not headings, farthest from the anchor first;
+2. heading lines, farthest first;
+3. history steps, oldest first, down to the ``keep_recent`` most recent;
+4. element texts longer than ``short`` characters, shortened, farthest first;
+5. actionable elements, farthest first; a container or product card line goes with its last
+   element;
+6. the remaining history steps, oldest first.
+
+The *anchor* is the element the previous action targeted when it is on this page, else the top
+of the page; distance is the number of lines between a line and the anchor. The persona and the
+instructions are never cut: a trial whose fixed part alone exceeds the budget keeps an empty
+page and is flagged ``over_budget``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from behaviorlab.tasks._page import PageLine, RenderedPage
+
+TokenCounter = Callable[[str], int]
+
+
+def approx_tokens(text: str, chars_per_token: float = 4.0) -> int:
+    """``ceil(len(text) / chars_per_token)``: the documented approximation of a token count."""
+    return math.ceil(len(text) / chars_per_token) if text else 0
+
+
+def char_counter(chars_per_token: float = 4.0) -> TokenCounter:
+    """A :data:`TokenCounter` counting ``chars_per_token`` characters as one token."""
+    if chars_per_token <= 0:
+        raise ValueError(f"chars_per_token must be positive, not {chars_per_token}")
+    return lambda text: approx_tokens(text, chars_per_token)
+
+
+@dataclass(frozen=True)
+class CutReport:
+    """How much of one trial's prompt was cut to fit the budget."""
+
+    budget: int | None
+    tokens_before: int
+    tokens_after: int
+    fixed_tokens: int
+    """Instructions + persona + reserve: never cut."""
+    page_tokens_before: int
+    page_tokens_after: int
+    history_before: int
+    history_after: int
+    text_lines_dropped: int
+    elements_before: int
+    elements_after: int
+    elements_shortened: int
+    over_budget: bool
+
+    @property
+    def elements_dropped(self) -> int:
+        return self.elements_before - self.elements_after
+
+    def as_meta(self) -> dict[str, Any]:
+        """The report as a flat JSON-able dict (stored with every result row)."""
+        out = dataclasses.asdict(self)
+        out["elements_dropped"] = self.elements_dropped
+        return out
+
+
+@dataclass(frozen=True)
+class Cut:
+    """What fits: the page's kept lines, how many recent history steps are kept, the report."""
+
+    page: RenderedPage
+    history_kept: int
+    """The number of most recent history entries kept (the last ones of the list given)."""
+    report: CutReport
+
+    def semantic_ids(self) -> list[str]:
+        return self.page.semantic_ids()
+
+
+def fit_budget(
+    page: RenderedPage,
+    history: Sequence[str],
+    *,
+    fixed_tokens: int,
+    budget: int | None,
+    count: TokenCounter = approx_tokens,
+    keep_recent: int = 3,
+    anchor: str | None = None,
+    short: int = 40,
+) -> Cut:
+    """Cut ``page`` and ``history`` (oldest first, one text per step) to fit ``budget`` tokens
+    together with ``fixed_tokens``, in the documented order (see the module docstring)."""
+    lines = list(page.lines)
+    n = len(lines)
+    cost = [count(ln.render()) + 1 for ln in lines]
+    hist_cost = [count(h) + 1 for h in history]
+    header = count(page.header()) + 1
+    page_before = header + sum(cost)
+    total = fixed_tokens + page_before + sum(hist_cost)
+    before = total
+    ids_before = sum(1 for ln in lines if ln.element is not None)
+    alive = [True] * n
+    short_at: set[int] = set()
+    hist_start = 0  # history[hist_start:] is kept
+    dropped_text = 0
+
+    children = [0] * n  # alive lines directly inside each container / card line
+    for ln in lines:
+        if ln.group is not None:
+            children[ln.group] += 1
+    where = next(
+        (i for i, ln in enumerate(lines) if anchor and ln.element and ln.element.semantic_id == anchor),
+        0,
+    )
+
+    def far_first(indices: list[int]) -> list[int]:
+        return sorted(indices, key=lambda i: (-abs(i - where), -i))
+
+    def fits() -> bool:
+        return budget is None or total <= budget
+
+    def drop(i: int) -> None:
+        nonlocal total
+        alive[i] = False
+        total -= cost[i]
+        group = lines[i].group
+        while group is not None:
+            children[group] -= 1
+            if children[group] > 0 or not alive[group]:
+                break
+            alive[group] = False
+            total -= cost[group]
+            group = lines[group].group
+
+    def childless(ln: PageLine, i: int) -> bool:
+        return ln.kind in ("container", "product") and children[i] == 0
+
+    if not fits():
+        for kinds in (("text",), ("heading",)):
+            pool = [
+                i for i, ln in enumerate(lines)
+                if ln.kind in kinds or (kinds == ("text",) and childless(ln, i))
+            ]  # fmt: skip
+            for i in far_first(pool):
+                if fits():
+                    break
+                if alive[i]:
+                    drop(i)
+                    dropped_text += 1
+        while not fits() and len(history) - hist_start > keep_recent:
+            total -= hist_cost[hist_start]
+            hist_start += 1
+        for i in far_first([i for i, ln in enumerate(lines) if ln.kind == "element"]):
+            if fits():
+                break
+            el = lines[i].element
+            if el is not None and len(el.text) > short and not el.text.startswith("("):
+                new = count(lines[i].render(short)) + 1
+                total -= cost[i] - new
+                cost[i] = new
+                short_at.add(i)
+        for i in far_first([i for i, ln in enumerate(lines) if ln.kind == "element"]):
+            if fits():
+                break
+            if alive[i]:
+                drop(i)
+        while not fits() and hist_start < len(history):
+            total -= hist_cost[hist_start]
+            hist_start += 1
+
+    kept: list[PageLine] = []
+    for i, ln in enumerate(lines):
+        if not alive[i]:
+            continue
+        if i in short_at and ln.element is not None:
+            text = ln.element.text
+            el = dataclasses.replace(ln.element, text=text[: short - 1].rstrip() + "…")
+            ln = dataclasses.replace(ln, element=el)
+        kept.append(dataclasses.replace(ln, group=None))
+    new_page = RenderedPage(page.title, page.url, tuple(kept))
+    report = CutReport(
+        budget=budget,
+        tokens_before=before,
+        tokens_after=total,
+        fixed_tokens=fixed_tokens,
+        page_tokens_before=page_before,
+        page_tokens_after=header + sum(c for c, a in zip(cost, alive, strict=True) if a),
+        history_before=len(history),
+        history_after=len(history) - hist_start,
+        text_lines_dropped=dropped_text,
+        elements_before=ids_before,
+        elements_after=sum(1 for ln in kept if ln.element is not None),
+        elements_shortened=len([i for i in short_at if alive[i]]),
+        over_budget=not fits(),
+    )
+    return Cut(new_page, len(history) - hist_start, report)
