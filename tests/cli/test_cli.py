@@ -17,6 +17,7 @@ def test_demo_on_mock_backend_ends_with_gap_table(runs_dir: Path) -> None:
     )
     assert res.exit_code == 0, res.output
     out = res.output
+    assert (runs_dir / "anes96-vote-mock" / "report.html").exists()
     for text in ("llm:mock-1", "majority", "knn_persona", "shuffled_persona", "noise floor"):
         assert text in out, text
     db = runs_dir / "anes96-vote-mock" / "results.sqlite"

@@ -37,7 +37,9 @@ def _fail(exc: BaseException) -> None:
     raise typer.Exit(2)
 
 
-def _run_and_report(spec: Any, out: Path, limit: int | None, show_gap: bool = True) -> None:
+def _run_and_report(
+    spec: Any, out: Path, limit: int | None, show_gap: bool = True, html: bool = False
+) -> None:
     from behaviorlab.report._progress import RunProgress
     from behaviorlab.runs import load_spec, run_async
 
@@ -56,6 +58,14 @@ def _run_and_report(spec: Any, out: Path, limit: int | None, show_gap: bool = Tr
     if show_gap:
         _print_gap(summary.results_path, summary.run_id, spec.n_resamples)
     console.print(f"results: {summary.results_path}   trials: behaviorlab results {spec.name}")
+    if html:
+        from behaviorlab.report import write_report
+        from behaviorlab.runs import open_run
+
+        files = write_report(open_run(summary.results_path), n_resamples=spec.n_resamples)
+        console.print(f"report:  {files.html}   (self-contained; or: behaviorlab view)")
+    else:
+        console.print(f"report:  behaviorlab report {spec.name}")
 
 
 def _print_gap(path: Path, run_id: str, n_resamples: int = 2000) -> None:
@@ -91,7 +101,7 @@ def demo(
             "[bold]behaviorlab demo[/]: ANES 1996 (statsmodels), presidential vote, "
             f"{people} respondents split in half by person; LLM backend: {backend}"
         )
-        _run_and_report(data, out, limit)
+        _run_and_report(data, out, limit, html=True)
     except USER_ERRORS as exc:
         _fail(exc)
 

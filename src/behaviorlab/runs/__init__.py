@@ -1,5 +1,6 @@
 """Experiments: specs, conditions, the resumable runner and the Python API."""
 
+from behaviorlab.runs import _web_conditions  # noqa: F401  (registers no_history, history_k3, ...)
 from behaviorlab.runs._api import Run, open_run, run
 from behaviorlab.runs._conditions import Condition, condition, conditions, derangement
 from behaviorlab.runs._runner import Job, Plan, RunSummary, plan, run_async

@@ -3,12 +3,22 @@
 from behaviorlab.simulators._base import Answer, Simulator, simulator, simulators
 from behaviorlab.simulators._baselines import KnnPersonaSimulator, MajoritySimulator
 from behaviorlab.simulators._llm import LLMSimulator
+from behaviorlab.simulators._web_baselines import (
+    FirstProductLinkSimulator,
+    MajorityActionSimulator,
+    MarkovSimulator,
+    NearestStepSimulator,
+)
 
 __all__ = [
     "Answer",
+    "FirstProductLinkSimulator",
     "KnnPersonaSimulator",
     "LLMSimulator",
+    "MajorityActionSimulator",
     "MajoritySimulator",
+    "MarkovSimulator",
+    "NearestStepSimulator",
     "Simulator",
     "simulator",
     "simulators",

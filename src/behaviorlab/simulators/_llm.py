@@ -7,6 +7,12 @@
 - ``score``: the log-likelihood of every option after the prompt (option scoring), turned into
   a probability per option by a softmax; ``length_norm="mean"`` divides each option's summed
   log-probability by its token count first (recorded in the manifest). Works with base models.
+
+Trials without options (``observation.options is None``, e.g. ``next_action``) take the
+structured path: a prompt of persona, history and observation (:func:`structured_prompt`),
+output constrained by the trial's ``answer_schema`` and parsed into ``Answer.value``; the
+choice is the compact action string (``click:<id>``) when the answer is an action. ``generate``
+and ``sample`` work there; ``score`` ranks options and is refused with a clear error.
 """
 
 from __future__ import annotations
@@ -30,11 +36,23 @@ from behaviorlab.simulators._prompts import (
     AnswerMode,
     OptionPrompt,
     ScoreOn,
+    StructuredPrompt,
     letter_schema,
     option_prompt,
+    structured_prompt,
+    structured_template_hash,
     template_hash,
 )
 from behaviorlab.tasks._base import Trial, TrialInput
+from behaviorlab.tasks._web_actions import answer_compact, schema_problem
+
+OPTION_MAX_TOKENS = 24
+STRUCTURED_MAX_TOKENS = 256
+_NO_SCORE = (
+    "llm simulator: answer mode 'score' ranks a question's options, and these trials have "
+    "none (a structured answer such as a next web action); use answer: generate or answer: "
+    "sample"
+)
 
 
 def softmax(values: Sequence[float]) -> list[float]:
@@ -55,6 +73,23 @@ def parse_letter(text: str, prompt: OptionPrompt) -> str | None:
     return prompt.code_of_letter(data["answer"])
 
 
+def parse_structured(text: str, schema: dict[str, Any]) -> dict[str, Any] | None:
+    """The JSON object of a structured answer if it fits ``schema``; None when invalid."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError:
+        return None
+    if not isinstance(data, dict) or schema_problem(data, schema) is not None:
+        return None
+    return data
+
+
+def _choice_of(value: dict[str, Any]) -> str:
+    if "action_type" in value:
+        return answer_compact(value)
+    return json.dumps(value, sort_keys=True)
+
+
 @simulator("llm")
 class LLMSimulator:
     """An LLM answers as the person (answer modes: generate, sample, score)."""
@@ -69,7 +104,7 @@ class LLMSimulator:
         temperature: float = 1.0,
         score_on: ScoreOn = "label",
         length_norm: Literal["sum", "mean"] = "mean",
-        max_tokens: int = 24,
+        max_tokens: int | None = None,
         seed: int = 0,
         label: str | None = None,
         backend_options: dict[str, Any] | None = None,
@@ -106,7 +141,10 @@ class LLMSimulator:
         self.label = label or f"llm:{model_name}"
 
     def fit(self, train: Sequence[Trial]) -> None:
-        """LLM simulators learn nothing from other people."""
+        """LLM simulators learn nothing from other people; this only checks, before a run
+        starts, that the answer mode suits the trials."""
+        if self.answer_mode == "score" and any(t.input.observation.options is None for t in train):
+            raise ValueError(_NO_SCORE)
 
     def identity(self) -> dict[str, Any]:
         return {
@@ -119,9 +157,12 @@ class LLMSimulator:
             "length_norm": self.length_norm if self.answer_mode == "score" else None,
             "seed": self.seed,
             "prompt_template_hash": template_hash(),
+            "structured_template_hash": structured_template_hash(),
         }
 
     async def answer(self, trial: TrialInput) -> Answer:
+        if trial.observation.options is None:
+            return await self._structured(trial)
         prompt = option_prompt(trial, mode=self.answer_mode, score_on=self.score_on)
         base = {"prompt_hash": prompt.hash()}
         try:
@@ -170,7 +211,7 @@ class LLMSimulator:
                 messages=prompt.messages,
                 json_schema=schema,
                 temperature=self.temperature if sampling else 0.0,
-                max_tokens=self.max_tokens,
+                max_tokens=self.max_tokens or OPTION_MAX_TOKENS,
                 seed=self.seed + i,
             )
             gen = await self.backend.generate(request)
@@ -200,5 +241,52 @@ class LLMSimulator:
         answer = Answer(choice=choice, value={"answer": choice}, raw=raw, **usage, **base)
         if sampling:
             answer.samples = valid
+            answer.meta["invalid_samples"] = n - len(valid)
+        return answer
+
+    async def _structured(self, trial: TrialInput) -> Answer:
+        if self.answer_mode == "score":
+            return Answer(error=_NO_SCORE, error_kind="invalid")
+        prompt: StructuredPrompt = structured_prompt(trial)
+        base: dict[str, Any] = {"prompt_hash": prompt.hash()}
+        sampling = self.answer_mode == "sample"
+        n = self.n if sampling else 1
+        raws: list[str] = []
+        values: list[dict[str, Any] | None] = []
+        usage = {"tokens_in": 0, "tokens_out": 0, "calls": n, "cache_hits": 0}
+        try:
+            for i in range(n):
+                gen = await self.backend.generate(
+                    GenerateRequest(
+                        messages=prompt.messages,
+                        json_schema=trial.answer_schema,
+                        temperature=self.temperature if sampling else 0.0,
+                        max_tokens=self.max_tokens or STRUCTURED_MAX_TOKENS,
+                        seed=self.seed + i,
+                    )
+                )
+                raws.append(gen.text)
+                values.append(parse_structured(gen.text, trial.answer_schema))
+                usage["tokens_in"] += gen.tokens_in
+                usage["tokens_out"] += gen.tokens_out
+                usage["cache_hits"] += int(gen.cached)
+        except BackendError as exc:
+            return Answer(error=str(exc), error_kind="backend", **base)
+        raw = raws[0] if n == 1 else json.dumps(raws)
+        valid = [v for v in values if v is not None]
+        if not valid:
+            return Answer(
+                raw=raw,
+                error=f"no answer fitting the schema in {n} output(s): {raws[0][:200]!r}",
+                error_kind="invalid",
+                **usage,
+                **base,
+            )
+        choices = [_choice_of(v) for v in valid]
+        counts = Counter(choices)
+        choice = max(counts, key=lambda c: (counts[c], -choices.index(c)))
+        answer = Answer(choice=choice, value=valid[choices.index(choice)], raw=raw, **usage, **base)
+        if sampling:
+            answer.samples = choices
             answer.meta["invalid_samples"] = n - len(valid)
         return answer

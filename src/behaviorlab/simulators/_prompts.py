@@ -1,7 +1,11 @@
-"""Prompt layout for LLM simulators answering questions with options.
+"""Prompt layouts for LLM simulators: questions with options, and structured answers.
 
-The shared part comes first (instructions, then persona), the varying part last (question,
-options), so that backends that reuse a KV cache can reuse the shared prefix.
+The shared part comes first, the varying part last, so that backends that reuse a KV cache
+can reuse the shared prefix. Options: instructions, persona, then question and options.
+Structured answers (a trial without options, e.g. ``next_action``): the system message holds
+the task's instructions and the persona; the user message holds the history (one line per
+earlier step: page, action, rationale where present), then the current observation, then the
+reply format. Consecutive steps of one session share everything up to the new history line.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from typing import Literal
 
 from behaviorlab.models._base import Message
 from behaviorlab.tasks._base import TrialInput
+from behaviorlab.tasks._web_actions import history_lines
 
 LETTERS = string.ascii_uppercase
 
@@ -106,3 +111,54 @@ def letter_schema(letters: list[str]) -> dict[str, object]:
         "properties": {"answer": {"type": "string", "enum": letters}},
         "required": ["answer"],
     }
+
+
+HISTORY_HEADER = "What you did so far in this session:"
+NO_HISTORY = "This is the start of your session, or you remember nothing of it."
+OBSERVATION_HEADER = "What you see now:"
+REPLY_JSON = "Reply in JSON with these fields:"
+
+
+def structured_template_hash() -> str:
+    """Hash of the structured-answer templates: changes when their wording changes."""
+    parts = [PERSONA_HEADER, HISTORY_HEADER, NO_HISTORY, OBSERVATION_HEADER, REPLY_JSON]
+    return hashlib.sha256(json.dumps([*parts, "v1"]).encode()).hexdigest()[:16]
+
+
+def reply_format(schema: dict[str, object]) -> str:
+    """The reply line: the schema's fields in order, each with its description if it has one."""
+    props = schema.get("properties")
+    lines = [REPLY_JSON]
+    if isinstance(props, dict):
+        for name, sub in props.items():
+            about = sub.get("description") if isinstance(sub, dict) else None
+            lines.append(f"- {name}" + (f": {about}" if about else ""))
+    return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class StructuredPrompt:
+    """A rendered prompt for an answer constrained by the trial's JSON schema."""
+
+    messages: list[Message]
+
+    def hash(self) -> str:
+        payload = json.dumps([m.model_dump() for m in self.messages])
+        return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+def structured_prompt(trial: TrialInput) -> StructuredPrompt:
+    """Persona and history first, the observation last (see the module docstring)."""
+    persona = persona_text(trial)
+    system = trial.instructions or "Answer as the person described."
+    if persona:
+        system += f"\n\n{PERSONA_HEADER}\n{persona}"
+    lines = history_lines(trial.history)
+    history = f"{HISTORY_HEADER}\n" + "\n".join(lines) if lines else NO_HISTORY
+    user = (
+        f"{history}\n\n{OBSERVATION_HEADER}\n{trial.observation.content}\n\n"
+        f"{reply_format(trial.answer_schema)}"
+    )
+    return StructuredPrompt(
+        [Message(role="system", content=system), Message(role="user", content=user)]
+    )

@@ -1,6 +1,36 @@
 """Task families: records → trials, and how an answer is scored."""
 
 from behaviorlab.tasks._base import Task, Trial, TrialInput, split_by_person, task, tasks
+from behaviorlab.tasks._budget import CutReport, TokenCounter, approx_tokens, fit_budget
+from behaviorlab.tasks._next_action import (
+    NextActionTask,
+    Survival,
+    split_by_session,
+    target_survival,
+)
+from behaviorlab.tasks._page import PageElement, RenderedPage, render_page
 from behaviorlab.tasks._survey import SurveyTask
+from behaviorlab.tasks._web_actions import action_schema, normalize_text
 
-__all__ = ["SurveyTask", "Task", "Trial", "TrialInput", "split_by_person", "task", "tasks"]
+__all__ = [
+    "CutReport",
+    "NextActionTask",
+    "PageElement",
+    "RenderedPage",
+    "SurveyTask",
+    "Survival",
+    "Task",
+    "TokenCounter",
+    "Trial",
+    "TrialInput",
+    "action_schema",
+    "approx_tokens",
+    "fit_budget",
+    "normalize_text",
+    "render_page",
+    "split_by_person",
+    "split_by_session",
+    "target_survival",
+    "task",
+    "tasks",
+]

@@ -123,7 +123,11 @@ def fit_budget(
         if ln.group is not None:
             children[ln.group] += 1
     where = next(
-        (i for i, ln in enumerate(lines) if anchor and ln.element and ln.element.semantic_id == anchor),
+        (
+            i
+            for i, ln in enumerate(lines)
+            if anchor and ln.element and ln.element.semantic_id == anchor
+        ),
         0,
     )
 

@@ -24,8 +24,8 @@ visible text as plain lines, and drops what no shopper acts on. The rules (docs/
   ``product "<title>" | <price> | <rating> | <other text>``; inside the card, an element
   whose text is the title shows ``(title)``.
 * **Text**: other visible text, one line per block (``div``, ``p``, ``li``, ...; headings
-  start with ``# ``), whitespace collapsed, at most ``max_text`` characters (elements: ``max_element_text``).
-  Named elements and text are indented two spaces per enclosing named container.
+  start with ``# ``), whitespace collapsed, at most ``max_text`` characters (element texts:
+  ``max_element_text``). Lines are indented two spaces per enclosing named container.
 """
 
 from __future__ import annotations
