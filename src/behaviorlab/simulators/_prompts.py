@@ -18,7 +18,7 @@ from typing import Literal
 
 from behaviorlab.models._base import Message
 from behaviorlab.tasks._base import TrialInput
-from behaviorlab.tasks._web_actions import history_lines
+from behaviorlab.tasks._web_actions import HISTORY_FORMAT, history_lines
 
 LETTERS = string.ascii_uppercase
 
@@ -122,7 +122,7 @@ REPLY_JSON = "Reply in JSON with these fields:"
 def structured_template_hash() -> str:
     """Hash of the structured-answer templates: changes when their wording changes."""
     parts = [PERSONA_HEADER, HISTORY_HEADER, NO_HISTORY, OBSERVATION_HEADER, REPLY_JSON]
-    return hashlib.sha256(json.dumps([*parts, "v1"]).encode()).hexdigest()[:16]
+    return hashlib.sha256(json.dumps([*parts, HISTORY_FORMAT, "v1"]).encode()).hexdigest()[:16]
 
 
 def reply_format(schema: dict[str, object]) -> str:

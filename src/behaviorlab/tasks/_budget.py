@@ -9,18 +9,21 @@ count per history line and one per page line (each plus one for its newline).
 When the total exceeds the budget, parts are cut in this order, each step only as far as
 needed (docs/next-action.md):
 
-1. page text lines that are not headings, farthest from the anchor first;
-2. heading lines, farthest first;
+1. page text lines that are not headings, from the bottom of the page up;
+2. heading lines, from the bottom up;
 3. history steps, oldest first, down to the ``keep_recent`` most recent;
 4. element texts longer than ``short`` characters, shortened, farthest first;
 5. actionable elements, farthest first; a container or product card line goes with its last
    element;
 6. the remaining history steps, oldest first.
 
-The *anchor* is the element the previous action targeted when it is on this page, else the top
-of the page; distance is the number of lines between a line and the anchor. The persona and the
-instructions are never cut: a trial whose fixed part alone exceeds the budget keeps an empty
-page and is flagged ``over_budget``.
+*Far* means deep in a list: an element's depth is its position among the elements of its
+container (the 8th product card, the 5th quantity option), or its container's depth if that is
+larger (every element of the 8th card is as deep as the card); equal depths go from the bottom
+of the page up. So long lists are shortened from their ends, and every section keeps its first
+elements: the first results, the first filters, the nav bar. The persona and the instructions
+are never cut: a trial whose fixed part alone exceeds the budget keeps an empty page and is
+flagged ``over_budget``.
 """
 
 from __future__ import annotations
@@ -99,7 +102,6 @@ def fit_budget(
     budget: int | None,
     count: TokenCounter = approx_tokens,
     keep_recent: int = 3,
-    anchor: str | None = None,
     short: int = 40,
 ) -> Cut:
     """Cut ``page`` and ``history`` (oldest first, one text per step) to fit ``budget`` tokens
@@ -122,17 +124,21 @@ def fit_budget(
     for ln in lines:
         if ln.group is not None:
             children[ln.group] += 1
-    where = next(
-        (
-            i
-            for i, ln in enumerate(lines)
-            if anchor and ln.element and ln.element.semantic_id == anchor
-        ),
-        0,
-    )
+    depth = [0] * n  # how deep in its list (see the module docstring)
+    seen_in: dict[int | None, int] = {}
+    for i, ln in enumerate(lines):
+        if ln.kind in ("text", "heading"):
+            continue
+        depth[i] = seen_in.get(ln.group, 0)
+        seen_in[ln.group] = depth[i] + 1
+        if ln.group is not None:
+            depth[i] = max(depth[i], depth[ln.group])
+
+    def bottom_up(indices: list[int]) -> list[int]:
+        return sorted(indices, reverse=True)
 
     def far_first(indices: list[int]) -> list[int]:
-        return sorted(indices, key=lambda i: (-abs(i - where), -i))
+        return sorted(indices, key=lambda i: (-depth[i], -i))
 
     def fits() -> bool:
         return budget is None or total <= budget
@@ -159,7 +165,7 @@ def fit_budget(
                 i for i, ln in enumerate(lines)
                 if ln.kind in kinds or (kinds == ("text",) and childless(ln, i))
             ]  # fmt: skip
-            for i in far_first(pool):
+            for i in bottom_up(pool):
                 if fits():
                     break
                 if alive[i]:
@@ -186,8 +192,9 @@ def fit_budget(
             total -= hist_cost[hist_start]
             hist_start += 1
 
+    changed = not all(alive) or bool(short_at)
     kept: list[PageLine] = []
-    for i, ln in enumerate(lines):
+    for i, ln in enumerate(lines if changed else ()):
         if not alive[i]:
             continue
         if i in short_at and ln.element is not None:
@@ -195,7 +202,7 @@ def fit_budget(
             el = dataclasses.replace(ln.element, text=text[: short - 1].rstrip() + "…")
             ln = dataclasses.replace(ln, element=el)
         kept.append(dataclasses.replace(ln, group=None))
-    new_page = RenderedPage(page.title, page.url, tuple(kept))
+    new_page = RenderedPage(page.title, page.url, tuple(kept)) if changed else page
     report = CutReport(
         budget=budget,
         tokens_before=before,
@@ -207,7 +214,7 @@ def fit_budget(
         history_after=len(history) - hist_start,
         text_lines_dropped=dropped_text,
         elements_before=ids_before,
-        elements_after=sum(1 for ln in kept if ln.element is not None),
+        elements_after=len(new_page.elements),
         elements_shortened=len([i for i in short_at if alive[i]]),
         over_budget=not fits(),
     )

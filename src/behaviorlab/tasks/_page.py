@@ -17,7 +17,8 @@ visible text as plain lines, and drops what no shopper acts on. The rules (docs/
   without is a leaf whose role comes from the tag (``a`` → link, ``button`` → button,
   ``input`` → input / checkbox / radio / button by type, ``textarea`` → input, ``select`` →
   select, ``option`` → option, anything else → ``clickable``), a ``role=`` attribute winning.
-  Its text is its visible text, else ``aria-label``, ``alt``, ``title``, ``placeholder``;
+  Its text is its visible text (a button-like ``input``'s ``value``), else ``aria-label``,
+  ``alt``, ``title``, ``placeholder``;
   state (checked, selected, pressed, current page, disabled, value) follows in brackets.
 * **Product cards**: a container whose id has a direct ``.product_title`` / ``.product_image``
   / ``.product_link`` child, or any element with ``data-asin``. Its text becomes one line
@@ -31,89 +32,32 @@ visible text as plain lines, and drops what no shopper acts on. The rules (docs/
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-from html.parser import HTMLParser
+from dataclasses import dataclass
 from typing import Literal
+
+from behaviorlab.tasks._web_html import (
+    BLOCK_TAGS,
+    DROP_TAGS,
+    HEADINGS,
+    SPACE,
+    Node,
+    clip,
+    element_name,
+    hidden,
+    is_footer,
+    mark_named,
+    parse_html,
+    role_of,
+    state_of,
+    text_of,
+    visible_text,
+)
 
 LineKind = Literal["element", "container", "product", "heading", "text"]
 
-DROP_TAGS = frozenset(
-    {"script", "style", "noscript", "template", "svg", "iframe", "canvas", "object", "embed"}
-)
-VOID_TAGS = frozenset(
-    {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
-     "track", "wbr", "param"}
-)  # fmt: skip
-BLOCK_TAGS = frozenset(
-    {"div", "p", "li", "ul", "ol", "dl", "dt", "dd", "section", "article", "aside", "main",
-     "header", "footer", "nav", "form", "table", "tr", "td", "th", "tbody", "thead", "br",
-     "h1", "h2", "h3", "h4", "h5", "h6", "hr", "fieldset", "figure", "figcaption", "label"}
-)  # fmt: skip
-HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 PRODUCT_LINK_PARTS = ("product_title", "product_image", "product_link")
-_LEAF_ROLES = {"a": "link", "button": "button", "select": "select", "option": "option"}
-_ARIA_ROLES = {
-    "link": "link",
-    "button": "button",
-    "checkbox": "checkbox",
-    "radio": "radio",
-    "option": "option",
-    "menuitem": "button",
-    "tab": "button",
-    "switch": "checkbox",
-    "textbox": "input",
-    "searchbox": "input",
-    "combobox": "select",
-    "listbox": "select",
-}
-_INPUT_ROLES = {"checkbox": "checkbox", "radio": "radio", "submit": "button", "button": "button"}
-_FALSE = ("false", "0", "off", "no")
 _PRICE = re.compile(r"[$€£]\s?\d[\d,]*(?:\.\d+)?")
 _RATING = re.compile(r"out of 5|stars?\b", re.IGNORECASE)
-_SPACE = re.compile(r"\s+")
-_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
-
-
-@dataclass
-class _Node:
-    tag: str
-    attrs: dict[str, str]
-    children: list[_Node | str] = field(default_factory=list)
-
-
-class _TreeBuilder(HTMLParser):
-    """A forgiving tree: unknown end tags are ignored, unclosed tags closed by an ancestor's."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.root = _Node("#root", {})
-        self.stack: list[_Node] = [self.root]
-        self.title_parts: list[str] = []
-        self._in_title = 0
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        node = _Node(tag, {k: (v if v is not None else "") for k, v in attrs})
-        self.stack[-1].children.append(node)
-        if tag == "title":
-            self._in_title += 1
-        if tag not in VOID_TAGS:
-            self.stack.append(node)
-
-    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.stack[-1].children.append(_Node(tag, {k: (v or "") for k, v in attrs}))
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "title" and self._in_title:
-            self._in_title -= 1
-        for depth in range(len(self.stack) - 1, 0, -1):
-            if self.stack[depth].tag == tag:
-                del self.stack[depth:]
-                return
-
-    def handle_data(self, data: str) -> None:
-        if self._in_title:
-            self.title_parts.append(data)
-        self.stack[-1].children.append(data)
 
 
 @dataclass(frozen=True)
@@ -184,119 +128,7 @@ def _quote(text: str) -> str:
     return f'"{text}"' if text else ""
 
 
-def _clip(text: str, limit: int) -> str:
-    text = _SPACE.sub(" ", text).strip()
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
-def _hidden(node: _Node) -> bool:
-    a = node.attrs
-    return (
-        "hidden" in a
-        or a.get("aria-hidden", "").lower() == "true"
-        or bool(_HIDDEN_STYLE.search(a.get("style", "")))
-        or (node.tag == "input" and a.get("type", "").lower() == "hidden")
-    )
-
-
-def _is_footer(node: _Node) -> bool:
-    a = node.attrs
-    words = " ".join((a.get("name", ""), a.get("id", ""), a.get("class", ""))).lower()
-    return node.tag == "footer" or a.get("role") == "contentinfo" or "footer" in words
-
-
-def _name(node: _Node) -> str:
-    return node.attrs.get("name", "").strip()
-
-
-def _visible_children(node: _Node) -> list[_Node]:
-    return [
-        c
-        for c in node.children
-        if isinstance(c, _Node) and c.tag not in DROP_TAGS and not _hidden(c)
-    ]
-
-
-def _mark_named(node: _Node, out: set[int]) -> bool:
-    """Add to ``out`` the id of every node holding a named element; True if ``node`` does."""
-    found = False
-    for c in _visible_children(node):
-        inside = _mark_named(c, out)
-        found = found or inside or bool(_name(c))
-    if found:
-        out.add(id(node))
-    return found
-
-
-def _text_of(node: _Node) -> str:
-    out: list[str] = []
-
-    def walk(n: _Node) -> None:
-        for c in n.children:
-            if isinstance(c, str):
-                out.append(c)
-            elif c.tag not in DROP_TAGS and not _hidden(c):
-                if c.tag in BLOCK_TAGS:
-                    out.append(" ")
-                walk(c)
-                if c.tag == "img" and c.attrs.get("alt"):
-                    out.append(" " + c.attrs["alt"])
-
-    walk(node)
-    return _SPACE.sub(" ", "".join(out)).strip()
-
-
-def _role(node: _Node, container: bool) -> str:
-    aria = node.attrs.get("role", "").lower()
-    if container:
-        if aria:
-            return aria
-        return {"select": "select", "form": "form", "ul": "list", "ol": "list"}.get(
-            node.tag, "group"
-        )
-    if aria in _ARIA_ROLES:
-        return _ARIA_ROLES[aria]
-    if node.tag == "input":
-        return _INPUT_ROLES.get(node.attrs.get("type", "text").lower(), "input")
-    if node.tag == "textarea":
-        return "input"
-    return _LEAF_ROLES.get(node.tag, "clickable")
-
-
-def _state(node: _Node) -> tuple[str, ...]:
-    a = node.attrs
-    out: list[str] = []
-
-    def on(key: str) -> bool:
-        return key in a and a[key].strip().lower() not in _FALSE
-
-    if on("checked") or a.get("aria-checked", "").lower() == "true":
-        out.append("checked")
-    if on("selected") or a.get("aria-selected", "").lower() == "true":
-        out.append("selected")
-    if a.get("aria-pressed", "").lower() == "true":
-        out.append("pressed")
-    if on("aria-current"):
-        out.append("current")
-    if on("disabled") or a.get("aria-disabled", "").lower() == "true":
-        out.append("disabled")
-    if node.tag in ("input", "textarea") and a.get("value"):
-        out.append(f'value "{_clip(a["value"], 80)}"')
-    return tuple(out)
-
-
-def _visible_text(node: _Node) -> str:
-    text = _text_of(node)
-    if text:
-        return text
-    for key in ("aria-label", "alt", "title", "placeholder"):
-        if node.attrs.get(key, "").strip():
-            return node.attrs[key].strip()
-    img = next((c for c in node.children if isinstance(c, _Node) and c.tag == "img"), None)
-    return img.attrs.get("alt", "").strip() if img is not None else ""
-
-
-def _product_card(node: _Node, name: str) -> bool:
+def _product_card(node: Node, name: str) -> bool:
     if "data-asin" in node.attrs:
         return True
     if not name:
@@ -305,8 +137,8 @@ def _product_card(node: _Node, name: str) -> bool:
     stack = list(node.children)
     while stack:
         c = stack.pop()
-        if isinstance(c, _Node):
-            if _name(c) in wanted:
+        if isinstance(c, Node):
+            if element_name(c) in wanted:
                 return True
             stack.extend(c.children)
     return False
@@ -317,9 +149,9 @@ def _is_product_link(semantic_id: str) -> bool:
 
 
 class _Renderer:
-    def __init__(self, root: _Node, max_text: int, max_element_text: int) -> None:
+    def __init__(self, root: Node, max_text: int, max_element_text: int) -> None:
         self.named_inside: set[int] = set()
-        _mark_named(root, self.named_inside)
+        mark_named(root, self.named_inside)
         self.max_text, self.max_element_text = max_text, max_element_text
         self.lines: list[PageLine] = []
         self.pending: list[str] = []
@@ -328,18 +160,18 @@ class _Renderer:
         self.group: int | None = None
 
     def flush(self) -> None:
-        text = _clip(" ".join(self.pending), self.max_text)
+        text = clip(" ".join(self.pending), self.max_text)
         self.pending, heading = [], self.pending_heading
         self.pending_heading = False
         if text:
             kind: LineKind = "heading" if heading else "text"
             self.lines.append(PageLine(kind, text, self.depth, group=self.group))
 
-    def has_named(self, node: _Node) -> bool:
+    def has_named(self, node: Node) -> bool:
         return id(node) in self.named_inside
 
     def walk(
-        self, node: _Node, *, in_footer: bool = False, card: dict[str, str] | None = None
+        self, node: Node, *, in_footer: bool = False, card: dict[str, str] | None = None
     ) -> None:
         quiet = in_footer or card is not None  # footer text is dropped, card text summarised
         for child in node.children:
@@ -347,12 +179,12 @@ class _Renderer:
                 if not quiet and child.strip():
                     self.pending.append(child.strip())
                 continue
-            if child.tag in DROP_TAGS or child.tag == "head" or _hidden(child):
+            if child.tag in DROP_TAGS or child.tag == "head" or hidden(child):
                 continue
-            footer = in_footer or _is_footer(child)
-            if footer and not in_footer and not self.has_named(child) and not _name(child):
+            footer = in_footer or is_footer(child)
+            if footer and not in_footer and not self.has_named(child) and not element_name(child):
                 continue  # a footer without actionable elements
-            name = _name(child)
+            name = element_name(child)
             if name:
                 self.flush()
                 self.named(child, name, footer, card)
@@ -372,80 +204,75 @@ class _Renderer:
             if block:
                 self.flush()
 
-    def named(self, node: _Node, name: str, footer: bool, card: dict[str, str] | None) -> None:
-        container = self.has_named(node)
-        if container and card is None and _product_card(node, name):
-            self.card(node, name, footer)
-            return
-        text = _clip(_visible_text(node), self.max_element_text)
+    def named(self, node: Node, name: str, footer: bool, card: dict[str, str] | None) -> None:
         product = card is not None or _is_product_link(name)
-        if card is not None and text and text == card.get("title"):
-            text = "(title)"
-        if container:
-            label = node.attrs.get("aria-label", "").strip()
-            el = PageElement(name, _role(node, True), _clip(label, self.max_element_text),
-                             _state(node), product, container=True)  # fmt: skip
-            self.lines.append(PageLine("container", "", self.depth, el, self.group))
-            outer, self.group = self.group, len(self.lines) - 1
-            self.depth += 1
-            self.walk(node, in_footer=footer, card=card)
-            self.flush()
-            self.depth -= 1
-            self.group = outer
-            return
-        el = PageElement(name, _role(node, False), text, _state(node), product)
-        self.lines.append(PageLine("element", "", self.depth, el, self.group))
+        if not self.has_named(node):  # a leaf: one element line
+            text = clip(visible_text(node), self.max_element_text)
+            if card is not None and text and text == card.get("title"):
+                text = "(title)"
+            el = PageElement(name, role_of(node, False), text, state_of(node), product)
+            self.lines.append(PageLine("element", "", self.depth, el, self.group))
+        elif card is None and _product_card(node, name):
+            self.card(node, name, footer)
+        else:
+            label = clip(node.attrs.get("aria-label", ""), self.max_element_text)
+            role = role_of(node, True)
+            el = PageElement(name, role, label, state_of(node), product, container=True)
+            self.nested(PageLine("container", "", self.depth, el, self.group), node, footer, card)
 
-    def card(self, node: _Node, name: str | None, footer: bool) -> None:
+    def nested(self, line: PageLine, node: Node, footer: bool, card: dict[str, str] | None) -> None:
+        """Add ``line`` (a container or card) and render ``node``'s content inside it."""
+        self.lines.append(line)
+        outer, self.group = self.group, len(self.lines) - 1
+        self.depth += 1
+        self.walk(node, in_footer=footer, card=card)
+        self.flush()
+        self.depth -= 1
+        self.group = outer
+
+    def card(self, node: Node, name: str | None, footer: bool) -> None:
         """A product card: one summary line, then its elements (texts go into the summary)."""
         texts: list[str] = []
         titled: list[str] = []
 
-        def collect(n: _Node, inside_named: bool) -> None:
+        def collect(n: Node, inside_named: bool) -> None:
             for c in n.children:
                 if isinstance(c, str):
                     if c.strip() and not inside_named:
-                        texts.append(_SPACE.sub(" ", c).strip())
-                elif c.tag not in DROP_TAGS and not _hidden(c):
-                    cname = _name(c)
+                        texts.append(SPACE.sub(" ", c).strip())
+                elif c.tag not in DROP_TAGS and not hidden(c):
+                    cname = element_name(c)
                     if cname and not self.has_named(c):
                         part = cname.rsplit(".", 1)[-1]
-                        if part in PRODUCT_LINK_PARTS and _visible_text(c):
-                            titled.append(_visible_text(c))
+                        shown = visible_text(c) if part in PRODUCT_LINK_PARTS else ""
+                        if shown:  # the title link's text first, then images' and others'
+                            titled.insert(0 if part == "product_title" else len(titled), shown)
                         collect(c, True)
                     elif c.tag in HEADINGS and not inside_named:
-                        titled.append(_text_of(c))
+                        titled.append(text_of(c))
                     else:
                         collect(c, inside_named)
 
         collect(node, False)
-        title = _clip(titled[0], self.max_element_text) if titled else ""
+        title = clip(titled[0], self.max_element_text) if titled else ""
         if not title and texts:
-            title = _clip(texts.pop(0), self.max_element_text)
+            title = clip(texts.pop(0), self.max_element_text)
         prices = [t for t in texts if _PRICE.search(t)]
         ratings = [t for t in texts if _RATING.search(t) and t not in prices]
         others = [t for t in texts if t not in prices and t not in ratings and t != title]
         parts = [_quote(title), *prices[:1], *ratings[:1], *others]
-        summary = _clip("product " + " | ".join(p for p in parts if p), self.max_text)
-        el = PageElement(name, _role(node, True), "", (), True, container=True) if name else None
-        self.lines.append(PageLine("product", summary, self.depth, el, self.group))
-        outer, self.group = self.group, len(self.lines) - 1
-        self.depth += 1
-        self.walk(node, in_footer=footer, card={"title": title})
-        self.flush()
-        self.depth -= 1
-        self.group = outer
+        summary = clip("product " + " | ".join(p for p in parts if p), self.max_text)
+        el = PageElement(name, role_of(node, True), "", (), True, container=True) if name else None
+        line = PageLine("product", summary, self.depth, el, self.group)
+        self.nested(line, node, footer, {"title": title})
 
 
 def render_page(
     html: str, url: str | None = None, *, max_text: int = 200, max_element_text: int = 100
 ) -> RenderedPage:
     """Render simplified HTML as compact text lines (see the module docstring for the rules)."""
-    builder = _TreeBuilder()
-    builder.feed(html)
-    builder.close()
-    renderer = _Renderer(builder.root, max_text, max_element_text)
-    renderer.walk(builder.root)
+    root, title = parse_html(html)
+    renderer = _Renderer(root, max_text, max_element_text)
+    renderer.walk(root)
     renderer.flush()
-    title = _clip("".join(builder.title_parts), max_text)
-    return RenderedPage(title, url, tuple(renderer.lines))
+    return RenderedPage(clip(title, max_text), url, tuple(renderer.lines))
