@@ -1,9 +1,9 @@
 """Experiments: specs, conditions, the resumable runner and the Python API."""
 
-from behaviorlab.runs import _web_conditions  # noqa: F401  (registers no_history, history_k3, ...)
 from behaviorlab.runs._api import Run, open_run, run
 from behaviorlab.runs._conditions import Condition, condition, conditions, derangement
 from behaviorlab.runs._runner import Job, Plan, RunSummary, plan, run_async
+from behaviorlab.runs._web_conditions import history_k  # registers no_history, history_k3, ...
 from behaviorlab.runs._spec import (
     DataSpec,
     ExperimentSpec,
@@ -28,6 +28,7 @@ __all__ = [
     "condition",
     "conditions",
     "derangement",
+    "history_k",
     "load_spec",
     "open_run",
     "parse_spec",

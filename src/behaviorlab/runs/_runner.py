@@ -161,7 +161,15 @@ def _result(job: Job, task: Task, answer: Answer, run_id: str, latency: float) -
         tokens_out=answer.tokens_out,
         calls=answer.calls,
         cache_hits=answer.cache_hits,
-        meta={**trial.input.meta, **answer.meta},
+        meta={
+            **trial.input.meta,
+            **answer.meta,
+            **(
+                {"human_rationale": trial.target_rationale.text}
+                if trial.target_rationale is not None
+                else {}
+            ),
+        },
     )
 
 
