@@ -3,7 +3,6 @@
 from behaviorlab.runs._api import Run, open_run, run
 from behaviorlab.runs._conditions import Condition, condition, conditions, derangement
 from behaviorlab.runs._runner import Job, Plan, RunSummary, plan, run_async
-from behaviorlab.runs._web_conditions import history_k  # registers no_history, history_k3, ...
 from behaviorlab.runs._spec import (
     DataSpec,
     ExperimentSpec,
@@ -13,6 +12,7 @@ from behaviorlab.runs._spec import (
     load_spec,
     parse_spec,
 )
+from behaviorlab.runs._web_conditions import history_k  # registers no_history, history_k3, ...
 
 __all__ = [
     "Condition",
