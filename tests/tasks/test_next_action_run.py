@@ -49,6 +49,13 @@ def test_run_scores_every_trial_and_the_gap_table(tmp_path: Path) -> None:
     assert frame["meta"].map(lambda m: m["cut"]["elements_dropped"] == 0).all()
     for scores in frame["scores"]:
         assert {"correct", "action_type_correct", "reachable"} <= set(scores)
+    # the person's click type and rationale travel with the row (for click-type F1, ROUGE-L)
+    by_step = {(e, s.step_id): s for e, s in steps}
+    for row in frame.itertuples():
+        human = by_step[(row.episode_id, row.item_id)]
+        assert row.meta.get("human_click_type") == human.action.attributes.get("click_type")
+        expected = human.rationale.text if human.rationale else None
+        assert row.meta.get("human_rationale") == expected
 
     # first_product_link, counted independently from the raw HTML: the first title link,
     # or terminate on a page without one

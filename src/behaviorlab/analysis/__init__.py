@@ -5,7 +5,10 @@ condition) with an interval clustered by person (a bootstrap, or the CR2 t inter
 metrics with few people), the human split-half noise floor, paired persona effects, the best
 LLM against the best baseline, position bias, paired comparisons with permutation tests and
 Holm correction, distribution equivalence tests, subgroup gaps, item-level agreement and a
-human ceiling where the data hold one. The parts are usable on their own (:func:`estimate`,
+human ceiling where the data hold one. Next-action (OPeRA) trials get their own metrics
+(action-type and click-type accuracy and macro-F1, the reachable ceiling, session purchase
+and termination, rationale ROUGE-L and token F1) and tables (:func:`accuracy_by_type`,
+:func:`cut_summary`, :func:`session_outcomes`). The parts are usable on their own (:func:`estimate`,
 :func:`compare`, :func:`distribution_tests`, :func:`subgroup_gaps`, :func:`item_level`,
 :func:`human_ceiling`, :func:`noise_floor`, ...), and ``@metric("name")`` adds a metric.
 """
@@ -23,11 +26,25 @@ from behaviorlab.analysis._noise_floor import noise_floor
 from behaviorlab.analysis._ordinal import Wasserstein
 from behaviorlab.analysis._paired import PairedEffect, paired_effect
 from behaviorlab.analysis._position import position_shares
+from behaviorlab.analysis._rationale import (
+    RationaleEmbeddingCosine,
+    embedding_cosine,
+    rouge_l,
+    token_f1,
+    tokenize,
+)
 from behaviorlab.analysis._report import GapReport, GapRow
 from behaviorlab.analysis._small_sample import SMALL_SAMPLE_CLUSTERS, cr2_interval
 from behaviorlab.analysis._subgroups import subgroup_gaps
+from behaviorlab.analysis._web_metrics import (
+    NEXT_ACTION_METRICS,
+    session_outcomes,
+    with_human_actions,
+)
+from behaviorlab.analysis._web_tables import accuracy_by_type, cut_summary
 
 __all__ = [
+    "NEXT_ACTION_METRICS",
     "SMALL_SAMPLE_CLUSTERS",
     "ClusterStats",
     "DistributionMetric",
@@ -38,11 +55,15 @@ __all__ = [
     "MeanMetric",
     "Metric",
     "PairedEffect",
+    "RationaleEmbeddingCosine",
     "Wasserstein",
+    "accuracy_by_type",
     "cluster_bootstrap",
     "compare",
     "cr2_interval",
+    "cut_summary",
     "distribution_tests",
+    "embedding_cosine",
     "error_agreement",
     "estimate",
     "gap",
@@ -54,7 +75,12 @@ __all__ = [
     "noise_floor",
     "paired_effect",
     "position_shares",
+    "rouge_l",
+    "session_outcomes",
     "subgroup_gaps",
+    "token_f1",
+    "tokenize",
     "total_variation",
     "valid_rows",
+    "with_human_actions",
 ]

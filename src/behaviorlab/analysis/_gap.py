@@ -51,8 +51,9 @@ from behaviorlab.analysis._subgroups import Bins, empty_subgroup_tables, subgrou
 
 PERSONA_CONTROLS = ("shuffled_persona", "no_persona")
 """Conditions compared against ``full`` for the persona effect, when a simulator ran them."""
-HEADLINE_METRICS = ("accuracy", "log_loss")
-"""Metrics used for paired effects and the LLM-vs-baseline comparison."""
+HEADLINE_METRICS = ("accuracy", "log_loss", "action_type_accuracy")
+"""Metrics used for paired effects and the LLM-vs-baseline comparison (each where it
+applies: action-type accuracy on next-action trials)."""
 
 _REQUIRED = ("task", "simulator", "condition", "person_id", "item_id", "error", "correct")
 _OPTIONAL = (
@@ -67,6 +68,13 @@ _OPTIONAL = (
     "step_index",
     "seed",
 )
+
+
+def _for_tasks(m: Metric, tasks: Collection[str]) -> bool:
+    """Whether metric ``m`` belongs in a table of ``tasks``: a metric with a ``tasks``
+    attribute (e.g. the next-action metrics) only when one of them is present."""
+    only = getattr(m, "tasks", None)
+    return only is None or bool(set(only) & set(tasks))
 
 
 def _row(
@@ -241,7 +249,12 @@ def gap(
     require(frame, *_REQUIRED)
     absent = {c: None for c in _OPTIONAL if c not in frame.columns}
     frame = decoded(frame.assign(**absent) if absent else frame)
-    names = list(metrics) if metrics is not None else metric_names()
+    present = set(frame["task"].astype(str))
+    names = (
+        list(metrics)
+        if metrics is not None
+        else [n for n in metric_names() if _for_tasks(get_metric(n), present)]
+    )
     chosen = {n: get_metric(n) for n in names}
     boot: dict[str, Any] = {"n_resamples": n_resamples, "seed": seed, "level": level}
     settings: dict[str, Any] = boot | {"interval": interval}

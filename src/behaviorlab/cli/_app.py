@@ -42,11 +42,23 @@ def _run_and_report(
 ) -> None:
     from behaviorlab.report._progress import RunProgress
     from behaviorlab.runs import load_spec, run_async
+    from behaviorlab.runs._plan import Estimate
 
     spec = load_spec(spec)
+
+    def on_estimate(est: Estimate) -> None:
+        console.print(est.line(), highlight=False, markup=False, soft_wrap=True)
+
     with RunProgress(spec.name, console=console) as bar:
         summary = asyncio.run(
-            run_async(spec, out=out, limit=limit, on_plan=bar.on_plan, on_progress=bar.on_progress)
+            run_async(
+                spec,
+                out=out,
+                limit=limit,
+                on_plan=bar.on_plan,
+                on_progress=bar.on_progress,
+                on_estimate=on_estimate,
+            )
         )
     calls = summary.cache_hits + summary.cache_misses
     console.print(
@@ -82,6 +94,12 @@ def _print_gap(path: Path, run_id: str, n_resamples: int = 2000) -> None:
 
 @app.command()
 def demo(
+    which: Annotated[
+        str,
+        typer.Argument(
+            help="survey: ANES 1996 vote (default); opera: next action of SYNTHETIC shoppers."
+        ),
+    ] = "survey",
     out: OutOpt = Path("runs"),
     backend: Annotated[
         str, typer.Option(help="Backend of the LLM simulator ('mock' for a quick dry run).")
@@ -89,8 +107,14 @@ def demo(
     people: Annotated[int, typer.Option(help="Respondents sampled from ANES 1996.")] = 200,
     limit: Annotated[int | None, typer.Option(help="Stop after this many trials.")] = None,
 ) -> None:
-    """Simulate 100 real ANES 1996 respondents' vote with the bundled SmolLM2 and report the gap."""
+    """Simulate 100 real ANES 1996 respondents' vote with the bundled SmolLM2 and report the gap
+    (``demo opera``: the OPeRA next-action benchmark on synthetic shoppers, offline)."""
     try:
+        if which == "opera":
+            _demo_opera(out, backend, limit)
+            return
+        if which != "survey":
+            raise ValueError(f"unknown demo {which!r}; use survey or opera")
         text = resources.files("behaviorlab").joinpath("experiments/demo.yaml").read_text()
         data = yaml.safe_load(text)
         data["data"]["people"] = people
@@ -102,6 +126,142 @@ def demo(
             f"{people} respondents split in half by person; LLM backend: {backend}"
         )
         _run_and_report(data, out, limit, html=True)
+    except USER_ERRORS as exc:
+        _fail(exc)
+
+
+def _demo_opera(out: Path, backend: str, limit: int | None) -> None:
+    from behaviorlab.data import make_synthetic_opera
+
+    data_dir = out / "opera-demo-data"
+    make_synthetic_opera(data_dir)  # deterministic; a rerun rewrites the same files
+    text = resources.files("behaviorlab").joinpath("experiments/opera-demo.yaml").read_text()
+    data = yaml.safe_load(text)
+    data["data"]["options"]["path"] = str(data_dir)
+    if backend != "llamacpp":
+        llm = data["simulators"][0]
+        data["simulators"][0] = {
+            "name": "llm",
+            "backend": backend,
+            "answer": "generate",
+            "subset": llm["subset"],
+        }
+        data["name"] = f"{data['name']}-{backend}"
+    banner = "SYNTHETIC DATA: invented shoppers on an invented shop, NOT OPeRA, NOT REAL PEOPLE"
+    console.print(f"[bold yellow]{banner}[/]", highlight=False)
+    console.print(
+        "[bold]behaviorlab demo opera[/]: next action, step by step, on synthetic shopping "
+        f"sessions in OPeRA's layout ({data_dir}); split: the data's own (each shopper's last "
+        f"session is test). LLM ({backend}): 2 test shoppers' first 6 steps (full, "
+        "no_persona), first 3 (other conditions); baselines: the whole test split.",
+        highlight=False,
+    )
+    _run_and_report(data, out, limit, html=True)
+    console.print(f"[bold yellow]{banner}[/]: the numbers above say nothing about people.")
+    from behaviorlab.runs import load_spec
+
+    spec = load_spec(data)
+    console.print("")
+    asyncio.run(
+        _print_estimates(spec, out, from_run=out / spec.name / "results.sqlite", show_spec=False)
+    )
+
+
+async def _print_estimates(
+    spec: Any,
+    out: Path,
+    *,
+    from_run: str | Path | None = None,
+    measure_n: int | None = None,
+    show_spec: bool = True,
+) -> None:
+    """The plan estimate of ``spec`` (and, for next_action, of its full test split), timed
+    from a stored run (``from_run``), by measuring ``measure_n`` trials, or from this spec's
+    own stored latencies."""
+    from behaviorlab.runs._plan import (
+        Estimate,
+        Throughput,
+        estimate_plan,
+        fill_fallback,
+        full_split_spec,
+        measure,
+        real_opera_lines,
+        throughput_from_run,
+        throughput_from_store,
+    )
+    from behaviorlab.runs._runner import Plan, open_cache, plan, results_path
+    from behaviorlab.store._sqlite import ResultStore
+
+    def show(est: Estimate) -> None:
+        for line in est.lines():
+            console.print(line, highlight=False, markup=False, soft_wrap=True)
+
+    cache = open_cache(spec, out)
+    plans: list[Plan] = []
+    store: ResultStore | None = None
+    try:
+        p = plan(spec, cache)
+        plans.append(p)
+        path = results_path(spec, out)
+        if path.exists():
+            store = ResultStore(path, readonly=True)
+        throughput: dict[str, Throughput] = {}
+        if store is not None:
+            throughput.update(throughput_from_store(store, spec.run_id()))
+        if from_run is not None:
+            throughput.update(throughput_from_run(from_run, out=out))
+        if measure_n:
+            console.print(f"measuring: {measure_n} trials per simulator, without the cache ...")
+            throughput.update(await measure(p, measure_n))
+        last = fill_fallback(await estimate_plan(p, store=store, throughput=throughput))
+        if show_spec:
+            show(last)
+        full = full_split_spec(spec)
+        if full is not None:
+            reuse = p.dataset if spec.data.people is None else None
+            fp = plan(full, cache, dataset=reuse)
+            plans.append(fp)
+            last = fill_fallback(
+                await estimate_plan(fp, throughput=throughput, scope="full test split")
+            )
+            if show_spec:
+                console.print("")
+            show(last)
+        if spec.task == "next_action":
+            for line in real_opera_lines(last):
+                console.print(line, highlight=False, markup=False, soft_wrap=True)
+    finally:
+        if store is not None:
+            store.close()
+        for pl in plans:
+            for sim in pl.simulators:
+                backend = getattr(sim, "backend", None)
+                if backend is not None:
+                    await backend.aclose()
+        if cache is not None:
+            cache.close()
+
+
+@app.command("plan")
+def plan_cmd(
+    spec: Annotated[Path, typer.Argument(help="Experiment spec (YAML).")],
+    out: OutOpt = Path("runs"),
+    measure_n: Annotated[
+        int | None,
+        typer.Option("--measure", help="Time this many trials per simulator for real (no cache)."),
+    ] = None,
+    from_run: Annotated[
+        str | None,
+        typer.Option("--from", help="Time per call from a stored run (name, folder or file)."),
+    ] = None,
+) -> None:
+    """How many trials, model calls (after cache hits) and prompt tokens a run needs, and how
+    long it takes at a measured throughput; for next_action also on the full test split."""
+    from behaviorlab.runs import load_spec
+
+    try:
+        loaded = load_spec(spec)
+        asyncio.run(_print_estimates(loaded, out, from_run=from_run, measure_n=measure_n))
     except USER_ERRORS as exc:
         _fail(exc)
 

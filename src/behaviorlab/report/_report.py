@@ -21,6 +21,7 @@ from behaviorlab.report._html import render_html
 from behaviorlab.report._markdown import render_markdown
 from behaviorlab.report._operations import failures_section, manifest_section, yardsticks_section
 from behaviorlab.report._sections import effects_section, headline_section, metrics_section
+from behaviorlab.report._web import next_action_section
 from behaviorlab.runs import Run, open_run
 
 HTML_NAME = "report.html"
@@ -40,6 +41,8 @@ def build_document(
 ) -> Document:
     """The report of one run (and, with ``compare``, its comparison with a second run)."""
     sections: list[Section] = [headline_section(data), metrics_section(data)]
+    if (web := next_action_section(data)) is not None:
+        sections.append(web)
     if compare is not None:
         sections.append(compare_section(data, compare, n_resamples=n_resamples))
     sections += [

@@ -9,6 +9,7 @@ from behaviorlab.runs._spec import (
     SimulatorSpec,
     SpecError,
     SplitSpec,
+    SubsetSpec,
     load_spec,
     parse_spec,
 )
@@ -25,6 +26,7 @@ __all__ = [
     "SimulatorSpec",
     "SpecError",
     "SplitSpec",
+    "SubsetSpec",
     "condition",
     "conditions",
     "derangement",

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from behaviorlab._registry import call_with_options
 from behaviorlab.data import load_dataset
@@ -24,11 +24,15 @@ from behaviorlab.models._base import MissingExtraError
 from behaviorlab.models._cache import CallCache
 from behaviorlab.runs._conditions import conditions
 from behaviorlab.runs._manifest import build_manifest, data_manifest
-from behaviorlab.runs._spec import ExperimentSpec, SpecError, load_spec
+from behaviorlab.runs._spec import ExperimentSpec, SpecError, SplitSpec, SubsetSpec, load_spec
 from behaviorlab.simulators._base import Answer, Simulator, simulators
 from behaviorlab.store._schema import TrialResult
 from behaviorlab.store._sqlite import ResultStore
 from behaviorlab.tasks._base import Task, Trial, split_by_person, tasks
+from behaviorlab.tasks._next_action import split_by_session
+
+if TYPE_CHECKING:
+    from behaviorlab.runs._plan import Estimate
 
 
 @dataclass(frozen=True)
@@ -98,31 +102,128 @@ class Plan:
     dataset: Dataset
     task: Task
     test_ids: set[str]
+    """People with test trials (stored with the run; the bootstrap resamples them)."""
     simulators: list[Simulator]
     jobs: list[Job]
+    split: dict[str, Any] = field(default_factory=dict)
+    """How the split was made and its sizes (recorded in the manifest)."""
 
 
-def plan(spec: ExperimentSpec, cache: CallCache | None) -> Plan:
+NO_SPLIT_IN_DATA = "this dataset records no split; use split: {by: person}"
+
+
+def test_episodes_by_time(dataset: Dataset, test_share: float) -> set[str]:
+    """Within each person, the last ``test_share`` of their episodes by start time (ties: file
+    order): at least one when they have two or more, never all; one-episode people stay in
+    train."""
+    by_person: dict[str, list[tuple[int, Any, str]]] = {}
+    for order, ep in enumerate(dataset.episodes):
+        start = ep.started_at or (ep.steps[0].timestamp if ep.steps else None)
+        if start is None:
+            raise SpecError(
+                f"split by time: episode {ep.episode_id!r} has no start time (started_at or a "
+                "first step with a timestamp); use split: {by: person} or {by: data}"
+            )
+        by_person.setdefault(ep.person_id, []).append((order, start, ep.episode_id))
+    test: set[str] = set()
+    for eps in by_person.values():
+        if len(eps) < 2:
+            continue
+        eps.sort(key=lambda e: (e[1], e[0]))
+        n_test = min(len(eps) - 1, max(1, round(len(eps) * test_share)))
+        test.update(e[2] for e in eps[len(eps) - n_test :])
+    return test
+
+
+def split_trials(
+    split: SplitSpec, dataset: Dataset, trials: list[Trial], test_people: set[str]
+) -> tuple[list[Trial], list[Trial]]:
+    """(train, test) trials by the spec's ``split.by`` (``test_people``: for ``by: person``)."""
+    if split.by == "person":
+        return split_by_person(trials, test_people)
+    if split.by == "data":
+        if not any(t.input.meta.get("split") in ("train", "test") for t in trials):
+            raise SpecError(NO_SPLIT_IN_DATA)
+        missing = sum(1 for t in trials if t.input.meta.get("split") not in ("train", "test"))
+        if missing:
+            raise SpecError(
+                f"split by data: {missing} of {len(trials)} trials have no split "
+                "(meta['split'] not 'train' or 'test'); use split: {by: person}"
+            )
+        return split_by_session(trials)
+    test_eps = test_episodes_by_time(dataset, split.test)
+    train = [t for t in trials if t.episode_id not in test_eps]
+    test = [t for t in trials if t.episode_id in test_eps]
+    return train, test
+
+
+def apply_subset(
+    trials: list[Trial], subset: SubsetSpec | None, condition: str, seed: int
+) -> list[Trial]:
+    """The slice of the test trials one simulator answers under one condition."""
+    if subset is None:
+        return trials
+    people = sorted({t.person_id for t in trials})
+    if subset.people is not None and subset.people < len(people):
+        random.Random(stable_hash("subset", seed)).shuffle(people)
+        chosen = set(people[: subset.people])
+        trials = [t for t in trials if t.person_id in chosen]
+    steps = subset.max_steps_by_condition.get(condition, subset.max_steps)
+    if steps is None:
+        return trials
+    made: dict[str, int] = {}
+    out: list[Trial] = []
+    for t in sorted(trials, key=lambda t: (t.episode_id, t.step_index)):
+        made[t.episode_id] = made.get(t.episode_id, 0) + 1
+        if made[t.episode_id] <= steps:
+            out.append(t)
+    order = {id(t): i for i, t in enumerate(trials)}
+    return sorted(out, key=lambda t: order[id(t)])
+
+
+def plan(spec: ExperimentSpec, cache: CallCache | None, *, dataset: Dataset | None = None) -> Plan:
     for cond in spec.conditions + [c for s in spec.simulators for c in s.conditions or []]:
         conditions.get(cond)  # unknown names fail before anything runs
+    for s in spec.simulators:
+        for cond in s.subset.max_steps_by_condition if s.subset else {}:
+            conditions.get(cond)
     task: Task = call_with_options("task", spec.task, tasks.get(spec.task), **spec.task_options)
-    dataset = load_data(spec)
-    test_ids = test_people(dataset, spec.data.split.test, spec.data.split.seed)
+    if dataset is None:
+        dataset = load_data(spec)
+    split = spec.data.split
+    people = test_people(dataset, split.test, split.seed) if split.by == "person" else set()
     sims = [make_simulator(s.name, s.options(), cache) for s in spec.simulators]
     labels = [s.label for s in sims]
     dupes = sorted({x for x in labels if labels.count(x) > 1})
     if dupes:
         raise SpecError(f"two simulators share the label {dupes}; give one a distinct 'label:'")
     jobs: list[Job] = []
+    test_ids: set[str] = set()
+    info: dict[str, Any] = {"by": split.by}
     for seed in spec.seeds:
-        train, test = split_by_person(task.trials(dataset, seed=seed), test_ids)
+        train, test = split_trials(split, dataset, task.trials(dataset, seed=seed), people)
+        if not test:
+            raise SpecError(f"the split (by: {split.by}) leaves no test trials")
+        test_ids |= {t.person_id for t in test}
+        if seed == spec.seeds[0]:
+            info.update(
+                train_trials=len(train),
+                test_trials=len(test),
+                train_people=len({t.person_id for t in train}),
+                test_people=len({t.person_id for t in test}),
+                train_episodes=len({t.episode_id for t in train}),
+                test_episodes=len({t.episode_id for t in test}),
+            )
+            if split.by != "data":
+                info.update(test=split.test, seed=split.seed)
         for sim, sim_spec in zip(sims, spec.simulators, strict=True):
             sim.fit(train)
             for cond in sim_spec.conditions or spec.conditions:
-                for trial in conditions.get(cond)(test, seed=seed):
+                sliced = apply_subset(test, sim_spec.subset, cond, split.seed)
+                for trial in conditions.get(cond)(sliced, seed=seed):
                     tid = stable_hash(task.name, sim.label, cond, seed, trial.key, length=24)
                     jobs.append(Job(tid, trial, sim, cond, seed))
-    return Plan(spec, dataset, task, test_ids, sims, jobs)
+    return Plan(spec, dataset, task, test_ids, sims, jobs, info)
 
 
 def _result(job: Job, task: Task, answer: Answer, run_id: str, latency: float) -> TrialResult:
@@ -167,6 +268,11 @@ def _result(job: Job, task: Task, answer: Answer, run_id: str, latency: float) -
             **(
                 {"human_rationale": trial.target_rationale.text}
                 if trial.target_rationale is not None
+                else {}
+            ),
+            **(
+                {"human_click_type": trial.target.attributes["click_type"]}
+                if trial.target.attributes.get("click_type") is not None
                 else {}
             ),
         },
@@ -253,8 +359,13 @@ async def run_async(
     limit: int | None = None,
     on_progress: ProgressHook | None = None,
     on_plan: Callable[[Plan], None] | None = None,
+    on_estimate: Callable[[Estimate], None] | None = None,
 ) -> RunSummary:
-    """Run (or resume) an experiment; returns what this invocation did."""
+    """Run (or resume) an experiment; returns what this invocation did.
+
+    ``on_estimate`` receives the plan's estimate (trials, model calls after cache hits,
+    prompt tokens, and time from the latencies already stored for this run, if any) before
+    the first trial is answered."""
     spec = load_spec(spec_source)
     out = Path(out)
     cache = open_cache(spec, out)
@@ -264,6 +375,12 @@ async def run_async(
     store = ResultStore(results_path(spec, out))
     run_id = spec.run_id()
     try:
+        if on_estimate is not None:
+            from behaviorlab.runs._plan import estimate_plan, throughput_from_store
+
+            on_estimate(
+                await estimate_plan(p, store=store, throughput=throughput_from_store(store, run_id))
+            )
         store.start_run(run_id, spec.name, spec.model_dump(mode="json"))
         manifest = build_manifest(
             run_id=run_id,
@@ -273,6 +390,7 @@ async def run_async(
             simulators=[{"label": s.label, **s.identity()} for s in p.simulators],
             trials_planned=len(p.jobs),
         )
+        manifest["split"] = p.split
         store.set_manifest(run_id, manifest)
         store.write_persons(
             run_id, ((pid, p.dataset.persons[pid].attributes) for pid in sorted(p.test_ids))

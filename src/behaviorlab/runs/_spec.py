@@ -9,7 +9,7 @@ import hashlib
 import json
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -19,11 +19,27 @@ class SpecError(ValueError):
     """An experiment spec that cannot be used; the message says where and why."""
 
 
+SplitBy = Literal["person", "data", "time"]
+
+
 class SplitSpec(BaseModel):
-    """Split of the people (never of trials) into training and test sides."""
+    """How trials are split into training and test sides.
+
+    ``by: person`` (default): a seeded share ``test`` of the people is held out, with all
+    their trials; no person is on both sides. ``by: data``: the split recorded in the data
+    (each trial's ``meta["split"]``, e.g. OPeRA's split by session); a person can be on both
+    sides. ``by: time``: within each person, the last ``test`` share of their episodes (by
+    start time) are test, at least one when they have two or more, never all of them.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
-    test: float = Field(default=0.5, gt=0, lt=1, description="Share of people in the test split.")
+    by: SplitBy = Field(default="person", description="person | data | time")
+    test: float = Field(
+        default=0.5,
+        gt=0,
+        lt=1,
+        description="Share of people (by: person) or of each person's episodes (by: time).",
+    )
     seed: int = 0
 
 
@@ -42,6 +58,26 @@ class DataSpec(BaseModel):
     options: dict[str, Any] = Field(default_factory=dict, description="Extra loader options.")
 
 
+class SubsetSpec(BaseModel):
+    """Which test trials one simulator answers (default: all): a slice for a slow model.
+
+    Applied to the test trials before conditions, so every condition of the simulator gets
+    the same trials (or, with ``max_steps_by_condition``, a prefix of them) and paired
+    differences stay paired.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    people: int | None = Field(
+        default=None, ge=1, description="This many test people (a seeded draw, by split seed)."
+    )
+    max_steps: int | None = Field(
+        default=None, ge=1, description="The first this many trials of each episode."
+    )
+    max_steps_by_condition: dict[str, int] = Field(
+        default_factory=dict, description="A smaller max_steps for some conditions."
+    )
+
+
 class SimulatorSpec(BaseModel):
     """A simulator by registered name, with its options (any other keys are passed on)."""
 
@@ -50,6 +86,9 @@ class SimulatorSpec(BaseModel):
     label: str | None = None
     conditions: list[str] | None = Field(
         default=None, description="Conditions for this simulator (default: the experiment's)."
+    )
+    subset: SubsetSpec | None = Field(
+        default=None, description="Answer only a slice of the test trials (see SubsetSpec)."
     )
 
     def options(self) -> dict[str, Any]:
@@ -87,6 +126,12 @@ class ExperimentSpec(BaseModel):
         """Hash of everything that decides which trials run and how they are answered
         (not concurrency, cache location or report settings)."""
         payload = self.model_dump(mode="json", exclude={"concurrency", "cache", "n_resamples"})
+        # fields added later are left out at their defaults, so older runs keep their ids
+        if payload["data"]["split"].get("by") == "person":
+            del payload["data"]["split"]["by"]
+        for sim in payload["simulators"]:
+            if sim.get("subset") is None:
+                sim.pop("subset", None)
         return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
     def run_id(self) -> str:

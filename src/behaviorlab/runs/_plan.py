@@ -1,0 +1,530 @@
+"""How big and how slow a run will be, before it runs (``behaviorlab plan``).
+
+Counts come from the plan itself, not from guesses:
+
+* **trials** per simulator and condition, and those already stored (a resumed run skips them);
+* **model calls** the remaining trials make, and how many of them the LLM-call cache already
+  holds: every LLM simulator answers every remaining trial against a *probe* backend that
+  records each request, looks its exact cache key up and returns an empty answer (no model
+  is called);
+* **prompt tokens** of the calls still to make, counted on the rendered messages with the
+  task's own token approximation (``next_action``: ``ceil(characters / 3)``), else
+  ``ceil(characters / 4)``; the chat template's own tokens are not counted.
+
+Time is never guessed: it comes from a **measured throughput**, either by answering a few
+trials for real (``measure``: evenly spaced trials, answered without the cache; with two or
+more, the first call counts as start-up, e.g. loading the model) or from the latencies stored
+by an earlier run (``throughput_from_run``). The extrapolation is linear: calls still to make ×
+measured seconds per call (+ start-up), trials × seconds per trial for simulators without a
+model, one call at a time.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+import pandas as pd
+
+from behaviorlab.models._base import (
+    Backend,
+    Capability,
+    GenerateRequest,
+    Generation,
+    ModelIdentity,
+    ScoreRequest,
+    ScoreResult,
+)
+from behaviorlab.models._cache import CachedBackend, CallCache
+from behaviorlab.runs._runner import Job, Plan
+from behaviorlab.runs._spec import ExperimentSpec
+from behaviorlab.simulators._base import Simulator
+from behaviorlab.store._sqlite import ResultStore
+from behaviorlab.tasks._budget import TokenCounter, char_counter
+
+OPERA_FILTERED_TEST_ROWS = 992
+"""Action rows of the released OPeRA filtered test split (dataset card)."""
+
+
+@dataclass
+class Cell:
+    """One simulator × condition of a plan."""
+
+    simulator: str
+    condition: str
+    trials: int = 0
+    stored: int = 0
+    calls: int = 0
+    """Model calls the trials still to answer make."""
+    cached: int = 0
+    """Of those, calls the LLM-call cache already holds."""
+    prompt_tokens: int = 0
+    """Prompt tokens of the calls still to make (not cached)."""
+
+    @property
+    def to_call(self) -> int:
+        return self.calls - self.cached
+
+
+@dataclass
+class Throughput:
+    """Measured speed of one simulator."""
+
+    seconds: float
+    """Seconds per model call (LLM simulators) or per trial (others)."""
+    n: int
+    source: str
+    per: str = "call"
+    startup_s: float = 0.0
+    tokens_in: float | None = None
+    tokens_out: float | None = None
+
+
+@dataclass
+class Estimate:
+    """What a plan will do and, given a throughput, how long it takes."""
+
+    name: str
+    scope: str
+    cells: list[Cell]
+    llm: set[str] = field(default_factory=set)
+    """Labels of the simulators that call a model."""
+    throughput: dict[str, Throughput] = field(default_factory=dict)
+    concurrency: int = 1
+    counter: str = "ceil(characters / 3)"
+
+    def _sum(self, attr: str, label: str | None = None) -> int:
+        return sum(int(getattr(c, attr)) for c in self.cells if label in (None, c.simulator))
+
+    @property
+    def trials(self) -> int:
+        return self._sum("trials")
+
+    @property
+    def to_call(self) -> int:
+        return self._sum("to_call")
+
+    def seconds_for(self, label: str) -> float | None:
+        """Expected seconds of one simulator's remaining trials (None: not measured)."""
+        remaining = self._sum("trials", label) - self._sum("stored", label)
+        tp = self.throughput.get(label)
+        if label in self.llm:
+            calls = self._sum("to_call", label)
+            if calls == 0:
+                return 0.0
+            if tp is None:
+                return None
+            return tp.startup_s + calls * tp.seconds
+        if tp is None:
+            return None
+        return remaining * tp.seconds
+
+    def seconds(self) -> float | None:
+        """Expected seconds of the remaining trials, one at a time (None: an LLM simulator
+        with calls to make has no measured throughput)."""
+        total = 0.0
+        for label in dict.fromkeys(c.simulator for c in self.cells):
+            s = self.seconds_for(label)
+            if s is None:
+                if label in self.llm:
+                    return None
+                continue  # a baseline without a measurement: fast, counted as 0
+            total += s
+        return total
+
+    def line(self) -> str:
+        """One line: trials, calls, tokens, time."""
+        tokens = self._sum("prompt_tokens")
+        stored = self._sum("stored")
+        calls = self._sum("calls")
+        secs = self.seconds()
+        when = (
+            f"~{format_seconds(secs)} at the measured throughput"
+            if secs is not None
+            else "time not measured (behaviorlab plan SPEC --measure 3)"
+        )
+        return (
+            f"estimate ({self.scope}): {self.trials} trials ({stored} stored), "
+            f"{self.to_call} model calls after {calls - self.to_call} expected cache hits, "
+            f"~{tokens:,} prompt tokens; {when}"
+        )
+
+    def lines(self) -> list[str]:
+        """A table of cells, then totals and how the time was obtained."""
+        head = f"{'simulator':<22} {'condition':<22} {'trials':>6} {'stored':>6} "
+        head += f"{'calls':>6} {'cached':>6} {'prompt tokens':>13}"
+        out = [f"estimate for {self.name} ({self.scope})", head]
+        for c in self.cells:
+            out.append(
+                f"{c.simulator:<22} {c.condition:<22} {c.trials:>6} {c.stored:>6} "
+                f"{c.calls:>6} {c.cached:>6} {c.prompt_tokens:>13,}"
+            )
+        out.append(self.line())
+        out.append(
+            f"prompt tokens: counted as {self.counter} on the rendered messages of the calls "
+            "still to make (the chat template's own tokens are not counted)"
+        )
+        labels = list(dict.fromkeys(c.simulator for c in self.cells))
+        for label in labels:
+            tp = self.throughput.get(label)
+            secs = self.seconds_for(label)
+            if tp is None:
+                kind = "model calls" if label in self.llm else "trials (no model: fast)"
+                out.append(f"  {label}: not measured; {kind}")
+                continue
+            toks = ""
+            if tp.tokens_in is not None:
+                toks = f", {tp.tokens_in:.0f} prompt / {tp.tokens_out or 0:.0f} output tokens"
+            start = f" + {tp.startup_s:.1f} s start-up" if tp.startup_s else ""
+            out.append(
+                f"  {label}: {tp.seconds:.3g} s per {tp.per}{start}{toks} ({tp.source}) → "
+                f"~{format_seconds(secs or 0.0)}"
+            )
+        if self.concurrency > 1:
+            out.append(
+                f"  times assume one call at a time; concurrency {self.concurrency} helps only "
+                "on a backend that serves calls in parallel (llama.cpp does not)"
+            )
+        return out
+
+
+def format_seconds(s: float) -> str:
+    if s < 90:
+        return f"{s:.0f} s"
+    if s < 5400:
+        return f"{s / 60:.1f} min"
+    return f"{s / 3600:.1f} h"
+
+
+class _Probe(Backend):
+    """Records requests instead of calling a model: counts, tokens, cache presence."""
+
+    name: ClassVar[str] = "probe"
+
+    def __init__(
+        self, real: Backend, cache: CallCache | None, count: TokenCounter, seen: set[str]
+    ) -> None:
+        self.real, self.cache, self.count, self.seen = real, cache, count, seen
+        self.tokens_uncached = 0
+        self._identity: ModelIdentity | None = None
+
+    @property
+    def capabilities(self) -> frozenset[Capability]:  # type: ignore[override]
+        return self.real.capabilities
+
+    def identity(self) -> ModelIdentity:
+        if self._identity is None:
+            self._identity = self.real.identity()
+        return self._identity
+
+    def _seen(self, kind: str, request: GenerateRequest | ScoreRequest) -> tuple[bool, int]:
+        if request.messages is not None:
+            text = "\n".join(m.content for m in request.messages)
+        else:
+            text = request.prompt or ""
+        tokens = self.count(text)
+        hit = False
+        if self.cache is not None:
+            key = CallCache.key(self.identity(), kind, request)
+            hits, misses = self.cache.stats.hits, self.cache.stats.misses
+            hit = key in self.seen or self.cache.get(key) is not None
+            self.cache.stats.hits, self.cache.stats.misses = hits, misses
+            self.seen.add(key)  # the same call later in this run is answered by the cache
+        if not hit:
+            self.tokens_uncached += tokens
+        return hit, tokens
+
+    async def generate(self, request: GenerateRequest) -> Generation:
+        hit, tokens = self._seen("generate", request)
+        return Generation(text="", tokens_in=tokens, cached=hit)
+
+    async def score(self, request: ScoreRequest) -> ScoreResult:
+        hit, tokens = self._seen("score", request)
+        n = len(request.continuations)
+        return ScoreResult(logprobs=[0.0] * n, n_tokens=[1] * n, tokens_in=tokens, cached=hit)
+
+
+def _backend_of(sim: Simulator) -> Backend | None:
+    found = getattr(sim, "backend", None)
+    return found if isinstance(found, Backend) else None
+
+
+def _counter(plan: Plan) -> tuple[TokenCounter, str]:
+    """The task's own token counter (``next_action``: characters / ``chars_per_token``)."""
+    count = getattr(plan.task, "count", None)
+    if callable(count):
+        return count, "the next_action task's approximation (characters / chars_per_token)"
+    return char_counter(4.0), "ceil(characters / 4)"
+
+
+async def estimate_plan(
+    plan: Plan,
+    *,
+    store: ResultStore | None = None,
+    throughput: dict[str, Throughput] | None = None,
+    scope: str = "this spec",
+) -> Estimate:
+    """Count a plan's trials, model calls after cache hits and prompt tokens (no model is
+    called); ``store``: skip trials already stored for the spec's run id."""
+    done = store.done_ids(plan.spec.run_id()) if store is not None else set()
+    count, counter_text = _counter(plan)
+    cells: dict[tuple[str, str], Cell] = {}
+    llm: set[str] = set()
+    probes: dict[int, _Probe] = {}
+    originals: dict[int, Backend] = {}
+    seen: set[str] = set()
+    for sim in plan.simulators:
+        real = _backend_of(sim)
+        if real is None:
+            continue
+        llm.add(sim.label)
+        originals[id(sim)] = real
+        if isinstance(real, CachedBackend):
+            probes[id(sim)] = _Probe(real.inner, real.cache, count, seen)
+        else:  # no cache in front of this simulator: every call is made
+            probes[id(sim)] = _Probe(real, None, count, seen)
+    try:
+        for sim in plan.simulators:
+            if id(sim) in probes:
+                sim.backend = probes[id(sim)]  # type: ignore[attr-defined]
+        for job in plan.jobs:
+            cell = cells.setdefault(
+                (job.simulator.label, job.condition), Cell(job.simulator.label, job.condition)
+            )
+            cell.trials += 1
+            if job.trial_id in done:
+                cell.stored += 1
+                continue
+            probe = probes.get(id(job.simulator))
+            if probe is None:
+                continue
+            before = probe.tokens_uncached
+            answer = await job.simulator.answer(job.trial.input)
+            cell.calls += answer.calls
+            cell.cached += answer.cache_hits
+            cell.prompt_tokens += probe.tokens_uncached - before
+    finally:
+        for sim in plan.simulators:
+            if id(sim) in originals:
+                sim.backend = originals[id(sim)]  # type: ignore[attr-defined]
+    return Estimate(
+        name=plan.spec.name,
+        scope=scope,
+        cells=list(cells.values()),
+        llm=llm,
+        throughput=dict(throughput or {}),
+        concurrency=plan.spec.concurrency,
+        counter=counter_text,
+    )
+
+
+def _spread(jobs: list[Job], n: int) -> list[Job]:
+    """``n`` jobs evenly spaced over the list (all when it is shorter)."""
+    if n >= len(jobs):
+        return list(jobs)
+    step = len(jobs) / n
+    return [jobs[int(i * step)] for i in range(n)]
+
+
+async def measure(plan: Plan, n: int = 3) -> dict[str, Throughput]:
+    """Answer ``n`` evenly spaced trials of each simulator for real, without the call cache,
+    and time them. With ``n`` ≥ 2, an LLM simulator's first call is counted as start-up
+    (loading the model) beyond the mean of the others."""
+    if n < 1:
+        raise ValueError(f"--measure needs at least 1 trial, not {n}")
+    out: dict[str, Throughput] = {}
+    for sim in plan.simulators:
+        jobs = _spread([j for j in plan.jobs if j.simulator is sim], n)
+        if not jobs:
+            continue
+        real = _backend_of(sim)
+        uncached = real.inner if isinstance(real, CachedBackend) else real
+        times: list[float] = []
+        tin: list[int] = []
+        tout: list[int] = []
+        calls = 0
+        try:
+            if real is not None and uncached is not real:
+                sim.backend = uncached  # type: ignore[attr-defined]
+            for job in jobs:
+                start = time.perf_counter()
+                answer = await sim.answer(job.trial.input)
+                times.append(time.perf_counter() - start)
+                calls += max(1, answer.calls)
+                tin.append(answer.tokens_in or 0)
+                tout.append(answer.tokens_out or 0)
+        finally:
+            if real is not None:
+                sim.backend = real  # type: ignore[attr-defined]
+        if real is None:
+            out[sim.label] = Throughput(
+                seconds=sum(times) / len(times),
+                n=len(times),
+                source=f"measured: {len(times)} trials answered",
+                per="trial",
+            )
+            continue
+        per_call_calls = calls / len(times)
+        if len(times) >= 2:
+            rest = sum(times[1:]) / (len(times) - 1)
+            startup = max(0.0, times[0] - rest)
+            note = f"first {times[0]:.1f} s counted as start-up beyond the mean of the rest"
+        else:
+            rest, startup, note = times[0], 0.0, "one trial, start-up included"
+        ident = uncached.identity() if uncached is not None else None
+        what = f"{ident.backend}/{ident.model}" if ident is not None else sim.label
+        out[sim.label] = Throughput(
+            seconds=rest / per_call_calls,
+            n=len(times),
+            source=f"measured: {len(times)} trials on {what} without the cache; {note}",
+            per="call",
+            startup_s=startup,
+            tokens_in=sum(tin) / len(tin) / per_call_calls,
+            tokens_out=sum(tout) / len(tout) / per_call_calls,
+        )
+    return out
+
+
+def throughput_from_frame(frame: pd.DataFrame, source: str) -> dict[str, Throughput]:
+    """Seconds per model call (trials that called a model without any cache hit) or per
+    trial (simulators that call none), by simulator label, from stored results. The key
+    ``"*llm*"`` pools every simulator that called a model (a fallback for other labels)."""
+    out: dict[str, Throughput] = {}
+    if frame.empty:
+        return out
+    calls = frame["calls"].fillna(0)
+    hits = frame["cache_hits"].fillna(0)
+    model = frame[(calls > 0) & (hits == 0) & frame["latency_s"].notna()]
+    if not model.empty:
+        per = model["latency_s"] / model["calls"]
+        for label in sorted(set(model["simulator"])):
+            mask = model["simulator"] == label
+            out[str(label)] = _tp(per[mask], model[mask], source)
+        out["*llm*"] = _tp(per, model, source)
+    plain = frame[(calls == 0) & frame["latency_s"].notna()]
+    for label in sorted(set(plain["simulator"])):
+        rows = plain[plain["simulator"] == label]
+        if str(label) not in out:
+            out[str(label)] = Throughput(
+                seconds=float(rows["latency_s"].mean()),
+                n=len(rows),
+                source=f"{source}: {len(rows)} stored trials",
+                per="trial",
+            )
+    return out
+
+
+def _tp(per_call: pd.Series, rows: pd.DataFrame, source: str) -> Throughput:
+    n_calls = rows["calls"].sum()
+    return Throughput(
+        seconds=float(per_call.mean()),
+        n=len(per_call),
+        source=f"{source}: {len(per_call)} stored trials that called the model",
+        per="call",
+        tokens_in=float(rows["tokens_in"].fillna(0).sum() / n_calls) if n_calls else None,
+        tokens_out=float(rows["tokens_out"].fillna(0).sum() / n_calls) if n_calls else None,
+    )
+
+
+def throughput_from_store(store: ResultStore, run_id: str) -> dict[str, Throughput]:
+    """Throughput from the trials already stored for ``run_id`` (empty when none)."""
+    try:
+        frame = store.to_pandas(run_id)
+    except (KeyError, LookupError, ValueError):
+        return {}
+    return throughput_from_frame(frame, f"stored latencies of {run_id}")
+
+
+def throughput_from_run(run: str | Path, *, out: str | Path = "runs") -> dict[str, Throughput]:
+    """Throughput from a stored run (a name under ``out``, a folder or a .sqlite file)."""
+    from behaviorlab.runs._api import open_run
+
+    r = open_run(run, out=out)
+    return throughput_from_frame(r.to_pandas(), f"from run {r.run_id}")
+
+
+def fill_fallback(estimate: Estimate) -> Estimate:
+    """Give LLM simulators without their own measurement the pooled ``*llm*`` one."""
+    pooled = estimate.throughput.get("*llm*")
+    if pooled is not None:
+        for label in estimate.llm:
+            if label not in estimate.throughput:
+                estimate.throughput[label] = Throughput(
+                    seconds=pooled.seconds,
+                    n=pooled.n,
+                    source=f"{pooled.source} (another label: pooled over its LLM trials)",
+                    per="call",
+                    tokens_in=pooled.tokens_in,
+                    tokens_out=pooled.tokens_out,
+                )
+    return estimate
+
+
+def full_split_spec(spec: ExperimentSpec) -> ExperimentSpec | None:
+    """For ``next_action``: the same spec on the whole test split (no ``subset``, no
+    ``max_steps``, no ``data.people``); None when the spec already covers it or is another
+    task."""
+    if spec.task != "next_action":
+        return None
+    sliced = (
+        any(s.subset is not None for s in spec.simulators)
+        or spec.task_options.get("max_steps") is not None
+        or spec.data.people is not None
+    )
+    if not sliced:
+        return None
+    data = spec.data.model_copy(update={"people": None})
+    sims = [s.model_copy(update={"subset": None}) for s in spec.simulators]
+    opts = {k: v for k, v in spec.task_options.items() if k != "max_steps"}
+    return spec.model_copy(update={"data": data, "simulators": sims, "task_options": opts})
+
+
+def real_opera_lines(estimate: Estimate) -> list[str]:
+    """Extrapolate the measured per-call time to the released OPeRA filtered test split."""
+    out: list[str] = []
+    conds: dict[str, int] = {}
+    for c in estimate.cells:
+        if c.simulator in estimate.llm:
+            conds[c.simulator] = conds.get(c.simulator, 0) + 1
+    for label, n_cond in conds.items():
+        tp = estimate.throughput.get(label)
+        if tp is None:
+            continue
+        secs = OPERA_FILTERED_TEST_ROWS * n_cond * tp.seconds
+        out.append(
+            f"real OPeRA (filtered test split, {OPERA_FILTERED_TEST_ROWS} action rows) × "
+            f"{n_cond} conditions with {label}: ~{format_seconds(secs)} at {tp.seconds:.3g} s "
+            "per call (prompts cut to the same budget; real pages fill the budget more often)"
+        )
+    return out
+
+
+def estimate_dict(e: Estimate) -> dict[str, Any]:
+    """An estimate as plain data (for JSON output)."""
+    return {
+        "name": e.name,
+        "scope": e.scope,
+        "trials": e.trials,
+        "calls_to_make": e.to_call,
+        "seconds": e.seconds(),
+        "cells": [{**c.__dict__, "to_call": c.to_call} for c in e.cells],
+        "throughput": {k: v.__dict__ for k, v in e.throughput.items()},
+        "token_counter": e.counter,
+    }
+
+
+__all__ = [
+    "Cell",
+    "Estimate",
+    "Throughput",
+    "estimate_plan",
+    "fill_fallback",
+    "format_seconds",
+    "full_split_spec",
+    "measure",
+    "real_opera_lines",
+    "throughput_from_run",
+    "throughput_from_store",
+]
