@@ -113,3 +113,27 @@ def test_needs_a_per_trial_metric(frame_of: FrameBuilder) -> None:
     frame = frame_of([{"person_id": "p1", "item_id": "q", "human_answer": "a", "answer": "a"}])
     with pytest.raises(ValueError, match="per-trial metric"):
         paired_effect(frame, "llm:mock", "full", "no_persona", "macro_f1")
+
+
+def test_few_people_difference_interval_stays_in_the_metric_range(frame_of: FrameBuilder) -> None:
+    """With 3 people the CR2 t interval (2 df) is wide; a difference of accuracies is clipped
+    to [-1, 1], never reported as an impossible value."""
+    rows = []
+    for p, (acc_a, acc_b) in enumerate(((1.0, 0.0), (0.0, 1.0), (1.0, 0.0))):
+        for i in range(4):
+            for cond, acc in (("full", acc_a), ("shuffled_persona", acc_b)):
+                answer = "a" if acc == 1.0 else "b"
+                rows.append(
+                    {
+                        "person_id": f"p{p}",
+                        "item_id": f"q{i}",
+                        "condition": cond,
+                        "human_answer": "a",
+                        "answer": answer,
+                    }
+                )
+    est = paired_effect(frame_of(rows), "llm:mock", "full", "shuffled_persona")
+    assert est.method.startswith("cluster-t")
+    assert est.value == pytest.approx(1 / 3)
+    assert -1.0 <= est.low < est.value < est.high <= 1.0
+    assert est.low == -1.0 or est.high == 1.0  # the unclipped t interval reaches past the range

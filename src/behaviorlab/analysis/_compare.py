@@ -23,7 +23,12 @@ import pandas as pd
 
 from behaviorlab.analysis._bootstrap import MAX_ELEMENTS
 from behaviorlab.analysis._frame import require, valid_rows
-from behaviorlab.analysis._paired import ArmScores, difference_estimate, matched_scores
+from behaviorlab.analysis._paired import (
+    ArmScores,
+    difference_bounds,
+    difference_estimate,
+    matched_scores,
+)
 from behaviorlab.analysis._small_sample import IntervalChoice
 
 FULL = "full"
@@ -152,7 +157,7 @@ def _rows(
             if scores.get(a, name).empty or scores.get(b, name).empty:
                 continue
             stats = matched_scores(scores, a, b, name)
-            est = difference_estimate(stats, **settings)
+            est = difference_estimate(stats, bounds=difference_bounds(name), **settings)
             p = sign_flip_pvalue(
                 stats.values[:, 0] - stats.values[:, 1], n_flips=n_flips, seed=settings["seed"]
             )

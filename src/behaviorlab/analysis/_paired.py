@@ -126,6 +126,16 @@ def difference(agg: np.ndarray) -> np.ndarray:
     return np.asarray(ratio(agg[..., 0], agg[..., 2]) - ratio(agg[..., 1], agg[..., 2]))
 
 
+def difference_bounds(metric: str | Metric) -> tuple[float, float] | None:
+    """The range of ``metric(a) - metric(b)`` when the metric declares its own range (e.g.
+    accuracy in [0, 1] gives [-1, 1]): a t interval with few people can reach past it."""
+    bounds = getattr(get_metric(metric), "bounds", None)
+    if bounds is None:
+        return None
+    lo, hi = float(bounds[0]), float(bounds[1])
+    return (lo - hi, hi - lo)
+
+
 def difference_estimate(
     stats: ClusterStats,
     *,
@@ -133,10 +143,12 @@ def difference_estimate(
     seed: int = 0,
     level: float = 0.95,
     interval: IntervalChoice = "auto",
+    bounds: tuple[float, float] | None = None,
 ) -> Estimate:
     """The paired difference of :func:`matched_scores` statistics with its interval: a
     bootstrap over people that resamples both arms together, or (few people) the CR2 t
-    interval on the per-pair differences."""
+    interval on the per-pair differences; clipped to ``bounds`` (see
+    :func:`difference_bounds`) when given."""
     if stats.n == 0:
         method = CR2 if choose(0, interval) == "cr2" else "cluster-bootstrap"
         return Estimate(math.nan, math.nan, math.nan, 0, 0, method, level)
@@ -149,6 +161,7 @@ def difference_estimate(
         n_resamples=n_resamples,
         seed=seed,
         level=level,
+        bounds=bounds,
     )
 
 
@@ -169,7 +182,12 @@ def paired_difference(
     pairs up."""
     stats = matched_scores(frame, arm_a, arm_b, metric, task=task)
     return difference_estimate(
-        stats, n_resamples=n_resamples, seed=seed, level=level, interval=interval
+        stats,
+        n_resamples=n_resamples,
+        seed=seed,
+        level=level,
+        interval=interval,
+        bounds=difference_bounds(metric),
     )
 
 
