@@ -196,7 +196,7 @@ async def _print_estimates(
         for line in est.lines():
             console.print(line, highlight=False, markup=False, soft_wrap=True)
 
-    cache = open_cache(spec, out)
+    cache = open_cache(spec)
     plans: list[Plan] = []
     store: ResultStore | None = None
     try:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import json
 import random
 import time
 from collections.abc import Callable
@@ -340,7 +341,7 @@ async def execute(
     return summary
 
 
-def open_cache(spec: ExperimentSpec, out: Path) -> CallCache | None:
+def open_cache(spec: ExperimentSpec) -> CallCache | None:
     if spec.cache is False:
         return None
     if spec.cache is True:
@@ -368,7 +369,7 @@ async def run_async(
     the first trial is answered."""
     spec = load_spec(spec_source)
     out = Path(out)
-    cache = open_cache(spec, out)
+    cache = open_cache(spec)
     p = plan(spec, cache)
     if on_plan is not None:
         on_plan(p)
@@ -401,7 +402,9 @@ async def run_async(
         manifest["cache"] = {"hits": summary.cache_hits, "misses": summary.cache_misses}
         manifest["status"] = "finished" if complete else "partial"
         store.set_manifest(run_id, manifest)
-        (store.path.parent / "manifest.json").write_text(_dumps(manifest))
+        (store.path.parent / "manifest.json").write_text(
+            json.dumps(manifest, indent=2, default=str)
+        )
     finally:
         store.close()
         for sim in p.simulators:
@@ -411,9 +414,3 @@ async def run_async(
         if cache is not None:
             cache.close()
     return summary
-
-
-def _dumps(obj: Any) -> str:
-    import json
-
-    return json.dumps(obj, indent=2, default=str)
