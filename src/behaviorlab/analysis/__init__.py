@@ -43,6 +43,9 @@ from behaviorlab.analysis._web_metrics import (
 )
 from behaviorlab.analysis._web_tables import accuracy_by_type, cut_summary
 
+# Task-family metrics that register themselves on import.
+from behaviorlab.analysis import _choice_metrics, _game_metrics, _scenario_metrics  # noqa: F401  isort: skip
+
 __all__ = [
     "NEXT_ACTION_METRICS",
     "SMALL_SAMPLE_CLUSTERS",

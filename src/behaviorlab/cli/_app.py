@@ -97,7 +97,8 @@ def demo(
     which: Annotated[
         str,
         typer.Argument(
-            help="survey: ANES 1996 vote (default); opera: next action of SYNTHETIC shoppers."
+            help="survey: ANES 1996 vote (default); opera: next action of SYNTHETIC shoppers; "
+            "scenario, choice, game: the task families (see behaviorlab demo --help)."
         ),
     ] = "survey",
     out: OutOpt = Path("runs"),
@@ -114,7 +115,8 @@ def demo(
             _demo_opera(out, backend, limit)
             return
         if which != "survey":
-            raise ValueError(f"unknown demo {which!r}; use survey or opera")
+            _demo_family(which, out, backend, limit)
+            return
         text = resources.files("behaviorlab").joinpath("experiments/demo.yaml").read_text()
         data = yaml.safe_load(text)
         data["data"]["people"] = people
@@ -128,6 +130,32 @@ def demo(
         _run_and_report(data, out, limit, html=True)
     except USER_ERRORS as exc:
         _fail(exc)
+
+
+def demo_names() -> list[str]:
+    """Every demo: survey, opera, and one per packaged ``experiments/<name>-demo.yaml``."""
+    folder = resources.files("behaviorlab").joinpath("experiments")
+    found = {
+        f.name.removesuffix("-demo.yaml") for f in folder.iterdir() if f.name.endswith("-demo.yaml")
+    }
+    return ["survey", "opera", *sorted(found - {"survey", "opera"})]
+
+
+def _demo_family(which: str, out: Path, backend: str, limit: int | None) -> None:
+    """A task family's demo: the packaged ``experiments/<which>-demo.yaml``, run offline; with
+    ``--backend`` other than llamacpp, every ``llm`` simulator uses that backend instead."""
+    if which not in demo_names():
+        raise ValueError(f"unknown demo {which!r}; use one of: {', '.join(demo_names())}")
+    path = resources.files("behaviorlab").joinpath(f"experiments/{which}-demo.yaml")
+    data = yaml.safe_load(path.read_text())
+    if backend != "llamacpp":
+        for sim in data["simulators"]:
+            if sim.get("name") == "llm":
+                sim["backend"] = backend
+                sim.pop("model", None)
+        data["name"] = f"{data['name']}-{backend}"
+    console.print(f"[bold]behaviorlab demo {which}[/]: {data.get('description', data['name'])}")
+    _run_and_report(data, out, limit, html=True)
 
 
 def _demo_opera(out: Path, backend: str, limit: int | None) -> None:
@@ -486,6 +514,15 @@ def metrics_cmd() -> None:
     from behaviorlab.analysis import metrics
 
     _list(metrics)
+
+
+def _add_collect() -> None:
+    from behaviorlab.cli._collect import collect_app
+
+    app.add_typer(collect_app, name="collect")
+
+
+_add_collect()
 
 
 def main() -> None:

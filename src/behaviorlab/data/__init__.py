@@ -26,6 +26,9 @@ from behaviorlab.data._records import (
 from behaviorlab.data._sources import dataset, datasets, load_dataset
 from behaviorlab.data._survey import load_survey_file, survey_from_frame
 
+# Adapters that register datasets on import.
+from behaviorlab.data import _choice, _scenario  # noqa: F401  isort: skip
+
 __all__ = [
     "SCHEMA_VERSION",
     "Action",

@@ -8,6 +8,7 @@ from behaviorlab.models._base import (
     Message,
     MissingExtraError,
     ModelIdentity,
+    Pricing,
     ScoreRequest,
     ScoreResult,
     UnsupportedError,
@@ -19,6 +20,7 @@ from behaviorlab.models._mock import MockBackend
 
 # The llamacpp backend registers itself; its module imports llama_cpp only when used.
 from behaviorlab.models import _llamacpp  # noqa: F401  isort: skip
+from behaviorlab.models import _openai  # noqa: F401  isort: skip
 
 __all__ = [
     "Backend",
@@ -31,6 +33,7 @@ __all__ = [
     "MissingExtraError",
     "MockBackend",
     "ModelIdentity",
+    "Pricing",
     "ScoreRequest",
     "ScoreResult",
     "UnsupportedError",

@@ -75,6 +75,11 @@ class Generation(BaseModel):
     tokens_out: int = 0
     finish_reason: str | None = None
     cached: bool = False
+    meta: dict[str, Any] = Field(
+        default_factory=dict,
+        description="How the output was obtained (e.g. structured-output form sent, parse "
+        "outcome: constrained / valid / repaired / invalid, retries); copied into Answer.meta.",
+    )
 
 
 class ScoreRequest(_PromptRequest):
@@ -105,11 +110,28 @@ class ModelIdentity(BaseModel):
     )
 
 
+class Pricing(BaseModel):
+    """What tokens cost, per million, in one currency (configured per model; not part of the
+    model's identity, so a price change never invalidates the call cache)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    input_per_mtok: float = Field(default=0.0, ge=0)
+    output_per_mtok: float = Field(default=0.0, ge=0)
+    currency: str = "USD"
+
+    def cost(self, tokens_in: int, tokens_out: int) -> float:
+        return (tokens_in * self.input_per_mtok + tokens_out * self.output_per_mtok) / 1e6
+
+
 class Backend(ABC):
     """One LLM behind an async interface."""
 
     name: ClassVar[str] = ""
     capabilities: ClassVar[frozenset[Capability]] = frozenset({"chat", "generate"})
+    pricing: Pricing | None = None
+    """Token prices (None: free / unknown); simulators charge only calls not served from the
+    cache."""
 
     @abstractmethod
     def identity(self) -> ModelIdentity: ...

@@ -98,6 +98,7 @@ class CachedBackend(Backend):
     def __init__(self, inner: Backend, cache: CallCache) -> None:
         self.inner = inner
         self.cache = cache
+        self.pricing = inner.pricing
         self._identity: ModelIdentity | None = None
 
     @property

@@ -29,7 +29,7 @@ from behaviorlab.runs._spec import ExperimentSpec, SpecError, SplitSpec, SubsetS
 from behaviorlab.simulators._base import Answer, Simulator, simulators
 from behaviorlab.store._schema import TrialResult
 from behaviorlab.store._sqlite import ResultStore
-from behaviorlab.tasks._base import Task, Trial, split_by_person, tasks
+from behaviorlab.tasks._base import InteractiveTask, Task, Trial, split_by_person, tasks
 from behaviorlab.tasks._next_action import split_by_session
 
 if TYPE_CHECKING:
@@ -280,10 +280,13 @@ def _result(job: Job, task: Task, answer: Answer, run_id: str, latency: float) -
     )
 
 
-async def _answer(job: Job) -> tuple[Answer, float]:
+async def _answer(job: Job, task: Task) -> tuple[Answer, float]:
     start = time.perf_counter()
     try:
-        answer = await job.simulator.answer(job.trial.input)
+        if isinstance(task, InteractiveTask):
+            answer = await task.play(job.trial, job.simulator)
+        else:
+            answer = await job.simulator.answer(job.trial.input)
     except MissingExtraError:
         raise  # every trial would fail the same way: stop and print the pip line
     except Exception as exc:  # a simulator bug must not stop the run: store it
@@ -318,7 +321,7 @@ async def execute(
                 job = queue.get_nowait()
             except asyncio.QueueEmpty:
                 return
-            answer, latency = await _answer(job)
+            answer, latency = await _answer(job, p.task)
             result = _result(job, p.task, answer, run_id, latency)
             store.write(result)  # one writer: the event loop thread; committed before counted
             remaining -= 1

@@ -103,6 +103,7 @@ class ExperimentSpec(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     name: str = Field(description="Run name: letters, digits, '-', '_', '.'.")
+    description: str = Field(default="", description="One line on what this experiment asks.")
     task: str = "survey"
     task_options: dict[str, Any] = Field(default_factory=dict)
     data: DataSpec
@@ -125,7 +126,9 @@ class ExperimentSpec(BaseModel):
     def spec_hash(self) -> str:
         """Hash of everything that decides which trials run and how they are answered
         (not concurrency, cache location or report settings)."""
-        payload = self.model_dump(mode="json", exclude={"concurrency", "cache", "n_resamples"})
+        payload = self.model_dump(
+            mode="json", exclude={"concurrency", "cache", "n_resamples", "description"}
+        )
         # fields added later are left out at their defaults, so older runs keep their ids
         if payload["data"]["split"].get("by") == "person":
             del payload["data"]["split"]["by"]

@@ -10,6 +10,9 @@ from behaviorlab.simulators._web_baselines import (
     NearestStepSimulator,
 )
 
+# Simulators that register themselves on import.
+from behaviorlab.simulators import _choice_baselines, _game_players, _scenario_baselines  # noqa: F401  isort: skip
+
 __all__ = [
     "Answer",
     "FirstProductLinkSimulator",

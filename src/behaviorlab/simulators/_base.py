@@ -43,6 +43,9 @@ class Answer(BaseModel):
     tokens_out: int = 0
     calls: int = 0
     cache_hits: int = 0
+    cost: float = Field(
+        default=0.0, description="Cost of the calls not served from the cache (backend pricing)."
+    )
     meta: dict[str, Any] = Field(default_factory=dict)
 
     @property

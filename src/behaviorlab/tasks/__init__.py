@@ -12,6 +12,9 @@ from behaviorlab.tasks._page import PageElement, RenderedPage, render_page
 from behaviorlab.tasks._survey import SurveyTask
 from behaviorlab.tasks._web_actions import action_schema, normalize_text
 
+# Task families that register themselves on import.
+from behaviorlab.tasks import _choice, _game, _scenario  # noqa: F401  isort: skip
+
 __all__ = [
     "CutReport",
     "NextActionTask",

@@ -17,7 +17,7 @@ from behaviorlab._registry import Registry
 from behaviorlab.data._records import Action, Dataset, Observation, Person, Rationale, Step
 
 if TYPE_CHECKING:
-    from behaviorlab.simulators._base import Answer
+    from behaviorlab.simulators._base import Answer, Simulator
 
 
 class TrialInput(BaseModel):
@@ -79,6 +79,21 @@ class Task(Protocol):
 
     def human_answer(self, trial: Trial) -> str | None:
         """The person's answer as one string (option code, action), stored with the result."""
+        ...
+
+
+@runtime_checkable
+class InteractiveTask(Task, Protocol):
+    """A task whose trial is played over several turns against the simulator (a repeated
+    game): what the subject sees next depends on what it answered before, so the task, not
+    the runner, calls :meth:`Simulator.answer` once per turn. The runner calls :meth:`play`
+    instead of ``simulator.answer`` and stores the one :class:`Answer` it returns (per-turn
+    records in ``Answer.value`` / ``Answer.meta``); :meth:`Task.score` then scores it.
+    ``trial.input`` is the template of every turn's input (conditions such as ``no_persona``
+    have already been applied to it)."""
+
+    async def play(self, trial: Trial, simulator: Simulator) -> Answer:
+        """Play one trial to the end. Must not raise for a model failure: record it."""
         ...
 
 

@@ -1,0 +1,132 @@
+"""The wire contract between the browser extension and the ingest server.
+
+Written first so the server, the extension and the demo shop can be built apart. Every
+payload the extension sends is one of these models (JSON); the server validates it with them
+and answers with :class:`IngestResult` or, on a 4xx, :class:`Rejection` naming each bad field.
+
+Endpoints (all under the server's base URL, JSON bodies, ``Authorization: Bearer <token>``):
+
+- ``GET  /api/v1/config``: the participant's :class:`ParticipantConfig` (participant token).
+  Refused (403) before consent is recorded: nothing is captured before consent.
+- ``POST /api/v1/events``: an :class:`EventBatch` (participant token). Idempotent by
+  ``event_id``: a retried batch stores nothing twice and answers ``duplicates``.
+- ``DELETE /api/v1/participant``: withdraw; deletes all the participant's data.
+
+Enrolment (participant token issued), consent and the persona questionnaire are web pages
+served by the same server; the page that finishes enrolment shows the participant token and
+also posts it to the extension (see the extension's README).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+ActionType = Literal["click", "input", "scroll", "navigation", "tab_activate", "terminate"]
+"""OPeRA's filtered version keeps click / input / terminate; the full version adds the rest."""
+
+CLICK_TYPES = (
+    "purchase",
+    "search",
+    "review",
+    "filter",
+    "quantity",
+    "product_option",
+    "cart_side_bar",
+    "suggested_term",
+    "nav_bar",
+    "page_related",
+    "cart_page_select",
+    "product_link",
+    "other",
+)
+"""OPeRA's click types (the extension's heuristics assign one to every click on a shop page)."""
+
+API_PREFIX = "/api/v1"
+MAX_BATCH_EVENTS = 200
+MAX_HTML_CHARS = 2_000_000
+
+
+class Size(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    width: int = Field(ge=0)
+    height: int = Field(ge=0)
+
+
+class Point(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    x: float
+    y: float
+
+
+class CapturedEvent(BaseModel):
+    """One action of a participant, as the extension saw it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    event_id: str = Field(min_length=8, max_length=64, description="Client UUID; idempotency key.")
+    session_id: str = Field(min_length=1, max_length=128, description="Client browsing session.")
+    seq: int = Field(ge=0, description="Order of the event within its session.")
+    timestamp: datetime = Field(description="Client clock, ISO 8601 with timezone.")
+    action_type: ActionType
+    click_type: str | None = Field(default=None, description="One of CLICK_TYPES for clicks.")
+    semantic_id: str | None = Field(default=None, max_length=512)
+    element_meta: dict[str, Any] = Field(
+        default_factory=dict, description="name, data, tag, text of the target element."
+    )
+    url: str = Field(max_length=8192)
+    window_size: Size | None = None
+    mouse_position: Point | None = None
+    simplified_html: str | None = Field(default=None, max_length=MAX_HTML_CHARS)
+    input_text: str | None = Field(default=None, max_length=10_000)
+    scroll_detail: dict[str, Any] | None = None
+    navigation_type: str | None = None
+    page_meta: dict[str, Any] = Field(default_factory=dict)
+    products: list[dict[str, Any]] | None = Field(
+        default=None, description="Products on the page / in the cart: asin, title, price, ..."
+    )
+
+
+class RationaleEvent(BaseModel):
+    """A just-in-time rationale the participant typed for one of their actions."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    event_id: str = Field(min_length=8, max_length=64, description="The action it explains.")
+    rationale: str = Field(max_length=5_000)
+    timestamp: datetime
+
+
+class EventBatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    events: list[CapturedEvent] = Field(default_factory=list, max_length=MAX_BATCH_EVENTS)
+    rationales: list[RationaleEvent] = Field(default_factory=list, max_length=MAX_BATCH_EVENTS)
+
+
+class IngestResult(BaseModel):
+    accepted: int
+    duplicates: int
+    rationales: int
+
+
+class FieldProblem(BaseModel):
+    location: str = Field(description="Where in the payload, e.g. 'events[3].timestamp'.")
+    problem: str
+
+
+class Rejection(BaseModel):
+    error: str
+    problems: list[FieldProblem] = Field(default_factory=list)
+
+
+class ParticipantConfig(BaseModel):
+    """What the extension needs to know to record for one participant."""
+
+    study_id: str
+    participant_id: str
+    allowed_hosts: list[str] = Field(description="Record only on these hosts (host[:port]).")
+    rationale_share: float = Field(ge=0, le=1, description="Share of actions asked why.")
+    flush_interval_s: float = 2.0

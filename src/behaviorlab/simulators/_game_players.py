@@ -1,0 +1,3 @@
+"""Game reference players: frequency-counting best responder (issue 6).
+
+Placeholder created by the integrator; the owner of this module fills it in."""

@@ -1,0 +1,3 @@
+"""The game task family: repeated games against scripted partners (issue 6).
+
+Placeholder created by the integrator; the owner of this module fills it in."""

@@ -1,0 +1,3 @@
+"""The scenario task family: multiple-choice and open-ended dilemmas (issue 6).
+
+Placeholder created by the integrator; the owner of this module fills it in."""
