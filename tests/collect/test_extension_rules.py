@@ -1,0 +1,270 @@
+"""The extension's pure rules (lib.js) under node: semantic ids, the simplified HTML snapshot,
+click types, products, the host allowlist. Pages are the demo shop's real pages, parsed in
+Python into a small DOM that lib.js reads like the browser's."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from behaviorlab.collect._events import CLICK_TYPES
+from behaviorlab.collect._shop import create_shop_app
+from behaviorlab.tasks._web_html import Node, TreeBuilder
+
+LIB = Path(__file__).resolve().parents[2] / "src/behaviorlab/collect/extension/lib.js"
+NODE = shutil.which("node") or "/usr/bin/node"
+
+pytestmark = pytest.mark.skipif(not Path(NODE).exists(), reason="node is not installed")
+
+HARNESS = """
+const lib = require(process.argv[1]);
+function build(json, parent) {
+  if (typeof json === "string") {
+    return { nodeType: 3, nodeValue: json, parentElement: parent,
+             get textContent() { return json; } };
+  }
+  const el = {
+    nodeType: 1, tagName: json.tag.toUpperCase(), attrs: json.attrs, parentElement: parent,
+    getAttribute(n) {
+      return Object.prototype.hasOwnProperty.call(this.attrs, n) ? this.attrs[n] : null;
+    },
+    get attributes() {
+      return Object.entries(this.attrs).map(([name, value]) => ({ name, value }));
+    },
+    get textContent() { return this.childNodes.map((c) => c.textContent).join(""); },
+  };
+  el.childNodes = json.children.map((c) => build(c, el));
+  return el;
+}
+function all(root) {
+  const out = [];
+  (function walk(n) { if (n.nodeType === 1) { out.push(n); n.childNodes.forEach(walk); } })(root);
+  return out;
+}
+const input = JSON.parse(require("fs").readFileSync(0, "utf8"));
+const dom = input.tree ? build(input.tree, null) : null;
+const result = (function (lib, dom, all) { %s })(lib, dom, all);
+process.stdout.write(JSON.stringify(result));
+"""
+
+
+def tree(node: Node | str) -> Any:
+    if isinstance(node, str):
+        return node
+    return {"tag": node.tag, "attrs": node.attrs, "children": [tree(c) for c in node.children]}
+
+
+def parse(html: str) -> Any:
+    builder = TreeBuilder()
+    builder.feed(html)
+    builder.close()
+    body = next(
+        (c for c in builder.root.children if isinstance(c, Node) and c.tag == "html"),
+        builder.root,
+    )
+    return tree(Node("body", {}, list(body.children)) if body is builder.root else body)
+
+
+def run_js(code: str, html: str | None = None) -> Any:
+    script = HARNESS.replace("%s", code)
+    payload = json.dumps({"tree": parse(html) if html is not None else None})
+    done = subprocess.run(
+        [NODE, "-e", script, str(LIB)],
+        input=payload,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+NAMES_AND_TYPES = """
+  const names = lib.semanticNames(dom);
+  const out = {};
+  for (const [el, name] of names) out[name] = lib.classifyClick(name, lib.clickInfo(el));
+  return out;
+"""
+
+
+@pytest.fixture(scope="module")
+def pages() -> dict[str, str]:
+    shop = TestClient(create_shop_app())
+    out = {"search": shop.get("/search", params={"q": "running shoes"}).text}
+    out["home"] = shop.get("/").text
+    out["product_added"] = shop.post(
+        "/cart/add", data={"asin": "BLDEMO0001", "opt_size": "9", "qty": "1"}
+    ).text
+    shop.post("/cart/add", data={"asin": "BLDEMO0016", "qty": "2"})
+    out["product"] = shop.get("/product/BLDEMO0001").text
+    out["cart"] = shop.get("/cart").text
+    out["checkout"] = shop.get("/checkout").text
+    out["search_after"] = shop.get("/search", params={"q": "running shoes"}).text
+    return out
+
+
+def test_semantic_ids_on_shop_pages_are_stable_paths(pages: dict[str, str]) -> None:
+    search = run_js(NAMES_AND_TYPES, pages["search"])
+    for name in (
+        "nav_bar.search_input",
+        "nav_bar.search_button",
+        "nav_bar.categories.shoes",
+        "suggested_term.running_shoes",
+        "refinements.category.kitchen",
+        "refinements.price.under_25",
+        "search_results.sort_by.price_low_to_high",
+        "search_results.strideline_running_shoes.product_title",
+        "search_results.pebblefoot_trail_running_shoes.product_image",
+    ):
+        assert name in search, name
+    # the same page with a different cart (state elsewhere on the page): same ids
+    after = run_js(NAMES_AND_TYPES, pages["search_after"])
+    assert set(after) == set(search)
+
+
+# (page, semantic id, click type): one or more per OPeRA click type, decided by hand
+EXPECTED = [
+    ("search", "nav_bar.search_button", "search"),
+    ("search", "nav_bar.search_input", "search"),
+    ("search", "nav_bar.logo", "nav_bar"),
+    ("search", "nav_bar.cart", "nav_bar"),
+    ("search", "nav_bar.categories.books", "nav_bar"),
+    ("home", "suggested_term.coffee_mug", "suggested_term"),
+    ("search", "refinements.rating.4_up", "filter"),
+    ("search", "search_results.sort_by.avg_customer_review", "filter"),
+    ("search", "search_results.strideline_running_shoes.product_title", "product_link"),
+    ("home", "featured.hearthware_coffee_mug.product_image", "product_link"),
+    ("product", "product_options.size.9", "product_option"),
+    ("product", "product_options.colour.navy", "product_option"),
+    ("product", "buy_box.quantity.increase", "quantity"),
+    ("product", "buy_box.add_to_cart", "purchase"),
+    ("product", "buy_box.buy_now", "purchase"),
+    ("product", "reviews.filter.5_star", "review"),
+    ("product", "reviews.review_2.helpful", "review"),
+    ("product", "see_reviews", "review"),
+    ("product", "products_related_to_this_item.pebblefoot_trail_running_shoes.product_title",
+     "product_link"),
+    ("product", "brand", "other"),
+    ("product_added", "cart_side_bar.go_to_cart", "cart_side_bar"),
+    ("product_added", "cart_side_bar.proceed_to_checkout", "purchase"),
+    ("cart", "cart_header.select_all_items", "cart_page_select"),
+    ("cart", "cart.strideline_running_shoes.checkbox", "cart_page_select"),
+    ("cart", "cart.strideline_running_shoes.quantity", "quantity"),
+    ("cart", "cart.strideline_running_shoes.delete", "quantity"),
+    ("cart", "cart.strideline_running_shoes.product_title", "product_link"),
+    ("cart", "check_out", "purchase"),
+    ("checkout", "checkout.place_order", "purchase"),
+]  # fmt: skip
+
+
+def test_click_types_on_shop_pages(pages: dict[str, str]) -> None:
+    got = {page: run_js(NAMES_AND_TYPES, pages[page]) for page in {p for p, _, _ in EXPECTED}}
+    wrong = [(sid, got[page].get(sid), kind) for page, sid, kind in EXPECTED
+             if got[page].get(sid) != kind]  # fmt: skip
+    assert not wrong, wrong
+    seen = {t for types in got.values() for t in types.values()}
+    assert seen <= {*CLICK_TYPES}
+    missing = set(CLICK_TYPES) - seen - {"page_related"}
+    assert not missing  # every type but paging occurs on these pages
+
+
+def test_click_rules_name_only_opera_click_types() -> None:
+    out = run_js(
+        """return {
+          kinds: lib.CLICK_RULES.map((r) => r[0]),
+          paths: ['pagination.next', 'pagination.page_2', 'x.y'].map(
+            (s) => lib.classifyClick(s, {})),
+          generic: [lib.classifyClick('a', {inNav: true}),
+            lib.classifyClick('b', {href: '/dp/B000123'}),
+            lib.classifyClick('q', {inSearchForm: true})],
+        };"""
+    )
+    assert set(out["kinds"]) <= set(CLICK_TYPES)
+    assert out["paths"] == ["page_related", "page_related", "other"]
+    assert out["generic"] == ["nav_bar", "product_link", "search"]
+
+
+def test_simplified_html_keeps_what_matters() -> None:
+    html = """<html><head><title>t</title><style>p{}</style></head><body>
+      <script>alert(1)</script>
+      <div class="wrap" style="color:red"><div>
+        <h1 class="big">Shoes</h1>
+        <svg><text>icon</text></svg>
+        <p hidden>secret</p><p style="display: none">gone</p>
+        <a href="/p/1" onclick="x()" class="c" data-tracking="t1">Buy  <b>now</b></a>
+        <input type="password" name="pw" value="hunter2">
+        <input type="hidden" name="csrf" value="abc">
+        <input type="text" name="q" value="red shoes" id="search-box">
+        <div id="product_options" data-asin="B1"><button data-name="size_m">M</button></div>
+      </div></div></body></html>"""
+    out = run_js("return lib.simplify(dom).html;", html)
+    assert out == (
+        "<h1>Shoes</h1> "
+        '<a name="buy_now" href="/p/1">Buy now</a> '
+        '<input name="pw" type="password"> '
+        '<input name="search_box" type="text" value="red shoes"> '
+        '<div name="product_options" data-asin="B1">'
+        '<button name="product_options.size_m">M</button></div>'
+    )
+
+
+def test_segment_rules_labels_unstable_ids_radios_duplicates() -> None:
+    html = """<body>
+      <button id="btn-1234567">Add to Cart</button>
+      <button id="a1b2c3d4e5f6a7">OK</button>
+      <a aria-label="Close dialog" href="#">x</a>
+      <input type="radio" name="size" value="XL">
+      <img alt="Front view" src="x.png">
+      <div data-testid="deals"><a href="#">Next</a><a href="#">Next</a><span>plain</span></div>
+    </body>"""
+    names = run_js("return Array.from(lib.semanticNames(dom).values());", html)
+    assert names == [
+        "add_to_cart",
+        "ok",
+        "close_dialog",
+        "size.xl",
+        "deals",
+        "deals.next",
+        "deals.next_2",
+    ]
+
+
+def test_action_target_products_hosts_backoff() -> None:
+    html = """<body><div data-name="card" data-asin="B9" data-title="Mug" data-price="9.99"
+      data-quantity="2" data-options='{"colour": "Red"}'>
+      <button data-name="add"><span id="inner">Add</span></button></div></body>"""
+    out = run_js(
+        """
+        const span = all(dom).find((e) => e.getAttribute('id') === 'inner');
+        return {
+          target: lib.actionTarget(span).getAttribute('data-name'),
+          products: lib.productsOf(dom),
+          meta: lib.elementMeta(lib.actionTarget(span), 'card.add'),
+          hosts: [
+            lib.hostAllowed('127.0.0.1', '8001', ['127.0.0.1:8001']),
+            lib.hostAllowed('127.0.0.1', '8002', ['127.0.0.1:8001']),
+            lib.hostAllowed('shop.example.com', '', ['*.example.com']),
+            lib.hostAllowed('example.com', '', ['*.example.com']),
+            lib.hostAllowed('evil.com', '', ['*.example.com', 'example.com']),
+            lib.hostAllowed('Shop.Test', '', ['shop.test']),
+          ],
+          backoff: [1, 2, 3, 9, 20].map(lib.backoffSeconds),
+        };
+        """,
+        html,
+    )
+    assert out["target"] == "add"
+    assert out["products"] == [
+        {"asin": "B9", "title": "Mug", "price": 9.99, "quantity": 2, "options": {"colour": "Red"}}
+    ]
+    assert out["meta"] == {"name": "card.add", "data": {"name": "add"}, "tag": "button",
+                           "text": "Add"}  # fmt: skip
+    assert out["hosts"] == [True, False, True, True, False, True]
+    assert out["backoff"] == [2, 4, 8, 300, 300]
