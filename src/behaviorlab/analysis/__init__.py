@@ -19,6 +19,12 @@ from behaviorlab.analysis._compare import compare
 from behaviorlab.analysis._distributions import DistributionMetric, js_distance, total_variation
 from behaviorlab.analysis._equivalence import distribution_tests
 from behaviorlab.analysis._frame import valid_rows
+from behaviorlab.analysis._game_metrics import (
+    GAME_METRICS,
+    game_failures,
+    game_rounds,
+    learning_curves,
+)
 from behaviorlab.analysis._gap import gap
 from behaviorlab.analysis._items import error_agreement, item_level
 from behaviorlab.analysis._metrics import MeanMetric, Metric, estimate, metric, metrics
@@ -47,6 +53,7 @@ from behaviorlab.analysis._web_tables import accuracy_by_type, cut_summary
 from behaviorlab.analysis import _choice_metrics, _game_metrics, _scenario_metrics  # noqa: F401  isort: skip
 
 __all__ = [
+    "GAME_METRICS",
     "NEXT_ACTION_METRICS",
     "SMALL_SAMPLE_CLUSTERS",
     "ClusterStats",
@@ -69,10 +76,13 @@ __all__ = [
     "embedding_cosine",
     "error_agreement",
     "estimate",
+    "game_failures",
+    "game_rounds",
     "gap",
     "human_ceiling",
     "item_level",
     "js_distance",
+    "learning_curves",
     "metric",
     "metrics",
     "noise_floor",

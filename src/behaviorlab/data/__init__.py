@@ -27,7 +27,7 @@ from behaviorlab.data._sources import dataset, datasets, load_dataset
 from behaviorlab.data._survey import load_survey_file, survey_from_frame
 
 # Adapters that register datasets on import.
-from behaviorlab.data import _choice, _scenario  # noqa: F401  isort: skip
+from behaviorlab.data import _choice, _game_data, _scenario  # noqa: F401  isort: skip
 
 __all__ = [
     "SCHEMA_VERSION",

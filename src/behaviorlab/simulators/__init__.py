@@ -2,6 +2,7 @@
 
 from behaviorlab.simulators._base import Answer, Simulator, simulator, simulators
 from behaviorlab.simulators._baselines import KnnPersonaSimulator, MajoritySimulator
+from behaviorlab.simulators._game_players import BestResponder, FirstMove, RandomMove
 from behaviorlab.simulators._llm import LLMSimulator
 from behaviorlab.simulators._web_baselines import (
     FirstProductLinkSimulator,
@@ -15,6 +16,8 @@ from behaviorlab.simulators import _choice_baselines, _game_players, _scenario_b
 
 __all__ = [
     "Answer",
+    "BestResponder",
+    "FirstMove",
     "FirstProductLinkSimulator",
     "KnnPersonaSimulator",
     "LLMSimulator",
@@ -22,6 +25,7 @@ __all__ = [
     "MajoritySimulator",
     "MarkovSimulator",
     "NearestStepSimulator",
+    "RandomMove",
     "Simulator",
     "simulator",
     "simulators",

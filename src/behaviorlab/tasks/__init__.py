@@ -2,6 +2,7 @@
 
 from behaviorlab.tasks._base import Task, Trial, TrialInput, split_by_person, task, tasks
 from behaviorlab.tasks._budget import CutReport, TokenCounter, approx_tokens, fit_budget
+from behaviorlab.tasks._game import GameTask
 from behaviorlab.tasks._next_action import (
     NextActionTask,
     Survival,
@@ -17,6 +18,7 @@ from behaviorlab.tasks import _choice, _game, _scenario  # noqa: F401  isort: sk
 
 __all__ = [
     "CutReport",
+    "GameTask",
     "NextActionTask",
     "PageElement",
     "RenderedPage",
