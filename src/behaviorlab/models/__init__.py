@@ -21,6 +21,10 @@ from behaviorlab.models._mock import MockBackend
 # The llamacpp backend registers itself; its module imports llama_cpp only when used.
 from behaviorlab.models import _llamacpp  # noqa: F401  isort: skip
 from behaviorlab.models import _openai  # noqa: F401  isort: skip
+from behaviorlab.models import _vllm  # noqa: F401  isort: skip
+from behaviorlab.models._openai import OpenAIBackend
+from behaviorlab.models._ratelimit import RateLimiter, TokenBucket
+from behaviorlab.models._vllm import VLLMBackend
 
 __all__ = [
     "Backend",
@@ -33,10 +37,14 @@ __all__ = [
     "MissingExtraError",
     "MockBackend",
     "ModelIdentity",
+    "OpenAIBackend",
     "Pricing",
+    "RateLimiter",
     "ScoreRequest",
     "ScoreResult",
+    "TokenBucket",
     "UnsupportedError",
+    "VLLMBackend",
     "backend",
     "backends",
     "default_cache_path",

@@ -84,6 +84,18 @@ def parse_structured(text: str, schema: dict[str, Any]) -> dict[str, Any] | None
     return data
 
 
+def merge_meta(metas: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """``Generation.meta`` of one call as is; of n calls, per-call values as lists (``parse``,
+    ``structured``) and ``retries`` summed."""
+    if len(metas) == 1:
+        return dict(metas[0])
+    merged: dict[str, Any] = {}
+    for key in sorted({k for m in metas for k in m}):
+        values = [m.get(key) for m in metas]
+        merged[key] = sum(v or 0 for v in values) if key == "retries" else values
+    return merged
+
+
 def _choice_of(value: dict[str, Any]) -> str:
     if "action_type" in value:
         return answer_compact(value)
@@ -137,6 +149,7 @@ class LLMSimulator:
         self.length_norm = length_norm
         self.max_tokens = max_tokens
         self.seed = seed
+        self.pricing = self.backend.pricing
         model_name = model or getattr(backend, "model", None) or backend.name
         self.label = label or f"llm:{model_name}"
 
@@ -172,6 +185,12 @@ class LLMSimulator:
         except BackendError as exc:
             return Answer(error=str(exc), error_kind="backend", **base)
 
+    def _cost(self, tokens_in: int, tokens_out: int, cached: bool) -> float:
+        """What a call cost (nothing when the cache answered it or no prices are set)."""
+        if cached or self.pricing is None:
+            return 0.0
+        return self.pricing.cost(tokens_in, tokens_out)
+
     def _use_chat(self) -> bool:
         return "chat" in self.backend.capabilities
 
@@ -196,6 +215,7 @@ class LLMSimulator:
             tokens_in=result.tokens_in,
             calls=1,
             cache_hits=int(result.cached),
+            cost=self._cost(result.tokens_in, 0, result.cached),
             **base,
         )
 
@@ -205,7 +225,9 @@ class LLMSimulator:
         schema = letter_schema(prompt.letters)
         raws: list[str] = []
         codes: list[str | None] = []
+        metas: list[dict[str, Any]] = []
         tokens_in = tokens_out = hits = 0
+        cost = 0.0
         for i in range(n):
             request = GenerateRequest(
                 messages=prompt.messages,
@@ -217,14 +239,18 @@ class LLMSimulator:
             gen = await self.backend.generate(request)
             raws.append(gen.text)
             codes.append(parse_letter(gen.text, prompt))
+            metas.append(gen.meta)
             tokens_in += gen.tokens_in
             tokens_out += gen.tokens_out
             hits += int(gen.cached)
+            cost += self._cost(gen.tokens_in, gen.tokens_out, gen.cached)
         usage: dict[str, Any] = {
             "tokens_in": tokens_in,
             "tokens_out": tokens_out,
             "calls": n,
             "cache_hits": hits,
+            "cost": cost,
+            "meta": merge_meta(metas),
         }
         raw = raws[0] if n == 1 else json.dumps(raws)
         valid = [c for c in codes if c is not None]
@@ -253,7 +279,14 @@ class LLMSimulator:
         n = self.n if sampling else 1
         raws: list[str] = []
         values: list[dict[str, Any] | None] = []
-        usage = {"tokens_in": 0, "tokens_out": 0, "calls": n, "cache_hits": 0}
+        metas: list[dict[str, Any]] = []
+        usage: dict[str, Any] = {
+            "tokens_in": 0,
+            "tokens_out": 0,
+            "calls": n,
+            "cache_hits": 0,
+            "cost": 0.0,
+        }
         try:
             for i in range(n):
                 gen = await self.backend.generate(
@@ -270,8 +303,11 @@ class LLMSimulator:
                 usage["tokens_in"] += gen.tokens_in
                 usage["tokens_out"] += gen.tokens_out
                 usage["cache_hits"] += int(gen.cached)
+                usage["cost"] += self._cost(gen.tokens_in, gen.tokens_out, gen.cached)
+                metas.append(gen.meta)
         except BackendError as exc:
             return Answer(error=str(exc), error_kind="backend", **base)
+        usage["meta"] = merge_meta(metas)
         raw = raws[0] if n == 1 else json.dumps(raws)
         valid = [v for v in values if v is not None]
         if not valid:
