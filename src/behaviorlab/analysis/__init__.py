@@ -15,6 +15,7 @@ and termination, rationale ROUGE-L and token F1) and tables (:func:`accuracy_by_
 
 from behaviorlab.analysis._bootstrap import ClusterStats, Estimate, cluster_bootstrap
 from behaviorlab.analysis._ceiling import HumanCeiling, human_ceiling
+from behaviorlab.analysis._choice_metrics import RhoSquared, choice_shares
 from behaviorlab.analysis._compare import compare
 from behaviorlab.analysis._distributions import DistributionMetric, js_distance, total_variation
 from behaviorlab.analysis._equivalence import distribution_tests
@@ -66,8 +67,10 @@ __all__ = [
     "Metric",
     "PairedEffect",
     "RationaleEmbeddingCosine",
+    "RhoSquared",
     "Wasserstein",
     "accuracy_by_type",
+    "choice_shares",
     "cluster_bootstrap",
     "compare",
     "cr2_interval",

@@ -1,5 +1,14 @@
 """Human behavior records and their loaders."""
 
+from behaviorlab.data._choice import MODECHOICE_MAPPING
+from behaviorlab.data._choice_loader import choice_from_frame, load_choice_file
+from behaviorlab.data._choice_mapping import (
+    ChoiceAttribute,
+    ChoiceDataError,
+    ChoiceMapping,
+    ChoiceOption,
+    PersonaAttribute,
+)
 from behaviorlab.data._mapping import (
     PersonaField,
     QuestionSpec,
@@ -30,8 +39,13 @@ from behaviorlab.data._survey import load_survey_file, survey_from_frame
 from behaviorlab.data import _choice, _game_data, _scenario  # noqa: F401  isort: skip
 
 __all__ = [
+    "MODECHOICE_MAPPING",
     "SCHEMA_VERSION",
     "Action",
+    "ChoiceAttribute",
+    "ChoiceDataError",
+    "ChoiceMapping",
+    "ChoiceOption",
     "Dataset",
     "Episode",
     "Observation",
@@ -40,15 +54,18 @@ __all__ = [
     "OperaReport",
     "Option",
     "Person",
+    "PersonaAttribute",
     "PersonaField",
     "QuestionSpec",
     "Rationale",
     "Step",
     "SurveyMapping",
     "SurveyMappingError",
+    "choice_from_frame",
     "dataset",
     "datasets",
     "export_opera",
+    "load_choice_file",
     "load_dataset",
     "load_opera",
     "load_survey_file",

@@ -2,6 +2,7 @@
 
 from behaviorlab.simulators._base import Answer, Simulator, simulator, simulators
 from behaviorlab.simulators._baselines import KnnPersonaSimulator, MajoritySimulator
+from behaviorlab.simulators._choice_baselines import LogitSimulator
 from behaviorlab.simulators._game_players import BestResponder, FirstMove, RandomMove
 from behaviorlab.simulators._llm import LLMSimulator
 from behaviorlab.simulators._web_baselines import (
@@ -21,6 +22,7 @@ __all__ = [
     "FirstProductLinkSimulator",
     "KnnPersonaSimulator",
     "LLMSimulator",
+    "LogitSimulator",
     "MajorityActionSimulator",
     "MajoritySimulator",
     "MarkovSimulator",

@@ -2,6 +2,7 @@
 
 from behaviorlab.tasks._base import Task, Trial, TrialInput, split_by_person, task, tasks
 from behaviorlab.tasks._budget import CutReport, TokenCounter, approx_tokens, fit_budget
+from behaviorlab.tasks._choice import ChoiceTask
 from behaviorlab.tasks._game import GameTask
 from behaviorlab.tasks._next_action import (
     NextActionTask,
@@ -17,6 +18,7 @@ from behaviorlab.tasks._web_actions import action_schema, normalize_text
 from behaviorlab.tasks import _choice, _game, _scenario  # noqa: F401  isort: skip
 
 __all__ = [
+    "ChoiceTask",
     "CutReport",
     "GameTask",
     "NextActionTask",
