@@ -11,10 +11,28 @@ Endpoints (all under the server's base URL, JSON bodies, ``Authorization: Bearer
 - ``POST /api/v1/events``: an :class:`EventBatch` (participant token). Idempotent by
   ``event_id``: a retried batch stores nothing twice and answers ``duplicates``.
 - ``DELETE /api/v1/participant``: withdraw; deletes all the participant's data.
+- ``POST /api/v1/questionnaire``: ``{"answers": {question_id: answer}}`` (participant token,
+  after consent); the same validation as the questionnaire page.
+- ``GET  /healthz``: ``{"ok": true}``.
 
-Enrolment (participant token issued), consent and the persona questionnaire are web pages
-served by the same server; the page that finishes enrolment shows the participant token and
-also posts it to the extension (see the extension's README).
+Answers: 200 :class:`IngestResult`; 400 malformed JSON, 401 missing / unknown token, 403 a
+study token where a participant token is needed, no consent yet, or an event whose URL host
+is not in the study's allowlist (:class:`Rejection` naming ``events[i].url``), 413 a body over
+the server's byte limit (checked before parsing), 422 a payload that fails these models
+(every problem with its location), 429 over the participant's rate limit (``Retry-After``
+header, seconds). A batch is stored whole or not at all.
+
+Enrolment pages (HTML, same server): ``GET /join/{study_id}?t=<study token>`` issues a
+pending participant and redirects to ``/p/{participant_token}/consent`` (the consent text;
+``POST`` records the consent: what was shown and when), then ``/p/{token}/questionnaire``
+(the persona questionnaire; ``POST`` stores it), then ``/p/{token}/done``. The done page
+exposes the participant token to the extension in two ways:
+
+- ``<meta name="behaviorlab-participant-token" content="TOKEN">`` and
+  ``<meta name="behaviorlab-server" content="BASE_URL">`` in its ``<head>``;
+- ``window.postMessage({type: "behaviorlab-participant-token", token: TOKEN,
+  server: BASE_URL}, window.location.origin)`` once the page has loaded,
+  and the element ``<code id="behaviorlab-participant-token">TOKEN</code>`` for a person to copy.
 """
 
 from __future__ import annotations

@@ -1,0 +1,182 @@
+"""PII masking on ingest: emails, phone numbers, payment card numbers, street addresses.
+
+Each kind is a regular expression (cards also pass an issuer-prefix and a Luhn check) and a
+replacement token (``[EMAIL]``, ``[PHONE]``, ``[CARD]``, ``[ADDRESS]``); a study chooses the
+kinds and may rename the tokens (:class:`PiiConfig`). The patterns are tuned against the
+corpus in ``tests/collect/pii_corpus.yaml``: positives to mask and look-alikes that must
+stay (prices, order numbers, dates, ISBNs, product codes); docs/collect.md has the counts.
+
+Known limits: phone numbers without separators are masked only with a leading ``+``; street
+addresses are US/UK-style (a house number, capitalised street name words and a street
+suffix) or a PO box; names of people are not masked.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Literal
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from pydantic import BaseModel, ConfigDict, Field
+
+PiiKind = Literal["email", "phone", "card", "address"]
+PII_KINDS: tuple[PiiKind, ...] = ("email", "phone", "card", "address")
+DEFAULT_TOKENS: dict[str, str] = {
+    "email": "[EMAIL]",
+    "phone": "[PHONE]",
+    "card": "[CARD]",
+    "address": "[ADDRESS]",
+}
+
+
+class PiiConfig(BaseModel):
+    """Which kinds of PII a study masks, and the token each is replaced with."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kinds: tuple[PiiKind, ...] = Field(default=PII_KINDS, description="Kinds to mask.")
+    tokens: dict[str, str] = Field(
+        default_factory=dict, description="Kind → replacement token (default [EMAIL] ...)."
+    )
+
+    def token(self, kind: str) -> str:
+        return self.tokens.get(kind, DEFAULT_TOKENS[kind])
+
+
+_EMAIL = re.compile(
+    r"(?<![\w.+'-])[A-Za-z0-9][A-Za-z0-9._%+'-]*@(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)+"
+    r"[A-Za-z]{2,24}(?![\w-])"
+)
+# +country, then (area) or area + separator, then two groups of 3-4 digits; or a + and 8-14
+# digits in one run. Groups joined by one space, dot or hyphen.
+_PHONE = re.compile(
+    r"(?<![\w.+/-])(?<!\d[\s.-])(?:"
+    r"(?:\+\d{1,3}[\s.-]?)?(?:\(\d{2,4}\)\s?|\d{2,4}[\s.-])\d{3,4}[\s.-]\d{3,4}"
+    r"|\+\d{8,14}"
+    r")(?![\w/-]|[.,]\d|[\s.-]\d)"
+)
+_CARD = re.compile(r"(?<![\w.-])\d(?:[ -]?\d){12,18}(?![\w-]|[.,]\d)")
+_SUFFIXES = (
+    "Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Way|Place|Pl"
+    "|Terrace|Ter|Parkway|Pkwy|Circle|Cir|Highway|Hwy|Square|Sq|Close|Crescent|Cres"
+)
+_UNIT = r"(?:,?\s+(?:Apt|Apartment|Suite|Ste|Unit|Flat|#)\.?\s*#?[\w-]+)?"
+_ADDRESS = re.compile(
+    # 12 Main Street / 1600 N. Pennsylvania Ave NW, Apt 4B: capitalised name words; the
+    # suffix must end the phrase (punctuation, end, a lowercase word, a unit or a direction),
+    # so a title such as "6 Dining Place Mats" stays.
+    rf"(?<![\w.-])\d{{1,6}}[A-Za-z]?(?:\s+[NSEW]\.?)?(?:\s+(?:[A-Z][A-Za-z'.-]*|\d+(?:st|nd|rd|th)))"
+    rf"{{1,4}}\s+(?:{_SUFFIXES})\.?(?:\s+(?:NW|NE|SW|SE|N|S|E|W)\b)?{_UNIT}"
+    r"(?=\s*$|\s*[,;:)\n]|\.(?:\s|$)|\s+[a-z])"
+    # 12 main st (lowercase, typed): only where it ends the text or a clause
+    rf"|(?<![\w.-])\d{{1,6}}(?:\s+[a-z]+){{1,3}}\s+(?:{_SUFFIXES.lower()})\.?{_UNIT}(?=\s*$|\s*[,;\n])"
+    r"|\b(?:P\.?\s?O\.?\s?Box|PO Box)\s+\d{1,6}\b",
+)
+_CARD_PREFIX = re.compile(r"^(?:4|5[1-5]|2[2-7]|3[47]|6(?:011|5|4[4-9])|3(?:0[0-5]|[68])|35)")
+
+
+def luhn_ok(digits: str) -> bool:
+    """The Luhn checksum of a run of digits."""
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = int(ch)
+        if i % 2 == 1:
+            d = d * 2 - 9 if d > 4 else d * 2
+        total += d
+    return total % 10 == 0
+
+
+def _is_card(text: str) -> bool:
+    digits = re.sub(r"[ -]", "", text)
+    if not 13 <= len(digits) <= 19 or not _CARD_PREFIX.match(digits):
+        return False
+    groups = re.split(r"[ -]", text)
+    if len(groups) > 1 and len({len(g) for g in groups[:-1]}) > 2:
+        return False  # e.g. 978-0-13-468599-1: not how cards are written
+    return luhn_ok(digits)
+
+
+class LruCache:
+    """A small thread-safe least-recently-used map of text to text."""
+
+    def __init__(self, size: int = 256) -> None:
+        self.size = size
+        self._items: OrderedDict[str, str] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> str | None:
+        with self._lock:
+            value = self._items.get(key)
+            if value is not None:
+                self._items.move_to_end(key)
+            return value
+
+    def put(self, key: str, value: str) -> None:
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+
+class PiiMasker:
+    """Masks the configured kinds in text, URLs (query values) and JSON-like values."""
+
+    def __init__(self, config: PiiConfig | None = None) -> None:
+        self.config = config or PiiConfig()
+        self.cache = LruCache()
+        """Cleaned HTML by its markup (see :func:`._sanitize.clean_html`)."""
+        steps: list[tuple[str, Callable[[str], str]]] = []
+        kinds = set(self.config.kinds)
+        # cards before phones (a card's digit groups look like a phone number)
+        if "email" in kinds:
+            steps.append(("email", self._sub(_EMAIL, "email")))
+        if "card" in kinds:
+            token = self.config.token("card")
+            steps.append(
+                ("card", lambda s: _CARD.sub(lambda m: token if _is_card(m[0]) else m[0], s))
+            )
+        if "address" in kinds:
+            steps.append(("address", self._sub(_ADDRESS, "address")))
+        if "phone" in kinds:
+            steps.append(("phone", self._sub(_PHONE, "phone")))
+        self._steps = steps
+
+    def _sub(self, pattern: re.Pattern[str], kind: str) -> Callable[[str], str]:
+        token = self.config.token(kind)
+        return lambda s: pattern.sub(token, s)
+
+    def text(self, value: str) -> str:
+        """``value`` with every configured kind replaced by its token."""
+        for _, step in self._steps:
+            value = step(value)
+        return value
+
+    def url(self, value: str) -> str:
+        """A URL with its query-string values (and fragment) masked; the rest untouched."""
+        try:
+            parts = urlsplit(value)
+        except ValueError:
+            return self.text(value)
+        if not parts.query and not parts.fragment:
+            return value
+        query = parts.query
+        if query:
+            pairs = parse_qsl(query, keep_blank_values=True)
+            masked = [(k, self.text(v)) for k, v in pairs]
+            if masked != pairs:
+                query = urlencode(masked)
+        return urlunsplit(parts._replace(query=query, fragment=self.text(parts.fragment)))
+
+    def value(self, value: object) -> object:
+        """Strings masked inside nested dicts and lists (element_meta, page_meta, products)."""
+        if isinstance(value, str):
+            return self.text(value)
+        if isinstance(value, dict):
+            return {k: self.value(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self.value(v) for v in value]
+        return value

@@ -1,0 +1,324 @@
+"""The ingest server: ``create_app(store_url)`` → a FastAPI app (API of :mod:`._events`).
+
+Checks run cheapest first, so a hostile client costs little: the bearer token (401 / 403),
+consent (403), the participant's rate limit (429 with ``Retry-After``), the body size (413,
+from ``Content-Length`` and again while reading), JSON (400), the models (422 naming every
+field), the study's host allowlist (403 naming each event). Accepted events are cleaned
+(:mod:`._sanitize`) and committed before the 200. The enrolment pages are in :mod:`._pages`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import threading
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, ValidationError
+from starlette.concurrency import run_in_threadpool
+
+from behaviorlab.collect._events import (
+    API_PREFIX,
+    EventBatch,
+    FieldProblem,
+    IngestResult,
+    ParticipantConfig,
+    Rejection,
+)
+from behaviorlab.collect._pii import PiiMasker
+from behaviorlab.collect._questionnaire import (
+    AnswersError,
+    Questionnaire,
+    check_answers,
+    load_questionnaire,
+)
+from behaviorlab.collect._sanitize import clean_event, clean_rationale
+from behaviorlab.collect._store import CaptureStore, open_store
+from behaviorlab.collect._study import Clock, Participant, Study, utc_now
+
+DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024
+
+
+class RateLimit(BaseModel):
+    """A token bucket per participant: ``burst`` requests at once, ``per_second`` after."""
+
+    per_second: float = 20.0
+    burst: int = 60
+
+
+class Refusal(Exception):
+    """A request refused with a status and a :class:`Rejection`."""
+
+    def __init__(
+        self,
+        status: int,
+        error: str,
+        problems: list[FieldProblem] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        self.status, self.headers = status, headers or {}
+        self.rejection = Rejection(error=error, problems=problems or [])
+        super().__init__(error)
+
+
+@dataclass
+class _Bucket:
+    tokens: float
+    stamp: float
+
+
+@dataclass
+class ServerState:
+    """What the routes share: the store, the clock, limits and per-study caches."""
+
+    store: CaptureStore
+    clock: Clock
+    max_body_bytes: int
+    rate: RateLimit
+    buckets: dict[str, _Bucket] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    maskers: dict[str, PiiMasker] = field(default_factory=dict)
+
+    def masker(self, study: Study) -> PiiMasker:
+        key = study.pii.model_dump_json()
+        if key not in self.maskers:
+            self.maskers[key] = PiiMasker(study.pii)
+        return self.maskers[key]
+
+    def questionnaire(self, study: Study) -> Questionnaire:
+        if study.questionnaire is None:
+            return load_questionnaire("default")
+        return Questionnaire.model_validate(study.questionnaire)
+
+    def take(self, participant_id: str) -> float:
+        """0 when a request may go ahead, else the seconds until it may."""
+        now = time.monotonic()
+        with self.lock:
+            bucket = self.buckets.get(participant_id)
+            if bucket is None:
+                bucket = self.buckets[participant_id] = _Bucket(float(self.rate.burst), now)
+            bucket.tokens = min(
+                float(self.rate.burst), bucket.tokens + (now - bucket.stamp) * self.rate.per_second
+            )
+            bucket.stamp = now
+            if bucket.tokens >= 1:
+                bucket.tokens -= 1
+                return 0.0
+            return (1 - bucket.tokens) / self.rate.per_second
+
+
+def problems_of(err: ValidationError, prefix: str = "") -> list[FieldProblem]:
+    """pydantic errors as ``events[3].timestamp: <message>`` problems."""
+    out = []
+    for e in err.errors():
+        where = prefix
+        for part in e["loc"]:
+            where += f"[{part}]" if isinstance(part, int) else (f".{part}" if where else part)
+        out.append(FieldProblem(location=where or "body", problem=e["msg"]))
+    return out
+
+
+def bearer(request: Request) -> str:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Refusal(401, "missing credentials: send 'Authorization: Bearer <participant token>'")
+    return token.strip()
+
+
+async def participant_of(state: ServerState, request: Request) -> tuple[Participant, Study]:
+    """The participant whose token the request carries; refused without consent."""
+    token = bearer(request)
+    found = await run_in_threadpool(state.store.participant, token=token)
+    if found is None:
+        if await run_in_threadpool(state.store.study_by_token, token):
+            raise Refusal(
+                403,
+                "this is a study token; the capture API needs a participant token (enrol "
+                "through the study's join link to get one)",
+            )
+        raise Refusal(401, "unknown token (a withdrawn participant's token no longer works)")
+    if found.consented_at is None:
+        raise Refusal(
+            403, "consent not recorded: nothing is accepted before the participant consents"
+        )
+    study = await run_in_threadpool(state.store.get_study, found.study_id)
+    if study is None:
+        raise Refusal(401, f"study {found.study_id!r} no longer exists")
+    return found, study
+
+
+async def read_json(state: ServerState, request: Request) -> Any:
+    """The body as JSON, refused over the byte limit before any parsing."""
+    limit = state.max_body_bytes
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise Refusal(413, f"body of {int(declared)} bytes is over the limit of {limit} bytes")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise Refusal(413, f"body is over the limit of {limit} bytes")
+        chunks.append(chunk)
+    try:
+        return json.loads(b"".join(chunks))
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        problem = FieldProblem(location="body", problem=str(err))
+        raise Refusal(400, "malformed JSON", [problem]) from None
+
+
+def _host_problems(study: Study, batch: EventBatch) -> list[FieldProblem]:
+    problems = []
+    for i, event in enumerate(batch.events):
+        try:
+            parts = urlsplit(event.url)
+            host, port = parts.hostname or "", parts.port
+        except ValueError:
+            host, port = "", None
+        if parts.scheme not in ("http", "https") or not study.allows(host, port):
+            where = f"{host}:{port}" if port else host
+            problems.append(
+                FieldProblem(
+                    location=f"events[{i}].url",
+                    problem=f"host {where!r} is not in the study's allowed hosts "
+                    f"({', '.join(study.allowed_hosts) or 'none'})",
+                )
+            )
+    return problems
+
+
+def _ingest(state: ServerState, who: Participant, study: Study, batch: EventBatch) -> IngestResult:
+    masker = state.masker(study)
+    rows = []
+    for event in batch.events:
+        clean = clean_event(event, masker)
+        rows.append(
+            (
+                clean.event_id,
+                clean.session_id,
+                clean.seq,
+                clean.timestamp.isoformat(),
+                clean.action_type,
+                clean.model_dump_json(),
+            )
+        )
+    whys = []
+    for item in batch.rationales:
+        clean_why = clean_rationale(item, masker)
+        whys.append((clean_why.event_id, clean_why.rationale, clean_why.timestamp.isoformat()))
+    accepted, duplicates, stored = state.store.add_batch(who, rows, whys, state.clock())
+    return IngestResult(accepted=accepted, duplicates=duplicates, rationales=stored)
+
+
+def create_app(
+    store_url: str | Path | CaptureStore,
+    *,
+    clock: Clock | None = None,
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    rate_limit: RateLimit | None = None,
+    flush_interval_s: float = 2.0,
+) -> FastAPI:
+    """The ingest server over a store (a SQLite path, ``postgresql://...`` or a store).
+
+    ``clock`` (default: UTC now) stamps receipts, consents and retention; expired events are
+    purged at start-up. ``max_body_bytes`` caps a request body; ``rate_limit`` is per
+    participant."""
+    store = store_url if isinstance(store_url, CaptureStore) else open_store(store_url)
+    state = ServerState(
+        store=store,
+        clock=clock or utc_now,
+        max_body_bytes=max_body_bytes,
+        rate=rate_limit or RateLimit(),
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await run_in_threadpool(store.purge_expired, state.clock())
+        yield
+        if not isinstance(store_url, CaptureStore):
+            store.close()
+
+    app = FastAPI(title="behaviorlab ingest", lifespan=lifespan)
+    app.state.collect = state
+
+    @app.exception_handler(Refusal)
+    async def _refused(request: Request, exc: Refusal) -> Response:
+        return JSONResponse(exc.rejection.model_dump(), status_code=exc.status, headers=exc.headers)
+
+    @app.get("/healthz")
+    async def healthz() -> dict[str, bool]:
+        return {"ok": True}
+
+    @app.get(f"{API_PREFIX}/config")
+    async def config(request: Request) -> ParticipantConfig:
+        who, study = await participant_of(state, request)
+        return ParticipantConfig(
+            study_id=study.study_id,
+            participant_id=who.participant_id,
+            allowed_hosts=study.allowed_hosts,
+            rationale_share=study.rationale_share,
+            flush_interval_s=flush_interval_s,
+        )
+
+    @app.post(f"{API_PREFIX}/events")
+    async def events(request: Request) -> IngestResult:
+        who, study = await participant_of(state, request)
+        wait = state.take(who.participant_id)
+        if wait > 0:
+            seconds = max(1, math.ceil(wait))
+            raise Refusal(
+                429,
+                f"rate limit: at most {state.rate.per_second:g} batches per second "
+                f"(bursts of {state.rate.burst}); retry after {seconds} s",
+                headers={"Retry-After": str(seconds)},
+            )
+        body = await read_json(state, request)
+        try:
+            batch = EventBatch.model_validate(body)
+        except ValidationError as err:
+            raise Refusal(422, "invalid event batch", problems_of(err)) from None
+        bad_hosts = _host_problems(study, batch)
+        if bad_hosts:
+            raise Refusal(403, "events from hosts the study does not record", bad_hosts)
+        return await run_in_threadpool(_ingest, state, who, study, batch)
+
+    @app.post(f"{API_PREFIX}/questionnaire")
+    async def questionnaire(request: Request) -> dict[str, Any]:
+        who, study = await participant_of(state, request)
+        body = await read_json(state, request)
+        answers = body.get("answers") if isinstance(body, dict) else None
+        if not isinstance(answers, dict):
+            problem = FieldProblem(location="answers", problem="an object of answers is required")
+            raise Refusal(422, "invalid questionnaire submission", [problem])
+        try:
+            survey, raw = check_answers(state.questionnaire(study), answers, state.masker(study))
+        except AnswersError as err:
+            raise Refusal(422, "invalid questionnaire answers", err.problems) from None
+        await run_in_threadpool(
+            state.store.save_survey, who.participant_id, survey, raw, state.clock()
+        )
+        return {"survey": survey}
+
+    @app.delete(f"{API_PREFIX}/participant")
+    async def withdraw(request: Request) -> dict[str, Any]:
+        token = bearer(request)
+        found = await run_in_threadpool(state.store.participant, token=token)
+        if found is None:
+            raise Refusal(401, "unknown token (already withdrawn?)")
+        deleted = await run_in_threadpool(state.store.withdraw, found.participant_id)
+        state.buckets.pop(found.participant_id, None)
+        return {"withdrawn": found.participant_id, "deleted": deleted}
+
+    from behaviorlab.collect._pages import add_pages
+
+    add_pages(app, state)
+    return app

@@ -1,0 +1,372 @@
+"""Durable storage for the ingest server: SQLite (default) or PostgreSQL (``postgresql://``).
+
+One schema, one set of SQL statements (``?`` placeholders, rewritten for psycopg). Every
+write is one transaction committed before the server answers: SQLite runs in WAL mode with
+``synchronous=FULL``, so an acknowledged batch survives ``kill -9`` and a power cut;
+PostgreSQL commits with its defaults (``synchronous_commit=on``). Events are keyed by
+(participant, event_id): ``INSERT ... ON CONFLICT DO NOTHING`` makes a retried batch a no-op.
+Times are stored as fixed-width UTC text (:func:`~._study.iso`), so they compare as text.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from behaviorlab.collect._study import Participant, Study, iso
+
+TABLES = ("studies", "participants", "consents", "events", "rationales")
+PARTICIPANT_TABLES = ("participants", "consents", "events", "rationales")
+
+_SCHEMA = (
+    """CREATE TABLE IF NOT EXISTS studies (
+        study_id TEXT PRIMARY KEY, token TEXT NOT NULL UNIQUE, config TEXT NOT NULL,
+        created_at TEXT NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS participants (
+        participant_id TEXT PRIMARY KEY, study_id TEXT NOT NULL, token TEXT NOT NULL UNIQUE,
+        enrolled_at TEXT NOT NULL, consented_at TEXT, survey TEXT, raw_survey TEXT,
+        survey_at TEXT)""",
+    """CREATE TABLE IF NOT EXISTS consents (
+        participant_id TEXT NOT NULL, study_id TEXT NOT NULL, shown_text TEXT NOT NULL,
+        shown_at TEXT NOT NULL, consented_at TEXT NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS events (
+        participant_id TEXT NOT NULL, event_id TEXT NOT NULL, study_id TEXT NOT NULL,
+        session_id TEXT NOT NULL, seq BIGINT NOT NULL, client_ts TEXT NOT NULL,
+        received_at TEXT NOT NULL, action_type TEXT NOT NULL, payload TEXT NOT NULL,
+        PRIMARY KEY (participant_id, event_id))""",
+    "CREATE INDEX IF NOT EXISTS events_by_study ON events (study_id, received_at)",
+    """CREATE TABLE IF NOT EXISTS rationales (
+        participant_id TEXT NOT NULL, event_id TEXT NOT NULL, study_id TEXT NOT NULL,
+        rationale TEXT NOT NULL, client_ts TEXT NOT NULL, received_at TEXT NOT NULL,
+        PRIMARY KEY (participant_id, event_id))""",
+)
+
+
+@dataclass(frozen=True)
+class EventRow:
+    """One stored event (``payload``: the cleaned :class:`CapturedEvent` as JSON)."""
+
+    participant_id: str
+    event_id: str
+    study_id: str
+    session_id: str
+    seq: int
+    client_ts: str
+    received_at: str
+    action_type: str
+    payload: str
+
+
+@dataclass(frozen=True)
+class RationaleRow:
+    participant_id: str
+    event_id: str
+    rationale: str
+    client_ts: str
+
+
+class CaptureStore:
+    """The server's tables behind one lock; ``open_store(url)`` picks the backend."""
+
+    def __init__(self, conn: Any, *, postgres: bool, url: str) -> None:
+        self._conn = conn
+        self._pg = postgres
+        self.url = url
+        self._lock = threading.Lock()
+        with self._tx() as cur:
+            for statement in _SCHEMA:
+                cur.execute(statement)
+
+    # --- plumbing -------------------------------------------------------------------------
+
+    def _sql(self, statement: str) -> str:
+        return statement.replace("?", "%s") if self._pg else statement
+
+    @contextmanager
+    def _tx(self) -> Iterator[Any]:
+        with self._lock:
+            if self._pg:
+                with self._conn.transaction(), self._conn.cursor() as cur:
+                    yield _Cursor(cur, self._sql)
+            else:
+                cur = self._conn.cursor()
+                cur.execute("BEGIN IMMEDIATE")
+                try:
+                    yield _Cursor(cur, self._sql)
+                except BaseException:
+                    cur.execute("ROLLBACK")
+                    raise
+                cur.execute("COMMIT")
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    # --- studies and participants ---------------------------------------------------------
+
+    def create_study(self, study: Study) -> None:
+        with self._tx() as cur:
+            cur.execute("SELECT 1 FROM studies WHERE study_id = ?", (study.study_id,))
+            if cur.fetchone():
+                raise ValueError(f"study {study.study_id!r} already exists; choose another id")
+            cur.execute(
+                "INSERT INTO studies VALUES (?, ?, ?, ?)",
+                (study.study_id, study.token, study.model_dump_json(), iso(study.created_at)),
+            )
+
+    def get_study(self, study_id: str) -> Study | None:
+        rows = self._query("SELECT config FROM studies WHERE study_id = ?", (study_id,))
+        return Study.model_validate_json(rows[0][0]) if rows else None
+
+    def study_by_token(self, token: str) -> Study | None:
+        rows = self._query("SELECT config FROM studies WHERE token = ?", (token,))
+        return Study.model_validate_json(rows[0][0]) if rows else None
+
+    def list_studies(self) -> list[Study]:
+        rows = self._query("SELECT config FROM studies ORDER BY created_at, study_id", ())
+        return [Study.model_validate_json(r[0]) for r in rows]
+
+    def add_participant(self, participant: Participant) -> None:
+        with self._tx() as cur:
+            cur.execute(
+                "INSERT INTO participants (participant_id, study_id, token, enrolled_at) "
+                "VALUES (?, ?, ?, ?)",
+                (
+                    participant.participant_id,
+                    participant.study_id,
+                    participant.token,
+                    iso(participant.enrolled_at),
+                ),
+            )
+
+    def participant(
+        self, *, token: str | None = None, pid: str | None = None
+    ) -> Participant | None:
+        column, value = ("token", token) if token is not None else ("participant_id", pid)
+        rows = self._query(
+            "SELECT participant_id, study_id, token, enrolled_at, consented_at, survey, "
+            f"raw_survey FROM participants WHERE {column} = ?",
+            (value,),
+        )
+        if not rows:
+            return None
+        r = rows[0]
+        return Participant(
+            participant_id=r[0],
+            study_id=r[1],
+            token=r[2],
+            enrolled_at=datetime.fromisoformat(r[3]),
+            consented_at=datetime.fromisoformat(r[4]) if r[4] else None,
+            survey=json.loads(r[5]) if r[5] else None,
+            raw_survey=json.loads(r[6]) if r[6] else None,
+        )
+
+    def participants_of(self, study_id: str) -> list[Participant]:
+        rows = self._query(
+            "SELECT participant_id FROM participants WHERE study_id = ? ORDER BY enrolled_at, "
+            "participant_id",
+            (study_id,),
+        )
+        found = [self.participant(pid=r[0]) for r in rows]
+        return [p for p in found if p is not None]
+
+    def record_consent(
+        self, participant: Participant, shown_text: str, shown_at: datetime, now: datetime
+    ) -> None:
+        with self._tx() as cur:
+            cur.execute(
+                "INSERT INTO consents VALUES (?, ?, ?, ?, ?)",
+                (
+                    participant.participant_id,
+                    participant.study_id,
+                    shown_text,
+                    iso(shown_at),
+                    iso(now),
+                ),
+            )
+            cur.execute(
+                "UPDATE participants SET consented_at = ? WHERE participant_id = ?",
+                (iso(now), participant.participant_id),
+            )
+
+    def consents_of(self, participant_id: str) -> list[tuple[str, str, str]]:
+        """(shown_text, shown_at, consented_at) rows of one participant."""
+        rows = self._query(
+            "SELECT shown_text, shown_at, consented_at FROM consents WHERE participant_id = ?",
+            (participant_id,),
+        )
+        return [(r[0], r[1], r[2]) for r in rows]
+
+    def save_survey(
+        self, participant_id: str, survey: dict[str, Any], raw: dict[str, Any], now: datetime
+    ) -> None:
+        with self._tx() as cur:
+            cur.execute(
+                "UPDATE participants SET survey = ?, raw_survey = ?, survey_at = ? "
+                "WHERE participant_id = ?",
+                (json.dumps(survey), json.dumps(raw), iso(now), participant_id),
+            )
+
+    # --- events ---------------------------------------------------------------------------
+
+    def add_batch(
+        self,
+        participant: Participant,
+        events: Sequence[tuple[str, str, int, str, str, str]],
+        rationales: Sequence[tuple[str, str, str]],
+        now: datetime,
+    ) -> tuple[int, int, int]:
+        """Store (event_id, session_id, seq, client_ts, action_type, payload) events and
+        (event_id, rationale, client_ts) rationales in one transaction;
+        return (accepted, duplicates, rationales stored)."""
+        pid, sid, received = participant.participant_id, participant.study_id, iso(now)
+        accepted = 0
+        stored_why = 0
+        with self._tx() as cur:
+            for event_id, session_id, seq, client_ts, action_type, payload in events:
+                cur.execute(
+                    "INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                    "ON CONFLICT (participant_id, event_id) DO NOTHING",
+                    (
+                        pid,
+                        event_id,
+                        sid,
+                        session_id,
+                        seq,
+                        client_ts,
+                        received,
+                        action_type,
+                        payload,
+                    ),
+                )
+                accepted += cur.rowcount
+            for event_id, text, client_ts in rationales:
+                cur.execute(
+                    "INSERT INTO rationales VALUES (?, ?, ?, ?, ?, ?) "
+                    "ON CONFLICT (participant_id, event_id) DO UPDATE SET "
+                    "rationale = excluded.rationale, client_ts = excluded.client_ts",
+                    (pid, event_id, sid, text, client_ts, received),
+                )
+                stored_why += 1
+        return accepted, len(events) - accepted, stored_why
+
+    def events_of(self, study_id: str, participant_id: str | None = None) -> list[EventRow]:
+        """Events ordered by participant, session, seq and client time."""
+        where, args = "study_id = ?", [study_id]
+        if participant_id is not None:
+            where += " AND participant_id = ?"
+            args.append(participant_id)
+        rows = self._query(
+            f"SELECT participant_id, event_id, study_id, session_id, seq, client_ts, "
+            f"received_at, action_type, payload FROM events WHERE {where} "
+            "ORDER BY participant_id, session_id, seq, client_ts, event_id",
+            tuple(args),
+        )
+        return [EventRow(*r) for r in rows]
+
+    def rationales_of(self, study_id: str) -> list[RationaleRow]:
+        rows = self._query(
+            "SELECT participant_id, event_id, rationale, client_ts FROM rationales "
+            "WHERE study_id = ? ORDER BY participant_id, client_ts",
+            (study_id,),
+        )
+        return [RationaleRow(*r) for r in rows]
+
+    # --- withdrawal and retention ---------------------------------------------------------
+
+    def withdraw(self, participant_id: str) -> dict[str, int]:
+        """Delete every row of one participant; the rows deleted per table."""
+        deleted: dict[str, int] = {}
+        with self._tx() as cur:
+            for table in PARTICIPANT_TABLES:
+                cur.execute(f"DELETE FROM {table} WHERE participant_id = ?", (participant_id,))
+                deleted[table] = cur.rowcount
+        return deleted
+
+    def rows_of(self, participant_id: str) -> dict[str, int]:
+        """How many rows of each table mention ``participant_id`` (in any text column)."""
+        out: dict[str, int] = {}
+        for table in TABLES:
+            cols = "config" if table == "studies" else "participant_id"
+            rows = self._query(
+                f"SELECT COUNT(*) FROM {table} WHERE {cols} LIKE ?", (f"%{participant_id}%",)
+            )
+            out[table] = int(rows[0][0])
+        return out
+
+    def purge_expired(self, now: datetime) -> dict[str, int]:
+        """Delete events and rationales received more than each study's ``retention_days``
+        before ``now``; events deleted per study."""
+        purged: dict[str, int] = {}
+        for study in self.list_studies():
+            if study.retention_days is None:
+                continue
+            cutoff = iso(now - timedelta(days=study.retention_days))
+            with self._tx() as cur:
+                cur.execute(
+                    "DELETE FROM events WHERE study_id = ? AND received_at < ?",
+                    (study.study_id, cutoff),
+                )
+                purged[study.study_id] = cur.rowcount
+                cur.execute(
+                    "DELETE FROM rationales WHERE study_id = ? AND received_at < ?",
+                    (study.study_id, cutoff),
+                )
+        return purged
+
+    def _query(self, statement: str, args: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+        with self._lock:
+            cur = self._conn.cursor()
+            try:
+                cur.execute(self._sql(statement), args)
+                rows = [tuple(r) for r in cur.fetchall()]
+            finally:
+                cur.close()
+            if self._pg:
+                self._conn.commit()
+            return rows
+
+
+class _Cursor:
+    """A DB-API cursor that rewrites placeholders for the backend."""
+
+    def __init__(self, cur: Any, sql: Any) -> None:
+        self._cur, self._rewrite = cur, sql
+
+    def execute(self, statement: str, args: Sequence[Any] = ()) -> None:
+        self._cur.execute(self._rewrite(statement), tuple(args))
+
+    def fetchone(self) -> Any:
+        return self._cur.fetchone()
+
+    @property
+    def rowcount(self) -> int:
+        return max(int(self._cur.rowcount), 0)
+
+
+def open_store(url: str | Path) -> CaptureStore:
+    """``postgresql://...`` → PostgreSQL (psycopg 3); anything else is a SQLite file path
+    (``sqlite:///path`` or a plain path)."""
+    text = str(url)
+    if text.startswith(("postgresql://", "postgres://")):
+        try:
+            import psycopg
+        except ImportError:
+            raise ImportError(
+                "a postgresql:// store needs psycopg 3: pip install 'behaviorlab[postgres]'"
+            ) from None
+        return CaptureStore(psycopg.connect(text, autocommit=False), postgres=True, url=text)
+    path = Path(text.removeprefix("sqlite:///").removeprefix("sqlite://"))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lite = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
+    lite.execute("PRAGMA journal_mode=WAL")
+    lite.execute("PRAGMA synchronous=FULL")
+    lite.execute("PRAGMA busy_timeout=30000")
+    return CaptureStore(lite, postgres=False, url=str(path))
