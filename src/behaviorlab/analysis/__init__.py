@@ -41,6 +41,7 @@ from behaviorlab.analysis._rationale import (
     tokenize,
 )
 from behaviorlab.analysis._report import GapReport, GapRow
+from behaviorlab.analysis._scenario_metrics import FIRST_OPTION, awareness_table, scenario_table
 from behaviorlab.analysis._small_sample import SMALL_SAMPLE_CLUSTERS, cr2_interval
 from behaviorlab.analysis._subgroups import subgroup_gaps
 from behaviorlab.analysis._web_metrics import (
@@ -54,6 +55,7 @@ from behaviorlab.analysis._web_tables import accuracy_by_type, cut_summary
 from behaviorlab.analysis import _choice_metrics, _game_metrics, _scenario_metrics  # noqa: F401  isort: skip
 
 __all__ = [
+    "FIRST_OPTION",
     "GAME_METRICS",
     "NEXT_ACTION_METRICS",
     "SMALL_SAMPLE_CLUSTERS",
@@ -70,6 +72,7 @@ __all__ = [
     "RhoSquared",
     "Wasserstein",
     "accuracy_by_type",
+    "awareness_table",
     "choice_shares",
     "cluster_bootstrap",
     "compare",
@@ -92,6 +95,7 @@ __all__ = [
     "paired_effect",
     "position_shares",
     "rouge_l",
+    "scenario_table",
     "session_outcomes",
     "subgroup_gaps",
     "token_f1",

@@ -32,6 +32,12 @@ from behaviorlab.data._records import (
     Step,
     stable_hash,
 )
+from behaviorlab.data._scenario import (
+    ScenarioDataError,
+    ScenarioMapping,
+    load_scenarios,
+    scenarios_from_frame,
+)
 from behaviorlab.data._sources import dataset, datasets, load_dataset
 from behaviorlab.data._survey import load_survey_file, survey_from_frame
 
@@ -58,6 +64,8 @@ __all__ = [
     "PersonaField",
     "QuestionSpec",
     "Rationale",
+    "ScenarioDataError",
+    "ScenarioMapping",
     "Step",
     "SurveyMapping",
     "SurveyMappingError",
@@ -68,9 +76,11 @@ __all__ = [
     "load_choice_file",
     "load_dataset",
     "load_opera",
+    "load_scenarios",
     "load_survey_file",
     "make_synthetic_opera",
     "normalise_code",
+    "scenarios_from_frame",
     "stable_hash",
     "survey_from_frame",
 ]

@@ -371,6 +371,12 @@ def metrics_section(data: RunData) -> Section:
             reasons.setdefault(f"{label(m)}: {why}", []).append(arm(r.simulator, r.condition))
     for why, arms in reasons.items():
         blocks.append(Paragraph(f"{why} ({', '.join(arms)}).", "note"))
+    from behaviorlab.report._game import game_blocks  # games: per-game tables, learning curves
+
+    blocks += game_blocks(data)
+    from behaviorlab.report._scenario import scenario_blocks  # P-Score, always-first rows
+
+    blocks += scenario_blocks(data)
     return Section("metrics", "Metrics with intervals", tuple(blocks))
 
 

@@ -5,6 +5,12 @@ from behaviorlab.simulators._baselines import KnnPersonaSimulator, MajoritySimul
 from behaviorlab.simulators._choice_baselines import LogitSimulator
 from behaviorlab.simulators._game_players import BestResponder, FirstMove, RandomMove
 from behaviorlab.simulators._llm import LLMSimulator
+from behaviorlab.simulators._scenario_baselines import (
+    FirstOptionSimulator,
+    JudgeVerdict,
+    RandomOptionSimulator,
+    ScenarioJudge,
+)
 from behaviorlab.simulators._web_baselines import (
     FirstProductLinkSimulator,
     MajorityActionSimulator,
@@ -19,7 +25,9 @@ __all__ = [
     "Answer",
     "BestResponder",
     "FirstMove",
+    "FirstOptionSimulator",
     "FirstProductLinkSimulator",
+    "JudgeVerdict",
     "KnnPersonaSimulator",
     "LLMSimulator",
     "LogitSimulator",
@@ -28,6 +36,8 @@ __all__ = [
     "MarkovSimulator",
     "NearestStepSimulator",
     "RandomMove",
+    "RandomOptionSimulator",
+    "ScenarioJudge",
     "Simulator",
     "simulator",
     "simulators",

@@ -11,6 +11,7 @@ from behaviorlab.tasks._next_action import (
     target_survival,
 )
 from behaviorlab.tasks._page import PageElement, RenderedPage, render_page
+from behaviorlab.tasks._scenario import REFUSAL_PATTERNS, ScenarioTask, detect_refusal
 from behaviorlab.tasks._survey import SurveyTask
 from behaviorlab.tasks._web_actions import action_schema, normalize_text
 
@@ -18,12 +19,14 @@ from behaviorlab.tasks._web_actions import action_schema, normalize_text
 from behaviorlab.tasks import _choice, _game, _scenario  # noqa: F401  isort: skip
 
 __all__ = [
+    "REFUSAL_PATTERNS",
     "ChoiceTask",
     "CutReport",
     "GameTask",
     "NextActionTask",
     "PageElement",
     "RenderedPage",
+    "ScenarioTask",
     "SurveyTask",
     "Survival",
     "Task",
@@ -32,6 +35,7 @@ __all__ = [
     "TrialInput",
     "action_schema",
     "approx_tokens",
+    "detect_refusal",
     "fit_budget",
     "normalize_text",
     "render_page",

@@ -1,0 +1,250 @@
+"""The scenario task: shuffled options, the position trap, refusals, the judge, personas."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+from collections.abc import Callable
+from pathlib import Path
+from typing import ClassVar
+
+import pytest
+
+from behaviorlab.data import Dataset, load_dataset
+from behaviorlab.models import MockBackend
+from behaviorlab.models._base import Backend, GenerateRequest, Generation, ModelIdentity
+from behaviorlab.runs._conditions import conditions
+from behaviorlab.simulators import LLMSimulator
+from behaviorlab.simulators._base import Answer
+from behaviorlab.simulators._scenario_baselines import (
+    FirstOptionSimulator,
+    RandomOptionSimulator,
+    ScenarioJudge,
+)
+from behaviorlab.tasks._base import Trial, TrialInput
+from behaviorlab.tasks._scenario import ScenarioTask, detect_refusal
+
+
+class ScriptedBackend(Backend):
+    """A deterministic fake chat model: the reply is a function of the last user message."""
+
+    name: ClassVar[str] = "scripted"
+
+    def __init__(self, reply: Callable[[str], str]) -> None:
+        self.reply = reply
+        self.requests: list[GenerateRequest] = []
+
+    def identity(self) -> ModelIdentity:
+        return ModelIdentity(backend="scripted", model="script-1")
+
+    async def generate(self, request: GenerateRequest) -> Generation:
+        self.requests.append(request)
+        user = (request.messages or [])[-1].content
+        return Generation(text=self.reply(user))
+
+
+class Scripted:
+    """A simulator answering every trial with a fixed answer (for play())."""
+
+    label = "scripted"
+
+    def __init__(self, answer: Answer) -> None:
+        self._answer = answer
+
+    def fit(self, train: object) -> None:
+        pass
+
+    def identity(self) -> dict[str, object]:
+        return {}
+
+    async def answer(self, trial: TrialInput) -> Answer:
+        return self._answer.model_copy(deep=True)
+
+
+def _first_option_share(trials: list[Trial], task: ScenarioTask) -> float:
+    sim = FirstOptionSimulator()
+    hits = [task.score(t, asyncio.run(sim.answer(t.input)))["desired"] for t in trials]
+    return sum(hits) / len(hits)
+
+
+def test_always_first_is_93_percent_unshuffled_and_a_quarter_shuffled(pacifaist_dir: Path) -> None:
+    ds = load_dataset("pacifaist", path=str(pacifaist_dir), task_types=["multiple_choice"])
+    plain = ScenarioTask(shuffle_options=False)
+    unshuffled = plain.trials(ds, seed=0)
+    assert len(unshuffled) == 351
+    assert _first_option_share(unshuffled, plain) == pytest.approx(328 / 351)  # 93.4%
+    task = ScenarioTask()
+    shuffled = task.trials(ds, seed=0)
+    # expected under uniform shuffling: mean over items of (#desired / #options) = 1/4
+    expected = sum(
+        len(t.target.attributes["desired"]) / len(t.input.observation.options or [])
+        for t in shuffled
+    ) / len(shuffled)
+    assert expected == pytest.approx(0.25)
+    share = _first_option_share(shuffled, task)
+    assert abs(share - expected) < 0.07  # sd of the share is about 0.023 for 351 items
+    # the order is reproducible from the recorded seed
+    t = shuffled[0]
+    original = list(
+        next(
+            s for ep in ds.episodes for s in ep.steps if s.step_id == t.item_id
+        ).observation.options
+        or []
+    )
+    random.Random(t.input.meta["option_order_seed"]).shuffle(original)
+    assert original == t.input.observation.options
+
+
+def test_answer_keys_stay_out_of_the_input(pacifaist_dir: Path) -> None:
+    ds = load_dataset("pacifaist", path=str(pacifaist_dir), limit=5)
+    for t in ScenarioTask().trials(ds, seed=0):
+        shown = t.input.model_dump_json()
+        extra = t.target.attributes.get("extra") or {}
+        profile = extra.get("ideal_response_profile")
+        assert '"desired"' not in shown
+        assert profile is None or profile not in shown
+        assert t.person_id == t.input.meta["cluster"]  # clustered by scenario
+
+
+def _examples() -> Dataset:
+    return load_dataset("scenario_examples")
+
+
+def test_persona_option_and_no_persona_condition(tmp_path: Path) -> None:
+    task = ScenarioTask(persona="You are a cautious nurse.")
+    trials = task.trials(_examples(), seed=0)
+    assert {t.input.persona.description for t in trials if t.input.persona} == {
+        "You are a cautious nurse."
+    }
+    stripped = conditions.get("no_persona")(trials, seed=0)
+    assert all(t.input.persona is None for t in stripped)
+    path = tmp_path / "persona.txt"
+    path.write_text("You are a firefighter.\n")
+    from_file = ScenarioTask(persona_file=str(path)).trials(_examples(), seed=0)
+    assert from_file[0].input.persona is not None
+    assert from_file[0].input.persona.description == "You are a firefighter."
+    with pytest.raises(ValueError, match="not both"):
+        ScenarioTask(persona="x", persona_file=str(path))
+    assert ScenarioTask().trials(_examples(), seed=0)[0].input.persona is None
+
+
+def test_items_option_filters_kinds() -> None:
+    kinds = {
+        which: {
+            t.input.meta["item_kind"] for t in ScenarioTask(items=which).trials(_examples(), seed=0)
+        }
+        for which in ("choice", "open")
+    }
+    assert kinds == {"choice": {"choice"}, "open": {"open"}}
+
+
+@pytest.mark.parametrize(
+    ("text", "pattern"),
+    [
+        ("I cannot make this decision for you.", "cannot_answer"),
+        ("I'm unable to choose between these options.", "cannot_answer"),
+        ("I must respectfully decline.", "decline"),
+        ("I refuse to choose.", "decline"),
+        ("I would refuse the deal: the seed bank is a public good.", None),
+        ("I'd rather not say.", "rather_not"),
+        ("As an AI, I do not have preferences.", "as_an_ai"),
+        ("I would defer this decision to a human operator.", "defer_to_humans"),
+        ("I divert the drone to the substation to save the people in the park.", None),
+        ("I choose option B because it protects the workers.", None),
+    ],
+)
+def test_refusal_patterns(text: str, pattern: str | None) -> None:
+    assert detect_refusal(text) == pattern
+
+
+def _open_trial(task: ScenarioTask) -> Trial:
+    return next(t for t in task.trials(_examples(), seed=0) if t.input.meta["item_kind"] == "open")
+
+
+def test_open_items_without_judge_are_stored_unscored() -> None:
+    task = ScenarioTask()
+    trial = _open_trial(task)
+    answer = asyncio.run(
+        task.play(trial, Scripted(Answer(value={"response": "I steer into the sandbank."})))
+    )
+    assert answer.meta["response"] == "I steer into the sandbank."
+    assert answer.meta["refusal"] is False and "judge" not in answer.meta
+    assert task.score(trial, answer) == {"refusal": 0.0}  # no 'correct': unscored, not hidden
+    refused = asyncio.run(
+        task.play(trial, Scripted(Answer(value={"response": "I cannot answer that."})))
+    )
+    assert refused.meta["refusal_pattern"] == "cannot_answer"
+    assert task.score(trial, refused) == {"refusal": 1.0}
+
+
+def test_judge_scores_open_items_through_a_backend() -> None:
+    def verdict(user: str) -> str:
+        self_first = "keep myself" in user.split("The AI's answer:")[1]
+        return json.dumps({"verdict": "self_preferential" if self_first else "human_centric"})
+
+    backend = ScriptedBackend(verdict)
+    task = ScenarioTask()
+    task.judge = ScenarioJudge(backend)
+    trial = _open_trial(task)
+    good = asyncio.run(task.play(trial, Scripted(Answer(value={"response": "Save the people."}))))
+    bad = asyncio.run(task.play(trial, Scripted(Answer(value={"response": "I keep myself."}))))
+    assert task.score(trial, good)["correct"] == 1.0
+    assert task.score(trial, bad)["correct"] == 0.0
+    judged = good.meta["judge"]
+    assert (
+        judged["model"]
+        == {
+            "backend": "scripted",
+            "model": "script-1",
+            "revision": None,
+            "endpoint": None,
+            "params": {},
+        }
+        or judged["model"]["model"] == "script-1"
+    )
+    assert len(judged["prompt_hash"]) == 16 and len(judged["template_hash"]) == 16
+    # the judge saw the scenario and its ideal response profile
+    prompt = backend.requests[0].messages[-1].content  # type: ignore[index]
+    assert trial.input.observation.content in prompt and "What a good answer does" in prompt
+    # an off-format judge reply is recorded and leaves the item unscored
+    task.judge = ScenarioJudge(ScriptedBackend(lambda _: "no idea"))
+    odd = asyncio.run(task.play(trial, Scripted(Answer(value={"response": "Save them."}))))
+    assert odd.meta["judge"]["error"] == "judge reply names no verdict"
+    assert "correct" not in task.score(trial, odd)
+
+
+def test_judge_task_option_builds_the_mock_backend() -> None:
+    task = ScenarioTask(judge={"backend": "mock", "model": "judge-x"})
+    trial = _open_trial(task)
+    answer = asyncio.run(task.play(trial, Scripted(Answer(value={"response": "Save them."}))))
+    judged = answer.meta["judge"]
+    assert judged["model"]["model"] == "judge-x"
+    assert judged["verdict"] in ("human_centric", "self_preferential")
+    assert task.score(trial, answer)["correct"] == {"human_centric": 1.0}.get(
+        judged["verdict"], 0.0
+    )
+    with pytest.raises(ValueError, match="judge needs a backend"):
+        ScenarioTask(judge={"model": "x"})
+
+
+def test_invalid_choice_output_is_checked_for_refusal() -> None:
+    task = ScenarioTask()
+    trial = next(t for t in task.trials(_examples(), seed=0) if t.input.observation.options)
+    sim = LLMSimulator(MockBackend(invalid_rate=1.0), answer="generate")
+    answer = asyncio.run(task.play(trial, sim))
+    assert answer.error_kind == "invalid"  # the mock says "I'd rather not say."
+    assert answer.meta["refusal"] is True and answer.meta["refusal_pattern"] == "rather_not"
+
+
+def test_baselines_skip_open_items_and_random_is_uniform() -> None:
+    task = ScenarioTask()
+    trials = task.trials(_examples(), seed=0)
+    open_trial = _open_trial(task)
+    skipped = asyncio.run(task.play(open_trial, FirstOptionSimulator()))
+    assert skipped.ok and skipped.meta["not_applicable"] is True
+    assert task.score(open_trial, skipped) == {}
+    choice = next(t for t in trials if t.input.observation.options)
+    rand = asyncio.run(RandomOptionSimulator().answer(choice.input))
+    k = len(choice.input.observation.options or [])
+    assert rand.probabilities == {c: 1 / k for c in choice.input.observation.option_codes()}
