@@ -54,6 +54,11 @@ def test_demo_choice_on_mock_backend(runs_dir: Path) -> None:
     shares = choice_shares(frame, n_resamples=200)
     human = shares[shares["simulator"] == "logit"].groupby("option")["human"].first()
     assert human.sum() == pytest.approx(1.0)
+    # the HTML report carries the choice-share table, with the human shares as computed here
+    html = (runs_dir / "choice-demo-mock" / "report.html").read_text()
+    assert "Choices: shares per option, people against simulated" in html
+    air = human["air"]
+    assert f"{air:.2f} [" in html
 
 
 @pytest.mark.slow

@@ -377,6 +377,9 @@ def metrics_section(data: RunData) -> Section:
     from behaviorlab.report._scenario import scenario_blocks  # P-Score, always-first rows
 
     blocks += scenario_blocks(data)
+    from behaviorlab.report._choice import choice_blocks  # choice shares per option
+
+    blocks += choice_blocks(data)
     return Section("metrics", "Metrics with intervals", tuple(blocks))
 
 
