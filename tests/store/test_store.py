@@ -72,7 +72,7 @@ def test_old_file_is_migrated_keeping_its_rows(tmp_path: Path) -> None:
     db.close()
     assert ResultStore(path, readonly=True).persons("r1").empty  # readable before migration
     store = ResultStore(path)
-    assert store.schema_version() == RESULTS_SCHEMA_VERSION == 2
+    assert store.schema_version() == RESULTS_SCHEMA_VERSION == 3
     assert store.latest_run_id() == "r1"
     store.write_persons("r1", [("p1", {"age": 30})])
     assert store.persons("r1")["person_id"].tolist() == ["p1"]

@@ -7,7 +7,7 @@ import json
 import sys
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import typer
 import yaml
@@ -37,8 +37,21 @@ def _fail(exc: BaseException) -> None:
     raise typer.Exit(2)
 
 
+_EXECUTORS: dict[str | None, Literal["local", "ray"] | None] = {
+    None: None,
+    "local": "local",
+    "ray": "ray",
+}
+
+
 def _run_and_report(
-    spec: Any, out: Path, limit: int | None, show_gap: bool = True, html: bool = False
+    spec: Any,
+    out: Path,
+    limit: int | None,
+    show_gap: bool = True,
+    html: bool = False,
+    executor: str | None = None,
+    address: str | None = None,
 ) -> None:
     from behaviorlab.report._progress import RunProgress
     from behaviorlab.runs import load_spec, run_async
@@ -58,6 +71,8 @@ def _run_and_report(
                 on_plan=bar.on_plan,
                 on_progress=bar.on_progress,
                 on_estimate=on_estimate,
+                executor=_EXECUTORS[executor],
+                address=address,
             )
         )
     calls = summary.cache_hits + summary.cache_misses
@@ -65,7 +80,10 @@ def _run_and_report(
         f"{summary.completed} trials answered now, {summary.already_done} already stored "
         f"(of {summary.planned}); {summary.failed} failed, {summary.invalid} invalid; "
         f"LLM-call cache: {summary.cache_hits} hits / {calls} calls; "
-        f"{summary.elapsed_s:.1f} s"
+        f"tokens: {summary.tokens_in:,} in / {summary.tokens_out:,} out; "
+        f"cost: {summary.cost:.4f} {summary.currency}; "
+        f"{summary.elapsed_s:.1f} s",
+        highlight=False,
     )
     if show_gap:
         _print_gap(summary.results_path, summary.run_id, spec.n_resamples)
@@ -299,10 +317,24 @@ def run_cmd(
     spec: Annotated[Path, typer.Argument(help="Experiment spec (YAML).")],
     out: OutOpt = Path("runs"),
     limit: Annotated[int | None, typer.Option(help="Stop after this many trials.")] = None,
+    executor: Annotated[
+        str | None,
+        typer.Option(help="local (this process) or ray (Ray workers); default: the spec's."),
+    ] = None,
+    address: Annotated[
+        str | None,
+        typer.Option(help="Ray cluster address (default: start a local one); needs ray."),
+    ] = None,
 ) -> None:
     """Run an experiment, or resume it: trials already stored are not run again."""
     try:
-        _run_and_report(spec, out, limit)
+        if executor not in _EXECUTORS:
+            raise ValueError(f"unknown --executor {executor!r}; use local or ray")
+        if address is not None and executor == "local":
+            raise ValueError("--address is a Ray cluster address: use it with --executor ray")
+        if address is not None and executor is None:
+            executor = "ray"
+        _run_and_report(spec, out, limit, executor=executor, address=address)
     except USER_ERRORS as exc:
         _fail(exc)
 

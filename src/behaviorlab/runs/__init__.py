@@ -5,11 +5,13 @@ from behaviorlab.runs._conditions import Condition, condition, conditions, deran
 from behaviorlab.runs._runner import Job, Plan, RunSummary, plan, run_async
 from behaviorlab.runs._spec import (
     DataSpec,
+    ExecutorSpec,
     ExperimentSpec,
     SimulatorSpec,
     SpecError,
     SplitSpec,
     SubsetSpec,
+    ThroughputSpec,
     load_spec,
     parse_spec,
 )
@@ -18,6 +20,7 @@ from behaviorlab.runs._web_conditions import history_k  # registers no_history, 
 __all__ = [
     "Condition",
     "DataSpec",
+    "ExecutorSpec",
     "ExperimentSpec",
     "Job",
     "Plan",
@@ -27,6 +30,7 @@ __all__ = [
     "SpecError",
     "SplitSpec",
     "SubsetSpec",
+    "ThroughputSpec",
     "condition",
     "conditions",
     "derangement",

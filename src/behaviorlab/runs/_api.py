@@ -7,7 +7,7 @@ from collections.abc import Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pandas as pd
 
@@ -60,24 +60,27 @@ def run(
     out: str | Path = "runs",
     progress: bool = True,
     limit: int | None = None,
+    executor: Literal["local", "ray"] | None = None,
+    address: str | None = None,
 ) -> Run:
     """Run (or resume) an experiment and return its results.
 
     Works in a notebook too (where an event loop is already running, the run gets a thread
-    with its own loop); inside async code, ``await run_async(...)`` directly.
+    with its own loop); inside async code, ``await run_async(...)`` directly. ``executor="ray"``
+    (with ``address`` of a running cluster, or none for a local one) spreads the trials over
+    Ray workers; the default is the spec's ``executor``, else local.
     """
     spec = load_spec(spec)
+    opts: dict[str, Any] = {"out": out, "limit": limit, "executor": executor, "address": address}
     if progress:
         from behaviorlab.report._progress import RunProgress
 
         with RunProgress(spec.name) as bar:
             summary = _run_sync(
-                run_async(
-                    spec, out=out, limit=limit, on_plan=bar.on_plan, on_progress=bar.on_progress
-                )
+                run_async(spec, on_plan=bar.on_plan, on_progress=bar.on_progress, **opts)
             )
     else:
-        summary = _run_sync(run_async(spec, out=out, limit=limit))
+        summary = _run_sync(run_async(spec, **opts))
     return Run(summary.run_id, summary.results_path, summary)
 
 

@@ -16,7 +16,15 @@ trials for real (``measure``: evenly spaced trials, answered without the cache; 
 more, the first call counts as start-up, e.g. loading the model) or from the latencies stored
 by an earlier run (``throughput_from_run``). The extrapolation is linear: calls still to make ×
 measured seconds per call (+ start-up), trials × seconds per trial for simulators without a
-model, one call at a time.
+model, one call at a time. An endpoint that cannot be measured here (a remote server, a GPU)
+gets its speed from the simulator spec's ``throughput`` (:class:`ThroughputSpec`): calls ×
+``latency_s`` + prompt tokens / ``prompt_tokens_per_s`` + output tokens / ``tokens_per_s``,
+divided by the spec's ``concurrency`` (the endpoint serves calls in parallel).
+
+**Output tokens** of the calls still to make: ``throughput.output_tokens`` per call when
+configured, else the mean per call measured or stored, else at most the calls' ``max_tokens``
+(option scoring generates none). **Cost**: prompt and output tokens at the model's prices
+(the simulator spec's ``pricing``, else the backend's).
 """
 
 from __future__ import annotations
@@ -34,12 +42,13 @@ from behaviorlab.models._base import (
     GenerateRequest,
     Generation,
     ModelIdentity,
+    Pricing,
     ScoreRequest,
     ScoreResult,
 )
 from behaviorlab.models._cache import CachedBackend, CallCache
-from behaviorlab.runs._runner import Job, Plan
-from behaviorlab.runs._spec import ExperimentSpec
+from behaviorlab.runs._runner import Job, Plan, pricing_of
+from behaviorlab.runs._spec import ExperimentSpec, ThroughputSpec
 from behaviorlab.simulators._base import Simulator
 from behaviorlab.store._sqlite import ResultStore
 from behaviorlab.tasks._budget import TokenCounter, char_counter
@@ -62,6 +71,8 @@ class Cell:
     """Of those, calls the LLM-call cache already holds."""
     prompt_tokens: int = 0
     """Prompt tokens of the calls still to make (not cached)."""
+    max_output_tokens: int = 0
+    """Upper bound on their output tokens: the sum of their ``max_tokens`` (scoring: 0)."""
 
     @property
     def to_call(self) -> int:
@@ -94,6 +105,10 @@ class Estimate:
     throughput: dict[str, Throughput] = field(default_factory=dict)
     concurrency: int = 1
     counter: str = "ceil(characters / 3)"
+    pricing: dict[str, Pricing] = field(default_factory=dict)
+    """Token prices by simulator label (unpriced simulators are absent)."""
+    configured: dict[str, ThroughputSpec] = field(default_factory=dict)
+    """Endpoint speeds from the simulator specs, by label (they win over measurements)."""
 
     def _sum(self, attr: str, label: str | None = None) -> int:
         return sum(int(getattr(c, attr)) for c in self.cells if label in (None, c.simulator))
@@ -106,10 +121,59 @@ class Estimate:
     def to_call(self) -> int:
         return self._sum("to_call")
 
+    def output_tokens_for(self, label: str) -> tuple[float, str]:
+        """Expected output tokens of one simulator's calls still to make, and how they were
+        obtained."""
+        calls = self._sum("to_call", label)
+        conf = self.configured.get(label)
+        if conf is not None and conf.output_tokens is not None:
+            return calls * conf.output_tokens, f"{conf.output_tokens:g} per call (configured)"
+        tp = self.throughput.get(label)
+        if tp is not None and tp.per == "call" and tp.tokens_out is not None:
+            return calls * tp.tokens_out, f"{tp.tokens_out:.0f} per call (measured)"
+        return float(self._sum("max_output_tokens", label)), "at most: max_tokens of each call"
+
+    def output_tokens(self) -> float:
+        return sum(self.output_tokens_for(label)[0] for label in self._labels())
+
+    def cost_for(self, label: str) -> float | None:
+        """Expected cost of one simulator's calls still to make (None: unpriced)."""
+        price = self.pricing.get(label)
+        if price is None:
+            return None
+        prompt = self._sum("prompt_tokens", label)
+        output = self.output_tokens_for(label)[0]
+        return (prompt * price.input_per_mtok + output * price.output_per_mtok) / 1e6
+
+    def cost(self) -> tuple[float, str] | None:
+        """Expected cost of every priced simulator and its currency ('mixed' when they
+        differ; None when no simulator with calls to make is priced)."""
+        priced = [label for label in self._labels() if label in self.pricing]
+        if not priced:
+            return None
+        currencies = {self.pricing[label].currency for label in priced}
+        total = sum(self.cost_for(label) or 0.0 for label in priced)
+        return total, currencies.pop() if len(currencies) == 1 else "mixed"
+
+    def _labels(self) -> list[str]:
+        return list(dict.fromkeys(c.simulator for c in self.cells))
+
+    def _configured_seconds(self, label: str, conf: ThroughputSpec) -> float:
+        calls = self._sum("to_call", label)
+        secs = calls * conf.latency_s
+        if conf.prompt_tokens_per_s is not None:
+            secs += self._sum("prompt_tokens", label) / conf.prompt_tokens_per_s
+        if conf.tokens_per_s is not None:
+            secs += self.output_tokens_for(label)[0] / conf.tokens_per_s
+        return secs / self.concurrency
+
     def seconds_for(self, label: str) -> float | None:
         """Expected seconds of one simulator's remaining trials (None: not measured)."""
         remaining = self._sum("trials", label) - self._sum("stored", label)
         tp = self.throughput.get(label)
+        conf = self.configured.get(label)
+        if label in self.llm and conf is not None:
+            return self._configured_seconds(label, conf)
         if label in self.llm:
             calls = self._sum("to_call", label)
             if calls == 0:
@@ -122,8 +186,9 @@ class Estimate:
         return remaining * tp.seconds
 
     def seconds(self) -> float | None:
-        """Expected seconds of the remaining trials, one at a time (None: an LLM simulator
-        with calls to make has no measured throughput)."""
+        """Expected seconds of the remaining trials, one call at a time (a configured
+        endpoint: ``concurrency`` at once); None: an LLM simulator with calls to make has no
+        measured or configured throughput."""
         total = 0.0
         for label in dict.fromkeys(c.simulator for c in self.cells):
             s = self.seconds_for(label)
@@ -135,20 +200,23 @@ class Estimate:
         return total
 
     def line(self) -> str:
-        """One line: trials, calls, tokens, time."""
+        """One line: trials, calls, prompt and output tokens, time, cost."""
         tokens = self._sum("prompt_tokens")
         stored = self._sum("stored")
         calls = self._sum("calls")
         secs = self.seconds()
         when = (
-            f"~{format_seconds(secs)} at the measured throughput"
+            f"~{format_seconds(secs)} at the {self._speed_source()}"
             if secs is not None
             else "time not measured (behaviorlab plan SPEC --measure 3)"
         )
+        cost = self.cost()
+        money = f"; ~{cost[0]:.4f} {cost[1]}" if cost is not None else ""
         return (
             f"estimate ({self.scope}): {self.trials} trials ({stored} stored), "
             f"{self.to_call} model calls after {calls - self.to_call} expected cache hits, "
-            f"~{tokens:,} prompt tokens; {when}"
+            f"~{tokens:,} prompt tokens, ~{self.output_tokens():,.0f} output tokens; "
+            f"{when}{money}"
         )
 
     def lines(self) -> list[str]:
@@ -166,10 +234,19 @@ class Estimate:
             f"prompt tokens: counted as {self.counter} on the rendered messages of the calls "
             "still to make (the chat template's own tokens are not counted)"
         )
-        labels = list(dict.fromkeys(c.simulator for c in self.cells))
+        labels = self._labels()
         for label in labels:
             tp = self.throughput.get(label)
             secs = self.seconds_for(label)
+            if label in self.llm:
+                out.append(self._budget_line(label))
+            conf = self.configured.get(label)
+            if label in self.llm and conf is not None:
+                out.append(
+                    f"  {label}: configured endpoint speed: {conf.describe()}, "
+                    f"{self.concurrency} calls at once → ~{format_seconds(secs or 0.0)}"
+                )
+                continue
             if tp is None:
                 kind = "model calls" if label in self.llm else "trials (no model: fast)"
                 out.append(f"  {label}: not measured; {kind}")
@@ -182,12 +259,35 @@ class Estimate:
                 f"  {label}: {tp.seconds:.3g} s per {tp.per}{start}{toks} ({tp.source}) → "
                 f"~{format_seconds(secs or 0.0)}"
             )
-        if self.concurrency > 1:
+        if self.concurrency > 1 and any(lb not in self.configured for lb in self.llm):
             out.append(
                 f"  times assume one call at a time; concurrency {self.concurrency} helps only "
                 "on a backend that serves calls in parallel (llama.cpp does not)"
             )
         return out
+
+    def _speed_source(self) -> str:
+        configured = [lb for lb in self.llm if lb in self.configured]
+        if not configured:
+            return "measured throughput"
+        if len(configured) == len(self.llm):
+            return "configured endpoint speed"
+        return "measured and configured speeds"
+
+    def _budget_line(self, label: str) -> str:
+        out_tokens, how = self.output_tokens_for(label)
+        price = self.pricing.get(label)
+        cost = self.cost_for(label)
+        money = (
+            f"~{cost:.4f} {price.currency} at {price.input_per_mtok:g} / "
+            f"{price.output_per_mtok:g} per million prompt / output tokens"
+            if price is not None and cost is not None
+            else "cost: no pricing configured"
+        )
+        return (
+            f"  {label}: {self._sum('prompt_tokens', label):,} prompt tokens, "
+            f"~{out_tokens:,.0f} output tokens ({how}); {money}"
+        )
 
 
 def format_seconds(s: float) -> str:
@@ -208,6 +308,7 @@ class _Probe(Backend):
     ) -> None:
         self.real, self.cache, self.count, self.seen = real, cache, count, seen
         self.tokens_uncached = 0
+        self.max_output_uncached = 0
         self._identity: ModelIdentity | None = None
 
     @property
@@ -238,6 +339,8 @@ class _Probe(Backend):
 
     async def generate(self, request: GenerateRequest) -> Generation:
         hit, tokens = self._seen("generate", request)
+        if not hit:
+            self.max_output_uncached += request.max_tokens
         return Generation(text="", tokens_in=tokens, cached=hit)
 
     async def score(self, request: ScoreRequest) -> ScoreResult:
@@ -300,15 +403,22 @@ async def estimate_plan(
             probe = probes.get(id(job.simulator))
             if probe is None:
                 continue
-            before = probe.tokens_uncached
+            before, before_out = probe.tokens_uncached, probe.max_output_uncached
             answer = await job.simulator.answer(job.trial.input)
             cell.calls += answer.calls
             cell.cached += answer.cache_hits
             cell.prompt_tokens += probe.tokens_uncached - before
+            cell.max_output_tokens += probe.max_output_uncached - before_out
     finally:
         for sim in plan.simulators:
             if id(sim) in originals:
                 sim.backend = originals[id(sim)]  # type: ignore[attr-defined]
+    prices = {s.label: pricing_of(s) for s in plan.simulators}
+    configured = {
+        sim.label: spec.throughput
+        for sim, spec in zip(plan.simulators, plan.spec.simulators, strict=True)
+        if spec.throughput is not None
+    }
     return Estimate(
         name=plan.spec.name,
         scope=scope,
@@ -317,6 +427,8 @@ async def estimate_plan(
         throughput=dict(throughput or {}),
         concurrency=plan.spec.concurrency,
         counter=counter_text,
+        pricing={label: pr for label, pr in prices.items() if pr is not None},
+        configured=configured,
     )
 
 
@@ -509,6 +621,9 @@ def estimate_dict(e: Estimate) -> dict[str, Any]:
         "trials": e.trials,
         "calls_to_make": e.to_call,
         "seconds": e.seconds(),
+        "prompt_tokens": sum(c.prompt_tokens for c in e.cells),
+        "output_tokens": e.output_tokens(),
+        "cost": None if (cost := e.cost()) is None else {"amount": cost[0], "currency": cost[1]},
         "cells": [{**c.__dict__, "to_call": c.to_call} for c in e.cells],
         "throughput": {k: v.__dict__ for k, v in e.throughput.items()},
         "token_counter": e.counter,

@@ -3,12 +3,13 @@ store.
 
 Resumable by construction: a trial's id is a hash of (task, simulator, condition, seed, trial
 key), every answered trial is committed on its own, and a rerun of the same spec skips the ids
-already stored. A failing trial is a stored row with its error; the run goes on.
+already stored. A failing trial is a stored row with its error; the run goes on. Trials are
+answered session after session (see :mod:`behaviorlab.runs._executor`), here or on Ray
+workers (:mod:`behaviorlab.runs._ray`); this process is always the one writer of the store.
 """
 
 from __future__ import annotations
 
-import asyncio
 import inspect
 import json
 import random
@@ -21,11 +22,19 @@ from typing import TYPE_CHECKING, Any
 from behaviorlab._registry import call_with_options
 from behaviorlab.data import load_dataset
 from behaviorlab.data._records import Dataset, stable_hash
-from behaviorlab.models._base import MissingExtraError
+from behaviorlab.models._base import Backend, MissingExtraError, Pricing
 from behaviorlab.models._cache import CallCache
 from behaviorlab.runs._conditions import conditions
+from behaviorlab.runs._executor import execute_local, pending_chains, schedule
 from behaviorlab.runs._manifest import build_manifest, data_manifest
-from behaviorlab.runs._spec import ExperimentSpec, SpecError, SplitSpec, SubsetSpec, load_spec
+from behaviorlab.runs._spec import (
+    ExecutorKind,
+    ExperimentSpec,
+    SpecError,
+    SplitSpec,
+    SubsetSpec,
+    load_spec,
+)
 from behaviorlab.simulators._base import Answer, Simulator, simulators
 from behaviorlab.store._schema import TrialResult
 from behaviorlab.store._sqlite import ResultStore
@@ -60,6 +69,26 @@ class RunSummary:
     cache_misses: int = 0
     elapsed_s: float = 0.0
     by_simulator: dict[str, int] = field(default_factory=dict)
+    tokens_in: int = 0
+    """Prompt tokens of the trials answered now (calls served by the cache included)."""
+    tokens_out: int = 0
+    cost: float = 0.0
+    """What the calls not served by the cache cost (see ``currency``)."""
+    currency: str = "USD"
+
+    def add(self, label: str, answer: Answer) -> None:
+        """Count one stored trial."""
+        self.completed += 1
+        self.by_simulator[label] = self.by_simulator.get(label, 0) + 1
+        if answer.error_kind == "invalid":
+            self.invalid += 1
+        elif answer.error is not None:
+            self.failed += 1
+        self.cache_hits += answer.cache_hits
+        self.cache_misses += answer.calls - answer.cache_hits
+        self.tokens_in += answer.tokens_in
+        self.tokens_out += answer.tokens_out
+        self.cost += answer.cost
 
 
 ProgressHook = Callable[[RunSummary, int], None]
@@ -93,6 +122,23 @@ def make_simulator(name: str, options: dict[str, Any], cache: CallCache | None) 
         opts["cache"] = cache
     sim: Simulator = call_with_options("simulator", name, factory, **opts)
     return sim
+
+
+def pricing_of(sim: Simulator) -> Pricing | None:
+    """The token prices of a simulator's model (None: no model or unpriced)."""
+    backend = getattr(sim, "backend", None)
+    return backend.pricing if isinstance(backend, Backend) else None
+
+
+def set_pricing(sim: Simulator, pricing: Pricing) -> None:
+    """Price a simulator's model as its spec says (over the backend's own prices)."""
+    backend = getattr(sim, "backend", None)
+    if not isinstance(backend, Backend):
+        raise SpecError(f"simulator {sim.label!r} calls no model: 'pricing' does not apply")
+    backend.pricing = pricing
+    inner = getattr(backend, "inner", None)
+    if isinstance(inner, Backend):  # the call cache wraps the model
+        inner.pricing = pricing
 
 
 @dataclass
@@ -194,6 +240,9 @@ def plan(spec: ExperimentSpec, cache: CallCache | None, *, dataset: Dataset | No
     split = spec.data.split
     people = test_people(dataset, split.test, split.seed) if split.by == "person" else set()
     sims = [make_simulator(s.name, s.options(), cache) for s in spec.simulators]
+    for sim, sim_spec in zip(sims, spec.simulators, strict=True):
+        if sim_spec.pricing is not None:
+            set_pricing(sim, sim_spec.pricing)
     labels = [s.label for s in sims]
     dupes = sorted({x for x in labels if labels.count(x) > 1})
     if dupes:
@@ -224,10 +273,10 @@ def plan(spec: ExperimentSpec, cache: CallCache | None, *, dataset: Dataset | No
                 for trial in conditions.get(cond)(sliced, seed=seed):
                     tid = stable_hash(task.name, sim.label, cond, seed, trial.key, length=24)
                     jobs.append(Job(tid, trial, sim, cond, seed))
-    return Plan(spec, dataset, task, test_ids, sims, jobs, info)
+    return Plan(spec, dataset, task, test_ids, sims, schedule(jobs), info)
 
 
-def _result(job: Job, task: Task, answer: Answer, run_id: str, latency: float) -> TrialResult:
+def result_row(job: Job, task: Task, answer: Answer, run_id: str, latency: float) -> TrialResult:
     trial = job.trial
     options = trial.input.observation.option_codes() or None
     scores: dict[str, float] = {}
@@ -263,6 +312,7 @@ def _result(job: Job, task: Task, answer: Answer, run_id: str, latency: float) -
         tokens_out=answer.tokens_out,
         calls=answer.calls,
         cache_hits=answer.cache_hits,
+        cost=answer.cost,
         meta={
             **trial.input.meta,
             **answer.meta,
@@ -280,7 +330,9 @@ def _result(job: Job, task: Task, answer: Answer, run_id: str, latency: float) -
     )
 
 
-async def _answer(job: Job, task: Task) -> tuple[Answer, float]:
+async def answer_job(job: Job, task: Task) -> tuple[Answer, float]:
+    """Answer one job (an interactive task plays it); a simulator's exception becomes a
+    failed answer, except a missing optional package, which stops the run."""
     start = time.perf_counter()
     try:
         if isinstance(task, InteractiveTask):
@@ -301,47 +353,65 @@ async def execute(
     *,
     limit: int | None = None,
     on_progress: ProgressHook | None = None,
+    executor: ExecutorKind | None = None,
+    address: str | None = None,
 ) -> RunSummary:
+    """Answer the plan's trials not stored yet (at most ``limit``), session chain by chain,
+    here or on Ray (``executor``, default: the spec's); each result is committed at once."""
     done = store.done_ids(run_id)
-    pending = [j for j in p.jobs if j.trial_id not in done]
-    todo = pending if limit is None else pending[:limit]
+    work = pending_chains(p.jobs, done, limit)
     summary = RunSummary(
-        run_id, store.path, planned=len(p.jobs), already_done=len(p.jobs) - len(pending)
+        run_id,
+        store.path,
+        planned=len(p.jobs),
+        already_done=sum(1 for j in p.jobs if j.trial_id in done),
+        currency=_currency([pricing_of(s) for s in p.simulators]),
     )
-    queue: asyncio.Queue[Job] = asyncio.Queue()
-    for job in todo:
-        queue.put_nowait(job)
-    remaining = len(todo)
     started = time.perf_counter()
+    kind = executor or p.spec.executor.kind
+    if kind == "ray":
+        from behaviorlab.runs._ray import execute_ray
 
-    async def worker() -> None:
-        nonlocal remaining
-        while True:
-            try:
-                job = queue.get_nowait()
-            except asyncio.QueueEmpty:
-                return
-            answer, latency = await _answer(job, p.task)
-            result = _result(job, p.task, answer, run_id, latency)
-            store.write(result)  # one writer: the event loop thread; committed before counted
-            remaining -= 1
-            summary.completed += 1
-            summary.by_simulator[job.simulator.label] = (
-                summary.by_simulator.get(job.simulator.label, 0) + 1
-            )
-            if answer.error_kind == "invalid":
-                summary.invalid += 1
-            elif answer.error is not None:
-                summary.failed += 1
-            summary.cache_hits += answer.cache_hits
-            summary.cache_misses += answer.calls - answer.cache_hits
-            summary.elapsed_s = time.perf_counter() - started
-            if on_progress is not None:
-                on_progress(summary, remaining)
-
-    await asyncio.gather(*(worker() for _ in range(p.spec.concurrency)))
+        await execute_ray(
+            p,
+            store,
+            run_id,
+            summary,
+            work,
+            address=address or p.spec.executor.address,
+            on_progress=on_progress,
+        )
+    else:
+        await execute_local(p, store, run_id, summary, work, on_progress=on_progress)
     summary.elapsed_s = time.perf_counter() - started
     return summary
+
+
+def _currency(prices: list[Pricing | None]) -> str:
+    """The one currency of the priced models ('USD' when none is priced; 'mixed')."""
+    found = {pr.currency for pr in prices if pr is not None}
+    if len(found) > 1:
+        return "mixed"
+    return found.pop() if found else "USD"
+
+
+def usage_totals(p: Plan, store: ResultStore, run_id: str) -> dict[str, Any]:
+    """Tokens and cost of every stored trial of the run, in all and by simulator (for the
+    manifest)."""
+    by_sim = store.totals(run_id)
+    prices = {s.label: pricing_of(s) for s in p.simulators}
+    per: dict[str, Any] = {}
+    for label, row in by_sim.items():
+        price = prices.get(label)
+        per[label] = {**row, "currency": price.currency if price is not None else "USD"}
+    return {
+        "trials": sum(int(r["trials"]) for r in by_sim.values()),
+        "tokens_in": sum(int(r["tokens_in"]) for r in by_sim.values()),
+        "tokens_out": sum(int(r["tokens_out"]) for r in by_sim.values()),
+        "cost": sum(float(r["cost"]) for r in by_sim.values()),
+        "currency": _currency(list(prices.values())),
+        "by_simulator": per,
+    }
 
 
 def open_cache(spec: ExperimentSpec) -> CallCache | None:
@@ -364,13 +434,23 @@ async def run_async(
     on_progress: ProgressHook | None = None,
     on_plan: Callable[[Plan], None] | None = None,
     on_estimate: Callable[[Estimate], None] | None = None,
+    executor: ExecutorKind | None = None,
+    address: str | None = None,
 ) -> RunSummary:
     """Run (or resume) an experiment; returns what this invocation did.
+
+    ``executor`` / ``address``: answer the trials here (``"local"``) or on Ray workers
+    (``"ray"``, on the cluster at ``address`` or a local one); default: the spec's
+    ``executor``.
 
     ``on_estimate`` receives the plan's estimate (trials, model calls after cache hits,
     prompt tokens, and time from the latencies already stored for this run, if any) before
     the first trial is answered."""
     spec = load_spec(spec_source)
+    if (executor or spec.executor.kind) == "ray":
+        from behaviorlab.runs._ray import import_ray
+
+        import_ray()  # a missing extra fails before anything runs
     out = Path(out)
     cache = open_cache(spec)
     p = plan(spec, cache)
@@ -399,11 +479,20 @@ async def run_async(
         store.write_persons(
             run_id, ((pid, p.dataset.persons[pid].attributes) for pid in sorted(p.test_ids))
         )
-        summary = await execute(p, store, run_id, limit=limit, on_progress=on_progress)
+        summary = await execute(
+            p,
+            store,
+            run_id,
+            limit=limit,
+            on_progress=on_progress,
+            executor=executor,
+            address=address,
+        )
         complete = store.count(run_id) == len(p.jobs)
         store.finish_run(run_id, "finished" if complete else "partial")
         manifest["cache"] = {"hits": summary.cache_hits, "misses": summary.cache_misses}
         manifest["status"] = "finished" if complete else "partial"
+        manifest["totals"] = usage_totals(p, store, run_id)
         store.set_manifest(run_id, manifest)
         (store.path.parent / "manifest.json").write_text(
             json.dumps(manifest, indent=2, default=str)

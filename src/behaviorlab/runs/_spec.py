@@ -14,6 +14,8 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from behaviorlab.models._base import Pricing
+
 
 class SpecError(ValueError):
     """An experiment spec that cannot be used; the message says where and why."""
@@ -78,8 +80,42 @@ class SubsetSpec(BaseModel):
     )
 
 
+class ThroughputSpec(BaseModel):
+    """How fast a model endpoint answers, for ``behaviorlab plan`` when it cannot be measured
+    here (a remote endpoint, a GPU server): one call takes ``latency_s`` + its prompt tokens /
+    ``prompt_tokens_per_s`` + its output tokens / ``tokens_per_s``, and ``concurrency`` calls
+    run at once (the endpoint serves them in parallel)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    latency_s: float = Field(
+        default=0.0, ge=0, description="Seconds per call besides token processing."
+    )
+    tokens_per_s: float | None = Field(
+        default=None, gt=0, description="Output tokens per second of one call (decode speed)."
+    )
+    prompt_tokens_per_s: float | None = Field(
+        default=None, gt=0, description="Prompt tokens per second (None: part of latency_s)."
+    )
+    output_tokens: float | None = Field(
+        default=None,
+        ge=0,
+        description="Expected output tokens per call (default: measured, else max_tokens).",
+    )
+
+    def describe(self) -> str:
+        parts = [f"{self.latency_s:g} s per call"]
+        if self.tokens_per_s is not None:
+            parts.append(f"{self.tokens_per_s:g} output tokens/s")
+        if self.prompt_tokens_per_s is not None:
+            parts.append(f"{self.prompt_tokens_per_s:g} prompt tokens/s")
+        return ", ".join(parts)
+
+
 class SimulatorSpec(BaseModel):
-    """A simulator by registered name, with its options (any other keys are passed on)."""
+    """A simulator by registered name, with its options (any other keys are passed on).
+
+    ``pricing`` (token prices of its model) and ``throughput`` (speed of its endpoint) are
+    read by the runner and ``behaviorlab plan``, not passed to the simulator."""
 
     model_config = ConfigDict(extra="allow", frozen=True)
     name: str
@@ -90,12 +126,38 @@ class SimulatorSpec(BaseModel):
     subset: SubsetSpec | None = Field(
         default=None, description="Answer only a slice of the test trials (see SubsetSpec)."
     )
+    pricing: Pricing | None = Field(
+        default=None, description="Token prices of this simulator's model (over the backend's)."
+    )
+    throughput: ThroughputSpec | None = Field(
+        default=None, description="Configured endpoint speed for budget planning."
+    )
 
     def options(self) -> dict[str, Any]:
         opts = dict(self.model_extra or {})
         if self.label is not None:
             opts["label"] = self.label
         return opts
+
+
+ExecutorKind = Literal["local", "ray"]
+
+
+class ExecutorSpec(BaseModel):
+    """Where trials are answered: ``local`` (this process, ``concurrency`` trials in flight)
+    or ``ray`` (one actor per worker, each with its own simulator replicas, on the cluster at
+    ``address`` or a local one). Either way this process is the one writer of the store."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    kind: ExecutorKind = "local"
+    address: str | None = Field(
+        default=None, description="Ray cluster address (e.g. 'ray://head:10001', 'auto')."
+    )
+    workers: int | None = Field(
+        default=None, ge=1, description="Ray actors (default: the spec's concurrency)."
+    )
+    cpus_per_worker: float = Field(default=1.0, gt=0, description="CPUs Ray reserves per actor.")
+    gpus_per_worker: float = Field(default=0.0, ge=0, description="GPUs Ray reserves per actor.")
 
 
 class ExperimentSpec(BaseModel):
@@ -115,6 +177,9 @@ class ExperimentSpec(BaseModel):
         default=True, description="LLM-call cache: true (default path), false, or a file path."
     )
     n_resamples: int = Field(default=2000, ge=100, description="Bootstrap resamples in reports.")
+    executor: ExecutorSpec = Field(
+        default_factory=ExecutorSpec, description="local (default) or ray; see ExecutorSpec."
+    )
 
     @field_validator("name")
     @classmethod
@@ -125,9 +190,10 @@ class ExperimentSpec(BaseModel):
 
     def spec_hash(self) -> str:
         """Hash of everything that decides which trials run and how they are answered
-        (not concurrency, cache location or report settings)."""
+        (not concurrency, executor, cache location, prices, speeds or report settings)."""
         payload = self.model_dump(
-            mode="json", exclude={"concurrency", "cache", "n_resamples", "description"}
+            mode="json",
+            exclude={"concurrency", "cache", "n_resamples", "description", "executor"},
         )
         # fields added later are left out at their defaults, so older runs keep their ids
         if payload["data"]["split"].get("by") == "person":
@@ -135,6 +201,8 @@ class ExperimentSpec(BaseModel):
         for sim in payload["simulators"]:
             if sim.get("subset") is None:
                 sim.pop("subset", None)
+            sim.pop("pricing", None)
+            sim.pop("throughput", None)
         return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
     def run_id(self) -> str:

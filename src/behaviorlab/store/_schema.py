@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-RESULTS_SCHEMA_VERSION = 2
+RESULTS_SCHEMA_VERSION = 3
 
 
 class TrialResult(BaseModel):
@@ -56,6 +56,11 @@ class TrialResult(BaseModel):
     tokens_out: int = 0
     calls: int = Field(default=0, description="Model calls made (cache hits included).")
     cache_hits: int = 0
+    cost: float = Field(
+        default=0.0,
+        description="Cost of the model calls not served from the cache, in the backend's "
+        "pricing currency (0 when unpriced or cached).",
+    )
     meta: dict[str, Any] = Field(default_factory=dict)
     created_at: datetime = Field(default_factory=datetime.now)
 
@@ -64,3 +69,7 @@ JSON_COLUMNS = ("answer_json", "probabilities", "samples", "options", "scores", 
 """Columns stored as JSON text in SQLite and decoded when read."""
 
 COLUMNS = tuple(TrialResult.model_fields)
+
+ADDED_COLUMNS: dict[str, tuple[int, str]] = {"cost": (3, "REAL NOT NULL DEFAULT 0")}
+"""Columns added after version 1: the schema version that added them and their SQL
+definition (a file opened read-only before its migration reads them as their default)."""

@@ -16,7 +16,13 @@ from typing import Any
 
 import pandas as pd
 
-from behaviorlab.store._schema import COLUMNS, JSON_COLUMNS, RESULTS_SCHEMA_VERSION, TrialResult
+from behaviorlab.store._schema import (
+    ADDED_COLUMNS,
+    COLUMNS,
+    JSON_COLUMNS,
+    RESULTS_SCHEMA_VERSION,
+    TrialResult,
+)
 
 _SQL_TYPES = {
     "seed": "INTEGER",
@@ -31,8 +37,12 @@ _SQL_TYPES = {
 }
 
 
+V1_COLUMNS = tuple(c for c in COLUMNS if c not in ADDED_COLUMNS)
+"""The trials columns version 1 created (later ones come from their own migrations)."""
+
+
 def _v1(db: sqlite3.Connection) -> None:
-    cols = ",\n  ".join(f"{c} {_SQL_TYPES.get(c, 'TEXT')}" for c in COLUMNS)
+    cols = ",\n  ".join(f"{c} {_SQL_TYPES.get(c, 'TEXT')}" for c in V1_COLUMNS)
     # one statement at a time: executescript() would commit the migration's transaction
     statements = f"""
         CREATE TABLE runs (
@@ -62,9 +72,22 @@ def _v2(db: sqlite3.Connection) -> None:
     )
 
 
+def _add_columns(version: int) -> Callable[[sqlite3.Connection], None]:
+    """A migration adding the trials columns of :data:`ADDED_COLUMNS` from ``version``."""
+
+    def apply(db: sqlite3.Connection) -> None:
+        have = {row[1] for row in db.execute("PRAGMA table_info(trials)")}
+        for name, (added, definition) in ADDED_COLUMNS.items():
+            if added == version and name not in have:
+                db.execute(f"ALTER TABLE trials ADD COLUMN {name} {definition}")
+
+    return apply
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[sqlite3.Connection], None]]] = [
     (1, "create runs and trials", _v1),
     (2, "persons: persona attributes of the people simulated (for subgroup analysis)", _v2),
+    (3, "trials.cost: what the trial's uncached model calls cost", _add_columns(3)),
 ]
 """(version, description, function): applied in order to bring a file up to date."""
 
@@ -212,6 +235,32 @@ class ResultStore:
         records = [{"person_id": pid, **json.loads(attrs)} for pid, attrs in rows]
         return pd.DataFrame.from_records(records, columns=None if records else ["person_id"])
 
+    def _columns(self) -> set[str]:
+        return {row[1] for row in self._db.execute("PRAGMA table_info(trials)")}
+
+    @staticmethod
+    def _default(column: str) -> str:
+        """The SQL default of a column a file opened read-only before its migration lacks."""
+        return ADDED_COLUMNS[column][1].rsplit("DEFAULT", 1)[1].strip()
+
+    def totals(self, run_id: str) -> dict[str, dict[str, float]]:
+        """Stored trials, tokens and cost by simulator label, for ``run_id``."""
+        cost = "SUM(cost)" if "cost" in self._columns() else "0"
+        rows = self._db.execute(
+            f"SELECT simulator, COUNT(*), SUM(tokens_in), SUM(tokens_out), {cost} "
+            "FROM trials WHERE run_id = ? GROUP BY simulator ORDER BY simulator",
+            (run_id,),
+        )
+        return {
+            str(sim): {
+                "trials": int(n),
+                "tokens_in": int(tin or 0),
+                "tokens_out": int(tout or 0),
+                "cost": float(c or 0.0),
+            }
+            for sim, n, tin, tout, c in rows
+        }
+
     def count(self, run_id: str) -> int:
         row = self._db.execute("SELECT COUNT(*) FROM trials WHERE run_id = ?", (run_id,))
         return int(row.fetchone()[0])
@@ -219,8 +268,9 @@ class ResultStore:
     def to_pandas(self, run_id: str | None = None) -> pd.DataFrame:
         """One row per trial of ``run_id`` (default: the latest run), JSON columns decoded."""
         rid = run_id or self.latest_run_id()
+        select = [c if c in self._columns() else f"{self._default(c)} AS {c}" for c in COLUMNS]
         frame = pd.read_sql_query(
-            f"SELECT {', '.join(COLUMNS)} FROM trials WHERE run_id = ? "
+            f"SELECT {', '.join(select)} FROM trials WHERE run_id = ? "
             "ORDER BY simulator, condition, seed, person_id, item_id",
             self._db,
             params=(rid,),
