@@ -22,10 +22,17 @@ extra. How it works, and why:
   to the prompt's tokens: the score is log P(continuation tokens | prompt tokens), never a
   tokenisation that merges across the boundary. Put the separating space in the continuation
   (``" A"`` after ``"Answer:"``), as lm-evaluation-harness does.
-* **Deterministic prefix reuse.** Consecutive calls that share a prompt prefix (the same persona)
-  reuse its KV cache, but only whole blocks of ``_BLOCK`` tokens counted from position 0, and
-  prompts are always evaluated in those blocks: every token's KV values then come from the same
-  batch whatever ran before, so results do not depend on call order.
+* **Deterministic prefix reuse.** Consecutive calls that share a prompt prefix (the same persona,
+  a session's growing history) reuse its KV cache, but only whole blocks of ``_BLOCK`` tokens
+  counted from position 0, and prompts are always evaluated in those blocks: every token's KV
+  values then come from the same batch whatever ran before, so results do not depend on call
+  order. Generation and scoring share the one cache. Each generation records
+  ``meta["prompt_tokens_reused"]`` and ``meta["prompt_tokens_evaluated"]``;
+  :attr:`LlamaCppBackend.prefix_stats` keeps totals over all calls. We evaluate the prompt
+  ourselves before ``create_completion``, whose own prefix match (``Llama.generate``) then
+  finds the whole prompt cached and samples at once, grammar or not. ``prefix_reuse=False``
+  re-reads every prompt from scratch (benchmarks, checks). Nothing relies on outputs being
+  bit-identical: the call cache keys on the request and the model, never on an output.
 * **Sampling** is plain temperature + nucleus (top_p) sampling over the whole vocabulary, like
   the OpenAI API: llama_cpp's own defaults (top_k=40, min_p=0.05, and repeat_penalty=1.1 in
   chat) would silently truncate the answer distribution we are trying to measure. Temperature
@@ -80,6 +87,7 @@ from behaviorlab.models._bundled import (
     locate_bundled,
     sha256_file,
 )
+from behaviorlab.models._prefix import PrefixStats, PromptReuse, reusable_prefix
 
 T = TypeVar("T")
 
@@ -113,7 +121,9 @@ class LlamaCppBackend(Backend):
     ``model`` is a bundled model name or the path of a GGUF file. ``n_ctx`` is the context
     window in tokens (prompt + answer), ``n_threads`` the CPU threads (llama.cpp's default if
     None), ``seed`` a base seed mixed into every request's seed (0: use the request's seed
-    as is). The model is loaded on the first call.
+    as is), ``prefix_reuse`` whether consecutive calls reuse the KV cache of a shared prompt
+    prefix (False: every prompt is read from scratch; results agree either way). The model is
+    loaded on the first call.
     """
 
     name: ClassVar[str] = "llamacpp"
@@ -126,6 +136,7 @@ class LlamaCppBackend(Backend):
         n_ctx: int = 2048,
         n_threads: int | None = None,
         seed: int = 0,
+        prefix_reuse: bool = True,
         verbose: bool = False,
     ) -> None:
         if isinstance(model, str) and model in BUNDLED_MODELS:
@@ -146,6 +157,9 @@ class LlamaCppBackend(Backend):
             # Per instance: whether the model can chat depends on its file.
             self.capabilities = _BASE_CAPABILITIES  # type: ignore[misc]
         self.n_ctx, self.n_threads, self.seed, self.verbose = n_ctx, n_threads, seed, verbose
+        self.prefix_reuse = prefix_reuse
+        self.prefix_stats = PrefixStats()
+        """Prompt tokens reused from the KV cache and evaluated, summed over all calls."""
         self._llm: Any = None  # llama_cpp.Llama, loaded on first use
         self._chat_formatter: Any = None  # llama_chat_format.Jinja2ChatFormatter or None
         self._grammars: dict[str, Any] = {}
@@ -232,6 +246,16 @@ class LlamaCppBackend(Backend):
         assert prompt is not None  # the request validates that exactly one is given
         return list(llm.tokenize(prompt.encode("utf-8"), add_bos=True, special=True))
 
+    def prompt_tokens(
+        self, messages: Sequence[Message] | None = None, prompt: str | None = None
+    ) -> list[int]:
+        """The token ids the model reads for a chat (``messages``) or raw ``prompt``, exactly as
+        :meth:`generate` and :meth:`score` build them (loads the model)."""
+        if (messages is None) == (prompt is None):
+            raise ValueError("give exactly one of messages= or prompt=")
+        chat = None if messages is None else list(messages)
+        return self._locked(lambda: self._prompt_tokens(self._load(), chat, prompt))
+
     def render_chat(self, messages: Sequence[Message]) -> str:
         """The chat prompt as the model sees it: the GGUF's template applied to ``messages``,
         with the assistant turn opened (loads the model)."""
@@ -252,16 +276,17 @@ class LlamaCppBackend(Backend):
         rendered = self._chat_formatter(messages=[m.model_dump() for m in messages])
         return str(rendered.prompt)
 
-    def _eval_prompt(self, llm: Any, tokens: list[int]) -> None:
+    def _eval_prompt(self, llm: Any, tokens: list[int]) -> PromptReuse:
         """Evaluate ``tokens``, reusing whole ``_BLOCK``-token blocks already in the KV cache."""
-        cached = llm.input_ids[: llm.n_tokens]
-        common = 0
-        for a, b in zip(cached, tokens, strict=False):
-            if a != b:
-                break
-            common += 1
-        llm.n_tokens = min(common, len(tokens) - 1) // _BLOCK * _BLOCK
-        llm.eval(tokens[llm.n_tokens :])  # removes KV entries from n_tokens on, then decodes
+        if self.prefix_reuse:
+            reused = reusable_prefix(llm.input_ids[: llm.n_tokens], tokens, _BLOCK)
+        else:
+            reused = 0
+        llm.n_tokens = reused
+        llm.eval(tokens[reused:])  # removes KV entries from n_tokens on, then decodes
+        call = PromptReuse(reused=reused, evaluated=len(tokens) - reused)
+        self.prefix_stats.add(call)
+        return call
 
     def _check_fits(self, n_prompt: int, n_more: int, what: str) -> None:
         if n_prompt == 0:
@@ -284,7 +309,7 @@ class LlamaCppBackend(Backend):
         tokens = self._prompt_tokens(llm, request.messages, request.prompt)
         self._check_fits(len(tokens), request.max_tokens, "max_tokens asks for")
         grammar = None if request.json_schema is None else self._grammar(request.json_schema)
-        self._eval_prompt(llm, tokens)  # create_completion then finds the prompt cached
+        reuse = self._eval_prompt(llm, tokens)  # create_completion finds the prompt cached
         out = llm.create_completion(
             prompt=tokens,
             max_tokens=request.max_tokens,
@@ -304,6 +329,7 @@ class LlamaCppBackend(Backend):
             tokens_in=len(tokens),
             tokens_out=int(out["usage"]["completion_tokens"]),
             finish_reason=choice["finish_reason"],
+            meta=reuse.as_meta(),
         )
 
     def _grammar(self, schema: dict[str, Any]) -> Any:

@@ -5,7 +5,12 @@ can reuse the shared prefix. Options: instructions, persona, then question and o
 Structured answers (a trial without options, e.g. ``next_action``): the system message holds
 the task's instructions and the persona; the user message holds the history (one line per
 earlier step: page, action, rationale where present), then the current observation, then the
-reply format. Consecutive steps of one session share everything up to the new history line.
+reply format. Consecutive steps of one session share everything up to the new history line:
+the system message byte for byte, then the history lines already shown (oldest first), so the
+embedded backend re-reads only the new history line, the page and the reply format (measured
+in bench/prefix_replay.py). Anything that changes an earlier line breaks the shared prefix
+from that line on: a history window (``history=k``, whose lines are renumbered from 1 at every
+step) or a token budget that drops the oldest history lines to make room for a long page.
 """
 
 from __future__ import annotations
