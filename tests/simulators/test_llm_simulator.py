@@ -77,3 +77,21 @@ def test_identity_records_mode_and_template() -> None:
     ident = LLMSimulator(MockBackend("m"), answer="score", length_norm="sum").identity()
     assert ident["answer"] == "score" and ident["length_norm"] == "sum"
     assert ident["model"]["model"] == "m" and len(ident["prompt_template_hash"]) == 16
+
+
+def test_other_tasks_are_framed_by_their_instructions_and_persona_is_the_only_difference(
+    survey: Dataset,
+) -> None:
+    t = _trials(survey)[1].input
+    survey_prompt = option_prompt(t, mode="score", score_on="label")
+    assert survey_prompt.messages[0].content.startswith("You are simulating one specific person")
+    rules = "You are an AI system facing the situation below."
+    dilemma = t.model_copy(update={"task": "scenario", "instructions": rules})
+    full = option_prompt(dilemma, mode="score", score_on="label")
+    bare = option_prompt(
+        dilemma.model_copy(update={"persona": None}), mode="score", score_on="label"
+    )
+    assert full.messages[0].content == bare.messages[0].content == rules
+    persona_block = full.messages[1].content.removesuffix(bare.messages[1].content)
+    assert persona_block.startswith("About you:") and persona_block.endswith("\n\n")
+    assert full.messages[1].content == persona_block + bare.messages[1].content

@@ -50,7 +50,7 @@ def template_hash() -> str:
         REPLY_LETTER_JSON,
         REPLY_LETTER,
         REPLY_LABEL,
-        "v1",
+        "v2: task instructions frame non-survey option prompts",
     ]
     return hashlib.sha256(json.dumps(parts).encode()).hexdigest()[:16]
 
@@ -85,6 +85,20 @@ def persona_text(trial: TrialInput) -> str | None:
     return "\n".join(parts) if parts else None
 
 
+def option_system(trial: TrialInput, persona: str | None) -> str:
+    """The system message of an option prompt.
+
+    A ``survey`` trial (or one without instructions) gets the survey framing, which says
+    whether a person is being simulated. Any other task frames the question with its own
+    instructions (a scenario's "You are an AI system ...", a game's rules), and the persona,
+    when shown, is only the "About you" block: so ``full`` and ``no_persona`` prompts differ
+    in the persona alone, and the paired effect measures the persona, not a change of frame.
+    """
+    if trial.task == "survey" or not trial.instructions.strip():
+        return SYSTEM_WITH_PERSONA if persona else SYSTEM_WITHOUT_PERSONA
+    return trial.instructions.strip()
+
+
 def option_prompt(trial: TrialInput, *, mode: AnswerMode, score_on: ScoreOn) -> OptionPrompt:
     """Render a question with lettered options, instructions matched to the answer mode."""
     options = trial.observation.options or []
@@ -92,7 +106,7 @@ def option_prompt(trial: TrialInput, *, mode: AnswerMode, score_on: ScoreOn) -> 
         raise ValueError(f"item {trial.item_id!r} has {len(options)} options; at most 26")
     letters = list(LETTERS[: len(options)])
     persona = persona_text(trial)
-    system = SYSTEM_WITH_PERSONA if persona else SYSTEM_WITHOUT_PERSONA
+    system = option_system(trial, persona)
     if mode == "score":
         reply = REPLY_LABEL if score_on == "label" else REPLY_LETTER
     else:
