@@ -221,3 +221,33 @@ def test_measured_time_extrapolates_calls_times_seconds(opera_dir: Path, tmp_pat
     stored = throughput_from_run("op", out=tmp_path / "runs")
     assert delay <= stored["llm:mock-1"].seconds < delay + 0.1
     assert stored["llm:mock-1"].source.startswith("from run op-")
+
+
+def _games_spec(sims: list[dict[str, object]]) -> dict[str, object]:
+    return {
+        "name": "games-all",
+        "task": "game",
+        "data": {
+            "source": "games",
+            "options": {"games": ["rps"], "partners": ["fixed", "cycle"], "rounds": 3},
+            "split": {"test": 1.0},
+        },
+        "simulators": sims,
+    }
+
+
+def test_test_share_one_tests_everyone_when_nothing_learns_from_people(tmp_path: Path) -> None:
+    from behaviorlab.runs._runner import plan
+    from behaviorlab.runs._spec import load_spec
+
+    p = plan(load_spec(_games_spec([{"name": "first_move"}])), None)
+    assert p.test_ids == set(p.dataset.persons)  # every game is played
+    assert len(p.jobs) == len(p.dataset.persons)
+
+
+def test_test_share_one_refuses_a_simulator_that_learns_from_people() -> None:
+    from behaviorlab.runs._runner import plan
+    from behaviorlab.runs._spec import SpecError, load_spec
+
+    with pytest.raises(SpecError, match="'majority' learns from training people"):
+        plan(load_spec(_games_spec([{"name": "first_move"}, {"name": "majority"}])), None)

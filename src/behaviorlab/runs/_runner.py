@@ -98,6 +98,8 @@ ProgressHook = Callable[[RunSummary, int], None]
 def test_people(dataset: Dataset, test_share: float, seed: int) -> set[str]:
     ids = sorted(dataset.persons)
     random.Random(stable_hash("split", seed)).shuffle(ids)
+    if test_share >= 1:
+        return set(ids)  # everyone is tested; plan() refuses simulators that need training
     n_test = max(1, round(len(ids) * test_share))
     if n_test >= len(ids):
         raise SpecError(f"split leaves no training people ({len(ids)} people, test={test_share})")
@@ -267,6 +269,12 @@ def plan(spec: ExperimentSpec, cache: CallCache | None, *, dataset: Dataset | No
             if split.by != "data":
                 info.update(test=split.test, seed=split.seed)
         for sim, sim_spec in zip(sims, spec.simulators, strict=True):
+            if not train and getattr(sim, "learns_from_people", False):
+                raise SpecError(
+                    f"simulator {sim.label!r} learns from training people, and the split "
+                    f"(by: {split.by}, test: {split.test}) leaves none; use a test share "
+                    "below 1 or leave this simulator out"
+                )
             sim.fit(train)
             for cond in sim_spec.conditions or spec.conditions:
                 sliced = apply_subset(test, sim_spec.subset, cond, split.seed)

@@ -39,8 +39,10 @@ class SplitSpec(BaseModel):
     test: float = Field(
         default=0.5,
         gt=0,
-        lt=1,
-        description="Share of people (by: person) or of each person's episodes (by: time).",
+        le=1,
+        description="Share of people (by: person) or of each person's episodes (by: time); "
+        "1.0 (by: person) tests everyone: for benchmarks where the subject is the agent and "
+        "no simulator learns from training people.",
     )
     seed: int = 0
 

@@ -58,7 +58,10 @@ class Simulator(Protocol):
     """Who answers a trial."""
 
     label: str
-    """Short display name, unique within an experiment (``llm:smollm2``, ``majority``)."""
+    """Short display name, unique within an experiment (``llm:smollm2``, ``majority``).
+
+    A simulator that learns from training people sets the class attribute
+    ``learns_from_people = True``; the runner then refuses a split that leaves none."""
 
     def fit(self, train: Sequence[Trial]) -> None:
         """Learn from training trials (other people). LLM simulators ignore it."""

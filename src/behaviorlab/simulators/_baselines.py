@@ -48,6 +48,9 @@ class _ItemCounts:
 class MajoritySimulator:
     """Most common answer among training respondents (distribution: their answer shares)."""
 
+    learns_from_people = True
+    """Fit on training people: refused by a split that leaves none."""
+
     def __init__(self, alpha: float = 1.0, label: str | None = None) -> None:
         self.alpha = alpha
         self.label = label or "majority"
@@ -114,6 +117,9 @@ class _PersonaSpace:
 @simulator("knn_persona")
 class KnnPersonaSimulator:
     """Answers of the k training respondents most similar by persona attributes."""
+
+    learns_from_people = True
+    """Fit on training people: refused by a split that leaves none."""
 
     def __init__(self, k: int = 15, alpha: float = 1.0, label: str | None = None) -> None:
         if k < 1:

@@ -91,6 +91,9 @@ def _best(allowed: Iterable[str], *counts: Counter[str]) -> str | None:
 class MajorityActionSimulator:
     """The most common (action type, click type, target) among training steps on the page."""
 
+    learns_from_people = True
+    """Fit on training people: refused by a split that leaves none."""
+
     def __init__(self, on_page: bool = True, label: str | None = None) -> None:
         self.on_page = on_page
         self.label = label or "majority_action"
@@ -151,6 +154,9 @@ def _sessions(train: Sequence[Trial]) -> dict[str, list[Trial]]:
 @simulator("markov")
 class MarkovSimulator:
     """Markov chain over (action type, click type); targets by training frequency on the page."""
+
+    learns_from_people = True
+    """Fit on training people: refused by a split that leaves none."""
 
     def __init__(self, per_user: bool = False, label: str | None = None) -> None:
         self.per_user = per_user
@@ -235,6 +241,9 @@ def _similarity(a_words: frozenset[str], a_ids: frozenset[str], b: _Seen) -> flo
 @simulator("nearest_step")
 class NearestStepSimulator:
     """The action at the most similar earlier observation: the person's own, then anyone's."""
+
+    learns_from_people = True
+    """Fit on training people: refused by a split that leaves none."""
 
     def __init__(self, min_similarity: float = 0.5, label: str | None = None) -> None:
         self.min_similarity = min_similarity
