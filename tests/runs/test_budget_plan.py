@@ -123,3 +123,32 @@ def test_cli_plan_prints_tokens_time_and_cost(tmp_path: Path, runs_dir: Path) ->
     assert "~21 s at the configured endpoint speed" in out  # (16 + 25.6) / 2 = 20.8 s
     assert "at 3 / 15 per million prompt / output tokens" in out
     assert not (runs_dir / "budget").exists()  # nothing ran
+
+
+def test_a_game_is_estimated_by_playing_it_so_every_turn_counts() -> None:
+    """An interactive task's trial makes one call per question per round: 3 rounds × (predict
+    + move) = 6 calls per game, not 1 per trial."""
+    import asyncio
+
+    from behaviorlab.runs._plan import estimate_plan
+    from behaviorlab.runs._runner import plan as make_plan
+    from behaviorlab.runs._spec import load_spec
+
+    spec = load_spec(
+        {
+            "name": "game-estimate",
+            "task": "game",
+            "task_options": {"predict": True},
+            "data": {
+                "source": "games",
+                "options": {"games": ["rps"], "partners": ["fixed", "cycle"], "rounds": 3},
+                "split": {"test": 1.0},
+            },
+            "simulators": [{"name": "llm", "backend": "mock", "answer": "generate"}],
+            "cache": False,
+        }
+    )
+    p = make_plan(spec, None)
+    est = asyncio.run(estimate_plan(p))
+    (cell,) = est.cells
+    assert cell.trials == 2 and cell.calls == 2 * 3 * 2

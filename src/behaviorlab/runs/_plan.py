@@ -51,6 +51,7 @@ from behaviorlab.runs._runner import Job, Plan, pricing_of
 from behaviorlab.runs._spec import ExperimentSpec, ThroughputSpec
 from behaviorlab.simulators._base import Simulator
 from behaviorlab.store._sqlite import ResultStore
+from behaviorlab.tasks._base import InteractiveTask
 from behaviorlab.tasks._budget import TokenCounter, char_counter
 
 OPERA_FILTERED_TEST_ROWS = 992
@@ -404,7 +405,10 @@ async def estimate_plan(
             if probe is None:
                 continue
             before, before_out = probe.tokens_uncached, probe.max_output_uncached
-            answer = await job.simulator.answer(job.trial.input)
+            if isinstance(plan.task, InteractiveTask):  # a game: every turn's calls count
+                answer = await plan.task.play(job.trial, job.simulator)
+            else:
+                answer = await job.simulator.answer(job.trial.input)
             cell.calls += answer.calls
             cell.cached += answer.cache_hits
             cell.prompt_tokens += probe.tokens_uncached - before
