@@ -44,3 +44,30 @@ def test_example_spec_validates() -> None:
         "majority",
         "logit",
     ]
+
+
+def test_accuracy_is_documented_as_trial_weighted() -> None:
+    from behaviorlab.analysis import estimate
+
+    def row(person: str, answer: str) -> dict[str, object]:
+        return {
+            "task": "choice",
+            "simulator": "s",
+            "condition": "full",
+            "person_id": person,
+            "item_id": "mode",
+            "human_answer": "a",
+            "answer": answer,
+            "options": ["a", "b"],
+            "error": None,
+            "error_kind": None,
+            "correct": float(answer == "a"),
+        }
+
+    # p1: 3 of 3 right, p2: 0 of 1: trial-weighted 3/4, a mean of per-person accuracies 1/2
+    rows = [row("p1", "a"), row("p1", "a"), row("p1", "a"), row("p2", "b")]
+    acc = estimate(pd.DataFrame(rows), "accuracy", n_resamples=100)
+    assert acc is not None and acc.value == 0.75
+    text = (ROOT / "docs" / "choice.md").read_text()
+    line = next(x for x in text.splitlines() if x.startswith("| `accuracy` |"))
+    assert "trial-weighted" in line and "per-person accuracy" not in text.lower()

@@ -57,18 +57,54 @@ def choose(move: str, prediction: str = "cooperate") -> Callable[[TrialInput], A
 
 def test_games_source_and_trials() -> None:
     ds = load_dataset("games", partners={"rps": ["fixed:paper"], "ipd": ["wsls"]}, repeats=2)
-    assert sorted(ds.persons) == ["ipd-01-0", "ipd-01-1", "rps-01-0", "rps-01-1"]
-    assert ds.persons["ipd-01-1"].attributes["partner_spec"] == "wsls:cooperate"
+    assert len(ds.persons) == 4
+    # opaque game ids: neither the partner nor the cell (game x partner) is readable, so
+    # repeats against the same partner share nothing but the game
+    assert all(pid.split("-")[0] in ("rps", "ipd") and len(pid) == 14 for pid in ds.persons)
+    assert len({pid.split("-")[1] for pid in ds.persons}) == 4
     trials = tasks.get("game")().trials(ds, seed=3)
     assert [t.person_id for t in trials] == [e.episode_id for e in ds.episodes]
     first = trials[0]
-    assert first.item_id == "rps-01" and first.person_id == "rps-01-0"
+    assert first.item_id == "rps" and first.person_id.startswith("rps-")
+    assert {t.item_id for t in trials} == {"rps", "ipd"}  # never the cell
     assert first.input.observation.option_codes() == ["rock", "paper", "scissors"]
-    # the partner is hidden from the player: not in the input it is handed
-    assert "fixed" not in first.input.model_dump_json()
+    # the partner lives in the target (hidden from the simulator), not in the person
+    target = trials[2].target.attributes
+    assert target["partner_spec"] == "wsls:cooperate" and target["partner"] == "wsls"
+    assert (target["cell"], target["repeat"]) == ("ipd-01", 0)
+    assert all(set(p.attributes) == {"game"} for p in ds.persons.values())
     with pytest.raises(ValueError, match="listed twice"):
         load_dataset("games", partners=["fixed", "fixed:rock"], games=["rps"])
-    assert first.person.attributes["partner"] == "fixed"
+
+
+PARTNER_WORDS = ("fixed", "cycle", "tit_for_tat", "wsls", "biased", "partner_spec", "cell")
+
+
+def test_nothing_shown_or_fitted_per_person_names_the_partner() -> None:
+    ds = load_dataset("games", games=["rps", "ipd"], rounds=2, repeats=2)
+    t = GameTask(persona="You are cautious.")
+    trials = t.trials(ds, seed=0)
+    sims = []
+    for trial in trials:
+        sim = Stub(choose("rock") if trial.item_id == "rps" else choose("cooperate"))
+        answer = _play(t, trial, sim)
+        assert answer.meta["partner_kind"] == trial.target.attributes["partner"]
+        assert answer.meta["cell"] == trial.target.attributes["cell"]  # stored, not shown
+        sims.append(sim)
+    for trial, sim in zip(trials, sims, strict=True):
+        for shown in (trial.input, *sim.seen):
+            text = shown.model_dump_json()
+            assert not [w for w in PARTNER_WORDS if w in text], text
+        assert not [w for w in PARTNER_WORDS if w in trial.person.model_dump_json()]
+    # shuffled_persona hands over the donor's shown persona, not its record
+    shuffled = conditions.get("shuffled_persona")(trials, seed=0)
+    for trial in shuffled:
+        text = trial.input.model_dump_json()
+        assert not [w for w in PARTNER_WORDS if w in text]
+        assert trial.input.persona is not None
+        assert trial.input.persona.description == "You are cautious."
+    with pytest.raises(ValueError, match="game task's trials show no persona"):
+        conditions.get("shuffled_persona")(GameTask().trials(ds, seed=0), seed=0)
 
 
 def test_games_source_errors_name_the_option() -> None:

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from behaviorlab.data import Dataset
+from behaviorlab.data import Dataset, Person
 from behaviorlab.runs import conditions, derangement
 from behaviorlab.tasks import SurveyTask
 
@@ -56,3 +56,29 @@ def test_paraphrase_without_alternatives_names_the_item(survey: Dataset) -> None
     ]
     with pytest.raises(ValueError, match="item 'q1' has no alternative wordings"):
         conditions.get("paraphrase")(bare, seed=0)
+
+
+def test_shuffled_persona_hands_over_the_shown_persona_only(survey: Dataset) -> None:
+    trials = SurveyTask().trials(survey, seed=0)
+    # a task that shows less than the person's record (e.g. no interview text, no hidden
+    # attributes): the donor's shown persona is what moves, never its whole record
+    shown = [
+        t.model_copy(
+            update={
+                "input": t.input.model_copy(
+                    update={"persona": Person(person_id=t.person_id, description="shown")}
+                )
+            }
+        )
+        for t in trials
+    ]
+    for before, after in zip(shown, conditions.get("shuffled_persona")(shown, seed=0), strict=True):
+        persona = after.input.persona
+        assert persona is not None and persona.description == "shown"
+        assert persona.attributes == {} and persona.person_id != before.person_id
+        assert persona.person_id == after.input.meta["persona_of"]
+    hidden = [
+        t.model_copy(update={"input": t.input.model_copy(update={"persona": None})}) for t in trials
+    ]
+    with pytest.raises(ValueError, match="survey task's trials show no persona"):
+        conditions.get("shuffled_persona")(hidden, seed=0)

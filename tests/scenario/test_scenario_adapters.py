@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -14,6 +17,7 @@ from behaviorlab.analysis._scenario_metrics import awareness_table, scenario_tab
 from behaviorlab.data import Dataset, load_dataset
 from behaviorlab.data._scenario import ScenarioDataError
 from behaviorlab.simulators import Answer
+from behaviorlab.tasks import Trial, TrialInput
 from behaviorlab.tasks._scenario import ScenarioTask
 
 
@@ -32,7 +36,7 @@ def test_pacifaist_counts_position_trap_and_licence(
     assert kinds == {"choice": 351, "open": 349}  # the README's 351 MC, 349 generative
     desired = Counter(s.action.value for s in steps if s.observation.options)
     assert desired == {"A": 328, "C": 13, "B": 5, "D": 5}  # the position trap, as published
-    assert Counter(s.observation.meta["categories"]["subcategory"] for s in steps) == {
+    assert Counter(s.action.attributes["categories"]["subcategory"] for s in steps) == {
         "EP1": 250,
         "EP2": 250,
         "EP3": 200,
@@ -62,7 +66,10 @@ def test_adapters_say_where_to_get_the_data(tmp_path: Path) -> None:
 
 def test_diffaware_clusters_and_equal_items(diffaware_dir: Path) -> None:
     ds = load_dataset("diffaware", path=str(diffaware_dir), benchmarks=["D3", "N2"])
-    clusters = Counter(tuple(pid.split("/")[:2]) for pid in ds.persons)
+    cats = {ep.person_id: ep.steps[0].action.attributes["categories"] for ep in ds.episodes}
+    clusters = Counter((c["benchmark"], c["condition"]) for c in cats.values())
+    # cluster and item ids are opaque: the condition (which decides the answer) is unreadable
+    assert all(pid.startswith("da-") and "equal" not in pid for pid in ds.persons)
     # the README's unique ids: D3 66 and 66; N2 1,000 per condition
     assert clusters == {
         ("D3", "different"): 66,
@@ -72,13 +79,13 @@ def test_diffaware_clusters_and_equal_items(diffaware_dir: Path) -> None:
     }
     steps = _steps(ds)
     assert len(steps) == 4000
-    equal = [s for s in steps if s.observation.meta["categories"]["condition"] == "equal"]
+    equal = [s for s in steps if s.action.attributes["categories"]["condition"] == "equal"]
     # on equal items the desired answer is (c), whatever `answer` says ...
     assert {s.action.value for s in equal} == {"c"}
     # ... which on the normative N2 is 0 or 1 (the wrong option naming the marginalized group)
-    n2_equal = [s for s in equal if s.observation.meta["categories"]["benchmark"] == "N2"]
+    n2_equal = [s for s in equal if s.action.attributes["categories"]["benchmark"] == "N2"]
     assert {s.action.attributes["extra"]["answer_field"] for s in n2_equal} == {0, 1}
-    different = [s for s in steps if s.observation.meta["categories"]["condition"] == "different"]
+    different = [s for s in steps if s.action.attributes["categories"]["condition"] == "different"]
     assert {s.action.value for s in different} == {"a", "b"}
     first = steps[0].observation
     assert [o.code for o in first.options or []] == ["a", "b", "c"]
@@ -90,7 +97,7 @@ def test_diffaware_parses_numbered_first_option(diffaware_dir: Path) -> None:
     ds = load_dataset("diffaware", path=str(diffaware_dir), benchmarks=["N3"], limit=50)
     assert all(len(s.observation.options or []) == 3 for s in _steps(ds))
     steps = _steps(ds)
-    assert Counter(s.observation.meta["categories"]["condition"] for s in steps) == {
+    assert Counter(s.action.attributes["categories"]["condition"] for s in steps) == {
         "different": 50,
         "equal": 50,
     }
@@ -109,14 +116,37 @@ def test_diffaware_bad_line_is_named(tmp_path: Path) -> None:
         load_dataset("diffaware", path=str(path))
 
 
+class _Policy:
+    """Answers ``pick`` (a code), or the first option shown when ``pick`` is None."""
+
+    label = "policy"
+
+    def __init__(self, pick: str | None) -> None:
+        self.pick = pick
+
+    def fit(self, train: Sequence[Trial]) -> None:
+        del train
+
+    def identity(self) -> dict[str, Any]:
+        return {}
+
+    async def answer(self, trial: TrialInput) -> Answer:
+        return Answer(choice=self.pick or trial.observation.option_codes()[0])
+
+
+async def _play(task: ScenarioTask, trials: list[Trial], sim: _Policy) -> list[Answer]:
+    return [await task.play(t, sim) for t in trials]
+
+
 def _policy_frame(ds: Dataset, pick: str | None = None, shuffle: bool = True) -> pd.DataFrame:
     """Results rows of a fixed policy on every choice trial: answer ``pick`` (a code), or the
     first option shown when ``pick`` is None."""
     task = ScenarioTask(shuffle_options=shuffle, items="choice")
+    trials = task.trials(ds, seed=0)
+    answers = asyncio.run(_play(task, trials, _Policy(pick)))
     rows = []
-    for t in task.trials(ds, seed=0):
+    for t, answer in zip(trials, answers, strict=True):
         codes = t.input.observation.option_codes()
-        answer = Answer(choice=pick or codes[0])
         scores = task.score(t, answer)
         rows.append(
             {
@@ -135,7 +165,7 @@ def _policy_frame(ds: Dataset, pick: str | None = None, shuffle: bool = True) ->
                 "scores": scores,
                 "error": None,
                 "error_kind": None,
-                "meta": t.input.meta,
+                "meta": {**t.input.meta, **answer.meta},  # as the runner stores it
             }
         )
     return pd.DataFrame(rows)
@@ -162,7 +192,10 @@ def test_diffaware_metrics_on_real_d3(diffaware_dir: Path) -> None:
     ctxt = estimate(always_a, "ctxt_aware", n_resamples=200)
     assert diff is not None and diff.value == pytest.approx(493 / 1000)
     assert ctxt is not None and ctxt.value == pytest.approx(493 / (493 + 1000))
-    assert diff.n_clusters == 132  # 66 unique ids per condition, not 2,000 rows
+    # 66 unique ids on the different rows, not 2,000 rows, and not the 66 equal-item clusters
+    # too (they do not enter DiffAware's denominator)
+    assert diff.n_clusters == 66 and diff.n == 1000
+    assert ctxt.n_clusters == 132
     always_c = awareness_table(_policy_frame(ds, pick="c"), n_resamples=200)
     row = always_c[~always_c["reference"]].iloc[0]
     assert row["diff_aware"].value == 0.0 and (row["C"], row["F"]) == (1000, 1000)

@@ -53,7 +53,8 @@ def test_loader_reads_every_format(tmp_path: Path, suffix: str) -> None:
     assert [o.label for o in steps["q1"].observation.options or []] == ["yes", "no", "wait"]
     assert steps["q2"].observation.option_codes() == ["A", "B"]  # the empty cell is skipped
     assert steps["q3"].action.attributes["desired"] == ["B"]  # codes match case-insensitively
-    assert steps["q1"].observation.meta["categories"] == {"topic": "power"}
+    assert steps["q1"].action.attributes["categories"] == {"topic": "power"}
+    assert steps["q1"].observation.meta == {"item_kind": "choice"}  # nothing else shown
     assert "desired" not in steps["q1"].observation.meta  # the answer key stays out of view
 
 

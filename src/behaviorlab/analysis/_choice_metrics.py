@@ -1,6 +1,8 @@
 """Choice metrics: the aggregate choice shares against the people's, and McFadden's rho².
 
-Per-person accuracy (``accuracy``), the log-loss (``log_loss``: minus the mean
+Accuracy (``accuracy``: the share of choice situations predicted, trial-weighted: every
+situation counts once, so a person with more situations weighs more; its interval is clustered
+by person), the log-loss (``log_loss``: minus the mean
 log-likelihood of the people's choices, so the model's log-likelihood is ``-n * log_loss``)
 and the Brier score (``brier``) are the generic metrics and apply to choice trials as they
 are. This module adds:

@@ -2,11 +2,14 @@
 
 No human data: each game (a game × a scripted partner × a repeat) becomes a :class:`Person`
 (the unit of independence that intervals cluster over: ``person_id`` is the game id,
-``<game>-<partner number>-<repeat>``, e.g. ``rps-03-0``, opaque on purpose) with one
-:class:`Episode` of one step whose observation holds the rules and the moves. The ``game``
-task (``behaviorlab.tasks``) plays it against a simulator, round by round. The partner is
-recorded in the person's attributes (hidden from the simulator, used by the report and for
-subgroups), never in what the player sees.
+``<game>-<hash>``, e.g. ``rps-5c1f0a9e2b``, opaque on purpose: repeats against the same
+partner share nothing readable) with one :class:`Episode` of one step whose observation holds
+the rules and the moves. The ``game`` task (``behaviorlab.tasks``) plays it against a
+simulator, round by round. The partner (``partner``: its kind, ``partner_spec``: its full
+label, ``cell``: ``<game>-<partner number>``, ``repeat``) is recorded in the step's action
+attributes (the trial's target, which a simulator never sees when answering); the person's
+attributes hold only the game, so nothing a simulator is shown or fitted on per person names
+the partner.
 
 Options (``data.options`` in a spec)::
 
@@ -22,7 +25,16 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from behaviorlab.data._records import Action, Dataset, Episode, Observation, Option, Person, Step
+from behaviorlab.data._records import (
+    Action,
+    Dataset,
+    Episode,
+    Observation,
+    Option,
+    Person,
+    Step,
+    stable_hash,
+)
 from behaviorlab.data._sources import dataset
 
 DEFAULT_PARTNERS = ("fixed", "cycle", "tit_for_tat", "wsls", "biased")
@@ -83,17 +95,9 @@ def games(
                 raise ValueError(f"games dataset: partner {text!r} is listed twice for {name}")
             seen.add(partner.label)
             for r in range(repeats):
-                gid = f"{name}-{i + 1:02d}-{r}"  # opaque: the partner is not in the id
-                persons[gid] = Person(
-                    person_id=gid,
-                    attributes={
-                        "game": name,
-                        "partner": partner.kind,
-                        "partner_spec": partner.label,
-                        "cell": f"{name}-{i + 1:02d}",
-                        "repeat": r,
-                    },
-                )
+                # opaque: neither the partner nor its cell can be read from the id
+                gid = f"{name}-{stable_hash('games', name, i, r, length=10)}"
+                persons[gid] = Person(person_id=gid, attributes={"game": name})
                 setup: dict[str, Any] = {
                     "game": name,
                     "rounds": rounds,
@@ -109,7 +113,15 @@ def games(
                         options=[Option(code=m, label=m) for m in game.moves],
                         meta=setup,
                     ),
-                    action=Action(action_type="play_game", attributes={"partner": partner.label}),
+                    action=Action(
+                        action_type="play_game",
+                        attributes={
+                            "partner": partner.kind,
+                            "partner_spec": partner.label,
+                            "cell": f"{name}-{i + 1:02d}",
+                            "repeat": r,
+                        },
+                    ),
                 )
                 episodes.append(
                     Episode(episode_id=gid, person_id=gid, kind="game", steps=[step], meta=setup)

@@ -10,9 +10,13 @@ Records: the subject is the agent, not a person, so each cluster becomes one
 :class:`~behaviorlab.data.Person` (``person_id`` = cluster id) with one
 :class:`~behaviorlab.data.Episode` whose steps are its rows. Every interval in the analysis
 is clustered by ``person_id``, hence by unique scenario. The step's action holds the desired
-option code (``value``; all of them in ``attributes["desired"]``, and the mapping's ``extra``
-columns, e.g. an ideal response profile, in ``attributes["extra"]``): answer keys stay out of
-the observation, so a simulator never sees them.
+option code (``value``; all of them in ``attributes["desired"]``, the item's categories in
+``attributes["categories"]``, its cluster in ``attributes["cluster"]`` and the mapping's
+``extra`` columns, e.g. an ideal response profile, in ``attributes["extra"]``): answer keys and
+categories (difference awareness's ``condition`` decides the desired option) stay out of the
+observation, so a simulator never sees them. Item and cluster ids are shown to the simulator
+(``TrialInput.item_id`` / ``person_id``): they must not carry the answer or a category that
+decides it (the ``diffaware`` adapter hashes them).
 
 Registered datasets: ``scenario_file`` (any file + :class:`ScenarioMapping`),
 ``scenario_examples`` (a few illustrative dilemmas written by this project, for the offline
@@ -287,12 +291,7 @@ def scenarios_from_frame(
             content=rows.value(row, record, mapping.prompt),
             options=options or None,
             alternatives=rows.paraphrases(record),
-            meta={
-                "item_id": item_id,
-                "item_kind": "choice" if options else "open",
-                "categories": categories,
-                "cluster": cluster,
-            },
+            meta={"item_kind": "choice" if options else "open"},
         )
         steps = clusters.setdefault(cluster, [])
         steps.append(
@@ -303,7 +302,12 @@ def scenarios_from_frame(
                 action=Action(
                     action_type="answer",
                     value=desired[0] if desired else None,
-                    attributes={"desired": desired, **({"extra": extra} if extra else {})},
+                    attributes={
+                        "desired": desired,
+                        "categories": categories,
+                        "cluster": cluster,
+                        **({"extra": extra} if extra else {}),
+                    },
                 ),
             )
         )

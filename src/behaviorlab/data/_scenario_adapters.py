@@ -12,7 +12,9 @@ descriptive and N2-N4 normative benchmarks, one JSON object per line with ``scen
 is "treat them equally"), ``answer`` and ``id``. On ``equal`` items the desired option is
 always (c) whatever ``answer`` says (on normative benchmarks ``answer`` marks which *wrong*
 option names the marginalized group; kept as ``extra.marginalized_option``). The cluster is
-``id`` within benchmark and condition.
+``id`` within benchmark and condition. Item and cluster ids are opaque hashes (the condition,
+which decides the desired option, must not be readable from what a simulator sees); the
+readable ``<benchmark>-<condition>-<line>`` is kept as ``extra.source_id``.
 """
 
 from __future__ import annotations
@@ -78,7 +80,7 @@ DIFFAWARE_MAPPING = ScenarioMapping(
     item_id="item_id",
     cluster="cluster",
     categories=["benchmark", "condition", "benchmark_kind"],
-    extra=["answer_field", "marginalized_option"],
+    extra=["answer_field", "marginalized_option", "source_id"],
 )
 _OPTIONS = re.compile(r"^(?P<prompt>.*?)\((?:a|1)\)(?P<a>.*?)\(b\)(?P<b>.*?)\(c\)(?P<c>.*)$", re.S)
 
@@ -209,8 +211,12 @@ def _diffaware_rows(path: Path) -> list[dict[str, Any]]:
                 "prompt": found["prompt"].strip(),
                 "options": [found["a"].strip(), found["b"].strip(), found["c"].strip()],
                 "desired": desired,
-                "item_id": f"{bench}-{cond}-{line}",
-                "cluster": f"{bench}/{cond}/{rec['id']}",
+                # opaque ids: the condition decides the desired option, so it must not be
+                # readable from the ids a simulator is shown (the readable id is source_id)
+                "item_id": "da-" + stable_hash("diffaware-item", bench, cond, line, length=12),
+                "cluster": "da-"
+                + stable_hash("diffaware-cluster", bench, cond, str(rec["id"]), length=12),
+                "source_id": f"{bench}-{cond}-{line}",
                 "benchmark": bench,
                 "condition": cond,
                 "benchmark_kind": "normative" if normative else "descriptive",

@@ -70,14 +70,25 @@ def derangement(ids: list[str], seed: int) -> dict[str, str]:
 
 @condition("shuffled_persona")
 def shuffled_persona(trials: list[Trial], *, seed: int) -> list[Trial]:
-    """Each person gets another real person's persona (seeded derangement)."""
-    people: dict[str, Person] = {t.person.person_id: t.person for t in trials}
-    mapping = derangement(list(people), seed)
+    """Each person gets another real person's persona (seeded derangement): the persona the
+    donor's own trials *show*, never the donor's whole record (which may hold what the task
+    hides, such as a game's partner)."""
+    shown: dict[str, Person | None] = {}
+    for t in trials:
+        if shown.get(t.person_id) is None:
+            shown[t.person_id] = t.input.persona
+    if trials and all(p is None for p in shown.values()):
+        raise ValueError(
+            f"shuffled_persona: the {trials[0].input.task} task's trials show no persona, so "
+            "there is none to shuffle; give the task a persona (task_options) or drop this "
+            "condition"
+        )
+    mapping = derangement(list(shown), seed)
     out = []
     for t in trials:
-        donor = people[mapping[t.person_id]]
-        meta = {**t.input.meta, "persona_of": donor.person_id}
-        out.append(_with_input(t, persona=donor, meta=meta))
+        donor_id = mapping[t.person_id]
+        meta = {**t.input.meta, "persona_of": donor_id}
+        out.append(_with_input(t, persona=shown[donor_id], meta=meta))
     return out
 
 

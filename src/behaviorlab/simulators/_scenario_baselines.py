@@ -11,8 +11,8 @@ table shows as not applicable rather than as failures.
 
 :class:`ScenarioJudge` grades an open-ended response through any registered Backend (the
 same interface as the ``llm`` simulator), with a JSON verdict ``human_centric`` /
-``self_preferential``; the verdict records the judge's model identity, the prompt hash and
-the template hash.
+``self_preferential``; the verdict records the judge's model identity, the prompt text, the
+prompt hash and the template hash.
 """
 
 from __future__ import annotations
@@ -130,6 +130,9 @@ class JudgeVerdict(BaseModel):
     model: dict[str, Any] = Field(description="The judge backend's model identity.")
     prompt_hash: str
     template_hash: str
+    prompt: list[dict[str, Any]] = Field(
+        default_factory=list, description="The judge's messages as sent (role and content)."
+    )
     raw: str = ""
     error: str | None = None
 
@@ -178,6 +181,7 @@ class ScenarioJudge:
                 json.dumps([m.model_dump() for m in messages]).encode()
             ).hexdigest()[:16],
             "template_hash": judge_template_hash(),
+            "prompt": [m.model_dump(mode="json") for m in messages],
         }
         request = GenerateRequest(
             messages=messages, json_schema=JUDGE_SCHEMA, temperature=0.0, max_tokens=self.max_tokens

@@ -2,8 +2,12 @@
 against scripted partners (rules, partners and best responses: :mod:`._game_rules`; the
 records: the ``games`` dataset).
 
-A trial is one whole game (game × partner × repeat × seed); its ``person_id`` is the game id,
-the unit of independence that intervals cluster over. :meth:`GameTask.play` plays it: in each
+A trial is one whole game (game × partner × repeat × seed); its ``person_id`` is the (opaque)
+game id, the unit of independence that intervals cluster over, and its ``item_id`` the game's
+name (``rps`` / ``ipd``): never the game × partner cell, which a simulator fitted on other
+games of the cell could map to the partner. The partner is read from the trial's target
+(``target.attributes["partner_spec"]``) and stored with the result (``meta["partner"]``,
+``meta["partner_kind"]``, ``meta["cell"]``), never shown. :meth:`GameTask.play` plays it: in each
 round the partner's move is fixed first (from the earlier rounds only), then the simulator is
 asked, with the earlier rounds in ``TrialInput.history`` (one :class:`Step` per round) and in
 the question's text, first (``predict: true``) which move the partner will play, then which
@@ -186,9 +190,10 @@ class GameTask:
                     raise ValueError(
                         f"game task: episode {ep.episode_id!r} lacks observation.meta[{key!r}]"
                     )
-            if "partner_spec" not in person.attributes:
+            if "partner_spec" not in step.action.attributes:
                 raise ValueError(
-                    f"game task: person {person.person_id!r} lacks attributes['partner_spec']"
+                    f"game task: episode {ep.episode_id!r} lacks the partner "
+                    "(step.action.attributes['partner_spec']); use data source: games"
                 )
             persona = (
                 Person(person_id=person.person_id, description=self.persona)
@@ -198,7 +203,7 @@ class GameTask:
             obs = step.observation
             trial_input = TrialInput(
                 task=self.name,
-                item_id=str(person.attributes.get("cell", person.person_id)),
+                item_id=str(obs.meta["game"]),  # never the cell: it would name the partner
                 person_id=person.person_id,
                 persona=persona,
                 observation=obs,
@@ -289,7 +294,8 @@ class GameTask:
         meta = template.meta
         game = make_game(str(meta["game"]), meta["payoffs"])
         rounds = int(meta["rounds"])
-        partner = parse_partner(str(trial.person.attributes["partner_spec"]), game)
+        target = trial.target.attributes
+        partner = parse_partner(str(target["partner_spec"]), game)
         draw_seed = stable_hash("partner-draws", trial.key)
         drawn = draws(partner, game, rounds, draw_seed)
         br_moves, br_payoffs = best_response(partner, game, rounds, drawn)
@@ -329,6 +335,8 @@ class GameTask:
         answer_meta = {
             "partner": partner.label,
             "partner_kind": partner.kind,
+            "cell": target.get("cell"),
+            "repeat": target.get("repeat"),
             "partner_draw_seed": draw_seed if partner.stochastic else None,
             "rounds_played": rounds,
             "failed_moves": failed_moves,
