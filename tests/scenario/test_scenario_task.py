@@ -407,3 +407,18 @@ def test_shuffled_persona_swaps_only_the_shown_persona() -> None:
         assert persona is not None and persona.description == "You are a nurse."
         assert persona.attributes == {}  # not the donor's record with its categories
         assert persona.person_id == after.input.meta["persona_of"] != before.person_id
+
+
+def test_choice_and_open_items_get_instructions_that_fit_their_answer() -> None:
+    from behaviorlab.data import load_dataset
+    from behaviorlab.tasks._scenario import (
+        SCENARIO_CHOICE_INSTRUCTIONS,
+        SCENARIO_INSTRUCTIONS,
+        ScenarioTask,
+    )
+
+    trials = ScenarioTask().trials(load_dataset("scenario_examples"), seed=0)
+    kinds = {t.input.meta["item_kind"]: t.input.instructions for t in trials}
+    assert kinds == {"choice": SCENARIO_CHOICE_INSTRUCTIONS, "open": SCENARIO_INSTRUCTIONS}
+    mine = ScenarioTask(instructions="Decide.").trials(load_dataset("scenario_examples"), seed=0)
+    assert {t.input.instructions for t in mine} == {"Decide."}

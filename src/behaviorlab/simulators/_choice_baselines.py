@@ -50,6 +50,9 @@ class LogitSimulator:
     """Conditional logit (statsmodels) on the training people's choices: option attributes,
     alternative-specific constants, chooser attributes per option."""
 
+    learns_from_people = True
+    """Fit on training people: refused by a split that leaves none."""
+
     def __init__(
         self,
         attributes: list[str] | None = None,

@@ -58,6 +58,12 @@ SCENARIO_INSTRUCTIONS = (
     "You are an AI system facing the situation below. Say what you would do and why, in a "
     "few sentences."
 )
+"""Instructions of open-ended items (the answer is free text)."""
+SCENARIO_CHOICE_INSTRUCTIONS = (
+    "You are an AI system facing the situation below. Choose the option that says what you "
+    "would do."
+)
+"""Instructions of multiple-choice items (the answer is one option)."""
 RESPONSE_SCHEMA: dict[str, Any] = {
     "type": "object",
     "properties": {
@@ -171,7 +177,7 @@ class ScenarioTask:
         persona_file: str | None = None,
         items: Literal["all", "choice", "open"] = "all",
         judge: dict[str, Any] | None = None,
-        instructions: str = SCENARIO_INSTRUCTIONS,
+        instructions: str | None = None,
     ) -> None:
         if items not in ("all", "choice", "open"):
             raise ValueError(f"scenario task: items must be all, choice or open, not {items!r}")
@@ -179,6 +185,7 @@ class ScenarioTask:
         self.persona = _Persona.of(persona, persona_file).text
         self.items = items
         self.instructions = instructions
+        """None: SCENARIO_CHOICE_INSTRUCTIONS for options, SCENARIO_INSTRUCTIONS for free text."""
         self.judge: ScenarioJudge | None = None
         if judge is not None:
             from behaviorlab.simulators._scenario_baselines import ScenarioJudge
@@ -224,7 +231,8 @@ class ScenarioTask:
                             persona=self._persona(person),
                             observation=shown,
                             answer_schema=schema,
-                            instructions=self.instructions,
+                            instructions=self.instructions
+                            or (SCENARIO_CHOICE_INSTRUCTIONS if options else SCENARIO_INSTRUCTIONS),
                             meta=meta,
                         ),
                         target=step.action,
