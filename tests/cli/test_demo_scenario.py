@@ -27,8 +27,8 @@ def test_demo_scenario_on_mock_backend(runs_dir: Path) -> None:
     assert set(frame["simulator"]) == {"llm:mock-1", "first_option", "random_option"}
     llm = frame[frame["simulator"] == "llm:mock-1"]
     assert set(llm["condition"]) == {"full", "no_persona"}
-    # 11 of the 12 illustrative items are test items (split test: 0.9)
-    assert llm.groupby("condition").size().to_dict() == {"full": 11, "no_persona": 11}
+    # all 12 illustrative items are answered (split test: 1.0)
+    assert llm.groupby("condition").size().to_dict() == {"full": 12, "no_persona": 12}
     table = scenario_table(frame, by=None, n_resamples=200)
     assert FIRST_OPTION in set(table["simulator"])
     # the demo runs without a judge: its open-ended items are reported as unscored
