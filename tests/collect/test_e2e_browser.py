@@ -1,16 +1,19 @@
 """End to end in real headless Chromium with the extension loaded unpacked.
 
 The ingest server and the demo shop run on loopback (``behaviorlab collect serve`` and
-``behaviorlab collect shop`` in subprocesses); a scripted participant opens the join link,
+``behaviorlab collect shop`` in subprocesses); a scripted participant approves the study's
+server in the extension's options page (opened with ``?server=``), opens the join link,
 consents, fills the questionnaire (the done page hands the token to the extension), searches
 the shop, opens a product, picks a size, adds it to the cart and answers the rationale
-prompt. The study's export, read back with ``load_opera``, holds those actions in order with
-their click types, semantic ids and the rationale. On failure a screenshot and the page
+prompt (in a closed shadow root: with the mouse and keyboard, as a person would). The
+study's export, read back with ``load_opera``, holds those actions in order with their click
+types, semantic ids and the rationale. On failure a screenshot and the page
 source go to tests-artifacts/.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import socket
@@ -192,6 +195,26 @@ def fill_questionnaire(driver: Any) -> None:
     driver.find_element(By.ID, "questionnaire-submit").click()
 
 
+def extension_id(folder: Path) -> str:
+    """Chromium's id for an unpacked extension: the SHA-256 of its absolute path, first 32
+    hex digits written with the letters a-p."""
+    digest = hashlib.sha256(str(folder.resolve()).encode()).hexdigest()[:32]
+    return "".join(chr(ord("a") + int(c, 16)) for c in digest)
+
+
+def approve_server(driver: Any, server: str) -> None:
+    """The participant opens the extension's settings with the study's server proposed and
+    approves it (a click in the extension's own page: no web page can do this)."""
+    from selenium.webdriver.common.by import By
+
+    driver.get(f"chrome-extension://{extension_id(EXTENSION)}/options.html?server={server}")
+    proposed = lambda: driver.find_element(By.ID, "server").get_attribute("value") == server  # noqa: E731
+    wait_for(proposed, 15, "the options page to propose the server")
+    driver.find_element(By.ID, "save").click()
+    status = "#status[data-server='" + server + "']"
+    wait_for(lambda: driver.find_element(By.CSS_SELECTOR, status), 15, "the server approved")
+
+
 def shop_element(driver: Any, css: str) -> Any:
     from selenium.webdriver.common.by import By
 
@@ -212,6 +235,9 @@ def test_participant_session_is_exported_with_click_types_and_rationale(
             driver.find_element(By.TAG_NAME, "html").get_attribute("data-behaviorlab-recording")
             is None
         )
+
+        # the participant approves the study's server in the extension's options page
+        approve_server(driver, servers["ingest"])
 
         # enrolment on the ingest server: join → consent → questionnaire → done (token handover)
         driver.get(f"{servers['ingest']}/join/{study.study_id}?t={study.token}")
@@ -241,11 +267,17 @@ def test_participant_session_is_exported_with_click_types_and_rationale(
         driver.find_element(By.CSS_SELECTOR, "#buy_box [data-name=add_to_cart]").click()
         on_page("added=1")
 
-        # the rationale prompt for "add to cart" reappears on the new page: answer it
+        # the rationale prompt for "add to cart" reappears on the new page: answer it. Its
+        # shadow root is closed (the page's scripts cannot reach it): click into its text
+        # area (the middle of the box), type, Tab to Send, Enter
+        from selenium.webdriver.common.action_chains import ActionChains
+        from selenium.webdriver.common.keys import Keys
+
         host = shop_element(driver, "[data-behaviorlab-ui=rationale-prompt]")
         asked_for = host.get_attribute("data-event-id")
-        host.shadow_root.find_element(By.CSS_SELECTOR, "textarea").send_keys(WHY)
-        host.shadow_root.find_element(By.CSS_SELECTOR, "button.send").click()
+        assert driver.execute_script("return arguments[0].shadowRoot", host) is None
+        ActionChains(driver).move_to_element(host).click().perform()
+        ActionChains(driver).send_keys(WHY).send_keys(Keys.TAB).send_keys(Keys.ENTER).perform()
 
         # the extension flushes its buffer: wait until the server holds the rationale
         store = open_store(servers["db"])

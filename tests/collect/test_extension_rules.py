@@ -268,3 +268,74 @@ def test_action_target_products_hosts_backoff() -> None:
                            "text": "Add"}  # fmt: skip
     assert out["hosts"] == [True, False, True, True, False, True]
     assert out["backoff"] == [2, 4, 8, 300, 300]
+
+
+def test_sensitive_fields_keep_no_value_in_the_snapshot() -> None:
+    html = """<body>
+      <input name="q" value="red shoes">
+      <input autocomplete="cc-number" name="x1" value="4111 1111 1111 1111">
+      <input autocomplete="shipping tel" name="x2" value="555 123 4567">
+      <input autocomplete="section-a billing street-address" name="x3" value="12 Main St">
+      <input type="email" name="x4" value="jane@example.com">
+      <input name="card_cvv" value="123">
+      <input name="exp_date" value="12/27">
+      <input autocomplete="given-name" name="x5" value="Jane">
+      <input type="password" name="pw" value="hunter2">
+      <textarea autocomplete="street-address" name="addr">1 High St</textarea>
+    </body>"""
+    out = run_js(
+        """return {
+          html: lib.simplify(dom).html,
+          sensitive: all(dom).filter((e) => e.tagName !== 'BODY')
+            .map((e) => [e.getAttribute('name'), lib.sensitiveField(e)]),
+        };""",
+        html,
+    )
+    for secret in ("4111", "555", "Main", "jane@", "123", "12/27", "Jane", "hunter2"):
+        assert secret not in out["html"], secret
+    assert 'value="red shoes"' in out["html"]
+    assert [name for name, s in out["sensitive"] if not s] == ["q"]
+
+
+def test_only_the_users_own_events_are_recorded() -> None:
+    out = run_js(
+        """
+        const el = (marker) => ({ getAttribute: (n) => (n === lib.UI_MARKER ? marker : null) });
+        const ev = (isTrusted, path) => ({ isTrusted, composedPath: () => path });
+        return [
+          lib.fromUser(ev(true, [el(null), el(null)])),
+          lib.fromUser(ev(false, [el(null)])),           // dispatched by the page's script
+          lib.fromUser({ composedPath: () => [] }),        // no isTrusted at all
+          lib.fromUser(ev(true, [el(null), el('rationale-prompt')])),  // our own prompt
+        ];
+        """
+    )
+    assert out == [True, False, False, False]
+
+
+def test_handover_rules() -> None:
+    out = run_js(
+        """
+        const s = 'http://127.0.0.1:8765';
+        const d = (settings, origin, offer) => lib.handoverDecision(settings, origin, offer).action;
+        return [
+          d({ server: s, token: '' }, s, { token: 'pt-aaaaaaaa' }),
+          d({ server: s + '/', token: 'pt-old-token' }, s, { token: 'pt-aaaaaaaa', server: s }),
+          d({ server: s, token: '' }, 'https://evil.test', { token: 'pt-aaaaaaaa', server: s }),
+          d({ server: s, token: 'pt-old-token' }, 'https://evil.test', { token: 'pt-aaaaaaaa' }),
+          d(null, 'https://evil.test', { token: 'pt-aaaaaaaa' }),
+          d(null, s, { token: 'pt-aaaaaaaa', server: 'https://evil.test' }),
+          d(null, s, { token: 'short' }),
+          d(null, 'file:///x', { token: 'pt-aaaaaaaa' }),
+          lib.participantChanged({ server: s, token: 'a' }, { server: s, token: 'a' }),
+          lib.participantChanged({ server: s, token: 'a' }, { server: s, token: 'b' }),
+          lib.takeBatch({ events: [{ a: 'é' }, { a: 'x'.repeat(50) }], rationales: [{ b: 1 }] },
+                        200, 60),
+        ];
+        """
+    )
+    assert out[:8] == ["accept", "accept", "ignore", "ignore", "pending", "ignore", "ignore",
+                       "ignore"]  # fmt: skip
+    assert out[8:10] == [False, True]
+    # 29 bytes of envelope + '{"a":"é"}' (10 bytes) + a comma; the next would pass 60 bytes
+    assert out[10] == {"events": [{"a": "é"}], "rationales": [{"b": 1}], "bytes": 29 + 11 + 8}

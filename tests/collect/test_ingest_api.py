@@ -308,7 +308,8 @@ def test_questionnaire_page_stores_survey_and_raw_survey(
 
     done = client.get(f"/p/{token}/done").text
     assert f'<meta name="behaviorlab-participant-token" content="{token}">' in done
-    assert "behaviorlab-participant-token" in done and "postMessage" in done
+    assert 'id="behaviorlab-server">http://testserver</code>' in done
+    assert "postMessage" not in done  # the extension reads the meta tags only
     consents = store.consents_of(who.participant_id)
     assert len(consents) == 1 and SHOP in consents[0][0]
 

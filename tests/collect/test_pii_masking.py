@@ -67,13 +67,50 @@ def test_kinds_and_tokens_are_configurable() -> None:
     assert PiiMasker(PiiConfig(kinds=())).text(text) == text
 
 
-def test_urls_mask_only_query_values() -> None:
+def test_urls_mask_path_query_fragment_and_contact_links() -> None:
     m = PiiMasker()
     url = "https://shop.test/u/555-123-4567/cart?phone=555-123-4567&q=red+shoes#x"
     out = m.url(url)
-    assert out.startswith("https://shop.test/u/555-123-4567/cart?")
+    assert out.startswith("https://shop.test/u/[PHONE]/cart?")
     assert "phone=%5BPHONE%5D" in out and "q=red+shoes" in out and out.endswith("#x")
     assert m.url("https://shop.test/p?q=shoes") == "https://shop.test/p?q=shoes"
+    assert m.url("/product/BLDEMO0001?size=9") == "/product/BLDEMO0001?size=9"
+    assert m.url("http://shop.test/u/jane.doe@example.com/x") == "http://shop.test/u/[EMAIL]/x"
+    assert m.url("/u/jane.doe%40example.com/orders") == "/u/[EMAIL]/orders"
+    assert m.url("/order/4111111111111111") == "/order/[CARD]"
+    assert m.url("http://jane:s3cret@shop.test:81/a") == "http://shop.test:81/a"
+    assert m.url("mailto:jane.doe@example.com?subject=hi") == "mailto:[EMAIL]"
+    assert m.url("TEL:5551234567") == "tel:[PHONE]"  # no separators: not a phone as text
+    assert m.url("sms:+15551234567") == "sms:[PHONE]"
+    assert m.url("whatsapp://send?phone=+15551234567") == "whatsapp://send?phone=[PHONE]"
+    # a study that does not mask phones keeps tel: links as they are
+    assert PiiMasker(PiiConfig(kinds=("email",))).url("tel:555-123-4567") == "tel:555-123-4567"
+
+
+def test_card_security_codes_and_expiry_are_masked_when_named() -> None:
+    m = PiiMasker()
+    assert m.text("cvv 123 exp 12/27") == "cvv [CARD] exp [CARD]"
+    assert m.text("CVC: 1234, expiry date 01/2029") == "CVC: [CARD], expiry date [CARD]"
+    assert m.text("security code 987; valid thru 3-28") == "security code [CARD]; valid thru [CARD]"
+    # the same digits without a keyword are not card data
+    for text in ("delivered 12/27", "size 123", "export 12/27 items", "expected 3 days"):
+        assert m.text(text) == text
+
+
+def test_html_drops_svg_math_and_odd_attribute_names() -> None:
+    dirty = (
+        '<p>a</p><svg><animate attributeName="href" values="javascript:alert(1)"/>'
+        '<set attributeName="href" to="javascript:alert(2)"/><a><text>t</text></a></svg>'
+        '<math><maction actiontype="statusline" xlink:href="javascript:x()">m</maction></math>'
+        '<a x"onmouseover="alert(3)" data-ok="1" href="/p">b</a>'
+        '<a href="mailto:jane.doe@example.com">mail</a><a href="tel:+1 555 123 4567">call</a>'
+        '<a href="/u/jane.doe@example.com/orders">orders</a>'
+    )
+    out = clean_html(dirty, PiiMasker())
+    assert out == (
+        '<p>a</p><a data-ok="1" href="/p">b</a><a href="mailto:[EMAIL]">mail</a>'
+        '<a href="tel:[PHONE]">call</a><a href="/u/[EMAIL]/orders">orders</a>'
+    )
 
 
 def test_html_loses_scripts_handlers_and_script_urls() -> None:
@@ -90,7 +127,7 @@ def test_html_loses_scripts_handlers_and_script_urls() -> None:
         '</style><svg onload="z()"><a xlink:href="javascript:w()">s</a></svg>'
     )
     out = clean_html(dirty, PiiMasker())
-    assert out.endswith("<svg><a>s</a></svg>")
+    assert "svg" not in out  # dropped with its content
     lowered = out.lower()
     for gone in (
         "script",

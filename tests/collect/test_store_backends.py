@@ -174,3 +174,31 @@ def test_the_server_runs_on_the_store(store: CaptureStore) -> None:
         assert client.post("/api/v1/events", json=body, headers=headers).json()["accepted"] == 1
         assert client.post("/api/v1/events", json=body, headers=headers).json()["duplicates"] == 1
     assert [r.event_id for r in store.events_of("b1")] == ["abcdefgh"]
+
+
+@pytest.mark.slow
+def test_postgres_recovers_from_a_failed_statement_and_a_lost_connection(
+    postgres_url: str,
+) -> None:
+    import psycopg
+
+    store = open_store(postgres_url)
+    with store._tx() as cur:  # a clean slate
+        for table in TABLES:
+            cur.execute(f"DELETE FROM {table}")
+    try:
+        with pytest.raises(psycopg.errors.UndefinedTable):
+            store._query("SELECT * FROM no_such_table", ())
+        # without a rollback the connection stays in an aborted transaction
+        assert store.get_study("nope") is None
+        with psycopg.connect(postgres_url, autocommit=True) as admin:
+            killed = admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE pid <> pg_backend_pid() AND datname = 'postgres'"
+            ).fetchall()
+        assert killed  # the store's connection is gone
+        assert store.get_study("nope") is None  # a read reconnects
+        _setup(store)  # and writes go on on the new connection
+        assert store.get_study("b1") is not None
+    finally:
+        store.close()

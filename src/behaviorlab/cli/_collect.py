@@ -21,7 +21,7 @@ participant_app = typer.Typer(
     help="Participants: withdraw one (deletes their data).", no_args_is_help=True
 )
 retention_app = typer.Typer(
-    help="Delete events older than each study's retention.", no_args_is_help=True
+    help="Delete data older than each study's retention.", no_args_is_help=True
 )
 collect_app.add_typer(study_app, name="study")
 collect_app.add_typer(participant_app, name="participant")
@@ -182,7 +182,8 @@ def participant_withdraw(
 
 @retention_app.command("purge")
 def retention_purge(db: DbOpt = DEFAULT_DB) -> None:
-    """Delete events older than their study's retention_days (the server also does at start)."""
+    """Delete data past each study's retention_days: events and rationales by receipt time,
+    then participants with nothing left (the server also does this at start and hourly)."""
     from behaviorlab.collect._study import utc_now
 
     store = _store(db)

@@ -26,26 +26,24 @@ Enrolment pages (HTML, same server): ``GET /join/{study_id}?t=<study token>`` is
 pending participant and redirects to ``/p/{participant_token}/consent`` (the consent text;
 ``POST`` records the consent: what was shown and when), then ``/p/{token}/questionnaire``
 (the persona questionnaire; ``POST`` stores it), then ``/p/{token}/done``. The done page
-exposes the participant token to the extension in two ways:
-
-- ``<meta name="behaviorlab-participant-token" content="TOKEN">`` and
-  ``<meta name="behaviorlab-server" content="BASE_URL">`` in its ``<head>``;
-- ``window.postMessage({type: "behaviorlab-participant-token", token: TOKEN,
-  server: BASE_URL}, window.location.origin)`` once the page has loaded,
-  and the element ``<code id="behaviorlab-participant-token">TOKEN</code>`` for a person to copy.
+offers the participant token to the extension with
+``<meta name="behaviorlab-participant-token" content="TOKEN">`` and
+``<meta name="behaviorlab-server" content="BASE_URL">`` in its ``<head>`` (the extension takes
+it only when the page's origin is the server the participant approved in its options page;
+see docs/collect-extension.md), and shows ``<code id="behaviorlab-participant-token">TOKEN
+</code>`` for a person to copy.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 ActionType = Literal["click", "input", "scroll", "navigation", "tab_activate", "terminate"]
 """OPeRA's filtered version keeps click / input / terminate; the full version adds the rest."""
 
-CLICK_TYPES = (
+ClickType = Literal[
     "purchase",
     "search",
     "review",
@@ -59,8 +57,12 @@ CLICK_TYPES = (
     "cart_page_select",
     "product_link",
     "other",
-)
+]
+CLICK_TYPES: tuple[str, ...] = get_args(ClickType)
 """OPeRA's click types (the extension's heuristics assign one to every click on a shop page)."""
+
+NavigationType = Literal["navigate", "reload", "back_forward", "prerender", "history", "hash"]
+"""Page loads (the Navigation Timing types) and in-page history / hash changes."""
 
 API_PREFIX = "/api/v1"
 MAX_BATCH_EVENTS = 200
@@ -79,6 +81,17 @@ class Point(BaseModel):
     y: float
 
 
+class ScrollDetail(BaseModel):
+    """Where the page was scrolled to (pixels); nothing else is accepted."""
+
+    model_config = ConfigDict(extra="forbid")
+    x: float = Field(ge=-1e7, le=1e7)
+    y: float = Field(ge=-1e7, le=1e7)
+    delta_y: float = Field(default=0.0, ge=-1e7, le=1e7)
+    page_height: int | None = Field(default=None, ge=0, le=10**8)
+    viewport_height: int | None = Field(default=None, ge=0, le=10**6)
+
+
 class CapturedEvent(BaseModel):
     """One action of a participant, as the extension saw it."""
 
@@ -87,9 +100,11 @@ class CapturedEvent(BaseModel):
     event_id: str = Field(min_length=8, max_length=64, description="Client UUID; idempotency key.")
     session_id: str = Field(min_length=1, max_length=128, description="Client browsing session.")
     seq: int = Field(ge=0, description="Order of the event within its session.")
-    timestamp: datetime = Field(description="Client clock, ISO 8601 with timezone.")
+    timestamp: AwareDatetime = Field(description="Client clock, ISO 8601 with timezone.")
     action_type: ActionType
-    click_type: str | None = Field(default=None, description="One of CLICK_TYPES for clicks.")
+    click_type: ClickType | None = Field(
+        default=None, description="One of CLICK_TYPES; clicks without one are 'other'."
+    )
     semantic_id: str | None = Field(default=None, max_length=512)
     element_meta: dict[str, Any] = Field(
         default_factory=dict, description="name, data, tag, text of the target element."
@@ -99,12 +114,22 @@ class CapturedEvent(BaseModel):
     mouse_position: Point | None = None
     simplified_html: str | None = Field(default=None, max_length=MAX_HTML_CHARS)
     input_text: str | None = Field(default=None, max_length=10_000)
-    scroll_detail: dict[str, Any] | None = None
-    navigation_type: str | None = None
+    scroll_detail: ScrollDetail | None = None
+    navigation_type: NavigationType | None = None
     page_meta: dict[str, Any] = Field(default_factory=dict)
     products: list[dict[str, Any]] | None = Field(
         default=None, description="Products on the page / in the cart: asin, title, price, ..."
     )
+
+    @model_validator(mode="after")
+    def _click_type_for_clicks_only(self) -> CapturedEvent:
+        if self.action_type == "click" and self.click_type is None:
+            self.click_type = "other"
+        elif self.action_type != "click" and self.click_type is not None:
+            raise ValueError(f"click_type is only for clicks, not for a {self.action_type!r}")
+        if self.action_type != "scroll" and self.scroll_detail is not None:
+            raise ValueError(f"scroll_detail is only for scrolls, not for a {self.action_type!r}")
+        return self
 
 
 class RationaleEvent(BaseModel):
@@ -114,7 +139,7 @@ class RationaleEvent(BaseModel):
 
     event_id: str = Field(min_length=8, max_length=64, description="The action it explains.")
     rationale: str = Field(max_length=5_000)
-    timestamp: datetime
+    timestamp: AwareDatetime
 
 
 class EventBatch(BaseModel):
@@ -148,3 +173,6 @@ class ParticipantConfig(BaseModel):
     allowed_hosts: list[str] = Field(description="Record only on these hosts (host[:port]).")
     rationale_share: float = Field(ge=0, le=1, description="Share of actions asked why.")
     flush_interval_s: float = 2.0
+    max_body_bytes: int = Field(
+        default=8 * 1024 * 1024, description="The largest request body the server accepts."
+    )

@@ -11,15 +11,22 @@
   with a ``terminate`` action unless the participant's last event already is one: it has
   the last event's time, URL and page (the last page with HTML) and the id
   ``{last event_id}-end``.
+- sessions without a single click or input are left out of the **filtered** version (they
+  would be a lone ``terminate``); the full version keeps them.
+- a stored event that no longer validates (stored by an older server) is skipped with a
+  warning naming it, rather than failing the whole export.
 - splits: ``split="time"`` puts each participant's latest session in ``test`` when they
   have two or more (the rest in ``train``); ``split="train"`` puts everything in ``train``.
 """
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from pathlib import Path
 from typing import Literal
+
+from pydantic import ValidationError
 
 from behaviorlab.collect._events import CapturedEvent
 from behaviorlab.collect._store import CaptureStore, EventRow
@@ -28,6 +35,7 @@ from behaviorlab.data._opera_schema import FILTERED_ACTION_TYPES, OperaVersion, 
 from behaviorlab.data._records import Action, Dataset, Episode, Observation, Person, Rationale, Step
 
 Split = Literal["time", "train"]
+log = logging.getLogger(__name__)
 
 
 def _step(index: int, step_id: str, event: CapturedEvent, why: str | None) -> Step:
@@ -85,6 +93,24 @@ def _terminate(index: int, events: list[CapturedEvent]) -> Step:
     return _step(index, end.event_id, end, None)
 
 
+def _valid_events(rows: list[EventRow]) -> list[CapturedEvent]:
+    events = []
+    for row in rows:
+        try:
+            events.append(CapturedEvent.model_validate_json(row.payload))
+        except ValidationError as err:
+            first = err.errors()[0]
+            where = ".".join(str(p) for p in first["loc"])
+            log.warning(
+                "skipped stored event %s of participant %s (%s: %s)",
+                row.event_id,
+                row.participant_id,
+                where,
+                first["msg"],
+            )
+    return events
+
+
 def capture_dataset(
     store: CaptureStore, study_id: str, version: OperaVersion = "filtered", split: Split = "time"
 ) -> Dataset:
@@ -111,7 +137,11 @@ def capture_dataset(
     for (pid, _), rows in grouped.items():
         if pid not in persons:
             continue
-        events = [CapturedEvent.model_validate_json(r.payload) for r in rows]
+        events = _valid_events(rows)
+        if not events:
+            continue
+        if version == "filtered" and not any(e.action_type in ("click", "input") for e in events):
+            continue  # nothing but scrolls / navigation: an empty session in this version
         events.sort(key=lambda e: (e.seq, e.timestamp))
         steps: list[Step] = []
         for event in events:

@@ -6,6 +6,11 @@ kinds and may rename the tokens (:class:`PiiConfig`). The patterns are tuned aga
 corpus in ``tests/collect/pii_corpus.yaml``: positives to mask and look-alikes that must
 stay (prices, order numbers, dates, ISBNs, product codes); docs/collect.md has the counts.
 
+Cards also cover their security code and expiry when a keyword names them (``cvv 123``,
+``exp 12/27``). URLs: the query values, the fragment and every path segment are masked, and
+user:password is dropped; ``mailto:``, ``tel:``, ``sms:`` ... links become ``mailto:[EMAIL]``,
+``tel:[PHONE]`` (other non-http schemes have all their text masked).
+
 Known limits: phone numbers without separators are masked only with a leading ``+``; street
 addresses are US/UK-style (a house number, capitalised street name words and a street
 suffix) or a PO box; names of people are not masked.
@@ -18,7 +23,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from typing import Literal
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -75,6 +80,24 @@ _ADDRESS = re.compile(
     rf"|(?<![\w.-])\d{{1,6}}(?:\s+[a-z]+){{1,3}}\s+(?:{_SUFFIXES.lower()})\.?{_UNIT}(?=\s*$|\s*[,;\n])"
     r"|\b(?:P\.?\s?O\.?\s?Box|PO Box)\s+\d{1,6}\b",
 )
+# A card's security code or expiry, named by a keyword: cvv 123, CVC: 1234, exp 12/27,
+# expiry date 01/2029, valid thru 3-28. Only the value is replaced.
+_CARD_EXTRA = re.compile(
+    r"\b(?:cvv2?|cvc2?|csc|cid|security\s+code|card\s+code|exp(?:iry|iration|ires|\.)?"
+    r"(?:\s+date)?|valid\s+(?:thru|through|until))\b\s*[:#.=]?\s*"
+    r"(?P<value>(?:0?[1-9]|1[0-2])\s*[/-]\s*(?:\d{4}|\d{2})(?!\d)|\d{3,4}(?![\d/-]))",
+    re.IGNORECASE,
+)
+# Link schemes that carry one kind of contact data: the whole address is replaced.
+_CONTACT_SCHEMES: dict[str, str] = {
+    "mailto": "email",
+    "tel": "phone",
+    "sms": "phone",
+    "callto": "phone",
+    "facetime": "phone",
+    "facetime-audio": "phone",
+}
+_SEGMENT_SAFE = "[]@:+,;=!$&'()*~"
 _CARD_PREFIX = re.compile(r"^(?:4|5[1-5]|2[2-7]|3[47]|6(?:011|5|4[4-9])|3(?:0[0-5]|[68])|35)")
 
 
@@ -87,6 +110,15 @@ def luhn_ok(digits: str) -> bool:
             d = d * 2 - 9 if d > 4 else d * 2
         total += d
     return total % 10 == 0
+
+
+def _keep_key(token: str) -> Callable[[re.Match[str]], str]:
+    """A replacement that keeps the keyword before the value (``cvv [CARD]``)."""
+
+    def replace(m: re.Match[str]) -> str:
+        return m[0][: m.start("value") - m.start()] + token
+
+    return replace
 
 
 def _is_card(text: str) -> bool:
@@ -139,6 +171,7 @@ class PiiMasker:
             steps.append(
                 ("card", lambda s: _CARD.sub(lambda m: token if _is_card(m[0]) else m[0], s))
             )
+            steps.append(("card_extra", lambda s: _CARD_EXTRA.sub(_keep_key(token), s)))
         if "address" in kinds:
             steps.append(("address", self._sub(_ADDRESS, "address")))
         if "phone" in kinds:
@@ -156,20 +189,44 @@ class PiiMasker:
         return value
 
     def url(self, value: str) -> str:
-        """A URL with its query-string values (and fragment) masked; the rest untouched."""
+        """A URL with its path segments, query-string values and fragment masked and any
+        user:password dropped; contact links (``mailto:``, ``tel:`` ...) reduced to the
+        scheme and a token; other non-http schemes masked as text."""
         try:
             parts = urlsplit(value)
+            host = parts.hostname
         except ValueError:
             return self.text(value)
-        if not parts.query and not parts.fragment:
-            return value
+        scheme = parts.scheme.lower()
+        if scheme not in ("", "http", "https"):
+            kind = _CONTACT_SCHEMES.get(scheme)
+            if kind is not None and kind in self.config.kinds:
+                return f"{parts.scheme}:{self.config.token(kind)}"
+            return self.text(unquote(value))
+        netloc = parts.netloc.rpartition("@")[2] if host is not None else parts.netloc
+        path = "/".join(self._segment(seg) for seg in parts.path.split("/"))
         query = parts.query
         if query:
             pairs = parse_qsl(query, keep_blank_values=True)
             masked = [(k, self.text(v)) for k, v in pairs]
             if masked != pairs:
                 query = urlencode(masked)
-        return urlunsplit(parts._replace(query=query, fragment=self.text(parts.fragment)))
+        fragment = self.text(parts.fragment) if parts.fragment else parts.fragment
+        if (netloc, path, query, fragment) == (
+            parts.netloc,
+            parts.path,
+            parts.query,
+            parts.fragment,
+        ):
+            return value
+        return urlunsplit(parts._replace(netloc=netloc, path=path, query=query, fragment=fragment))
+
+    def _segment(self, segment: str) -> str:
+        if not segment:
+            return segment
+        raw = unquote(segment)
+        masked = self.text(raw)
+        return segment if masked == raw else quote(masked, safe=_SEGMENT_SAFE)
 
     def value(self, value: object) -> object:
         """Strings masked inside nested dicts and lists (element_meta, page_meta, products)."""

@@ -9,6 +9,7 @@ items flipped), and ``raw_survey``, the submission as sent (question id → text
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
@@ -180,6 +181,8 @@ def _parse(q: Question, value: Any, masker: PiiMasker) -> Any:
             x = float(value)
         except (TypeError, ValueError):
             raise ValueError(f"{value!r} is not a number") from None
+        if not math.isfinite(x):
+            raise ValueError(f"{value!r} is not a finite number")
         if (q.min is not None and x < q.min) or (q.max is not None and x > q.max):
             raise ValueError(
                 f"{x:g} is outside {q.min:g}..{q.max:g}"

@@ -1,13 +1,15 @@
 """Neutralise and mask captured HTML and events on ingest (stdlib :mod:`html.parser`).
 
 HTML: ``<script>`` and ``<style>`` elements (with their content), ``<iframe>``, ``<object>``,
-``<embed>``, ``<meta>`` (a refresh can carry a script URL), ``<base>``, ``<link>``,
-event-handler attributes (``on*``) and ``javascript:`` / ``vbscript:`` / ``data:text/html``
-URLs are dropped; text nodes and the values of text-bearing attributes (``value``,
-``placeholder``, ``title``, ``alt``, ``aria-label``, ``content``, ``data-*``) are PII-masked;
-URL attributes (``href``, ``src``, ``action``) have their query strings masked. Structural
-attributes (``name``, ``id``, ``class``: OPeRA's semantic ids live in ``name``) stay as they
-are. The output is re-serialised with every text and attribute escaped.
+``<embed>``, ``<meta>`` (a refresh can carry a script URL), ``<base>``, ``<link>``, ``<svg>``
+and ``<math>`` (their animation elements can set ``href`` to a script URL), event-handler
+attributes (``on*``), attributes whose names are not plain names (``x"onmouseover``) and
+``javascript:`` / ``vbscript:`` / ``data:text/html`` URLs are dropped; text nodes and the
+values of text-bearing attributes (``value``, ``placeholder``, ``title``, ``alt``,
+``aria-label``, ``content``, ``data-*``) are PII-masked; URL attributes (``href``, ``src``,
+``action``) are masked as URLs (:meth:`PiiMasker.url`: path, query, fragment, contact
+links). Structural attributes (``name``, ``id``, ``class``: OPeRA's semantic ids live in
+``name``) stay as they are. The output is re-serialised with every text and attribute escaped.
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ _DROP_WITH_CONTENT = frozenset(
         "meta",
         "base",
         "link",
+        "svg",
+        "math",
     }
 )
 _VOID = frozenset(
@@ -40,6 +44,7 @@ _VOID = frozenset(
 )
 _URL_ATTRS = frozenset({"href", "src", "action", "formaction", "xlink:href", "poster", "srcset"})
 _KEEP_ATTRS = frozenset({"name", "id", "class", "type", "role", "for", "tabindex", "lang"})
+_ATTR_NAME = re.compile(r"^[a-z_][a-z0-9_.:-]{0,63}$")
 _BAD_URL = re.compile(r"^\s*(?:javascript|vbscript|data\s*:\s*text/html)", re.IGNORECASE)
 
 
@@ -82,7 +87,11 @@ class _Cleaner(HTMLParser):
         self.out.append("<" + " ".join(parts) + (" />" if closed else ">"))
 
     def _attribute(self, name: str, value: str | None) -> str | None:
-        if name.startswith("on") or name in ("style", "srcdoc", "formaction"):
+        if (
+            not _ATTR_NAME.match(name)
+            or name.startswith("on")
+            or name in ("style", "srcdoc", "formaction")
+        ):
             self.removed += 1
             return None
         if value is None:

@@ -4,17 +4,22 @@ Checks run cheapest first, so a hostile client costs little: the bearer token (4
 consent (403), the participant's rate limit (429 with ``Retry-After``), the body size (413,
 from ``Content-Length`` and again while reading), JSON (400), the models (422 naming every
 field), the study's host allowlist (403 naming each event). Accepted events are cleaned
-(:mod:`._sanitize`) and committed before the 200. The enrolment pages are in :mod:`._pages`.
+(:mod:`._sanitize`) and committed before the 200, in a transaction that first checks the
+participant still exists (a withdrawal racing a batch leaves nothing behind). A background
+task purges expired data every ``purge_interval_s`` (see :meth:`CaptureStore.purge_expired`).
+The enrolment pages are in :mod:`._pages`.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 import math
 import threading
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,10 +46,17 @@ from behaviorlab.collect._questionnaire import (
     load_questionnaire,
 )
 from behaviorlab.collect._sanitize import clean_event, clean_rationale
-from behaviorlab.collect._store import CaptureStore, open_store
+from behaviorlab.collect._store import CaptureStore, ParticipantGone, open_store
 from behaviorlab.collect._study import Clock, Participant, Study, utc_now
 
 DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024
+DEFAULT_PURGE_INTERVAL_S = 3600.0
+MAX_JSON_DEPTH = 32
+"""Deepest nesting of objects and arrays accepted in a body (the models need about 6)."""
+_PARSE_IN_THREAD_BYTES = 64 * 1024
+_PRUNE_EVERY = 256
+
+log = logging.getLogger(__name__)
 
 
 class RateLimit(BaseModel):
@@ -86,6 +98,8 @@ class ServerState:
     buckets: dict[str, _Bucket] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
     maskers: dict[str, PiiMasker] = field(default_factory=dict)
+    monotonic: Callable[[], float] = time.monotonic
+    takes: int = 0
 
     def masker(self, study: Study) -> PiiMasker:
         key = study.pii.model_dump_json()
@@ -100,8 +114,11 @@ class ServerState:
 
     def take(self, participant_id: str) -> float:
         """0 when a request may go ahead, else the seconds until it may."""
-        now = time.monotonic()
+        now = self.monotonic()
         with self.lock:
+            self.takes += 1
+            if self.takes % _PRUNE_EVERY == 0:
+                self._prune(now)
             bucket = self.buckets.get(participant_id)
             if bucket is None:
                 bucket = self.buckets[participant_id] = _Bucket(float(self.rate.burst), now)
@@ -113,6 +130,56 @@ class ServerState:
                 bucket.tokens -= 1
                 return 0.0
             return (1 - bucket.tokens) / self.rate.per_second
+
+    def _prune(self, now: float) -> None:
+        """Forget buckets idle long enough to be full again (a new bucket is the same)."""
+        refill = self.rate.burst / self.rate.per_second
+        idle = [pid for pid, b in self.buckets.items() if now - b.stamp >= refill]
+        for pid in idle:
+            del self.buckets[pid]
+
+    def limit(self, participant_id: str) -> None:
+        """Refuse with 429 and ``Retry-After`` when the participant is over their rate."""
+        wait = self.take(participant_id)
+        if wait > 0:
+            seconds = max(1, math.ceil(wait))
+            raise Refusal(
+                429,
+                f"rate limit: at most {self.rate.per_second:g} requests per second "
+                f"(bursts of {self.rate.burst}); retry after {seconds} s",
+                headers={"Retry-After": str(seconds)},
+            )
+
+
+def json_depth_ok(value: Any, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Whether ``value`` nests objects / arrays at most ``limit`` deep (iteratively: a deep
+    body must not exhaust the stack of whatever walks it later)."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            if depth > limit:
+                return False
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((c, depth + 1) for c in children if isinstance(c, dict | list))
+    return True
+
+
+def _parse_json(data: bytes) -> Any:
+    try:
+        value = json.loads(data)
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        problem = FieldProblem(location="body", problem=str(err))
+        raise Refusal(400, "malformed JSON", [problem]) from None
+    except RecursionError:
+        problem = FieldProblem(location="body", problem="nested too deeply")
+        raise Refusal(400, "malformed JSON", [problem]) from None
+    if not json_depth_ok(value):
+        problem = FieldProblem(
+            location="body", problem=f"objects and arrays nest deeper than {MAX_JSON_DEPTH}"
+        )
+        raise Refusal(400, "JSON nested too deeply", [problem])
+    return value
 
 
 def problems_of(err: ValidationError, prefix: str = "") -> list[FieldProblem]:
@@ -169,22 +236,22 @@ async def read_json(state: ServerState, request: Request) -> Any:
         if size > limit:
             raise Refusal(413, f"body is over the limit of {limit} bytes")
         chunks.append(chunk)
-    try:
-        return json.loads(b"".join(chunks))
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        problem = FieldProblem(location="body", problem=str(err))
-        raise Refusal(400, "malformed JSON", [problem]) from None
+    data = b"".join(chunks)
+    if size <= _PARSE_IN_THREAD_BYTES:
+        return _parse_json(data)
+    return await run_in_threadpool(_parse_json, data)  # a big body must not block the loop
 
 
 def _host_problems(study: Study, batch: EventBatch) -> list[FieldProblem]:
     problems = []
     for i, event in enumerate(batch.events):
+        scheme, host, port = "", "", None
         try:
             parts = urlsplit(event.url)
-            host, port = parts.hostname or "", parts.port
-        except ValueError:
-            host, port = "", None
-        if parts.scheme not in ("http", "https") or not study.allows(host, port):
+            scheme, host, port = parts.scheme, parts.hostname or "", parts.port
+        except ValueError:  # e.g. http://[bad/ or a port out of range
+            pass
+        if scheme not in ("http", "https") or not study.allows(host, port):
             where = f"{host}:{port}" if port else host
             problems.append(
                 FieldProblem(
@@ -219,6 +286,19 @@ def _ingest(state: ServerState, who: Participant, study: Study, batch: EventBatc
     return IngestResult(accepted=accepted, duplicates=duplicates, rationales=stored)
 
 
+async def _purge_periodically(state: ServerState, interval_s: float) -> None:
+    """Enforce retention while the server runs (not only at start-up)."""
+    while True:
+        await asyncio.sleep(interval_s)
+        try:
+            purged = await run_in_threadpool(state.store.purge_expired, state.clock())
+        except Exception:  # a failed purge is retried next time; the server goes on
+            log.warning("retention purge failed", exc_info=True)
+            continue
+        if any(purged.values()):
+            log.info("retention purge deleted %s", purged)
+
+
 def create_app(
     store_url: str | Path | CaptureStore,
     *,
@@ -226,12 +306,13 @@ def create_app(
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     rate_limit: RateLimit | None = None,
     flush_interval_s: float = 2.0,
+    purge_interval_s: float = DEFAULT_PURGE_INTERVAL_S,
 ) -> FastAPI:
     """The ingest server over a store (a SQLite path, ``postgresql://...`` or a store).
 
-    ``clock`` (default: UTC now) stamps receipts, consents and retention; expired events are
-    purged at start-up. ``max_body_bytes`` caps a request body; ``rate_limit`` is per
-    participant."""
+    ``clock`` (default: UTC now) stamps receipts, consents and retention; expired data is
+    purged at start-up and then every ``purge_interval_s`` seconds while the server runs.
+    ``max_body_bytes`` caps a request body; ``rate_limit`` is per participant."""
     store = store_url if isinstance(store_url, CaptureStore) else open_store(store_url)
     state = ServerState(
         store=store,
@@ -243,9 +324,15 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await run_in_threadpool(store.purge_expired, state.clock())
-        yield
-        if not isinstance(store_url, CaptureStore):
-            store.close()
+        purger = asyncio.create_task(_purge_periodically(state, purge_interval_s))
+        try:
+            yield
+        finally:
+            purger.cancel()
+            with suppress(asyncio.CancelledError):
+                await purger
+            if not isinstance(store_url, CaptureStore):
+                store.close()
 
     app = FastAPI(title="behaviorlab ingest", lifespan=lifespan)
     app.state.collect = state
@@ -267,20 +354,13 @@ def create_app(
             allowed_hosts=study.allowed_hosts,
             rationale_share=study.rationale_share,
             flush_interval_s=flush_interval_s,
+            max_body_bytes=state.max_body_bytes,
         )
 
     @app.post(f"{API_PREFIX}/events")
     async def events(request: Request) -> IngestResult:
         who, study = await participant_of(state, request)
-        wait = state.take(who.participant_id)
-        if wait > 0:
-            seconds = max(1, math.ceil(wait))
-            raise Refusal(
-                429,
-                f"rate limit: at most {state.rate.per_second:g} batches per second "
-                f"(bursts of {state.rate.burst}); retry after {seconds} s",
-                headers={"Retry-After": str(seconds)},
-            )
+        state.limit(who.participant_id)
         body = await read_json(state, request)
         try:
             batch = EventBatch.model_validate(body)
@@ -289,11 +369,15 @@ def create_app(
         bad_hosts = _host_problems(study, batch)
         if bad_hosts:
             raise Refusal(403, "events from hosts the study does not record", bad_hosts)
-        return await run_in_threadpool(_ingest, state, who, study, batch)
+        try:
+            return await run_in_threadpool(_ingest, state, who, study, batch)
+        except ParticipantGone:
+            raise Refusal(401, "unknown token (the participant has withdrawn)") from None
 
     @app.post(f"{API_PREFIX}/questionnaire")
     async def questionnaire(request: Request) -> dict[str, Any]:
         who, study = await participant_of(state, request)
+        state.limit(who.participant_id)
         body = await read_json(state, request)
         answers = body.get("answers") if isinstance(body, dict) else None
         if not isinstance(answers, dict):

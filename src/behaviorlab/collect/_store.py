@@ -6,14 +6,21 @@ write is one transaction committed before the server answers: SQLite runs in WAL
 PostgreSQL commits with its defaults (``synchronous_commit=on``). Events are keyed by
 (participant, event_id): ``INSERT ... ON CONFLICT DO NOTHING`` makes a retried batch a no-op.
 Times are stored as fixed-width UTC text (:func:`~._study.iso`), so they compare as text.
+
+Deleted rows do not linger: SQLite runs with ``secure_delete=ON`` (freed space is zeroed) and
+a withdrawal checkpoints the write-ahead log; PostgreSQL leaves dead tuples to ``VACUUM``.
+A PostgreSQL connection that broke (server restart, network) is replaced on the next call;
+a failed statement is rolled back, so the connection stays usable.
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import re
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -21,6 +28,8 @@ from pathlib import Path
 from typing import Any
 
 from behaviorlab.collect._study import Participant, Study, iso
+
+log = logging.getLogger(__name__)
 
 TABLES = ("studies", "participants", "consents", "events", "rationales")
 PARTICIPANT_TABLES = ("participants", "consents", "events", "rationales")
@@ -72,12 +81,19 @@ class RationaleRow:
     client_ts: str
 
 
+class ParticipantGone(LookupError):
+    """The participant a write is for no longer exists (withdrawn meanwhile)."""
+
+
 class CaptureStore:
     """The server's tables behind one lock; ``open_store(url)`` picks the backend."""
 
-    def __init__(self, conn: Any, *, postgres: bool, url: str) -> None:
+    def __init__(
+        self, conn: Any, *, postgres: bool, url: str, connect: Callable[[], Any] | None = None
+    ) -> None:
         self._conn = conn
         self._pg = postgres
+        self._connect = connect
         self.url = url
         self._lock = threading.Lock()
         with self._tx() as cur:
@@ -89,11 +105,22 @@ class CaptureStore:
     def _sql(self, statement: str) -> str:
         return statement.replace("?", "%s") if self._pg else statement
 
+    def _usable(self) -> Any:
+        """The connection; a broken PostgreSQL one is replaced first (lock held)."""
+        if self._pg and self._connect is not None and (self._conn.closed or self._conn.broken):
+            log.warning("the PostgreSQL connection broke; reconnecting to %s", _safe(self.url))
+            try:
+                self._conn.close()
+            finally:
+                self._conn = self._connect()
+        return self._conn
+
     @contextmanager
     def _tx(self) -> Iterator[Any]:
         with self._lock:
             if self._pg:
-                with self._conn.transaction(), self._conn.cursor() as cur:
+                conn = self._usable()
+                with conn.transaction(), conn.cursor() as cur:
                     yield _Cursor(cur, self._sql)
             else:
                 cur = self._conn.cursor()
@@ -230,6 +257,13 @@ class CaptureStore:
         accepted = 0
         stored_why = 0
         with self._tx() as cur:
+            # inside the transaction: a withdrawal that committed since the participant was
+            # looked up must not be followed by their events (PostgreSQL: the row lock makes a
+            # concurrent withdrawal wait for this commit, then delete these events too)
+            lock = " FOR SHARE" if self._pg else ""
+            cur.execute(f"SELECT 1 FROM participants WHERE participant_id = ?{lock}", (pid,))
+            if cur.fetchone() is None:
+                raise ParticipantGone(f"participant {pid!r} no longer exists (withdrawn)")
             for event_id, session_id, seq, client_ts, action_type, payload in events:
                 cur.execute(
                     "INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
@@ -288,7 +322,15 @@ class CaptureStore:
             for table in PARTICIPANT_TABLES:
                 cur.execute(f"DELETE FROM {table} WHERE participant_id = ?", (participant_id,))
                 deleted[table] = cur.rowcount
+        self._scrub()
         return deleted
+
+    def _scrub(self) -> None:
+        """SQLite: copy the zeroed pages into the database file and empty the WAL, so the
+        deleted rows are gone from disk (secure_delete zeroes them in the pages)."""
+        if not self._pg:
+            with self._lock:
+                self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def rows_of(self, participant_id: str) -> dict[str, int]:
         """How many rows of each table mention ``participant_id`` (in any text column)."""
@@ -302,36 +344,70 @@ class CaptureStore:
         return out
 
     def purge_expired(self, now: datetime) -> dict[str, int]:
-        """Delete events and rationales received more than each study's ``retention_days``
-        before ``now``; events deleted per study."""
+        """Apply each study's ``retention_days`` at ``now``; events deleted per study.
+
+        Deleted: events and rationales received more than ``retention_days`` before ``now``;
+        then participants (with their consent records and questionnaire answers) who
+        enrolled before that cutoff and have no event left, i.e. who sent nothing for the
+        whole retention period (this includes enrolments never consented to)."""
         purged: dict[str, int] = {}
         for study in self.list_studies():
             if study.retention_days is None:
                 continue
             cutoff = iso(now - timedelta(days=study.retention_days))
+            sid = study.study_id
             with self._tx() as cur:
                 cur.execute(
-                    "DELETE FROM events WHERE study_id = ? AND received_at < ?",
-                    (study.study_id, cutoff),
+                    "DELETE FROM events WHERE study_id = ? AND received_at < ?", (sid, cutoff)
                 )
-                purged[study.study_id] = cur.rowcount
+                purged[sid] = cur.rowcount
                 cur.execute(
-                    "DELETE FROM rationales WHERE study_id = ? AND received_at < ?",
-                    (study.study_id, cutoff),
+                    "DELETE FROM rationales WHERE study_id = ? AND received_at < ?", (sid, cutoff)
                 )
+                idle = (
+                    "SELECT participant_id FROM participants p WHERE p.study_id = ? AND "
+                    "p.enrolled_at < ? AND NOT EXISTS (SELECT 1 FROM events e WHERE "
+                    "e.participant_id = p.participant_id)"
+                )
+                for table in ("consents", "rationales", "participants"):
+                    cur.execute(
+                        f"DELETE FROM {table} WHERE participant_id IN ({idle})", (sid, cutoff)
+                    )
+        if any(purged.values()):
+            self._scrub()
         return purged
 
     def _query(self, statement: str, args: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+        """Rows of one read; on PostgreSQL a read that found the connection lost is tried
+        once more on a new connection (reads are safe to repeat)."""
         with self._lock:
-            cur = self._conn.cursor()
             try:
-                cur.execute(self._sql(statement), args)
-                rows = [tuple(r) for r in cur.fetchall()]
-            finally:
-                cur.close()
-            if self._pg:
-                self._conn.commit()
-            return rows
+                return self._read(statement, args)
+            except Exception:
+                if not (self._pg and self._connect is not None and self._conn.broken):
+                    raise
+            return self._read(statement, args)
+
+    def _read(self, statement: str, args: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+        conn = self._usable()
+        cur = conn.cursor()
+        try:
+            cur.execute(self._sql(statement), args)
+            rows = [tuple(r) for r in cur.fetchall()]
+        except BaseException:
+            if self._pg and not (conn.closed or conn.broken):
+                conn.rollback()  # else every later statement fails: "transaction is aborted"
+            raise
+        finally:
+            cur.close()
+        if self._pg:
+            conn.commit()
+        return rows
+
+
+def _safe(url: str) -> str:
+    """A database URL without its password (for logs)."""
+    return re.sub(r"(://[^:/@]*):[^@]*@", r"\1:***@", url)
 
 
 class _Cursor:
@@ -362,11 +438,16 @@ def open_store(url: str | Path) -> CaptureStore:
             raise ImportError(
                 "a postgresql:// store needs psycopg 3: pip install 'behaviorlab[postgres]'"
             ) from None
-        return CaptureStore(psycopg.connect(text, autocommit=False), postgres=True, url=text)
+
+        def connect() -> Any:
+            return psycopg.connect(text, autocommit=False)
+
+        return CaptureStore(connect(), postgres=True, url=text, connect=connect)
     path = Path(text.removeprefix("sqlite:///").removeprefix("sqlite://"))
     path.parent.mkdir(parents=True, exist_ok=True)
     lite = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
     lite.execute("PRAGMA journal_mode=WAL")
     lite.execute("PRAGMA synchronous=FULL")
     lite.execute("PRAGMA busy_timeout=30000")
+    lite.execute("PRAGMA secure_delete=ON")
     return CaptureStore(lite, postgres=False, url=str(path))

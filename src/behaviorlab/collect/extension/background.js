@@ -1,8 +1,11 @@
-// behaviorlab capture: the service worker. It keeps the participant's token and config,
-// numbers events within browsing sessions, buffers them in chrome.storage.local and sends
-// them to the ingest server as EventBatch (POST /api/v1/events), retrying with backoff while
-// the server is unreachable. Nothing is recorded before GET /api/v1/config succeeds (the
-// server refuses it until the participant has consented).
+// behaviorlab capture: the service worker. It keeps the approved server, the participant's
+// token and config, numbers events within browsing sessions, buffers them in
+// chrome.storage.local (unlimitedStorage) and sends them to the ingest server as EventBatch
+// (POST /api/v1/events) in batches capped by count and bytes, retrying with backoff while the
+// server is unreachable. Nothing is recorded before GET /api/v1/config succeeds (the server
+// refuses it until the participant has consented). Only the extension's own pages (options)
+// change the server; a web page can only offer a token, which is taken only from the
+// approved server's origin (BL.handoverDecision).
 importScripts("lib.js");
 const BL = self.BehaviorLab;
 
@@ -11,11 +14,18 @@ const MAX_BATCH = 200; // collect/_events.py MAX_BATCH_EVENTS
 const SESSION_IDLE_MS = 30 * 60 * 1000; // a new browsing session after 30 idle minutes
 const CONFIG_MAX_AGE_MS = 60 * 1000;
 const PROMPT_MAX_AGE_MS = 2 * 60 * 1000;
-const FETCH_TIMEOUT_MS = 10000;
+// A loaded server answers a batch in tens of seconds (p99 23 s in bench/ingest_burst.py);
+// a batch cut off early is sent again (harmless: the server is idempotent, but wasteful).
+const CONFIG_TIMEOUT_MS = 30000;
+const SEND_TIMEOUT_MS = 90000;
+const DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024; // the server's default; config says its own
+const MIN_BATCH_BYTES = 1024;
 
-// Storage keys: settings {server, token}, config (ParticipantConfig) + configAt, queue
-// {events, rationales}, session {id, seq, last}, prompt {event_id, label, at}, sendState
-// {failures, nextAt, lastError, lastOk, sent}.
+// Storage keys: settings {server, token} (server: the origin the participant approved),
+// pendingOffer {server, token, at} (a token offered by a page of a server not approved yet),
+// config (ParticipantConfig) + configAt, queue {events, rationales}, session {id, seq, last},
+// prompt {event_id, label, at}, sendState {failures, nextAt, lastError, lastOk, sent,
+// byteLimit}.
 const get = (keys) => chrome.storage.local.get(keys);
 const set = (items) => chrome.storage.local.set(items);
 
@@ -27,9 +37,9 @@ function locked(fn) {
   return run;
 }
 
-async function timedFetch(url, init) {
+async function timedFetch(url, init, timeoutMs) {
   const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(), FETCH_TIMEOUT_MS);
+  const timer = setTimeout(() => controller.abort(), timeoutMs);
   try {
     return await fetch(url, Object.assign({ signal: controller.signal }, init));
   } finally {
@@ -43,7 +53,7 @@ async function fetchConfig() {
   try {
     const r = await timedFetch(settings.server + API + "/config", {
       headers: { Authorization: "Bearer " + settings.token },
-    });
+    }, CONFIG_TIMEOUT_MS);
     if (r.ok) {
       const config = await r.json();
       await set({ config: config, configAt: Date.now(), configError: null });
@@ -54,17 +64,48 @@ async function fetchConfig() {
     await set({ config: null, configAt: Date.now(), configError: r.status + " " + body.slice(0, 300) });
     return null;
   } catch (e) {
-    // server unreachable: keep the last config (recording goes on, events are buffered)
+    // server unreachable: keep the last config (recording goes on, events are buffered) and
+    // ask again only after CONFIG_MAX_AGE_MS (not at every event)
     const { config } = await get("config");
-    await set({ configError: "server unreachable: " + e });
+    await set({ configAt: Date.now(), configError: "server unreachable: " + e });
     return config || null;
   }
 }
 
 async function currentConfig() {
   const { config, configAt } = await get(["config", "configAt"]);
-  if (config && configAt && Date.now() - configAt < CONFIG_MAX_AGE_MS) return config;
+  if (configAt && Date.now() - configAt < CONFIG_MAX_AGE_MS) return config || null;
   return fetchConfig();
+}
+
+// Link to a server and participant; when either changes, everything buffered or cached for
+// the previous one is dropped (it must not be sent with the new token, nor to a new server).
+async function link(server, token) {
+  const next = { server: String(server || "").replace(/\/+$/, ""), token: String(token || "").trim() };
+  await locked(async () => {
+    const { settings } = await get("settings");
+    if (!BL.participantChanged(settings, next)) return;
+    await set({
+      settings: next,
+      pendingOffer: null,
+      config: null,
+      configAt: 0,
+      configError: null,
+      queue: { events: [], rationales: [] },
+      session: null,
+      prompt: null,
+      sendState: { failures: 0, nextAt: 0, sent: 0 },
+    });
+  });
+  const config = next.token ? await fetchConfig() : null;
+  broadcast({ type: "config_changed" });
+  return config;
+}
+
+// The extension's own pages (options / popup): the only senders that may change settings.
+function fromExtensionPage(sender) {
+  const base = chrome.runtime.getURL("");
+  return Boolean(sender && sender.id === chrome.runtime.id && sender.url && sender.url.startsWith(base));
 }
 
 function allowed(config, url) {
@@ -117,10 +158,13 @@ function addRationale(eventId, text) {
   });
 }
 
-// Sending. One flush at a time; acknowledged items leave the queue; a batch the server
-// rejects for good (400/413/422, or 403 naming events from hosts it does not record) drops
-// the items it names (all of the batch when it names none); network errors, 5xx and 429
-// are retried after BL.backoffSeconds(failures) (or the server's Retry-After).
+// Sending. One flush at a time; a batch is at most MAX_BATCH items and at most the server's
+// body limit (config.max_body_bytes, and the smaller limit learned from a 413) in bytes.
+// Acknowledged items leave the queue; a 413 splits the batch (half the bytes next time) and
+// drops only a single item that is over the limit by itself; a batch the server rejects for
+// good (400/422, or 403 naming events from hosts it does not record) drops the items it
+// names (all of the batch when it names none); network errors, 5xx and 429 are retried after
+// BL.backoffSeconds(failures) (or the server's Retry-After).
 let flushing = false;
 let flushTimer = null;
 
@@ -145,24 +189,26 @@ async function flush() {
   if (flushing) return;
   flushing = true;
   try {
-    const { settings, queue, sendState } = await get(["settings", "queue", "sendState"]);
-    const state = sendState || { failures: 0, nextAt: 0, sent: 0 };
+    const { settings, queue, sendState, config } = await get(["settings", "queue", "sendState", "config"]);
+    const state = Object.assign({ failures: 0, nextAt: 0, sent: 0 }, sendState || {});
     if (!settings || !settings.token || !queue) return;
     if (!queue.events.length && !queue.rationales.length) return;
     if (Date.now() < state.nextAt) {
       scheduleFlush((state.nextAt - Date.now()) / 1000);
       return;
     }
-    const events = queue.events.slice(0, MAX_BATCH);
-    const rationales = queue.rationales.slice(0, MAX_BATCH);
+    const serverLimit = Math.floor(0.95 * ((config && config.max_body_bytes) || DEFAULT_MAX_BODY_BYTES));
+    const byteLimit = Math.min(serverLimit, state.byteLimit || Infinity);
+    const { events, rationales, bytes } = BL.takeBatch(queue, MAX_BATCH, byteLimit);
     let drop = null;
     let retryAfter = null;
+    let again = false;
     try {
       const r = await timedFetch(settings.server + API + "/events", {
         method: "POST",
         headers: { "Content-Type": "application/json", Authorization: "Bearer " + settings.token },
         body: JSON.stringify({ events: events, rationales: rationales }),
-      });
+      }, SEND_TIMEOUT_MS);
       if (r.ok) {
         drop = { events: events, rationales: rationales };
         state.failures = 0;
@@ -178,7 +224,14 @@ async function flush() {
           // the token is unknown: the participant withdrew; their data must not be sent
           await locked(() => set({ queue: { events: [], rationales: [] }, config: null }));
           return;
-        } else if ([400, 413, 422].includes(r.status) || (r.status === 403 && named.size)) {
+        } else if (r.status === 413) {
+          if (events.length + rationales.length > 1) {
+            state.byteLimit = Math.max(MIN_BATCH_BYTES, Math.floor(bytes / 2)); // split
+            again = true;
+          } else {
+            drop = { events: events, rationales: rationales }; // over the limit by itself
+          }
+        } else if ([400, 422].includes(r.status) || (r.status === 403 && named.size)) {
           const all = !named.size && !namedWhys.size;
           drop = {
             events: events.filter((_, i) => all || named.has(i)),
@@ -199,6 +252,7 @@ async function flush() {
       const ids = new Set(drop.events.map((e) => e.event_id));
       await locked(async () => {
         const { queue: q } = await get("queue");
+        if (!q) return;
         q.events = q.events.filter((e) => !ids.has(e.event_id));
         q.rationales = q.rationales.filter(
           (w) => !drop.rationales.some((d) => d.event_id === w.event_id && d.timestamp === w.timestamp),
@@ -208,9 +262,12 @@ async function flush() {
     }
     const wait = state.failures ? (retryAfter || BL.backoffSeconds(state.failures)) : 0;
     state.nextAt = Date.now() + wait * 1000;
-    await set({ sendState: state });
+    await locked(async () => {
+      const { settings: now } = await get("settings");
+      if (!BL.participantChanged(settings, now)) await set({ sendState: state });
+    });
     const { queue: left } = await get("queue");
-    if (left && (left.events.length || left.rationales.length)) scheduleFlush(wait || 0.2);
+    if (left && (left.events.length || left.rationales.length)) scheduleFlush(again ? 0 : wait || 0.2);
   } finally {
     flushing = false;
   }
@@ -226,20 +283,49 @@ chrome.runtime.onMessage.addListener((message, sender, reply) => {
   return true; // the reply is asynchronous
 });
 
+// Messages any content script may send (it runs on every http(s) page, so a hostile page
+// controls what they carry): offer, status, event, rationale, dismiss_prompt. Messages only
+// the extension's own pages may send: saveSettings, approveOffer, dismissOffer, flush,
+// forget, state.
+const PRIVILEGED = new Set(["saveSettings", "approveOffer", "dismissOffer", "flush", "forget", "state"]);
+
 async function handle(message, sender) {
-  switch (message && message.type) {
-    case "token":
-    case "saveSettings": {
-      const server = String(message.server || "").replace(/\/+$/, "");
-      const token = String(message.token || "").trim();
+  const type = message && message.type;
+  if (PRIVILEGED.has(type) && !fromExtensionPage(sender)) {
+    return { ok: false, error: "only the extension's options page may do this" };
+  }
+  switch (type) {
+    case "offer": {
       const { settings } = await get("settings");
-      if (!settings || settings.server !== server || settings.token !== token) {
-        await set({ settings: { server: server, token: token }, config: null, configAt: 0 });
+      const pageOrigin = (sender && (sender.origin || sender.url)) || "";
+      const decision = BL.handoverDecision(settings, pageOrigin, message);
+      if (decision.action === "accept") {
+        const config = await link(decision.server, decision.token);
+        return { ok: true, linked: true, config: config };
       }
-      const config = await fetchConfig();
-      broadcast({ type: "config_changed" });
+      if (decision.action === "pending") {
+        await set({ pendingOffer: { server: decision.server, token: decision.token, at: Date.now() } });
+        return { ok: false, pending: true, reason: decision.reason };
+      }
+      return { ok: false, reason: decision.reason };
+    }
+    case "saveSettings": {
+      const server = BL.httpOrigin(message.server);
+      if (!server) return { ok: false, error: "the server must be an http(s) address" };
+      const config = await link(server, message.token);
       return { ok: true, config: config };
     }
+    case "approveOffer": {
+      const { pendingOffer } = await get("pendingOffer");
+      if (!pendingOffer || pendingOffer.server !== message.server) {
+        return { ok: false, error: "no such offer" };
+      }
+      const config = await link(pendingOffer.server, pendingOffer.token);
+      return { ok: true, config: config };
+    }
+    case "dismissOffer":
+      await set({ pendingOffer: null });
+      return { ok: true };
     case "status": {
       const config = await currentConfig();
       const url = sender && sender.tab ? sender.tab.url : "";
@@ -260,15 +346,18 @@ async function handle(message, sender) {
     case "dismiss_prompt":
       await locked(() => set({ prompt: null }));
       return { ok: true };
-    case "flush":
-      await set({ sendState: { failures: 0, nextAt: 0 } });
+    case "flush": {
+      const { sendState } = await get("sendState");
+      await set({ sendState: Object.assign({}, sendState || {}, { failures: 0, nextAt: 0 }) });
       await flush();
       return { ok: true };
+    }
     case "forget":
       await locked(() => chrome.storage.local.clear());
+      broadcast({ type: "config_changed" });
       return { ok: true };
     case "state":
-      return get(["settings", "config", "configError", "queue", "sendState", "session"]);
+      return get(["settings", "pendingOffer", "config", "configError", "queue", "sendState", "session"]);
     default:
       return { ok: false, error: "unknown message" };
   }

@@ -1,6 +1,7 @@
-// behaviorlab capture: the content script. It picks up the participant token from the
-// server's enrolment "done" page, and on the study's allowed hosts (only once the service
-// worker holds a config, i.e. after consent) records clicks, inputs, scrolls, navigation and
+// behaviorlab capture: the content script. It offers the participant token of the server's
+// enrolment "done" page to the service worker (which takes it only from the server the
+// participant approved), and on the study's allowed hosts (only once the service worker holds
+// a config, i.e. after consent) records the user's own clicks, inputs, scrolls, navigation and
 // tab activation, and shows the rationale prompt. The rules live in lib.js (BehaviorLab).
 (function () {
   "use strict";
@@ -29,17 +30,22 @@
 
   // 1. The token handover: the server's "done" page carries
   // <meta name="behaviorlab-participant-token" content="..."> (and optionally
-  // <meta name="behaviorlab-server" content="http://host:port">; default: this page's origin).
-  function pickUpToken() {
+  // <meta name="behaviorlab-server" content="http://host:port">, which must be the page's own
+  // origin). The worker learns the page's origin from the browser, not from the page, and
+  // takes the token only when that origin is the server approved in the options page (see
+  // BL.handoverDecision); from any other page the offer waits for the participant's approval
+  // in the options page, or is ignored.
+  function offerToken() {
     const meta = document.querySelector('meta[name="behaviorlab-participant-token"]');
     if (!meta || !meta.content) return;
     const server = document.querySelector('meta[name="behaviorlab-server"]');
     send({
-      type: "token",
+      type: "offer",
       token: meta.content.trim(),
       server: (server && server.content) || location.origin,
     }).then((reply) => {
-      if (reply && reply.ok) document.documentElement.setAttribute("data-behaviorlab", "linked");
+      const state = reply && reply.linked ? "linked" : reply && reply.pending ? "pending" : null;
+      if (state) document.documentElement.setAttribute("data-behaviorlab", state);
     });
   }
 
@@ -97,14 +103,14 @@
     if (reply && reply.ask) showPrompt(event.event_id, reply.label || describe(event));
   }
 
-  function ours(event) {
-    return event.composedPath().some((n) => n && n.getAttribute && n.getAttribute(BL.UI_MARKER) !== null);
-  }
+  // Only the user's own events (isTrusted: not synthesised by the page's scripts), never
+  // those on the extension's own prompt.
+  const fromUser = (event) => BL.fromUser(event);
 
   // 2. Clicks (capture phase: before the page reacts or navigates).
   let lastClick = { target: null, at: 0 };
   function onClick(event) {
-    if (!recording || ours(event) || !(event.target instanceof Element)) return;
+    if (!recording || !fromUser(event) || !(event.target instanceof Element)) return;
     const target = BL.actionTarget(event.target);
     const now = Date.now();
     // a click on a <label> also clicks its control: record the label's click only
@@ -121,11 +127,13 @@
   }
 
   // 3. Inputs: on change / blur, or after INPUT_DEBOUNCE_MS without typing; once per value.
-  // Passwords are never recorded; checkboxes and radio buttons are clicks.
+  // Sensitive fields (passwords, payment, contact and identity fields: BL.sensitiveField) are
+  // never recorded; checkboxes and radio buttons are clicks.
   function inputTarget(el) {
     if (!(el instanceof Element)) return null;
     const tag = el.tagName;
     const type = (el.getAttribute("type") || "").toLowerCase();
+    if (BL.sensitiveField(el)) return null;
     if (tag === "TEXTAREA" || tag === "SELECT") return el;
     if (tag === "INPUT" && !["password", "checkbox", "radio", "submit", "button", "hidden",
       "reset", "file", "image"].includes(type)) {
@@ -152,7 +160,7 @@
   }
 
   function onInput(event) {
-    if (!recording || ours(event)) return;
+    if (!recording || !fromUser(event)) return;
     const el = inputTarget(event.target);
     if (!el) return;
     const timer = pendingInputs.get(el);
@@ -161,13 +169,13 @@
   }
 
   function onChange(event) {
-    if (!recording || ours(event)) return;
+    if (!recording || !fromUser(event)) return;
     const el = inputTarget(event.target);
     if (el) recordInput(el);
   }
 
   function onBlur(event) {
-    if (!recording || !pendingInputs.has(event.target)) return;
+    if (!recording || !pendingInputs.has(event.target)) return; // a pending value: flush it
     recordInput(event.target);
   }
 
@@ -175,8 +183,8 @@
   let scrollTimer = null;
   let lastScrollAt = 0;
   let lastScrollY = window.scrollY;
-  function onScroll() {
-    if (!recording) return;
+  function onScroll(event) {
+    if (!recording || !fromUser(event)) return;
     if (scrollTimer) clearTimeout(scrollTimer);
     const wait = Math.max(SCROLL_QUIET_MS, SCROLL_MIN_GAP_MS - (Date.now() - lastScrollAt));
     scrollTimer = setTimeout(() => {
@@ -195,6 +203,7 @@
   }
 
   function onMouseMove(event) {
+    if (!event.isTrusted) return;
     lastMouse = { x: event.clientX, y: event.clientY };
   }
 
@@ -210,8 +219,9 @@
     return entry ? entry.type : "navigate";
   }
 
-  // 6. The rationale prompt: a small box in the page's corner (shadow DOM, so the page's
-  // styles do not leak in); non-blocking, dismissible, never recorded as an action.
+  // 6. The rationale prompt: a small box in the page's corner (a closed shadow root: the
+  // page's styles do not leak in, and its scripts can neither read nor fill it);
+  // non-blocking, dismissible, never recorded as an action.
   let promptHost = null;
   function showPrompt(eventId, label) {
     if (promptHost) promptHost.remove();
@@ -219,7 +229,7 @@
     host.setAttribute(BL.UI_MARKER, "rationale-prompt");
     host.setAttribute("data-event-id", eventId);
     host.style.cssText = "position:fixed;right:16px;bottom:16px;z-index:2147483647;";
-    const root = host.attachShadow({ mode: "open" });
+    const root = host.attachShadow({ mode: "closed" });
     root.innerHTML =
       "<style>.box{font:14px system-ui,sans-serif;background:#fff;border:1px solid #888;" +
       "border-radius:8px;padding:10px;width:280px;box-shadow:0 2px 10px #0003}" +
@@ -238,11 +248,13 @@
       host.remove();
       if (promptHost === host) promptHost = null;
     };
-    root.querySelector(".dismiss").addEventListener("click", () => {
+    root.querySelector(".dismiss").addEventListener("click", (event) => {
+      if (!event.isTrusted) return;
       send({ type: "dismiss_prompt", event_id: eventId });
       close();
     });
-    root.querySelector(".send").addEventListener("click", () => {
+    root.querySelector(".send").addEventListener("click", (event) => {
+      if (!event.isTrusted) return;
       const text = root.querySelector(".why").value.trim();
       if (text) send({ type: "rationale", event_id: eventId, rationale: text.slice(0, 5000) });
       else send({ type: "dismiss_prompt", event_id: eventId });
@@ -260,12 +272,12 @@
     window.addEventListener("input", onInput, true);
     window.addEventListener("change", onChange, true);
     window.addEventListener("blur", onBlur, true);
-    window.addEventListener("submit", flushInputs, true);
+    window.addEventListener("submit", (e) => e.isTrusted && flushInputs(), true);
     window.addEventListener("pagehide", flushInputs, true);
     window.addEventListener("scroll", onScroll, { passive: true, capture: true });
     window.addEventListener("mousemove", onMouseMove, { passive: true, capture: true });
-    window.addEventListener("popstate", () => recordNavigation("history"));
-    window.addEventListener("hashchange", () => recordNavigation("hash"));
+    window.addEventListener("popstate", (e) => e.isTrusted && recordNavigation("history"));
+    window.addEventListener("hashchange", (e) => e.isTrusted && recordNavigation("hash"));
     recordNavigation(navigationKind());
     if (status.prompt) showPrompt(status.prompt.event_id, status.prompt.label);
   }
@@ -285,7 +297,7 @@
   }
 
   if (location.protocol === "http:" || location.protocol === "https:") {
-    pickUpToken();
+    offerToken();
     checkStatus();
   }
 })();

@@ -7,6 +7,8 @@
 // 2. The simplified HTML snapshot, see simplify().
 // 3. OPeRA click types, see classifyClick() and CLICK_RULES.
 // 4. Small helpers: products on a page, element meta, host allowlist, retry backoff.
+// 5. Privacy and trust: sensitive form fields, events from the user, the token handover,
+//    batches capped by bytes.
 (function (root, factory) {
   const lib = factory();
   if (typeof module === "object" && module.exports) module.exports = lib;
@@ -195,7 +197,7 @@
       for (const a of KEPT_ATTRIBUTES) {
         let v = attr(node, a);
         if (a === "value" && (tag === "input" || tag === "textarea" || tag === "select")) {
-          v = type === "password" ? null : liveValue(node);
+          v = sensitiveField(node) ? null : liveValue(node);
         }
         if (a === "checked" && node.checked !== undefined) v = node.checked ? "" : null;
         if (a === "selected" && node.selected !== undefined) v = node.selected ? "" : null;
@@ -370,6 +372,110 @@
     return false;
   }
 
+  // Form fields whose values are never recorded (neither as input events nor as values in
+  // snapshots): passwords, and fields whose autocomplete names payment, contact, identity
+  // or address data (cc-*, tel*, email, name parts, street address, postal code, birthday,
+  // one-time codes, passwords).
+  const SENSITIVE_AUTOCOMPLETE = /^(cc-.*|tel(-.*)?|email|name|given-name|additional-name|family-name|honorific-(prefix|suffix)|nickname|username|street-address|address-line[1-3]|address-level[1-4]|postal-code|bday(-.*)?|one-time-code|new-password|current-password|transaction-.*|impp|url|photo|sex)$/;
+  const SENSITIVE_TYPES = new Set(["password", "tel", "email"]);
+  const SENSITIVE_NAME = /(^|[_\W])(cc|card|cvv|cvc|csc|security_?code|expir\w*|exp_?(date|month|year)|iban|ssn|passw\w*|pin)($|[_\W])/i;
+
+  function sensitiveField(el) {
+    const type = (attr(el, "type") || "").toLowerCase();
+    if (SENSITIVE_TYPES.has(type)) return true;
+    const auto = (attr(el, "autocomplete") || "").toLowerCase().split(/\s+/).filter(Boolean);
+    // the last token is the field name; "section-*", "shipping", "billing", "home" ... qualify it
+    if (auto.length && SENSITIVE_AUTOCOMPLETE.test(auto[auto.length - 1])) return true;
+    const name = attr(el, "name") || attr(el, "id") || "";
+    return SENSITIVE_NAME.test(name);
+  }
+
+  // Whether a DOM event is the user's own (not dispatched by the page's scripts, which
+  // could otherwise forge actions) and not from the extension's own UI.
+  function fromUser(event) {
+    if (!event || event.isTrusted !== true) return false;
+    const path = typeof event.composedPath === "function" ? event.composedPath() : [];
+    return !path.some((n) => n && n.getAttribute && n.getAttribute(UI_MARKER) !== null);
+  }
+
+  // The origin (scheme://host:port) of an http(s) URL; "" for anything else.
+  function httpOrigin(url) {
+    try {
+      const u = new URL(String(url || ""));
+      return u.protocol === "http:" || u.protocol === "https:" ? u.origin : "";
+    } catch (e) {
+      return "";
+    }
+  }
+
+  // The token handover. A page (the enrolment "done" page) offers {token, server}; the
+  // browser tells the extension the page's origin. The handover is accepted only when the
+  // page's origin is the server the participant approved in the options page; a page never
+  // changes the server. Otherwise, when the extension is not linked yet, the offer is kept
+  // "pending" for the participant to approve in the options page (which shows the origin);
+  // when it is linked, the offer is ignored.
+  // Returns {action: "accept" | "pending" | "ignore", server, token, reason}.
+  function handoverDecision(settings, pageOrigin, offer) {
+    const approved = httpOrigin(settings && settings.server);
+    const page = httpOrigin(pageOrigin);
+    const token = String((offer && offer.token) || "").trim();
+    if (!page) return { action: "ignore", reason: "not an http(s) page" };
+    if (!/^[A-Za-z0-9_.~-]{8,200}$/.test(token)) return { action: "ignore", reason: "no valid token" };
+    const named = offer && offer.server ? httpOrigin(offer.server) : page;
+    if (named !== page) return { action: "ignore", reason: "a page may only name itself as the server" };
+    if (approved && approved === page) {
+      return { action: "accept", server: settings.server, token: token, reason: "approved server" };
+    }
+    if (settings && settings.token) {
+      return { action: "ignore", reason: "linked to another server; only the options page changes it" };
+    }
+    return { action: "pending", server: page, token: token, reason: "server not approved yet" };
+  }
+
+  // Whether new settings name another participant (or server): then everything buffered or
+  // cached for the old one (queue, session, prompt, config) must go.
+  function participantChanged(before, after) {
+    const a = before || {};
+    const b = after || {};
+    return (a.server || "") !== (b.server || "") || (a.token || "") !== (b.token || "");
+  }
+
+  // UTF-8 length of a string (what a JSON body weighs on the wire).
+  function utf8Bytes(text) {
+    let n = 0;
+    for (let i = 0; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      if (c < 0x80) n += 1;
+      else if (c < 0x800) n += 2;
+      else if (c >= 0xd800 && c <= 0xdbff) {
+        n += 4;
+        i++;
+      } else n += 3;
+    }
+    return n;
+  }
+
+  // The next batch from the queue: events then rationales, in order, at most maxItems of
+  // each and at most maxBytes of JSON body; always at least one item (a single item over
+  // the limit is sent alone, so the server can refuse it and it is dropped).
+  // Returns {events, rationales, bytes}.
+  function takeBatch(queue, maxItems, maxBytes) {
+    let bytes = utf8Bytes('{"events":[],"rationales":[]}');
+    const out = { events: [], rationales: [], bytes: 0 };
+    for (const [kind, items] of [["events", queue.events || []], ["rationales", queue.rationales || []]]) {
+      for (const item of items) {
+        if (out[kind].length >= maxItems) break;
+        const size = utf8Bytes(JSON.stringify(item)) + 1;
+        const empty = !out.events.length && !out.rationales.length;
+        if (!empty && bytes + size > maxBytes) break;
+        out[kind].push(item);
+        bytes += size;
+      }
+    }
+    out.bytes = bytes;
+    return out;
+  }
+
   // Retry delay after n failures in a row: 2 s, 4 s, 8 s, ... at most 5 minutes.
   function backoffSeconds(failures) {
     return Math.min(300, 2 * Math.pow(2, Math.max(0, failures - 1)));
@@ -379,6 +485,7 @@
     DROP_TAGS, KEPT_ATTRIBUTES, CLICK_RULES, UI_MARKER, MAX_HTML_CHARS,
     slug, stableId, ownSegment, leafSegment, isInteractive, semanticNames, defaultHidden,
     simplify, actionTarget, classifyClick, clickInfo, elementMeta, productsOf, hostAllowed,
-    backoffSeconds,
+    backoffSeconds, sensitiveField, fromUser, httpOrigin, handoverDecision, participantChanged,
+    utf8Bytes, takeBatch,
   };
 });
