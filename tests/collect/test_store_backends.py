@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import glob
+import os
 import shutil
 import socket
 import subprocess
@@ -42,16 +43,19 @@ def postgres_url() -> Iterator[str]:
             "PostgreSQL server binaries not found in /usr/lib/postgresql/*/bin "
             "(apt-get install postgresql)"
         )
-    if shutil.which("runuser") is None:
+    # PostgreSQL refuses to run as root: as root, run it as the `postgres` system user the
+    # Debian package creates; as anyone else, run it as ourselves.
+    as_root = os.geteuid() == 0
+    if as_root and shutil.which("runuser") is None:
         pytest.skip("runuser is needed to start PostgreSQL as the postgres user")
     root = Path(tempfile.mkdtemp(prefix="behaviorlab-pg-"))
-    shutil.chown(root, "postgres", "postgres")
+    if as_root:
+        shutil.chown(root, "postgres", "postgres")
     data, port = root / "data", _free_port()
 
     def as_postgres(*args: str) -> None:
-        subprocess.run(
-            ["runuser", "-u", "postgres", "--", *args], check=True, capture_output=True, timeout=120
-        )
+        prefix = ["runuser", "-u", "postgres", "--"] if as_root else []
+        subprocess.run([*prefix, *args], check=True, capture_output=True, timeout=120)
 
     as_postgres(f"{bindir}/initdb", "-D", str(data), "-A", "trust", "-U", "postgres", "--no-sync")
     as_postgres(
