@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/prefix_replay.py                      # 1 session of 20 steps
     .venv/bin/python bench/prefix_replay.py --sessions 2 --page-tokens 400
+    .venv/bin/python bench/prefix_replay.py --budget 1500 --history-chunk 1   # next_action's cut
 
 Sessions are built from ``make_synthetic_opera`` data (SYNTHETIC): one shopper's steps in time
 order (their sessions chained until there are ``--steps`` steps), each step a trial of persona,
@@ -38,9 +39,9 @@ from behaviorlab.models._prefix import common_prefix
 from behaviorlab.simulators._prompts import structured_prompt
 from behaviorlab.tasks._base import TrialInput
 from behaviorlab.tasks._budget import char_counter, fit_budget
-from behaviorlab.tasks._next_action import NEXT_ACTION_INSTRUCTIONS
+from behaviorlab.tasks._next_action import NEXT_ACTION_INSTRUCTIONS, PROMPT_RESERVE
 from behaviorlab.tasks._page import render_page
-from behaviorlab.tasks._web_actions import action_schema
+from behaviorlab.tasks._web_actions import action_schema, history_lines
 
 
 @dataclass
@@ -55,7 +56,7 @@ class Row:
 
 
 def build_sessions(
-    root: Path, n_sessions: int, n_steps: int, page_tokens: int
+    root: Path, n_sessions: int, n_steps: int, page_tokens: int, cut: CutOptions | None = None
 ) -> list[list[TrialInput]]:
     """``n_sessions`` sessions of ``n_steps`` trials each (see the module docstring)."""
     data = opera(str(root))
@@ -68,17 +69,36 @@ def build_sessions(
     sessions = []
     for pid in people[:n_sessions]:
         person = data.persons[pid].model_copy(update={"text": None})
-        sessions.append(_session(person, steps_of[pid][:n_steps], page_tokens))
+        sessions.append(_session(person, steps_of[pid][:n_steps], page_tokens, cut))
     return sessions
 
 
-def _session(person: Person, steps: list[Step], page_tokens: int) -> list[TrialInput]:
+@dataclass(frozen=True)
+class CutOptions:
+    """``next_action``'s own cut of persona + history + page (``--budget``)."""
+
+    budget: int
+    history_chunk: int
+
+
+def _session(
+    person: Person, steps: list[Step], page_tokens: int, options: CutOptions | None = None
+) -> list[TrialInput]:
     count = char_counter(3.0)
+    fixed = count(NEXT_ACTION_INSTRUCTIONS) + count(person.description or "") + PROMPT_RESERVE
     out: list[TrialInput] = []
     shown: list[Step] = []
     for i, step in enumerate(steps):
         page = render_page(step.observation.content, step.observation.url)
-        cut = fit_budget(page, [], fixed_tokens=0, budget=page_tokens, count=count)
+        if options is None:
+            cut = fit_budget(page, [], fixed_tokens=0, budget=page_tokens, count=count)
+            history = list(shown)
+        else:
+            cut = fit_budget(
+                page, history_lines(shown), fixed_tokens=fixed, budget=options.budget,
+                count=count, history_chunk=options.history_chunk,
+            )  # fmt: skip
+            history = shown[len(shown) - cut.history_kept :] if cut.history_kept else []
         seen = Observation(
             kind="page", content=cut.page.text(), url=step.observation.url,
             meta={"title": page.title},
@@ -89,7 +109,7 @@ def _session(person: Person, steps: list[Step], page_tokens: int) -> list[TrialI
                 item_id=f"step{i}",
                 person_id=person.person_id,
                 persona=person,
-                history=list(shown),
+                history=history,
                 observation=seen,
                 answer_schema=action_schema(cut.semantic_ids()),
                 instructions=NEXT_ACTION_INSTRUCTIONS,
@@ -192,13 +212,23 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=20)
     parser.add_argument("--users", type=int, default=8, help="synthetic shoppers to draw from")
     parser.add_argument("--page-tokens", type=int, default=300, help="page cut (approx. tokens)")
+    parser.add_argument(
+        "--budget", type=int, default=None,
+        help="cut persona + history + page as next_action does (approx. tokens; replaces "
+        "--page-tokens)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--history-chunk", type=int, default=8,
+        help="with --budget: history cut in multiples of this many lines (1: line by line)",
+    )  # fmt: skip
     parser.add_argument("--max-tokens", type=int, default=4)
     parser.add_argument("--n-ctx", type=int, default=4096)
     parser.add_argument("--threads", type=int, default=None, help="llama.cpp CPU threads")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         root = make_synthetic_opera(Path(tmp), users=args.users, sessions_per_user=3, seed=0)
-        sessions = build_sessions(root, args.sessions, args.steps, args.page_tokens)
+        cut = None if args.budget is None else CutOptions(args.budget, args.history_chunk)
+        sessions = build_sessions(root, args.sessions, args.steps, args.page_tokens, cut)
     rows = asyncio.run(replay(sessions, args))
     summary(rows)
 

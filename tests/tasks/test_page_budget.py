@@ -59,13 +59,18 @@ def test_cut_order_text_then_headings_then_old_history_then_deep_elements() -> N
     assert cut.history_kept == 6 and cut.report.elements_dropped == 0
 
     # 2. more: text and the heading go, then history down to keep_recent, elements untouched
-    cut = fit_budget(page, HISTORY, fixed_tokens=50, budget=full - text_cost - 30, keep_recent=2)
+    #    (history_chunk=1: line by line; chunks are tested below)
+    cut = fit_budget(
+        page, HISTORY, fixed_tokens=50, budget=full - text_cost - 30, keep_recent=2, history_chunk=1
+    )
     assert "Intro" not in cut.page.text() and "# Results" not in cut.page.text()
     assert 2 <= cut.history_kept < 6 and cut.report.elements_dropped == 0
 
     # 3. tighter: history at keep_recent, long element texts shortened, then the deepest
     #    elements of the long list go first; the nav bar (shallow) stays
-    cut = fit_budget(page, HISTORY, fixed_tokens=50, budget=200, keep_recent=2, short=12)
+    cut = fit_budget(
+        page, HISTORY, fixed_tokens=50, budget=200, keep_recent=2, short=12, history_chunk=1
+    )
     ids = cut.semantic_ids()
     assert cut.history_kept == 2 and cut.report.elements_shortened > 0
     assert {"nav", "nav.home", "nav.cart", "list", "list.item_0"} <= set(ids)

@@ -11,11 +11,23 @@ needed (docs/next-action.md):
 
 1. page text lines that are not headings, from the bottom of the page up;
 2. heading lines, from the bottom up;
-3. history steps, oldest first, down to the ``keep_recent`` most recent;
+3. history steps, oldest first in chunks (below), down to about the ``keep_recent`` most recent;
 4. element texts longer than ``short`` characters, shortened, farthest first;
 5. actionable elements, farthest first; a container or product card line goes with its last
    element;
-6. the remaining history steps, oldest first.
+6. the remaining history steps, oldest first and in chunks.
+
+History is cut in **chunks** of ``history_chunk`` lines (default 4) counted from the start of
+the history given: the number of oldest lines dropped is always the smallest multiple of
+``history_chunk`` that makes the prompt fit. In step 3 it is capped at the largest multiple
+that leaves at least ``keep_recent`` lines (so between ``keep_recent`` and ``keep_recent +
+history_chunk - 1`` lines stay until elements are cut); in step 6 at all of them (the last
+chunk may be partial). History lines keep their own step numbers
+(:func:`~behaviorlab.tasks._web_actions.history_lines`), so a step's shown history is the
+previous step's plus its new line whenever both drop the same number of lines. Chunks make that
+the usual case (the need grows by about one line per step and moves with the page's length,
+the cut only every ``history_chunk`` lines), which keeps the prompt prefix that a KV cache
+reuses between consecutive steps (docs/performance.md). ``history_chunk=1`` cuts line by line.
 
 *Far* means deep in a list: an element's depth is its position among the elements of its
 container (the 8th product card, the 5th quantity option), or its container's depth if that is
@@ -103,9 +115,15 @@ def fit_budget(
     count: TokenCounter = approx_tokens,
     keep_recent: int = 3,
     short: int = 40,
+    history_chunk: int = 4,
 ) -> Cut:
     """Cut ``page`` and ``history`` (oldest first, one text per step) to fit ``budget`` tokens
-    together with ``fixed_tokens``, in the documented order (see the module docstring)."""
+    together with ``fixed_tokens``, in the documented order (see the module docstring);
+    history goes in chunks of ``history_chunk`` oldest lines."""
+    if history_chunk < 1:
+        raise ValueError(f"fit_budget: history_chunk must be at least 1, not {history_chunk}")
+    if keep_recent < 0:
+        raise ValueError(f"fit_budget: keep_recent must be >= 0, not {keep_recent}")
     lines = list(page.lines)
     n = len(lines)
     cost = [count(ln.render()) + 1 for ln in lines]
@@ -156,6 +174,18 @@ def fit_budget(
             total -= cost[group]
             group = lines[group].group
 
+    def drop_history(floor: int) -> None:
+        """Drop the oldest history lines in chunks until it fits or ``floor`` lines remain."""
+        nonlocal total, hist_start
+        most = len(history)
+        if floor:  # step 3: a whole number of chunks, keeping at least ``floor`` lines
+            most = (len(history) - floor) // history_chunk * history_chunk
+        most = max(hist_start, most)
+        while not fits() and hist_start < most:
+            stop = min(most, (hist_start // history_chunk + 1) * history_chunk)
+            total -= sum(hist_cost[hist_start:stop])
+            hist_start = stop
+
     def childless(ln: PageLine, i: int) -> bool:
         return ln.kind in ("container", "product") and children[i] == 0
 
@@ -171,9 +201,7 @@ def fit_budget(
                 if alive[i]:
                     drop(i)
                     dropped_text += 1
-        while not fits() and len(history) - hist_start > keep_recent:
-            total -= hist_cost[hist_start]
-            hist_start += 1
+        drop_history(keep_recent)
         for i in far_first([i for i, ln in enumerate(lines) if ln.kind == "element"]):
             if fits():
                 break
@@ -188,9 +216,7 @@ def fit_budget(
                 break
             if alive[i]:
                 drop(i)
-        while not fits() and hist_start < len(history):
-            total -= hist_cost[hist_start]
-            hist_start += 1
+        drop_history(0)
 
     changed = not all(alive) or bool(short_at)
     kept: list[PageLine] = []

@@ -82,6 +82,7 @@ class NextActionTask:
         budget: int | None = 1500,
         chars_per_token: float = 3.0,
         keep_recent: int = 3,
+        history_chunk: int = 4,
         interview: bool = False,
         instructions: str = NEXT_ACTION_INSTRUCTIONS,
         reserve: int = PROMPT_RESERVE,
@@ -99,6 +100,9 @@ class NextActionTask:
                 ``count_tokens`` is given (3.0: SmolLM2's tokenizer gives about 2.7
                 characters per token on rendered pages, 3.5 on persona prose).
             keep_recent: history steps kept until the page's elements are cut.
+            history_chunk: history is cut in multiples of this many oldest lines, so
+                consecutive steps usually cut the same lines and share a prompt prefix
+                (:mod:`._budget`; 1: line by line).
             interview: add the processed interview (``Person.text``) to the persona.
             reserve: tokens counted for the prompt's own wording.
             count_tokens: a real tokenizer's counting function (Python only).
@@ -110,7 +114,10 @@ class NextActionTask:
         if history is not None and history < 0:
             raise ValueError(f"next_action: history must be >= 0, not {history}")
         self.max_steps, self.history, self.rationales = max_steps, history, rationales
+        if history_chunk < 1:
+            raise ValueError(f"next_action: history_chunk must be at least 1, not {history_chunk}")
         self.budget, self.keep_recent, self.interview = budget, keep_recent, interview
+        self.history_chunk = history_chunk
         self.instructions, self.reserve = instructions, reserve
         self.count: TokenCounter = count_tokens or char_counter(chars_per_token)
 
@@ -144,6 +151,7 @@ class NextActionTask:
                     budget=self.budget,
                     count=self.count,
                     keep_recent=self.keep_recent,
+                    history_chunk=self.history_chunk,
                 )
                 kept = before[len(before) - cut.history_kept :] if cut.history_kept else []
                 observation = Observation(

@@ -19,9 +19,9 @@ ACTION_TYPES: tuple[str, ...] = FILTERED_ACTION_TYPES
 """``click``, ``input``, ``terminate``."""
 WEB_CLICK_TYPES: tuple[str, ...] = CLICK_TYPES
 """OPeRA's 13 click types."""
-HISTORY_FORMAT = "history-line-v1"
+HISTORY_FORMAT = "history-line-v2"
 """Version of :func:`describe_step`'s wording; bump it when the wording changes (it goes into
-the LLM simulator's structured template hash)."""
+the LLM simulator's structured template hash). v2: lines keep their step's own number."""
 MAX_INPUT_CHARS = 100
 MAX_RATIONALE_CHARS = 200
 
@@ -150,9 +150,17 @@ def describe_step(step: Step) -> str:
     return line
 
 
+def history_line(step: Step) -> str:
+    """One numbered history line: ``<n>. <describe_step>`` with ``n`` the step's own number in
+    its episode (``step.index + 1``), so a line reads the same at every later step, whatever
+    window or cut shows it (a cut history shows e.g. lines 9..15)."""
+    return f"{step.index + 1}. {describe_step(step)}"
+
+
 def history_lines(history: Sequence[Step]) -> list[str]:
-    """The numbered history lines shown to an LLM (and counted by the budget)."""
-    return [f"{i}. {describe_step(s)}" for i, s in enumerate(history, 1)]
+    """The numbered history lines shown to an LLM (and counted by the budget), each numbered
+    by its step's own position in the episode (:func:`history_line`), never renumbered."""
+    return [history_line(s) for s in history]
 
 
 _ID_WORD = re.compile(r"[a-z0-9]+")
