@@ -36,30 +36,17 @@ see docs/collect-extension.md), and shows ``<code id="behaviorlab-participant-to
 
 from __future__ import annotations
 
-from typing import Any, Literal, get_args
+from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+
+# OPeRA's click types: the extension's heuristics assign one to every click on a shop page.
+from behaviorlab.data._opera_schema import CLICK_TYPES as CLICK_TYPES
+from behaviorlab.data._opera_schema import ClickType
 
 ActionType = Literal["click", "input", "scroll", "navigation", "tab_activate", "terminate"]
 """OPeRA's filtered version keeps click / input / terminate; the full version adds the rest."""
 
-ClickType = Literal[
-    "purchase",
-    "search",
-    "review",
-    "filter",
-    "quantity",
-    "product_option",
-    "cart_side_bar",
-    "suggested_term",
-    "nav_bar",
-    "page_related",
-    "cart_page_select",
-    "product_link",
-    "other",
-]
-CLICK_TYPES: tuple[str, ...] = get_args(ClickType)
-"""OPeRA's click types (the extension's heuristics assign one to every click on a shop page)."""
 
 NavigationType = Literal["navigate", "reload", "back_forward", "prerender", "history", "hash"]
 """Page loads (the Navigation Timing types) and in-page history / hash changes."""

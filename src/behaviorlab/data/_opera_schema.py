@@ -11,7 +11,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 OperaVersion = Literal["filtered", "full"]
 OnInvalid = Literal["error", "skip"]
@@ -76,7 +76,7 @@ FILTERED_ACTION_TYPES = ("click", "input", "terminate")
 # spells the last one "tabActivate" in its prose); terminate is accepted there too, since the
 # filtered version is derived from the full one.
 FULL_ACTION_TYPES = (*FILTERED_ACTION_TYPES, "scroll", "navigation", "tab_activate", "tabActivate")
-CLICK_TYPES = (
+ClickType = Literal[
     "purchase",
     "search",
     "review",
@@ -90,7 +90,9 @@ CLICK_TYPES = (
     "cart_page_select",
     "product_link",
     "other",
-)
+]
+"""OPeRA's click types (the one list: the loader checks them, the capture server requires them)."""
+CLICK_TYPES: tuple[str, ...] = get_args(ClickType)
 
 # JSON columns and the JSON type their value must have ("any": not checked).
 JsonShape = Literal["object", "list", "any"]
