@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 from typing import TYPE_CHECKING, Any
 
-from behaviorlab.data._records import Dataset, stable_hash
+from behaviorlab.data._records import Dataset, Step, stable_hash
 from behaviorlab.tasks._base import Trial, TrialInput, task
 
 if TYPE_CHECKING:
@@ -40,33 +40,44 @@ class SurveyTask:
         self.shuffle_options = shuffle_options
         self.instructions = instructions
 
+    def check_step(self, step: Step, episode_id: str) -> None:
+        """Refuse a step this task cannot ask (a survey step needs options)."""
+        if not step.observation.options:
+            raise ValueError(
+                f"{self.name} task: step {step.step_id!r} of episode {episode_id!r} has "
+                "no answer options; the survey task needs questions with options"
+            )
+
+    def item_id(self, step: Step) -> str:
+        """The question shared across people (what ``majority`` counts answers per)."""
+        return str(step.observation.meta.get("question_id", step.step_id))
+
+    def trial_meta(self, step: Step, order_seed: str, codes: list[str]) -> dict[str, Any]:
+        """What the stored result keeps about the trial (the shuffle's seed at least)."""
+        return {"option_order_seed": order_seed}
+
     def trials(self, dataset: Dataset, *, seed: int) -> list[Trial]:
         out: list[Trial] = []
         for ep in dataset.episodes:
             person = dataset.persons[ep.person_id]
             for step in ep.steps:
+                self.check_step(step, ep.episode_id)
                 obs = step.observation
-                if not obs.options:
-                    raise ValueError(
-                        f"survey task: step {step.step_id!r} of episode {ep.episode_id!r} has "
-                        "no answer options; the survey task needs questions with options"
-                    )
-                options = list(obs.options)
+                options = list(obs.options or [])
                 order_seed = stable_hash("option-order", seed, ep.episode_id, step.step_id)
                 if self.shuffle_options:
                     random.Random(order_seed).shuffle(options)
                 codes = [o.code for o in options]
-                item_id = str(obs.meta.get("question_id", step.step_id))
                 trial_input = TrialInput(
                     task=self.name,
-                    item_id=item_id,
+                    item_id=self.item_id(step),
                     person_id=person.person_id,
                     persona=person,
                     history=[],
                     observation=obs.model_copy(update={"options": options}),
                     answer_schema=answer_schema(codes),
                     instructions=self.instructions,
-                    meta={"option_order_seed": order_seed},
+                    meta=self.trial_meta(step, order_seed, codes),
                 )
                 out.append(
                     Trial(
