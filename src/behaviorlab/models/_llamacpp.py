@@ -128,6 +128,8 @@ class LlamaCppBackend(Backend):
 
     name: ClassVar[str] = "llamacpp"
     capabilities: ClassVar[frozenset[Capability]] = _CHAT_CAPABILITIES
+    serial: ClassVar[bool] = True
+    """One call at a time on one KV cache: the runner keeps a session's calls together on it."""
 
     def __init__(
         self,
