@@ -50,3 +50,19 @@ def test_bad_option_names_component_and_accepted_options() -> None:
         ValueError, match=r"'knn' does not take option\(s\) 'kk'.*accepts: k, alpha"
     ):
         call_with_options("simulator", "knn", factory, kk=3)
+
+
+def test_listing_shows_the_whole_first_paragraph_of_a_wrapped_docstring() -> None:
+    from behaviorlab._registry import Registry
+
+    reg: Registry[object] = Registry("thing")
+
+    @reg.register("wrapped")
+    class Wrapped:
+        """A summary that is long enough to be
+        wrapped over two lines.
+
+        Details that are not part of the listing."""
+
+    (entry,) = reg.entries()
+    assert entry.description == "A summary that is long enough to be wrapped over two lines."

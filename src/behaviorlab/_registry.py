@@ -41,6 +41,12 @@ class Entry(Generic[T]):
     description: str
 
 
+def summary(doc: str | None) -> str:
+    """A docstring's first paragraph on one line (its summary, however it was wrapped)."""
+    first = (doc or "").strip().split("\n\n", 1)[0]
+    return " ".join(line.strip() for line in first.splitlines())
+
+
 class Registry(Generic[T]):
     """Name → factory mapping for one kind of component."""
 
@@ -60,8 +66,7 @@ class Registry(Generic[T]):
                 raise ValueError(
                     f"{self.kind} {name!r} is already registered; pass replace=True to override"
                 )
-            doc = (getattr(obj, "__doc__", None) or "").strip().splitlines()
-            self._entries[name] = Entry(name, obj, doc[0] if doc else "")
+            self._entries[name] = Entry(name, obj, summary(getattr(obj, "__doc__", None)))
             return obj
 
         return deco
