@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 from typing import Any
@@ -178,17 +179,50 @@ def test_run_inside_a_running_event_loop(runs_dir: Path) -> None:
     assert asyncio.run(notebook_cell()) == 280
 
 
+@pytest.mark.parametrize("concurrency", [1, 4])
 def test_missing_extra_stops_the_run_with_the_pip_line(
-    runs_dir: Path, monkeypatch: pytest.MonkeyPatch
+    runs_dir: Path, monkeypatch: pytest.MonkeyPatch, concurrency: int
 ) -> None:
+    """With several workers the others are cancelled too: the error itself reaches the
+    caller (not an exception group), and no worker writes after the store is closed."""
     from behaviorlab.models import MissingExtraError, MockBackend
+    from behaviorlab.store._sqlite import ResultStore
 
-    async def missing(self: MockBackend, request: object) -> object:
-        raise MissingExtraError("the llamacpp backend", "llm", "llama-cpp-python")
+    real_score = MockBackend.score
+    calls: list[int] = []
+
+    async def missing(self: MockBackend, request: Any) -> Any:
+        calls.append(1)
+        if len(calls) == 1:  # the first call fails; calls already in flight would succeed
+            await asyncio.sleep(0.01)
+            raise MissingExtraError("the llamacpp backend", "llm", "llama-cpp-python")
+        await asyncio.sleep(0.05)
+        return await real_score(self, request)
+
+    closed: list[bool] = []
+    writes_after_close: list[str] = []
+    real_write, real_close = ResultStore.write, ResultStore.close
+
+    def write(self: ResultStore, result: Any) -> None:
+        if closed:
+            writes_after_close.append(result.trial_id)
+        real_write(self, result)
+
+    def close(self: ResultStore) -> None:
+        closed.append(True)
+        real_close(self)
+
+    monkeypatch.setattr(ResultStore, "write", write)
+    monkeypatch.setattr(ResultStore, "close", close)
+
+    async def slow_close(self: MockBackend) -> None:  # an HTTP client takes a while to close
+        await asyncio.sleep(0.3)
 
     monkeypatch.setattr(MockBackend, "score", missing)
+    monkeypatch.setattr(MockBackend, "aclose", slow_close)
     with pytest.raises(MissingExtraError, match=r"pip install 'behaviorlab\[llm\]'"):
-        bl.run(spec(), out=runs_dir, progress=False)
+        bl.run(spec(concurrency=concurrency), out=runs_dir, progress=False)
+    assert closed and writes_after_close == []
 
 
 def test_base_model_cannot_generate() -> None:

@@ -145,4 +145,11 @@ async def execute_local(
             async with holds.setdefault(id(model), asyncio.Lock()):
                 await run_chain(chain)
 
-    await asyncio.gather(*(worker() for _ in range(p.spec.concurrency)))
+    # a TaskGroup, not gather: when one worker raises (a missing extra), the others are
+    # cancelled before the caller closes the store, so nothing writes to a closed store
+    try:
+        async with asyncio.TaskGroup() as group:
+            for _ in range(p.spec.concurrency):
+                group.create_task(worker())
+    except BaseExceptionGroup as eg:
+        raise eg.exceptions[0] from None
