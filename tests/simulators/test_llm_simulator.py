@@ -95,3 +95,40 @@ def test_other_tasks_are_framed_by_their_instructions_and_persona_is_the_only_di
     persona_block = full.messages[1].content.removesuffix(bare.messages[1].content)
     assert persona_block.startswith("About you:") and persona_block.endswith("\n\n")
     assert full.messages[1].content == persona_block + bare.messages[1].content
+
+
+def test_a_failed_call_keeps_the_usage_and_cost_of_the_calls_before_it(survey: Dataset) -> None:
+    from behaviorlab.models import BackendError, GenerateRequest, Generation, Pricing
+
+    class FailsThird(MockBackend):
+        pricing = Pricing(input_per_mtok=1e6, output_per_mtok=0.0)  # 1 per prompt token
+        made = 0
+
+        async def generate(self, request: GenerateRequest) -> Generation:
+            self.made += 1
+            if self.made == 3:
+                raise BackendError("HTTP 503 after 4 attempts")
+            gen = await super().generate(request)
+            return gen.model_copy(update={"tokens_in": 10, "tokens_out": 2})
+
+    t = _trials(survey)[0].input
+    for structured in (False, True):
+        trial = (
+            t.model_copy(update={"observation": t.observation.model_copy(update={"options": None})})
+            if structured
+            else t
+        )
+        if structured:
+            trial = trial.model_copy(
+                update={
+                    "answer_schema": {
+                        "type": "object",
+                        "properties": {"answer": {"type": "string"}},
+                        "required": ["answer"],
+                    }
+                }
+            )
+        sim = LLMSimulator(FailsThird(), answer="sample", n=4)
+        a = asyncio.run(sim.answer(trial))
+        assert a.error == "HTTP 503 after 4 attempts" and a.error_kind == "backend"
+        assert (a.calls, a.tokens_in, a.tokens_out, a.cost) == (3, 20, 4, 20.0)

@@ -236,7 +236,19 @@ class LLMSimulator:
                 max_tokens=self.max_tokens or OPTION_MAX_TOKENS,
                 seed=self.seed + i,
             )
-            gen = await self.backend.generate(request)
+            try:
+                gen = await self.backend.generate(request)
+            except BackendError as exc:  # keep what the calls already made used and cost
+                return Answer(
+                    error=str(exc),
+                    error_kind="backend",
+                    tokens_in=tokens_in,
+                    tokens_out=tokens_out,
+                    calls=i + 1,
+                    cache_hits=hits,
+                    cost=cost,
+                    **base,
+                )
             raws.append(gen.text)
             codes.append(parse_letter(gen.text, prompt))
             metas.append(gen.meta)
@@ -305,8 +317,9 @@ class LLMSimulator:
                 usage["cache_hits"] += int(gen.cached)
                 usage["cost"] += self._cost(gen.tokens_in, gen.tokens_out, gen.cached)
                 metas.append(gen.meta)
-        except BackendError as exc:
-            return Answer(error=str(exc), error_kind="backend", **base)
+        except BackendError as exc:  # keep what the calls already made used and cost
+            usage["calls"] = len(raws) + 1
+            return Answer(error=str(exc), error_kind="backend", **usage, **base)
         usage["meta"] = merge_meta(metas)
         raw = raws[0] if n == 1 else json.dumps(raws)
         valid = [v for v in values if v is not None]
