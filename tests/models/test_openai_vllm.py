@@ -184,3 +184,14 @@ def test_generate_many_batches_raw_prompts_that_share_settings(server: Any) -> N
     assert [g.text for g in gens] == ["<a>", "<b>", "<c>", "<d>"]
     assert sorted(str(b["prompt"]) for b in server.bodies) == ["['a', 'b', 'd']", "c"]
     assert gens[0].meta["batched"] == 3 and (gens[0].tokens_in, gens[0].tokens_out) == (3, 2)
+
+
+def test_a_batched_calls_tokens_are_shared_by_length_and_add_up() -> None:
+    from behaviorlab.models._vllm import split_total
+
+    assert split_total(10, [1, 3, 5]) == [1, 3, 6]  # 1.11, 3.33, 5.56: the remainder to .56
+    assert split_total(7, [1, 1, 1]) == [3, 2, 2]
+    assert split_total(0, [2, 5]) == [0, 0]
+    assert split_total(5, [0, 0]) == [3, 2]  # no lengths known: an even split
+    for total, weights in [(101, [3, 9, 1, 40]), (13, [7]), (1000, [1] * 7)]:
+        assert sum(split_total(total, weights)) == total

@@ -107,19 +107,45 @@ class VLLMBackend(OpenAIBackend):
                 f"{len(choices)} choices returned"
             )
         usage = data.get("usage") or {}
-        share_in = int(usage.get("prompt_tokens") or 0) // len(requests)
-        share_out = int(usage.get("completion_tokens") or 0) // len(requests)
-        meta = {"batched": len(requests), "retries": attempts - 1}
+        texts = [str(c.get("text") or "") for c in choices]
+        # the call's totals, shared by each prompt's and each output's own (estimated) length
+        tokens_in = split_total(
+            int(usage.get("prompt_tokens") or 0),
+            [estimate_tokens(r.prompt or "", 0) for r in requests],
+        )
+        tokens_out = split_total(
+            int(usage.get("completion_tokens") or 0), [max(1, len(t)) for t in texts]
+        )
+        meta = {
+            "batched": len(requests),
+            "retries": attempts - 1,
+            "structured": "none",
+            "server_model": data.get("model"),
+        }
         return [
             Generation(
-                text=str(c.get("text") or ""),
-                tokens_in=share_in,
-                tokens_out=share_out,
+                text=text,
+                tokens_in=tin,
+                tokens_out=tout,
                 finish_reason=c.get("finish_reason"),
                 meta=dict(meta),
             )
-            for c in choices
+            for c, text, tin, tout in zip(choices, texts, tokens_in, tokens_out, strict=True)
         ]
+
+
+def split_total(total: int, weights: Sequence[int]) -> list[int]:
+    """``total`` split in proportion to ``weights`` (largest remainders): the parts add up to
+    ``total`` exactly, so a batched call's tokens and cost are neither lost nor invented."""
+    if not weights:
+        return []
+    whole = sum(weights) or len(weights)
+    exact = [total * (w or (0 if sum(weights) else 1)) / whole for w in weights]
+    parts = [int(x) for x in exact]
+    order = sorted(range(len(weights)), key=lambda i: exact[i] - parts[i], reverse=True)
+    for i in order[: total - sum(parts)]:
+        parts[i] += 1
+    return parts
 
 
 def parse_prompt_logprobs(
