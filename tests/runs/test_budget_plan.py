@@ -152,3 +152,42 @@ def test_a_game_is_estimated_by_playing_it_so_every_turn_counts() -> None:
     est = asyncio.run(estimate_plan(p))
     (cell,) = est.cells
     assert cell.trials == 2 and cell.calls == 2 * 3 * 2
+
+
+def test_http_option_scoring_is_planned_as_one_prompt_per_option() -> None:
+    """An OpenAI-compatible scorer sends (and bills) prompt + option once per option, with one
+    output token each; the embedded scorer reads the prompt once."""
+    import asyncio
+
+    from behaviorlab.runs._plan import estimate_plan
+    from behaviorlab.runs._runner import plan as make_plan
+    from behaviorlab.runs._spec import load_spec
+
+    def cell(backend: dict[str, object]) -> object:
+        spec = load_spec(
+            {
+                "name": "scoring-estimate",
+                "data": {"source": "synthetic-test"},
+                "simulators": [{"name": "llm", "answer": "score", **backend}],
+                "conditions": ["full"],
+                "cache": False,
+            }
+        )
+        (c,) = asyncio.run(estimate_plan(make_plan(spec, None))).cells
+        return c
+
+    once = cell({"backend": "mock"})
+    http = cell(
+        {
+            "backend": "openai",
+            "backend_options": {
+                "base_url": "http://127.0.0.1:9",
+                "scoring": "echo",
+                "chat_template": "chatml",
+            },
+        }
+    )
+    assert once.trials == http.trials and once.calls == http.calls  # type: ignore[attr-defined]
+    # every item has 2 or 3 options: each prompt is read at least twice, plus the options
+    assert http.prompt_tokens > 2 * once.prompt_tokens  # type: ignore[attr-defined]
+    assert 2 * http.trials <= http.max_output_tokens <= 3 * http.trials  # type: ignore[attr-defined]

@@ -142,6 +142,9 @@ class OpenAIBackend(Backend):
     name: ClassVar[str] = "openai"
     default_structured: ClassVar[Structured] = "auto"
     default_scoring: ClassVar[Scoring] = "auto"
+    score_rereads_prompt: ClassVar[bool] = True
+    """Option scoring sends (and bills) the prompt plus one option per option, with one
+    output token each: budget planning counts it so."""
 
     def __init__(
         self,

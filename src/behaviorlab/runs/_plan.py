@@ -347,6 +347,12 @@ class _Probe(Backend):
     async def score(self, request: ScoreRequest) -> ScoreResult:
         hit, tokens = self._seen("score", request)
         n = len(request.continuations)
+        if getattr(self.real, "score_rereads_prompt", False) and not hit:
+            # an HTTP scorer reads (and bills) prompt + option once per option, 1 output each
+            options = sum(self.count(c) for c in request.continuations)
+            self.tokens_uncached += (n - 1) * tokens + options
+            self.max_output_uncached += n
+            tokens = n * tokens + options
         return ScoreResult(logprobs=[0.0] * n, n_tokens=[1] * n, tokens_in=tokens, cached=hit)
 
 
