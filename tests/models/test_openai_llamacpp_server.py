@@ -19,7 +19,13 @@ import httpx
 import pytest
 
 import behaviorlab as bl
-from behaviorlab.models._base import GenerateRequest, Message, ScoreRequest, UnsupportedError
+from behaviorlab.models._base import (
+    BackendError,
+    GenerateRequest,
+    Message,
+    ScoreRequest,
+    UnsupportedError,
+)
 from behaviorlab.models._bundled import locate_bundled
 from behaviorlab.models._openai import OpenAIBackend
 from behaviorlab.models._openai_support import json_problem
@@ -184,3 +190,45 @@ def test_option_scores_agree_with_the_embedded_backend(server_url: str) -> None:
     # SmolLM2 adds no BOS to a raw prompt, and llama_cpp.server's echo is then shifted by
     # one token: the alignment check must refuse rather than return wrong scores
     assert refused is not None and "shifted by one token for raw prompts" in str(refused)
+
+
+def test_vllm_profile_requests_where_llama_cpp_server_overlaps(server_url: str) -> None:
+    """The vllm profile against a real server, on what both offer: chat generation with the
+    structured form this server accepts, and single raw-prompt completions. A list of prompts
+    in one /v1/completions call (generate_many's batch), prompt_logprobs and the json_schema
+    form are vLLM-only (tests/models/test_openai_vllm.py): llama_cpp.server answers the list
+    with HTTP 500, which the profile reports as a BackendError."""
+    from behaviorlab.models._vllm import VLLMBackend
+
+    backend = VLLMBackend(
+        model="smollm2",
+        base_url=server_url,
+        structured="json_object_schema",
+        timeout_s=120,
+        deadline_s=300,
+        max_retries=1,
+    )
+    schema = {"type": "object", "properties": {"answer": {"type": "string", "enum": ["A", "B"]}},
+              "required": ["answer"]}  # fmt: skip
+    chat = GenerateRequest(
+        messages=[Message(role="user", content="Pick A or B. Reply in JSON.")],
+        json_schema=schema,
+        max_tokens=16,
+    )
+    raw = [GenerateRequest(prompt=p, max_tokens=4, seed=1) for p in ("1, 2, 3,", "a, b, c,")]
+
+    async def go() -> tuple[Any, Any, BaseException | None]:
+        try:
+            gen, single = await backend.generate(chat), await backend.generate(raw[0])
+            try:
+                await backend.generate_many(raw)
+            except BackendError as exc:
+                return gen, single, exc
+            return gen, single, None
+        finally:
+            await backend.aclose()
+
+    gen, single, batch_error = asyncio.run(go())
+    assert json.loads(gen.text)["answer"] in ("A", "B") and gen.meta["parse"] == "constrained"
+    assert single.text and single.tokens_in > 0
+    assert batch_error is not None and "HTTP 500" in str(batch_error)
