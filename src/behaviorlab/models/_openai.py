@@ -7,9 +7,11 @@ How it behaves, and why:
   tokens per minute are metered by token buckets (the token cost estimated before the call,
   corrected with the reported ``usage``). 429, 5xx, timeouts, connection errors, truncated and
   malformed bodies are retried with exponential backoff and full jitter (a ``Retry-After``
-  header is honoured). Each attempt has ``timeout_s``; the call as a whole has ``deadline_s``
-  (time spent in attempts and backoff, not time queued behind other calls), so a stalling
-  server yields a :class:`BackendError` naming status, body excerpt and attempts, never a hang.
+  header is honoured). Each attempt has ``timeout_s``; each HTTP request as a whole has
+  ``deadline_s`` (time spent in attempts and backoff, not time queued behind other calls), so
+  a stalling server yields a :class:`BackendError` naming status, body excerpt and attempts,
+  never a hang. One generation can make up to four such requests (the structured-form probe
+  of ``auto`` and one repair), so its worst case is a few times ``deadline_s``.
 * **Structured output per server.** ``structured`` picks how a JSON schema is sent
   (:data:`StructuredForm`): OpenAI's ``json_schema`` form, llama_cpp.server's
   ``{"type": "json_object", "schema": ...}`` (it answers the OpenAI form with HTTP 500),
