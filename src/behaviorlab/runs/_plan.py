@@ -472,7 +472,10 @@ async def measure(plan: Plan, n: int = 3) -> dict[str, Throughput]:
                 sim.backend = uncached  # type: ignore[attr-defined]
             for job in jobs:
                 start = time.perf_counter()
-                answer = await sim.answer(job.trial.input)
+                if isinstance(plan.task, InteractiveTask):  # a game: time all its turns
+                    answer = await plan.task.play(job.trial, sim)
+                else:
+                    answer = await sim.answer(job.trial.input)
                 times.append(time.perf_counter() - start)
                 calls += max(1, answer.calls)
                 tin.append(answer.tokens_in or 0)
