@@ -29,12 +29,8 @@ configured, else the mean per call measured or stored, else at most the calls' `
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, ClassVar
-
-import pandas as pd
 
 from behaviorlab.models._base import (
     Backend,
@@ -47,9 +43,15 @@ from behaviorlab.models._base import (
     ScoreResult,
 )
 from behaviorlab.models._cache import CachedBackend, CallCache
-from behaviorlab.runs._runner import Job, Plan, pricing_of
+from behaviorlab.runs._runner import Plan, pricing_of
 from behaviorlab.runs._spec import ExperimentSpec, ThroughputSpec
-from behaviorlab.simulators._base import Simulator
+from behaviorlab.runs._throughput import (
+    Throughput,
+    _backend_of,
+    measure,
+    throughput_from_run,
+    throughput_from_store,
+)
 from behaviorlab.store._sqlite import ResultStore
 from behaviorlab.tasks._base import InteractiveTask
 from behaviorlab.tasks._budget import TokenCounter, char_counter
@@ -78,20 +80,6 @@ class Cell:
     @property
     def to_call(self) -> int:
         return self.calls - self.cached
-
-
-@dataclass
-class Throughput:
-    """Measured speed of one simulator."""
-
-    seconds: float
-    """Seconds per model call (LLM simulators) or per trial (others)."""
-    n: int
-    source: str
-    per: str = "call"
-    startup_s: float = 0.0
-    tokens_in: float | None = None
-    tokens_out: float | None = None
 
 
 @dataclass
@@ -356,11 +344,6 @@ class _Probe(Backend):
         return ScoreResult(logprobs=[0.0] * n, n_tokens=[1] * n, tokens_in=tokens, cached=hit)
 
 
-def _backend_of(sim: Simulator) -> Backend | None:
-    found = getattr(sim, "backend", None)
-    return found if isinstance(found, Backend) else None
-
-
 def _counter(plan: Plan) -> tuple[TokenCounter, str]:
     """The task's own token counter (``next_action``: characters / ``chars_per_token``)."""
     count = getattr(plan.task, "count", None)
@@ -440,134 +423,6 @@ async def estimate_plan(
         pricing={label: pr for label, pr in prices.items() if pr is not None},
         configured=configured,
     )
-
-
-def _spread(jobs: list[Job], n: int) -> list[Job]:
-    """``n`` jobs evenly spaced over the list (all when it is shorter)."""
-    if n >= len(jobs):
-        return list(jobs)
-    step = len(jobs) / n
-    return [jobs[int(i * step)] for i in range(n)]
-
-
-async def measure(plan: Plan, n: int = 3) -> dict[str, Throughput]:
-    """Answer ``n`` evenly spaced trials of each simulator for real, without the call cache,
-    and time them. With ``n`` ≥ 2, an LLM simulator's first call is counted as start-up
-    (loading the model) beyond the mean of the others."""
-    if n < 1:
-        raise ValueError(f"--measure needs at least 1 trial, not {n}")
-    out: dict[str, Throughput] = {}
-    for sim in plan.simulators:
-        jobs = _spread([j for j in plan.jobs if j.simulator is sim], n)
-        if not jobs:
-            continue
-        real = _backend_of(sim)
-        uncached = real.inner if isinstance(real, CachedBackend) else real
-        times: list[float] = []
-        tin: list[int] = []
-        tout: list[int] = []
-        calls = 0
-        try:
-            if real is not None and uncached is not real:
-                sim.backend = uncached  # type: ignore[attr-defined]
-            for job in jobs:
-                start = time.perf_counter()
-                if isinstance(plan.task, InteractiveTask):  # a game: time all its turns
-                    answer = await plan.task.play(job.trial, sim)
-                else:
-                    answer = await sim.answer(job.trial.input)
-                times.append(time.perf_counter() - start)
-                calls += max(1, answer.calls)
-                tin.append(answer.tokens_in or 0)
-                tout.append(answer.tokens_out or 0)
-        finally:
-            if real is not None:
-                sim.backend = real  # type: ignore[attr-defined]
-        if real is None:
-            out[sim.label] = Throughput(
-                seconds=sum(times) / len(times),
-                n=len(times),
-                source=f"measured: {len(times)} trials answered",
-                per="trial",
-            )
-            continue
-        per_call_calls = calls / len(times)
-        if len(times) >= 2:
-            rest = sum(times[1:]) / (len(times) - 1)
-            startup = max(0.0, times[0] - rest)
-            note = f"first {times[0]:.1f} s counted as start-up beyond the mean of the rest"
-        else:
-            rest, startup, note = times[0], 0.0, "one trial, start-up included"
-        ident = uncached.identity() if uncached is not None else None
-        what = f"{ident.backend}/{ident.model}" if ident is not None else sim.label
-        out[sim.label] = Throughput(
-            seconds=rest / per_call_calls,
-            n=len(times),
-            source=f"measured: {len(times)} trials on {what} without the cache; {note}",
-            per="call",
-            startup_s=startup,
-            tokens_in=sum(tin) / len(tin) / per_call_calls,
-            tokens_out=sum(tout) / len(tout) / per_call_calls,
-        )
-    return out
-
-
-def throughput_from_frame(frame: pd.DataFrame, source: str) -> dict[str, Throughput]:
-    """Seconds per model call (trials that called a model without any cache hit) or per
-    trial (simulators that call none), by simulator label, from stored results. The key
-    ``"*llm*"`` pools every simulator that called a model (a fallback for other labels)."""
-    out: dict[str, Throughput] = {}
-    if frame.empty:
-        return out
-    calls = frame["calls"].fillna(0)
-    hits = frame["cache_hits"].fillna(0)
-    model = frame[(calls > 0) & (hits == 0) & frame["latency_s"].notna()]
-    if not model.empty:
-        per = model["latency_s"] / model["calls"]
-        for label in sorted(set(model["simulator"])):
-            mask = model["simulator"] == label
-            out[str(label)] = _tp(per[mask], model[mask], source)
-        out["*llm*"] = _tp(per, model, source)
-    plain = frame[(calls == 0) & frame["latency_s"].notna()]
-    for label in sorted(set(plain["simulator"])):
-        rows = plain[plain["simulator"] == label]
-        if str(label) not in out:
-            out[str(label)] = Throughput(
-                seconds=float(rows["latency_s"].mean()),
-                n=len(rows),
-                source=f"{source}: {len(rows)} stored trials",
-                per="trial",
-            )
-    return out
-
-
-def _tp(per_call: pd.Series, rows: pd.DataFrame, source: str) -> Throughput:
-    n_calls = rows["calls"].sum()
-    return Throughput(
-        seconds=float(per_call.mean()),
-        n=len(per_call),
-        source=f"{source}: {len(per_call)} stored trials that called the model",
-        per="call",
-        tokens_in=float(rows["tokens_in"].fillna(0).sum() / n_calls) if n_calls else None,
-        tokens_out=float(rows["tokens_out"].fillna(0).sum() / n_calls) if n_calls else None,
-    )
-
-
-def throughput_from_store(store: ResultStore, run_id: str) -> dict[str, Throughput]:
-    """Throughput from the trials already stored for ``run_id`` (empty when none)."""
-    try:
-        frame = store.to_pandas(run_id)
-    except (KeyError, LookupError, ValueError):
-        return {}
-    return throughput_from_frame(frame, f"stored latencies of {run_id}")
-
-
-def throughput_from_run(run: str | Path, *, out: str | Path = "runs") -> dict[str, Throughput]:
-    """Throughput from a stored run (a name under ``out``, a folder or a .sqlite file)."""
-    from behaviorlab.runs._api import open_run
-
-    r = open_run(run, out=out)
-    return throughput_from_frame(r.to_pandas(), f"from run {r.run_id}")
 
 
 def fill_fallback(estimate: Estimate) -> Estimate:
