@@ -138,7 +138,7 @@ def llama_server(args: argparse.Namespace) -> None:
 
 
 def fault_server_module() -> ModuleType:
-    path = Path(__file__).resolve().parents[1] / "tests" / "models" / "_fault_server.py"
+    path = Path(__file__).resolve().parents[1] / "tests" / "support" / "bl_fault_server.py"
     spec = importlib.util.spec_from_file_location("bl_bench_fault_server", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)

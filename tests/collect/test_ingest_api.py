@@ -3,100 +3,14 @@
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
-from typing import Any
+from datetime import timedelta
 
-import pytest
+from bl_ingest import SHOP, Clock, enrol, event, post
 from fastapi.testclient import TestClient
 
-from behaviorlab.collect._server import RateLimit, create_app
-from behaviorlab.collect._store import TABLES, CaptureStore, open_store
-from behaviorlab.collect._study import Study
-
-SHOP = "127.0.0.1:8123"
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = datetime(2026, 1, 10, 12, 0, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-def event(i: int, *, session: str = "s1", **extra: Any) -> dict[str, Any]:
-    base: dict[str, Any] = {
-        "event_id": f"evt-{session}-{i:04d}",
-        "session_id": session,
-        "seq": i,
-        "timestamp": f"2026-01-10T12:00:{i % 60:02d}.000Z",
-        "action_type": "click",
-        "click_type": "product_link",
-        "semantic_id": f"search_results.product_{i}.title",
-        "url": f"http://{SHOP}/search?q=shoes",
-        "simplified_html": f'<body><a name="search_results.product_{i}.title">P</a></body>',
-    }
-    return base | extra
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[CaptureStore]:
-    s = open_store(tmp_path / "capture.sqlite")
-    s.create_study(
-        Study(
-            study_id="s1",
-            name="Shoes",
-            token="st-study-token-0001",
-            allowed_hosts=[SHOP],
-            retention_days=30,
-        )
-    )
-    yield s
-    s.close()
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def client(store: CaptureStore, clock: Clock) -> Iterator[TestClient]:
-    app = create_app(
-        store, clock=clock, max_body_bytes=200_000, rate_limit=RateLimit(per_second=0.5, burst=8)
-    )
-    with TestClient(app, follow_redirects=False) as c:
-        yield c
-
-
-def enrol(client: TestClient, *, consent: bool = True) -> str:
-    r = client.get("/join/s1", params={"t": "st-study-token-0001"})
-    assert r.status_code == 303
-    token = r.headers["location"].split("/")[2]
-    if consent:
-        page = client.get(f"/p/{token}/consent")
-        assert "Recorded sites" in page.text and SHOP in page.text
-        shown = re.search(r'name="shown_at" value="([^"]+)"', page.text)
-        assert shown
-        r = client.post(
-            f"/p/{token}/consent",
-            content=f"agree=yes&shown_at={shown[1]}",
-            headers={"content-type": "application/x-www-form-urlencoded"},
-        )
-        assert r.status_code == 303 and r.headers["location"].endswith("/questionnaire")
-    return token
-
-
-def post(client: TestClient, token: str, body: Any) -> Any:
-    data = body if isinstance(body, bytes | str) else json.dumps(body)
-    return client.post(
-        "/api/v1/events",
-        content=data,
-        headers={"authorization": f"Bearer {token}", "content-type": "application/json"},
-    )
+from behaviorlab.collect._server import create_app
+from behaviorlab.collect._store import TABLES, CaptureStore
 
 
 def test_events_are_stored_once_and_cleaned(client: TestClient, store: CaptureStore) -> None:

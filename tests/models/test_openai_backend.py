@@ -4,16 +4,14 @@ pure parts (rate limits, backoff, schema checks) with a fake clock."""
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import json
 import random
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
+import bl_fault_server as fs
 import pytest
 
 from behaviorlab.models import CallCache
@@ -36,21 +34,6 @@ from behaviorlab.models._ratelimit import RateLimiter, backoff_delay, retry_afte
 from behaviorlab.simulators import simulators
 from behaviorlab.simulators._llm import merge_meta
 
-
-def _load_fault_server() -> ModuleType:
-    name = "bl_test_fault_server"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(
-            name, Path(__file__).with_name("_fault_server.py")
-        )
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-fs = _load_fault_server()
 SCHEMA: dict[str, Any] = {
     "type": "object",
     "properties": {"answer": {"type": "string", "enum": ["A", "B"]}},

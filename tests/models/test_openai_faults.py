@@ -5,34 +5,17 @@ answered or failed with its reason."""
 from __future__ import annotations
 
 import asyncio
-import importlib.util
-import sys
 import time
 from collections import Counter
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
+import bl_fault_server as fs
 import pytest
 
 import behaviorlab as bl
 from behaviorlab.runs import run_async
 
-
-def _load_fault_server() -> ModuleType:
-    name = "bl_test_fault_server"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(
-            name, Path(__file__).with_name("_fault_server.py")
-        )
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-fs = _load_fault_server()
 REASONS = {
     "malformed": "malformed JSON body",
     "truncated": "body truncated",

@@ -5,33 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import copy
-import importlib.util
-import sys
 from collections.abc import Iterator
-from pathlib import Path
-from types import ModuleType
 from typing import Any
 
+import bl_fault_server as fs
 import pytest
 
 from behaviorlab.models._base import BackendError, GenerateRequest, Message, ScoreRequest, backends
 from behaviorlab.models._vllm import VLLMBackend, parse_prompt_logprobs
-
-
-def _load_fault_server() -> ModuleType:
-    name = "bl_test_fault_server"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(
-            name, Path(__file__).with_name("_fault_server.py")
-        )
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-fs = _load_fault_server()
 
 # Hand-made from vLLM's documented completions format (CompletionResponseChoice with
 # prompt_logprobs: one entry per prompt token, null for the first, else

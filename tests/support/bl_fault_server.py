@@ -12,7 +12,7 @@ script maps (key, attempt number for that key) to a behaviour:
   llama_cpp.server does), else ``ok``
 
 ``latency_s`` delays every answer (a fixed-latency fake endpoint for the benchmark). Imported
-by path (tests have no packages): see ``load_fault_server`` in the tests.
+as ``import bl_fault_server`` (``tests/support`` is on pytest's ``pythonpath``).
 """
 
 from __future__ import annotations
