@@ -27,9 +27,10 @@ from urllib.parse import urlsplit
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
 
+from behaviorlab._ratelimit import TokenBucket
 from behaviorlab.collect._events import (
     API_PREFIX,
     EventBatch,
@@ -62,8 +63,8 @@ log = logging.getLogger(__name__)
 class RateLimit(BaseModel):
     """A token bucket per participant: ``burst`` requests at once, ``per_second`` after."""
 
-    per_second: float = 20.0
-    burst: int = 60
+    per_second: float = Field(default=20.0, gt=0)
+    burst: int = Field(default=60, ge=1)
 
 
 class Refusal(Exception):
@@ -82,12 +83,6 @@ class Refusal(Exception):
 
 
 @dataclass
-class _Bucket:
-    tokens: float
-    stamp: float
-
-
-@dataclass
 class ServerState:
     """What the routes share: the store, the clock, limits and per-study caches."""
 
@@ -95,7 +90,7 @@ class ServerState:
     clock: Clock
     max_body_bytes: int
     rate: RateLimit
-    buckets: dict[str, _Bucket] = field(default_factory=dict)
+    buckets: dict[str, TokenBucket] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
     maskers: dict[str, PiiMasker] = field(default_factory=dict)
     monotonic: Callable[[], float] = time.monotonic
@@ -114,27 +109,20 @@ class ServerState:
 
     def take(self, participant_id: str) -> float:
         """0 when a request may go ahead, else the seconds until it may."""
-        now = self.monotonic()
         with self.lock:
             self.takes += 1
             if self.takes % _PRUNE_EVERY == 0:
-                self._prune(now)
+                self._prune(self.monotonic())
             bucket = self.buckets.get(participant_id)
             if bucket is None:
-                bucket = self.buckets[participant_id] = _Bucket(float(self.rate.burst), now)
-            bucket.tokens = min(
-                float(self.rate.burst), bucket.tokens + (now - bucket.stamp) * self.rate.per_second
-            )
-            bucket.stamp = now
-            if bucket.tokens >= 1:
-                bucket.tokens -= 1
-                return 0.0
-            return (1 - bucket.tokens) / self.rate.per_second
+                bucket = self.buckets[participant_id] = TokenBucket(
+                    self.rate.per_second, self.rate.burst, self.monotonic
+                )
+            return bucket.take(1)
 
     def _prune(self, now: float) -> None:
-        """Forget buckets idle long enough to be full again (a new bucket is the same)."""
-        refill = self.rate.burst / self.rate.per_second
-        idle = [pid for pid, b in self.buckets.items() if now - b.stamp >= refill]
+        """Forget buckets that are full again (a new bucket is the same)."""
+        idle = [pid for pid, b in self.buckets.items() if b.full_at() <= now]
         for pid in idle:
             del self.buckets[pid]
 

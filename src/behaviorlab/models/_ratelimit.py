@@ -1,9 +1,10 @@
 """Rate limits and retry timing for HTTP backends.
 
-* :class:`TokenBucket` is a reservation bucket: :meth:`TokenBucket.reserve` takes the amount at
-  once (the level may go negative) and returns how long the caller must wait before using it.
-  It holds no lock and no event loop, so one bucket serves every task of every loop, and a test
-  drives it with a fake clock.
+* :class:`TokenBucket` (the one bucket of :mod:`behaviorlab._ratelimit`, shared with the
+  ingest server) is used here as a reservation bucket: :meth:`TokenBucket.reserve` takes the
+  amount at once (the level may go negative) and returns how long the caller must wait before
+  using it. It holds no lock and no event loop, so one bucket serves every task of every loop,
+  and a test drives it with a fake clock.
 * :class:`RateLimiter` combines a requests-per-minute and a tokens-per-minute bucket. The token
   cost of a call is estimated before it is sent and corrected with the ``usage`` the server
   reports (:meth:`RateLimiter.correct`).
@@ -19,43 +20,19 @@ import email.utils
 import random
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 
-Clock = Callable[[], float]
+from behaviorlab._ratelimit import Clock, TokenBucket
+
+__all__ = [
+    "Clock",
+    "RateLimiter",
+    "Sleep",
+    "TokenBucket",
+    "backoff_delay",
+    "retry_after_seconds",
+]
+
 Sleep = Callable[[float], Awaitable[None]]
-
-
-@dataclass
-class TokenBucket:
-    """``rate`` units per second, at most ``capacity`` banked."""
-
-    rate: float
-    capacity: float
-    clock: Clock = time.monotonic
-    level: float = field(init=False)
-    _stamp: float = field(init=False)
-
-    def __post_init__(self) -> None:
-        if self.rate <= 0 or self.capacity <= 0:
-            raise ValueError("a token bucket needs a positive rate and capacity")
-        self.level = self.capacity
-        self._stamp = self.clock()
-
-    def _refill(self) -> None:
-        now = self.clock()
-        self.level = min(self.capacity, self.level + (now - self._stamp) * self.rate)
-        self._stamp = now
-
-    def reserve(self, amount: float) -> float:
-        """Take ``amount`` now; seconds to wait before it may be used (0 if available)."""
-        self._refill()
-        self.level -= amount
-        return max(0.0, -self.level / self.rate)
-
-    def give_back(self, amount: float) -> None:
-        """Return ``amount`` (negative: charge more), e.g. after the real usage is known."""
-        self._refill()
-        self.level = min(self.capacity, self.level + amount)
 
 
 class RateLimiter:
