@@ -10,9 +10,11 @@ from behaviorlab.models import (
     CachedBackend,
     CallCache,
     GenerateRequest,
+    Generation,
     Message,
     MockBackend,
     ScoreRequest,
+    ScoreResult,
 )
 
 SCHEMA = {
@@ -33,6 +35,30 @@ def test_mock_is_deterministic_and_valid() -> None:
     assert outs == again
     answers = {json.loads(o)["answer"] for o in outs}
     assert answers <= {"A", "B", "C"} and len(answers) > 1  # varied, always valid
+
+
+def test_the_unscripted_mock_is_pinned() -> None:
+    """Demo results and call-cache keys rest on these: the identity and the hash answers
+    (values computed from the formula before scripts existed)."""
+    mock = MockBackend()
+    assert mock.identity().model_dump(mode="json") == {
+        "backend": "mock",
+        "model": "mock-1",
+        "sha256": None,
+        "endpoint": None,
+        "params": {"fail_rate": 0.0, "invalid_rate": 0.0},
+    }
+    assert asyncio.run(mock.generate(GenerateRequest(prompt="hello"))) == Generation(
+        text="mock answer 120", tokens_in=1, tokens_out=3
+    )
+    chat = GenerateRequest(messages=[Message(role="user", content="hello")])
+    assert asyncio.run(mock.generate(chat)).text == "mock answer 705"
+    assert asyncio.run(mock.generate(_req("q"))).text == '{"answer": "B"}'
+    scored = asyncio.run(mock.score(ScoreRequest(prompt="p", continuations=["x", "y"])))
+    assert scored == ScoreResult(
+        logprobs=[-0.43781110715479227, -0.8635778469010803], n_tokens=[1, 1], tokens_in=1
+    )
+    assert mock.calls == 4 and mock.calls_by_kind == {"generate": 3, "score": 1}
 
 
 def test_mock_injects_failures_deterministically() -> None:
