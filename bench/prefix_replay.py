@@ -33,15 +33,15 @@ from pathlib import Path
 
 from behaviorlab.data import Observation, Person, Step, make_synthetic_opera
 from behaviorlab.data._opera import opera
+from behaviorlab.families.next_action._actions import action_schema, history_lines
+from behaviorlab.families.next_action._budget import char_counter, fit_budget
+from behaviorlab.families.next_action._page import render_page
+from behaviorlab.families.next_action._task import NEXT_ACTION_INSTRUCTIONS, PROMPT_RESERVE
 from behaviorlab.models._base import GenerateRequest, Generation
 from behaviorlab.models._llamacpp import LlamaCppBackend
 from behaviorlab.models._prefix import common_prefix
 from behaviorlab.simulators._prompts import structured_prompt
 from behaviorlab.tasks._base import TrialInput
-from behaviorlab.tasks._budget import char_counter, fit_budget
-from behaviorlab.tasks._next_action import NEXT_ACTION_INSTRUCTIONS, PROMPT_RESERVE
-from behaviorlab.tasks._page import render_page
-from behaviorlab.tasks._web_actions import action_schema, history_lines
 
 
 @dataclass

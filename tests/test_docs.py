@@ -24,7 +24,7 @@ def test_readme_model_examples_build_their_simulators() -> None:
     """The README's "Any model" spec builds every simulator it shows (no server is called)."""
     import yaml
 
-    from behaviorlab.runs._runner import make_simulator
+    from behaviorlab.runs._build import make_simulator
     from behaviorlab.runs._spec import load_spec
 
     text = (ROOT / "README.md").read_text()

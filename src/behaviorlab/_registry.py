@@ -1,20 +1,111 @@
-"""One typed registry shared by every extension point (tasks, simulators, backends, metrics,
-conditions, datasets).
+"""One typed registry shared by every extension point (families, tasks, simulators, backends,
+metrics, conditions, datasets), and the plugins found by entry point.
 
 Each package exposes its own decorator (``@task``, ``@simulator``, ``@backend``, ``@metric``,
-``@condition``, ``@dataset``) built on :class:`Registry`; a user registers a component by
-decorating it, without editing behaviorlab. A registered factory is called with keyword
-arguments from an experiment spec, so a run can be rebuilt from its manifest.
+``@condition``, ``@dataset``, ``family(...)``) built on :class:`Registry`; a user registers a
+component by decorating it, without editing behaviorlab. A registered factory is called with
+keyword arguments from an experiment spec, so a run can be rebuilt from its manifest.
+
+**Plugins.** The first lookup in any registry (``get``, ``names``, ``entries``, ``in``) imports
+every entry point of the group ``behaviorlab`` (:data:`ENTRY_POINT_GROUP`), once per process:
+the CLI, the Python API and every Ray worker see the same components. behaviorlab's own task
+families are entry points too (``pyproject.toml``), found exactly like a user's. A plugin
+that fails to import is reported (:class:`PluginWarning`, and in the message of any lookup
+that then fails) with its name and entry point; the others, built-ins included, still load.
+A spec may also name modules to import (``plugins: [module, ...]``, :func:`import_plugins`).
 """
 
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable, Iterator
+import importlib
+import warnings
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from importlib.metadata import EntryPoint, entry_points
 from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
+
+ENTRY_POINT_GROUP = "behaviorlab"
+
+
+class PluginWarning(UserWarning):
+    """A plugin (an entry point of the group ``behaviorlab``) failed to import."""
+
+
+class PluginError(ImportError):
+    """A module a spec lists under ``plugins:`` could not be imported."""
+
+
+@dataclass(frozen=True)
+class PluginFailure:
+    """An entry point that could not be loaded: its name, its value and why."""
+
+    name: str
+    value: str
+    error: str
+
+    def __str__(self) -> str:
+        return (
+            f"plugin {self.name!r} (entry point '{self.name} = {self.value}' in group "
+            f"{ENTRY_POINT_GROUP!r}) failed to import: {self.error}"
+        )
+
+
+class _Plugins:
+    """The entry points of the group ``behaviorlab``, loaded once per process on demand."""
+
+    def __init__(self) -> None:
+        self.loaded = False
+        self.failures: list[PluginFailure] = []
+        self.names: list[str] = []
+
+    def load(self) -> None:
+        if self.loaded:
+            return
+        self.loaded = True  # first: a plugin's own lookups while it imports do not recurse
+        for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
+            self.load_one(ep)
+
+    def load_one(self, ep: EntryPoint) -> None:
+        if ep.name in self.names:
+            return  # the same distribution seen twice on the path
+        try:
+            ep.load()
+        except Exception as exc:  # a broken plugin must not take the built-ins down
+            failure = PluginFailure(ep.name, ep.value, f"{type(exc).__name__}: {exc}")
+            self.failures.append(failure)
+            warnings.warn(str(failure), PluginWarning, stacklevel=4)
+            return
+        self.names.append(ep.name)
+
+
+_PLUGINS = _Plugins()
+
+
+def load_plugins() -> list[str]:
+    """Import every entry point of the group ``behaviorlab`` (once per process); returns the
+    names of those loaded. Registries call this on their first lookup."""
+    _PLUGINS.load()
+    return list(_PLUGINS.names)
+
+
+def plugin_failures() -> list[PluginFailure]:
+    """The entry points that failed to import in this process (after :func:`load_plugins`)."""
+    return list(_PLUGINS.failures)
+
+
+def import_plugins(modules: Iterable[str]) -> None:
+    """Import the modules a spec lists under ``plugins:`` (registering what they define)."""
+    for name in modules:
+        try:
+            importlib.import_module(name)
+        except Exception as exc:
+            raise PluginError(
+                f"plugin module {name!r} (listed under 'plugins:' in the spec) failed to "
+                f"import: {type(exc).__name__}: {exc}. Is it installed, or on PYTHONPATH?"
+            ) from exc
 
 
 class UnknownComponentError(KeyError):
@@ -24,8 +115,10 @@ class UnknownComponentError(KeyError):
         close = difflib.get_close_matches(name, known, n=1)
         hint = f" Did you mean {close[0]!r}?" if close else ""
         self.kind, self.name, self.known = kind, name, known
+        broken = "".join(f" Note: {f}." for f in plugin_failures())
         super().__init__(
-            f"unknown {kind} {name!r}.{hint} Registered {kind}s: {', '.join(sorted(known)) or '-'}"
+            f"unknown {kind} {name!r}.{hint} Registered {kind}s: "
+            f"{', '.join(sorted(known)) or '-'}.{broken}"
         )
 
     def __str__(self) -> str:  # KeyError quotes its message otherwise
@@ -54,8 +147,11 @@ class Registry(Generic[T]):
         self.kind = kind
         self._entries: dict[str, Entry[T]] = {}
 
-    def register(self, name: str, *, replace: bool = False) -> Callable[[T], T]:
-        """Decorator: register ``obj`` under ``name``.
+    def register(
+        self, name: str, *, replace: bool = False, description: str | None = None
+    ) -> Callable[[T], T]:
+        """Decorator: register ``obj`` under ``name`` (described by ``description``, else its
+        docstring's first paragraph).
 
         Registering a name twice is an error unless ``replace=True`` (so two plugins cannot
         silently shadow each other).
@@ -66,24 +162,29 @@ class Registry(Generic[T]):
                 raise ValueError(
                     f"{self.kind} {name!r} is already registered; pass replace=True to override"
                 )
-            self._entries[name] = Entry(name, obj, summary(getattr(obj, "__doc__", None)))
+            about = description if description is not None else getattr(obj, "__doc__", None)
+            self._entries[name] = Entry(name, obj, summary(about))
             return obj
 
         return deco
 
     def get(self, name: str) -> T:
+        load_plugins()
         try:
             return self._entries[name].factory
         except KeyError:
             raise UnknownComponentError(self.kind, name, list(self._entries)) from None
 
     def entries(self) -> list[Entry[T]]:
+        load_plugins()
         return [self._entries[k] for k in sorted(self._entries)]
 
     def names(self) -> list[str]:
+        load_plugins()
         return sorted(self._entries)
 
     def __contains__(self, name: object) -> bool:
+        load_plugins()
         return name in self._entries
 
     def __iter__(self) -> Iterator[str]:

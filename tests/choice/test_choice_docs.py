@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from behaviorlab.data._choice_loader import choice_from_frame
+from behaviorlab.families.choice._loader import choice_from_frame
 from behaviorlab.runs import load_spec
 
 ROOT = Path(__file__).resolve().parents[2]

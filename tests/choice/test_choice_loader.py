@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 from behaviorlab.data import load_dataset
-from behaviorlab.data._choice_loader import choice_from_frame, load_choice_file
-from behaviorlab.data._choice_mapping import ChoiceDataError, duration
+from behaviorlab.families.choice._loader import choice_from_frame, load_choice_file
+from behaviorlab.families.choice._mapping import ChoiceDataError, duration
 
 LONG = {
     "name": "trips",

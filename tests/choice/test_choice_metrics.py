@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from behaviorlab.analysis import estimate, gap
-from behaviorlab.analysis._choice_metrics import SHARE_COLUMNS, choice_shares
+from behaviorlab.families.choice._metrics import SHARE_COLUMNS, choice_shares
 
 
 def row(

@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 
 from behaviorlab.data import Action, Dataset, Episode, Observation, Option, Person, Step
+from behaviorlab.families.choice._baselines import LogitSimulator
+from behaviorlab.families.choice._task import ChoiceTask
 from behaviorlab.simulators import simulators
-from behaviorlab.simulators._choice_baselines import LogitSimulator
 from behaviorlab.tasks import tasks
-from behaviorlab.tasks._choice import ChoiceTask
 
 
 def dataset(

@@ -11,15 +11,15 @@ import yaml
 from typer.testing import CliRunner
 
 import behaviorlab as bl
-from behaviorlab.analysis._choice_metrics import choice_shares
 from behaviorlab.cli import app
+from behaviorlab.families.choice._metrics import choice_shares
 from behaviorlab.runs import open_run
 
 runner = CliRunner()
 
 
 def demo_spec() -> dict[str, object]:
-    text = resources.files("behaviorlab").joinpath("experiments/choice-demo.yaml").read_text()
+    text = resources.files("behaviorlab.families.choice").joinpath("demo.yaml").read_text()
     spec: dict[str, object] = yaml.safe_load(text)
     return spec
 

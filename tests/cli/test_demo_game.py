@@ -18,7 +18,7 @@ runner = CliRunner()
 
 
 def _demo_spec() -> dict[str, object]:
-    text = resources.files("behaviorlab").joinpath("experiments/game-demo.yaml").read_text()
+    text = resources.files("behaviorlab.families.game").joinpath("demo.yaml").read_text()
     spec: dict[str, object] = yaml.safe_load(text)
     return spec
 

@@ -11,8 +11,8 @@ import yaml
 from typer.testing import CliRunner
 
 import behaviorlab as bl
-from behaviorlab.analysis._scenario_metrics import FIRST_OPTION, scenario_table
 from behaviorlab.cli import app
+from behaviorlab.families.scenario._metrics import FIRST_OPTION, scenario_table
 from behaviorlab.runs import open_run
 
 runner = CliRunner()
@@ -41,7 +41,7 @@ def test_demo_scenario_on_mock_backend(runs_dir: Path) -> None:
 
 @pytest.mark.slow
 def test_scenario_slice_with_bundled_smollm2(tmp_path: Path) -> None:
-    path = resources.files("behaviorlab").joinpath("experiments/scenario-demo.yaml")
+    path = resources.files("behaviorlab.families.scenario").joinpath("demo.yaml")
     spec = yaml.safe_load(path.read_text())
     spec["name"] = "scenario-smollm2-slice"
     spec["data"]["options"] = {"limit": 5}  # the first 5 items: all multiple-choice

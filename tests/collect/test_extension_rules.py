@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 
 from behaviorlab.collect._events import CLICK_TYPES
 from behaviorlab.collect._shop import create_shop_app
-from behaviorlab.tasks._web_html import Node, TreeBuilder
+from behaviorlab.families.next_action._html import Node, TreeBuilder
 
 LIB = Path(__file__).resolve().parents[2] / "src/behaviorlab/collect/extension/lib.js"
 NODE = shutil.which("node") or "/usr/bin/node"

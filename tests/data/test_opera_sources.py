@@ -172,7 +172,7 @@ def test_registered_as_opera(synthetic: Path) -> None:
 
 def test_a_run_spec_loads_it(synthetic: Path) -> None:
     from behaviorlab.runs import load_spec
-    from behaviorlab.runs._runner import load_data
+    from behaviorlab.runs._build import load_data
 
     spec = load_spec(
         {

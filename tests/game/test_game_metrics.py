@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from behaviorlab.analysis import estimate, gap
-from behaviorlab.analysis._game_metrics import game_failures, game_rounds, learning_curves
+from behaviorlab.families.game._metrics import game_failures, game_rounds, learning_curves
 
 
 def _row(

@@ -7,11 +7,11 @@ import asyncio
 
 from behaviorlab.data import load_dataset
 from behaviorlab.data._records import Action, Observation, Step
+from behaviorlab.families.game._players import predict_partner
+from behaviorlab.families.game._rules import make_game
+from behaviorlab.families.game._task import GameTask
 from behaviorlab.simulators import simulators
-from behaviorlab.simulators._game_players import predict_partner
 from behaviorlab.tasks import TrialInput
-from behaviorlab.tasks._game import GameTask
-from behaviorlab.tasks._game_rules import make_game
 
 
 def _history(pairs: list[tuple[str | None, str]]) -> list[Step]:
@@ -53,7 +53,7 @@ def _inputs(
     ds = load_dataset("games", games=[game], partners=[partner], rounds=6)
     task = GameTask()
     (trial,) = task.trials(ds, seed=0)
-    from behaviorlab.tasks._game import round_step
+    from behaviorlab.families.game._task import round_step
 
     g = make_game(game)
     history = [

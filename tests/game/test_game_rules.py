@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from behaviorlab.tasks._game_rules import (
+from behaviorlab.families.game._rules import (
     GameConfigError,
     Round,
     best_response,

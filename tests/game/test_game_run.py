@@ -7,8 +7,8 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
+from behaviorlab.families.game._report import game_blocks
 from behaviorlab.report._collect import collect
-from behaviorlab.report._game import game_blocks
 from behaviorlab.runs import open_run, run_async
 
 

@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 
 from behaviorlab.data import load_dataset
+from behaviorlab.families.game._task import GameTask
 from behaviorlab.runs._conditions import conditions
 from behaviorlab.simulators import Answer
 from behaviorlab.tasks import Trial, TrialInput, tasks
-from behaviorlab.tasks._game import GameTask
 
 
 class Stub:

@@ -198,8 +198,8 @@ def test_a_script_does_not_mix_with_injected_failures() -> None:
 
 
 def test_a_scripted_mock_drives_the_llm_simulator(survey: Dataset) -> None:
+    from behaviorlab.families.survey import SurveyTask
     from behaviorlab.simulators import LLMSimulator
-    from behaviorlab.tasks import SurveyTask
 
     trial = SurveyTask().trials(survey, seed=0)[0].input
     n = len(trial.observation.option_codes() or [])

@@ -19,6 +19,7 @@ import httpx
 import pytest
 
 import behaviorlab as bl
+from behaviorlab.families.next_action import action_schema
 from behaviorlab.models._base import (
     BackendError,
     GenerateRequest,
@@ -31,7 +32,6 @@ from behaviorlab.models._openai import OpenAIBackend
 from behaviorlab.models._openai_support import json_problem
 from behaviorlab.runs import run_async
 from behaviorlab.simulators._llm import softmax
-from behaviorlab.tasks import action_schema
 
 pytestmark = pytest.mark.slow
 pytest.importorskip("llama_cpp.server", reason="needs pip install 'behaviorlab[server]'")

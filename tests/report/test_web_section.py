@@ -9,11 +9,11 @@ import pytest
 
 import behaviorlab as bl
 from behaviorlab.data import make_synthetic_opera
+from behaviorlab.families.next_action._report import SECTION_ID, next_action_section
 from behaviorlab.report import write_report
 from behaviorlab.report._collect import collect
 from behaviorlab.report._document import Plot, Table
 from behaviorlab.report._report import build_document
-from behaviorlab.report._web import SECTION_ID, next_action_section
 from behaviorlab.runs import Run
 
 from .conftest import RESAMPLES

@@ -14,8 +14,8 @@ from typer.testing import CliRunner
 import behaviorlab as bl
 from behaviorlab.cli import app
 from behaviorlab.models._base import Pricing
-from behaviorlab.runs._plan import Cell, Estimate, Throughput, estimate_plan
-from behaviorlab.runs._runner import plan
+from behaviorlab.runs._estimate import Cell, Estimate, Throughput, estimate_plan
+from behaviorlab.runs._planning import plan
 from behaviorlab.runs._spec import ThroughputSpec
 
 
@@ -130,8 +130,8 @@ def test_a_game_is_estimated_by_playing_it_so_every_turn_counts() -> None:
     + move) = 6 calls per game, not 1 per trial."""
     import asyncio
 
-    from behaviorlab.runs._plan import estimate_plan
-    from behaviorlab.runs._runner import plan as make_plan
+    from behaviorlab.runs._estimate import estimate_plan
+    from behaviorlab.runs._planning import plan as make_plan
     from behaviorlab.runs._spec import load_spec
 
     spec = load_spec(
@@ -159,8 +159,8 @@ def test_http_option_scoring_is_planned_as_one_prompt_per_option() -> None:
     output token each; the embedded scorer reads the prompt once."""
     import asyncio
 
-    from behaviorlab.runs._plan import estimate_plan
-    from behaviorlab.runs._runner import plan as make_plan
+    from behaviorlab.runs._estimate import estimate_plan
+    from behaviorlab.runs._planning import plan as make_plan
     from behaviorlab.runs._spec import load_spec
 
     def cell(backend: dict[str, object]) -> object:

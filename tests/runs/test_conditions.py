@@ -5,8 +5,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from behaviorlab.data import Dataset, Person
+from behaviorlab.families.survey import SurveyTask
 from behaviorlab.runs import conditions, derangement
-from behaviorlab.tasks import SurveyTask
 
 
 @given(st.integers(min_value=2, max_value=60), st.integers(min_value=0, max_value=10_000))

@@ -14,7 +14,7 @@ import pytest
 
 import behaviorlab as bl
 from behaviorlab.models._base import MissingExtraError
-from behaviorlab.runs._runner import run_async
+from behaviorlab.runs._lifecycle import run_async
 
 COMPARED = ["trial_id", "simulator", "condition", "answer", "correct", "scores"]
 

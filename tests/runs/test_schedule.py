@@ -16,7 +16,8 @@ import behaviorlab as bl
 from behaviorlab.models._base import Backend, GenerateRequest, Generation, ModelIdentity
 from behaviorlab.runs import load_spec
 from behaviorlab.runs._executor import chains, pending_chains, schedule, session_key
-from behaviorlab.runs._runner import execute, plan
+from behaviorlab.runs._lifecycle import execute
+from behaviorlab.runs._planning import plan
 from behaviorlab.simulators._base import Answer
 from behaviorlab.store import ResultStore
 from behaviorlab.tasks._base import TrialInput

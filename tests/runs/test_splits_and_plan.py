@@ -11,18 +11,15 @@ import pytest
 
 import behaviorlab as bl
 from behaviorlab.data import load_dataset, make_synthetic_opera
+from behaviorlab.families.next_action import NextActionTask
+from behaviorlab.families.next_action._plan import full_scope as full_split_spec
 from behaviorlab.models._cache import CallCache
 from behaviorlab.runs import SpecError, load_spec
-from behaviorlab.runs._plan import (
-    estimate_plan,
-    full_split_spec,
-    measure,
-    throughput_from_run,
-)
-from behaviorlab.runs._runner import plan, split_trials
+from behaviorlab.runs._estimate import estimate_plan, measure, throughput_from_run
+from behaviorlab.runs._planning import plan
+from behaviorlab.runs._split import split_trials
 from behaviorlab.simulators._prompts import structured_prompt
-from behaviorlab.tasks import NextActionTask
-from behaviorlab.tasks._budget import char_counter
+from behaviorlab.tasks import char_counter
 
 
 @pytest.fixture(scope="module")
@@ -237,7 +234,7 @@ def _games_spec(sims: list[dict[str, object]]) -> dict[str, object]:
 
 
 def test_test_share_one_tests_everyone_when_nothing_learns_from_people(tmp_path: Path) -> None:
-    from behaviorlab.runs._runner import plan
+    from behaviorlab.runs._planning import plan
     from behaviorlab.runs._spec import load_spec
 
     p = plan(load_spec(_games_spec([{"name": "first_move"}])), None)
@@ -246,7 +243,7 @@ def test_test_share_one_tests_everyone_when_nothing_learns_from_people(tmp_path:
 
 
 def test_test_share_one_refuses_a_simulator_that_learns_from_people() -> None:
-    from behaviorlab.runs._runner import plan
+    from behaviorlab.runs._planning import plan
     from behaviorlab.runs._spec import SpecError, load_spec
 
     with pytest.raises(SpecError, match="'majority' learns from training people"):

@@ -13,12 +13,12 @@ import pandas as pd
 import pytest
 
 from behaviorlab.analysis import estimate
-from behaviorlab.analysis._scenario_metrics import awareness_table, scenario_table
 from behaviorlab.data import Dataset, load_dataset
-from behaviorlab.data._scenario import ScenarioDataError
+from behaviorlab.families.scenario._data import ScenarioDataError
+from behaviorlab.families.scenario._metrics import awareness_table, scenario_table
+from behaviorlab.families.scenario._task import ScenarioTask
 from behaviorlab.simulators import Answer
 from behaviorlab.tasks import Trial, TrialInput
-from behaviorlab.tasks._scenario import ScenarioTask
 
 
 def _steps(ds: Dataset) -> list:  # type: ignore[type-arg]
@@ -28,7 +28,7 @@ def _steps(ds: Dataset) -> list:  # type: ignore[type-arg]
 def test_pacifaist_counts_position_trap_and_licence(
     pacifaist_dir: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    with caplog.at_level(logging.WARNING, logger="behaviorlab.data._scenario_adapters"):
+    with caplog.at_level(logging.WARNING, logger="behaviorlab.families.scenario._adapters"):
         ds = load_dataset("pacifaist", path=str(pacifaist_dir))
     assert "NON-COMMERCIAL" in caplog.text and "NON-COMMERCIAL" in ds.license
     steps = _steps(ds)

@@ -8,8 +8,8 @@ from pathlib import Path
 import yaml
 
 from behaviorlab.analysis._metrics import metric_names
+from behaviorlab.families.scenario._task import DEFERRAL_PATTERNS, REFUSAL_PATTERNS
 from behaviorlab.runs import load_spec
-from behaviorlab.tasks._scenario import DEFERRAL_PATTERNS, REFUSAL_PATTERNS
 
 ROOT = Path(__file__).resolve().parents[2]
 DOC = ROOT / "docs" / "scenario.md"

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from behaviorlab.data import load_dataset
-from behaviorlab.data._scenario import ScenarioDataError, load_scenarios
+from behaviorlab.families.scenario._data import ScenarioDataError, load_scenarios
 
 MAPPING = {
     "prompt": "text",

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from behaviorlab.analysis import estimate
-from behaviorlab.analysis._scenario_metrics import (
+from behaviorlab.families.scenario._metrics import (
     FIRST_OPTION,
     awareness_table,
     scenario_table,

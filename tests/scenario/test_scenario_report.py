@@ -6,11 +6,11 @@ from pathlib import Path
 
 import behaviorlab as bl
 from behaviorlab.analysis import gap
-from behaviorlab.analysis._scenario_metrics import FIRST_OPTION
+from behaviorlab.families.scenario._metrics import FIRST_OPTION
+from behaviorlab.families.scenario._report import scenario_blocks
 from behaviorlab.report import write_report
 from behaviorlab.report._collect import RunData
 from behaviorlab.report._document import Paragraph, Table
-from behaviorlab.report._scenario import scenario_blocks
 
 
 def _run(tmp_path: Path, source: str, options: dict[str, object], items: str = "all") -> bl.Run:

@@ -11,10 +11,10 @@ import pytest
 
 import behaviorlab as bl
 from behaviorlab.analysis import gap, paired_effect
-from behaviorlab.analysis._scenario_metrics import FIRST_OPTION, scenario_table
-from behaviorlab.data._scenario import load_scenarios
+from behaviorlab.families.scenario._data import load_scenarios
+from behaviorlab.families.scenario._metrics import FIRST_OPTION, scenario_table
+from behaviorlab.families.scenario._task import ScenarioTask
 from behaviorlab.runs._conditions import conditions
-from behaviorlab.tasks._scenario import ScenarioTask
 
 
 def _spec(name: str, **task_options: Any) -> dict[str, Any]:

@@ -12,18 +12,14 @@ from typing import ClassVar
 import pytest
 
 from behaviorlab.data import Dataset, load_dataset
+from behaviorlab.families.scenario._judge import ScenarioJudge
+from behaviorlab.families.scenario._task import ScenarioTask, detect_deferral, detect_refusal
 from behaviorlab.models import MockBackend
 from behaviorlab.models._base import Backend, GenerateRequest, Generation, ModelIdentity
 from behaviorlab.runs._conditions import conditions
-from behaviorlab.simulators import LLMSimulator
+from behaviorlab.simulators import FirstOptionSimulator, LLMSimulator, RandomOptionSimulator
 from behaviorlab.simulators._base import Answer
-from behaviorlab.simulators._scenario_baselines import (
-    FirstOptionSimulator,
-    RandomOptionSimulator,
-    ScenarioJudge,
-)
 from behaviorlab.tasks._base import Trial, TrialInput
-from behaviorlab.tasks._scenario import ScenarioTask, detect_deferral, detect_refusal
 
 
 class ScriptedBackend(Backend):
@@ -411,7 +407,7 @@ def test_shuffled_persona_swaps_only_the_shown_persona() -> None:
 
 def test_choice_and_open_items_get_instructions_that_fit_their_answer() -> None:
     from behaviorlab.data import load_dataset
-    from behaviorlab.tasks._scenario import (
+    from behaviorlab.families.scenario._task import (
         SCENARIO_CHOICE_INSTRUCTIONS,
         SCENARIO_INSTRUCTIONS,
         ScenarioTask,

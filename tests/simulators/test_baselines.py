@@ -4,8 +4,9 @@ import asyncio
 from collections import Counter
 
 from behaviorlab.data import Dataset
+from behaviorlab.families.survey import SurveyTask
 from behaviorlab.simulators import KnnPersonaSimulator, MajoritySimulator
-from behaviorlab.tasks import SurveyTask, split_by_person
+from behaviorlab.tasks import split_by_person
 
 
 def _split(survey: Dataset):  # type: ignore[no-untyped-def]

@@ -4,10 +4,10 @@ import asyncio
 import math
 
 from behaviorlab.data import Dataset
+from behaviorlab.families.survey import SurveyTask
 from behaviorlab.models import CallCache, MockBackend
 from behaviorlab.simulators import LLMSimulator
 from behaviorlab.simulators._prompts import option_prompt
-from behaviorlab.tasks import SurveyTask
 
 
 def _trials(survey: Dataset):  # type: ignore[no-untyped-def]

@@ -10,16 +10,18 @@ from pathlib import Path
 import pytest
 
 from behaviorlab.data import Dataset, load_opera, make_synthetic_opera
-from behaviorlab.simulators import (
-    Answer,
+from behaviorlab.families.next_action import (
     FirstProductLinkSimulator,
     MajorityActionSimulator,
     MarkovSimulator,
     NearestStepSimulator,
-    simulators,
+    NextActionTask,
+    split_by_session,
+    validation_schema,
 )
-from behaviorlab.tasks import NextActionTask, Trial, TrialInput, split_by_person, split_by_session
-from behaviorlab.tasks._web_actions import schema_problem
+from behaviorlab.simulators import Answer, simulators
+from behaviorlab.simulators._prompts import schema_problem
+from behaviorlab.tasks import Trial, TrialInput, split_by_person
 
 
 @pytest.fixture(scope="module")
@@ -69,7 +71,7 @@ def test_every_baseline_answers_validly_with_targets_on_the_page(
     for t in test:
         ans = ask(sim, t.input)
         assert ans.ok and ans.value is not None and ans.choice
-        assert schema_problem(ans.value, t.input.answer_schema) is None
+        assert schema_problem(ans.value, validation_schema(t.input.answer_schema)) is None
         if ans.value["action_type"] != "terminate":
             assert ans.value["semantic_id"] in ids_on(t)
 

@@ -10,11 +10,11 @@ from itertools import pairwise
 import pytest
 
 from behaviorlab.data import Dataset, load_opera, make_synthetic_opera
-from behaviorlab.runs._web_conditions import history_k
+from behaviorlab.families.next_action import RenderedPage, fit_budget
+from behaviorlab.families.next_action._conditions import history_k
+from behaviorlab.families.next_action._task import NextActionTask
 from behaviorlab.simulators._prompts import HISTORY_HEADER, OBSERVATION_HEADER, structured_prompt
-from behaviorlab.tasks import RenderedPage, fit_budget
 from behaviorlab.tasks._base import Trial
-from behaviorlab.tasks._next_action import NextActionTask
 
 NUMBER = re.compile(r"^(\d+)\. ", re.MULTILINE)
 

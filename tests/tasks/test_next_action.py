@@ -8,14 +8,9 @@ from pathlib import Path
 import pytest
 
 from behaviorlab.data import Action, Dataset, Rationale, load_opera, make_synthetic_opera
+from behaviorlab.families.next_action import NextActionTask, normalize_text, split_by_session
 from behaviorlab.simulators import Answer
-from behaviorlab.tasks import (
-    NextActionTask,
-    Trial,
-    normalize_text,
-    split_by_session,
-    tasks,
-)
+from behaviorlab.tasks import Trial, tasks
 
 ACTIONS = ("click", "input", "terminate")
 

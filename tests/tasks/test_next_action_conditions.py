@@ -7,9 +7,10 @@ from pathlib import Path
 import pytest
 
 from behaviorlab.data import load_opera, make_synthetic_opera
+from behaviorlab.families.next_action import NextActionTask
+from behaviorlab.families.next_action._conditions import history_k
 from behaviorlab.runs import condition, conditions
-from behaviorlab.runs._web_conditions import history_k
-from behaviorlab.tasks import NextActionTask, Trial
+from behaviorlab.tasks import Trial
 
 
 @pytest.fixture(scope="module")

@@ -10,12 +10,13 @@ from pathlib import Path
 import pytest
 
 from behaviorlab.data import Dataset, load_opera, make_synthetic_opera
+from behaviorlab.families.next_action import NextActionTask, validation_schema
 from behaviorlab.models import MockBackend
 from behaviorlab.simulators import LLMSimulator
+from behaviorlab.families.next_action import NextActionPrompting
 from behaviorlab.simulators._llm import parse_structured
-from behaviorlab.simulators._prompts import structured_prompt
-from behaviorlab.tasks import NextActionTask, Trial
-from behaviorlab.tasks._web_actions import schema_problem
+from behaviorlab.simulators._prompts import schema_problem, structured_prompt
+from behaviorlab.tasks import Trial
 
 
 @pytest.fixture(scope="module")
@@ -63,7 +64,7 @@ def test_generate_gives_a_valid_action_on_the_page(trials: list[Trial]) -> None:
     for t in trials[:12]:
         ans = asyncio.run(sim.answer(t.input))
         assert ans.ok and ans.value is not None and ans.calls == 1
-        assert schema_problem(ans.value, t.input.answer_schema) is None
+        assert schema_problem(ans.value, validation_schema(t.input.answer_schema)) is None
         ids = t.input.answer_schema["properties"]["semantic_id"]["enum"]
         assert ans.value["semantic_id"] in ids
         kind = ans.value["action_type"]
@@ -107,6 +108,11 @@ def test_invalid_and_failed_outputs_are_answers_not_exceptions(trials: list[Tria
 
 def test_parse_structured_checks_the_schema(trials: list[Trial]) -> None:
     schema = trials[0].input.answer_schema
+    na = NextActionPrompting()
+
+    def parse(value: object) -> object:
+        return parse_structured(value if isinstance(value, str) else json.dumps(value), schema, na)
+
     ok = {
         "action_type": "click",
         "click_type": "search",
@@ -114,14 +120,24 @@ def test_parse_structured_checks_the_schema(trials: list[Trial]) -> None:
         "input_text": "",
         "rationale": "because",
     }
-    assert parse_structured(json.dumps(ok), schema) == ok
-    assert parse_structured(json.dumps({**ok, "semantic_id": "made.up"}), schema) is None
-    assert parse_structured(json.dumps({**ok, "action_type": "scroll"}), schema) is None
-    assert parse_structured("{not json", schema) is None
-    no_type = {k: v for k, v in ok.items() if k != "click_type"}
-    assert parse_structured(json.dumps(no_type), schema) is None
+    assert parse(ok) == ok
+    assert parse({**ok, "semantic_id": "made.up"}) is None
+    assert parse({**ok, "action_type": "scroll"}) is None
+    assert parse({**ok, "click_type": "made_up"}) is None  # a click needs a listed click type
+    assert parse({**ok, "input_text": 3}) is None  # strings stay strings
+    assert parse("{not json") is None
+    assert parse({k: v for k, v in ok.items() if k != "click_type"}) is None
+    # the deliberate exemptions: an off-list click type on a non-click, a target off the page
+    # on a terminate; a rationale over its generation cap is still an answer
     leave = {**ok, "action_type": "terminate", "semantic_id": "", "click_type": "none"}
-    assert parse_structured(json.dumps(leave), schema) == leave
+    assert parse(leave) == leave
+    typed = {**ok, "action_type": "input", "click_type": "none", "input_text": "socks"}
+    assert parse(typed) == typed
+    assert parse({**typed, "semantic_id": "made.up"}) is None  # an input still needs a target
+    long = {**ok, "rationale": "x" * 500}
+    assert parse(long) == long
+    # without the task's prompting, the plain schema holds: no exemption
+    assert parse_structured(json.dumps(leave), schema) is None
 
 
 def test_identity_names_both_templates() -> None:

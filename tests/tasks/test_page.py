@@ -7,7 +7,7 @@ import re
 import pytest
 
 from behaviorlab.data import Dataset, load_opera, make_synthetic_opera
-from behaviorlab.tasks import RenderedPage, render_page
+from behaviorlab.families.next_action import RenderedPage, render_page
 
 NAME = re.compile(r'name="([^"]+)"')
 

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from behaviorlab.data import Dataset, load_opera, make_synthetic_opera
-from behaviorlab.tasks import RenderedPage, approx_tokens, fit_budget, render_page, target_survival
+from behaviorlab.families.next_action import RenderedPage, fit_budget, render_page, target_survival
+from behaviorlab.tasks import approx_tokens
 
 PAGE = (
     """<title>Results</title>

@@ -1,8 +1,9 @@
 from __future__ import annotations
 
 from behaviorlab.data import Dataset
+from behaviorlab.families.survey import SurveyTask
 from behaviorlab.simulators import Answer
-from behaviorlab.tasks import SurveyTask, split_by_person
+from behaviorlab.tasks import split_by_person
 
 
 def test_trials_hide_the_answer_and_shuffle_options_reproducibly(survey: Dataset) -> None:

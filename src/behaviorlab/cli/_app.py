@@ -5,12 +5,10 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
-from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import typer
-import yaml
 from rich.console import Console
 from rich.table import Table
 
@@ -53,9 +51,9 @@ def _run_and_report(
     executor: str | None = None,
     address: str | None = None,
 ) -> None:
-    from behaviorlab.report._progress import RunProgress
     from behaviorlab.runs import load_spec, run_async
-    from behaviorlab.runs._plan import Estimate
+    from behaviorlab.runs._estimate import Estimate
+    from behaviorlab.runs._progress import RunProgress
 
     spec = load_spec(spec)
 
@@ -110,107 +108,63 @@ def _print_gap(path: Path, run_id: str, n_resamples: int = 2000) -> None:
         console.print(line, highlight=False)
 
 
+def _demo_help() -> str:
+    from behaviorlab.plugins import demos
+
+    return "; ".join(f"{d.name}: {d.summary}" for d in demos())
+
+
 @app.command()
 def demo(
     which: Annotated[
-        str,
+        str | None,
         typer.Argument(
-            help="survey: ANES 1996 vote (default); opera: next action of SYNTHETIC shoppers; "
-            "scenario, choice, game: the task families (see behaviorlab demo --help)."
+            help="Which demo (default: the ANES 1996 vote); `behaviorlab demo --help` lists "
+            "every family's demos.",
+            show_default=False,
         ),
-    ] = "survey",
+    ] = None,
     out: OutOpt = Path("runs"),
     backend: Annotated[
         str, typer.Option(help="Backend of the LLM simulator ('mock' for a quick dry run).")
     ] = "llamacpp",
-    people: Annotated[int, typer.Option(help="Respondents sampled from ANES 1996.")] = 200,
+    people: Annotated[
+        int | None, typer.Option(help="People sampled (demos that sample; default: its own).")
+    ] = None,
     limit: Annotated[int | None, typer.Option(help="Stop after this many trials.")] = None,
 ) -> None:
-    """Simulate 100 real ANES 1996 respondents' vote with the bundled SmolLM2 and report the gap
-    (``demo opera``: the OPeRA next-action benchmark on synthetic shoppers, offline)."""
+    """Run a task family's demo offline and report the gap (default: 100 real ANES 1996
+    respondents' vote with the bundled SmolLM2; ``demo opera``: the OPeRA next-action
+    benchmark on synthetic shoppers; ``demo_names()`` lists them all)."""
+    from behaviorlab.plugins import DemoRequest, find_demo
+
     try:
-        if which == "opera":
-            _demo_opera(out, backend, limit)
-            return
-        if which != "survey":
-            _demo_family(which, out, backend, limit)
-            return
-        text = resources.files("behaviorlab").joinpath("experiments/demo.yaml").read_text()
-        data = yaml.safe_load(text)
-        data["data"]["people"] = people
-        if backend != "llamacpp":
-            data["simulators"][0] = {"name": "llm", "backend": backend, "answer": "score"}
-            data["name"] = f"{data['name']}-{backend}"
-        console.print(
-            "[bold]behaviorlab demo[/]: ANES 1996 (statsmodels), presidential vote, "
-            f"{people} respondents split in half by person; LLM backend: {backend}"
-        )
-        _run_and_report(data, out, limit, html=True)
+        chosen = find_demo(which)
+        made = chosen.build(DemoRequest(out=out, backend=backend, people=people))
+        for line in made.intro:
+            console.print(line, highlight=False)
+        _run_and_report(made.spec, out, limit, html=True)
+        for line in made.outro:
+            console.print(line, highlight=False)
+        if made.estimate:
+            from behaviorlab.runs import load_spec
+
+            spec = load_spec(made.spec)
+            console.print("")
+            asyncio.run(
+                _print_estimates(
+                    spec, out, from_run=out / spec.name / "results.sqlite", show_spec=False
+                )
+            )
     except USER_ERRORS as exc:
         _fail(exc)
 
 
 def demo_names() -> list[str]:
-    """Every demo: survey, opera, and one per packaged ``experiments/<name>-demo.yaml``."""
-    folder = resources.files("behaviorlab").joinpath("experiments")
-    found = {
-        f.name.removesuffix("-demo.yaml") for f in folder.iterdir() if f.name.endswith("-demo.yaml")
-    }
-    return ["survey", "opera", *sorted(found - {"survey", "opera"})]
+    """Every demo of every family present (the default one first)."""
+    from behaviorlab.plugins import demos
 
-
-def _demo_family(which: str, out: Path, backend: str, limit: int | None) -> None:
-    """A task family's demo: the packaged ``experiments/<which>-demo.yaml``, run offline; with
-    ``--backend`` other than llamacpp, every ``llm`` simulator uses that backend instead."""
-    if which not in demo_names():
-        raise ValueError(f"unknown demo {which!r}; use one of: {', '.join(demo_names())}")
-    path = resources.files("behaviorlab").joinpath(f"experiments/{which}-demo.yaml")
-    data = yaml.safe_load(path.read_text())
-    if backend != "llamacpp":
-        for sim in data["simulators"]:
-            if sim.get("name") == "llm":
-                sim["backend"] = backend
-                sim.pop("model", None)
-        data["name"] = f"{data['name']}-{backend}"
-    console.print(f"[bold]behaviorlab demo {which}[/]: {data.get('description', data['name'])}")
-    _run_and_report(data, out, limit, html=True)
-
-
-def _demo_opera(out: Path, backend: str, limit: int | None) -> None:
-    from behaviorlab.data import make_synthetic_opera
-
-    data_dir = out / "opera-demo-data"
-    make_synthetic_opera(data_dir)  # deterministic; a rerun rewrites the same files
-    text = resources.files("behaviorlab").joinpath("experiments/opera-demo.yaml").read_text()
-    data = yaml.safe_load(text)
-    data["data"]["options"]["path"] = str(data_dir)
-    if backend != "llamacpp":
-        llm = data["simulators"][0]
-        data["simulators"][0] = {
-            "name": "llm",
-            "backend": backend,
-            "answer": "generate",
-            "subset": llm["subset"],
-        }
-        data["name"] = f"{data['name']}-{backend}"
-    banner = "SYNTHETIC DATA: invented shoppers on an invented shop, NOT OPeRA, NOT REAL PEOPLE"
-    console.print(f"[bold yellow]{banner}[/]", highlight=False)
-    console.print(
-        "[bold]behaviorlab demo opera[/]: next action, step by step, on synthetic shopping "
-        f"sessions in OPeRA's layout ({data_dir}); split: the data's own (each shopper's last "
-        f"session is test). LLM ({backend}): 2 test shoppers' first 6 steps (full, "
-        "no_persona), first 3 (other conditions); baselines: the whole test split.",
-        highlight=False,
-    )
-    _run_and_report(data, out, limit, html=True)
-    console.print(f"[bold yellow]{banner}[/]: the numbers above say nothing about people.")
-    from behaviorlab.runs import load_spec
-
-    spec = load_spec(data)
-    console.print("")
-    asyncio.run(
-        _print_estimates(spec, out, from_run=out / spec.name / "results.sqlite", show_spec=False)
-    )
+    return [d.name for d in demos()]
 
 
 async def _print_estimates(
@@ -221,21 +175,22 @@ async def _print_estimates(
     measure_n: int | None = None,
     show_spec: bool = True,
 ) -> None:
-    """The plan estimate of ``spec`` (and, for next_action, of its full test split), timed
-    from a stored run (``from_run``), by measuring ``measure_n`` trials, or from this spec's
-    own stored latencies."""
-    from behaviorlab.runs._plan import (
+    """The plan estimate of ``spec`` (and, when its family says the spec runs a slice, of its
+    whole test split, then the family's notes), timed from a stored run (``from_run``), by
+    measuring ``measure_n`` trials, or from this spec's own stored latencies."""
+    from behaviorlab.plugins import family_of
+    from behaviorlab.runs._build import open_cache, results_path
+    from behaviorlab.runs._estimate import (
         Estimate,
         Throughput,
         estimate_plan,
         fill_fallback,
-        full_split_spec,
         measure,
-        real_opera_lines,
         throughput_from_run,
         throughput_from_store,
     )
-    from behaviorlab.runs._runner import Plan, open_cache, plan, results_path
+    from behaviorlab.runs._planning import plan
+    from behaviorlab.runs._types import Plan
     from behaviorlab.store._sqlite import ResultStore
 
     def show(est: Estimate) -> None:
@@ -262,7 +217,8 @@ async def _print_estimates(
         last = fill_fallback(await estimate_plan(p, store=store, throughput=throughput))
         if show_spec:
             show(last)
-        full = full_split_spec(spec)
+        fam = family_of(spec.task)
+        full = fam.full_scope(spec) if fam is not None and fam.full_scope is not None else None
         if full is not None:
             reuse = p.dataset if spec.data.people is None else None
             fp = plan(full, cache, dataset=reuse)
@@ -273,17 +229,14 @@ async def _print_estimates(
             if show_spec:
                 console.print("")
             show(last)
-        if spec.task == "next_action":
-            for line in real_opera_lines(last):
+        if fam is not None and fam.plan_notes is not None:
+            for line in fam.plan_notes(spec, last):
                 console.print(line, highlight=False, markup=False, soft_wrap=True)
     finally:
         if store is not None:
             store.close()
         for pl in plans:
-            for sim in pl.simulators:
-                backend = getattr(sim, "backend", None)
-                if backend is not None:
-                    await backend.aclose()
+            await pl.aclose()
         if cache is not None:
             cache.close()
 
@@ -488,6 +441,26 @@ def _list(registry: Registry[Any]) -> None:
     for entry in registry.entries():
         table.add_row(entry.name, entry.description)
     console.print(table)
+
+
+@app.command("families")
+def families_cmd() -> None:
+    """List the task families found (ours and plugins'), and plugins that failed to load."""
+    from behaviorlab.plugins import families, plugin_failures
+
+    table = Table("family", "tasks", "demos", "splits", "what", title="task families")
+    for entry in families.entries():
+        fam = entry.factory
+        table.add_row(
+            fam.name,
+            ", ".join(fam.tasks),
+            ", ".join(d.name for d in fam.demos) or "-",
+            ", ".join(fam.splits),
+            fam.summary,
+        )
+    console.print(table)
+    for failure in plugin_failures():
+        err_console.print(f"[bold red]plugin failed:[/] {failure}", highlight=False)
 
 
 @app.command("tasks")

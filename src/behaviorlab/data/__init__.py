@@ -1,14 +1,12 @@
-"""Human behavior records and their loaders."""
+"""Human behavior records, the formats they come in, and the dataset registry.
 
-from behaviorlab.data._choice import MODECHOICE_MAPPING
-from behaviorlab.data._choice_loader import choice_from_frame, load_choice_file
-from behaviorlab.data._choice_mapping import (
-    ChoiceAttribute,
-    ChoiceDataError,
-    ChoiceMapping,
-    ChoiceOption,
-    PersonaAttribute,
-)
+Formats several parts share live here: survey tables with a mapping (:func:`load_survey_file`),
+and OPeRA's file layout (:func:`load_opera`, :func:`export_opera`, used by the next-action
+family and by :mod:`behaviorlab.collect`). A task family's own sources (the ANES / GSS / BEPS
+surveys, scenario benchmarks, choice data, generated games) live in its folder under
+:mod:`behaviorlab.families` and register with ``@dataset`` like a user's.
+"""
+
 from behaviorlab.data._mapping import (
     PersonaField,
     QuestionSpec,
@@ -32,26 +30,12 @@ from behaviorlab.data._records import (
     Step,
     stable_hash,
 )
-from behaviorlab.data._scenario import (
-    ScenarioDataError,
-    ScenarioMapping,
-    load_scenarios,
-    scenarios_from_frame,
-)
 from behaviorlab.data._sources import dataset, datasets, load_dataset
 from behaviorlab.data._survey import load_survey_file, survey_from_frame
 
-# Adapters that register datasets on import.
-from behaviorlab.data import _choice, _game_data, _scenario  # noqa: F401  isort: skip
-
 __all__ = [
-    "MODECHOICE_MAPPING",
     "SCHEMA_VERSION",
     "Action",
-    "ChoiceAttribute",
-    "ChoiceDataError",
-    "ChoiceMapping",
-    "ChoiceOption",
     "Dataset",
     "Episode",
     "Observation",
@@ -60,27 +44,20 @@ __all__ = [
     "OperaReport",
     "Option",
     "Person",
-    "PersonaAttribute",
     "PersonaField",
     "QuestionSpec",
     "Rationale",
-    "ScenarioDataError",
-    "ScenarioMapping",
     "Step",
     "SurveyMapping",
     "SurveyMappingError",
-    "choice_from_frame",
     "dataset",
     "datasets",
     "export_opera",
-    "load_choice_file",
     "load_dataset",
     "load_opera",
-    "load_scenarios",
     "load_survey_file",
     "make_synthetic_opera",
     "normalise_code",
-    "scenarios_from_frame",
     "stable_hash",
     "survey_from_frame",
 ]

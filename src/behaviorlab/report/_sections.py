@@ -9,7 +9,7 @@ from collections.abc import Iterable, Sequence
 import pandas as pd
 
 from behaviorlab.analysis import Estimate, GapReport, GapRow, PairedEffect
-from behaviorlab.report._collect import RunData, optional_frame
+from behaviorlab.report._collect import RunData, optional_frame, run_families
 from behaviorlab.report._document import (
     Block,
     Bullets,
@@ -371,15 +371,9 @@ def metrics_section(data: RunData) -> Section:
             reasons.setdefault(f"{label(m)}: {why}", []).append(arm(r.simulator, r.condition))
     for why, arms in reasons.items():
         blocks.append(Paragraph(f"{why} ({', '.join(arms)}).", "note"))
-    from behaviorlab.report._game import game_blocks  # games: per-game tables, learning curves
-
-    blocks += game_blocks(data)
-    from behaviorlab.report._scenario import scenario_blocks  # P-Score, always-first rows
-
-    blocks += scenario_blocks(data)
-    from behaviorlab.report._choice import choice_blocks  # choice shares per option
-
-    blocks += choice_blocks(data)
+    for fam in run_families(data):  # each family present adds its own blocks
+        if fam.report_blocks is not None:
+            blocks += fam.report_blocks(data)
     return Section("metrics", "Metrics with intervals", tuple(blocks))
 
 

@@ -2,7 +2,8 @@
 
 from behaviorlab.runs._api import Run, open_run, run
 from behaviorlab.runs._conditions import Condition, condition, conditions, derangement
-from behaviorlab.runs._runner import Job, Plan, RunSummary, plan, run_async
+from behaviorlab.runs._lifecycle import run_async
+from behaviorlab.runs._planning import plan
 from behaviorlab.runs._spec import (
     DataSpec,
     ExecutorSpec,
@@ -15,7 +16,7 @@ from behaviorlab.runs._spec import (
     load_spec,
     parse_spec,
 )
-from behaviorlab.runs._web_conditions import history_k  # registers no_history, history_k3, ...
+from behaviorlab.runs._types import Job, Plan, RunSummary
 
 __all__ = [
     "Condition",
@@ -34,7 +35,6 @@ __all__ = [
     "condition",
     "conditions",
     "derangement",
-    "history_k",
     "load_spec",
     "open_run",
     "parse_spec",

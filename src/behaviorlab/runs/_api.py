@@ -11,8 +11,9 @@ from typing import Any, Literal
 
 import pandas as pd
 
-from behaviorlab.runs._runner import RunSummary, run_async
+from behaviorlab.runs._lifecycle import run_async
 from behaviorlab.runs._spec import ExperimentSpec, load_spec
+from behaviorlab.runs._types import RunSummary
 from behaviorlab.store._sqlite import ResultStore
 
 
@@ -73,7 +74,7 @@ def run(
     spec = load_spec(spec)
     opts: dict[str, Any] = {"out": out, "limit": limit, "executor": executor, "address": address}
     if progress:
-        from behaviorlab.report._progress import RunProgress
+        from behaviorlab.runs._progress import RunProgress
 
         with RunProgress(spec.name) as bar:
             summary = _run_sync(

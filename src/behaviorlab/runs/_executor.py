@@ -20,12 +20,12 @@ import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
-from behaviorlab.models._base import Backend
-from behaviorlab.simulators._base import Simulator
-from behaviorlab.tasks._base import Trial
+from behaviorlab.models._base import Backend, MissingExtraError
+from behaviorlab.simulators._base import Answer, Simulator
+from behaviorlab.tasks._base import InteractiveTask, Task, Trial
 
 if TYPE_CHECKING:
-    from behaviorlab.runs._runner import Job, Plan, ProgressHook, RunSummary
+    from behaviorlab.runs._types import Job, Plan, ProgressHook, RunSummary
     from behaviorlab.store._sqlite import ResultStore
 
 
@@ -45,6 +45,22 @@ class _Schedulable(Protocol):
 JobT = TypeVar("JobT", bound=_Schedulable)
 
 SessionKey = tuple[str, str, int, str]
+
+
+async def answer_job(job: Job, task: Task) -> tuple[Answer, float]:
+    """Answer one job (an interactive task plays it); a simulator's exception becomes a
+    failed answer, except a missing optional package, which stops the run."""
+    start = time.perf_counter()
+    try:
+        if isinstance(task, InteractiveTask):
+            answer = await task.play(job.trial, job.simulator)
+        else:
+            answer = await job.simulator.answer(job.trial.input)
+    except MissingExtraError:
+        raise  # every trial would fail the same way: stop and print the pip line
+    except Exception as exc:  # a simulator bug must not stop the run: store it
+        answer = Answer(error=f"{type(exc).__name__}: {exc}", error_kind="backend")
+    return answer, time.perf_counter() - start
 
 
 def session_key(job: _Schedulable) -> SessionKey:
@@ -110,7 +126,7 @@ async def execute_local(
 ) -> None:
     """Answer ``work`` in this process: ``p.spec.concurrency`` workers, one chain at a time
     each; every result is committed before it is counted."""
-    from behaviorlab.runs._runner import answer_job, result_row
+    from behaviorlab.runs._rows import result_row
 
     queue: asyncio.Queue[list[Job]] = asyncio.Queue()
     for chain in work:

@@ -24,7 +24,7 @@ from behaviorlab.models._base import MissingExtraError
 from behaviorlab.simulators._base import Answer
 
 if TYPE_CHECKING:
-    from behaviorlab.runs._runner import Job, Plan, ProgressHook, RunSummary
+    from behaviorlab.runs._types import Job, Plan, ProgressHook, RunSummary
     from behaviorlab.store._sqlite import ResultStore
 
 ENV_PREFIX = "BEHAVIORLAB_"
@@ -43,7 +43,8 @@ class SessionWorker:
     """One Ray actor: the plan rebuilt from the spec, answering trials by id, one at a time."""
 
     def __init__(self, spec: dict[str, Any], cwd: str, env: dict[str, str]) -> None:
-        from behaviorlab.runs._runner import open_cache, plan
+        from behaviorlab.runs._build import open_cache
+        from behaviorlab.runs._planning import plan
         from behaviorlab.runs._spec import ExperimentSpec
 
         if os.path.isdir(cwd):  # relative data / cache paths resolve as on the driver
@@ -56,7 +57,7 @@ class SessionWorker:
         self.jobs = {j.trial_id: j for j in self.plan.jobs}
 
     def answer(self, trial_id: str) -> tuple[str, dict[str, Any], float]:
-        from behaviorlab.runs._runner import answer_job
+        from behaviorlab.runs._executor import answer_job
 
         job = self.jobs.get(trial_id)
         if job is None:
@@ -95,7 +96,7 @@ async def execute_ray(
     on_progress: ProgressHook | None = None,
 ) -> None:
     """Answer ``work`` (session chains) on Ray actors; commit each result here as it comes."""
-    from behaviorlab.runs._runner import result_row
+    from behaviorlab.runs._rows import result_row
 
     ray = import_ray()
     if not work:

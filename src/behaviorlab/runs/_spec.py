@@ -12,7 +12,14 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from behaviorlab.models._base import Pricing
 
@@ -168,8 +175,17 @@ class ExperimentSpec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     name: str = Field(description="Run name: letters, digits, '-', '_', '.'.")
     description: str = Field(default="", description="One line on what this experiment asks.")
-    task: str = "survey"
+    task: str = Field(
+        default="",
+        description="A registered task (`behaviorlab tasks` lists them); left out, the default "
+        "family's task (the survey task, as always).",
+    )
     task_options: dict[str, Any] = Field(default_factory=dict)
+    plugins: list[str] = Field(
+        default_factory=list,
+        description="Modules to import before planning (a family, simulator or metric of "
+        "your own not installed as an entry point); also imported on every Ray worker.",
+    )
     data: DataSpec
     simulators: list[SimulatorSpec] = Field(min_length=1)
     conditions: list[str] = Field(default_factory=lambda: ["full"], min_length=1)
@@ -190,6 +206,17 @@ class ExperimentSpec(BaseModel):
             raise ValueError("use letters, digits, '-', '_' and '.' only (it names a folder)")
         return v
 
+    @model_validator(mode="after")
+    def _default_task(self) -> ExperimentSpec:
+        if not self.task:
+            from behaviorlab.plugins import default_task
+
+            found = default_task()
+            if found is None:
+                raise ValueError("no task given, and no task family is the default: add task:")
+            object.__setattr__(self, "task", found)
+        return self
+
     def spec_hash(self) -> str:
         """Hash of everything that decides which trials run and how they are answered
         (not concurrency, executor, cache location, prices, speeds or report settings)."""
@@ -200,6 +227,8 @@ class ExperimentSpec(BaseModel):
         # fields added later are left out at their defaults, so older runs keep their ids
         if payload["data"]["split"].get("by") == "person":
             del payload["data"]["split"]["by"]
+        if not payload.get("plugins"):
+            payload.pop("plugins", None)
         for sim in payload["simulators"]:
             if sim.get("subset") is None:
                 sim.pop("subset", None)

@@ -1,5 +1,5 @@
 """How fast a plan's simulators answer: measured on a few trials, or read from the latencies a
-run already stored (used by :mod:`behaviorlab.runs._plan` to estimate time)."""
+run already stored (used by :mod:`behaviorlab.runs._estimate` to estimate time)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pandas as pd
 
 from behaviorlab.models._base import Backend
 from behaviorlab.models._cache import CachedBackend
-from behaviorlab.runs._runner import Job, Plan
+from behaviorlab.runs._types import Job, Plan
 from behaviorlab.simulators._base import Simulator
 from behaviorlab.store._sqlite import ResultStore
 from behaviorlab.tasks._base import InteractiveTask

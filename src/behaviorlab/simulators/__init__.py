@@ -1,43 +1,25 @@
-"""Who answers a trial: LLM simulators and non-LLM baselines."""
+"""Who answers a trial: the LLM simulator and the baselines every task with options shares.
+
+Baselines of one task family (next-action chains, game players, the conditional logit) live
+in that family's folder under :mod:`behaviorlab.families`.
+"""
 
 from behaviorlab.simulators._base import Answer, Simulator, simulator, simulators
-from behaviorlab.simulators._baselines import KnnPersonaSimulator, MajoritySimulator
-from behaviorlab.simulators._choice_baselines import LogitSimulator
-from behaviorlab.simulators._game_players import BestResponder, FirstMove, RandomMove
-from behaviorlab.simulators._llm import LLMSimulator
-from behaviorlab.simulators._scenario_baselines import (
+from behaviorlab.simulators._baselines import (
     FirstOptionSimulator,
-    JudgeVerdict,
+    KnnPersonaSimulator,
+    MajoritySimulator,
     RandomOptionSimulator,
-    ScenarioJudge,
 )
-from behaviorlab.simulators._web_baselines import (
-    FirstProductLinkSimulator,
-    MajorityActionSimulator,
-    MarkovSimulator,
-    NearestStepSimulator,
-)
-
-# Simulators that register themselves on import.
-from behaviorlab.simulators import _choice_baselines, _game_players, _scenario_baselines  # noqa: F401  isort: skip
+from behaviorlab.simulators._llm import LLMSimulator
 
 __all__ = [
     "Answer",
-    "BestResponder",
-    "FirstMove",
     "FirstOptionSimulator",
-    "FirstProductLinkSimulator",
-    "JudgeVerdict",
     "KnnPersonaSimulator",
     "LLMSimulator",
-    "LogitSimulator",
-    "MajorityActionSimulator",
     "MajoritySimulator",
-    "MarkovSimulator",
-    "NearestStepSimulator",
-    "RandomMove",
     "RandomOptionSimulator",
-    "ScenarioJudge",
     "Simulator",
     "simulator",
     "simulators",

@@ -9,9 +9,11 @@
   log-probability by its token count first (recorded in the manifest). Works with base models.
 
 Trials without options (``observation.options is None``, e.g. ``next_action``) take the
-structured path: a prompt of persona, history and observation (:func:`structured_prompt`),
-output constrained by the trial's ``answer_schema`` and parsed into ``Answer.value``; the
-choice is the compact action string (``click:<id>``) when the answer is an action. ``generate``
+structured path: a prompt of persona, history and observation (the task's
+:class:`~behaviorlab.simulators._prompts.Prompting`), output constrained by the trial's
+``answer_schema``, parsed into ``Answer.value`` when it fits the task's validation schema
+(``jsonschema``); the choice is the task's compact string of the answer (next_action:
+``click:<id>``). ``generate``
 and ``sample`` work there; ``score`` ranks options and is refused with a clear error.
 """
 
@@ -35,16 +37,17 @@ from behaviorlab.simulators._base import Answer, simulator
 from behaviorlab.simulators._prompts import (
     AnswerMode,
     OptionPrompt,
+    Prompting,
     ScoreOn,
     StructuredPrompt,
     letter_schema,
     option_prompt,
-    structured_prompt,
+    prompting_of,
+    schema_problem,
     structured_template_hash,
     template_hash,
 )
 from behaviorlab.tasks._base import Trial, TrialInput
-from behaviorlab.tasks._web_actions import answer_compact, schema_problem
 
 OPTION_MAX_TOKENS = 24
 STRUCTURED_MAX_TOKENS = 256
@@ -73,13 +76,17 @@ def parse_letter(text: str, prompt: OptionPrompt) -> str | None:
     return prompt.code_of_letter(data["answer"])
 
 
-def parse_structured(text: str, schema: dict[str, Any]) -> dict[str, Any] | None:
-    """The JSON object of a structured answer if it fits ``schema``; None when invalid."""
+def parse_structured(
+    text: str, schema: dict[str, Any], prompting: Prompting | None = None
+) -> dict[str, Any] | None:
+    """The JSON object of a structured answer if it fits the validation schema of ``schema``
+    (the task's ``prompting`` decides it; default: ``schema`` itself); None when invalid."""
     try:
         data = json.loads(text)
-    except json.JSONDecodeError:
+    except (json.JSONDecodeError, RecursionError):
         return None
-    if not isinstance(data, dict) or schema_problem(data, schema) is not None:
+    check = prompting.validation_schema(schema) if prompting is not None else schema
+    if not isinstance(data, dict) or schema_problem(data, check) is not None:
         return None
     return data
 
@@ -94,12 +101,6 @@ def merge_meta(metas: Sequence[dict[str, Any]]) -> dict[str, Any]:
         values = [m.get(key) for m in metas]
         merged[key] = sum(v or 0 for v in values) if key == "retries" else values
     return merged
-
-
-def _choice_of(value: dict[str, Any]) -> str:
-    if "action_type" in value:
-        return answer_compact(value)
-    return json.dumps(value, sort_keys=True)
 
 
 @simulator("llm")
@@ -285,7 +286,8 @@ class LLMSimulator:
     async def _structured(self, trial: TrialInput) -> Answer:
         if self.answer_mode == "score":
             return Answer(error=_NO_SCORE, error_kind="invalid")
-        prompt: StructuredPrompt = structured_prompt(trial)
+        prompting = prompting_of(trial.task)
+        prompt: StructuredPrompt = prompting.structured_prompt(trial)
         base: dict[str, Any] = {"prompt_hash": prompt.hash()}
         sampling = self.answer_mode == "sample"
         n = self.n if sampling else 1
@@ -311,7 +313,7 @@ class LLMSimulator:
                     )
                 )
                 raws.append(gen.text)
-                values.append(parse_structured(gen.text, trial.answer_schema))
+                values.append(parse_structured(gen.text, trial.answer_schema, prompting))
                 usage["tokens_in"] += gen.tokens_in
                 usage["tokens_out"] += gen.tokens_out
                 usage["cache_hits"] += int(gen.cached)
@@ -331,7 +333,7 @@ class LLMSimulator:
                 **usage,
                 **base,
             )
-        choices = [_choice_of(v) for v in valid]
+        choices = [prompting.choice_of(v) for v in valid]
         counts = Counter(choices)
         choice = max(counts, key=lambda c: (counts[c], -choices.index(c)))
         answer = Answer(choice=choice, value=valid[choices.index(choice)], raw=raw, **usage, **base)

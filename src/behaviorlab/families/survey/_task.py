@@ -1,0 +1,113 @@
+"""The ``survey`` task: answer one survey question as a specific person would.
+
+Each question a person answered becomes a trial: their persona, the question, and the
+options in an order shuffled per trial with a recorded seed (so that position bias cannot pass
+for fidelity). The answer is one option code; it is scored against the person's own answer.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import TYPE_CHECKING, Any
+
+from behaviorlab.data._records import Dataset, Step, stable_hash
+from behaviorlab.simulators._prompts import Prompting, survey_system
+from behaviorlab.tasks._base import Trial, TrialInput, task
+
+if TYPE_CHECKING:
+    from behaviorlab.simulators._base import Answer
+
+SURVEY = "survey"
+"""The family's and its task's name (defined here only)."""
+
+
+class SurveyPrompting(Prompting):
+    """Survey questions get the survey framing (which says whether a person is simulated),
+    whatever the task's instructions."""
+
+    def option_system(self, trial: TrialInput, persona: str | None) -> str:
+        return survey_system(persona)
+
+
+SURVEY_INSTRUCTIONS = (
+    "You are answering a survey question. Answer as the person described would answer it."
+)
+
+
+def answer_schema(codes: list[str]) -> dict[str, Any]:
+    """JSON schema of a survey answer: one of the option codes."""
+    return {
+        "type": "object",
+        "properties": {"answer": {"type": "string", "enum": codes}},
+        "required": ["answer"],
+    }
+
+
+@task(SURVEY)
+class SurveyTask:
+    """Survey questions: predict each person's own answer; options shuffled per trial."""
+
+    name = SURVEY
+    prompting: Prompting = SurveyPrompting()
+
+    def __init__(self, shuffle_options: bool = True, instructions: str = SURVEY_INSTRUCTIONS):
+        self.shuffle_options = shuffle_options
+        self.instructions = instructions
+
+    def check_step(self, step: Step, episode_id: str) -> None:
+        """Refuse a step this task cannot ask (a survey step needs options)."""
+        if not step.observation.options:
+            raise ValueError(
+                f"{self.name} task: step {step.step_id!r} of episode {episode_id!r} has "
+                "no answer options; the survey task needs questions with options"
+            )
+
+    def item_id(self, step: Step) -> str:
+        """The question shared across people (what ``majority`` counts answers per)."""
+        return str(step.observation.meta.get("question_id", step.step_id))
+
+    def trial_meta(self, step: Step, order_seed: str, codes: list[str]) -> dict[str, Any]:
+        """What the stored result keeps about the trial (the shuffle's seed at least)."""
+        return {"option_order_seed": order_seed}
+
+    def trials(self, dataset: Dataset, *, seed: int) -> list[Trial]:
+        out: list[Trial] = []
+        for ep in dataset.episodes:
+            person = dataset.persons[ep.person_id]
+            for step in ep.steps:
+                self.check_step(step, ep.episode_id)
+                obs = step.observation
+                options = list(obs.options or [])
+                order_seed = stable_hash("option-order", seed, ep.episode_id, step.step_id)
+                if self.shuffle_options:
+                    random.Random(order_seed).shuffle(options)
+                codes = [o.code for o in options]
+                trial_input = TrialInput(
+                    task=self.name,
+                    item_id=self.item_id(step),
+                    person_id=person.person_id,
+                    persona=person,
+                    history=[],
+                    observation=obs.model_copy(update={"options": options}),
+                    answer_schema=answer_schema(codes),
+                    instructions=self.instructions,
+                    meta=self.trial_meta(step, order_seed, codes),
+                )
+                out.append(
+                    Trial(
+                        key=stable_hash(self.name, ep.episode_id, step.step_id, seed),
+                        episode_id=ep.episode_id,
+                        step_index=step.index,
+                        input=trial_input,
+                        target=step.action,
+                        target_rationale=step.rationale,
+                        person=person,
+                    )
+                )
+        return out
+
+    def score(self, trial: Trial, answer: Answer) -> dict[str, float]:
+        return {"correct": float(answer.choice == trial.target.value)}
+
+    def human_answer(self, trial: Trial) -> str | None:
+        return trial.target.value

@@ -1,0 +1,173 @@
+"""A task family: one folder that tells the core what it brings.
+
+The core (records, the Trial / Answer / Simulator / Task contracts, models, runs, store, the
+statistics, the report frame, the CLI) never names a family. Each family registers one
+:class:`Family` when its package is imported (by its entry point, see
+:mod:`behaviorlab._registry`), and the core loops over the families present in a run: the
+report asks each for its blocks and sections, ``behaviorlab plan`` for its notes, ``behaviorlab
+demo`` for its demos. Its tasks, simulators, metrics, conditions and datasets register
+themselves in their own registries as any plugin's do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from behaviorlab._registry import Registry
+
+if TYPE_CHECKING:
+    from behaviorlab.report._collect import RunData
+    from behaviorlab.report._document import Block, Section
+    from behaviorlab.runs._estimate import Estimate
+    from behaviorlab.runs._spec import ExperimentSpec
+
+
+@dataclass(frozen=True)
+class DemoRequest:
+    """What ``behaviorlab demo NAME`` was asked: where runs go, which backend the LLM
+    simulators use (``llamacpp``: the spec's own model), how many people (None: the demo's
+    default)."""
+
+    out: Path
+    backend: str = "llamacpp"
+    people: int | None = None
+
+
+@dataclass(frozen=True)
+class DemoPlan:
+    """A demo made ready: the spec to run and what to print around it (Rich markup)."""
+
+    spec: dict[str, Any]
+    intro: Sequence[str] = ()
+    outro: Sequence[str] = ()
+    estimate: bool = False
+    """After the run, print the plan estimate of the spec from the run's own timings."""
+
+
+@dataclass(frozen=True)
+class Demo:
+    """``behaviorlab demo NAME``: an offline first result of a family."""
+
+    name: str
+    summary: str
+    build: Callable[[DemoRequest], DemoPlan]
+    default: bool = False
+    """The demo ``behaviorlab demo`` runs without a name (one across all families)."""
+
+
+@dataclass(frozen=True)
+class Family:
+    """What a task family brings, beyond what it registers itself.
+
+    ``tasks``: the task names it registers (the report and the plan find a run's family by
+    its task). ``builds_on``: families whose modules it imports (choice builds on survey);
+    no family imports another that it does not declare. The hooks are optional:
+
+    - ``report_blocks(data)``: blocks appended to the report's metrics section;
+    - ``report_sections(data)``: whole sections after the metrics section;
+    - ``plan_notes(spec, estimate)``: lines ``behaviorlab plan`` prints after the estimate;
+    - ``full_scope(spec)``: the spec on its whole test split when ``spec`` runs a slice of it
+      (``behaviorlab plan`` then estimates both); None when it already covers it;
+    - ``demos``: its ``behaviorlab demo`` entries;
+    - ``splits``: the ``split: {by: ...}`` values its data support (shown in listings).
+    """
+
+    name: str
+    summary: str
+    tasks: tuple[str, ...]
+    builds_on: tuple[str, ...] = ()
+    report_blocks: Callable[[RunData], Sequence[Block]] | None = None
+    report_sections: Callable[[RunData], Sequence[Section]] | None = None
+    plan_notes: Callable[[ExperimentSpec, Estimate], Sequence[str]] | None = None
+    full_scope: Callable[[ExperimentSpec], ExperimentSpec | None] | None = None
+    demos: tuple[Demo, ...] = ()
+    splits: tuple[str, ...] = ("person",)
+    default: bool = False
+    """A spec without ``task:`` runs this family's first task (one family says so: survey,
+    the task such specs always ran)."""
+    docs: str = field(default="", compare=False)
+    """Where its documentation lives (a docs/ page), for listings."""
+
+
+families: Registry[Family] = Registry("family")
+
+
+def family(value: Family, *, replace: bool = False) -> Family:
+    """Register a family (its package calls this once, on import)."""
+    return families.register(value.name, replace=replace, description=value.summary)(value)
+
+
+def families_for(task_names: Iterable[str]) -> list[Family]:
+    """The registered families that own any of these tasks, in name order."""
+    wanted = {str(t) for t in task_names}
+    return [e.factory for e in families.entries() if wanted & set(e.factory.tasks)]
+
+
+def family_of(task_name: str) -> Family | None:
+    """The family owning the task ``task_name`` (None: a task no family declares)."""
+    found = families_for([task_name])
+    return found[0] if found else None
+
+
+def default_task() -> str | None:
+    """The task a spec without ``task:`` runs (None: no family is the default)."""
+    found = [e.factory for e in families.entries() if e.factory.default]
+    return found[0].tasks[0] if found and found[0].tasks else None
+
+
+def demos() -> list[Demo]:
+    """Every family's demos: the default one first, then by name."""
+    out = [d for e in families.entries() for d in e.factory.demos]
+    return sorted(out, key=lambda d: (not d.default, d.name))
+
+
+def find_demo(name: str | None) -> Demo:
+    """The demo called ``name`` (None: the default one)."""
+    every = demos()
+    for d in every:
+        if (name is None and d.default) or d.name == name:
+            return d
+    names = ", ".join(d.name for d in every) or "-"
+    raise ValueError(f"unknown demo {name!r}; use one of: {names}")
+
+
+def task_names(fams: Collection[Family]) -> set[str]:
+    return {t for f in fams for t in f.tasks}
+
+
+def read_packaged_spec(package: str, resource: str = "demo.yaml") -> dict[str, Any]:
+    """A spec shipped inside a package (a family's ``demo.yaml``), as a dict."""
+    from importlib import resources
+
+    import yaml
+
+    spec: dict[str, Any] = yaml.safe_load(resources.files(package).joinpath(resource).read_text())
+    return spec
+
+
+def with_backend(spec: dict[str, Any], backend: str) -> dict[str, Any]:
+    """The spec with every ``llm`` simulator on ``backend`` (its ``model`` dropped) and the
+    backend in the run name; unchanged for ``llamacpp`` (the spec's own bundled model)."""
+    if backend == "llamacpp":
+        return spec
+    for sim in spec["simulators"]:
+        if sim.get("name") == "llm":
+            sim["backend"] = backend
+            sim.pop("model", None)
+    spec["name"] = f"{spec['name']}-{backend}"
+    return spec
+
+
+def packaged_demo(name: str, summary: str, package: str, resource: str = "demo.yaml") -> Demo:
+    """A demo that runs a family's packaged spec as it is (offline data), with ``--backend``
+    replacing the LLM simulators' backend."""
+
+    def build(request: DemoRequest) -> DemoPlan:
+        spec = with_backend(read_packaged_spec(package, resource), request.backend)
+        about = spec.get("description") or spec["name"]
+        return DemoPlan(spec, intro=[f"[bold]behaviorlab demo {name}[/]: {about}"])
+
+    return Demo(name, summary, build)

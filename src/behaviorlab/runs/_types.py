@@ -1,0 +1,96 @@
+"""What a run is made of: jobs, the plan, the summary of one invocation."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from behaviorlab.data._records import Dataset
+from behaviorlab.models._base import Pricing
+from behaviorlab.runs._spec import ExperimentSpec
+from behaviorlab.simulators._base import Answer, Simulator
+from behaviorlab.tasks._base import Task, Trial
+
+
+@dataclass(frozen=True)
+class Job:
+    trial_id: str
+    trial: Trial
+    simulator: Simulator
+    condition: str
+    seed: int
+
+
+@dataclass
+class RunSummary:
+    """What one invocation of the runner did."""
+
+    run_id: str
+    results_path: Path
+    planned: int
+    already_done: int = 0
+    completed: int = 0
+    failed: int = 0
+    invalid: int = 0
+    cache_hits: int = 0
+    cache_misses: int = 0
+    elapsed_s: float = 0.0
+    by_simulator: dict[str, int] = field(default_factory=dict)
+    tokens_in: int = 0
+    """Prompt tokens of the trials answered now (calls served by the cache included)."""
+    tokens_out: int = 0
+    cost: float = 0.0
+    """What the calls not served by the cache cost (see ``currency``)."""
+    currency: str = "USD"
+
+    def add(self, label: str, answer: Answer) -> None:
+        """Count one stored trial."""
+        self.completed += 1
+        self.by_simulator[label] = self.by_simulator.get(label, 0) + 1
+        if answer.error_kind == "invalid":
+            self.invalid += 1
+        elif answer.error is not None:
+            self.failed += 1
+        self.cache_hits += answer.cache_hits
+        self.cache_misses += answer.calls - answer.cache_hits
+        self.tokens_in += answer.tokens_in
+        self.tokens_out += answer.tokens_out
+        self.cost += answer.cost
+
+
+ProgressHook = Callable[[RunSummary, int], None]
+"""Called after every stored trial with the summary so far and the number still to do."""
+
+
+@dataclass
+class Plan:
+    """Everything a run will do, decided before any model is called."""
+
+    spec: ExperimentSpec
+    dataset: Dataset
+    task: Task
+    test_ids: set[str]
+    """People with test trials (stored with the run; the bootstrap resamples them)."""
+    simulators: list[Simulator]
+    jobs: list[Job]
+    split: dict[str, Any] = field(default_factory=dict)
+    """How the split was made and its sizes (recorded in the manifest)."""
+
+    async def aclose(self) -> None:
+        """Release every simulator's model (each backend once, however many share it)."""
+        seen: set[int] = set()
+        for sim in self.simulators:
+            backend = getattr(sim, "backend", None)
+            if backend is not None and id(backend) not in seen:
+                seen.add(id(backend))
+                await backend.aclose()
+
+
+def currency_of(prices: list[Pricing | None]) -> str:
+    """The one currency of the priced models ('USD' when none is priced; 'mixed')."""
+    found = {pr.currency for pr in prices if pr is not None}
+    if len(found) > 1:
+        return "mixed"
+    return found.pop() if found else "USD"
