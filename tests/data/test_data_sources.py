@@ -14,8 +14,8 @@ from behaviorlab.data import (
     _sources,
     datasets,
     load_dataset,
+    survey_from_frame,
 )
-from behaviorlab.data import survey_from_frame
 from behaviorlab.families.survey import _catalog_anes96, _catalog_beps, _catalog_gss
 from behaviorlab.models import MissingExtraError
 

@@ -11,6 +11,17 @@ script maps (key, attempt number for that key) to a behaviour:
 * ``format500``: HTTP 500 naming ``response_format`` for OpenAI's ``json_schema`` form (what
   llama_cpp.server does), else ``ok``
 
+and, as a hostile endpoint would:
+
+* ``gzipbomb``: HTTP 200, ``Content-Encoding: gzip``, the bytes of ``bomb`` (see
+  :func:`gzip_bomb`: about 1 MB that inflates to over 1 GB)
+* ``huge``: HTTP 200 with a valid chat completion of ``huge_bytes`` bytes (its content all
+  ``x``), streamed; ``huge500``: HTTP 500 with an HTML page of ``huge_bytes`` bytes, streamed
+* ``long``: HTTP 200, a valid completion whose content is ``long_chars`` characters of text
+* ``html200``: HTTP 200 with an HTML page; ``badutf8``: HTTP 200, JSON with invalid UTF-8
+* ``dribble``: HTTP 200 with a valid completion sent one byte every ``dribble_s`` seconds
+* ``raw``: HTTP 200 with the bytes of ``raw_body`` (malformed shapes, ``1e400``, ...)
+
 ``latency_s`` delays every answer (a fixed-latency fake endpoint for the benchmark). Imported
 as ``import bl_fault_server`` (``tests/support`` is on pytest's ``pythonpath``).
 """
@@ -21,17 +32,19 @@ import asyncio
 import hashlib
 import json
 import socket
+import struct
 import threading
 import time
+import zlib
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 import uvicorn
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 Script = Callable[[str, int], str]
 
@@ -60,6 +73,24 @@ def always_ok(key: str, attempt: int) -> str:
     return "ok"
 
 
+def gzip_bomb(expanded: int, block: int = 1 << 20) -> bytes:
+    """A valid gzip body that inflates to ``expanded`` zero bytes (a multiple of ``block``)
+    from about a thousandth of that. Built in well under a second: the zeros of one block
+    compress to the same bytes every time after a full flush, so one compressed block is
+    repeated, and the trailer's CRC-32 and size are those of the whole."""
+    zeros = bytes(block)
+    deflate = zlib.compressobj(9, zlib.DEFLATED, zlib.MAX_WBITS | 16)
+    first = deflate.compress(zeros) + deflate.flush(zlib.Z_FULL_FLUSH)
+    again = deflate.compress(zeros) + deflate.flush(zlib.Z_FULL_FLUSH)
+    end = deflate.flush(zlib.Z_FINISH)[:-8]  # the last (empty) block, without the trailer
+    n = expanded // block
+    crc = 0
+    for _ in range(n):
+        crc = zlib.crc32(zeros, crc)
+    trailer = struct.pack("<II", crc, (n * block) & 0xFFFFFFFF)
+    return first + again * (n - 1) + end + trailer
+
+
 @dataclass
 class FaultServer:
     script: Script = always_ok
@@ -72,6 +103,11 @@ class FaultServer:
     bodies: list[dict[str, Any]] = field(default_factory=list)
     respond: Callable[[dict[str, Any]], dict[str, Any]] | None = None
     """Builds the JSON of an ``ok`` answer from the request body (default: ``reply``)."""
+    bomb: bytes = b""
+    huge_bytes: int = 200 * 10**6
+    long_chars: int = 1_000_000
+    dribble_s: float = 1.0
+    raw_body: bytes = b""
     port: int = 0
 
     @property
@@ -123,6 +159,9 @@ class FaultServer:
             await asyncio.sleep(self.stall_s)
         if kind == "malformed":
             return Response(b'{"choices": [ this is not json', media_type="application/json")
+        hostile = self._hostile(kind, request, chat=chat, n_prompt=len(key) // 4)
+        if hostile is not None:
+            return hostile
         if self.respond is not None:
             payload = json.dumps(self.respond(body))
         else:
@@ -134,6 +173,65 @@ class FaultServer:
                 headers={"content-length": str(len(payload))},
             )
         return Response(payload, media_type="application/json")
+
+    def _hostile(
+        self, kind: str, request: Request, *, chat: bool, n_prompt: int
+    ) -> Response | None:
+        """The answer of a hostile kind (None for the others)."""
+        json_type = "application/json"
+        if kind == "gzipbomb":
+            headers = {"content-encoding": "gzip"}
+            return Response(self.bomb, media_type=json_type, headers=headers)
+        if kind == "huge":
+            head, tail = b'{"choices": [{"message": {"content": "', b'"}}]}'
+            filler = self.huge_bytes - len(head) - len(tail)
+            body = _stream(request, head, b"x", filler, tail)
+            return StreamingResponse(body, media_type=json_type)
+        if kind == "huge500":
+            head, tail = b"<html><body><h1>Internal Server Error</h1>\n", b"</body></html>"
+            filler = self.huge_bytes - len(head) - len(tail)
+            body = _stream(request, head, b"a ", filler, tail)
+            return StreamingResponse(body, status_code=500, media_type="text/html")
+        if kind == "long":
+            text = ("lorem ipsum " * (self.long_chars // 12 + 1))[: self.long_chars]
+            payload = json.dumps(_completion(text, chat=chat, n_prompt=n_prompt))
+            return Response(payload, media_type=json_type)
+        if kind == "html200":
+            page = "<!doctype html><html><head><title>Sign in</title></head><body>Log in</body>"
+            return Response(page, media_type="text/html")
+        if kind == "badutf8":
+            return Response(
+                b'{"choices": [{"message": {"content": "caf\xe9 \xff\xfe"}}]}', media_type=json_type
+            )
+        if kind == "dribble":
+            payload = json.dumps(_completion(self.reply, chat=chat, n_prompt=n_prompt)).encode()
+            return StreamingResponse(_dribble(payload, self.dribble_s), media_type=json_type)
+        if kind == "raw":
+            return Response(self.raw_body, media_type=json_type)
+        return None
+
+
+async def _stream(
+    request: Request, head: bytes, unit: bytes, size: int, tail: bytes
+) -> AsyncIterator[bytes]:
+    """``head``, ``size`` bytes of ``unit`` repeated, ``tail``: in 64 KiB pieces (one bytes
+    object sent again and again, so the server holds no more than a piece); it stops when the
+    client hangs up."""
+    piece = unit * (65536 // len(unit))
+    yield head
+    sent = 0
+    while sent + len(piece) <= size:
+        if await request.is_disconnected():
+            return
+        yield piece
+        sent += len(piece)
+    yield (unit * (size - sent))[: size - sent] + tail
+
+
+async def _dribble(payload: bytes, every_s: float) -> AsyncIterator[bytes]:
+    for i in range(len(payload)):
+        yield payload[i : i + 1]
+        await asyncio.sleep(every_s)
 
 
 def _completion(text: str, *, chat: bool, n_prompt: int) -> dict[str, Any]:

@@ -10,10 +10,9 @@ from pathlib import Path
 import pytest
 
 from behaviorlab.data import Dataset, load_opera, make_synthetic_opera
-from behaviorlab.families.next_action import NextActionTask, validation_schema
+from behaviorlab.families.next_action import NextActionPrompting, NextActionTask, validation_schema
 from behaviorlab.models import MockBackend
 from behaviorlab.simulators import LLMSimulator
-from behaviorlab.families.next_action import NextActionPrompting
 from behaviorlab.simulators._llm import parse_structured
 from behaviorlab.simulators._prompts import schema_problem, structured_prompt
 from behaviorlab.tasks import Trial
