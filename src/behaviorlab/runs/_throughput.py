@@ -158,7 +158,7 @@ def throughput_from_store(store: ResultStore, run_id: str) -> dict[str, Throughp
 
 def throughput_from_run(run: str | Path, *, out: str | Path = "runs") -> dict[str, Throughput]:
     """Throughput from a stored run (a name under ``out``, a folder or a .sqlite file)."""
-    from behaviorlab.runs._api import open_run
+    from behaviorlab.runs._stored import open_run
 
     r = open_run(run, out=out)
     return throughput_from_frame(r.to_pandas(), f"from run {r.run_id}")
