@@ -11,7 +11,7 @@ themselves in their own registries as any plugin's do.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -132,10 +132,6 @@ def find_demo(name: str | None) -> Demo:
             return d
     names = ", ".join(d.name for d in every) or "-"
     raise ValueError(f"unknown demo {name!r}; use one of: {names}")
-
-
-def task_names(fams: Collection[Family]) -> set[str]:
-    return {t for f in fams for t in f.tasks}
 
 
 def read_packaged_spec(package: str, resource: str = "demo.yaml") -> dict[str, Any]:

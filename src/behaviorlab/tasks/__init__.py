@@ -12,6 +12,7 @@ from behaviorlab.tasks._base import (
     split_by_person,
     task,
     tasks,
+    trial_key,
 )
 from behaviorlab.tasks._tokens import TokenCounter, approx_tokens, char_counter
 
@@ -26,4 +27,5 @@ __all__ = [
     "split_by_person",
     "task",
     "tasks",
+    "trial_key",
 ]

@@ -14,7 +14,15 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
 from pydantic import BaseModel, ConfigDict, Field
 
 from behaviorlab._registry import Registry
-from behaviorlab.data._records import Action, Dataset, Observation, Person, Rationale, Step
+from behaviorlab.data._records import (
+    Action,
+    Dataset,
+    Observation,
+    Person,
+    Rationale,
+    Step,
+    stable_hash,
+)
 
 if TYPE_CHECKING:
     from behaviorlab.simulators._base import Answer, Simulator
@@ -105,6 +113,15 @@ tasks: Registry[Callable[..., Task]] = Registry("task")
 def task(name: str, *, replace: bool = False) -> Callable[[TaskT], TaskT]:
     """Register a task factory (a class or function taking spec options) under ``name``."""
     return tasks.register(name, replace=replace)  # type: ignore[return-value]
+
+
+def trial_key(task: str, episode_id: str, step_id: str | None, seed: int) -> str:
+    """A trial's stable key before conditions: (task, episode, step, seed) hashed; a trial
+    that is a whole episode (a game) has no step. Every task builds its keys with this, so
+    stored trial ids stay put when a task moves or changes shape."""
+    if step_id is None:
+        return stable_hash(task, episode_id, seed)
+    return stable_hash(task, episode_id, step_id, seed)
 
 
 def split_by_person(

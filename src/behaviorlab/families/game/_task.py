@@ -57,7 +57,7 @@ from behaviorlab.families.game._rules import (
     partner_move,
 )
 from behaviorlab.models._base import MissingExtraError
-from behaviorlab.tasks._base import Trial, TrialInput, task
+from behaviorlab.tasks._base import Trial, TrialInput, task, trial_key
 
 if TYPE_CHECKING:
     from behaviorlab.simulators._base import Answer, Simulator
@@ -212,7 +212,7 @@ class GameTask:
             )
             out.append(
                 Trial(
-                    key=stable_hash(self.name, ep.episode_id, seed),
+                    key=trial_key(self.name, ep.episode_id, None, seed),
                     episode_id=ep.episode_id,
                     step_index=0,
                     input=trial_input,

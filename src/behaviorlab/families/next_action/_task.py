@@ -26,7 +26,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from behaviorlab.data._records import Action, Dataset, Observation, Person, Step, stable_hash
+from behaviorlab.data._records import Action, Dataset, Observation, Person, Step
 from behaviorlab.families.next_action._actions import (
     ACTION_TYPES,
     action_schema,
@@ -38,7 +38,7 @@ from behaviorlab.families.next_action._actions import (
 from behaviorlab.families.next_action._budget import fit_budget
 from behaviorlab.families.next_action._page import render_page
 from behaviorlab.families.next_action._prompting import NextActionPrompting
-from behaviorlab.tasks._base import Trial, TrialInput, task
+from behaviorlab.tasks._base import Trial, TrialInput, task, trial_key
 from behaviorlab.tasks._tokens import TokenCounter, char_counter
 
 if TYPE_CHECKING:
@@ -191,7 +191,7 @@ class NextActionTask:
                 )
                 out.append(
                     Trial(
-                        key=stable_hash(self.name, ep.episode_id, step.step_id, seed),
+                        key=trial_key(self.name, ep.episode_id, step.step_id, seed),
                         episode_id=ep.episode_id,
                         step_index=step.index,
                         input=trial_input,

@@ -48,7 +48,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from behaviorlab.data._records import Dataset, Person, stable_hash
 from behaviorlab.models._base import MissingExtraError
-from behaviorlab.tasks._base import Trial, TrialInput, task
+from behaviorlab.tasks._base import Trial, TrialInput, task, trial_key
 
 if TYPE_CHECKING:
     from behaviorlab.families.scenario._judge import ScenarioJudge
@@ -222,7 +222,7 @@ class ScenarioTask:
                 schema = option_schema([o.code for o in options]) if options else RESPONSE_SCHEMA
                 out.append(
                     Trial(
-                        key=stable_hash(self.name, ep.episode_id, step.step_id, seed),
+                        key=trial_key(self.name, ep.episode_id, step.step_id, seed),
                         episode_id=ep.episode_id,
                         step_index=step.index,
                         input=TrialInput(

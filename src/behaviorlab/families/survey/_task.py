@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from behaviorlab.data._records import Dataset, Step, stable_hash
 from behaviorlab.simulators._prompts import Prompting, survey_system
-from behaviorlab.tasks._base import Trial, TrialInput, task
+from behaviorlab.tasks._base import Trial, TrialInput, task, trial_key
 
 if TYPE_CHECKING:
     from behaviorlab.simulators._base import Answer
@@ -95,7 +95,7 @@ class SurveyTask:
                 )
                 out.append(
                     Trial(
-                        key=stable_hash(self.name, ep.episode_id, step.step_id, seed),
+                        key=trial_key(self.name, ep.episode_id, step.step_id, seed),
                         episode_id=ep.episode_id,
                         step_index=step.index,
                         input=trial_input,

@@ -1,0 +1,81 @@
+"""Plugins: entry points loaded once, a broken one reported by name and entry point while the
+rest load, and a spec's ``plugins:`` imported before planning."""
+
+from __future__ import annotations
+
+import sys
+from importlib.metadata import EntryPoint
+from pathlib import Path
+
+import pytest
+
+from behaviorlab import _registry
+from behaviorlab._registry import PluginError, PluginWarning, UnknownComponentError
+from behaviorlab.plugins import families, family_of, find_demo
+from behaviorlab.runs import load_spec, plan
+from behaviorlab.tasks import tasks
+
+
+def _ep(name: str, value: str) -> EntryPoint:
+    return EntryPoint(name=name, value=value, group="behaviorlab")
+
+
+def test_our_families_are_found_by_entry_point() -> None:
+    assert {"survey", "next_action", "scenario", "choice", "game"} <= set(families.names())
+    assert family_of("choice") is families.get("choice")
+    assert families.get("choice").builds_on == ("survey",)
+    assert find_demo(None).name == "survey"
+
+
+def test_a_broken_plugin_is_named_and_the_others_load(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "bl_good_plugin.py").write_text(
+        "from behaviorlab.tasks import task\n"
+        "@task('good_plugin_task')\n"
+        "class Good:\n"
+        "    name = 'good_plugin_task'\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    state = _registry._Plugins()
+    monkeypatch.setattr(_registry, "_PLUGINS", state)
+    points = [_ep("broken", "bl_no_such_module_xyz"), _ep("good", "bl_good_plugin")]
+    monkeypatch.setattr(_registry, "entry_points", lambda group: points)
+    try:
+        with pytest.warns(PluginWarning, match=r"plugin 'broken' \(entry point 'broken = "):
+            assert _registry.load_plugins() == ["good"]
+        assert "good_plugin_task" in tasks
+        assert [f.name for f in _registry.plugin_failures()] == ["broken"]
+        with pytest.raises(UnknownComponentError, match="bl_no_such_module_xyz"):
+            tasks.get("no_such_task")
+        assert _registry.load_plugins() == ["good"]  # once per process, no second warning
+    finally:
+        tasks._entries.pop("good_plugin_task", None)
+        sys.modules.pop("bl_good_plugin", None)
+
+
+def test_a_spec_lists_its_plugins(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    base = {
+        "name": "plug",
+        "task": "survey",
+        "data": {"source": "anes96", "people": 20},
+        "simulators": [{"name": "majority"}],
+    }
+    plain = load_spec(base)
+    listed = load_spec({**base, "plugins": ["bl_spec_plugin"]})
+    assert listed.spec_hash() != plain.spec_hash()
+    assert load_spec({**base, "plugins": []}).run_id() == plain.run_id()  # default: unchanged
+    with pytest.raises(PluginError, match=r"'bl_spec_plugin'.*plugins:"):
+        plan(listed, None)
+    (tmp_path / "bl_spec_plugin.py").write_text("IMPORTED = True\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    try:
+        assert plan(listed, None).jobs
+        assert sys.modules["bl_spec_plugin"].IMPORTED is True
+    finally:
+        sys.modules.pop("bl_spec_plugin", None)
+
+
+def test_a_spec_without_task_runs_the_default_family_task() -> None:
+    spec = load_spec({"name": "x", "data": {"source": "anes96"}, "simulators": [{"name": "m"}]})
+    assert spec.task == "survey"
