@@ -36,11 +36,12 @@ test-fast: install
 	$(BIN)/python -m pytest -m "not slow and not browser" $(PYTEST_ARGS)
 
 lint: install
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench examples
+	$(BIN)/ruff format --check src tests bench examples
 
 typecheck: install
 	$(BIN)/mypy
+	$(BIN)/mypy examples/gamble_plugin/behaviorlab_gamble.py  # the plugin example uses only the public API
 
 check: lint typecheck test
 
