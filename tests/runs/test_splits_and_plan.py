@@ -66,6 +66,10 @@ def test_split_by_data_keeps_sessions_apart_and_is_recorded(
     assert manifest["split"]["test_trials"] == len(test)
     assert manifest["split"]["train_trials"] == len(train)
     assert manifest["spec"]["data"]["split"]["by"] == "data"
+    # the task's own wording is hashed into the manifest (next_action's history format)
+    assert manifest["task"]["name"] == "next_action"
+    assert manifest["task"]["prompting"].endswith(".NextActionPrompting")
+    assert manifest["task"]["template_hash"] == NextActionTask.prompting.template_hash()
     assert sorted(run.persons()["person_id"]) == sorted(p.test_ids)
 
 

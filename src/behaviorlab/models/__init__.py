@@ -16,7 +16,7 @@ from behaviorlab.models._base import (
     backends,
 )
 from behaviorlab.models._cache import CachedBackend, CallCache, default_cache_path
-from behaviorlab.models._mock import MockBackend
+from behaviorlab.models._mock import MockBackend, MockScriptError
 
 # The llamacpp backend registers itself; its module imports llama_cpp only when used.
 from behaviorlab.models import _llamacpp  # noqa: F401  isort: skip
@@ -36,6 +36,7 @@ __all__ = [
     "Message",
     "MissingExtraError",
     "MockBackend",
+    "MockScriptError",
     "ModelIdentity",
     "OpenAIBackend",
     "Pricing",

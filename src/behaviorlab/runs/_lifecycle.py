@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from behaviorlab.runs._build import open_cache, pricing_of, results_path
 from behaviorlab.runs._executor import execute_local, pending_chains
-from behaviorlab.runs._manifest import build_manifest, data_manifest
+from behaviorlab.runs._manifest import build_manifest, data_manifest, task_manifest
 from behaviorlab.runs._planning import plan
 from behaviorlab.runs._spec import ExecutorKind, ExperimentSpec, load_spec
 from behaviorlab.runs._types import Plan, ProgressHook, RunSummary, currency_of
@@ -136,6 +136,7 @@ async def run_async(
             trials_planned=len(p.jobs),
         )
         manifest["split"] = p.split
+        manifest["task"] = task_manifest(p.spec.task)
         store.set_manifest(run_id, manifest)
         store.write_persons(
             run_id, ((pid, p.dataset.persons[pid].attributes) for pid in sorted(p.test_ids))

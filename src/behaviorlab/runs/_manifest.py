@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from behaviorlab.data._records import Dataset
+from behaviorlab.simulators._prompts import prompting_of
 
 _PACKAGES = (
     "behaviorlab",
@@ -65,4 +66,16 @@ def build_manifest(
         "packages": package_versions(),
         "platform": platform.platform(),
         "written_at": datetime.now().isoformat(),
+    }
+
+
+def task_manifest(task_name: str) -> dict[str, str]:
+    """The task's prompting in the manifest: its class and the hash of its own wording
+    (history formats, framings), so two runs whose family changed its prompts are told apart
+    even where the shared templates (the simulators' hashes) did not change."""
+    prompting = prompting_of(task_name)
+    return {
+        "name": task_name,
+        "prompting": f"{type(prompting).__module__}.{type(prompting).__qualname__}",
+        "template_hash": prompting.template_hash(),
     }

@@ -1,7 +1,9 @@
 """Who answers a trial: the LLM simulator and the baselines every task with options shares.
 
 Baselines of one task family (next-action chains, game players, the conditional logit) live
-in that family's folder under :mod:`behaviorlab.families`.
+in that family's folder under :mod:`behaviorlab.families`. A task changes how the ``llm``
+simulator asks and reads its trials by setting a class attribute ``prompting`` to a
+:class:`Prompting` subclass (see docs/plugins.md).
 """
 
 from behaviorlab.simulators._base import Answer, Simulator, simulator, simulators
@@ -12,15 +14,25 @@ from behaviorlab.simulators._baselines import (
     RandomOptionSimulator,
 )
 from behaviorlab.simulators._llm import LLMSimulator
+from behaviorlab.simulators._prompts import (
+    DEFAULT_PROMPTING,
+    Prompting,
+    StructuredPrompt,
+    prompting_of,
+)
 
 __all__ = [
+    "DEFAULT_PROMPTING",
     "Answer",
     "FirstOptionSimulator",
     "KnnPersonaSimulator",
     "LLMSimulator",
     "MajoritySimulator",
+    "Prompting",
     "RandomOptionSimulator",
     "Simulator",
+    "StructuredPrompt",
+    "prompting_of",
     "simulator",
     "simulators",
 ]
