@@ -8,11 +8,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import typing as _typing
 
 from behaviorlab.runs import ExperimentSpec, Run, SpecError, load_spec, open_run, run, run_async
 
-if TYPE_CHECKING:
+if _typing.TYPE_CHECKING:
     import pandas as pd
 
     from behaviorlab.analysis import GapReport
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 __version__ = "0.1.0"
 
 
-def gap(results: Run | pd.DataFrame, **options: Any) -> GapReport:
+def gap(results: Run | pd.DataFrame, **options: _typing.Any) -> GapReport:
     """The gap report of a run (or of a trials DataFrame): every metric per simulator and
     condition with a 95% CI clustered by person, the human noise floor, persona effects,
     paired comparisons, subgroup gaps (from the run's stored persona attributes), item-level

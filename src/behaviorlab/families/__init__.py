@@ -5,3 +5,5 @@ as a user's family in their own package is; nothing in the core imports from her
 package registers one :class:`~behaviorlab.plugins.Family` and, on import, its tasks,
 simulators, metrics, conditions and datasets.
 """
+
+__all__: list[str] = []  # each family is imported by its entry point, never from here
