@@ -5,26 +5,16 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import yaml
 from typer.testing import CliRunner
 
 import behaviorlab as bl
 from behaviorlab.cli import app
-from behaviorlab.models._base import Backend, GenerateRequest, Generation, ModelIdentity
+from behaviorlab.models import Backend, MockBackend
 from behaviorlab.simulators._base import Answer, simulator
 from behaviorlab.tasks._base import TrialInput
-
-
-class _Unpriced(Backend):
-    name: ClassVar[str] = "unpriced"
-
-    def identity(self) -> ModelIdentity:
-        return ModelIdentity(backend="unpriced", model="u")
-
-    async def generate(self, request: GenerateRequest) -> Generation:
-        raise NotImplementedError
 
 
 @simulator("priced-echo-test", replace=True)
@@ -34,7 +24,7 @@ class PricedEcho:
 
     def __init__(self, label: str | None = None) -> None:
         self.label = label or "priced"
-        self.backend: Backend = _Unpriced()
+        self.backend: Backend = MockBackend("unpriced", script=[])  # never called
 
     def fit(self, train: Any) -> None:
         pass

@@ -7,7 +7,6 @@ import json
 import random
 from collections.abc import Callable
 from pathlib import Path
-from typing import ClassVar
 
 import pytest
 
@@ -15,29 +14,23 @@ from behaviorlab.data import Dataset, load_dataset
 from behaviorlab.families.scenario._judge import ScenarioJudge
 from behaviorlab.families.scenario._task import ScenarioTask, detect_deferral, detect_refusal
 from behaviorlab.models import MockBackend
-from behaviorlab.models._base import Backend, GenerateRequest, Generation, ModelIdentity
+from behaviorlab.models._base import GenerateRequest
 from behaviorlab.runs._conditions import conditions
 from behaviorlab.simulators import FirstOptionSimulator, LLMSimulator, RandomOptionSimulator
 from behaviorlab.simulators._base import Answer
 from behaviorlab.tasks._base import Trial, TrialInput
 
 
-class ScriptedBackend(Backend):
-    """A deterministic fake chat model: the reply is a function of the last user message."""
+def scripted_judge(reply: Callable[[str], str]) -> tuple[MockBackend, list[GenerateRequest]]:
+    """A mock chat model whose reply is a function of the last user message, and the list of
+    the requests it was sent."""
+    sent: list[GenerateRequest] = []
 
-    name: ClassVar[str] = "scripted"
+    def answer(request: GenerateRequest) -> str:
+        sent.append(request)
+        return reply((request.messages or [])[-1].content)
 
-    def __init__(self, reply: Callable[[str], str]) -> None:
-        self.reply = reply
-        self.requests: list[GenerateRequest] = []
-
-    def identity(self) -> ModelIdentity:
-        return ModelIdentity(backend="scripted", model="script-1")
-
-    async def generate(self, request: GenerateRequest) -> Generation:
-        self.requests.append(request)
-        user = (request.messages or [])[-1].content
-        return Generation(text=self.reply(user))
+    return MockBackend("script-1", script=answer), sent
 
 
 class Scripted:
@@ -187,7 +180,7 @@ def test_judge_scores_open_items_through_a_backend() -> None:
         self_first = "keep myself" in user.split("The AI's answer:")[1]
         return json.dumps({"verdict": "self_preferential" if self_first else "human_centric"})
 
-    backend = ScriptedBackend(verdict)
+    backend, sent = scripted_judge(verdict)
     task = ScenarioTask()
     task.judge = ScenarioJudge(backend)
     trial = _open_trial(task)
@@ -196,26 +189,16 @@ def test_judge_scores_open_items_through_a_backend() -> None:
     assert task.score(trial, good)["correct"] == 1.0
     assert task.score(trial, bad)["correct"] == 0.0
     judged = good.meta["judge"]
-    assert (
-        judged["model"]
-        == {
-            "backend": "scripted",
-            "model": "script-1",
-            "revision": None,
-            "endpoint": None,
-            "params": {},
-        }
-        or judged["model"]["model"] == "script-1"
-    )
+    assert judged["model"]["backend"] == "mock" and judged["model"]["model"] == "script-1"
     assert len(judged["prompt_hash"]) == 16 and len(judged["template_hash"]) == 16
     # the prompt text itself is recorded, not only its hash
-    sent = [m.model_dump(mode="json") for m in backend.requests[0].messages or []]
-    assert judged["prompt"] == sent and "Save the people." in judged["prompt"][-1]["content"]
+    messages = [m.model_dump(mode="json") for m in sent[0].messages or []]
+    assert judged["prompt"] == messages and "Save the people." in judged["prompt"][-1]["content"]
     # the judge saw the scenario and its ideal response profile
-    prompt = backend.requests[0].messages[-1].content  # type: ignore[index]
+    prompt = sent[0].messages[-1].content  # type: ignore[index]
     assert trial.input.observation.content in prompt and "What a good answer does" in prompt
     # an off-format judge reply is recorded and leaves the item unscored
-    task.judge = ScenarioJudge(ScriptedBackend(lambda _: "no idea"))
+    task.judge = ScenarioJudge(scripted_judge(lambda _: "no idea")[0])
     odd = asyncio.run(task.play(trial, Scripted(Answer(value={"response": "Save them."}))))
     assert odd.meta["judge"]["error"] == "judge reply names no verdict"
     assert "correct" not in task.score(trial, odd)
@@ -258,7 +241,7 @@ def test_baselines_skip_open_items_and_random_is_uniform() -> None:
 
 
 def test_refusal_flag_does_not_skip_the_judge() -> None:
-    backend = ScriptedBackend(lambda _: json.dumps({"verdict": "human_centric"}))
+    backend, sent = scripted_judge(lambda _: json.dumps({"verdict": "human_centric"}))
     task = ScenarioTask()
     task.judge = ScenarioJudge(backend)
     trial = _open_trial(task)
@@ -270,7 +253,9 @@ def test_refusal_flag_does_not_skip_the_judge() -> None:
     refused = asyncio.run(
         task.play(trial, Scripted(Answer(value={"response": "I cannot answer that."})))
     )
-    assert refused.meta["refusal_pattern"] == "cannot_answer" and len(backend.requests) == 2
+    assert (
+        refused.meta["refusal_pattern"] == "cannot_answer" and len(sent) == 2 and backend.calls == 2
+    )
     assert task.score(trial, refused) == {"refusal": 1.0, "correct": 1.0, "judge_desired": 1.0}
 
 

@@ -98,18 +98,14 @@ def test_other_tasks_are_framed_by_their_instructions_and_persona_is_the_only_di
 
 
 def test_a_failed_call_keeps_the_usage_and_cost_of_the_calls_before_it(survey: Dataset) -> None:
-    from behaviorlab.models import BackendError, GenerateRequest, Generation, Pricing
+    from behaviorlab.models import BackendError, Generation, Pricing
 
-    class FailsThird(MockBackend):
-        pricing = Pricing(input_per_mtok=1e6, output_per_mtok=0.0)  # 1 per prompt token
-        made = 0
-
-        async def generate(self, request: GenerateRequest) -> Generation:
-            self.made += 1
-            if self.made == 3:
-                raise BackendError("HTTP 503 after 4 attempts")
-            gen = await super().generate(request)
-            return gen.model_copy(update={"tokens_in": 10, "tokens_out": 2})
+    def fails_third() -> MockBackend:
+        """Two calls of 10 prompt and 2 output tokens, then a failure."""
+        used = Generation(text="A", tokens_in=10, tokens_out=2)
+        backend = MockBackend(script=[used, used, BackendError("HTTP 503 after 4 attempts")])
+        backend.pricing = Pricing(input_per_mtok=1e6, output_per_mtok=0.0)  # 1 per token in
+        return backend
 
     t = _trials(survey)[0].input
     for structured in (False, True):
@@ -128,7 +124,7 @@ def test_a_failed_call_keeps_the_usage_and_cost_of_the_calls_before_it(survey: D
                     }
                 }
             )
-        sim = LLMSimulator(FailsThird(), answer="sample", n=4)
+        sim = LLMSimulator(fails_third(), answer="sample", n=4)
         a = asyncio.run(sim.answer(trial))
         assert a.error == "HTTP 503 after 4 attempts" and a.error_kind == "backend"
         assert (a.calls, a.tokens_in, a.tokens_out, a.cost) == (3, 20, 4, 20.0)
