@@ -8,12 +8,12 @@ import dataclasses
 import itertools
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import pandas as pd
 
 import behaviorlab as bl
-from behaviorlab.models._base import Backend, GenerateRequest, Generation, ModelIdentity
+from behaviorlab.models import Backend, MockBackend
 from behaviorlab.runs import load_spec
 from behaviorlab.runs._executor import chains, pending_chains, schedule, session_key
 from behaviorlab.runs._lifecycle import execute
@@ -102,19 +102,11 @@ def test_planned_jobs_run_session_after_session() -> None:
     assert len(set(keys)) == 20 * 2 * 2 and len(keys) == 20 * 2 * 2 * 2
 
 
-class _Flag(Backend):
+def _flag(serial: bool) -> MockBackend:
     """A model that says whether it serves one call at a time (no calls are made)."""
-
-    name: ClassVar[str] = "flag"
-
-    def __init__(self, serial: bool) -> None:
-        self.serial = serial
-
-    def identity(self) -> ModelIdentity:
-        return ModelIdentity(backend="flag", model="flag")
-
-    async def generate(self, request: GenerateRequest) -> Generation:
-        raise NotImplementedError
+    backend = MockBackend("flag", script=[])
+    backend.serial = serial  # type: ignore[attr-defined]
+    return backend
 
 
 class _Recorder:
@@ -151,7 +143,7 @@ def _run_recorded(tmp_path: Path, serial: bool) -> list[str]:
     p = plan(load_spec(spec(simulators=[{"name": "majority"}], conditions=["full"])), None)
     p.spec = p.spec.model_copy(update={"concurrency": 3})
     log: list[str] = []
-    sim = _Recorder("rec", _Flag(serial), log)
+    sim = _Recorder("rec", _flag(serial), log)
     p.simulators = [sim]
     p.jobs = [dataclasses.replace(j, simulator=sim) for j in p.jobs]
     store = ResultStore(tmp_path / f"{serial}.sqlite")
