@@ -12,6 +12,14 @@ How it behaves, and why:
   a stalling server yields a :class:`BackendError` naming status, body excerpt and attempts,
   never a hang. One generation can make up to four such requests (the structured-form probe
   of ``auto`` and one repair), so its worst case is a few times ``deadline_s``.
+* **Bounded responses.** A body is streamed and inflated in bounded steps
+  (:mod:`behaviorlab.models._http_body`) inside the attempt's time limit: a successful
+  response larger than ``max_response_bytes`` once decompressed (16 MiB by default) fails the
+  call at once with :class:`ResponseTooLarge` (not retried: the server would send it again),
+  and of an error response only the first 64 KiB are read. Every field the backend reads is
+  checked first (:func:`~behaviorlab.models._openai_support.response_problem`), so a body of
+  the wrong shape is a retried failure with a reason ("the server's response has no
+  choices[0].message"), never a Python error.
 * **Structured output per server.** ``structured`` picks how a JSON schema is sent
   (:data:`StructuredForm`): OpenAI's ``json_schema`` form, llama_cpp.server's
   ``{"type": "json_object", "schema": ...}`` (it answers the OpenAI form with HTTP 500),
@@ -34,12 +42,10 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import os
 import random
 import time
 import weakref
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any, ClassVar, Literal, get_args
 from urllib.parse import urlsplit
 
@@ -51,7 +57,6 @@ from behaviorlab.models._base import (
     Capability,
     GenerateRequest,
     Generation,
-    Message,
     ModelIdentity,
     Pricing,
     ScoreRequest,
@@ -59,17 +64,40 @@ from behaviorlab.models._base import (
     UnsupportedError,
     backend,
 )
+from behaviorlab.models._http_body import (
+    ACCEPT_ENCODING,
+    DEFAULT_MAX_RESPONSE_BYTES,
+    ERROR_HEAD_BYTES,
+    Body,
+    BodyReader,
+)
+from behaviorlab.models._openai_parts import (
+    HTTPStatusFailure,
+    ResponseTooLarge,
+    _env,
+    _FormRejected,
+    _LoopState,
+    _normalise_base_url,
+    _repair_request,
+    _size,
+    _text_of,
+    _timed_out,
+    _Usage,
+)
 from behaviorlab.models._openai_support import (
     StructuredForm,
     echo_pieces,
     estimate_tokens,
+    logprob_block,
     mentions_response_format,
     output_problem,
+    parse_json_body,
     render_chat,
-    repair_instruction,
+    response_problem,
     schema_instruction,
     structured_fields,
     tail_logprobs,
+    token_counts,
 )
 from behaviorlab.models._ratelimit import RateLimiter, backoff_delay, retry_after_seconds
 
@@ -80,50 +108,6 @@ _RETRY_STATUS = frozenset({408, 409, 425, 429})
 _ECHO_TOLERANCE = 0.05
 """Largest |difference| of log-probabilities accepted by the echo alignment check (the same
 token scored in two batches of different sizes differs in the last digits)."""
-
-
-class HTTPStatusFailure(BackendError):
-    """The server answered with an error status."""
-
-    def __init__(self, message: str, status: int, body: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.body = body
-
-
-class _FormRejected(Exception):
-    """The server refused the structured-output fields (``auto`` tries the next form)."""
-
-
-@dataclass
-class _LoopState:
-    client: httpx.AsyncClient
-    semaphore: asyncio.Semaphore
-
-
-@dataclass
-class _Usage:
-    tokens_in: int = 0
-    tokens_out: int = 0
-    attempts: int = 0
-    calls: int = 0
-    server_model: str | None = None
-
-    def add(self, data: Mapping[str, Any], attempts: int) -> None:
-        usage = data.get("usage") or {}
-        self.tokens_in += int(usage.get("prompt_tokens") or 0)
-        self.tokens_out += int(usage.get("completion_tokens") or 0)
-        self.attempts += attempts
-        self.calls += 1
-        if isinstance(data.get("model"), str):
-            self.server_model = data["model"]
-
-
-def _normalise_base_url(url: str) -> str:
-    url = url.rstrip("/")
-    if urlsplit(url).path in ("", "/"):
-        url += "/v1"  # "http://127.0.0.1:8000" means the server's /v1 API
-    return url
 
 
 @backend("openai")
@@ -138,7 +122,7 @@ class OpenAIBackend(Backend):
     Jinja template or its file) renders chat messages for scoring; ``chat=False`` declares a
     base model (raw prompts only). ``extra_body`` is merged into every request (e.g.
     ``{"top_k": 0}`` for llama.cpp's sampler). ``pricing`` is ``{input_per_mtok,
-    output_per_mtok}``.
+    output_per_mtok}``. ``max_response_bytes`` caps a successful response's decompressed size.
     """
 
     name: ClassVar[str] = "openai"
@@ -172,6 +156,7 @@ class OpenAIBackend(Backend):
         extra_body: dict[str, Any] | None = None,
         pricing: Pricing | Mapping[str, Any] | None = None,
         seed: int | None = None,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
         structured = structured or self.default_structured
         if structured not in get_args(Structured):
@@ -187,6 +172,8 @@ class OpenAIBackend(Backend):
                 f"deadline_s >= timeout_s (got {concurrency}, {max_retries}, {timeout_s}, "
                 f"{deadline_s})"
             )
+        if max_response_bytes < 1024:
+            raise ValueError(f"max_response_bytes must be at least 1024, not {max_response_bytes}")
         self.model = model
         self.base_url = _normalise_base_url(base_url)
         host = urlsplit(self.base_url).hostname or ""
@@ -204,6 +191,7 @@ class OpenAIBackend(Backend):
         self.repair, self.check_echo = repair, check_echo
         self.extra_body = dict(extra_body or {})
         self.seed = seed
+        self.max_response_bytes = max_response_bytes
         if pricing is not None:
             self.pricing = pricing if isinstance(pricing, Pricing) else Pricing(**pricing)
         self.limiter = RateLimiter(requests_per_minute, tokens_per_minute)
@@ -311,7 +299,9 @@ class OpenAIBackend(Backend):
         loop = asyncio.get_running_loop()
         state = self._loops.get(loop)
         if state is None:
-            headers = {"Authorization": f"Bearer {self._api_key}"} if self._api_key else {}
+            headers = {"Accept-Encoding": ACCEPT_ENCODING}  # what _http_body inflates
+            if self._api_key:
+                headers["Authorization"] = f"Bearer {self._api_key}"
             limits = httpx.Limits(max_connections=self.concurrency + 2)
             client = httpx.AsyncClient(
                 base_url=self.base_url + "/",
@@ -336,28 +326,29 @@ class OpenAIBackend(Backend):
             )
         state = self._state()
         url = f"{self.base_url}/{path}"
+        chat = path.startswith("chat/")
         spent = 0.0
         last = "no attempt made"
         attempt = 0
         for attempt in range(1, self.max_retries + 2):
-            remaining = self.deadline_s - spent
+            budget = min(self.timeout_s, self.deadline_s - spent)
             await self.limiter.acquire(estimate)
             async with state.semaphore:
                 start = time.monotonic()
                 retry_after: float | None = None
+                reader = BodyReader(self.max_response_bytes)
                 try:
                     self.requests_sent += 1
-                    response = await asyncio.wait_for(
-                        state.client.post(path, json=body), timeout=min(self.timeout_s, remaining)
-                    )
+                    async with asyncio.timeout(budget):  # the request and its whole body
+                        reply = await self._exchange(state.client, path, body, reader)
                 except (TimeoutError, httpx.TimeoutException):
-                    last = f"no response within {min(self.timeout_s, remaining):.1f}s"
+                    last = _timed_out(reader, budget)
                 except httpx.TransportError as e:
                     last = f"connection failed or body truncated ({type(e).__name__}: {e})"
                 else:
-                    outcome = self._read(response, reject_form, attempt, url)
+                    outcome = self._read(reply, reject_form, attempt, url, chat=chat)
                     if isinstance(outcome, dict):
-                        total = int((outcome.get("usage") or {}).get("total_tokens") or 0)
+                        total = token_counts(outcome).total
                         if total:
                             self.limiter.correct(estimate, total)
                         return outcome, attempt
@@ -379,33 +370,72 @@ class OpenAIBackend(Backend):
             spent += delay
         raise BackendError(f"{url}: gave up after {attempt} attempt(s) in {spent:.1f}s: {last}")
 
+    async def _exchange(
+        self, client: httpx.AsyncClient, path: str, body: dict[str, Any], reader: BodyReader
+    ) -> tuple[Body, str | None]:
+        """Send one request; what was read of the response (the whole of a successful one up
+        to the cap, the head of an error) and its Retry-After header."""
+        async with client.stream("POST", path, json=body) as response:
+            if response.status_code != 200:
+                reader.limit = ERROR_HEAD_BYTES
+            return await reader.read(response), response.headers.get("retry-after")
+
     def _read(
-        self, response: httpx.Response, reject_form: bool, attempt: int, url: str
+        self,
+        reply: tuple[Body, str | None],
+        reject_form: bool,
+        attempt: int,
+        url: str,
+        *,
+        chat: bool,
     ) -> dict[str, Any] | tuple[str, float | None]:
         """The JSON of a good response, or (why it failed, Retry-After) for a retryable one;
         raises for an error retrying cannot fix."""
-        status = response.status_code
-        body = response.text
-        excerpt = " ".join(body.split())[:300]
+        body, retry_after = reply
+        status = body.status
+        excerpt = body.excerpt()
         if status == 200:
-            try:
-                data = response.json()
-            except ValueError:
-                return f"HTTP 200 with a malformed JSON body: {excerpt!r}", None
-            if not isinstance(data, dict) or not isinstance(data.get("choices"), list):
-                return f"HTTP 200 without a 'choices' list: {excerpt!r}", None
-            if not data["choices"]:
-                return "HTTP 200 with an empty 'choices' list", None
+            if body.problem is not None:
+                return f"HTTP 200 with a body that cannot be decoded: {body.problem}", None
+            if not body.complete:
+                raise self._too_large(url, body)
+            data, problem = parse_json_body(body.content)
+            if problem is None:
+                problem = response_problem(data, chat=chat)
+                if problem is not None:
+                    problem = (
+                        f"a response this backend cannot read: {problem} (does {self.base_url} "
+                        "speak the OpenAI API?)"
+                    )
+            if problem is not None:
+                return f"HTTP 200 with {problem}: {excerpt!r}", None
+            assert isinstance(data, dict)
             return data
-        if reject_form and status >= 400 and mentions_response_format(body):
+        head = body.head_text()
+        if reject_form and status >= 400 and mentions_response_format(head):
             raise _FormRejected(f"HTTP {status}: {excerpt}")
         message = f"HTTP {status}: {excerpt!r}"
         if status in _RETRY_STATUS or status >= 500:
-            return message, retry_after_seconds(response.headers.get("retry-after"))
+            return message, retry_after_seconds(retry_after)
         raise HTTPStatusFailure(
             f"{url}: HTTP {status} after {attempt} attempt(s) (not retried): {excerpt!r}",
             status,
-            body,
+            head,
+        )
+
+    def _too_large(self, url: str, body: Body) -> ResponseTooLarge:
+        limit = self.max_response_bytes
+        wire = (
+            f", {body.raw_bytes:,} bytes of {body.encoding} data received" if body.encoding else ""
+        )
+        return ResponseTooLarge(
+            f"{url}: the server's response is larger than the {_size(limit)} limit (reading "
+            f"stopped at {len(body.content):,} bytes{wire}); not retried. If this server's "
+            "answers really are this long, raise the backend option max_response_bytes; "
+            "otherwise the endpoint is broken or hostile",
+            limit=limit,
+            read=len(body.content),
+            raw_bytes=body.raw_bytes,
         )
 
     def _body(self, request: GenerateRequest, form: StructuredForm) -> tuple[str, dict[str, Any]]:
@@ -468,7 +498,7 @@ class OpenAIBackend(Backend):
     def _generation(
         self, data: Mapping[str, Any], usage: _Usage, meta: dict[str, Any]
     ) -> Generation:
-        choice = data["choices"][0]
+        choice = data["choices"][0]  # checked by response_problem: an object
         meta["retries"] = usage.attempts - usage.calls
         if usage.server_model is not None:
             meta["server_model"] = usage.server_model
@@ -512,8 +542,7 @@ class OpenAIBackend(Backend):
 
     async def _echo_score(self, prompt: str, continuation: str, usage: _Usage) -> tuple[float, int]:
         data = await self._echo(prompt + continuation, usage)
-        completion = int((data.get("usage") or {}).get("completion_tokens") or 0)
-        pieces = echo_pieces(data["choices"][0], completion)
+        pieces = echo_pieces(data["choices"][0], token_counts(data).completion)
         return tail_logprobs(pieces, continuation, where=f"{self.base_url} echo")
 
     async def _echo(self, text: str, usage: _Usage) -> dict[str, Any]:
@@ -545,13 +574,12 @@ class OpenAIBackend(Backend):
                 **self.extra_body,
             }
             data, _ = await self.post("completions", body, estimate=estimate_tokens(prompt, 1))
-            block = data["choices"][0].get("logprobs") or {}
-            tokens, lps = block.get("tokens") or [], block.get("token_logprobs") or []
-            if not tokens or not tokens[0] or lps[0] is None:
+            tokens, lps = logprob_block(data["choices"][0])
+            if not tokens or not tokens[0] or not lps or lps[0] is None:
                 ok = True  # the model ended at once: nothing to compare, trust the server
             else:
                 echoed = await self._echo(prompt + tokens[0], usage)
-                done = int((echoed.get("usage") or {}).get("completion_tokens") or 0)
+                done = token_counts(echoed).completion
                 pieces = echo_pieces(echoed["choices"][0], done)
                 token, lp = pieces[-1] if pieces else ("", None)
                 ok = token == tokens[0] and lp is not None and abs(lp - lps[0]) < _ECHO_TOLERANCE
@@ -564,30 +592,3 @@ class OpenAIBackend(Backend):
                 "messages with a chat_template that starts with the BOS token, use vllm "
                 "serve (backend: vllm), or the embedded llamacpp backend"
             )
-
-
-def _text_of(data: Mapping[str, Any]) -> str:
-    """The output text of a chat or a text completion."""
-    choice = data["choices"][0]
-    if isinstance(choice.get("message"), Mapping):
-        return str(choice["message"].get("content") or "")
-    return str(choice.get("text") or "")
-
-
-def _repair_request(request: GenerateRequest, output: str, problem: str) -> GenerateRequest:
-    """The original request plus the invalid output and what is wrong with it."""
-    assert request.json_schema is not None
-    note = repair_instruction(output, problem, request.json_schema)
-    if request.messages is not None:
-        messages = [
-            *request.messages,
-            Message(role="assistant", content=output),
-            Message(role="user", content=note),
-        ]
-        return request.model_copy(update={"messages": messages})
-    prompt = f"{request.prompt or ''}{output}\n\n{note}\n"
-    return request.model_copy(update={"prompt": prompt})
-
-
-def _env(name: str) -> str | None:
-    return os.environ.get(name) or None

@@ -1,5 +1,6 @@
 """Pure helpers of the OpenAI-compatible backend: JSON-schema checks, structured-output request
-forms, chat-template rendering for prompt scoring, and log-probability parsing.
+forms, chat-template rendering for prompt scoring, the shape check of a server's response, and
+log-probability parsing.
 
 Nothing here does I/O, so all of it is tested offline against hand-made responses.
 """
@@ -7,7 +8,10 @@ Nothing here does I/O, so all of it is tested offline against hand-made response
 from __future__ import annotations
 
 import json
+import math
+import reprlib
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -37,9 +41,9 @@ def json_problem(value: Any, schema: Mapping[str, Any], path: str = "$") -> str 
     ``items``, ``minItems`` / ``maxItems``, ``minLength`` / ``maxLength``, ``minimum`` /
     ``maximum``. Other keywords are ignored (never wrongly rejected)."""
     if "enum" in schema and value not in schema["enum"]:
-        return f"{path}: {value!r} is not one of {list(schema['enum'])!r}"
+        return f"{path}: {_short(value)} is not one of {list(schema['enum'])!r}"
     if "const" in schema and value != schema["const"]:
-        return f"{path}: {value!r} is not {schema['const']!r}"
+        return f"{path}: {_short(value)} is not {schema['const']!r}"
     kinds = schema.get("type")
     if kinds is not None:
         names = [kinds] if isinstance(kinds, str) else list(kinds)
@@ -100,7 +104,21 @@ def output_problem(text: str, schema: Mapping[str, Any]) -> str | None:
         value = json.loads(text)
     except json.JSONDecodeError as e:
         return f"not valid JSON ({e.msg} at character {e.pos})"
+    except RecursionError:
+        return "JSON nested too deeply to read"
+    except ValueError as e:  # e.g. an integer of more digits than Python converts
+        return f"not readable JSON ({e})"
     return json_problem(value, schema)
+
+
+_REPR = reprlib.Repr()
+_REPR.maxstring = _REPR.maxother = 80
+_REPR.maxlevel, _REPR.maxlist, _REPR.maxdict = 3, 8, 8
+
+
+def _short(value: Any) -> str:
+    """A repr of ``value`` cut to a readable size (a model's output can be megabytes)."""
+    return _REPR.repr(value)
 
 
 def strict_compatible(schema: Mapping[str, Any]) -> bool:
@@ -193,6 +211,120 @@ def render_chat(messages: Sequence[Message], template: str) -> str:
         raise BackendError(f"chat_template could not render the messages: {e}") from e
 
 
+# -- the shape of a response -------------------------------------------------------------------
+
+MAX_TOKEN_COUNT = 10**12
+"""The largest token count accepted in ``usage`` (anything above is a broken server)."""
+
+
+@dataclass(frozen=True)
+class TokenCounts:
+    """The ``usage`` of a response, 0 for what the server did not report."""
+
+    prompt: int = 0
+    completion: int = 0
+    total: int = 0
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return f"{str(value).lower()} (a boolean)"
+    if isinstance(value, int | float):
+        return f"{value} (a number)"
+    if isinstance(value, str):
+        return f"{_short(value)} (text)"
+    return "a list" if isinstance(value, list) else "an object"
+
+
+def _count(value: Any) -> int | None:
+    """A token count as an int, or None when ``value`` is not a whole number of tokens."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    if isinstance(value, float) and not (math.isfinite(value) and value.is_integer()):
+        return None
+    return int(value) if 0 <= value <= MAX_TOKEN_COUNT else None
+
+
+def response_problem(data: Any, *, chat: bool) -> str | None:
+    """What in a decoded response body this backend cannot read (None when it reads it all).
+
+    Checks every field the backend uses: ``choices`` a non-empty list of objects, each with
+    ``message`` (an object whose ``content`` is text or null) for a chat completion or
+    ``text`` for a text completion, ``finish_reason`` text or null, ``index`` a whole number;
+    ``usage``, when present, an object of whole token counts."""
+    if not isinstance(data, dict):
+        return f"the server's response is {_kind(data)}, not a JSON object"
+    choices = data.get("choices")
+    if not isinstance(choices, list):
+        return f"the server's response has no 'choices' list ('choices' is {_kind(choices)})"
+    if not choices:
+        return "the server's response has an empty 'choices' list"
+    for i, choice in enumerate(choices):
+        where = f"choices[{i}]"
+        if not isinstance(choice, dict):
+            field = "message" if chat else "text"
+            return f"the server's response has no {where}.{field} ({where} is {_kind(choice)})"
+        if chat:
+            message = choice.get("message")
+            if not isinstance(message, dict):
+                return f"the server's response has no {where}.message ({_kind(message)})"
+            content = message.get("content")
+            if content is not None and not isinstance(content, str):
+                return f"{where}.message.content is {_kind(content)}, not text"
+        elif not isinstance(choice.get("text"), str):
+            return f"the server's response has no {where}.text ({_kind(choice.get('text'))})"
+        finish = choice.get("finish_reason")
+        if finish is not None and not isinstance(finish, str):
+            return f"{where}.finish_reason is {_kind(finish)}, not text"
+        index = choice.get("index")
+        if index is not None and _count(index) is None:
+            return f"{where}.index is {_kind(index)}, not a whole number"
+    usage = data.get("usage")
+    if usage is None:
+        return None
+    if not isinstance(usage, dict):
+        return f"the server's response has usage {_kind(usage)}, not an object of token counts"
+    for key in ("prompt_tokens", "completion_tokens", "total_tokens"):
+        value = usage.get(key)
+        if value is not None and _count(value) is None:
+            return (
+                f"usage.{key} is {_kind(value)}, not a whole number of tokens "
+                f"(0 to {MAX_TOKEN_COUNT:.0e})"
+            )
+    return None
+
+
+def token_counts(data: Mapping[str, Any]) -> TokenCounts:
+    """The token counts of a response that passed :func:`response_problem`."""
+    usage = data.get("usage") or {}
+    prompt, completion, total = (
+        _count(usage.get(k)) or 0 for k in ("prompt_tokens", "completion_tokens", "total_tokens")
+    )
+    return TokenCounts(prompt=prompt, completion=completion, total=total)
+
+
+def server_model(data: Mapping[str, Any]) -> str | None:
+    """The model id the response names (cut to 200 characters), if it names one."""
+    model = data.get("model")
+    return model[:200] if isinstance(model, str) else None
+
+
+def parse_json_body(content: bytes) -> tuple[Any, str | None]:
+    """(value, None) for a body that is JSON, else (None, why it is not)."""
+    try:
+        return json.loads(content), None
+    except UnicodeDecodeError as e:
+        return None, f"a body that is not UTF-8 text ({e.reason} at byte {e.start})"
+    except json.JSONDecodeError as e:
+        return None, f"a malformed JSON body ({e.msg} at character {e.pos})"
+    except RecursionError:
+        return None, "a JSON body nested too deeply to read"
+    except ValueError as e:  # e.g. an integer of more digits than Python converts
+        return None, f"a malformed JSON body ({e})"
+
+
 # -- log-probabilities ------------------------------------------------------------------------
 
 
@@ -226,15 +358,36 @@ def echo_pieces(
 ) -> list[tuple[str, float | None]]:
     """(token, log-probability) of the echoed prompt in an OpenAI-style ``logprobs`` block,
     dropping the ``completion_tokens`` generated at its end."""
-    block = choice.get("logprobs")
-    if not isinstance(block, Mapping):
-        raise BackendError("the server returned no logprobs block for an echo request")
-    tokens = list(block.get("tokens") or [])
-    logprobs = list(block.get("token_logprobs") or [])
+    tokens, logprobs = logprob_block(choice)
     if len(tokens) != len(logprobs):
         raise BackendError("malformed logprobs block: tokens and token_logprobs differ in length")
     keep = len(tokens) - completion_tokens
     return list(zip(tokens[:keep], logprobs[:keep], strict=True))
+
+
+def logprob_block(choice: Mapping[str, Any]) -> tuple[list[str], list[float | None]]:
+    """``tokens`` and ``token_logprobs`` of a choice's OpenAI-style ``logprobs`` block, checked:
+    a list of texts and a list of finite numbers (or null)."""
+    block = choice.get("logprobs")
+    if not isinstance(block, Mapping):
+        raise BackendError(
+            f"the server returned no logprobs block (logprobs is {_kind(block)}); it does not "
+            "return the log-probabilities asked for"
+        )
+    tokens, logprobs = block.get("tokens") or [], block.get("token_logprobs") or []
+    if not isinstance(tokens, list) or not all(isinstance(t, str) for t in tokens):
+        raise BackendError(
+            f"malformed logprobs block: tokens is not a list of texts: {_short(tokens)}"
+        )
+    if not isinstance(logprobs, list) or not all(lp is None or _finite(lp) for lp in logprobs):
+        raise BackendError(
+            f"malformed logprobs block: token_logprobs is not a list of numbers: {_short(logprobs)}"
+        )
+    return tokens, [None if lp is None else float(lp) for lp in logprobs]
+
+
+def _finite(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def prompt_logprob_pieces(choice: Mapping[str, Any]) -> list[tuple[str, float | None]]:
@@ -254,9 +407,11 @@ def prompt_logprob_pieces(choice: Mapping[str, Any]) -> list[tuple[str, float | 
         if not isinstance(entry, Mapping) or len(entry) != 1:
             raise BackendError(
                 f"prompt_logprobs entry {i} should hold exactly the prompt token "
-                f"(asked with prompt_logprobs=0), got {str(entry)[:200]}"
+                f"(asked with prompt_logprobs=0), got {_short(entry)}"
             )
         (info,) = entry.values()
+        if not isinstance(info, Mapping) or not _finite(info.get("logprob")):
+            raise BackendError(f"prompt_logprobs entry {i} has no numeric logprob: {_short(entry)}")
         out.append((str(info.get("decoded_token") or ""), float(info["logprob"])))
     return out
 

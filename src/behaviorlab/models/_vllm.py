@@ -22,11 +22,14 @@ from collections.abc import Sequence
 from typing import Any, ClassVar
 
 from behaviorlab.models._base import BackendError, GenerateRequest, Generation, backend
-from behaviorlab.models._openai import OpenAIBackend, Scoring, Structured, _Usage
+from behaviorlab.models._openai import OpenAIBackend, Scoring, Structured
+from behaviorlab.models._openai_parts import _Usage
 from behaviorlab.models._openai_support import (
     estimate_tokens,
     prompt_logprob_pieces,
+    server_model,
     tail_logprobs,
+    token_counts,
 )
 
 
@@ -100,27 +103,24 @@ class VLLMBackend(OpenAIBackend):
         body["prompt"] = [r.prompt or "" for r in requests]
         estimate = sum(estimate_tokens(r.prompt or "", r.max_tokens) for r in requests)
         data, attempts = await self.post(path, body, estimate=estimate)
-        choices = sorted(data["choices"], key=lambda c: int(c.get("index", 0)))
+        choices = sorted(data["choices"], key=lambda c: int(c.get("index") or 0))
         if len(choices) != len(requests):
             raise BackendError(
                 f"{self.base_url}: {len(requests)} prompts sent in one call, "
                 f"{len(choices)} choices returned"
             )
-        usage = data.get("usage") or {}
+        counts = token_counts(data)
         texts = [str(c.get("text") or "") for c in choices]
         # the call's totals, shared by each prompt's and each output's own (estimated) length
         tokens_in = split_total(
-            int(usage.get("prompt_tokens") or 0),
-            [estimate_tokens(r.prompt or "", 0) for r in requests],
+            counts.prompt, [estimate_tokens(r.prompt or "", 0) for r in requests]
         )
-        tokens_out = split_total(
-            int(usage.get("completion_tokens") or 0), [max(1, len(t)) for t in texts]
-        )
+        tokens_out = split_total(counts.completion, [max(1, len(t)) for t in texts])
         meta = {
             "batched": len(requests),
             "retries": attempts - 1,
             "structured": "none",
-            "server_model": data.get("model"),
+            "server_model": server_model(data),
         }
         return [
             Generation(
@@ -153,7 +153,10 @@ def parse_prompt_logprobs(
 ) -> list[tuple[float, int]]:
     """(summed log-probability, token count) of each continuation from a vLLM completions
     response to a list of prompts ``prompt + continuation`` sent with ``prompt_logprobs``."""
-    choices = sorted(data.get("choices") or [], key=lambda c: int(c.get("index", 0)))
+    choices = data.get("choices") or []
+    if not all(isinstance(c, dict) for c in choices):
+        raise BackendError(f"{where}: the response's choices are not all objects")
+    choices = sorted(choices, key=lambda c: int(c.get("index") or 0))
     if len(choices) != len(continuations):
         raise BackendError(
             f"{where}: {len(continuations)} prompts sent, {len(choices)} choices returned"

@@ -3,16 +3,24 @@
 One writer (the runner) commits every trial in its own transaction with ``synchronous=FULL``,
 so an acknowledged trial survives a ``kill -9``; readers (a report, a notebook) read at the
 same time. The schema is versioned: :data:`MIGRATIONS` upgrades older files in order.
+
+What a trial brings is bounded before it is stored: ``raw_output`` keeps its first
+:data:`RAW_OUTPUT_HEAD_CHARS` characters, and ``meta["raw_output_chars"]`` then holds the full
+length. A row SQLite refuses (a text or blob past its size limit, an integer past 64 bits) is
+stored instead as that trial's failure, ``error_kind`` :data:`STORE_WRITE_ERROR`, with the
+reason: one trial's odd value never ends a run.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from types import TracebackType
+from typing import Any, Self
 
 import pandas as pd
 
@@ -23,6 +31,19 @@ from behaviorlab.store._schema import (
     RESULTS_SCHEMA_VERSION,
     TrialResult,
 )
+
+log = logging.getLogger(__name__)
+
+RAW_OUTPUT_HEAD_CHARS = 64 * 1024
+"""The most characters of a trial's ``raw_output`` stored (a model's output can be megabytes)."""
+
+STORE_WRITE_ERROR = "store_write"
+"""``error_kind`` of a trial whose row SQLite refused (stored as failed in its place)."""
+
+_FAILED_ROW_HEAD_CHARS = 4096
+"""Characters of ``raw_output`` kept in the failure row that replaces a refused one."""
+
+_INT64 = (-(2**63), 2**63 - 1)
 
 _SQL_TYPES = {
     "seed": "INTEGER",
@@ -95,7 +116,11 @@ assert MIGRATIONS[-1][0] == RESULTS_SCHEMA_VERSION
 
 
 class ResultStore:
-    """Results of one or more runs in one SQLite file."""
+    """Results of one or more runs in one SQLite file; a context manager that closes it::
+
+    with ResultStore(path) as store:
+        frame = store.to_pandas()
+    """
 
     def __init__(self, path: str | Path, *, readonly: bool = False) -> None:
         self.path = Path(path)
@@ -181,24 +206,35 @@ class ResultStore:
         rows = self._db.execute("SELECT trial_id FROM trials WHERE run_id = ?", (run_id,))
         return {r[0] for r in rows}
 
-    def write(self, result: TrialResult) -> None:
-        """Insert one trial durably (its own transaction). A trial already stored is kept."""
-        self.write_many([result])
+    def write(self, result: TrialResult) -> TrialResult:
+        """Insert one trial durably (its own transaction). A trial already stored is kept.
 
-    def write_many(self, results: Iterable[TrialResult]) -> None:
-        rows = [self._row(r) for r in results]
-        placeholders = ", ".join("?" for _ in COLUMNS)
+        Returns the row as stored: ``raw_output`` bounded, or the failure that replaced a row
+        SQLite refused (see the module docstring)."""
+        return self.write_many([result])[0]
+
+    def write_many(self, results: Iterable[TrialResult]) -> list[TrialResult]:
+        """Insert trials in one transaction; the rows as stored (see :meth:`write`)."""
+        stored = [_bounded(r) for r in results]
+        insert = (
+            f"INSERT INTO trials ({', '.join(COLUMNS)}) VALUES ({', '.join('?' for _ in COLUMNS)}) "
+            "ON CONFLICT(run_id, trial_id) DO NOTHING"
+        )
         self._db.execute("BEGIN IMMEDIATE")
         try:
-            self._db.executemany(
-                f"INSERT INTO trials ({', '.join(COLUMNS)}) VALUES ({placeholders}) "
-                "ON CONFLICT(run_id, trial_id) DO NOTHING",
-                rows,
-            )
+            for i, result in enumerate(stored):
+                try:  # SQLite checks sizes when binding: a refused row changes nothing
+                    self._db.execute(insert, self._row(result))
+                except (sqlite3.DataError, OverflowError) as e:
+                    limit = self._db.getlimit(sqlite3.SQLITE_LIMIT_LENGTH)
+                    stored[i] = _refused(result, e, limit)
+                    log.warning("%s: trial %s: %s", self.path, result.trial_id, stored[i].error)
+                    self._db.execute(insert, self._row(stored[i]))
             self._db.execute("COMMIT")
         except BaseException:
             self._db.execute("ROLLBACK")
             raise
+        return stored
 
     @staticmethod
     def _row(result: TrialResult) -> tuple[Any, ...]:
@@ -282,3 +318,89 @@ class ResultStore:
 
     def close(self) -> None:
         self._db.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def _bounded(result: TrialResult) -> TrialResult:
+    """``result`` with at most :data:`RAW_OUTPUT_HEAD_CHARS` of raw output, and its full
+    length in ``meta["raw_output_chars"]`` when it was cut."""
+    size = len(result.raw_output)
+    if size <= RAW_OUTPUT_HEAD_CHARS:
+        return result
+    return result.model_copy(
+        update={
+            "raw_output": result.raw_output[:RAW_OUTPUT_HEAD_CHARS],
+            "meta": {**result.meta, "raw_output_chars": size},
+        }
+    )
+
+
+def _refused(result: TrialResult, error: Exception, limit: int) -> TrialResult:
+    """The failure row stored for a trial whose row SQLite refused: the trial's identity, its
+    usage where storable, the first characters of its raw output and why. ``limit`` is the
+    connection's largest text or blob, in bytes."""
+    culprits = _too_big(result, limit)
+    what = ", ".join(culprits) if culprits else "a value"
+    reason = (
+        f"the trial's result could not be stored ({type(error).__name__}: {error}): {what} "
+        "too big for SQLite; stored as failed instead"
+    )
+    if result.error is not None:
+        reason += f" (the trial had failed already: {result.error[:500]})"
+    size = result.meta.get("raw_output_chars", len(result.raw_output))
+    keep = {
+        c: getattr(result, c)
+        for c in (
+            "run_id",
+            "trial_id",
+            "task",
+            "simulator",
+            "condition",
+            "seed",
+            "person_id",
+            "item_id",
+            "episode_id",
+            "step_index",
+            "prompt_hash",
+            "latency_s",
+            "created_at",
+        )
+    }
+    counts = {
+        c: getattr(result, c)
+        for c in ("tokens_in", "tokens_out", "calls", "cache_hits")
+        if _INT64[0] <= getattr(result, c) <= _INT64[1]
+    }
+    return TrialResult(
+        **keep,
+        **counts,
+        raw_output=result.raw_output[:_FAILED_ROW_HEAD_CHARS],
+        error=reason,
+        error_kind=STORE_WRITE_ERROR,
+        meta={"raw_output_chars": size, "store_refused": culprits},
+    )
+
+
+def _too_big(result: TrialResult, limit: int) -> list[str]:
+    """The columns of ``result`` SQLite refuses: integers past 64 bits, texts past ``limit``
+    bytes (SQLite's length limit, 1 GB unless lowered)."""
+    out: list[str] = []
+    for column, value in result.model_dump(mode="json").items():
+        if isinstance(value, int) and not isinstance(value, bool):
+            if not _INT64[0] <= value <= _INT64[1]:
+                out.append(f"{column} (an integer of {len(str(abs(value)))} digits)")
+        elif value is not None and not isinstance(value, float | bool):
+            text = value if isinstance(value, str) else json.dumps(value)
+            if len(text) * 4 > limit and len(text.encode()) > limit:  # UTF-8: <= 4 bytes a char
+                out.append(f"{column} ({len(text):,} characters)")
+    return out
