@@ -79,3 +79,25 @@ def test_a_spec_lists_its_plugins(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
 def test_a_spec_without_task_runs_the_default_family_task() -> None:
     spec = load_spec({"name": "x", "data": {"source": "anes96"}, "simulators": [{"name": "m"}]})
     assert spec.task == "survey"
+
+
+def test_a_plugin_under_a_taken_name_is_loaded_with_a_warning_never_shadowed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for mod, name in (("bl_clash_a", "clash_task_a"), ("bl_clash_b", "clash_task_b")):
+        (tmp_path / f"{mod}.py").write_text(
+            f"from behaviorlab.tasks import task\n@task({name!r})\nclass T:\n    name = {name!r}\n"
+        )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr(_registry, "_PLUGINS", _registry._Plugins())
+    points = [_ep("game", "bl_clash_a"), _ep("game", "bl_clash_a"), _ep("game", "bl_clash_b")]
+    monkeypatch.setattr(_registry, "entry_points", lambda group: points)
+    try:
+        with pytest.warns(PluginWarning, match=r"two plugins share the name 'game'") as caught:
+            _registry.load_plugins()
+        assert len(caught) == 1  # the exact duplicate (one distribution seen twice) is not one
+        assert "clash_task_a" in tasks and "clash_task_b" in tasks  # both loaded
+    finally:
+        for mod, name in (("bl_clash_a", "clash_task_a"), ("bl_clash_b", "clash_task_b")):
+            tasks._entries.pop(name, None)
+            sys.modules.pop(mod, None)

@@ -60,6 +60,7 @@ class _Plugins:
         self.loaded = False
         self.failures: list[PluginFailure] = []
         self.names: list[str] = []
+        self.seen: set[tuple[str, str]] = set()
 
     def load(self) -> None:
         if self.loaded:
@@ -69,8 +70,18 @@ class _Plugins:
             self.load_one(ep)
 
     def load_one(self, ep: EntryPoint) -> None:
-        if ep.name in self.names:
+        if (ep.name, ep.value) in self.seen:
             return  # the same distribution seen twice on the path
+        clash = [v for n, v in self.seen if n == ep.name]
+        self.seen.add((ep.name, ep.value))
+        if clash:  # another plugin under a taken name: load both, never shadow one silently
+            warnings.warn(
+                f"two plugins share the name {ep.name!r} (entry points '{ep.name} = "
+                f"{clash[0]}' and '{ep.name} = {ep.value}' in group {ENTRY_POINT_GROUP!r}); "
+                "both are loaded: rename one",
+                PluginWarning,
+                stacklevel=4,
+            )
         try:
             ep.load()
         except Exception as exc:  # a broken plugin must not take the built-ins down

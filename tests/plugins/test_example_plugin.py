@@ -50,13 +50,14 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
             "--no-build-isolation",
             "--target",
             str(target),
-            str(EXAMPLE),
+            str(source),
         ],
         check=True,
         capture_output=True,
         timeout=300,
     )
     assert (target / "behaviorlab_gamble.py").is_file()
+    assert not (EXAMPLE / "build").exists()  # nothing built inside the project's tree
     return target
 
 
@@ -144,3 +145,18 @@ def test_the_family_runs_from_its_install_on_ray_workers(installed: Path, tmp_pa
     local = _run(installed, tmp_path / "local")
     on_ray = _run(installed, tmp_path / "ray", "--executor", "ray")
     assert on_ray["rows"] == local["rows"]
+
+
+def test_a_plugin_listed_in_the_spec_is_imported_again_for_the_report(tmp_path: Path) -> None:
+    """No entry point here: the module is only on the path and listed under ``plugins:``. A
+    later ``behaviorlab report`` (another process) imports it again from the stored spec, so
+    its metric and report block are in the report."""
+    bare = tmp_path / "bare"
+    bare.mkdir()
+    shutil.copy(EXAMPLE / "behaviorlab_gamble.py", bare)
+    spec = (EXAMPLE / "spec.yaml").read_text() + "plugins: [behaviorlab_gamble]\n"
+    (tmp_path / "spec.yaml").write_text(spec)
+    _cli(bare, tmp_path, "run", "spec.yaml", "--out", "runs")
+    _cli(bare, tmp_path, "report", "gamble-example", "--out", "runs")
+    report = (tmp_path / "runs" / "gamble-example" / "report.md").read_text()
+    assert "Gambles taken: people against simulated" in report and "risk_share_gap" in report

@@ -12,6 +12,7 @@ from typing import Any
 
 import pandas as pd
 
+from behaviorlab._registry import import_plugins
 from behaviorlab.analysis import GapReport, gap
 from behaviorlab.plugins import Family, families_for
 from behaviorlab.runs import Run
@@ -88,6 +89,7 @@ def collect(run: Run, *, n_resamples: int = 2000, seed: int = 0) -> RunData:
     row = _run_row(run)
     persons = _persons(run)
     spec = manifest.get("spec") or {}
+    import_plugins(spec.get("plugins") or [])  # what the run's spec imported, imported again
     return RunData(
         name=str(spec.get("name") or row.get("name") or run.results_path.parent.name),
         run=run,

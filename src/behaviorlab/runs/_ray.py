@@ -70,10 +70,7 @@ class SessionWorker:
         return trial_id, answer.model_dump(mode="json"), latency
 
     def close(self) -> None:
-        for sim in self.plan.simulators:
-            backend = getattr(sim, "backend", None)
-            if backend is not None:
-                self.loop.run_until_complete(backend.aclose())
+        self.loop.run_until_complete(self.plan.aclose())  # each backend once
         if self.cache is not None:
             self.cache.close()
         self.loop.close()

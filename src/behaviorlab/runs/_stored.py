@@ -8,6 +8,7 @@ from typing import Any
 
 import pandas as pd
 
+from behaviorlab._registry import import_plugins
 from behaviorlab.runs._types import RunSummary
 from behaviorlab.store._sqlite import ResultStore
 
@@ -75,7 +76,10 @@ def open_run(
     store = ResultStore(path, readonly=True)
     try:
         rid = run_id or store.latest_run_id()
-        store.manifest(rid)  # raises with the file name when the run is unknown
+        manifest = store.manifest(rid)  # raises with the file name when the run is unknown
     finally:
         store.close()
+    # the modules its spec listed under plugins: register what the report reads (metrics,
+    # report blocks), as they did when the run was planned
+    import_plugins(manifest.get("spec", {}).get("plugins", []) or [])
     return Run(rid, path)
