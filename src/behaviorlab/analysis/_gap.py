@@ -51,9 +51,18 @@ from behaviorlab.analysis._subgroups import Bins, empty_subgroup_tables, subgrou
 
 PERSONA_CONTROLS = ("shuffled_persona", "no_persona")
 """Conditions compared against ``full`` for the persona effect, when a simulator ran them."""
-HEADLINE_METRICS = ("accuracy", "log_loss", "action_type_accuracy")
-"""Metrics used for paired effects and the LLM-vs-baseline comparison (each where it
-applies: action-type accuracy on next-action trials)."""
+HEADLINE_METRICS = ("accuracy", "log_loss")
+"""Metrics used for paired effects and the LLM-vs-baseline comparison; a family's metric joins
+them by setting the attribute ``headline = True`` (next_action's action-type accuracy)."""
+
+
+def headline_metrics(chosen: Mapping[str, Metric]) -> list[str]:
+    """The headline metrics among ``chosen`` (mean metrics only): ours first, then those that
+    declare ``headline = True``, in table order."""
+    names = [m for m in HEADLINE_METRICS if m in chosen]
+    names += [n for n, m in chosen.items() if n not in names and getattr(m, "headline", False)]
+    return [n for n in names if isinstance(chosen[n], MeanMetric)]
+
 
 _REQUIRED = ("task", "simulator", "condition", "person_id", "item_id", "error", "correct")
 _OPTIONAL = (
@@ -166,7 +175,7 @@ def _effects(
     chosen: Mapping[str, Metric],
     settings: dict[str, Any],
 ) -> list[PairedEffect]:
-    names = [m for m in HEADLINE_METRICS if isinstance(chosen.get(m), MeanMetric)]
+    names = headline_metrics(chosen)
     effects: list[PairedEffect] = []
     for task in dict.fromkeys(r.task for r in rows):
         in_task = [r for r in rows if r.task == task]
@@ -277,7 +286,7 @@ def gap(
             n: noise_floor(task_frame, n, noise_floor_splits, seed, level=level)
             for n in dict.fromkeys([*distances, *DISTANCES])
         }
-    headline = [m for m in HEADLINE_METRICS if isinstance(chosen.get(m), MeanMetric)]
+    headline = headline_metrics(chosen)
     comparisons = (
         compare(frame, pairs, headline, baselines=baselines, n_flips=n_flips, **settings)
         if headline

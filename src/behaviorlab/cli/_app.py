@@ -108,19 +108,13 @@ def _print_gap(path: Path, run_id: str, n_resamples: int = 2000) -> None:
         console.print(line, highlight=False)
 
 
-def _demo_help() -> str:
-    from behaviorlab.plugins import demos
-
-    return "; ".join(f"{d.name}: {d.summary}" for d in demos())
-
-
 @app.command()
 def demo(
     which: Annotated[
         str | None,
         typer.Argument(
-            help="Which demo (default: the ANES 1996 vote); `behaviorlab demo --help` lists "
-            "every family's demos.",
+            help="Which demo (default: the one a family marks as default); "
+            "`behaviorlab families` lists every family's demos.",
             show_default=False,
         ),
     ] = None,
@@ -133,9 +127,8 @@ def demo(
     ] = None,
     limit: Annotated[int | None, typer.Option(help="Stop after this many trials.")] = None,
 ) -> None:
-    """Run a task family's demo offline and report the gap (default: 100 real ANES 1996
-    respondents' vote with the bundled SmolLM2; ``demo opera``: the OPeRA next-action
-    benchmark on synthetic shoppers; ``demo_names()`` lists them all)."""
+    """Run a task family's demo offline and report the gap (``behaviorlab families`` lists
+    the demos of every family found, plugins included)."""
     from behaviorlab.plugins import DemoRequest, find_demo
 
     try:
@@ -158,13 +151,6 @@ def demo(
             )
     except USER_ERRORS as exc:
         _fail(exc)
-
-
-def demo_names() -> list[str]:
-    """Every demo of every family present (the default one first)."""
-    from behaviorlab.plugins import demos
-
-    return [d.name for d in demos()]
 
 
 async def _print_estimates(
@@ -255,7 +241,8 @@ def plan_cmd(
     ] = None,
 ) -> None:
     """How many trials, model calls (after cache hits) and prompt tokens a run needs, and how
-    long it takes at a measured throughput; for next_action also on the full test split."""
+    long it takes at a measured throughput; also on the whole test split when the task's
+    family says the spec runs a slice of it."""
     from behaviorlab.runs import load_spec
 
     try:

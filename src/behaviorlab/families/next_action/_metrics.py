@@ -188,6 +188,7 @@ class ActionTypeAccuracy(_ScoreKey):
 
     key = "action_type_correct"
     requires = "next-action trials"
+    headline = True  # paired persona effects and the LLM-vs-baseline comparison use it
 
 
 @metric("click_type_accuracy")
