@@ -35,10 +35,23 @@ def make_simulator(name: str, options: dict[str, Any], cache: CallCache | None) 
     return sim
 
 
+def members(sim: Simulator) -> list[Simulator]:
+    """The simulators that answer for ``sim``: the parties of a ``parties:`` entry (each
+    distinct simulator once), else ``sim`` itself."""
+    parties = getattr(sim, "parties", None)
+    if not isinstance(parties, dict):
+        return [sim]
+    return list({id(s): s for s in parties.values()}.values())
+
+
 def pricing_of(sim: Simulator) -> Pricing | None:
-    """The token prices of a simulator's model (None: no model or unpriced)."""
-    backend = getattr(sim, "backend", None)
-    return backend.pricing if isinstance(backend, Backend) else None
+    """The token prices of a simulator's model (None: no model or unpriced); of a set of
+    parties, the first priced party's."""
+    for one in members(sim):
+        backend = getattr(one, "backend", None)
+        if isinstance(backend, Backend) and backend.pricing is not None:
+            return backend.pricing
+    return None
 
 
 def set_pricing(sim: Simulator, pricing: Pricing) -> None:

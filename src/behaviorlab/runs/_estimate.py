@@ -43,7 +43,8 @@ from behaviorlab.models._base import (
     ScoreResult,
 )
 from behaviorlab.models._cache import CachedBackend, CallCache
-from behaviorlab.runs._build import pricing_of
+from behaviorlab.runs._build import members, pricing_of
+from behaviorlab.runs._executor import play_trial
 from behaviorlab.runs._spec import ThroughputSpec
 from behaviorlab.runs._throughput import (
     Throughput,
@@ -54,7 +55,6 @@ from behaviorlab.runs._throughput import (
 )
 from behaviorlab.runs._types import Plan
 from behaviorlab.store._sqlite import ResultStore
-from behaviorlab.tasks._base import InteractiveTask
 from behaviorlab.tasks._tokens import TokenCounter, char_counter
 
 
@@ -367,20 +367,25 @@ async def estimate_plan(
     probes: dict[int, _Probe] = {}
     originals: dict[int, Backend] = {}
     seen: set[str] = set()
+    # a set of parties calls the models of its parties: each party's backend gets a probe
+    parts = {id(sim): members(sim) for sim in plan.simulators}
+    every = {id(one): one for group in parts.values() for one in group}
     for sim in plan.simulators:
-        real = _backend_of(sim)
+        if any(_backend_of(one) is not None for one in parts[id(sim)]):
+            llm.add(sim.label)
+    for key, one in every.items():
+        real = _backend_of(one)
         if real is None:
             continue
-        llm.add(sim.label)
-        originals[id(sim)] = real
+        originals[key] = real
         if isinstance(real, CachedBackend):
-            probes[id(sim)] = _Probe(real.inner, real.cache, count, seen)
+            probes[key] = _Probe(real.inner, real.cache, count, seen)
         else:  # no cache in front of this simulator: every call is made
-            probes[id(sim)] = _Probe(real, None, count, seen)
+            probes[key] = _Probe(real, None, count, seen)
     try:
-        for sim in plan.simulators:
-            if id(sim) in probes:
-                sim.backend = probes[id(sim)]  # type: ignore[attr-defined]
+        for key, one in every.items():
+            if key in probes:
+                one.backend = probes[key]  # type: ignore[attr-defined]
         for job in plan.jobs:
             cell = cells.setdefault(
                 (job.simulator.label, job.condition), Cell(job.simulator.label, job.condition)
@@ -389,26 +394,25 @@ async def estimate_plan(
             if job.trial_id in done:
                 cell.stored += 1
                 continue
-            probe = probes.get(id(job.simulator))
-            if probe is None:
+            used = [probes[id(one)] for one in parts[id(job.simulator)] if id(one) in probes]
+            if not used:
                 continue
-            before, before_out = probe.tokens_uncached, probe.max_output_uncached
-            if isinstance(plan.task, InteractiveTask):  # a game: every turn's calls count
-                answer = await plan.task.play(job.trial, job.simulator)
-            else:
-                answer = await job.simulator.answer(job.trial.input)
+            before = sum(p.tokens_uncached for p in used)
+            before_out = sum(p.max_output_uncached for p in used)
+            # a game or a multi-party exchange: every turn's calls count
+            answer = await play_trial(plan.task, job.trial, job.simulator)
             cell.calls += answer.calls
             cell.cached += answer.cache_hits
-            cell.prompt_tokens += probe.tokens_uncached - before
-            cell.max_output_tokens += probe.max_output_uncached - before_out
+            cell.prompt_tokens += sum(p.tokens_uncached for p in used) - before
+            cell.max_output_tokens += sum(p.max_output_uncached for p in used) - before_out
     finally:
-        for sim in plan.simulators:
-            if id(sim) in originals:
-                sim.backend = originals[id(sim)]  # type: ignore[attr-defined]
+        for key, one in every.items():
+            if key in originals:
+                one.backend = originals[key]  # type: ignore[attr-defined]
     prices = {s.label: pricing_of(s) for s in plan.simulators}
     configured = {
         sim.label: spec.throughput
-        for sim, spec in zip(plan.simulators, plan.spec.simulators, strict=True)
+        for sim, spec in zip(plan.simulators, plan.spec.simulators, strict=False)
         if spec.throughput is not None
     }
     return Estimate(

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Protocol, TypeVar
 from behaviorlab.models._base import Backend, MissingExtraError
 from behaviorlab.simulators._base import Answer, Simulator
 from behaviorlab.tasks._base import InteractiveTask, Task, Trial
+from behaviorlab.tasks._parties import MultiPartyTask
 
 if TYPE_CHECKING:
     from behaviorlab.runs._types import Job, Plan, ProgressHook, RunSummary
@@ -47,15 +48,25 @@ JobT = TypeVar("JobT", bound=_Schedulable)
 SessionKey = tuple[str, str, int, str]
 
 
+async def play_trial(task: Task, trial: Trial, sim: Simulator) -> Answer:
+    """One trial answered: a set of parties plays it with the task (``play_parties``), an
+    interactive task plays it against the simulator, any other is answered by it."""
+    parties = getattr(sim, "parties", None)
+    if isinstance(parties, dict):
+        if not isinstance(task, MultiPartyTask):
+            raise TypeError(f"task {task.name!r} has no roles; {sim.label!r} is a set of parties")
+        return await task.play_parties(trial, parties)
+    if isinstance(task, InteractiveTask):
+        return await task.play(trial, sim)
+    return await sim.answer(trial.input)
+
+
 async def answer_job(job: Job, task: Task) -> tuple[Answer, float]:
-    """Answer one job (an interactive task plays it); a simulator's exception becomes a
-    failed answer, except a missing optional package, which stops the run."""
+    """Answer one job (:func:`play_trial`); a simulator's exception becomes a failed answer,
+    except a missing optional package, which stops the run."""
     start = time.perf_counter()
     try:
-        if isinstance(task, InteractiveTask):
-            answer = await task.play(job.trial, job.simulator)
-        else:
-            answer = await job.simulator.answer(job.trial.input)
+        answer = await play_trial(task, job.trial, job.simulator)
     except MissingExtraError:
         raise  # every trial would fail the same way: stop and print the pip line
     except Exception as exc:  # a simulator bug must not stop the run: store it

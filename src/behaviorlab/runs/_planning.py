@@ -10,15 +10,81 @@ from behaviorlab.models._cache import CallCache
 from behaviorlab.runs._build import load_data, make_simulator, set_pricing
 from behaviorlab.runs._conditions import conditions
 from behaviorlab.runs._executor import schedule
-from behaviorlab.runs._spec import ExperimentSpec, SpecError
+from behaviorlab.runs._spec import ExperimentSpec, PartiesSpec, SpecError, SubsetSpec
 from behaviorlab.runs._split import apply_subset, split_trials, test_people
 from behaviorlab.runs._types import Job, Plan
-from behaviorlab.tasks._base import Task, tasks
+from behaviorlab.simulators._base import Simulator
+from behaviorlab.simulators._parties import PartySet
+from behaviorlab.tasks._base import InteractiveTask, Task, tasks
+from behaviorlab.tasks._parties import MultiPartyTask
 
 
-def trial_id(task: str, simulator: str, condition: str, seed: int, key: str) -> str:
-    """A stored trial's id: (task, simulator label, condition, seed, trial key), hashed."""
-    return stable_hash(task, simulator, condition, seed, key, length=24)
+def trial_id(
+    task: str, simulator: str, condition: str, seed: int, key: str, parties: str | None = None
+) -> str:
+    """A stored trial's id: (task, simulator label, condition, seed, trial key), hashed; for a
+    multi-party trial the hash of its role assignment (``parties``) joins them, so a trial of
+    one party keeps the id it always had."""
+    if parties is None:
+        return stable_hash(task, simulator, condition, seed, key, length=24)
+    return stable_hash(task, simulator, condition, seed, key, parties, length=24)
+
+
+def assignment_hash(entry: PartiesSpec) -> str:
+    """The hash of a ``parties:`` entry's role assignment (what changes answers: not its
+    label, prices or endpoint speeds)."""
+    roles = {
+        role: spec.model_dump(mode="json", exclude={"pricing", "throughput"})
+        for role, spec in sorted(entry.roles.items())
+    }
+    return stable_hash(roles)
+
+
+def _party_sets(spec: ExperimentSpec, task: Task, cache: CallCache | None) -> list[PartySet]:
+    """The simulators of every ``parties:`` entry, checked against the task's roles."""
+    if not spec.parties:
+        if isinstance(task, MultiPartyTask) and not isinstance(task, InteractiveTask):
+            raise SpecError(
+                f"task {spec.task!r} is played by several parties (roles: "
+                f"{', '.join(task.roles)}): assign a simulator to each role under parties: "
+                "instead of simulators:"
+            )
+        return []
+    if not isinstance(task, MultiPartyTask):
+        raise SpecError(
+            f"task {spec.task!r} is played by one simulator: it has no roles, so parties: "
+            "does not apply (list simulators: instead)"
+        )
+    if spec.simulators and not isinstance(task, InteractiveTask):
+        raise SpecError(
+            f"task {spec.task!r} is played by several parties only: move simulators: into "
+            "parties: entries"
+        )
+    out: list[PartySet] = []
+    for i, entry in enumerate(spec.parties):
+        missing = [r for r in task.roles if r not in entry.roles]
+        unknown = [r for r in entry.roles if r not in task.roles]
+        where = f"parties[{i}] ({entry.label!r})"
+        if missing:
+            raise SpecError(
+                f"{where} leaves the role{'s' if len(missing) > 1 else ''} "
+                f"{', '.join(map(repr, missing))} of task {spec.task!r} unassigned; its roles "
+                f"are {', '.join(task.roles)}"
+            )
+        if unknown:
+            raise SpecError(
+                f"{where} assigns {', '.join(map(repr, unknown))}, not a role of task "
+                f"{spec.task!r} (its roles: {', '.join(task.roles)})"
+            )
+        parties: dict[str, Simulator] = {}
+        for role in task.roles:
+            role_spec = entry.roles[role]
+            sim = make_simulator(role_spec.name, role_spec.options(), cache)
+            if role_spec.pricing is not None:
+                set_pricing(sim, role_spec.pricing)
+            parties[role] = sim
+        out.append(PartySet(entry.label, parties))
+    return out
 
 
 def plan(spec: ExperimentSpec, cache: CallCache | None, *, dataset: Dataset | None = None) -> Plan:
@@ -28,8 +94,12 @@ def plan(spec: ExperimentSpec, cache: CallCache | None, *, dataset: Dataset | No
     import_plugins(spec.plugins)
     for cond in spec.conditions + [c for s in spec.simulators for c in s.conditions or []]:
         conditions.get(cond)  # unknown names fail before anything runs
-    for s in spec.simulators:
-        for cond in s.subset.max_steps_by_condition if s.subset else {}:
+    for p in spec.parties:
+        for cond in p.conditions or []:
+            conditions.get(cond)
+    subsets = [s.subset for s in spec.simulators] + [p.subset for p in spec.parties]
+    for subset in subsets:
+        for cond in subset.max_steps_by_condition if subset else {}:
             conditions.get(cond)
     task: Task = call_with_options("task", spec.task, tasks.get(spec.task), **spec.task_options)
     if dataset is None:
@@ -40,10 +110,18 @@ def plan(spec: ExperimentSpec, cache: CallCache | None, *, dataset: Dataset | No
     for sim, sim_spec in zip(sims, spec.simulators, strict=True):
         if sim_spec.pricing is not None:
             set_pricing(sim, sim_spec.pricing)
-    labels = [s.label for s in sims]
+    party_sets = _party_sets(spec, task, cache)
+    labels = [s.label for s in sims] + [p.label for p in party_sets]
     dupes = sorted({x for x in labels if labels.count(x) > 1})
     if dupes:
         raise SpecError(f"two simulators share the label {dupes}; give one a distinct 'label:'")
+    arms: list[tuple[Simulator, list[str] | None, SubsetSpec | None, str | None]] = [
+        (sim, s.conditions, s.subset, None) for sim, s in zip(sims, spec.simulators, strict=True)
+    ]
+    arms += [
+        (ps, p.conditions, p.subset, assignment_hash(p))
+        for ps, p in zip(party_sets, spec.parties, strict=True)
+    ]
     jobs: list[Job] = []
     test_ids: set[str] = set()
     info: dict[str, Any] = {"by": split.by}
@@ -63,7 +141,7 @@ def plan(spec: ExperimentSpec, cache: CallCache | None, *, dataset: Dataset | No
             )
             if split.by != "data":
                 info.update(test=split.test, seed=split.seed)
-        for sim, sim_spec in zip(sims, spec.simulators, strict=True):
+        for sim, sim_conditions, subset, parties in arms:
             if not train and getattr(sim, "learns_from_people", False):
                 raise SpecError(
                     f"simulator {sim.label!r} learns from training people, and the split "
@@ -71,9 +149,9 @@ def plan(spec: ExperimentSpec, cache: CallCache | None, *, dataset: Dataset | No
                     "below 1 or leave this simulator out"
                 )
             sim.fit(train)
-            for cond in sim_spec.conditions or spec.conditions:
-                sliced = apply_subset(test, sim_spec.subset, cond, split.seed)
+            for cond in sim_conditions or spec.conditions:
+                sliced = apply_subset(test, subset, cond, split.seed)
                 for trial in conditions.get(cond)(sliced, seed=seed):
-                    tid = trial_id(task.name, sim.label, cond, seed, trial.key)
+                    tid = trial_id(task.name, sim.label, cond, seed, trial.key, parties)
                     jobs.append(Job(tid, trial, sim, cond, seed))
-    return Plan(spec, dataset, task, test_ids, sims, schedule(jobs), info)
+    return Plan(spec, dataset, task, test_ids, [*sims, *party_sets], schedule(jobs), info)

@@ -149,6 +149,28 @@ class SimulatorSpec(BaseModel):
         return opts
 
 
+class PartiesSpec(BaseModel):
+    """One assignment of simulators to the roles of a multi-party task (``parties:``).
+
+    ``label`` names the assignment in the results (their ``simulator`` column); ``roles``
+    maps every role the task names to a simulator spec. Several entries expand into the plan
+    as simulators do, each with the experiment's conditions (or its own) and seeds. The same
+    model may play several roles (an LLM against itself): each role gets its own simulator.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    label: str = Field(description="Name of this assignment in the results.")
+    roles: dict[str, SimulatorSpec] = Field(
+        min_length=1, description="role → simulator playing it (every role of the task)."
+    )
+    conditions: list[str] | None = Field(
+        default=None, description="Conditions for this assignment (default: the experiment's)."
+    )
+    subset: SubsetSpec | None = Field(
+        default=None, description="Play only a slice of the test trials (see SubsetSpec)."
+    )
+
+
 ExecutorKind = Literal["local", "ray"]
 
 
@@ -187,7 +209,13 @@ class ExperimentSpec(BaseModel):
         "your own not installed as an entry point); also imported on every Ray worker.",
     )
     data: DataSpec
-    simulators: list[SimulatorSpec] = Field(min_length=1)
+    simulators: list[SimulatorSpec] = Field(
+        default_factory=list, description="Who answers a one-party trial (or plays it alone)."
+    )
+    parties: list[PartiesSpec] = Field(
+        default_factory=list,
+        description="For a multi-party task: simulators assigned to its roles, per entry.",
+    )
     conditions: list[str] = Field(default_factory=lambda: ["full"], min_length=1)
     seeds: list[int] = Field(default_factory=lambda: [0], min_length=1)
     concurrency: int = Field(default=1, ge=1, description="Trials in flight at once.")
@@ -215,6 +243,11 @@ class ExperimentSpec(BaseModel):
             if found is None:
                 raise ValueError("no task given, and no task family is the default: add task:")
             object.__setattr__(self, "task", found)
+        if not self.simulators and not self.parties:
+            raise ValueError(
+                "no simulators: list at least one under simulators: (or, for a task played "
+                "by several parties, under parties:)"
+            )
         return self
 
     def spec_hash(self) -> str:
@@ -229,7 +262,10 @@ class ExperimentSpec(BaseModel):
             del payload["data"]["split"]["by"]
         if not payload.get("plugins"):
             payload.pop("plugins", None)
-        for sim in payload["simulators"]:
+        if not payload.get("parties"):
+            payload.pop("parties", None)
+        role_specs = [r for p in payload.get("parties", []) for r in p["roles"].values()]
+        for sim in [*payload["simulators"], *role_specs]:
             if sim.get("subset") is None:
                 sim.pop("subset", None)
             sim.pop("pricing", None)

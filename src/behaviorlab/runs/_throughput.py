@@ -11,10 +11,10 @@ import pandas as pd
 
 from behaviorlab.models._base import Backend
 from behaviorlab.models._cache import CachedBackend
+from behaviorlab.runs._executor import play_trial
 from behaviorlab.runs._types import Job, Plan
 from behaviorlab.simulators._base import Simulator
 from behaviorlab.store._sqlite import ResultStore
-from behaviorlab.tasks._base import InteractiveTask
 
 
 @dataclass
@@ -66,10 +66,7 @@ async def measure(plan: Plan, n: int = 3) -> dict[str, Throughput]:
                 sim.backend = uncached  # type: ignore[attr-defined]
             for job in jobs:
                 start = time.perf_counter()
-                if isinstance(plan.task, InteractiveTask):  # a game: time all its turns
-                    answer = await plan.task.play(job.trial, sim)
-                else:
-                    answer = await sim.answer(job.trial.input)
+                answer = await play_trial(plan.task, job.trial, sim)  # a game: all turns
                 times.append(time.perf_counter() - start)
                 calls += max(1, answer.calls)
                 tin.append(answer.tokens_in or 0)

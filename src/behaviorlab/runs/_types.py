@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from behaviorlab.data._records import Dataset
-from behaviorlab.models._base import Pricing
+from behaviorlab.models._base import Backend, Pricing
 from behaviorlab.runs._spec import ExperimentSpec
 from behaviorlab.simulators._base import Answer, Simulator
 from behaviorlab.tasks._base import Task, Trial
@@ -79,13 +79,30 @@ class Plan:
     """How the split was made and its sizes (recorded in the manifest)."""
 
     async def aclose(self) -> None:
-        """Release every simulator's model (each backend once, however many share it)."""
+        """Release every model the plan holds: each simulator's (a set of parties': each
+        party's), each backend once however many share it, and the task's own (a task that
+        holds a model, such as a judge, has an ``async aclose()``). Everything is closed even
+        when one close fails; the first failure is raised after."""
+        from behaviorlab.runs._build import members
+
         seen: set[int] = set()
-        for sim in self.simulators:
-            backend = getattr(sim, "backend", None)
-            if backend is not None and id(backend) not in seen:
+        closes: list[Callable[[], Awaitable[None]]] = []
+        for one in (m for sim in self.simulators for m in members(sim)):
+            backend = getattr(one, "backend", None)
+            if isinstance(backend, Backend) and id(backend) not in seen:
                 seen.add(id(backend))
-                await backend.aclose()
+                closes.append(backend.aclose)
+        task_close = getattr(self.task, "aclose", None)
+        if callable(task_close):
+            closes.append(task_close)
+        failure: Exception | None = None
+        for close in closes:
+            try:
+                await close()
+            except Exception as exc:  # close the others first
+                failure = failure or exc
+        if failure is not None:
+            raise failure
 
 
 def currency_of(prices: list[Pricing | None]) -> str:

@@ -14,6 +14,7 @@ from behaviorlab.simulators._baselines import (
     RandomOptionSimulator,
 )
 from behaviorlab.simulators._llm import LLMSimulator
+from behaviorlab.simulators._parties import PartySet, Script, TurnLog
 from behaviorlab.simulators._prompts import (
     DEFAULT_PROMPTING,
     Prompting,
@@ -28,10 +29,13 @@ __all__ = [
     "KnnPersonaSimulator",
     "LLMSimulator",
     "MajoritySimulator",
+    "PartySet",
     "Prompting",
     "RandomOptionSimulator",
+    "Script",
     "Simulator",
     "StructuredPrompt",
+    "TurnLog",
     "prompting_of",
     "simulator",
     "simulators",

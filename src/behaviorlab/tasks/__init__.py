@@ -14,14 +14,17 @@ from behaviorlab.tasks._base import (
     tasks,
     trial_key,
 )
+from behaviorlab.tasks._parties import MultiPartyTask, Turn
 from behaviorlab.tasks._tokens import TokenCounter, approx_tokens, char_counter
 
 __all__ = [
     "InteractiveTask",
+    "MultiPartyTask",
     "Task",
     "TokenCounter",
     "Trial",
     "TrialInput",
+    "Turn",
     "approx_tokens",
     "char_counter",
     "split_by_person",

@@ -193,6 +193,11 @@ class ScenarioTask:
 
             self.judge = ScenarioJudge.from_options(judge)
 
+    async def aclose(self) -> None:
+        """Release the judge's model (the runner calls this when the run ends)."""
+        if self.judge is not None:
+            await self.judge.backend.aclose()
+
     def _persona(self, person: Person) -> Person | None:
         if self.persona is None:
             return None

@@ -1,0 +1,85 @@
+"""Trials played by several parties: roles, and the turns each party takes.
+
+A multi-party task (debaters and a moderator, a therapist and a patient, two players) names
+its ``roles``; a spec's ``parties:`` entry assigns a simulator to every role, and the runner
+calls :meth:`MultiPartyTask.play_parties` with the mapping role → simulator. The task asks
+the parties in whatever order the situation needs through a ``behaviorlab.simulators.TurnLog``,
+which records every turn (who spoke, what it saw, what it answered, its tokens and cost) and
+sums them into the trial's one :class:`~behaviorlab.simulators.Answer`; the turns are stored in
+``answer.meta["turns"]`` and read back per turn with ``Run.to_pandas(per="turn")``.
+
+Each party keeps its own identity and history: the task builds the input a role sees (its own
+persona, its own view of the exchange so far). A turn's input carries ``meta["role"]``,
+``meta["turn"]`` (the turn's index in the trial) and ``meta["role_turn"]`` (how many turns
+this role took before), so scripted parties (``script``) can answer in order. A party that
+fails answers with an error: the turn is recorded, and the task decides what the exchange does
+next (never raise for a model failure).
+
+Resume: a trial is stored when it is played to the end. One killed half-way is played again
+on the rerun; its earlier calls are answered by the call cache (the same inputs give the same
+requests), so none is paid twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from behaviorlab.tasks._base import Task, Trial
+
+if TYPE_CHECKING:
+    from behaviorlab.simulators._base import Answer, Simulator
+
+SEEN_CHARS = 2000
+"""How much of what a speaker saw a turn record keeps: the end of its observation text (the
+newest part; the whole length is in ``seen_chars``)."""
+TEXT_CHARS = 4000
+"""How much of a turn's raw output its record keeps (the whole length in ``text_chars``)."""
+
+
+class Turn(BaseModel):
+    """One turn of a multi-party trial, as stored in ``answer.meta["turns"]``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    index: int = Field(description="The turn's position in the trial (0-based).")
+    role: str = Field(description="Who spoke: the role in the task.")
+    simulator: str = Field(description="The label of the simulator playing the role.")
+    role_turn: int = Field(description="How many turns this role took before this one.")
+    seen: str = Field(description="The end of the observation text the speaker saw.")
+    seen_chars: int = Field(description="The whole length of that text.")
+    prompt_hash: str | None = Field(default=None, description="The model prompt's hash.")
+    answer: str | None = Field(default=None, description="The chosen option, if any.")
+    value: dict[str, Any] | None = Field(default=None, description="The structured answer.")
+    text: str = Field(default="", description="The raw output (its head).")
+    text_chars: int = 0
+    error: str | None = None
+    error_kind: str | None = None
+    tokens_in: int = 0
+    tokens_out: int = 0
+    calls: int = 0
+    cache_hits: int = 0
+    cost: float = 0.0
+    scores: dict[str, float] = Field(
+        default_factory=dict, description="What the task scored this turn (per-role metrics)."
+    )
+
+
+@runtime_checkable
+class MultiPartyTask(Task, Protocol):
+    """A task whose trial is played by several parties, one simulator per role.
+
+    ``roles`` names every role a trial needs; a spec must assign each of them (the plan
+    refuses one that leaves a role out, naming it). :meth:`play_parties` plays one trial to the
+    end and returns one :class:`Answer` (built with ``behaviorlab.simulators.TurnLog``);
+    :meth:`Task.score` scores it.
+    A task may also be an :class:`InteractiveTask` (``play(trial, simulator)``) for specs
+    whose ``simulators:`` play it alone against scripted partners."""
+
+    roles: tuple[str, ...]
+
+    async def play_parties(self, trial: Trial, parties: Mapping[str, Simulator]) -> Answer:
+        """Play one trial with these parties. Must not raise for a model failure."""
+        ...
