@@ -195,6 +195,8 @@ def test_records_follow_the_documented_mapping(opera_dir: Path) -> None:
         "raw_survey": "",
         "interview_transcript": "I: hi\nP: hello",
         "splits": ["test"],
+        "provenance": "opera",
+        "license": "CC-BY-4.0",
     }
 
     ep = next(e for e in ds.episodes if e.episode_id == S1)

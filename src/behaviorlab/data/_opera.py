@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from behaviorlab.data._opera_files import HF_PREFIX, discover, download
+from behaviorlab.data._opera_files import HF_PREFIX, UNSPLIT, discover, download
 from behaviorlab.data._opera_rows import (
     Row,
     RowError,
@@ -53,7 +53,8 @@ from behaviorlab.data._opera_schema import (
     sort_key,
     table_columns,
 )
-from behaviorlab.data._records import Dataset, Episode, Step
+from behaviorlab.data._opera_tables import read_table
+from behaviorlab.data._records import Dataset, Episode, Person, Step
 from behaviorlab.data._sources import dataset
 
 LICENSE = "CC-BY-4.0"
@@ -129,10 +130,9 @@ class _Loader:
 
     def _read(self, table: str, split: str, path: Path) -> list[Row]:
         import pyarrow as pa
-        import pyarrow.parquet as pq
 
-        data = pq.read_table(path)
         expected = table_columns(table, self.version)
+        data = read_table(path, table, expected)
         names = list(data.schema.names)
         missing = [c for c in expected if c not in names]
         if missing:
@@ -194,11 +194,12 @@ class _Loader:
         report_files: dict[str, tuple[str, ...]] = {}
         users: dict[str, tuple[Row, dict[str, Any]]] = {}
         user_splits: dict[str, list[str]] = defaultdict(list)
+        unsplit: set[str] = set()  # users listed in a user table that names no split
         for split in files.splits():
             if ("user", split) not in files.found and split not in wanted:
                 continue
             paths = files.paths("user", split)
-            report_files[f"user/{split}"] = tuple(map(str, paths))
+            report_files[f"user/{split or 'unsplit'}"] = tuple(map(str, paths))
             for path in paths:
                 for row in self._read("user", split, path):
                     try:
@@ -208,11 +209,21 @@ class _Loader:
                         continue
                     if uid not in users:
                         users[uid] = (row, fields)
-                    if split not in user_splits[uid]:
+                    if split == UNSPLIT:
+                        unsplit.add(uid)
+                    elif split not in user_splits[uid]:
                         user_splits[uid].append(split)
+        self.warnings += files.ignored
+        users_only = files.users_only()
+        if users_only:
+            self.warnings.append(
+                f"only user tables found under {str(root)!r}: {len(users)} people, no "
+                "sessions (enough to inspect personas; a task needs the session and action "
+                "tables too)"
+            )
 
         sessions: dict[str, tuple[str, str, dict[str, Any]]] = {}  # id → (split, user, fields)
-        for split in wanted:
+        for split in [] if users_only else wanted:
             paths = files.paths("session", split)
             report_files[f"session/{split}"] = tuple(map(str, paths))
             for path in paths:
@@ -228,7 +239,7 @@ class _Loader:
         steps: dict[str, list[tuple[float, int, dict[str, Any]]]] = defaultdict(list)
         seen_actions: set[str] = set()
         order = 0
-        for split in wanted:
+        for split in [] if users_only else wanted:
             paths = files.paths("action", split)
             report_files[f"action/{split}"] = tuple(map(str, paths))
             for path in paths:
@@ -261,17 +272,19 @@ class _Loader:
             )
 
         keep = {uid for uid, sp in user_splits.items() if set(sp) & set(wanted)}
-        keep |= {uid for _, uid, _ in sessions.values()}
+        keep |= {uid for _, uid, _ in sessions.values()} | unsplit
         persons = {
             uid: make_person(uid, fields, user_splits[uid])
             for uid, (_, fields) in users.items()
             if uid in keep
         }
         self.kept["user"] = len(persons)
-        synthetic = any(
-            isinstance(s := p.meta.get("survey"), dict) and s.get("synthetic") is True
-            for p in persons.values()
-        )
+        kinds = Counter(provenance(p) for p in persons.values())
+        synthetic = kinds["synthetic"] > 0 and kinds["opera"] == 0
+        mixed = kinds["synthetic"] > 0 and kinds["opera"] > 0
+        for p in persons.values():
+            p.meta["provenance"] = provenance(p)
+            p.meta["license"] = SYNTHETIC_LICENSE if provenance(p) == "synthetic" else LICENSE
         report = OperaReport(
             files=report_files,
             rows=dict(self.rows),
@@ -281,16 +294,17 @@ class _Loader:
             warnings=tuple(self.warnings),
         )
         data = Dataset(
-            name="opera-synthetic" if synthetic else "opera",
+            name="opera-synthetic" if synthetic else "opera+synthetic" if mixed else "opera",
             version=self.version + (f"@{revision}" if revision else ""),
             source=source,
-            license=SYNTHETIC_LICENSE if synthetic else LICENSE,
+            license=_license(kinds),
             persons=persons,
             episodes=episodes,
             meta={
                 "opera_version": self.version,
                 "splits": wanted,
                 "synthetic": synthetic,
+                **({"people_by_provenance": dict(sorted(kinds.items()))} if mixed else {}),
                 "skipped_rows": report.total_skipped,
             },
         )
@@ -301,6 +315,27 @@ class _Loader:
             user_splits={uid: tuple(user_splits[uid]) for uid in persons},
             report=report,
         )
+
+
+def provenance(person: Person) -> str:
+    """``"synthetic"`` for a user whose survey carries the top-level ``"synthetic": true``
+    marker of generated data, else ``"opera"``."""
+    survey = person.meta.get("survey")
+    return "synthetic" if isinstance(survey, dict) and survey.get("synthetic") is True else "opera"
+
+
+def _license(kinds: Counter[str]) -> str:
+    """The data's license: one of the two, or both with their people counts in a mix."""
+    if not kinds["synthetic"]:
+        return LICENSE
+    if not kinds["opera"]:
+        return SYNTHETIC_LICENSE
+    real, fake = kinds["opera"], kinds["synthetic"]
+    return (
+        f"{LICENSE} ({real} {'person' if real == 1 else 'people'} from OPeRA); "
+        f"{SYNTHETIC_LICENSE} ({fake} synthetic {'person' if fake == 1 else 'people'}); each "
+        "person's own is in Person.meta['license']"
+    )
 
 
 @dataset("opera")

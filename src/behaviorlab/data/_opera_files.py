@@ -1,13 +1,19 @@
-"""Finding OPeRA's parquet files under a directory, or fetching them from the Hugging Face Hub.
+"""Finding OPeRA's tables under a directory, or fetching them from the Hugging Face Hub.
 
-A file belongs to a table and a split when the words of its path below the root name them:
+Tables are Parquet (OPeRA's own format), CSV or JSON (a JSON array of row objects, or JSON
+Lines: ``.json``, ``.jsonl``, ``.ndjson``). When one table and split has files in more than
+one format, only the first format of that order (Parquet, CSV, JSON) is read and the others
+are reported as ignored. A file belongs to a table and a split when the words of its path
+below the root name them:
 ``OPeRA_filtered/action/train-00000-of-00002.parquet``, ``filtered/user/test.parquet`` and
 ``filtered_session_train.parquet`` all qualify. Words are split on anything that is not a
 letter or a digit and compared case-insensitively; ``users`` / ``sessions`` / ``actions`` count
 too. A path naming a version (``filtered`` or ``full``) is used only for that version; a path
 naming none is used for any (so the root may be the version's own directory). Where both exist
 for one table and split, the files naming the version win. Several files for one table and
-split are shards, read in path order. Screenshot folders (``images``) are ignored.
+split are shards, read in path order. Screenshot folders (``images``) are ignored. A user
+table whose path names no split (``user.csv``) is read as listing users of no split, so a user
+table can be loaded alone to inspect the personas.
 """
 
 from __future__ import annotations
@@ -23,6 +29,16 @@ HF_PREFIX = "hf://datasets/"
 HF_REPO = "NEU-HAI/OPeRA"
 _TABLE_WORDS = {t: t for t in TABLES} | {f"{t}s": t for t in TABLES}
 _IGNORED_WORDS = {"images", "image", "screenshots"}
+FORMATS = {
+    ".parquet": "parquet",
+    ".csv": "csv",
+    ".json": "json",
+    ".jsonl": "json",
+    ".ndjson": "json",
+}
+_FORMAT_ORDER = ("parquet", "csv", "json")
+UNSPLIT = ""
+"""The split of a user table whose path names none."""
 
 
 @dataclass(frozen=True)
@@ -32,16 +48,24 @@ class OperaFiles:
     root: Path
     version: OperaVersion
     found: dict[tuple[str, str], tuple[Path, ...]]
+    ignored: tuple[str, ...] = ()
+    """Files not read (another format of the same table and split), with the reason."""
 
     def splits(self) -> list[str]:
-        """Splits with at least one table, known splits first."""
+        """Splits with at least one table, known splits first (then the unsplit users)."""
         names = {s for _, s in self.found}
-        return [s for s in SPLITS if s in names] + sorted(names - set(SPLITS))
+        rest = sorted(names - {*SPLITS, UNSPLIT})
+        return [s for s in SPLITS if s in names] + rest + ([UNSPLIT] if UNSPLIT in names else [])
+
+    def users_only(self) -> bool:
+        """Only user tables were found (no session or action table of any split)."""
+        return bool(self.found) and all(t == "user" for t, _ in self.found)
 
     def paths(self, table: str, split: str) -> tuple[Path, ...]:
         paths = self.found.get((table, split))
         if not paths:
-            have = ", ".join(f"{t}/{s}" for t, s in sorted(self.found)) or "no OPeRA tables"
+            have = ", ".join(f"{t}/{s or '(no split)'}" for t, s in sorted(self.found))
+            have = have or _nothing_found(self.root)
             raise OperaFormatError(
                 f"OPeRA {table} table for split {split!r} not found under {str(self.root)!r} "
                 f"(version {self.version!r}); found: {have}. Expected a path such as "
@@ -53,18 +77,52 @@ class OperaFiles:
         return paths
 
 
+def _nothing_found(root: Path) -> str:
+    """What ``found:`` says when no file names a table: the files that are there."""
+    names = sorted(
+        str(p.relative_to(root)) for p in root.rglob("*") if p.is_file() and "." in p.name
+    )
+    formats = "/".join(sorted(FORMATS))
+    if not names:
+        return f"no OPeRA tables ({formats}) and no files"
+    shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+    return f"no OPeRA tables ({formats} files whose path names user, session or action): {shown}"
+
+
 def _words(relative: Path) -> list[str]:
     text = str(relative.with_suffix("")).lower()
     return [w for w in re.split(r"[^a-z0-9]+", text) if w]
 
 
-def discover(root: Path, version: OperaVersion) -> OperaFiles:
-    """Every parquet file under ``root`` that names an OPeRA table, by table and split."""
+def table_format(path: Path) -> str:
+    """``parquet``, ``csv`` or ``json``, by the file's extension."""
+    return FORMATS[path.suffix.lower()]
+
+
+def check_root(root: Path) -> None:
+    """An error a user can act on when ``root`` is not a directory."""
+    if root.is_file():
+        raise NotADirectoryError(
+            f"OPeRA path {str(root)!r} is a file, not a folder: pass the folder that holds "
+            f"OPeRA's tables (here {str(root.parent)!r}); to read a user table alone, put it "
+            "in a folder of its own (see docs/opera.md)"
+        )
+    if not root.exists():
+        raise FileNotFoundError(
+            f"OPeRA folder {str(root)!r} does not exist; pass the folder that holds OPeRA's "
+            "tables, or hf://datasets/NEU-HAI/OPeRA"
+        )
     if not root.is_dir():
-        raise FileNotFoundError(f"OPeRA directory {str(root)!r} does not exist")
+        raise NotADirectoryError(f"OPeRA path {str(root)!r} is not a folder")
+
+
+def discover(root: Path, version: OperaVersion) -> OperaFiles:
+    """Every table file under ``root`` that names an OPeRA table, by table and split."""
+    check_root(root)
     tagged: dict[tuple[str, str], list[Path]] = {}
     untagged: dict[tuple[str, str], list[Path]] = {}
-    for path in sorted(root.rglob("*.parquet")):
+    every = sorted(p for p in root.rglob("*") if p.suffix.lower() in FORMATS and p.is_file())
+    for path in every:
         relative = path.relative_to(root)
         if any(part.startswith(".") for part in relative.parts):
             continue
@@ -92,6 +150,8 @@ def discover(root: Path, version: OperaVersion) -> OperaFiles:
         if versions and version not in versions:
             continue
         splits = [w for w in dict.fromkeys(words) if w in SPLITS]
+        if not splits and tables[0] == "user":
+            splits = [UNSPLIT]
         if len(splits) != 1:
             what = "names no split" if not splits else "names both train and test"
             raise OperaFormatError(
@@ -105,7 +165,17 @@ def discover(root: Path, version: OperaVersion) -> OperaFiles:
         (tagged if versions else untagged).setdefault(key, []).append(path)
     found = {k: tuple(v) for k, v in untagged.items()}
     found.update({k: tuple(v) for k, v in tagged.items()})
-    return OperaFiles(root=root, version=version, found=found)
+    ignored: list[str] = []
+    for key, paths in found.items():
+        formats = [f for f in _FORMAT_ORDER if any(table_format(p) == f for p in paths)]
+        if len(formats) > 1:
+            found[key] = tuple(p for p in paths if table_format(p) == formats[0])
+            ignored += [
+                f"{p}: ignored, the {key[0]} table is read from its {formats[0]} file(s)"
+                for p in paths
+                if table_format(p) != formats[0]
+            ]
+    return OperaFiles(root=root, version=version, found=found, ignored=tuple(ignored))
 
 
 # --- the Hugging Face Hub ---------------------------------------------------------------------
