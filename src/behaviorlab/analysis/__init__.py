@@ -30,6 +30,7 @@ from behaviorlab.analysis._position import position_shares
 from behaviorlab.analysis._report import GapReport, GapRow
 from behaviorlab.analysis._small_sample import SMALL_SAMPLE_CLUSTERS, cr2_interval
 from behaviorlab.analysis._subgroups import subgroup_gaps
+from behaviorlab.analysis._turns import role_table, turns
 
 __all__ = [
     "SMALL_SAMPLE_CLUSTERS",
@@ -58,7 +59,9 @@ __all__ = [
     "noise_floor",
     "paired_effect",
     "position_shares",
+    "role_table",
     "subgroup_gaps",
     "total_variation",
+    "turns",
     "valid_rows",
 ]

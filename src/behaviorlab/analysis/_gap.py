@@ -45,9 +45,10 @@ from behaviorlab.analysis._metrics import (
 from behaviorlab.analysis._noise_floor import DISTANCES, noise_floor
 from behaviorlab.analysis._paired import ArmScores, PairedEffect, paired_difference
 from behaviorlab.analysis._position import position_shares
-from behaviorlab.analysis._report import FULL, GapReport, GapRow
+from behaviorlab.analysis._report import FULL, GapReport, GapRow, empty_table
 from behaviorlab.analysis._small_sample import IntervalChoice
 from behaviorlab.analysis._subgroups import Bins, empty_subgroup_tables, subgroup_gaps
+from behaviorlab.analysis._turns import ROLE_COLUMNS, role_table
 
 PERSONA_CONTROLS = ("shuffled_persona", "no_persona")
 """Conditions compared against ``full`` for the persona effect, when a simulator ran them."""
@@ -251,7 +252,8 @@ def gap(
     Beyond the table: :func:`compare` (``pairs``, ``n_flips``) on the headline metrics,
     :func:`distribution_tests` (``epsilon``), :func:`subgroup_gaps` when ``persons`` is given
     (``subgroup_attributes``, ``subgroup_bins``, ``min_people``), :func:`item_level`,
-    :func:`human_ceiling` and notes on which yardsticks apply. Tables that do not apply are
+    :func:`human_ceiling`, the per-role rows of multi-party trials (:func:`role_table`) and
+    notes on which yardsticks apply. Tables that do not apply are
     empty, with their columns.
     """
     frame = as_frame(results)
@@ -305,6 +307,7 @@ def gap(
         else empty_subgroup_tables()
     )
     items, agreement = item_level(frame, **boot)
+    roles = role_table(frame, **settings) if "meta" in frame.columns else empty_table(ROLE_COLUMNS)
     ceiling = human_ceiling(frame, **settings)
     tests = distribution_tests(
         frame,
@@ -329,6 +332,7 @@ def gap(
         disparities=disparities,
         items=items,
         item_agreement=agreement,
+        roles=roles,
         ceiling=ceiling,
         yardstick_notes=_notes(rows, floors, ceiling),
         epsilon=epsilon,

@@ -17,6 +17,7 @@ from behaviorlab.analysis._equivalence import DISTRIBUTION_TEST_COLUMNS
 from behaviorlab.analysis._items import AGREEMENT_COLUMNS, ITEM_COLUMNS
 from behaviorlab.analysis._paired import PairedEffect
 from behaviorlab.analysis._subgroups import DISPARITY_COLUMNS, SUBGROUP_COLUMNS
+from behaviorlab.analysis._turns import ROLE_COLUMNS
 
 if TYPE_CHECKING:
     from behaviorlab.analysis._ceiling import HumanCeiling
@@ -112,6 +113,8 @@ class GapReport:
     """:func:`item_level` (first table): human and simulated share per item and option."""
     item_agreement: pd.DataFrame = field(default_factory=lambda: empty_table(AGREEMENT_COLUMNS))
     """:func:`item_level` (second table): correlation across items, error-pattern kappa."""
+    roles: pd.DataFrame = field(default_factory=lambda: empty_table(ROLE_COLUMNS))
+    """:func:`role_table`: per role of multi-party trials, valid turns and per-turn scores."""
     ceiling: HumanCeiling | None = None
     """:func:`human_ceiling`, or None when nobody answered an item twice."""
     yardstick_notes: list[str] = field(default_factory=list)
@@ -180,6 +183,7 @@ class GapReport:
             "disparities": records(self.disparities),
             "items": records(self.items),
             "item_agreement": records(self.item_agreement),
+            "roles": records(self.roles),
             "ceiling": self.ceiling.to_dict() if self.ceiling is not None else None,
             "yardstick_notes": list(self.yardstick_notes),
         }

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pandas as pd
 
 from behaviorlab._registry import import_plugins
 from behaviorlab.runs._types import RunSummary
 from behaviorlab.store._sqlite import ResultStore
+from behaviorlab.tasks._parties import turn_rows
 
 
 @dataclass
@@ -21,13 +22,18 @@ class Run:
     results_path: Path
     summary: RunSummary | None = None
 
-    def to_pandas(self) -> pd.DataFrame:
-        """One row per trial (columns: see ``behaviorlab.store.TrialResult``)."""
-        store = ResultStore(self.results_path, readonly=True)
-        try:
-            return store.to_pandas(self.run_id)
-        finally:
-            store.close()
+    def to_pandas(self, per: Literal["trial", "turn"] = "trial") -> pd.DataFrame:
+        """One row per trial (columns: see ``behaviorlab.store.TrialResult``), or with
+        ``per="turn"`` one row per turn of the multi-party trials (their speaker role, what it
+        saw and answered, tokens, cost and per-turn scores: see ``behaviorlab.analysis.turns``).
+        """
+        if per not in ("trial", "turn"):
+            raise ValueError(f"per must be 'trial' or 'turn', not {per!r}")
+        with ResultStore(self.results_path, readonly=True) as store:
+            frame = store.to_pandas(self.run_id)
+        if per == "turn":
+            return turn_rows(frame)
+        return frame
 
     def persons(self) -> pd.DataFrame:
         """The people simulated: ``person_id`` and one column per persona attribute."""

@@ -25,6 +25,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
+import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from behaviorlab.tasks._base import Task, Trial
@@ -65,6 +66,72 @@ class Turn(BaseModel):
     scores: dict[str, float] = Field(
         default_factory=dict, description="What the task scored this turn (per-role metrics)."
     )
+
+
+TRIAL_KEYS = (
+    "run_id",
+    "trial_id",
+    "task",
+    "simulator",
+    "condition",
+    "seed",
+    "person_id",
+    "item_id",
+    "episode_id",
+)
+"""The trial columns every turn row repeats (those present in the results)."""
+TURN_FIELDS = (
+    "turn",
+    "role",
+    "role_simulator",
+    "role_turn",
+    "prompt_hash",
+    "answer",
+    "text",
+    "seen",
+    "seen_chars",
+    "error",
+    "error_kind",
+    "tokens_in",
+    "tokens_out",
+    "calls",
+    "cache_hits",
+    "cost",
+)
+
+
+def _meta(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def turn_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    """One row per turn of every multi-party trial of a results frame (one row per trial,
+    its ``meta`` decoded): the trial's keys (:data:`TRIAL_KEYS`), the turn's fields
+    (:data:`TURN_FIELDS`) and one column per score the task gave turns (NaN where a turn has
+    none). Trials of one party have no rows."""
+    keys = [k for k in TRIAL_KEYS if k in frame.columns]
+    rows: list[dict[str, Any]] = []
+    score_names: dict[str, None] = {}
+    trials: list[dict[str, Any]] = [
+        {str(k): v for k, v in rec.items()} for rec in frame[keys].to_dict(orient="records")
+    ]
+    for trial, meta in zip(trials, frame["meta"].tolist(), strict=True):
+        for t in _meta(meta).get("turns") or []:
+            scores = _meta(t.get("scores"))
+            score_names.update(dict.fromkeys(scores))
+            rows.append(
+                {
+                    **trial,
+                    "turn": t.get("index"),
+                    "role": t.get("role"),
+                    "role_simulator": t.get("simulator"),
+                    **{f: t.get(f) for f in TURN_FIELDS[3:]},
+                    **{f"score_{k}": float(v) for k, v in scores.items()},
+                }
+            )
+    score_cols = [f"score_{k}" for k in score_names]
+    out = pd.DataFrame(rows, columns=[*keys, *TURN_FIELDS, *score_cols])
+    return out.rename(columns={f"score_{k}": k for k in score_names})
 
 
 @runtime_checkable

@@ -165,6 +165,8 @@ def game_rounds(frame: pd.DataFrame) -> pd.DataFrame:
     seeds = games["seed"].tolist() if "seed" in games.columns else [0] * len(games)
     for (_, g), value, meta, seed in zip(games.iterrows(), answers, metas, seeds, strict=True):
         body = _as_dict(value)
+        if "roles" in body:  # two parties played: their rounds are per role (the turns)
+            continue
         low, high = _payoff_range(body)
         for r in body.get("rounds", []):
             correct = r.get("prediction_correct")

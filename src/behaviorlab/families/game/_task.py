@@ -35,11 +35,11 @@ from __future__ import annotations
 
 import math
 import random
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from behaviorlab.data._records import (
-    Action,
     Dataset,
     Observation,
     Option,
@@ -47,6 +47,8 @@ from behaviorlab.data._records import (
     Step,
     stable_hash,
 )
+from behaviorlab.families.game._duel import ROLES, duel_scores, play_duel
+from behaviorlab.families.game._history import round_line, round_step
 from behaviorlab.families.game._rules import (
     Game,
     Round,
@@ -77,51 +79,6 @@ def answer_schema(codes: list[str]) -> dict[str, Any]:
         "properties": {"answer": {"type": "string", "enum": codes}},
         "required": ["answer"],
     }
-
-
-def _n(x: float) -> str:
-    return str(int(x)) if float(x).is_integer() else f"{x:g}"
-
-
-def round_line(step: Step) -> str:
-    """One earlier round in words, as the agent reads it."""
-    a = step.action
-    r = step.index + 1
-    theirs = a.attributes["partner_move"]
-    if a.value is None:
-        return (
-            f"Round {r}: you gave no valid move (a forfeit: you scored "
-            f"{_n(a.attributes['payoff'])}); your partner played {theirs}."
-        )
-    mine = a.value
-    return (
-        f"Round {r}: you played {mine}, your partner played {theirs}; you scored "
-        f"{_n(a.attributes['payoff'])}, your partner {_n(a.attributes['partner_payoff'])}."
-    )
-
-
-def round_step(t: int, game: Game, record: dict[str, Any]) -> Step:
-    """Round ``t`` (0-based) as a history step: your move (None: forfeit), the partner's,
-    both payoffs and your prediction in ``action.attributes``."""
-    return Step(
-        index=t,
-        step_id=f"round-{t + 1}",
-        observation=Observation(
-            kind="game_round",
-            content=f"round {t + 1}",
-            options=[Option(code=m, label=m) for m in game.moves],
-        ),
-        action=Action(
-            action_type="move",
-            value=record["move"],
-            attributes={
-                "partner_move": record["partner_move"],
-                "payoff": record["payoff"],
-                "partner_payoff": record["partner_payoff"],
-                "prediction": record["prediction"],
-            },
-        ),
-    )
 
 
 @dataclass
@@ -158,6 +115,9 @@ class GameTask:
     """Repeated games against scripted partners: predict the partner's move, then move."""
 
     name = GAME
+    roles = ROLES
+    """A spec's ``parties:`` entry assigns both (two LLMs, an LLM against itself); under
+    ``simulators:`` a simulator plays ``player_1`` against the trial's scripted partner."""
 
     def __init__(
         self,
@@ -362,9 +322,15 @@ class GameTask:
             result.error_kind = "invalid" if kind == "invalid" else "backend"
         return result
 
+    async def play_parties(self, trial: Trial, parties: Mapping[str, Simulator]) -> Answer:
+        """Two parties play each other (:mod:`._duel`)."""
+        return await play_duel(self, trial, parties)
+
     # -- scoring --------------------------------------------------------------------------
 
     def score(self, trial: Trial, answer: Answer) -> dict[str, float]:
+        if "roles" in (answer.value or {}):
+            return duel_scores(answer.value or {})
         records: list[dict[str, Any]] = list((answer.value or {}).get("rounds", []))
         if not records:
             return {}

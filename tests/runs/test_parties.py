@@ -1,0 +1,172 @@
+"""Trials played by several parties (issue 12): roles assigned by a spec, every turn stored
+with its speaker, per-turn and per-role results, ids, the plan estimate."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import behaviorlab as bl
+from behaviorlab.analysis import gap, role_table
+from behaviorlab.runs import SpecError, plan
+from behaviorlab.runs._estimate import estimate_plan
+from behaviorlab.runs._planning import trial_id
+
+MOCK = {"name": "llm", "backend": "mock", "answer": "generate"}
+
+
+def exchange_spec(**over: Any) -> dict[str, Any]:
+    spec: dict[str, Any] = {
+        "name": "exchange3",
+        "plugins": ["bl_exchange"],
+        "task": "exchange",
+        "task_options": {
+            "rounds": 2,
+            "identities": {"debater_a": "You argue for the ban.", "debater_b": "You oppose it."},
+        },
+        "data": {"source": "anes96", "target": "vote", "people": 8, "split": {"test": 0.5}},
+        "parties": [
+            {
+                "label": "scripted-3",
+                "roles": {
+                    "moderator": {"name": "script", "lines": ["Opening.", "Closing."]},
+                    "debater_a": {**MOCK, "label": "llm-a"},
+                    "debater_b": {"name": "script", "lines": ["No ban.", "Still no."]},
+                },
+            }
+        ],
+        "cache": False,
+    }
+    spec.update(over)
+    return spec
+
+
+def test_a_three_party_scripted_exchange_runs_from_a_spec(tmp_path: Path) -> None:
+    run = bl.run(exchange_spec(), out=tmp_path, progress=False)
+    frame = run.to_pandas()
+    assert len(frame) == 4 and set(frame["simulator"]) == {"scripted-3"}
+    assert frame["error"].isna().all()
+    meta = frame["meta"].iloc[0]
+    turns = meta["turns"]
+    assert [t["role"] for t in turns] == ["moderator", "debater_a", "debater_b"] * 2
+    assert [t["role_turn"] for t in turns] == [0, 0, 0, 1, 1, 1]
+    assert meta["roles"] == {"moderator": "script", "debater_a": "llm-a", "debater_b": "script"}
+    # the scripted parties said their lines, in order; the LLM saw what was said before it
+    assert [t["text"] for t in turns if t["role"] == "debater_b"] == ["No ban.", "Still no."]
+    assert turns[1]["seen"].splitlines()[:2] == [
+        "Topic: Should cities ban cars from their centres?",
+        "moderator: Opening.",
+    ]
+    assert "debater_b: No ban." in turns[3]["seen"] and turns[4]["prompt_hash"]
+    # only the LLM's turns call a model; the trial's usage is the sum of its turns
+    assert [t["calls"] for t in turns] == [0, 1, 0, 0, 1, 0]
+    assert frame["calls"].tolist() == [2] * 4
+    assert frame["tokens_in"].iloc[0] == sum(t["tokens_in"] for t in turns) > 0
+    assert frame["scores"].iloc[0] == {"turns": 6.0, "failed_turns": 0.0}
+
+    per_turn = run.to_pandas(per="turn")
+    assert len(per_turn) == 24
+    assert set(per_turn["role"]) == {"moderator", "debater_a", "debater_b"}
+    assert set(per_turn.loc[per_turn["role"] == "debater_a", "role_simulator"]) == {"llm-a"}
+    assert (per_turn.loc[per_turn["role"] == "moderator", "words"] == 1.0).all()
+    with pytest.raises(ValueError, match="per must be"):
+        run.to_pandas(per="round")  # type: ignore[arg-type]
+
+    roles = gap(run, n_resamples=200).roles
+    valid = roles.loc[roles["metric"] == "valid_turn"].set_index("role")
+    assert set(valid.index) == {"moderator", "debater_a", "debater_b"}
+    assert (valid["value"] == 1.0).all() and (valid["n_turns"] == 8).all()
+    assert (valid["n_people"] == 4).all()
+    words = roles.loc[roles["metric"] == "words"].set_index("role")["value"]
+    assert words["moderator"] == 1.0 and words["debater_b"] == 2.0
+    assert valid.loc["moderator", "tokens_in"] == 0
+    assert valid["tokens_in"].to_dict()["debater_a"] > 0
+
+
+def test_a_failing_party_is_a_failed_turn_not_a_failed_trial(tmp_path: Path) -> None:
+    spec = exchange_spec()
+    spec["parties"][0]["roles"]["debater_b"] = {"name": "script", "lines": ["Only once."]}
+    frame = bl.run(spec, out=tmp_path, progress=False).to_pandas()
+    assert frame["error"].isna().all()
+    turns = frame["meta"].iloc[0]["turns"]
+    assert turns[5]["error"] == "script 'script' has 1 lines; turn 2 asked for more"
+    assert frame["scores"].iloc[0]["failed_turns"] == 1.0
+    roles = role_table(frame, n_resamples=200).set_index(["role", "metric"])
+    assert roles.loc[("debater_b", "valid_turn"), "value"] == 0.5
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            lambda s: s["parties"][0]["roles"].pop("moderator"),
+            r"parties\[0\] \('scripted-3'\) leaves the role 'moderator' of task 'exchange' "
+            r"unassigned; its roles are moderator, debater_a, debater_b",
+        ),
+        (
+            lambda s: s["parties"][0]["roles"].update(judge={"name": "majority"}),
+            r"assigns 'judge', not a role of task 'exchange'",
+        ),
+        (
+            lambda s: s.update(simulators=[MOCK]),
+            r"played by several parties only: move simulators: into parties: entries",
+        ),
+        (
+            lambda s: s.update(parties=[], simulators=[MOCK]),
+            r"assign a simulator to each role under parties:",
+        ),
+    ],
+)
+def test_role_assignment_errors_name_the_role(change: Any, message: str) -> None:
+    spec = exchange_spec()
+    change(spec)
+    with pytest.raises(SpecError, match=message):
+        plan(bl.load_spec(spec), None)
+
+
+def test_parties_on_a_task_without_roles_is_an_error() -> None:
+    spec = {
+        "name": "survey-parties",
+        "data": {"source": "anes96", "target": "vote", "people": 6},
+        "parties": [{"label": "x", "roles": {"a": MOCK}}],
+    }
+    with pytest.raises(SpecError, match="has no roles, so parties: does not apply"):
+        plan(bl.load_spec(spec), None)
+    spec.pop("parties")
+    with pytest.raises(SpecError, match="no simulators: list at least one"):
+        bl.load_spec(spec)
+
+
+def test_the_role_assignment_enters_the_id_of_multi_party_trials_only() -> None:
+    one = plan(bl.load_spec(exchange_spec()), None)
+    spec = exchange_spec()
+    spec["parties"][0]["roles"]["debater_a"] = {**MOCK, "label": "llm-a", "model": "mock-2"}
+    other = plan(bl.load_spec(spec), None)
+    assert {j.trial.key for j in one.jobs} == {j.trial.key for j in other.jobs}
+    # same label, another model for one role: other trial ids (no stale results are reused)
+    assert not {j.trial_id for j in one.jobs} & {j.trial_id for j in other.jobs}
+    # the order the roles are written in does not matter
+    spec = exchange_spec()
+    spec["parties"][0]["roles"] = dict(reversed(list(spec["parties"][0]["roles"].items())))
+    assert [j.trial_id for j in plan(bl.load_spec(spec), None).jobs] == [
+        j.trial_id for j in one.jobs
+    ]
+    # a one-party trial's id is computed as it always was
+    from behaviorlab.data._records import stable_hash
+
+    assert trial_id("survey", "llm", "full", 0, "k") == stable_hash(
+        "survey", "llm", "full", 0, "k", length=24
+    )
+    alone = {"name": "x", "data": {"source": "anes96"}, "simulators": [MOCK]}
+    assert bl.load_spec(alone).spec_hash() == bl.load_spec({**alone, "parties": []}).spec_hash()
+
+
+def test_the_plan_estimate_counts_every_partys_calls() -> None:
+    p = plan(bl.load_spec(exchange_spec()), None)
+    est = asyncio.run(estimate_plan(p))
+    (cell,) = est.cells
+    assert (cell.simulator, cell.trials, cell.calls) == ("scripted-3", 4, 8)
+    assert cell.prompt_tokens > 0
