@@ -89,6 +89,10 @@ def test_a_user_table_loads_alone_from_csv_with_text_ids_and_odd_characters(
     assert person.meta["splits"] == [] and person.meta["survey"] == REAL_SURVEY
     assert person.attributes["Demographic Information / City"] == "São Paulo – Zona Sul"
     assert "Skipped" not in (person.description or "") and "Never" not in person.attributes
+    # a free-text answer's line breaks do not break the persona's one-line-per-answer layout
+    assert '  - Two sentence description: I "compare" everything, then wait. I' in str(
+        person.description
+    )
     assert person.text == "I: hi\r\nP: ¿qué?"
     assert any("only user tables" in w for w in data.report.warnings)
     # through the registry too, as `data: {source: opera}` reads it

@@ -3,7 +3,8 @@
 ``attributes`` keeps the short scalar answers (demographics, preferences, personality scores)
 under ``"Section / Question"`` keys, for baselines and subgroup analysis; long free text (over
 80 characters) stays out of them. ``description`` renders the whole survey as an indented list
-that a language model can read. The top-level ``synthetic`` marker of generated data describes
+that a language model can read, one line per answer; empty answers (blank text, null, an
+empty list or section) are left out. The top-level ``synthetic`` marker of generated data describes
 the record, not the person, so neither includes it.
 """
 
@@ -47,8 +48,14 @@ def survey_attributes(survey: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _one_line(value: Any) -> str:
+    """An answer on one line: runs of whitespace (line breaks, tabs) become one space."""
+    return " ".join(str(value).split())
+
+
 def survey_text(survey: Mapping[str, Any]) -> str:
-    """The survey as an indented list: ``Section:`` then ``- Question: answer`` lines."""
+    """The survey as an indented list: ``Section:`` then ``- Question: answer`` lines, one
+    line per answer (a free-text answer's line breaks and tabs become spaces)."""
     lines: list[str] = []
 
     def walk(node: Any, depth: int) -> None:
@@ -71,10 +78,10 @@ def survey_text(survey: Mapping[str, Any]) -> str:
                     for item in value:
                         if isinstance(item, Mapping):
                             walk(item, depth + 1)
-                        else:
-                            lines.append(f"{pad}  - {item}")
-            elif value is not None and str(value).strip():
-                lines.append(f"{pad}{'- ' if depth else ''}{key}: {str(value).strip()}")
+                        elif item is not None and (answer := _one_line(item)):
+                            lines.append(f"{pad}  - {answer}")
+            elif value is not None and (answer := _one_line(value)):
+                lines.append(f"{pad}{'- ' if depth else ''}{key}: {answer}")
 
     walk(survey, 0)
     return "\n".join(lines)

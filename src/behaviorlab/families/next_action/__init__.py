@@ -34,13 +34,9 @@ from behaviorlab.families.next_action._rationale import (
     token_f1,
     tokenize,
 )
+from behaviorlab.families.next_action._survival import Survival
 from behaviorlab.families.next_action._tables import accuracy_by_type, cut_summary
-from behaviorlab.families.next_action._task import (
-    NEXT_ACTION,
-    NextActionTask,
-    Survival,
-    target_survival,
-)
+from behaviorlab.families.next_action._task import NEXT_ACTION, NextActionTask, target_survival
 from behaviorlab.runs._split import split_by_data as split_by_session
 
 __all__ = [

@@ -33,9 +33,10 @@ reuses between consecutive steps (docs/performance.md). ``history_chunk=1`` cuts
 container (the 8th product card, the 5th quantity option), or its container's depth if that is
 larger (every element of the 8th card is as deep as the card); equal depths go from the bottom
 of the page up. So long lists are shortened from their ends, and every section keeps its first
-elements: the first results, the first filters, the nav bar. The persona and the instructions
-are never cut: a trial whose fixed part alone exceeds the budget keeps an empty page and is
-flagged ``over_budget``.
+elements: the first results, the first filters, the nav bar. The instructions and the persona
+are not cut here: the persona comes already condensed to its share of the budget
+(:mod:`._persona`), and a trial whose fixed part alone exceeds the budget keeps an empty page
+and is flagged ``over_budget``.
 """
 
 from __future__ import annotations
@@ -57,7 +58,7 @@ class CutReport:
     tokens_before: int
     tokens_after: int
     fixed_tokens: int
-    """Instructions + persona + reserve: never cut."""
+    """Instructions + persona (as condensed to its share, :mod:`._persona`) + reserve."""
     page_tokens_before: int
     page_tokens_after: int
     history_before: int

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from behaviorlab.data._opera_synth import make_synthetic_opera
 from behaviorlab.families.next_action._plan import full_scope, plan_notes
-from behaviorlab.families.next_action._report import next_action_sections
+from behaviorlab.families.next_action._report import next_action_blocks, next_action_sections
 from behaviorlab.families.next_action._task import NEXT_ACTION
 from behaviorlab.plugins._family import (
     Demo,
@@ -49,6 +49,7 @@ FAMILY = family(
         name=NEXT_ACTION,
         summary="OPeRA-style web behavior: the next click / input / terminate and its rationale.",
         tasks=(NEXT_ACTION,),
+        report_blocks=next_action_blocks,
         report_sections=next_action_sections,
         plan_notes=plan_notes,
         full_scope=full_scope,

@@ -14,7 +14,12 @@ from typing import Any
 import pandas as pd
 
 from behaviorlab.analysis import Estimate, estimate
-from behaviorlab.families.next_action._metrics import has_click_types, with_human_actions
+from behaviorlab.families.next_action._metrics import (
+    has_click_types,
+    score_column,
+    with_human_actions,
+)
+from behaviorlab.families.next_action._survival import CUT_WARN_SHARE
 from behaviorlab.families.next_action._tables import accuracy_by_type, cut_summary
 from behaviorlab.families.next_action._task import NEXT_ACTION
 from behaviorlab.report._collect import RunData
@@ -84,6 +89,49 @@ def next_action_frame(data: RunData) -> tuple[pd.DataFrame, bool]:
     if dataset is None:
         return frame, False
     return with_human_actions(frame, dataset), True
+
+
+def cut_arms(frame: pd.DataFrame) -> list[tuple[str, str, int, int]]:
+    """The arms (simulator, condition) where more than :data:`CUT_WARN_SHARE` of the
+    people's targets were cut from the page: (simulator, condition, targets cut, targets)."""
+    rows = frame.loc[frame["task"].astype(str) == NEXT_ACTION] if "task" in frame else frame
+    if rows.empty or "scores" not in rows.columns:
+        return []
+    seen = score_column(rows, "target_in_view")
+    out = []
+    pairs = zip(rows["simulator"], rows["condition"], strict=True)
+    arms = sorted({(str(s), str(c)) for s, c in pairs})
+    for sim, cond in arms:
+        mask = (rows["simulator"].astype(str) == sim) & (rows["condition"].astype(str) == cond)
+        values = seen.loc[mask].dropna()
+        cut = int((values < 0.5).sum())
+        if len(values) and cut > CUT_WARN_SHARE * len(values):
+            out.append((sim, cond, cut, len(values)))
+    return out
+
+
+def cut_warning(frame: pd.DataFrame) -> Paragraph | None:
+    """A warning naming every arm with more than 5% of its targets cut (None: none)."""
+    arms = cut_arms(frame)
+    if not arms:
+        return None
+    listed = "; ".join(f"{s} · {c}: {k} of {n} ({k / n:.0%})" for s, c, k, n in arms)
+    return Paragraph(
+        f"More than {CUT_WARN_SHARE:.0%} of the people's targets were cut from the page (the "
+        f"token budget) in {len(arms)} arm(s): {listed}. A cut target cannot be matched, so "
+        "exact match there is bounded by the ceiling (reachable); raise task_options.budget "
+        "or read exact match / ceiling.",
+        "warning",
+    )
+
+
+def next_action_blocks(data: RunData) -> list[Block]:
+    """The family's blocks in the metrics section (its ``Family.report_blocks`` hook): the
+    warning for arms with more than 5% of targets cut."""
+    if NEXT_ACTION not in data.report.tasks:
+        return []
+    warning = cut_warning(data.frame)
+    return [] if warning is None else [warning]
 
 
 def _arms(frame: pd.DataFrame, baselines: set[str]) -> list[tuple[str, str, bool]]:
@@ -237,6 +285,7 @@ def next_action_section(data: RunData) -> Section | None:
         ),
         _headline_plot(data, est),
         _metric_table(arms, est, HEADLINE, "Exact match and its ceiling [interval]."),
+        *([] if (warning := cut_warning(frame)) is None else [warning]),
         Heading("Action and click types"),
         _metric_table(arms, est, TYPES, "Accuracy and macro-F1 [interval]."),
     ]

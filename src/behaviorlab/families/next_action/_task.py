@@ -22,8 +22,6 @@ from __future__ import annotations
 
 import html
 import re
-from collections import Counter
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from behaviorlab.data._records import Action, Dataset, Observation, Person, Step
@@ -37,7 +35,20 @@ from behaviorlab.families.next_action._actions import (
 )
 from behaviorlab.families.next_action._budget import fit_budget
 from behaviorlab.families.next_action._page import render_page
+from behaviorlab.families.next_action._persona import (
+    PERSONA_SHARE,
+    PersonaCut,
+    condense_persona,
+    persona_limit,
+    persona_text,
+)
 from behaviorlab.families.next_action._prompting import NextActionPrompting
+from behaviorlab.families.next_action._survival import (
+    Survival,
+    in_view,
+    measure_survival,
+    warn_if_cut,
+)
 from behaviorlab.tasks._base import Trial, TrialInput, task, trial_key
 from behaviorlab.tasks._tokens import TokenCounter, char_counter
 
@@ -67,10 +78,6 @@ def _title_only(seen: Observation) -> Observation:
     return Observation(kind="page", content="", url=seen.url, meta={"title": title})
 
 
-def _persona_text(person: Person) -> str:
-    return "\n".join(p for p in (person.description, person.text) if p)
-
-
 @task(NEXT_ACTION)
 class NextActionTask:
     """OPeRA next action: persona + earlier steps + the page now → click / input / terminate."""
@@ -89,6 +96,7 @@ class NextActionTask:
         keep_recent: int = 3,
         history_chunk: int = 4,
         interview: bool = False,
+        persona_share: float | None = PERSONA_SHARE,
         instructions: str = NEXT_ACTION_INSTRUCTIONS,
         reserve: int = PROMPT_RESERVE,
         count_tokens: TokenCounter | None = None,
@@ -109,6 +117,8 @@ class NextActionTask:
                 consecutive steps usually cut the same lines and share a prompt prefix
                 (:mod:`._budget`; 1: line by line).
             interview: add the processed interview (``Person.text``) to the persona.
+            persona_share: the persona takes at most this share of ``budget``; a longer one
+                is condensed (:mod:`._persona`), never looking at the target (None: never).
             reserve: tokens counted for the prompt's own wording.
             count_tokens: a real tokenizer's counting function (Python only).
         """
@@ -123,6 +133,11 @@ class NextActionTask:
             raise ValueError(f"next_action: history_chunk must be at least 1, not {history_chunk}")
         self.budget, self.keep_recent, self.interview = budget, keep_recent, interview
         self.history_chunk = history_chunk
+        if persona_share is not None and not 0 < persona_share <= 1:
+            raise ValueError(
+                f"next_action: persona_share must be in (0, 1] or null, not {persona_share}"
+            )
+        self.persona_share = persona_share
         self.instructions, self.reserve = instructions, reserve
         self.count: TokenCounter = count_tokens or char_counter(chars_per_token)
         self.count_description = (
@@ -131,15 +146,31 @@ class NextActionTask:
 
     # --- trials -------------------------------------------------------------------------
 
+    def _persona(self, person: Person) -> PersonaCut:
+        """The person's persona as every trial of theirs shows it: the interview only with
+        ``interview``, condensed to its share of the budget (the same for all their steps)."""
+        shown = person if self.interview else person.model_copy(update={"text": None})
+        limit = persona_limit(self.budget, self.persona_share)
+        return condense_persona(shown, limit, self.count)
+
     def trials(self, dataset: Dataset, *, seed: int) -> list[Trial]:
+        out = self._trials(dataset, seed=seed)
+        warn_if_cut(measure_survival(out, self.budget))
+        return out
+
+    def _trials(self, dataset: Dataset, *, seed: int) -> list[Trial]:
         out: list[Trial] = []
+        personas: dict[str, PersonaCut] = {}
         for ep in dataset.episodes:
             split = ep.meta.get("split")
             if self.splits is not None and split not in self.splits:
                 continue
             person = dataset.persons[ep.person_id]
-            persona = person if self.interview else person.model_copy(update={"text": None})
-            fixed = self.count(self.instructions) + self.count(_persona_text(persona))
+            if person.person_id not in personas:
+                personas[person.person_id] = self._persona(person)
+            persona_cut = personas[person.person_id]
+            persona = persona_cut.person
+            fixed = self.count(self.instructions) + self.count(persona_text(persona))
             shown: list[Step] = []  # each earlier step as the subject saw it (page cut)
             made = 0
             for step in ep.steps:
@@ -186,7 +217,7 @@ class NextActionTask:
                     meta={
                         "split": split,
                         "session_start": ep.started_at.isoformat() if ep.started_at else None,
-                        "cut": cut.report.as_meta(),
+                        "cut": {**cut.report.as_meta(), **persona_cut.as_meta()},
                     },
                 )
                 out.append(
@@ -237,15 +268,6 @@ class NextActionTask:
         return {} if kind is None else {"human_click_type": kind}
 
 
-def in_view(trial: Trial) -> bool | None:
-    """Whether the human's target is among the elements shown (None: no target)."""
-    target = trial.target.target
-    if trial.target.action_type == "terminate" or not target:
-        return None
-    ids = {e["id"] for e in trial.input.observation.meta.get("elements", [])}
-    return target in ids
-
-
 def score_action(trial: Trial, value: dict[str, Any]) -> dict[str, float]:
     """The next-action scores of a parsed answer (see the module docstring)."""
     human = trial.target
@@ -272,53 +294,9 @@ def score_action(trial: Trial, value: dict[str, Any]) -> dict[str, float]:
     return scores
 
 
-@dataclass(frozen=True)
-class Survival:
-    """Share of the human targets that survive the page cut at one budget."""
-
-    budget: int | None
-    steps: int
-    targeted: int
-    """Steps with a target (clicks and inputs)."""
-    in_view: int
-    by_click_type: dict[str, float] = field(default_factory=dict)
-    mean_tokens_before: float = 0.0
-    mean_tokens_after: float = 0.0
-    mean_elements_dropped: float = 0.0
-
-    @property
-    def share(self) -> float:
-        """Targets in view / steps with a target."""
-        return self.in_view / self.targeted if self.targeted else float("nan")
-
-    @property
-    def reachable(self) -> float:
-        """The exact-match ceiling: steps whose answer can still be named / all steps."""
-        return (self.in_view + self.steps - self.targeted) / self.steps if self.steps else 0.0
-
-
 def target_survival(
     dataset: Dataset, budget: int | None, *, seed: int = 0, **options: Any
 ) -> Survival:
     """How many human targets survive the cut at ``budget`` (other options as the task's)."""
-    trials = NextActionTask(budget=budget, **options).trials(dataset, seed=seed)
-    seen = [(t, in_view(t)) for t in trials]
-    targeted = [(t, v) for t, v in seen if v is not None]
-    kinds: Counter[str] = Counter()
-    hits: Counter[str] = Counter()
-    for t, v in targeted:
-        kind = str(t.target.attributes.get("click_type") or t.target.action_type)
-        kinds[kind] += 1
-        hits[kind] += int(bool(v))
-    cuts = [t.input.meta["cut"] for t in trials]
-    n = max(1, len(trials))
-    return Survival(
-        budget=budget,
-        steps=len(trials),
-        targeted=len(targeted),
-        in_view=sum(1 for _, v in targeted if v),
-        by_click_type={k: hits[k] / kinds[k] for k in sorted(kinds)},
-        mean_tokens_before=sum(c["tokens_before"] for c in cuts) / n,
-        mean_tokens_after=sum(c["tokens_after"] for c in cuts) / n,
-        mean_elements_dropped=sum(c["elements_dropped"] for c in cuts) / n,
-    )
+    task = NextActionTask(budget=budget, **options)
+    return measure_survival(task._trials(dataset, seed=seed), budget)
