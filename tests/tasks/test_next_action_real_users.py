@@ -24,7 +24,7 @@ import pytest
 import behaviorlab as bl
 from behaviorlab.data import Dataset, load_opera, make_synthetic_opera
 from behaviorlab.data._records import Action, Person
-from behaviorlab.families.next_action import NextActionTask, target_survival
+from behaviorlab.families.next_action import NextActionTask, cut_summary, target_survival
 from behaviorlab.families.next_action._persona import (
     ELLIPSIS,
     PERSONA_SHARE,
@@ -246,6 +246,9 @@ def test_a_run_warns_and_its_report_flags_the_arms(
     assert f"first_product_link · full: {cut} of {n}" in block.text
     fits = frame.assign(scores=frame["scores"].map(lambda s: {**s, "target_in_view": 1.0}))
     assert cut_arms(fits) == []
+    table = cut_summary(frame, n_resamples=50).set_index("measure")["value"]
+    assert table["persona_condensed"] == 1.0 and table["persona_tokens_before"] > 900
+    assert table["persona_tokens_after"] <= PERSONA_SHARE * 1500
 
 
 # --- condensing, step by step ------------------------------------------------------------

@@ -57,6 +57,9 @@ CUT_LABELS = {
     "over_budget": "share over budget",
     "target_in_view": "share of targets in view",
     "reachable": "exact-match ceiling (reachable)",
+    "persona_tokens_before": "persona tokens before condensing",
+    "persona_tokens_after": "persona tokens shown",
+    "persona_condensed": "share with the persona condensed",
 }
 
 

@@ -44,10 +44,14 @@ CUT_MEASURES = (
     "over_budget",
     "target_in_view",
     "reachable",
+    "persona_tokens_before",
+    "persona_tokens_after",
+    "persona_condensed",
 )
 """Rows of :func:`cut_summary`: means of the ``meta["cut"]`` fields, the share of the
-person's targets left on the page (``target_in_view``, clicks and inputs) and the exact-match
-ceiling (``reachable``, every step)."""
+person's targets left on the page (``target_in_view``, clicks and inputs), the exact-match
+ceiling (``reachable``, every step) and the persona's length before and after condensing it to
+its share of the budget, with the share of steps whose persona was condensed."""
 
 
 def _empty(columns: tuple[str, ...]) -> pd.DataFrame:
@@ -162,7 +166,7 @@ def cut_summary(
     unique = rows.drop_duplicates(subset=keys)
     records = []
     for name in CUT_MEASURES:
-        share = name in ("over_budget", "target_in_view", "reachable")
+        share = name in ("over_budget", "target_in_view", "reachable", "persona_condensed")
         values = _score(name) if name in ("target_in_view", "reachable") else _cut_field(name)
         m = _Column(values, (0.0, 1.0) if share else (0.0, math.inf))
         est = estimate_valid(
