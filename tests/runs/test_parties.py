@@ -86,6 +86,19 @@ def test_a_three_party_scripted_exchange_runs_from_a_spec(tmp_path: Path) -> Non
     assert valid["tokens_in"].to_dict()["debater_a"] > 0
 
 
+def test_the_report_shows_the_per_role_rows(tmp_path: Path) -> None:
+    from behaviorlab.report import gap_summary_lines, write_report
+
+    run = bl.run(exchange_spec(), out=tmp_path, progress=False)
+    files = write_report(run, tmp_path / "report", n_resamples=200)
+    html = files.html.read_text()
+    assert "Per role" in html and "debater_a" in html and "llm-a" in html
+    lines = gap_summary_lines(gap(run, n_resamples=200))
+    (moderator,) = [x for x in lines if x.startswith("role moderator of scripted-3")]
+    assert "played by script" in moderator and "valid_turn 1.00" in moderator
+    assert "words 1.00" in moderator
+
+
 def test_a_failing_party_is_a_failed_turn_not_a_failed_trial(tmp_path: Path) -> None:
     spec = exchange_spec()
     spec["parties"][0]["roles"]["debater_b"] = {"name": "script", "lines": ["Only once."]}

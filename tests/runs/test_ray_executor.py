@@ -77,6 +77,37 @@ def test_cut_short_then_finished_under_ray(
     pd.testing.assert_frame_equal(table(frame), local_table)
 
 
+def duel_spec(executor: str) -> dict[str, Any]:
+    llm = {"name": "llm", "backend": "mock"}
+    return {
+        "name": "duelonray",
+        "task": "game",
+        "data": {
+            "source": "games",
+            "options": {"games": ["rps"], "partners": ["fixed"], "rounds": 3, "repeats": 4},
+            "split": {"test": 1.0},
+        },
+        "parties": [{"label": "pair", "roles": {"player_1": llm, "player_2": llm}}],
+        "executor": {"kind": executor, "workers": 2},
+        "cache": False,
+    }
+
+
+@pytest.mark.slow
+def test_a_multi_party_trial_is_played_in_one_worker(ray_cluster: None, tmp_path: Path) -> None:
+    cols = ["trial_id", "answer_json", "scores", "calls"]
+    local = bl.run(duel_spec("local"), out=tmp_path / "local", progress=False).to_pandas()
+    run = bl.run(duel_spec("ray"), out=tmp_path / "ray", progress=False)
+    frame = run.to_pandas()
+    assert run.summary is not None and run.summary.completed == 4
+    # every turn of a game came back with its trial: 3 rounds x 2 players x (predict, move)
+    assert [len(m["turns"]) for m in frame["meta"]] == [12] * 4
+    pd.testing.assert_frame_equal(
+        frame[cols].sort_values("trial_id").reset_index(drop=True),
+        local[cols].sort_values("trial_id").reset_index(drop=True),
+    )
+
+
 def test_without_ray_the_error_names_the_extra(
     monkeypatch: pytest.MonkeyPatch, runs_dir: Path
 ) -> None:

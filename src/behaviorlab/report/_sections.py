@@ -33,6 +33,7 @@ from behaviorlab.report._format import (
     text,
 )
 from behaviorlab.report._plots import Point, SeriesStyle, colors, dot_whisker
+from behaviorlab.report._roles import roles_blocks
 from behaviorlab.report._terminal import DASH, format_estimate, gap_summary_lines
 
 COMPARISON_COLORS = {
@@ -371,6 +372,7 @@ def metrics_section(data: RunData) -> Section:
             reasons.setdefault(f"{label(m)}: {why}", []).append(arm(r.simulator, r.condition))
     for why, arms in reasons.items():
         blocks.append(Paragraph(f"{why} ({', '.join(arms)}).", "note"))
+    blocks += roles_blocks(report)  # trials played by several parties, per role
     for fam in run_families(data):  # each family present adds its own blocks
         if fam.report_blocks is not None:
             blocks += fam.report_blocks(data)

@@ -398,5 +398,22 @@ def gap_summary_lines(report: GapReport) -> list[str]:
     lines += [_baseline_line(report, e) for e in report.effects if e.kind == "baseline"]
     lines += [*_comparison_lines(report), *_equivalence_lines(report), *_disparity_lines(report)]
     lines += [*_missing_lines(report), *_interval_note(report), *_small_sample_note(report)]
-    lines += [*_position_lines(report), *_failure_lines(report)]
+    lines += [*_position_lines(report), *_failure_lines(report), *_role_lines(report)]
     return lines
+
+
+def _role_lines(report: GapReport) -> list[str]:
+    """One line per role of the multi-party trials: every per-turn mean with its interval."""
+    out: list[str] = []
+    if report.roles.empty:
+        return out
+    for (sim, cond, role), g in report.roles.groupby(
+        ["simulator", "condition", "role"], sort=False
+    ):
+        parts = []
+        for r in g.to_dict(orient="records"):
+            est = Estimate(r["value"], r["low"], r["high"], r["n_people"], r["n_turns"], "")
+            parts.append(f"{r['metric']} {format_estimate(est)}")
+        who = g["role_simulator"].iloc[0]
+        out.append(f"role {role} of {sim} ({cond}, played by {who}): " + "; ".join(parts))
+    return out
