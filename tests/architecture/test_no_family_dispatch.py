@@ -14,7 +14,7 @@ from pathlib import Path
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "behaviorlab"
 FAMILIES = SRC / "families"
-NAMES = {"survey", "next_action", "scenario", "choice", "game"}
+NAMES = {"survey", "next_action", "scenario", "choice", "game", "transcript"}
 """Our families and their tasks (each family's one task carries its name)."""
 
 ORDINARY: dict[tuple[str, str], str] = {

@@ -1,0 +1,19 @@
+"""The transcript family: what it tells the core."""
+
+from __future__ import annotations
+
+from behaviorlab.families.transcript._report import transcript_blocks
+from behaviorlab.families.transcript._task import TRANSCRIPT
+from behaviorlab.plugins._family import Family, family
+
+FAMILY = family(
+    Family(
+        name=TRANSCRIPT,
+        summary="Psych-101 transcripts: predict a participant's every response given the "
+        "transcript so far (per-choice likelihood, each transcript read once).",
+        tasks=(TRANSCRIPT,),
+        report_blocks=transcript_blocks,
+        splits=("person", "data"),
+        docs="docs/transcript.md",
+    )
+)
