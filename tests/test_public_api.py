@@ -135,6 +135,7 @@ EXPECTED: dict[str, list[str]] = {
         "GameTask",
         "RandomMove",
         "ScriptedPartner",
+        "ScriptedPartner",
         "game_failures",
         "game_rounds",
         "learning_curves",

@@ -72,6 +72,31 @@ def test_scripted_players_score_the_payoffs_of_their_moves(tmp_path: Path) -> No
     assert game_rounds(frame).empty
 
 
+@pytest.mark.parametrize(
+    ("partner", "expected"),
+    [
+        ("tit_for_tat", ["cooperate", "defect", "cooperate", "cooperate"]),
+        ("wsls", ["cooperate", "defect", "defect", "defect"]),  # loses, then wins twice
+        ("cycle:defect,cooperate", ["defect", "cooperate", "defect", "cooperate"]),
+    ],
+)
+def test_a_scripted_partner_plays_as_a_party(
+    tmp_path: Path, partner: str, expected: list[str]
+) -> None:
+    lines = ["defect", "cooperate", "cooperate", "defect"]
+    roles = {
+        "player_1": {"name": "script", "lines": lines},
+        "player_2": {"name": "scripted_partner", "partner": partner},
+    }
+    spec = duel_spec(roles, task_options={"predict": False})  # a script line per move
+    frame = bl.run(spec, out=tmp_path, progress=False).to_pandas()
+    for value in frame["answer_json"]:
+        assert [r["player_1"]["move"] for r in value["rounds"]] == lines
+        assert [r["player_2"]["move"] for r in value["rounds"]] == expected
+    turns = frame["meta"].iloc[0]["turns"]
+    assert {t["simulator"] for t in turns if t["role"] == "player_2"} == {f"partner:{partner}"}
+
+
 def test_an_llm_plays_another_llm_and_itself(tmp_path: Path) -> None:
     llm = {"name": "llm", "backend": "mock"}
     spec = duel_spec({"player_1": llm, "player_2": {**llm, "model": "mock-other"}})

@@ -2,7 +2,8 @@
 
 It brings generated games (dataset ``games``: rock-paper-scissors and the iterated prisoner's
 dilemma against scripted partners), the interactive ``game`` task, the players
-``best_responder``, ``random_move`` and ``first_move``, theory-of-mind metrics and learning
+``best_responder``, ``random_move``, ``first_move`` and ``scripted_partner`` (a scripted
+partner as a party of a two-party game), theory-of-mind metrics and learning
 curves, its report blocks and ``behaviorlab demo game`` (docs/game.md).
 """
 
@@ -14,7 +15,12 @@ from behaviorlab.families.game._metrics import (
     game_rounds,
     learning_curves,
 )
-from behaviorlab.families.game._players import BestResponder, FirstMove, RandomMove
+from behaviorlab.families.game._players import (
+    BestResponder,
+    FirstMove,
+    RandomMove,
+    ScriptedPartner,
+)
 from behaviorlab.families.game._task import GAME, GameTask
 
 __all__ = [
@@ -25,6 +31,7 @@ __all__ = [
     "FirstMove",
     "GameTask",
     "RandomMove",
+    "ScriptedPartner",
     "game_failures",
     "game_rounds",
     "learning_curves",

@@ -10,6 +10,8 @@ questions as an LLM, reading the earlier rounds from ``TrialInput.history``.
   always defects.
 - ``random_move``: a move (and a prediction) drawn uniformly from the options, seeded by the
   question (reproducible).
+- ``scripted_partner``: one of the scripted partners (``partner: tit_for_tat``) as a party of a
+  two-party game (a spec's ``parties:``), playing as it plays against a simulator.
 - ``first_move``: always the first option shown. Options are shuffled per question, so this is
   the position-bias yardstick, not a fixed strategy.
 """
@@ -22,7 +24,13 @@ from collections.abc import Sequence
 from typing import Any
 
 from behaviorlab.data._records import Step, stable_hash
-from behaviorlab.families.game._rules import GameConfigError, make_game
+from behaviorlab.families.game._rules import (
+    GameConfigError,
+    draws,
+    make_game,
+    parse_partner,
+    partner_move,
+)
 from behaviorlab.simulators._base import Answer, simulator
 from behaviorlab.tasks._base import Trial, TrialInput
 
@@ -136,3 +144,48 @@ class FirstMove(_Player):
         if not codes:
             return Answer(error="first_move: the trial has no options", error_kind="invalid")
         return Answer(choice=codes[0], value={"answer": codes[0]}, raw="first option shown")
+
+
+@simulator("scripted_partner")
+class ScriptedPartner(_Player):
+    """One of the game's scripted partners (``partner: tit_for_tat``, ``wsls:defect``,
+    ``biased:rock=0.5,...``; see :mod:`._rules`) as a party: it plays ``player_2`` (or
+    ``player_1``) of a two-party game exactly as that partner plays against a simulator,
+    reading the other player's earlier moves from its own history; asked to predict, it
+    predicts as ``best_responder`` does. A biased partner's draws are seeded per game
+    (``seed`` and the game's id)."""
+
+    def __init__(self, partner: str = "tit_for_tat", seed: int = 0, label: str | None = None):
+        self.partner = partner
+        self.seed = seed
+        self.label = label or f"partner:{partner}"
+
+    def identity(self) -> dict[str, Any]:
+        return {"simulator": "scripted_partner", "partner": self.partner, "seed": self.seed}
+
+    async def answer(self, trial: TrialInput) -> Answer:
+        meta = trial.meta
+        if "game" not in meta:
+            return Answer(error=NOT_A_GAME.format(who=self.label), error_kind="invalid")
+        try:
+            game = make_game(str(meta["game"]), meta.get("payoffs"))
+            partner = parse_partner(self.partner, game)
+        except GameConfigError as exc:
+            return Answer(error=str(exc), error_kind="invalid")
+        if meta.get("question") == "predict":
+            choice = predict_partner(trial.history, game.moves[0])
+            why = "predicted as best_responder does"
+        else:
+            # from this party's side: its own move is the step's action, the other's the
+            # partner move; the scripted strategy reacts to the other's moves
+            played = [
+                (s.action.attributes["partner_move"], str(s.action.value or game.moves[0]))
+                for s in trial.history
+            ]
+            rounds = int(meta.get("rounds", len(played) + 1))
+            drawn = draws(partner, game, rounds, stable_hash(self.seed, trial.person_id))
+            choice = partner_move(partner, game, played, len(played), drawn)
+            why = f"{partner.label} after {len(played)} rounds"
+        if choice not in trial.observation.option_codes():
+            return Answer(error=f"move {choice!r} is not among the options", error_kind="invalid")
+        return Answer(choice=choice, value={"answer": choice}, raw=why)
