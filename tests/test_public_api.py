@@ -135,7 +135,6 @@ EXPECTED: dict[str, list[str]] = {
         "GameTask",
         "RandomMove",
         "ScriptedPartner",
-        "ScriptedPartner",
         "game_failures",
         "game_rounds",
         "learning_curves",
