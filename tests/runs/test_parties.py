@@ -183,3 +183,32 @@ def test_the_plan_estimate_counts_every_partys_calls() -> None:
     (cell,) = est.cells
     assert (cell.simulator, cell.trials, cell.calls) == ("scripted-3", 4, 8)
     assert cell.prompt_tokens > 0
+
+
+def test_a_script_replays_a_transcript_held_by_the_trial() -> None:
+    from behaviorlab.data._records import Observation
+    from behaviorlab.simulators import Script
+    from behaviorlab.tasks import TrialInput
+
+    held = {"patient": ["I slept badly.", "Maybe a little better."], "therapist": ["Hello."]}
+
+    def turn(role: str, n: int) -> TrialInput:
+        return TrialInput(
+            task="t",
+            item_id="i",
+            person_id="p",
+            persona=None,
+            observation=Observation(kind="chat", content="..."),
+            answer_schema={"type": "object", "properties": {"reply": {"type": "string"}}},
+            meta={"transcript": held, "role": role, "role_turn": n},
+        )
+
+    replay = Script(field="transcript")
+    got = asyncio.run(replay.answer(turn("patient", 1)))
+    assert got.value == {"reply": "Maybe a little better."} and got.ok
+    ran_out = asyncio.run(replay.answer(turn("therapist", 1)))
+    assert ran_out.error == "script 'script' has 1 lines; turn 2 asked for more"
+    missing = asyncio.run(replay.answer(turn("moderator", 0)))
+    assert missing.error_kind == "invalid" and "for role 'moderator'" in (missing.error or "")
+    with pytest.raises(ValueError, match="either lines"):
+        Script()
