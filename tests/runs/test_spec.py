@@ -67,3 +67,13 @@ def test_python_construction_equals_yaml() -> None:
         }
     )
     assert spec.spec_hash() == parse_spec(GOOD).spec_hash()
+
+
+def test_a_loader_option_written_under_data_says_where_it_goes() -> None:
+    from behaviorlab.runs import SpecError, parse_spec
+
+    text = "name: x\ndata:\n  source: opera\n  on_invalid: skip\nsimulators: [{name: majority}]\n"
+    with pytest.raises(SpecError) as err:
+        parse_spec(text, origin="exp.yaml")
+    assert "exp.yaml:4: data.on_invalid: not a field of data:" in str(err.value)
+    assert "data: {options: {on_invalid: ...}}" in str(err.value)

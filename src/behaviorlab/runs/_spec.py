@@ -293,6 +293,18 @@ def _line_of(node: yaml.Node | None, loc: tuple[int | str, ...]) -> int | None:
     return line
 
 
+def _message(err: Any) -> str:
+    """A validation error in words; an unknown key under ``data:`` says where loader options
+    go (``data: {options: {on_invalid: skip}}``)."""
+    loc = tuple(err["loc"])
+    if err["type"] == "extra_forbidden" and len(loc) == 2 and loc[0] == "data":
+        return (
+            f"not a field of data: (source, target, persona, people, mapping, split, options); "
+            f"a loader option goes under data.options, e.g. data: {{options: {{{loc[1]}: ...}}}}"
+        )
+    return str(err["msg"])
+
+
 def parse_spec(text: str, *, origin: str = "<spec>") -> ExperimentSpec:
     """Parse and validate a YAML spec; errors name ``origin``, the line and the field."""
     try:
@@ -312,7 +324,7 @@ def parse_spec(text: str, *, origin: str = "<spec>") -> ExperimentSpec:
             loc = tuple(err["loc"])
             line = _line_of(root, loc)
             field = ".".join(str(p) for p in loc) or "(top level)"
-            lines.append(f"{origin}:{line or '?'}: {field}: {err['msg']}")
+            lines.append(f"{origin}:{line or '?'}: {field}: {_message(err)}")
         raise SpecError("invalid experiment spec\n" + "\n".join(lines)) from None
 
 
