@@ -18,6 +18,7 @@ from behaviorlab.analysis._bootstrap import ClusterStats, Estimate, cluster_boot
 from behaviorlab.analysis._ceiling import HumanCeiling, human_ceiling
 from behaviorlab.analysis._compare import compare
 from behaviorlab.analysis._distributions import DistributionMetric, js_distance, total_variation
+from behaviorlab.analysis._early_warning import EarlyWarning, binned_counts, early_warning
 from behaviorlab.analysis._equivalence import distribution_tests
 from behaviorlab.analysis._frame import valid_rows
 from behaviorlab.analysis._gap import gap
@@ -36,6 +37,7 @@ __all__ = [
     "SMALL_SAMPLE_CLUSTERS",
     "ClusterStats",
     "DistributionMetric",
+    "EarlyWarning",
     "Estimate",
     "GapReport",
     "GapRow",
@@ -44,10 +46,12 @@ __all__ = [
     "Metric",
     "PairedEffect",
     "Wasserstein",
+    "binned_counts",
     "cluster_bootstrap",
     "compare",
     "cr2_interval",
     "distribution_tests",
+    "early_warning",
     "error_agreement",
     "estimate",
     "gap",
