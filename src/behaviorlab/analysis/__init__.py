@@ -17,6 +17,7 @@ and ``@metric("name")`` adds a metric.
 from behaviorlab.analysis._bootstrap import ClusterStats, Estimate, cluster_bootstrap
 from behaviorlab.analysis._ceiling import HumanCeiling, human_ceiling
 from behaviorlab.analysis._compare import compare
+from behaviorlab.analysis._did import StaggeredDiD, staggered_did
 from behaviorlab.analysis._distributions import DistributionMetric, js_distance, total_variation
 from behaviorlab.analysis._early_warning import EarlyWarning, binned_counts, early_warning
 from behaviorlab.analysis._equivalence import distribution_tests
@@ -45,6 +46,7 @@ __all__ = [
     "MeanMetric",
     "Metric",
     "PairedEffect",
+    "StaggeredDiD",
     "Wasserstein",
     "binned_counts",
     "cluster_bootstrap",
@@ -64,6 +66,7 @@ __all__ = [
     "paired_effect",
     "position_shares",
     "role_table",
+    "staggered_did",
     "subgroup_gaps",
     "total_variation",
     "turns",
