@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from behaviorlab.data._records import Dataset
-from behaviorlab.models._base import Backend, Pricing
+from behaviorlab.models._base import Pricing
 from behaviorlab.runs._spec import ExperimentSpec
 from behaviorlab.simulators._base import Answer, Simulator
 from behaviorlab.tasks._base import Task, Trial
@@ -89,9 +89,9 @@ class Plan:
         closes: list[Callable[[], Awaitable[None]]] = []
         for one in (m for sim in self.simulators for m in members(sim)):
             backend = getattr(one, "backend", None)
-            if isinstance(backend, Backend) and id(backend) not in seen:
+            if callable(getattr(backend, "aclose", None)) and id(backend) not in seen:
                 seen.add(id(backend))
-                closes.append(backend.aclose)
+                closes.append(backend.aclose)  # type: ignore[union-attr]
         task_close = getattr(self.task, "aclose", None)
         if callable(task_close):
             closes.append(task_close)

@@ -131,7 +131,7 @@ class TurnLog:
     ) -> Answer:
         """The trial's answer: ``value``/``raw``/``choice`` as the task says, the turns in
         ``meta["turns"]``, tokens, calls and cost summed over the turns, the first turn's
-        prompt hash as the trial's (``meta["prompt_hashes"]`` lists every turn's)."""
+        prompt hash as the trial's (every turn's is in its record)."""
         return Answer(
             choice=choice,
             value=value,

@@ -19,9 +19,10 @@ def round_line(step: Step) -> str:
     r = step.index + 1
     theirs = a.attributes["partner_move"]
     if a.value is None:
+        played = "gave no valid move either" if theirs is None else f"played {theirs}"
         return (
             f"Round {r}: you gave no valid move (a forfeit: you scored "
-            f"{_n(a.attributes['payoff'])}); your partner played {theirs}."
+            f"{_n(a.attributes['payoff'])}); your partner {played}."
         )
     mine = a.value
     if theirs is None:  # another party that forfeited
