@@ -5,7 +5,13 @@ from pathlib import Path
 
 import pytest
 
-from behaviorlab.store import MIGRATIONS, RESULTS_SCHEMA_VERSION, ResultStore, TrialResult
+from behaviorlab.store import (
+    MIGRATIONS,
+    RESULTS_SCHEMA_VERSION,
+    NewerStoreError,
+    ResultStore,
+    TrialResult,
+)
 
 
 def _row(i: int, **over: object) -> TrialResult:
@@ -83,7 +89,7 @@ def test_newer_file_is_refused(tmp_path: Path) -> None:
     db = sqlite3.connect(path)
     db.execute("PRAGMA user_version = 99")
     db.close()
-    with pytest.raises(RuntimeError, match="newer than this behaviorlab"):
+    with pytest.raises(NewerStoreError, match="newer than this behaviorlab"):
         ResultStore(path)
 
 

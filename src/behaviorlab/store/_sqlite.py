@@ -8,22 +8,35 @@ What a trial brings is bounded before it is stored: ``raw_output`` keeps its fir
 :data:`RAW_OUTPUT_HEAD_CHARS` characters, and ``meta["raw_output_chars"]`` then holds the full
 length. A row SQLite refuses (a text or blob past its size limit, an integer past 64 bits) is
 stored instead as that trial's failure, ``error_kind`` :data:`STORE_WRITE_ERROR`, with the
-reason: one trial's odd value never ends a run.
+reason: one trial's odd value never ends a run. A failure of the store itself (disk full, an
+I/O error) is a :class:`StoreWriteError`: the run stops with the reason, what was committed
+stays, and a rerun resumes.
+
+Opening checks that the file is a behaviorlab store (see :mod:`behaviorlab.store._open`): an
+empty, cut or foreign file is a :class:`BrokenStoreError` naming it and what to do, and is
+never overwritten. A new file is created atomically. A store opened for writing holds its
+write lock (:class:`behaviorlab.store._lock.StoreLock`) until it is closed, so a second
+writer is refused with the first one's pid.
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import json
 import logging
 import sqlite3
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, ParamSpec, Self, TypeVar
 
 import pandas as pd
 
+from behaviorlab.store._errors import NewerStoreError, StoreWriteError
+from behaviorlab.store._lock import StoreLock
+from behaviorlab.store._open import check_header, check_schema, create_atomically, reading
 from behaviorlab.store._schema import (
     ADDED_COLUMNS,
     COLUMNS,
@@ -114,6 +127,42 @@ MIGRATIONS: list[tuple[int, str, Callable[[sqlite3.Connection], None]]] = [
 
 assert MIGRATIONS[-1][0] == RESULTS_SCHEMA_VERSION
 
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _reads(method: Callable[_P, _R]) -> Callable[_P, _R]:
+    """A read whose "malformed" / "not a database" becomes a :class:`BrokenStoreError`."""
+
+    @functools.wraps(method)
+    def read(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        store = args[0]
+        assert isinstance(store, ResultStore)
+        with reading(store.path):
+            return method(*args, **kwargs)
+
+    return read
+
+
+def migrate(db: sqlite3.Connection, path: Path, current: int) -> None:
+    """Apply the :data:`MIGRATIONS` above ``current``, each in its own transaction."""
+    if current > RESULTS_SCHEMA_VERSION:
+        raise NewerStoreError(
+            f"{path}: results schema version {current} is newer than this behaviorlab "
+            f"({RESULTS_SCHEMA_VERSION}); upgrade behaviorlab to read it"
+        )
+    for version, _, apply in MIGRATIONS:
+        if version > current:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                apply(db)
+                db.execute(f"PRAGMA user_version = {version}")
+                db.execute("COMMIT")
+            except BaseException:
+                with contextlib.suppress(sqlite3.Error):
+                    db.execute("ROLLBACK")
+                raise
+
 
 class ResultStore:
     """Results of one or more runs in one SQLite file; a context manager that closes it::
@@ -124,68 +173,102 @@ class ResultStore:
 
     def __init__(self, path: str | Path, *, readonly: bool = False) -> None:
         self.path = Path(path)
+        self._lock: StoreLock | None = None
         if readonly:
             if not self.path.exists():
                 raise FileNotFoundError(f"results file {str(self.path)!r} does not exist")
+            check_header(self.path)
             uri = f"file:{self.path.resolve()}?mode=ro"
             self._db = sqlite3.connect(uri, uri=True, timeout=30, isolation_level=None)
-        else:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                check_schema(self._db, self.path, allow_blank=False)
+            except BaseException:
+                self._db.close()
+                raise
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = StoreLock(self.path).acquire()  # before looking: no one else creates it
+        try:
+            with self._writing("create the store"):
+                if self.path.exists():
+                    check_header(self.path)
+                else:
+                    create_atomically(self.path, lambda db: migrate(db, self.path, 0))
             self._db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=FULL")
-            self._migrate()
+        except BaseException:
+            self._lock.release()
+            raise
+        try:
+            with self._writing("open the store"):
+                # the schema first: setting WAL rewrites the header of someone else's file
+                current = check_schema(self._db, self.path, allow_blank=True)
+                self._db.execute("PRAGMA journal_mode=WAL")
+                self._db.execute("PRAGMA synchronous=FULL")
+                migrate(self._db, self.path, current)
+        except BaseException:
+            self.close()
+            raise
 
     # -- schema -----------------------------------------------------------------------------
     def schema_version(self) -> int:
         return int(self._db.execute("PRAGMA user_version").fetchone()[0])
 
-    def _migrate(self) -> None:
-        current = self.schema_version()
-        if current > RESULTS_SCHEMA_VERSION:
-            raise RuntimeError(
-                f"{self.path}: results schema version {current} is newer than this behaviorlab "
-                f"({RESULTS_SCHEMA_VERSION}); upgrade behaviorlab to read it"
-            )
-        for version, _, apply in MIGRATIONS:
-            if version > current:
-                self._db.execute("BEGIN IMMEDIATE")
-                try:
-                    apply(self._db)
-                    self._db.execute(f"PRAGMA user_version = {version}")
-                    self._db.execute("COMMIT")
-                except BaseException:
-                    self._db.execute("ROLLBACK")
-                    raise
+    @contextlib.contextmanager
+    def _writing(self, what: str) -> Iterator[None]:
+        """A failure of the store itself (not of one row) as a :class:`StoreWriteError`."""
+        try:
+            with reading(self.path):
+                yield
+        except (sqlite3.DataError, OverflowError):
+            raise
+        except (sqlite3.Error, OSError) as exc:
+            if isinstance(exc, FileNotFoundError | PermissionError) and what.startswith("open"):
+                raise
+            name = getattr(exc, "sqlite_errorname", None) or type(exc).__name__
+            raise StoreWriteError(
+                f"could not {what} in {str(self.path)!r}: {exc} ({name}). The run stops here; "
+                "every trial committed before is kept. Free disk space or fix the disk "
+                "(or move the run with --out), then run again: it resumes from what is stored."
+            ) from exc
 
     # -- runs -------------------------------------------------------------------------------
     def start_run(self, run_id: str, name: str, spec: dict[str, Any]) -> None:
         now = datetime.now().isoformat()
-        self._db.execute(
-            "INSERT INTO runs (run_id, name, spec, status, created_at, updated_at) "
-            "VALUES (?, ?, ?, 'running', ?, ?) "
-            "ON CONFLICT(run_id) DO UPDATE SET status='running', updated_at=excluded.updated_at",
-            (run_id, name, json.dumps(spec), now, now),
-        )
+        with self._writing(f"record run {run_id}"):
+            self._execute(
+                "INSERT INTO runs (run_id, name, spec, status, created_at, updated_at) "
+                "VALUES (?, ?, ?, 'running', ?, ?) "
+                "ON CONFLICT(run_id) DO UPDATE SET status='running', "
+                "updated_at=excluded.updated_at",
+                (run_id, name, json.dumps(spec), now, now),
+            )
 
     def set_manifest(self, run_id: str, manifest: dict[str, Any]) -> None:
-        self._db.execute(
-            "UPDATE runs SET manifest = ?, updated_at = ? WHERE run_id = ?",
-            (json.dumps(manifest, default=str), datetime.now().isoformat(), run_id),
-        )
+        with self._writing(f"write the manifest of run {run_id}"):
+            self._execute(
+                "UPDATE runs SET manifest = ?, updated_at = ? WHERE run_id = ?",
+                (json.dumps(manifest, default=str), datetime.now().isoformat(), run_id),
+            )
 
     def finish_run(self, run_id: str, status: str = "finished") -> None:
-        self._db.execute(
-            "UPDATE runs SET status = ?, updated_at = ? WHERE run_id = ?",
-            (status, datetime.now().isoformat(), run_id),
-        )
+        with self._writing(f"finish run {run_id}"):
+            self._execute(
+                "UPDATE runs SET status = ?, updated_at = ? WHERE run_id = ?",
+                (status, datetime.now().isoformat(), run_id),
+            )
 
+    def _execute(self, sql: str, params: tuple[Any, ...] = ()) -> None:
+        """One write statement in its own transaction (autocommit)."""
+        self._db.execute(sql, params)
+
+    @_reads
     def runs(self) -> pd.DataFrame:
         return pd.read_sql_query(
             "SELECT run_id, name, status, created_at, updated_at FROM runs ORDER BY created_at",
             self._db,
         )
 
+    @_reads
     def latest_run_id(self) -> str:
         row = self._db.execute(
             "SELECT run_id FROM runs ORDER BY updated_at DESC LIMIT 1"
@@ -194,6 +277,7 @@ class ResultStore:
             raise LookupError(f"{self.path}: holds no runs")
         return str(row[0])
 
+    @_reads
     def manifest(self, run_id: str) -> dict[str, Any]:
         row = self._db.execute("SELECT manifest FROM runs WHERE run_id = ?", (run_id,)).fetchone()
         if row is None:
@@ -202,6 +286,7 @@ class ResultStore:
         return result
 
     # -- trials -----------------------------------------------------------------------------
+    @_reads
     def done_ids(self, run_id: str) -> set[str]:
         rows = self._db.execute("SELECT trial_id FROM trials WHERE run_id = ?", (run_id,))
         return {r[0] for r in rows}
@@ -220,21 +305,29 @@ class ResultStore:
             f"INSERT INTO trials ({', '.join(COLUMNS)}) VALUES ({', '.join('?' for _ in COLUMNS)}) "
             "ON CONFLICT(run_id, trial_id) DO NOTHING"
         )
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
-            for i, result in enumerate(stored):
-                try:  # SQLite checks sizes when binding: a refused row changes nothing
-                    self._db.execute(insert, self._row(result))
-                except (sqlite3.DataError, OverflowError) as e:
-                    limit = self._db.getlimit(sqlite3.SQLITE_LIMIT_LENGTH)
-                    stored[i] = _refused(result, e, limit)
-                    log.warning("%s: trial %s: %s", self.path, result.trial_id, stored[i].error)
-                    self._db.execute(insert, self._row(stored[i]))
-            self._db.execute("COMMIT")
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
+        first = stored[0].trial_id if stored else "-"
+        with self._writing(f"store trial {first}" + (" and others" if len(stored) > 1 else "")):
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                for i, result in enumerate(stored):
+                    try:  # SQLite checks sizes when binding: a refused row changes nothing
+                        self._db.execute(insert, self._row(result))
+                    except (sqlite3.DataError, OverflowError) as e:
+                        limit = self._db.getlimit(sqlite3.SQLITE_LIMIT_LENGTH)
+                        stored[i] = _refused(result, e, limit)
+                        log.warning("%s: trial %s: %s", self.path, result.trial_id, stored[i].error)
+                        self._db.execute(insert, self._row(stored[i]))
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._rollback()
+                raise
         return stored
+
+    def _rollback(self) -> None:
+        """Roll back the open transaction, if SQLite has not already (after an I/O error)."""
+        if self._db.in_transaction:
+            with contextlib.suppress(sqlite3.Error):
+                self._db.execute("ROLLBACK")
 
     @staticmethod
     def _row(result: TrialResult) -> tuple[Any, ...]:
@@ -247,18 +340,21 @@ class ResultStore:
     def write_persons(self, run_id: str, persons: Iterable[tuple[str, dict[str, Any]]]) -> None:
         """Store the persona attributes of the people a run simulates (idempotent)."""
         rows = [(run_id, pid, json.dumps(attrs, default=str)) for pid, attrs in persons]
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
-            self._db.executemany(
-                "INSERT INTO persons (run_id, person_id, attributes) VALUES (?, ?, ?) "
-                "ON CONFLICT(run_id, person_id) DO UPDATE SET attributes = excluded.attributes",
-                rows,
-            )
-            self._db.execute("COMMIT")
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
+        with self._writing(f"store the people of run {run_id}"):
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._db.executemany(
+                    "INSERT INTO persons (run_id, person_id, attributes) VALUES (?, ?, ?) "
+                    "ON CONFLICT(run_id, person_id) DO UPDATE SET attributes = "
+                    "excluded.attributes",
+                    rows,
+                )
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._rollback()
+                raise
 
+    @_reads
     def persons(self, run_id: str | None = None) -> pd.DataFrame:
         """One row per simulated person: ``person_id`` and one column per persona attribute."""
         rid = run_id or self.latest_run_id()
@@ -279,6 +375,7 @@ class ResultStore:
         """The SQL default of a column a file opened read-only before its migration lacks."""
         return ADDED_COLUMNS[column][1].rsplit("DEFAULT", 1)[1].strip()
 
+    @_reads
     def totals(self, run_id: str) -> dict[str, dict[str, float]]:
         """Stored trials, tokens and cost by simulator label, for ``run_id``."""
         cost = "SUM(cost)" if "cost" in self._columns() else "0"
@@ -297,10 +394,12 @@ class ResultStore:
             for sim, n, tin, tout, c in rows
         }
 
+    @_reads
     def count(self, run_id: str) -> int:
         row = self._db.execute("SELECT COUNT(*) FROM trials WHERE run_id = ?", (run_id,))
         return int(row.fetchone()[0])
 
+    @_reads
     def to_pandas(self, run_id: str | None = None) -> pd.DataFrame:
         """One row per trial of ``run_id`` (default: the latest run), JSON columns decoded."""
         rid = run_id or self.latest_run_id()
@@ -317,7 +416,14 @@ class ResultStore:
         return frame
 
     def close(self) -> None:
-        self._db.close()
+        """Close the file and release the write lock (held by a writable store)."""
+        try:
+            db = getattr(self, "_db", None)
+            if db is not None:
+                db.close()
+        finally:
+            if self._lock is not None:
+                self._lock.release()
 
     def __enter__(self) -> Self:
         return self
