@@ -94,3 +94,29 @@ def test_loopback_hosts() -> None:
     assert is_loopback("127.0.0.1") and is_loopback("::1") and is_loopback("localhost")
     assert not is_loopback("0.0.0.0") and not is_loopback("192.168.1.2")
     assert not is_loopback("example.org")
+
+
+@pytest.mark.parametrize("damage", ["empty", "garbage"])
+def test_a_broken_run_shows_its_error_and_the_others_are_served(
+    runs_copy: Path, damage: str
+) -> None:
+    broken = runs_copy / "broken-run"
+    broken.mkdir()
+    results = broken / "results.sqlite"
+    if damage == "empty":
+        results.write_bytes(b"")
+    else:
+        good = (runs_copy / "syn-report" / "results.sqlite").read_bytes()
+        results.write_bytes(b"\x89PNG\r\n\x1a\n" + good[8:])
+    client = TestClient(create_app(runs_copy, n_resamples=100))
+    listed = {r["name"]: r for r in client.get("/api/runs").json()}
+    assert listed["syn-report"]["status"] == "finished"
+    status = listed["broken-run"]["status"]
+    assert status.startswith("unreadable:") and str(results) in status and "--restart" in status
+    page = client.get("/runs/broken-run")
+    assert page.status_code == 409 and "is not a usable behaviorlab store" in page.text
+    md = client.get("/runs/broken-run/report.md")
+    assert md.status_code == 409 and str(results) in md.text and "--restart" in md.text
+    assert client.get("/runs/syn-report").status_code == 200
+    assert client.get("/runs/syn-report/report.md").status_code == 200
+    assert results.read_bytes()[:8] in (b"", b"\x89PNG\r\n\x1a\n")  # left as it was

@@ -5,6 +5,10 @@ created), ``/runs/NAME`` serves the run's ``report.html`` (written on first requ
 when the results changed since; cached on disk next to the results), ``/runs/NAME/report.md``
 the Markdown summary, and ``/api/runs`` the list as JSON. It reads results read-only and has no
 authentication: serve it on the loopback interface (the default).
+
+A run whose results file is broken (empty, cut, not a behaviorlab store) is listed with
+``unreadable: <why and what to do>``, and its pages answer 409 with that message; the other
+runs are served as usual.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
 from behaviorlab.report._html import render_page
 from behaviorlab.report._report import HTML_NAME, MARKDOWN_NAME, write_report
 from behaviorlab.runs import open_run
-from behaviorlab.store import ResultStore
+from behaviorlab.store import ResultStore, StoreError
 
 RESULTS_NAME = "results.sqlite"
 
@@ -93,6 +97,15 @@ def _unknown(name: str, runs_dir: Path, folders: list[Path]) -> str:
     )
 
 
+REPORT_ERRORS = (StoreError, ValueError, LookupError, FileNotFoundError)
+"""What stops one run's report (a broken results file among them): answered as that run's
+409 page, never a 500, and the other runs are still served."""
+
+
+def _cannot(name: str, exc: BaseException) -> str:
+    return f"Could not build the report of {name!r}: {exc}"
+
+
 def create_app(runs_dir: str | Path = "runs", *, n_resamples: int = 2000) -> FastAPI:
     """The viewer of the runs under ``runs_dir``; reports are written with ``n_resamples``
     bootstrap resamples when missing or stale."""
@@ -144,11 +157,8 @@ def create_app(runs_dir: str | Path = "runs", *, n_resamples: int = 2000) -> Fas
             return not_found(name)
         try:
             path = fresh_report(folder)
-        except (ValueError, LookupError, FileNotFoundError) as exc:
-            return HTMLResponse(
-                page(f"Could not build the report of {name!r}: {exc}", "warning"),
-                status_code=409,
-            )
+        except REPORT_ERRORS as exc:
+            return HTMLResponse(page(_cannot(name, exc), "warning"), status_code=409)
         return HTMLResponse(path.read_text(encoding="utf-8"))
 
     @app.get("/runs/{name}/report.md", response_class=PlainTextResponse)
@@ -156,7 +166,10 @@ def create_app(runs_dir: str | Path = "runs", *, n_resamples: int = 2000) -> Fas
         folder = folder_of(name)
         if folder is None:
             return PlainTextResponse(_unknown(name, root, run_folders(root)), status_code=404)
-        fresh_report(folder)
+        try:
+            fresh_report(folder)
+        except REPORT_ERRORS as exc:
+            return PlainTextResponse(_cannot(name, exc), status_code=409)
         return PlainTextResponse(
             (folder / MARKDOWN_NAME).read_text(encoding="utf-8"),
             media_type="text/markdown; charset=utf-8",
