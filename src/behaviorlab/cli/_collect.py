@@ -47,11 +47,11 @@ def _fail(message: object) -> NoReturn:
 
 
 def _store(db: str) -> CaptureStore:
-    from behaviorlab.collect._store import open_store
+    from behaviorlab.collect._store import StoreUnavailable, open_store
 
     try:
         return open_store(db)
-    except ImportError as err:
+    except (ImportError, StoreUnavailable) as err:
         _fail(err)
 
 
@@ -70,12 +70,16 @@ def serve(
     import uvicorn
 
     from behaviorlab.collect._server import RateLimit, create_app
+    from behaviorlab.collect._store import StoreUnavailable
 
-    app = create_app(
-        _store(db),
-        max_body_bytes=max_body_bytes,
-        rate_limit=RateLimit(per_second=rate, burst=burst),
-    )
+    try:
+        app = create_app(
+            _store(db),
+            max_body_bytes=max_body_bytes,
+            rate_limit=RateLimit(per_second=rate, burst=burst),
+        )
+    except StoreUnavailable as err:
+        _fail(f"not starting: {err}")
     console.print(f"ingest server on http://{host}:{port}  (store: {db})", highlight=False)
     # a long keep-alive: a busy server must not close a connection a client is reusing
     uvicorn.run(app, host=host, port=port, log_level="warning", timeout_keep_alive=65)

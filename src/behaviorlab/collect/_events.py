@@ -19,8 +19,10 @@ Answers: 200 :class:`IngestResult`; 400 malformed JSON, 401 missing / unknown to
 study token where a participant token is needed, no consent yet, or an event whose URL host
 is not in the study's allowlist (:class:`Rejection` naming ``events[i].url``), 413 a body over
 the server's byte limit (checked before parsing), 422 a payload that fails these models
-(every problem with its location), 429 over the participant's rate limit (``Retry-After``
-header, seconds). A batch is stored whole or not at all.
+(every problem with its location; also a ``seq`` of 2^63 or more and a NaN or infinite
+number anywhere in the body), 429 over the participant's rate limit (``Retry-After``
+header, seconds), 503 the store cannot take writes now (disk full, read-only: a
+:class:`Rejection` saying which; ``Retry-After``). A batch is stored whole or not at all.
 
 Enrolment pages (HTML, same server): ``GET /join/{study_id}?t=<study token>`` issues a
 pending participant and redirects to ``/p/{participant_token}/consent`` (the consent text;
@@ -54,6 +56,8 @@ NavigationType = Literal["navigate", "reload", "back_forward", "prerender", "his
 API_PREFIX = "/api/v1"
 MAX_BATCH_EVENTS = 200
 MAX_HTML_CHARS = 2_000_000
+MAX_SEQ = 2**63 - 1
+"""The largest ``seq`` (a signed 64-bit integer, as the stores keep it)."""
 
 
 class Size(BaseModel):
@@ -63,7 +67,7 @@ class Size(BaseModel):
 
 
 class Point(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     x: float
     y: float
 
@@ -86,7 +90,7 @@ class CapturedEvent(BaseModel):
 
     event_id: str = Field(min_length=8, max_length=64, description="Client UUID; idempotency key.")
     session_id: str = Field(min_length=1, max_length=128, description="Client browsing session.")
-    seq: int = Field(ge=0, description="Order of the event within its session.")
+    seq: int = Field(ge=0, le=MAX_SEQ, description="Order of the event within its session.")
     timestamp: AwareDatetime = Field(description="Client clock, ISO 8601 with timezone.")
     action_type: ActionType
     click_type: ClickType | None = Field(

@@ -47,7 +47,12 @@ from behaviorlab.collect._questionnaire import (
     load_questionnaire,
 )
 from behaviorlab.collect._sanitize import clean_event, clean_rationale
-from behaviorlab.collect._store import CaptureStore, ParticipantGone, open_store
+from behaviorlab.collect._store import (
+    CaptureStore,
+    ParticipantGone,
+    StoreUnavailable,
+    open_store,
+)
 from behaviorlab.collect._study import Clock, Participant, Study, utc_now
 
 DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024
@@ -153,9 +158,29 @@ def json_depth_ok(value: Any, limit: int = MAX_JSON_DEPTH) -> bool:
     return True
 
 
+class _NonFinite(ValueError):
+    pass
+
+
+def _no_constant(name: str) -> Any:
+    raise _NonFinite(f"{name} is not a number JSON allows; send finite numbers only")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):  # e.g. 1e400
+        raise _NonFinite(f"{text} overflows a 64-bit float; send finite numbers only")
+    return value
+
+
 def _parse_json(data: bytes) -> Any:
+    """``data`` as JSON; NaN, Infinity and numbers that overflow a float are refused (422)
+    wherever they are: they would be acknowledged and then lost at export."""
     try:
-        value = json.loads(data)
+        value = json.loads(data, parse_constant=_no_constant, parse_float=_finite_float)
+    except _NonFinite as err:
+        problem = FieldProblem(location="body", problem=str(err))
+        raise Refusal(422, "non-finite number in the body", [problem]) from None
     except (json.JSONDecodeError, UnicodeDecodeError) as err:
         problem = FieldProblem(location="body", problem=str(err))
         raise Refusal(400, "malformed JSON", [problem]) from None
@@ -300,8 +325,10 @@ def create_app(
 
     ``clock`` (default: UTC now) stamps receipts, consents and retention; expired data is
     purged at start-up and then every ``purge_interval_s`` seconds while the server runs.
-    ``max_body_bytes`` caps a request body; ``rate_limit`` is per participant."""
+    ``max_body_bytes`` caps a request body; ``rate_limit`` is per participant.
+    :class:`StoreUnavailable` when the store cannot take writes (read-only, full disk)."""
     store = store_url if isinstance(store_url, CaptureStore) else open_store(store_url)
+    store.check_writable((clock or utc_now)())
     state = ServerState(
         store=store,
         clock=clock or utc_now,
@@ -328,6 +355,12 @@ def create_app(
     @app.exception_handler(Refusal)
     async def _refused(request: Request, exc: Refusal) -> Response:
         return JSONResponse(exc.rejection.model_dump(), status_code=exc.status, headers=exc.headers)
+
+    @app.exception_handler(StoreUnavailable)
+    async def _unavailable(request: Request, exc: StoreUnavailable) -> Response:
+        log.error("store unavailable: %s", exc.reason)
+        rejection = Rejection(error=f"the server cannot store data now: {exc.reason}")
+        return JSONResponse(rejection.model_dump(), status_code=503, headers={"Retry-After": "30"})
 
     @app.get("/healthz")
     async def healthz() -> dict[str, bool]:

@@ -15,6 +15,7 @@ a failed statement is rolled back, so the connection stays usable.
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import re
@@ -51,6 +52,7 @@ _SCHEMA = (
         received_at TEXT NOT NULL, action_type TEXT NOT NULL, payload TEXT NOT NULL,
         PRIMARY KEY (participant_id, event_id))""",
     "CREATE INDEX IF NOT EXISTS events_by_study ON events (study_id, received_at)",
+    "CREATE TABLE IF NOT EXISTS store_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
     """CREATE TABLE IF NOT EXISTS rationales (
         participant_id TEXT NOT NULL, event_id TEXT NOT NULL, study_id TEXT NOT NULL,
         rationale TEXT NOT NULL, client_ts TEXT NOT NULL, received_at TEXT NOT NULL,
@@ -85,6 +87,48 @@ class ParticipantGone(LookupError):
     """The participant a write is for no longer exists (withdrawn meanwhile)."""
 
 
+class StoreUnavailable(RuntimeError):
+    """The store cannot take writes now: its disk is full, it is read-only, or I/O failed.
+
+    ``reason`` says which and what to do; the server answers 503 with it."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(reason)
+
+
+_SQLITE_UNAVAILABLE = {
+    13: "the disk holding the store is full (SQLITE_FULL); free space, then retry",
+    8: "the store is read-only (SQLITE_READONLY); make the database file and its folder "
+    "writable by the server",
+    10: "the store's disk failed to read or write (SQLITE_IOERR); check the disk",
+    14: "the store's files cannot be opened (SQLITE_CANTOPEN); check the path and permissions",
+}
+_PG_UNAVAILABLE = {
+    "53100": "the disk of the PostgreSQL server is full; free space, then retry",
+    "25006": "the PostgreSQL connection is read-only (a standby?); point --db at the primary",
+}
+_OS_UNAVAILABLE = {
+    errno.ENOSPC: "the disk holding the store is full; free space, then retry",
+    errno.EROFS: "the store is on a read-only file system; move it or remount read-write",
+    errno.EACCES: "the store's files are not writable by the server; fix their permissions",
+}
+
+
+def unavailable(err: BaseException) -> StoreUnavailable | None:
+    """``err`` as a :class:`StoreUnavailable` when it means the store cannot take writes."""
+    if isinstance(err, StoreUnavailable):
+        return err
+    if isinstance(err, sqlite3.Error):
+        code = getattr(err, "sqlite_errorcode", None)
+        reason = _SQLITE_UNAVAILABLE.get(code & 0xFF) if isinstance(code, int) else None
+    elif isinstance(err, OSError):
+        reason = _OS_UNAVAILABLE.get(err.errno or 0)
+    else:
+        reason = _PG_UNAVAILABLE.get(str(getattr(err, "sqlstate", "") or ""))
+    return StoreUnavailable(f"{reason} ({err})") if reason else None
+
+
 class CaptureStore:
     """The server's tables behind one lock; ``open_store(url)`` picks the backend."""
 
@@ -117,20 +161,39 @@ class CaptureStore:
 
     @contextmanager
     def _tx(self) -> Iterator[Any]:
+        """One write transaction; a full disk or a read-only store raises
+        :class:`StoreUnavailable` (other errors pass through unchanged)."""
         with self._lock:
-            if self._pg:
-                conn = self._usable()
-                with conn.transaction(), conn.cursor() as cur:
-                    yield _Cursor(cur, self._sql)
-            else:
-                cur = self._conn.cursor()
-                cur.execute("BEGIN IMMEDIATE")
-                try:
-                    yield _Cursor(cur, self._sql)
-                except BaseException:
-                    cur.execute("ROLLBACK")
+            try:
+                if self._pg:
+                    conn = self._usable()
+                    with conn.transaction(), conn.cursor() as cur:
+                        yield _Cursor(cur, self._sql)
+                else:
+                    cur = self._conn.cursor()
+                    cur.execute("BEGIN IMMEDIATE")
+                    try:
+                        yield _Cursor(cur, self._sql)
+                        cur.execute("COMMIT")
+                    except BaseException:
+                        if self._conn.in_transaction:  # SQLite rolls back itself on SQLITE_FULL
+                            cur.execute("ROLLBACK")
+                        raise
+            except Exception as err:
+                mapped = unavailable(err)
+                if mapped is None or mapped is err:
                     raise
-                cur.execute("COMMIT")
+                raise mapped from err
+
+    def check_writable(self, now: datetime) -> None:
+        """Write one row and commit it: :class:`StoreUnavailable` when the store is read-only
+        or full (the server checks this before it starts)."""
+        with self._tx() as cur:
+            cur.execute(
+                "INSERT INTO store_meta VALUES ('write_check', ?) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (iso(now),),
+            )
 
     def close(self) -> None:
         with self._lock:
@@ -444,10 +507,16 @@ def open_store(url: str | Path) -> CaptureStore:
 
         return CaptureStore(connect(), postgres=True, url=text, connect=connect)
     path = Path(text.removeprefix("sqlite:///").removeprefix("sqlite://"))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    lite = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
-    lite.execute("PRAGMA journal_mode=WAL")
-    lite.execute("PRAGMA synchronous=FULL")
-    lite.execute("PRAGMA busy_timeout=30000")
-    lite.execute("PRAGMA secure_delete=ON")
-    return CaptureStore(lite, postgres=False, url=str(path))
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        lite = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
+        lite.execute("PRAGMA journal_mode=WAL")
+        lite.execute("PRAGMA synchronous=FULL")
+        lite.execute("PRAGMA busy_timeout=30000")
+        lite.execute("PRAGMA secure_delete=ON")
+        return CaptureStore(lite, postgres=False, url=str(path))
+    except (sqlite3.Error, OSError) as err:
+        mapped = unavailable(err)
+        if mapped is None:
+            raise
+        raise StoreUnavailable(f"store {str(path)!r}: {mapped.reason}") from err

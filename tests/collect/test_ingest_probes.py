@@ -1,0 +1,80 @@
+"""Findings of issue 14 §2 (probing the ingest server as an attacker would), each pinned:
+ingest errors (huge ``seq``, non-finite numbers, a full or read-only store)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from bl_ingest import enrol, event, post
+from fastapi.testclient import TestClient
+
+from behaviorlab.collect._server import create_app
+from behaviorlab.collect._store import CaptureStore, StoreUnavailable
+
+# --- §2.4 ingest errors ----------------------------------------------------------------------
+
+
+def test_a_seq_beyond_64_bits_is_a_422_naming_the_field(
+    client: TestClient, store: CaptureStore
+) -> None:
+    token = enrol(client)
+    r = post(client, token, {"events": [event(1, seq=2**63)]})
+    assert r.status_code == 422
+    assert [p["location"] for p in r.json()["problems"]] == ["events[0].seq"]
+    assert post(client, token, {"events": [event(2, seq=2**63 - 1)]}).status_code == 200
+    assert [e.seq for e in store.events_of("s1")] == [2**63 - 1]
+
+
+@pytest.mark.parametrize(
+    "number", ["NaN", "Infinity", "-Infinity", "1e400"], ids=["nan", "inf", "-inf", "overflow"]
+)
+def test_non_finite_numbers_anywhere_are_refused(
+    client: TestClient, store: CaptureStore, number: str
+) -> None:
+    token = enrol(client)
+    for where in ("mouse_position", "element_meta", "page_meta"):
+        one = event(1, mouse_position={"x": 1.0, "y": 2.0})
+        body = json.dumps({"events": [one]})
+        spot = {"mouse_position": '"x": 1.0', "element_meta": '"seq": 1', "page_meta": '"seq": 1'}
+        if where == "mouse_position":
+            body = body.replace(spot[where], f'"x": {number}')
+        else:
+            body = body.replace(spot[where], f'"seq": 1, "{where}": {{"n": [{number}]}}')
+        assert number in body
+        r = post(client, token, body)
+        assert r.status_code == 422, (where, r.text)
+        assert "finite" in r.json()["problems"][0]["problem"]
+    assert store.events_of("s1") == []
+
+
+def test_a_full_disk_answers_503_with_a_json_reason(
+    client: TestClient, store: CaptureStore
+) -> None:
+    token = enrol(client)
+    pages = store._conn.execute("PRAGMA page_count").fetchone()[0]
+    store._conn.execute(f"PRAGMA max_page_count={pages}")  # as if the disk were full
+    big = "<body>" + "<p>shoes</p>" * 12_000 + "</body>"
+    r = post(client, token, {"events": [event(1, simplified_html=big)]})
+    assert r.status_code == 503
+    assert r.headers["content-type"] == "application/json"
+    assert "full" in r.json()["error"] and r.headers["retry-after"]
+    store._conn.execute("PRAGMA max_page_count=1073741823")  # space again: the retry is stored
+    assert post(client, token, {"events": [event(1, simplified_html=big)]}).status_code == 200
+
+
+def test_a_read_only_store_answers_503_and_the_server_refuses_to_start(
+    client: TestClient, store: CaptureStore
+) -> None:
+    token = enrol(client)
+    who = store.participant(token=token)
+    assert who is not None
+    store._conn.execute("PRAGMA query_only=ON")  # as if the file had become read-only
+    try:
+        r = post(client, token, {"events": [event(1)]})
+        assert r.status_code == 503 and "read-only" in r.json()["error"]
+        with pytest.raises(StoreUnavailable, match="read-only"):
+            create_app(store)
+    finally:
+        store._conn.execute("PRAGMA query_only=OFF")
+    assert store.rows_of(who.participant_id)["events"] == 0
