@@ -252,6 +252,26 @@ def plan_cmd(
         _fail(exc)
 
 
+def _restart(spec: Path, out: Path) -> None:
+    """``run --restart``: set the results file aside under the store's lock (so never under
+    a process writing it); nothing is deleted."""
+    from behaviorlab.runs import load_spec
+    from behaviorlab.runs._build import results_path
+    from behaviorlab.store import StoreLock, set_aside
+
+    path = results_path(load_spec(spec), out)
+    with StoreLock(path):
+        moved = set_aside(path)
+    if moved is None:
+        console.print(f"--restart: no results file at {path} yet", highlight=False)
+    else:
+        console.print(
+            f"--restart: moved {path} aside to {moved.name} (kept); starting afresh",
+            highlight=False,
+            soft_wrap=True,
+        )
+
+
 @app.command("run")
 def run_cmd(
     spec: Annotated[Path, typer.Argument(help="Experiment spec (YAML).")],
@@ -265,9 +285,18 @@ def run_cmd(
         str | None,
         typer.Option(help="Ray cluster address (default: start a local one); needs ray."),
     ] = None,
+    restart: Annotated[
+        bool,
+        typer.Option(
+            "--restart",
+            help="Move the run's results file aside (kept, renamed *.aside) and start afresh.",
+        ),
+    ] = False,
 ) -> None:
     """Run an experiment, or resume it: trials already stored are not run again."""
     try:
+        if restart:
+            _restart(spec, out)
         if executor not in _EXECUTORS:
             raise ValueError(f"unknown --executor {executor!r}; use local or ray")
         if address is not None and executor == "local":
