@@ -22,6 +22,7 @@ import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
 
@@ -51,9 +52,12 @@ class PiiConfig(BaseModel):
         return self.tokens.get(kind, DEFAULT_TOKENS[kind])
 
 
+# Every pattern runs in time linear in its input (tests/collect/test_pii_linear.py): runs are
+# bounded ({0,63}: a local part or a domain label is at most 64 / 63 characters) or
+# possessive (``\s*+``), so no start position rescans the text after it.
 _EMAIL = re.compile(
-    r"(?<![\w.+'-])[A-Za-z0-9][A-Za-z0-9._%+'-]*@(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)+"
-    r"[A-Za-z]{2,24}(?![\w-])"
+    r"(?<![\w.+%'-])[A-Za-z0-9][A-Za-z0-9._%+'-]{0,63}@"
+    r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.){1,8}[A-Za-z]{2,24}(?![\w-])"
 )
 # +country, then (area) or area + separator, then two groups of 3-4 digits; or a + and 8-14
 # digits in one run. Groups joined by one space, dot or hyphen.
@@ -83,9 +87,9 @@ _ADDRESS = re.compile(
 # A card's security code or expiry, named by a keyword: cvv 123, CVC: 1234, exp 12/27,
 # expiry date 01/2029, valid thru 3-28. Only the value is replaced.
 _CARD_EXTRA = re.compile(
-    r"\b(?:cvv2?|cvc2?|csc|cid|security\s+code|card\s+code|exp(?:iry|iration|ires|\.)?"
-    r"(?:\s+date)?|valid\s+(?:thru|through|until))\b\s*[:#.=]?\s*"
-    r"(?P<value>(?:0?[1-9]|1[0-2])\s*[/-]\s*(?:\d{4}|\d{2})(?!\d)|\d{3,4}(?![\d/-]))",
+    r"\b(?:cvv2?|cvc2?|csc|cid|security\s++code|card\s++code|exp(?:iry|iration|ires|\.)?"
+    r"(?:\s++date)?|valid\s++(?:thru|through|until))\b\s*+(?:[:#.=]\s*+)?"
+    r"(?P<value>(?:0?[1-9]|1[0-2])\s*+[/-]\s*+(?:\d{4}|\d{2})(?!\d)|\d{3,4}(?![\d/-]))",
     re.IGNORECASE,
 )
 # Link schemes that carry one kind of contact data: the whole address is replaced.
@@ -99,6 +103,26 @@ _CONTACT_SCHEMES: dict[str, str] = {
 }
 _SEGMENT_SAFE = "[]@:+,;=!$&'()*~"
 _CARD_PREFIX = re.compile(r"^(?:4|5[1-5]|2[2-7]|3[47]|6(?:011|5|4[4-9])|3(?:0[0-5]|[68])|35)")
+
+
+TRUNCATED = "\u2026"
+"""Ends a value that was cut to its length limit."""
+_CUT_MARGIN = 256
+
+
+@dataclass(frozen=True)
+class ValueLimits:
+    """Caps for nested metadata (element_meta, page_meta, products): the longest string and
+    dict key kept (longer ones are cut and end with :data:`TRUNCATED`) and the deepest
+    nesting kept (deeper dicts and lists become ``None``)."""
+
+    string: int = 4_096
+    key: int = 256
+    depth: int = 16
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[:limit] + TRUNCATED
 
 
 def luhn_ok(digits: str) -> bool:
@@ -182,8 +206,14 @@ class PiiMasker:
         token = self.config.token(kind)
         return lambda s: pattern.sub(token, s)
 
-    def text(self, value: str) -> str:
-        """``value`` with every configured kind replaced by its token."""
+    def text(self, value: str, *, limit: int | None = None) -> str:
+        """``value`` with every configured kind replaced by its token.
+
+        With ``limit``, a longer value is cut to ``limit`` characters and ends with
+        :data:`TRUNCATED`; the cut is made after masking a little more than ``limit``, so PII
+        that straddles the cut is masked, not left half-visible."""
+        if limit is not None and len(value) > limit:
+            return self.text(value[: limit + _CUT_MARGIN])[:limit] + TRUNCATED
         for _, step in self._steps:
             value = step(value)
         return value
@@ -228,12 +258,23 @@ class PiiMasker:
         masked = self.text(raw)
         return segment if masked == raw else quote(masked, safe=_SEGMENT_SAFE)
 
-    def value(self, value: object) -> object:
-        """Strings masked inside nested dicts and lists (element_meta, page_meta, products)."""
+    def value(self, value: object, *, limits: ValueLimits | None = None) -> object:
+        """Strings masked inside nested dicts and lists (element_meta, page_meta, products).
+
+        ``limits`` caps each string and key (cut as :meth:`text` does) and the nesting depth
+        (anything deeper becomes ``None``)."""
+        return self._value(value, limits or ValueLimits(), 0)
+
+    def _value(self, value: object, limits: ValueLimits, depth: int) -> object:
         if isinstance(value, str):
-            return self.text(value)
+            return self.text(value, limit=limits.string)
+        if depth >= limits.depth and isinstance(value, dict | list):
+            return None
         if isinstance(value, dict):
-            return {k: self.value(v) for k, v in value.items()}
+            return {
+                _cut(str(k), limits.key): self._value(v, limits, depth + 1)
+                for k, v in value.items()
+            }
         if isinstance(value, list):
-            return [self.value(v) for v in value]
+            return [self._value(v, limits, depth + 1) for v in value]
         return value

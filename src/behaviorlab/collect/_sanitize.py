@@ -20,7 +20,7 @@ from html.parser import HTMLParser
 from typing import Any
 
 from behaviorlab.collect._events import CapturedEvent, RationaleEvent
-from behaviorlab.collect._pii import PiiMasker
+from behaviorlab.collect._pii import TRUNCATED, PiiMasker, ValueLimits
 
 _DROP_WITH_CONTENT = frozenset(
     {
@@ -46,6 +46,13 @@ _URL_ATTRS = frozenset({"href", "src", "action", "formaction", "xlink:href", "po
 _KEEP_ATTRS = frozenset({"name", "id", "class", "type", "role", "for", "tabindex", "lang"})
 _ATTR_NAME = re.compile(r"^[a-z_][a-z0-9_.:-]{0,63}$")
 _BAD_URL = re.compile(r"^\s*(?:javascript|vbscript|data\s*:\s*text/html)", re.IGNORECASE)
+MAX_TEXT_NODE = 20_000
+"""The longest text node kept; longer ones are cut and end with ``TRUNCATED``."""
+MAX_ATTRIBUTE = 4_096
+"""The longest attribute value kept (URL attributes: 8,192, as the event's ``url``)."""
+MAX_URL_ATTRIBUTE = 8_192
+META_LIMITS = ValueLimits()
+"""Caps for element_meta, page_meta and products (strings, keys, nesting depth)."""
 
 
 def _unsafe_url(value: str) -> bool:
@@ -101,8 +108,12 @@ class _Cleaner(HTMLParser):
                 self.removed += 1
                 return None
             value = self.masker.url(value)
+            if len(value) > MAX_URL_ATTRIBUTE:
+                value = value[:MAX_URL_ATTRIBUTE] + TRUNCATED
         elif name not in _KEEP_ATTRS:
-            value = self.masker.text(value)
+            value = self.masker.text(value, limit=MAX_ATTRIBUTE)
+        elif len(value) > MAX_ATTRIBUTE:
+            value = value[:MAX_ATTRIBUTE] + TRUNCATED
         return f'{name}="{html.escape(value, quote=True)}"'
 
     def handle_endtag(self, tag: str) -> None:
@@ -118,7 +129,8 @@ class _Cleaner(HTMLParser):
 
     def handle_data(self, data: str) -> None:
         if self.skip_tag is None:
-            self.out.append(html.escape(self.masker.text(data), quote=False))
+            masked = self.masker.text(data, limit=MAX_TEXT_NODE)
+            self.out.append(html.escape(masked, quote=False))
 
     def handle_comment(self, data: str) -> None:
         self.removed += 1  # comments can hide conditional scripts; drop them
@@ -147,24 +159,27 @@ def clean_event(event: CapturedEvent, masker: PiiMasker) -> CapturedEvent:
         changes["simplified_html"] = clean_html(event.simplified_html, masker)
     if event.input_text is not None:
         changes["input_text"] = masker.text(event.input_text)
-    changes["element_meta"] = masker.value(_strip_meta(event.element_meta))
-    changes["page_meta"] = masker.value(event.page_meta)
+    changes["element_meta"] = masker.value(_strip_meta(event.element_meta), limits=META_LIMITS)
+    changes["page_meta"] = masker.value(event.page_meta, limits=META_LIMITS)
     if event.products is not None:
-        changes["products"] = masker.value(event.products)
+        changes["products"] = masker.value(event.products, limits=META_LIMITS)
     if event.semantic_id is not None:
         changes["semantic_id"] = masker.text(event.semantic_id)
     return event.model_copy(update=changes)
 
 
-def _strip_meta(meta: dict[str, Any]) -> dict[str, Any]:
-    """element_meta without inline handlers or script URLs (it may carry attributes)."""
+def _strip_meta(meta: dict[str, Any], depth: int = 0) -> dict[str, Any]:
+    """element_meta without inline handlers or script URLs (it may carry attributes); nesting
+    deeper than ``META_LIMITS.depth`` goes (the masker would drop it anyway)."""
     out: dict[str, Any] = {}
+    if depth >= META_LIMITS.depth:
+        return out
     for key, value in meta.items():
         if key.lower().startswith("on"):
             continue
         if isinstance(value, str) and _unsafe_url(value):
             continue
-        out[key] = _strip_meta(value) if isinstance(value, dict) else value
+        out[key] = _strip_meta(value, depth + 1) if isinstance(value, dict) else value
     return out
 
 
