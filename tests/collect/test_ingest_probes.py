@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from bl_ingest import enrol, event, post
+from bl_ingest import SHOP, enrol, event, post
 from fastapi.testclient import TestClient
 
 from behaviorlab.collect._server import create_app
@@ -78,3 +78,38 @@ def test_a_read_only_store_answers_503_and_the_server_refuses_to_start(
     finally:
         store._conn.execute("PRAGMA query_only=OFF")
     assert store.rows_of(who.participant_id)["events"] == 0
+
+
+# --- §2.5 host allowlist -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"http://evil.example\\@{SHOP}/",  # a browser goes to evil.example
+        f"http://evil.example\\{SHOP}/",
+        f"http://user:pw@{SHOP}/",  # credentials: refused rather than guessed at
+        f"http://evil.example@{SHOP}/",
+        f"http://evil.exa\tmple@{SHOP}/",  # a browser drops tabs and newlines
+        f"http:\\\\{SHOP}/",
+        f"http:{SHOP}/",
+        f"http:///{SHOP}/",
+        f"http://{SHOP.replace('1', '%31', 1)}/",
+        f" http://{SHOP}/x",
+    ],
+)
+def test_urls_a_browser_reads_as_another_host_are_refused(
+    client: TestClient, store: CaptureStore, url: str
+) -> None:
+    token = enrol(client)
+    r = post(client, token, {"events": [event(1, url=url)]})
+    assert r.status_code == 403, r.text
+    assert r.json()["problems"][0]["location"] == "events[0].url"
+    assert store.events_of("s1") == []
+
+
+def test_plain_page_urls_of_the_allowed_host_still_pass(client: TestClient) -> None:
+    token = enrol(client)
+    urls = [f"http://{SHOP}/", f"HTTP://{SHOP}/search?q=a%20b#x", f"https://{SHOP}/p/1"]
+    batch = {"events": [event(i, url=u) for i, u in enumerate(urls)]}
+    assert post(client, token, batch).json()["accepted"] == 3

@@ -23,7 +23,6 @@ from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
@@ -54,6 +53,7 @@ from behaviorlab.collect._store import (
     open_store,
 )
 from behaviorlab.collect._study import Clock, Participant, Study, utc_now
+from behaviorlab.collect._urls import UnsafeUrl, page_host
 
 DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024
 DEFAULT_PURGE_INTERVAL_S = 3600.0
@@ -257,22 +257,17 @@ async def read_json(state: ServerState, request: Request) -> Any:
 
 def _host_problems(study: Study, batch: EventBatch) -> list[FieldProblem]:
     problems = []
+    allowed = ", ".join(study.allowed_hosts) or "none"
     for i, event in enumerate(batch.events):
-        scheme, host, port = "", "", None
         try:
-            parts = urlsplit(event.url)
-            scheme, host, port = parts.scheme, parts.hostname or "", parts.port
-        except ValueError:  # e.g. http://[bad/ or a port out of range
-            pass
-        if scheme not in ("http", "https") or not study.allows(host, port):
-            where = f"{host}:{port}" if port else host
-            problems.append(
-                FieldProblem(
-                    location=f"events[{i}].url",
-                    problem=f"host {where!r} is not in the study's allowed hosts "
-                    f"({', '.join(study.allowed_hosts) or 'none'})",
-                )
-            )
+            where = page_host(event.url)
+        except UnsafeUrl as err:
+            problem = f"{err}; the study records only its allowed hosts ({allowed})"
+        else:
+            if study.allows(where.host, where.port):
+                continue
+            problem = f"host {str(where)!r} is not in the study's allowed hosts ({allowed})"
+        problems.append(FieldProblem(location=f"events[{i}].url", problem=problem))
     return problems
 
 
