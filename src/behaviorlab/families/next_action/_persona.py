@@ -3,7 +3,10 @@
 A real OPeRA user's persona (the nested survey rendered as text, and the interview with
 ``interview: true``) runs to about 1,000 tokens and more, against about 260 for the synthetic
 shoppers; left whole it would leave the page almost no room, and with the interview none. So
-the persona gets at most ``persona_share`` of the budget (:data:`PERSONA_SHARE`). A persona
+the persona gets at most ``max(persona_share × budget, persona_floor)`` tokens
+(:data:`PERSONA_SHARE`, :data:`PERSONA_FLOOR`; the floor never more than half the budget). The
+share is small so a long persona leaves the page its room at the default budget; the floor keeps
+a short persona whole at small budgets (the synthetic shoppers' longest is 269 tokens). A persona
 within its share is shown exactly as it is. A longer one is condensed, each step only as far
 as needed, never looking at the trial's target (the cut is the same for every step of a
 person):
@@ -13,8 +16,10 @@ person):
 2. free-text answers (survey lines whose answer is longer than :data:`FREE_TEXT_CHARS`
    characters) are shortened to a common length, the largest that fits, ending in ``…``
    (at least :data:`MIN_ANSWER_CHARS` characters are kept of each);
-3. survey lines, from the bottom up (the structured fields come first in OPeRA's survey:
-   demographics, then preferences, then personality scores and free text).
+3. the free-text answers, from the bottom up (a heading left with nothing under it goes too),
+   so the structured fields stay word for word as long as they fit on their own;
+4. survey lines, from the bottom up (the structured fields come first in OPeRA's survey:
+   demographics, then preferences, then personality scores).
 
 What was condensed is recorded with the trial's cut (``persona_tokens_before``,
 ``persona_tokens_after``, ``persona_condensed``).
@@ -28,8 +33,11 @@ from dataclasses import dataclass
 from behaviorlab.data._records import Person
 from behaviorlab.tasks._tokens import TokenCounter
 
-PERSONA_SHARE = 0.35
+PERSONA_SHARE = 0.2
 """The default largest share of the budget the persona may take (``persona_share``)."""
+PERSONA_FLOOR = 300
+"""The persona may always take this many tokens, whatever the share (``persona_floor``),
+but never more than half the budget."""
 FREE_TEXT_CHARS = 80
 """An answer longer than this is free text (the limit of ``Person.attributes`` too)."""
 MIN_ANSWER_CHARS = 40
@@ -64,11 +72,12 @@ class PersonaCut:
         }
 
 
-def persona_limit(budget: int | None, share: float | None) -> int | None:
-    """The persona's most tokens: ``floor(share × budget)`` (None: no limit)."""
+def persona_limit(budget: int | None, share: float | None, floor: int = 0) -> int | None:
+    """The persona's most tokens: ``max(⌊share × budget⌋, min(floor, ⌊budget / 2⌋))``
+    (None: no limit, when ``budget`` or ``share`` is None)."""
     if budget is None or share is None:
         return None
-    return math.floor(share * budget)
+    return max(math.floor(share * budget), min(floor, budget // 2))
 
 
 def _split_answer(line: str) -> tuple[str, str]:
@@ -146,12 +155,41 @@ def condense_persona(person: Person, limit: int | None, count: TokenCounter) -> 
         if size(lines, None) <= limit:
             return _done(person, shown(lines, None), before, count, interview_cut, shortened)
 
-    # 3. survey lines from the bottom up
+    # 3. the free-text answers, from the bottom up (a heading left empty goes with them)
     dropped = 0
+    for i in sorted(free, reverse=True):
+        if size(lines, None) <= limit:
+            return _done(
+                person, shown(lines, None), before, count, interview_cut, shortened, dropped
+            )
+        lines = _without(lines, i)
+        dropped += 1
+        if not lines:
+            break
+
+    # 4. survey lines from the bottom up
     while lines and size(lines, None) > limit:
         lines = lines[:-1]
         dropped += 1
     return _done(person, shown(lines, None), before, count, interview_cut, shortened, dropped)
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip())
+
+
+def _without(lines: list[str], i: int) -> list[str]:
+    """``lines`` without line ``i``, and without the headings above it (a line ending in
+    ``:``) that are left with nothing under them."""
+    out = lines[:i] + lines[i + 1 :]
+    j = i - 1
+    while j >= 0 and out[j].rstrip().endswith(":") and ": " not in out[j].strip():
+        below = out[j + 1] if j + 1 < len(out) else None
+        if below is not None and _indent(below) > _indent(out[j]):
+            break
+        out = out[:j] + out[j + 1 :]
+        j -= 1
+    return out
 
 
 def _done(

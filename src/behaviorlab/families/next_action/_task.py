@@ -36,6 +36,7 @@ from behaviorlab.families.next_action._actions import (
 from behaviorlab.families.next_action._budget import fit_budget
 from behaviorlab.families.next_action._page import render_page
 from behaviorlab.families.next_action._persona import (
+    PERSONA_FLOOR,
     PERSONA_SHARE,
     PersonaCut,
     condense_persona,
@@ -97,6 +98,7 @@ class NextActionTask:
         history_chunk: int = 4,
         interview: bool = False,
         persona_share: float | None = PERSONA_SHARE,
+        persona_floor: int = PERSONA_FLOOR,
         instructions: str = NEXT_ACTION_INSTRUCTIONS,
         reserve: int = PROMPT_RESERVE,
         count_tokens: TokenCounter | None = None,
@@ -119,6 +121,8 @@ class NextActionTask:
             interview: add the processed interview (``Person.text``) to the persona.
             persona_share: the persona takes at most this share of ``budget``; a longer one
                 is condensed (:mod:`._persona`), never looking at the target (None: never).
+            persona_floor: ...but it may always take this many tokens (at most half the
+                budget), so short personas stay whole at small budgets.
             reserve: tokens counted for the prompt's own wording.
             count_tokens: a real tokenizer's counting function (Python only).
         """
@@ -137,7 +141,9 @@ class NextActionTask:
             raise ValueError(
                 f"next_action: persona_share must be in (0, 1] or null, not {persona_share}"
             )
-        self.persona_share = persona_share
+        if persona_floor < 0:
+            raise ValueError(f"next_action: persona_floor must be >= 0, not {persona_floor}")
+        self.persona_share, self.persona_floor = persona_share, persona_floor
         self.instructions, self.reserve = instructions, reserve
         self.count: TokenCounter = count_tokens or char_counter(chars_per_token)
         self.count_description = (
@@ -150,7 +156,7 @@ class NextActionTask:
         """The person's persona as every trial of theirs shows it: the interview only with
         ``interview``, condensed to its share of the budget (the same for all their steps)."""
         shown = person if self.interview else person.model_copy(update={"text": None})
-        limit = persona_limit(self.budget, self.persona_share)
+        limit = persona_limit(self.budget, self.persona_share, self.persona_floor)
         return condense_persona(shown, limit, self.count)
 
     def trials(self, dataset: Dataset, *, seed: int) -> list[Trial]:
