@@ -1,16 +1,21 @@
 """Findings of issue 14 §2 (probing the ingest server as an attacker would), each pinned:
-ingest errors (huge ``seq``, non-finite numbers, a full or read-only store)."""
+ingest errors (huge ``seq``, non-finite numbers, a full or read-only store), the host
+allowlist (URLs a browser reads as another host), terminal escapes in what the CLI prints."""
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
-from bl_ingest import SHOP, enrol, event, post
+from bl_ingest import SHOP, T0, enrol, event, post
 from fastapi.testclient import TestClient
+from typer.testing import CliRunner
 
+from behaviorlab.cli import app
 from behaviorlab.collect._server import create_app
 from behaviorlab.collect._store import CaptureStore, StoreUnavailable
+from behaviorlab.collect._study import Study
 
 # --- §2.4 ingest errors ----------------------------------------------------------------------
 
@@ -113,3 +118,37 @@ def test_plain_page_urls_of_the_allowed_host_still_pass(client: TestClient) -> N
     urls = [f"http://{SHOP}/", f"HTTP://{SHOP}/search?q=a%20b#x", f"https://{SHOP}/p/1"]
     batch = {"events": [event(i, url=u) for i, u in enumerate(urls)]}
     assert post(client, token, batch).json()["accepted"] == 3
+
+
+# --- §2.6 terminal escapes -----------------------------------------------------------------------
+
+ESCAPES = "\x1b]0;pwned\x07\x1b[2J\u202e"
+
+
+def test_collect_cli_prints_no_control_characters(
+    tmp_path: Path, client: TestClient, store: CaptureStore, caplog: pytest.LogCaptureFixture
+) -> None:
+    token = enrol(client)
+    hostile = "evt-" + ESCAPES
+    assert post(client, token, {"events": [event(1, event_id=hostile)]}).status_code == 200
+    who = store.participant(token=token)
+    assert who is not None
+    legacy = json.loads(store.events_of("s1")[0].payload) | {"click_type": "banana"}
+    store.add_batch(who, [(hostile + "2", "s1", 2, "t", "click", json.dumps(legacy))], [], T0)
+    store.create_study(Study(study_id="s2", name="[bold]x[/] " + ESCAPES, allowed_hosts=[SHOP]))
+    db = store.url
+    runs = [
+        ["collect", "export", str(tmp_path / "out"), "--study", "s1", "--db", db],
+        ["collect", "study", "list", "--db", db],
+        ["collect", "export", str(tmp_path / "o2"), "--study", ESCAPES, "--db", db],
+        ["collect", "participant", "withdraw", ESCAPES, "--db", db],
+    ]
+    outputs = []
+    for args in runs:
+        result = CliRunner().invoke(app, args)
+        outputs.append(result.stdout + result.stderr + caplog.text)  # warnings go to stderr
+        caplog.clear()
+    assert "skipped stored event evt-\\x1b]0;pwned\\x07" in outputs[0]
+    assert "[bold]x[/]" in outputs[1]  # names are shown as they are, not read as markup
+    for text in outputs:
+        assert not any(c in text for c in "\x1b\x07\u202e"), text

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from rich.console import Console
+from rich.text import Text
 
 if TYPE_CHECKING:
     from behaviorlab.collect._store import CaptureStore
@@ -41,8 +42,21 @@ DbOpt = Annotated[
 ]
 
 
+def _text(message: object) -> Text:
+    """``message`` as plain text: control characters escaped, no rich markup read."""
+    from behaviorlab.collect._printable import printable
+
+    return Text(printable(message))
+
+
+def _say(message: object) -> None:
+    console.print(_text(message), highlight=False, soft_wrap=True)
+
+
 def _fail(message: object) -> NoReturn:
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    err_console.print(
+        Text.assemble(("error:", "bold red"), " ", _text(message)), highlight=False, soft_wrap=True
+    )
     raise typer.Exit(2)
 
 
@@ -80,7 +94,7 @@ def serve(
         )
     except StoreUnavailable as err:
         _fail(f"not starting: {err}")
-    console.print(f"ingest server on http://{host}:{port}  (store: {db})", highlight=False)
+    _say(f"ingest server on http://{host}:{port}  (store: {db})")
     # a long keep-alive: a busy server must not close a connection a client is reusing
     uvicorn.run(app, host=host, port=port, log_level="warning", timeout_keep_alive=65)
 
@@ -139,12 +153,8 @@ def study_create(
         _fail(err)
     finally:
         store.close()
-    console.print(f"study {study.study_id} created in {db}", highlight=False)
-    console.print(
-        f"join link: {base_url.rstrip('/')}/join/{study.study_id}?t={study.token}",
-        highlight=False,
-        soft_wrap=True,
-    )
+    _say(f"study {study.study_id} created in {db}")
+    _say(f"join link: {base_url.rstrip('/')}/join/{study.study_id}?t={study.token}")
 
 
 @study_app.command("list")
@@ -156,9 +166,9 @@ def study_list(db: DbOpt = DEFAULT_DB) -> None:
     table = Table("study", "name", "hosts", "retention", "participants", "events")
     for s in store.list_studies():
         table.add_row(
-            s.study_id,
-            s.name,
-            ", ".join(s.allowed_hosts),
+            _text(s.study_id),
+            _text(s.name),
+            _text(", ".join(s.allowed_hosts)),
             f"{s.retention_days} d" if s.retention_days else "-",
             str(len(store.participants_of(s.study_id))),
             str(len(store.events_of(s.study_id))),
@@ -181,7 +191,7 @@ def participant_withdraw(
     finally:
         store.close()
     parts = ", ".join(f"{n} {t}" for t, n in deleted.items())
-    console.print(f"withdrew {participant_id}: deleted {parts}", highlight=False)
+    _say(f"withdrew {participant_id}: deleted {parts}")
 
 
 @retention_app.command("purge")
@@ -197,7 +207,7 @@ def retention_purge(db: DbOpt = DEFAULT_DB) -> None:
         store.close()
     total = sum(purged.values())
     detail = ", ".join(f"{s}: {n}" for s, n in purged.items()) or "no study has a retention"
-    console.print(f"purged {total} events ({detail})", highlight=False)
+    _say(f"purged {total} events ({detail})")
 
 
 @collect_app.command("export")
@@ -243,8 +253,8 @@ def export(
     finally:
         store.close()
     for root in roots:
-        console.print(f"wrote {root}", highlight=False)
-    console.print(f"read back: behaviorlab.data.load_opera({str(out)!r})", highlight=False)
+        _say(f"wrote {root}")
+    _say(f"read back: behaviorlab.data.load_opera({str(out)!r})")
 
 
 @collect_app.command("shop")
@@ -255,5 +265,5 @@ def shop(
     """Run the demo shop to try the capture on."""
     from behaviorlab.collect._shop import serve_shop
 
-    console.print(f"demo shop on http://{host}:{port}", highlight=False)
+    _say(f"demo shop on http://{host}:{port}")
     serve_shop(host, port)

@@ -29,6 +29,7 @@ from typing import Literal
 from pydantic import ValidationError
 
 from behaviorlab.collect._events import CapturedEvent
+from behaviorlab.collect._printable import printable
 from behaviorlab.collect._store import CaptureStore, EventRow
 from behaviorlab.data._opera_export import export_opera
 from behaviorlab.data._opera_schema import FILTERED_ACTION_TYPES, OperaVersion, format_timestamp
@@ -103,10 +104,10 @@ def _valid_events(rows: list[EventRow]) -> list[CapturedEvent]:
             where = ".".join(str(p) for p in first["loc"])
             log.warning(
                 "skipped stored event %s of participant %s (%s: %s)",
-                row.event_id,
-                row.participant_id,
-                where,
-                first["msg"],
+                printable(row.event_id),
+                printable(row.participant_id),
+                printable(where),
+                printable(first["msg"]),
             )
     return events
 
