@@ -135,8 +135,8 @@ async def execute_local(
     *,
     on_progress: ProgressHook | None = None,
 ) -> None:
-    """Answer ``work`` in this process: ``p.spec.concurrency`` workers, one chain at a time
-    each; every result is committed before it is counted."""
+    """Answer ``work`` in this process: ``p.spec.concurrency`` workers (no more than there
+    are chains), one chain at a time each; every result is committed before it is counted."""
     from behaviorlab.runs._rows import result_row
 
     queue: asyncio.Queue[list[Job]] = asyncio.Queue()
@@ -176,7 +176,7 @@ async def execute_local(
     # cancelled before the caller closes the store, so nothing writes to a closed store
     try:
         async with asyncio.TaskGroup() as group:
-            for _ in range(p.spec.concurrency):
+            for _ in range(min(p.spec.concurrency, len(work))):  # one chain each at most
                 group.create_task(worker())
     except BaseExceptionGroup as eg:
         raise eg.exceptions[0] from None

@@ -9,7 +9,7 @@ import hashlib
 import json
 import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import (
@@ -21,11 +21,20 @@ from pydantic import (
     model_validator,
 )
 
+from behaviorlab.data._yaml_strict import load_strict
 from behaviorlab.models._base import Pricing
 
 
 class SpecError(ValueError):
     """An experiment spec that cannot be used; the message says where and why."""
+
+
+MAX_CONCURRENCY = 1024
+"""Trials in flight at most (each is a worker; more only queue on the backend)."""
+MAX_RESAMPLES = 100_000
+"""Bootstrap resamples at most (the resample matrix is held in memory)."""
+Seed = Annotated[int, Field(ge=-(2**63), le=2**63 - 1)]
+"""A seed is stored as a 64-bit integer."""
 
 
 SplitBy = Literal["person", "data", "time"]
@@ -185,7 +194,10 @@ class ExecutorSpec(BaseModel):
         default=None, description="Ray cluster address (e.g. 'ray://head:10001', 'auto')."
     )
     workers: int | None = Field(
-        default=None, ge=1, description="Ray actors (default: the spec's concurrency)."
+        default=None,
+        ge=1,
+        le=MAX_CONCURRENCY,
+        description="Ray actors (default: the spec's concurrency; never more than chains).",
     )
     cpus_per_worker: float = Field(default=1.0, gt=0, description="CPUs Ray reserves per actor.")
     gpus_per_worker: float = Field(default=0.0, ge=0, description="GPUs Ray reserves per actor.")
@@ -217,12 +229,16 @@ class ExperimentSpec(BaseModel):
         description="For a multi-party task: simulators assigned to its roles, per entry.",
     )
     conditions: list[str] = Field(default_factory=lambda: ["full"], min_length=1)
-    seeds: list[int] = Field(default_factory=lambda: [0], min_length=1)
-    concurrency: int = Field(default=1, ge=1, description="Trials in flight at once.")
+    seeds: list[Seed] = Field(default_factory=lambda: [0], min_length=1)
+    concurrency: int = Field(
+        default=1, ge=1, le=MAX_CONCURRENCY, description="Trials in flight at once."
+    )
     cache: bool | str = Field(
         default=True, description="LLM-call cache: true (default path), false, or a file path."
     )
-    n_resamples: int = Field(default=2000, ge=100, description="Bootstrap resamples in reports.")
+    n_resamples: int = Field(
+        default=2000, ge=100, le=MAX_RESAMPLES, description="Bootstrap resamples in reports."
+    )
     executor: ExecutorSpec = Field(
         default_factory=ExecutorSpec, description="local (default) or ray; see ExecutorSpec."
     )
@@ -308,7 +324,7 @@ def _message(err: Any) -> str:
 def parse_spec(text: str, *, origin: str = "<spec>") -> ExperimentSpec:
     """Parse and validate a YAML spec; errors name ``origin``, the line and the field."""
     try:
-        data = yaml.safe_load(text)
+        data = load_strict(text)  # a key given twice is an error naming both lines
         root = yaml.compose(text)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
@@ -340,4 +356,25 @@ def load_spec(source: str | Path | ExperimentSpec | dict[str, Any]) -> Experimen
     path = Path(source)
     if not path.exists():
         raise SpecError(f"experiment spec {str(path)!r} not found")
-    return parse_spec(path.read_text(), origin=str(path))
+    if path.is_dir():
+        raise SpecError(f"experiment spec {str(path)!r} is a folder; give the YAML file in it")
+    return parse_spec(_spec_text(path), origin=str(path))
+
+
+def _spec_text(path: Path) -> str:
+    """The text of a spec file; a binary or non-UTF-8 file is a SpecError naming it."""
+    data = path.read_bytes()
+    nul = data.find(b"\0")
+    if nul >= 0:
+        raise SpecError(
+            f"{path}: not a text YAML file (a NUL byte at offset {nul}); give the "
+            "experiment's YAML spec"
+        )
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise SpecError(
+            f"{path}:{line}: not UTF-8 text (byte {data[exc.start : exc.start + 1]!r} at "
+            f"offset {exc.start}); save the spec as UTF-8"
+        ) from None
