@@ -19,6 +19,7 @@ import pytest
 import behaviorlab as bl
 from behaviorlab.analysis import gap
 from behaviorlab.families.game import game_rounds
+from behaviorlab.runs import plan
 
 SUPPORT = Path(__file__).resolve().parents[1] / "support"
 
@@ -95,6 +96,55 @@ def test_a_scripted_partner_plays_as_a_party(
         assert [r["player_2"]["move"] for r in value["rounds"]] == expected
     turns = frame["meta"].iloc[0]["turns"]
     assert {t["simulator"] for t in turns if t["role"] == "player_2"} == {f"partner:{partner}"}
+
+
+def test_a_partner_typo_is_refused_before_anything_runs() -> None:
+    roles = {
+        "player_1": {"name": "script", "lines": ["defect"], "cycle": True},
+        "player_2": {"name": "scripted_partner", "partner": "tit_for_tap"},
+    }
+    with pytest.raises(ValueError, match="unknown partner 'tit_for_tap'; its kind is one of"):
+        plan(bl.load_spec(duel_spec(roles)), None)
+
+
+def test_a_player_that_never_makes_a_move_fails_the_game(tmp_path: Path) -> None:
+    # before: the script's lines were no moves, every round was a forfeit, and the game was
+    # stored as a success with the other player's payoffs
+    roles = {
+        "player_1": {"name": "script", "lines": ["defect"], "cycle": True},
+        "player_2": {"name": "script", "lines": ["Cooperate!"], "cycle": True, "label": "bad"},
+    }
+    spec = duel_spec(roles, task_options={"predict": False})
+    frame = bl.run(spec, out=tmp_path, progress=False).to_pandas()
+    assert frame["error"].notna().all() and (frame["error_kind"] == "invalid").all()
+    assert (
+        frame["error"]
+        .iloc[0]
+        .startswith(
+            "role 'player_2' (bad) made no valid move in the 4 rounds; the last: script line "
+            "'Cooperate!' is not one of the options"
+        )
+    )
+    turns = frame["meta"].iloc[0]["turns"]
+    assert all(t["error"] for t in turns if t["role"] == "player_2")
+    assert not any(t["error"] for t in turns if t["role"] == "player_1")
+
+
+def test_a_biased_partners_draws_follow_the_spec_seed(tmp_path: Path) -> None:
+    roles = {
+        "player_1": {"name": "script", "lines": ["cooperate"], "cycle": True},
+        "player_2": {"name": "scripted_partner", "partner": "biased:cooperate=0.5,defect=0.5"},
+    }
+    spec = duel_spec(roles, task_options={"predict": False}, seeds=[0, 1])
+    spec["data"]["options"]["rounds"] = 12
+    frame = bl.run(spec, out=tmp_path, progress=False).to_pandas()
+    by_seed = {
+        seed: [tuple(r["player_2"]["move"] for r in v["rounds"]) for v in rows["answer_json"]]
+        for seed, rows in frame.sort_values("trial_id").groupby("seed")
+    }
+    assert len(by_seed[0]) == len(by_seed[1]) == 6
+    # another spec seed, other draws (before: every seed replayed the same games)
+    assert sorted(by_seed[0]) != sorted(by_seed[1])
 
 
 def test_an_llm_plays_another_llm_and_itself(tmp_path: Path) -> None:

@@ -98,3 +98,16 @@ def test_cli_summary_line_prints_tokens_and_cost(runs_dir: Path, tmp_path: Path)
     mixed = ["run", str(path), "--executor", "local", "--address", "auto"]
     res = CliRunner().invoke(app, mixed)
     assert res.exit_code == 2 and "use it with --executor ray" in res.output
+
+
+def test_a_specs_pricing_prices_the_llm_simulators_real_calls(runs_dir: Path) -> None:
+    # the llm simulator read its backend's prices once, when built, before the spec's
+    # pricing: was set: every call cost 0 while the estimate charged for it
+    priced = {"name": "llm", "backend": "mock", "answer": "generate", "pricing": PRICE}
+    run = bl.run({**spec("llm-costs"), "simulators": [priced]}, out=runs_dir, progress=False)
+    frame = run.to_pandas()
+    expected = (frame["tokens_in"] * 1000.0 + frame["tokens_out"] * 5000.0) / 1e6
+    assert (frame["tokens_in"] > 0).all()
+    assert frame["cost"].tolist() == expected.tolist()
+    assert run.summary is not None and run.summary.currency == "EUR"
+    assert abs(run.summary.cost - float(expected.sum())) < 1e-9

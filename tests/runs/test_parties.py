@@ -11,6 +11,7 @@ import pytest
 
 import behaviorlab as bl
 from behaviorlab.analysis import gap, role_table
+from behaviorlab.models._base import Backend
 from behaviorlab.runs import SpecError, plan
 from behaviorlab.runs._estimate import estimate_plan
 from behaviorlab.runs._planning import trial_id
@@ -105,7 +106,9 @@ def test_a_failing_party_is_a_failed_turn_not_a_failed_trial(tmp_path: Path) -> 
     frame = bl.run(spec, out=tmp_path, progress=False).to_pandas()
     assert frame["error"].isna().all()
     turns = frame["meta"].iloc[0]["turns"]
-    assert turns[5]["error"] == "script 'script' has 1 lines; turn 2 asked for more"
+    assert turns[5]["error"] == (
+        "script 'script' (role 'debater_b') has 1 lines; turn 2 asked for more"
+    )
     assert frame["scores"].iloc[0]["failed_turns"] == 1.0
     roles = role_table(frame, n_resamples=200).set_index(["role", "metric"])
     assert roles.loc[("debater_b", "valid_turn"), "value"] == 0.5
@@ -167,12 +170,8 @@ def test_the_role_assignment_enters_the_id_of_multi_party_trials_only() -> None:
     assert [j.trial_id for j in plan(bl.load_spec(spec), None).jobs] == [
         j.trial_id for j in one.jobs
     ]
-    # a one-party trial's id is computed as it always was
-    from behaviorlab.data._records import stable_hash
-
-    assert trial_id("survey", "llm", "full", 0, "k") == stable_hash(
-        "survey", "llm", "full", 0, "k", length=24
-    )
+    # a one-party trial's id is computed as it always was (pinned before parties existed)
+    assert trial_id("survey", "llm", "full", 0, "k") == "a9ef997d2a4192e738bec8e8"
     alone = {"name": "x", "data": {"source": "anes96"}, "simulators": [MOCK]}
     assert bl.load_spec(alone).spec_hash() == bl.load_spec({**alone, "parties": []}).spec_hash()
 
@@ -207,8 +206,108 @@ def test_a_script_replays_a_transcript_held_by_the_trial() -> None:
     got = asyncio.run(replay.answer(turn("patient", 1)))
     assert got.value == {"reply": "Maybe a little better."} and got.ok
     ran_out = asyncio.run(replay.answer(turn("therapist", 1)))
-    assert ran_out.error == "script 'script' has 1 lines; turn 2 asked for more"
+    assert ran_out.error == "script 'script' (role 'therapist') has 1 lines; turn 2 asked for more"
     missing = asyncio.run(replay.answer(turn("moderator", 0)))
     assert missing.error_kind == "invalid" and "for role 'moderator'" in (missing.error or "")
     with pytest.raises(ValueError, match="either lines"):
         Script()
+
+
+def priced(label: str, inp: float, out: float, currency: str = "USD") -> dict[str, Any]:
+    pricing = {"input_per_mtok": inp, "output_per_mtok": out, "currency": currency}
+    return {**MOCK, "label": label, "pricing": pricing}
+
+
+def test_each_party_is_priced_at_its_own_prices(tmp_path: Path) -> None:
+    spec = exchange_spec()
+    roles = spec["parties"][0]["roles"]
+    roles["moderator"] = priced("llm-m", 10.0, 0.0)
+    roles["debater_a"] = priced("llm-a", 2.0, 4.0)
+    est = asyncio.run(estimate_plan(plan(bl.load_spec(spec), None)))
+    (cell,) = est.cells
+    (m_prompt, m_max), (a_prompt, a_max) = cell.by_party["moderator"], cell.by_party["debater_a"]
+    assert m_prompt > 0 and a_prompt > 0 and m_prompt + a_prompt == cell.prompt_tokens
+    out = est.output_tokens_for("scripted-3")[0]
+    share = a_max / (m_max + a_max)
+    expected = (m_prompt * 10.0 + a_prompt * 2.0 + out * share * 4.0) / 1e6
+    assert est.cost_for("scripted-3") == pytest.approx(expected)
+    # not the first priced party's prices applied to every party's tokens
+    assert expected != pytest.approx((cell.prompt_tokens * 10.0) / 1e6)
+    assert est.cost() == (pytest.approx(expected), "USD")
+    line = est._budget_line("scripted-3")
+    assert "moderator at 10 / 0 USD" in line and "debater_a at 2 / 4 USD" in line
+    # parties priced in two currencies: the total says so, in the estimate and the run
+    roles["moderator"] = priced("llm-m", 10.0, 0.0, "EUR")
+    est = asyncio.run(estimate_plan(plan(bl.load_spec(spec), None)))
+    assert est.cost() is not None and est.cost()[1] == "mixed"  # type: ignore[index]
+    run = bl.run(spec, out=tmp_path, progress=False)
+    assert run.summary is not None and run.summary.currency == "mixed"
+    usage = run.manifest["totals"]
+    assert usage["by_simulator"]["scripted-3"]["currency"] == "mixed"
+    # the actual cost is each party's calls at its own prices
+    turns = run.to_pandas()["meta"].iloc[0]["turns"]
+    assert {t["role"] for t in turns if t["cost"] > 0} == {"moderator", "debater_a"}
+
+
+def test_a_party_that_fails_every_turn_fails_the_trial_naming_the_role(tmp_path: Path) -> None:
+    spec = exchange_spec()
+    spec["parties"][0]["roles"]["debater_b"] = {"name": "script", "lines": []}
+    frame = bl.run(spec, out=tmp_path, progress=False).to_pandas()
+    assert frame["error"].notna().all()
+    assert frame["error"].iloc[0] == (
+        "role 'debater_b' (script) failed all 2 of its turns; the first: script 'script' "
+        "(role 'debater_b') has 0 lines; turn 1 asked for more"
+    )
+    # the turns that were played are kept with the failed trial
+    assert len(frame["meta"].iloc[0]["turns"]) == 6
+
+
+@pytest.mark.parametrize(
+    ("role_spec", "message"),
+    [
+        ({"conditions": ["full"]}, r"role 'debater_a': conditions apply to a whole exchange"),
+        ({"subset": {"max_steps": 1}}, r"role 'debater_a': subset apply to a whole exchange"),
+        (
+            {"throughput": {"latency_s": 1.0}},
+            r"role 'debater_a': throughput is not configured per role",
+        ),
+    ],
+)
+def test_role_level_settings_that_would_be_ignored_are_refused(
+    role_spec: dict[str, Any], message: str
+) -> None:
+    spec = exchange_spec()
+    spec["parties"][0]["roles"]["debater_a"].update(role_spec)
+    with pytest.raises(SpecError, match=message):
+        plan(bl.load_spec(spec), None)
+
+
+def test_measure_times_every_party_without_the_call_cache(tmp_path: Path) -> None:
+    from behaviorlab.models._cache import CachedBackend, CallCache
+    from behaviorlab.runs._throughput import measure
+
+    spec = exchange_spec()
+    spec["parties"][0]["roles"]["moderator"] = {**MOCK, "label": "llm-m", "model": "mock-m"}
+    cache = CallCache(tmp_path / "cache")
+    p = plan(bl.load_spec(spec), cache)
+    (party_set,) = p.simulators
+    members = list(party_set.parties.values())  # type: ignore[attr-defined]
+    wrapped = [m.backend for m in members if isinstance(getattr(m, "backend", None), Backend)]
+    assert len(wrapped) == 2 and all(isinstance(b, CachedBackend) for b in wrapped)
+    seen: list[str] = []
+    for b in wrapped:
+        inner = b.inner
+        original = inner.generate
+
+        async def counted(request: Any, _orig: Any = original, _b: Any = inner) -> Any:
+            seen.append(_b.model)
+            return await _orig(request)
+
+        inner.generate = counted  # type: ignore[method-assign]
+    first = asyncio.run(measure(p, n=2))
+    again = asyncio.run(measure(p, n=2))  # the same trials: a cache would answer them now
+    assert seen.count("mock-m") == 2 * 2 * 2 and len(seen) == 2 * 2 * 2 * 2
+    assert first["scripted-3"].per == "call" and again["scripted-3"].per == "call"
+    assert "without the cache" in first["scripted-3"].source
+    # the cache was put back in front of every party's model
+    assert [m.backend for m in members if hasattr(m, "backend")] == wrapped

@@ -35,23 +35,50 @@ def make_simulator(name: str, options: dict[str, Any], cache: CallCache | None) 
     return sim
 
 
+def party_members(sim: Simulator) -> dict[str, Simulator]:
+    """The distinct simulators of a ``parties:`` entry keyed by the role(s) each plays
+    (``"player_1+player_2"`` when one simulator plays both); ``{}`` for one simulator."""
+    parties = getattr(sim, "parties", None)
+    if not isinstance(parties, dict):
+        return {}
+    roles: dict[int, list[str]] = {}
+    by_id: dict[int, Simulator] = {}
+    for role, one in parties.items():
+        roles.setdefault(id(one), []).append(str(role))
+        by_id[id(one)] = one
+    return {"+".join(roles[key]): one for key, one in by_id.items()}
+
+
 def members(sim: Simulator) -> list[Simulator]:
     """The simulators that answer for ``sim``: the parties of a ``parties:`` entry (each
     distinct simulator once), else ``sim`` itself."""
-    parties = getattr(sim, "parties", None)
-    if not isinstance(parties, dict):
-        return [sim]
-    return list({id(s): s for s in parties.values()}.values())
+    return list(party_members(sim).values()) or [sim]
+
+
+def _own_pricing(sim: Simulator) -> Pricing | None:
+    backend = getattr(sim, "backend", None)
+    if isinstance(backend, Backend):
+        return backend.pricing
+    return None
 
 
 def pricing_of(sim: Simulator) -> Pricing | None:
-    """The token prices of a simulator's model (None: no model or unpriced); of a set of
-    parties, the first priced party's."""
-    for one in members(sim):
-        backend = getattr(one, "backend", None)
-        if isinstance(backend, Backend) and backend.pricing is not None:
-            return backend.pricing
-    return None
+    """The token prices of a simulator's model (None: no model, unpriced, or a set of
+    parties, whose members are priced one by one: :func:`party_pricing`)."""
+    if party_members(sim):
+        return None
+    return _own_pricing(sim)
+
+
+def party_pricing(sim: Simulator) -> dict[str, Pricing | None]:
+    """The prices of each member of a set of parties, keyed as :func:`party_members`
+    (``{}`` for one simulator)."""
+    return {key: _own_pricing(one) for key, one in party_members(sim).items()}
+
+
+def all_pricings(sim: Simulator) -> list[Pricing | None]:
+    """Every price a simulator's calls are charged at: its own, or each party's."""
+    return list(party_pricing(sim).values()) or [pricing_of(sim)]
 
 
 def set_pricing(sim: Simulator, pricing: Pricing) -> None:

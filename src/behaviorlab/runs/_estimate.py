@@ -43,7 +43,7 @@ from behaviorlab.models._base import (
     ScoreResult,
 )
 from behaviorlab.models._cache import CachedBackend, CallCache
-from behaviorlab.runs._build import members, pricing_of
+from behaviorlab.runs._build import members, party_members, party_pricing, pricing_of
 from behaviorlab.runs._executor import play_trial
 from behaviorlab.runs._spec import ThroughputSpec
 from behaviorlab.runs._throughput import (
@@ -74,6 +74,9 @@ class Cell:
     """Prompt tokens of the calls still to make (not cached)."""
     max_output_tokens: int = 0
     """Upper bound on their output tokens: the sum of their ``max_tokens`` (scoring: 0)."""
+    by_party: dict[str, list[int]] = field(default_factory=dict)
+    """A set of parties: [prompt tokens, max output tokens] of each party's calls still to
+    make, keyed by the role(s) it plays (what prices them one by one)."""
 
     @property
     def to_call(self) -> int:
@@ -94,6 +97,8 @@ class Estimate:
     counter: str = "ceil(characters / 3)"
     pricing: dict[str, Pricing] = field(default_factory=dict)
     """Token prices by simulator label (unpriced simulators are absent)."""
+    party_pricing: dict[str, dict[str, Pricing]] = field(default_factory=dict)
+    """A set of parties' prices, by label and then by the role(s) of each priced party."""
     configured: dict[str, ThroughputSpec] = field(default_factory=dict)
     """Endpoint speeds from the simulator specs, by label (they win over measurements)."""
 
@@ -124,7 +129,11 @@ class Estimate:
         return sum(self.output_tokens_for(label)[0] for label in self._labels())
 
     def cost_for(self, label: str) -> float | None:
-        """Expected cost of one simulator's calls still to make (None: unpriced)."""
+        """Expected cost of one simulator's calls still to make (None: unpriced). A set of
+        parties: each priced party's prompt tokens at its own prices, and its share of the
+        expected output tokens (its share of their ``max_tokens``) at its output price."""
+        if label in self.party_pricing:
+            return self._party_cost(label)
         price = self.pricing.get(label)
         if price is None:
             return None
@@ -132,15 +141,49 @@ class Estimate:
         output = self.output_tokens_for(label)[0]
         return (prompt * price.input_per_mtok + output * price.output_per_mtok) / 1e6
 
+    def _party_tokens(self, label: str) -> dict[str, tuple[int, int]]:
+        sums: dict[str, tuple[int, int]] = {}
+        for c in self.cells:
+            if c.simulator != label:
+                continue
+            for key, (prompt, out) in c.by_party.items():
+                p0, o0 = sums.get(key, (0, 0))
+                sums[key] = (p0 + prompt, o0 + out)
+        return sums
+
+    def _party_cost(self, label: str) -> float | None:
+        prices = self.party_pricing.get(label) or {}
+        if not prices:
+            return None
+        sums = self._party_tokens(label)
+        output = self.output_tokens_for(label)[0]
+        all_max = sum(o for _, o in sums.values())
+        total = 0.0
+        for key, price in prices.items():
+            prompt, max_out = sums.get(key, (0, 0))
+            share = max_out / all_max if all_max else 0.0
+            total += (prompt * price.input_per_mtok + output * share * price.output_per_mtok) / 1e6
+        return total
+
+    def currency_for(self, label: str) -> str | None:
+        """The currency of one simulator's prices ('mixed' when its parties' differ; None:
+        unpriced)."""
+        found = {p.currency for p in (self.party_pricing.get(label) or {}).values()}
+        if label in self.pricing:
+            found.add(self.pricing[label].currency)
+        if not found:
+            return None
+        return found.pop() if len(found) == 1 else "mixed"
+
     def cost(self) -> tuple[float, str] | None:
         """Expected cost of every priced simulator and its currency ('mixed' when they
         differ; None when no simulator with calls to make is priced)."""
-        priced = [label for label in self._labels() if label in self.pricing]
+        priced = [label for label in self._labels() if self.currency_for(label) is not None]
         if not priced:
             return None
-        currencies = {self.pricing[label].currency for label in priced}
+        currencies = {self.currency_for(label) for label in priced}
         total = sum(self.cost_for(label) or 0.0 for label in priced)
-        return total, currencies.pop() if len(currencies) == 1 else "mixed"
+        return total, str(currencies.pop()) if len(currencies) == 1 else "mixed"
 
     def _labels(self) -> list[str]:
         return list(dict.fromkeys(c.simulator for c in self.cells))
@@ -265,12 +308,21 @@ class Estimate:
         out_tokens, how = self.output_tokens_for(label)
         price = self.pricing.get(label)
         cost = self.cost_for(label)
-        money = (
-            f"~{cost:.4f} {price.currency} at {price.input_per_mtok:g} / "
-            f"{price.output_per_mtok:g} per million prompt / output tokens"
-            if price is not None and cost is not None
-            else "cost: no pricing configured"
-        )
+        if label in self.party_pricing and cost is not None:
+            each = ", ".join(
+                f"{key} at {p.input_per_mtok:g} / {p.output_per_mtok:g} {p.currency}"
+                for key, p in self.party_pricing[label].items()
+            )
+            unpriced = sorted(set(self._party_tokens(label)) - set(self.party_pricing[label]))
+            money = f"~{cost:.4f} {self.currency_for(label)}; each party at its own prices ({each}"
+            money += f"; unpriced: {', '.join(unpriced)})" if unpriced else ")"
+        elif price is not None and cost is not None:
+            money = (
+                f"~{cost:.4f} {price.currency} at {price.input_per_mtok:g} / "
+                f"{price.output_per_mtok:g} per million prompt / output tokens"
+            )
+        else:
+            money = "cost: no pricing configured"
         return (
             f"  {label}: {self._sum('prompt_tokens', label):,} prompt tokens, "
             f"~{out_tokens:,.0f} output tokens ({how}); {money}"
@@ -369,6 +421,7 @@ async def estimate_plan(
     seen: set[str] = set()
     # a set of parties calls the models of its parties: each party's backend gets a probe
     parts = {id(sim): members(sim) for sim in plan.simulators}
+    roles_of = {id(sim): party_members(sim) for sim in plan.simulators}
     every = {id(one): one for group in parts.values() for one in group}
     for sim in plan.simulators:
         if any(_backend_of(one) is not None for one in parts[id(sim)]):
@@ -399,12 +452,22 @@ async def estimate_plan(
                 continue
             before = sum(p.tokens_uncached for p in used)
             before_out = sum(p.max_output_uncached for p in used)
+            keyed = {
+                roles: probes[id(one)]
+                for roles, one in roles_of[id(job.simulator)].items()
+                if id(one) in probes
+            }
+            each = {r: (p.tokens_uncached, p.max_output_uncached) for r, p in keyed.items()}
             # a game or a multi-party exchange: every turn's calls count
             answer = await play_trial(plan.task, job.trial, job.simulator)
             cell.calls += answer.calls
             cell.cached += answer.cache_hits
             cell.prompt_tokens += sum(p.tokens_uncached for p in used) - before
             cell.max_output_tokens += sum(p.max_output_uncached for p in used) - before_out
+            for roles, p in keyed.items():
+                got = cell.by_party.setdefault(roles, [0, 0])
+                got[0] += p.tokens_uncached - each[roles][0]
+                got[1] += p.max_output_uncached - each[roles][1]
     finally:
         for key, one in every.items():
             if key in originals:
@@ -424,6 +487,11 @@ async def estimate_plan(
         concurrency=plan.spec.concurrency,
         counter=counter_text,
         pricing={label: pr for label, pr in prices.items() if pr is not None},
+        party_pricing={
+            s.label: {key: pr for key, pr in party_pricing(s).items() if pr is not None}
+            for s in plan.simulators
+            if any(pr is not None for pr in party_pricing(s).values())
+        },
         configured=configured,
     )
 

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from behaviorlab.runs._build import open_cache, pricing_of, results_path
+from behaviorlab.runs._build import all_pricings, open_cache, results_path
 from behaviorlab.runs._executor import execute_local, pending_chains
 from behaviorlab.runs._manifest import build_manifest, data_manifest, task_manifest
 from behaviorlab.runs._planning import plan
@@ -46,7 +46,7 @@ async def execute(
         store.path,
         planned=len(p.jobs),
         already_done=sum(1 for j in p.jobs if j.trial_id in done),
-        currency=currency_of([pricing_of(s) for s in p.simulators]),
+        currency=currency_of([pr for s in p.simulators for pr in all_pricings(s)]),
     )
     started = time.perf_counter()
     kind = executor or p.spec.executor.kind
@@ -72,17 +72,16 @@ def usage_totals(p: Plan, store: ResultStore, run_id: str) -> dict[str, Any]:
     """Tokens and cost of every stored trial of the run, in all and by simulator (for the
     manifest)."""
     by_sim = store.totals(run_id)
-    prices = {s.label: pricing_of(s) for s in p.simulators}
+    prices = {s.label: all_pricings(s) for s in p.simulators}
     per: dict[str, Any] = {}
     for label, row in by_sim.items():
-        price = prices.get(label)
-        per[label] = {**row, "currency": price.currency if price is not None else "USD"}
+        per[label] = {**row, "currency": currency_of(prices.get(label, []))}
     return {
         "trials": sum(int(r["trials"]) for r in by_sim.values()),
         "tokens_in": sum(int(r["tokens_in"]) for r in by_sim.values()),
         "tokens_out": sum(int(r["tokens_out"]) for r in by_sim.values()),
         "cost": sum(float(r["cost"]) for r in by_sim.values()),
-        "currency": currency_of(list(prices.values())),
+        "currency": currency_of([pr for group in prices.values() for pr in group]),
         "by_simulator": per,
     }
 

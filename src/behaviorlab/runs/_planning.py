@@ -76,6 +76,19 @@ def _party_sets(spec: ExperimentSpec, task: Task, cache: CallCache | None) -> li
                 f"{where} assigns {', '.join(map(repr, unknown))}, not a role of task "
                 f"{spec.task!r} (its roles: {', '.join(task.roles)})"
             )
+        for role, role_spec in entry.roles.items():
+            whole = [f for f in ("conditions", "subset") if getattr(role_spec, f) is not None]
+            if whole:
+                raise SpecError(
+                    f"{where}, role {role!r}: {' and '.join(whole)} apply to a whole "
+                    f"exchange, not to one role: move {'them' if len(whole) > 1 else 'it'} "
+                    f"up to parties[{i}]"
+                )
+            if role_spec.throughput is not None:
+                raise SpecError(
+                    f"{where}, role {role!r}: throughput is not configured per role; leave "
+                    "it out (behaviorlab plan SPEC --measure N times the whole exchange)"
+                )
         parties: dict[str, Simulator] = {}
         for role in task.roles:
             role_spec = entry.roles[role]

@@ -11,6 +11,7 @@ import pandas as pd
 
 from behaviorlab.models._base import Backend
 from behaviorlab.models._cache import CachedBackend
+from behaviorlab.runs._build import members
 from behaviorlab.runs._executor import play_trial
 from behaviorlab.runs._types import Job, Plan
 from behaviorlab.simulators._base import Simulator
@@ -46,7 +47,8 @@ def _spread(jobs: list[Job], n: int) -> list[Job]:
 
 async def measure(plan: Plan, n: int = 3) -> dict[str, Throughput]:
     """Answer ``n`` evenly spaced trials of each simulator for real, without the call cache,
-    and time them. With ``n`` ≥ 2, an LLM simulator's first call is counted as start-up
+    and time them (a set of parties: every party's model uncached, the whole exchange
+    timed). With ``n`` ≥ 2, an LLM simulator's first call is counted as start-up
     (loading the model) beyond the mean of the others."""
     if n < 1:
         raise ValueError(f"--measure needs at least 1 trial, not {n}")
@@ -55,15 +57,21 @@ async def measure(plan: Plan, n: int = 3) -> dict[str, Throughput]:
         jobs = _spread([j for j in plan.jobs if j.simulator is sim], n)
         if not jobs:
             continue
-        real = _backend_of(sim)
-        uncached = real.inner if isinstance(real, CachedBackend) else real
+        # a set of parties calls the models of its parties: each one is timed uncached
+        parts = members(sim)
+        reals = {id(one): _backend_of(one) for one in parts}
+        uncached_of = {
+            key: (b.inner if isinstance(b, CachedBackend) else b) for key, b in reals.items()
+        }
+        real = next((b for b in reals.values() if b is not None), None)
         times: list[float] = []
         tin: list[int] = []
         tout: list[int] = []
         calls = 0
         try:
-            if real is not None and uncached is not real:
-                sim.backend = uncached  # type: ignore[attr-defined]
+            for one in parts:
+                if reals[id(one)] is not None and uncached_of[id(one)] is not reals[id(one)]:
+                    one.backend = uncached_of[id(one)]  # type: ignore[attr-defined]
             for job in jobs:
                 start = time.perf_counter()
                 answer = await play_trial(plan.task, job.trial, sim)  # a game: all turns
@@ -72,8 +80,9 @@ async def measure(plan: Plan, n: int = 3) -> dict[str, Throughput]:
                 tin.append(answer.tokens_in or 0)
                 tout.append(answer.tokens_out or 0)
         finally:
-            if real is not None:
-                sim.backend = real  # type: ignore[attr-defined]
+            for one in parts:
+                if reals[id(one)] is not None:
+                    one.backend = reals[id(one)]  # type: ignore[attr-defined]
         if real is None:
             out[sim.label] = Throughput(
                 seconds=sum(times) / len(times),
@@ -89,8 +98,8 @@ async def measure(plan: Plan, n: int = 3) -> dict[str, Throughput]:
             note = f"first {times[0]:.1f} s counted as start-up beyond the mean of the rest"
         else:
             rest, startup, note = times[0], 0.0, "one trial, start-up included"
-        ident = uncached.identity() if uncached is not None else None
-        what = f"{ident.backend}/{ident.model}" if ident is not None else sim.label
+        idents = [b.identity() for b in uncached_of.values() if b is not None]
+        what = ", ".join(dict.fromkeys(f"{i.backend}/{i.model}" for i in idents)) or sim.label
         out[sim.label] = Throughput(
             seconds=rest / per_call_calls,
             n=len(times),

@@ -29,6 +29,7 @@ from behaviorlab.models._base import (
     Backend,
     BackendError,
     GenerateRequest,
+    Pricing,
     ScoreRequest,
     backends,
 )
@@ -150,7 +151,6 @@ class LLMSimulator:
         self.length_norm = length_norm
         self.max_tokens = max_tokens
         self.seed = seed
-        self.pricing = self.backend.pricing
         model_name = model or getattr(backend, "model", None) or backend.name
         self.label = label or f"llm:{model_name}"
 
@@ -185,6 +185,12 @@ class LLMSimulator:
             return await self._generate(prompt, base)
         except BackendError as exc:
             return Answer(error=str(exc), error_kind="backend", **base)
+
+    @property
+    def pricing(self) -> Pricing | None:
+        """The model's token prices, read at each call: a spec's ``pricing:`` (set on the
+        backend after this simulator is built) counts."""
+        return self.backend.pricing
 
     def _cost(self, tokens_in: int, tokens_out: int, cached: bool) -> float:
         """What a call cost (nothing when the cache answered it or no prices are set)."""

@@ -19,11 +19,11 @@ lines it had, unless ``cycle: true``.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 from behaviorlab.data._records import stable_hash
 from behaviorlab.models._base import MissingExtraError
-from behaviorlab.simulators._base import Answer, Simulator, simulator
+from behaviorlab.simulators._base import Answer, ErrorKind, Simulator, simulator
 from behaviorlab.tasks._base import Trial, TrialInput
 from behaviorlab.tasks._parties import SEEN_CHARS, TEXT_CHARS, Turn
 
@@ -117,6 +117,21 @@ class TurnLog:
         )
         return answer
 
+    def fail(self, turn: int, error: str, kind: ErrorKind = "invalid") -> None:
+        """Mark turn ``turn`` failed: the task could not use its answer (e.g. a move that is
+        not one of the options)."""
+        self.turns[turn].error = error
+        self.turns[turn].error_kind = kind
+
+    def dead_roles(self) -> list[str]:
+        """The roles that took turns and failed every one (a party that never played)."""
+        return [
+            role
+            for role in self.parties
+            if (mine := [t for t in self.turns if t.role == role])
+            and all(t.error is not None for t in mine)
+        ]
+
     def score(self, turn: int, **scores: float) -> None:
         """Add scores to turn ``turn`` (e.g. a round's payoff for the player who moved)."""
         self.turns[turn].scores.update({k: float(v) for k, v in scores.items()})
@@ -131,8 +146,24 @@ class TurnLog:
     ) -> Answer:
         """The trial's answer: ``value``/``raw``/``choice`` as the task says, the turns in
         ``meta["turns"]``, tokens, calls and cost summed over the turns, the first turn's
-        prompt hash as the trial's (every turn's is in its record)."""
+        prompt hash as the trial's (every turn's is in its record). A role that failed
+        every one of its turns makes the trial failed, naming the role and its first error:
+        an exchange with a party that never played is not a result."""
+        error: str | None = None
+        kind: ErrorKind | None = None
+        for role in self.dead_roles():
+            mine = [t for t in self.turns if t.role == role]
+            why = (
+                f"role {role!r} ({self.parties[role].label}) failed all {len(mine)} of its "
+                f"turns; the first: {mine[0].error}"
+            )
+            error = why if error is None else f"{error}; {why}"
+            first = mine[0].error_kind
+            if kind is None:
+                kind = cast(ErrorKind, first) if first in ("invalid", "timeout") else "backend"
         return Answer(
+            error=error,
+            error_kind=kind,
             choice=choice,
             value=value,
             raw=raw,
@@ -208,8 +239,10 @@ class Script:
         if self.cycle and lines:
             n %= len(lines)
         if n >= len(lines):
+            role = trial.meta.get("role")
             return Answer(
-                error=f"script {self.label!r} has {len(lines)} lines; turn {n + 1} asked for more",
+                error=f"script {self.label!r}{f' (role {role!r})' if role else ''} has "
+                f"{len(lines)} lines; turn {n + 1} asked for more",
                 error_kind="invalid",
             )
         line = lines[n]

@@ -50,7 +50,9 @@ async def _ask(log: TurnLog, role: str, trial_input: Any) -> tuple[str | None, s
     if answer.error is not None:
         return None, answer.error, turn
     if answer.choice not in codes:
-        return None, f"answer {answer.choice!r} is not one of the moves {codes}", turn
+        why = f"answer {answer.choice!r} is not one of the moves {codes}"
+        log.fail(turn, why)  # the turn is stored as failed, not as a move played
+        return None, why, turn
     return answer.choice, None, turn
 
 
@@ -79,6 +81,7 @@ async def play_duel(task: GameTask, trial: Trial, parties: Mapping[str, Simulato
     history: dict[str, list[Step]] = {r: [] for r in ROLES}
     records: list[dict[str, Any]] = []
     failed = dict.fromkeys(ROLES, 0)
+    last_error: dict[str, tuple[str, str]] = {}
     for t in range(rounds):
         moves: dict[str, str | None] = {}
         predictions: dict[str, str | None] = {}
@@ -91,8 +94,13 @@ async def play_duel(task: GameTask, trial: Trial, parties: Mapping[str, Simulato
                 asked = task.round_input(template, game, history[role], t, "predict", key)
                 predictions[role], _, predict_turns[role] = await _ask(log, role, asked)
             asked = task.round_input(template, game, history[role], t, "move", key)
+            # a scripted party's random draws: seeded per game and spec seed (the trial key)
+            asked.meta["draw_key"] = trial.key
             moves[role], errors[role], move_turns[role] = await _ask(log, role, asked)
             failed[role] += moves[role] is None
+            if moves[role] is None:
+                turn = log.turns[move_turns[role]]
+                last_error[role] = (turn.error_kind or "backend", str(errors[role]))
         payoffs = _payoffs(game, moves)
         record: dict[str, Any] = {"round": t + 1}
         for role in ROLES:
@@ -138,9 +146,16 @@ async def play_duel(task: GameTask, trial: Trial, parties: Mapping[str, Simulato
             "failed_moves_by_role": failed,
         },
     )
-    if all(n == rounds for n in failed.values()):
-        answer.error = f"every move of both players in the {rounds} rounds failed"
-        answer.error_kind = "backend"
+    # a player that never made a valid move (a dead party: a script whose lines are not
+    # moves, a model that never answers) makes the game a failed trial, naming the role
+    dead = [role for role in ROLES if failed[role] == rounds]
+    if dead:
+        answer.error = "; ".join(
+            f"role {role!r} ({parties[role].label}) made no valid move in the {rounds} rounds; "
+            f"the last: {last_error[role][1]}"
+            for role in dead
+        )
+        answer.error_kind = "invalid" if last_error[dead[0]][0] == "invalid" else "backend"
     return answer
 
 

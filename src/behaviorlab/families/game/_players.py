@@ -25,6 +25,7 @@ from typing import Any
 
 from behaviorlab.data._records import Step, stable_hash
 from behaviorlab.families.game._rules import (
+    PARTNER_KINDS,
     GameConfigError,
     draws,
     make_game,
@@ -152,10 +153,16 @@ class ScriptedPartner(_Player):
     ``biased:rock=0.5,...``; see :mod:`._rules`) as a party: it plays ``player_2`` (or
     ``player_1``) of a two-party game exactly as that partner plays against a simulator,
     reading the other player's earlier moves from its own history; asked to predict, it
-    predicts as ``best_responder`` does. A biased partner's draws are seeded per game
-    (``seed`` and the game's id)."""
+    predicts as ``best_responder`` does. A biased partner's draws are seeded per game and
+    spec seed (``seed`` and the game's trial key)."""
 
     def __init__(self, partner: str = "tit_for_tat", seed: int = 0, label: str | None = None):
+        kind = partner.strip().partition(":")[0].strip()
+        if kind not in PARTNER_KINDS:  # moves are checked against each game when it is played
+            raise ValueError(
+                f"scripted_partner: unknown partner {partner!r}; its kind is one of "
+                f"{', '.join(PARTNER_KINDS)} (e.g. tit_for_tat, wsls:defect, biased:rock=0.5)"
+            )
         self.partner = partner
         self.seed = seed
         self.label = label or f"partner:{partner}"
@@ -183,7 +190,8 @@ class ScriptedPartner(_Player):
                 for s in trial.history
             ]
             rounds = int(meta.get("rounds", len(played) + 1))
-            drawn = draws(partner, game, rounds, stable_hash(self.seed, trial.person_id))
+            key = meta.get("draw_key", trial.person_id)  # the game's trial key: spec seed in
+            drawn = draws(partner, game, rounds, stable_hash(self.seed, key))
             choice = partner_move(partner, game, played, len(played), drawn)
             why = f"{partner.label} after {len(played)} rounds"
         if choice not in trial.observation.option_codes():
