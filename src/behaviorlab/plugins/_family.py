@@ -11,7 +11,7 @@ themselves in their own registries as any plugin's do.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -72,7 +72,9 @@ class Family:
     - ``full_scope(spec)``: the spec on its whole test split when ``spec`` runs a slice of it
       (``behaviorlab plan`` then estimates both); None when it already covers it;
     - ``demos``: its ``behaviorlab demo`` entries;
-    - ``splits``: the ``split: {by: ...}`` values its data support (shown in listings).
+    - ``splits``: the ``split: {by: ...}`` values its data support (shown in listings);
+    - ``metric_labels``: display names of metrics in its reports, by metric name (OPeRA calls
+      ``accuracy`` "exact match"); the metric keeps its name in results and specs.
     """
 
     name: str
@@ -85,6 +87,7 @@ class Family:
     full_scope: Callable[[ExperimentSpec], ExperimentSpec | None] | None = None
     demos: tuple[Demo, ...] = ()
     splits: tuple[str, ...] = ("person",)
+    metric_labels: Mapping[str, str] = field(default_factory=dict, compare=False)
     default: bool = False
     """A spec without ``task:`` runs this family's first task (one family says so: survey,
     the task such specs always ran)."""

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
+from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
@@ -35,7 +35,26 @@ LABELS = {
 """Display names of the built-in metrics; other metrics show their registered name."""
 
 
-def _label(metric: str) -> str:
+def metric_labels(tasks: Iterable[str]) -> dict[str, str]:
+    """The display names the families of ``tasks`` give their metrics (``Family.
+    metric_labels``, e.g. OPeRA's "exact match" for ``accuracy``), where they agree: a metric
+    two families name differently keeps its own name."""
+    from behaviorlab.plugins import families_for
+
+    named: dict[str, set[str]] = {}
+    for fam in families_for(tasks):
+        for metric, label in fam.metric_labels.items():
+            named.setdefault(metric, set()).add(label)
+    return {m: next(iter(labels)) for m, labels in named.items() if len(labels) == 1}
+
+
+def _label(metric: str, report: GapReport | None = None) -> str:
+    """A metric's display name: its family's (for the tasks of ``report``), else the
+    built-in one, else its registered name."""
+    if report is not None:
+        own = metric_labels(report.tasks).get(metric)
+        if own is not None:
+            return own
     return LABELS.get(metric, metric)
 
 
@@ -84,10 +103,10 @@ class _EstimateCell:
 
 
 class _GapTable(Table):
-    """The wide gap table, which renders as ``narrow`` (one row per arm and metric) when the
+    """The wide gap table, which renders as ``narrow`` (one small table per arm) when the
     terminal is too narrow for one column per metric."""
 
-    def __init__(self, *args: Any, narrow: Table, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, narrow: RenderableType, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.narrow = narrow
 
@@ -100,40 +119,52 @@ class _GapTable(Table):
 
 
 def _caption(report: GapReport) -> str:
+    aliases = "".join(
+        f"; {label} is the metric {metric}"
+        for metric, label in metric_labels(report.tasks).items()
+        if metric in report.metrics and LABELS.get(metric, metric) != label
+    )
     return (
         f"{round(report.level * 100)}% intervals from a bootstrap over people "
         f"({report.n_resamples} resamples); ↑ higher is better, ↓ lower is better; "
-        f"{DASH} not applicable; italic rows are non-LLM baselines"
+        f"{DASH} not applicable; italic rows are non-LLM baselines{aliases}"
     )
 
 
 def _header(report: GapReport, metric: str) -> str:
-    return f"{_label(metric)} {'↑' if report.higher_is_better.get(metric, True) else '↓'}"
+    label = _label(metric, report)
+    return f"{label} {'↑' if report.higher_is_better.get(metric, True) else '↓'}"
 
 
-def _narrow_table(report: GapReport) -> Table:
+def _estimate_width(report: GapReport) -> int:
+    """The widest estimate of the report written on one line (the narrow layout's estimate
+    column is never narrower: only the metric names wrap)."""
+    return max(
+        [len(format_estimate(e)) for row in report.rows for e in row.estimates.values()]
+        + [len("estimate")]
+    )
+
+
+def _narrow_table(report: GapReport) -> RenderableType:
+    """One small table per arm (task, simulator, condition): metric | estimate, under a line
+    naming the arm; metric names wrap, the estimate column never shrinks."""
     many_tasks = len(report.tasks) > 1
-    table = Table(title="Gap to real people", caption=_caption(report), header_style="bold")
-    if many_tasks:
-        table.add_column("task", no_wrap=True)
-    table.add_column("simulator", no_wrap=True)
-    table.add_column("condition", no_wrap=True)
-    table.add_column("metric", no_wrap=True)
-    table.add_column("estimate", justify="right")
-    for k, row in enumerate(report.rows):
-        if k:
-            table.add_section()
-        arm = [row.task] if many_tasks else []
-        arm += [row.simulator, row.condition]
+    width = _estimate_width(report)
+    parts: list[RenderableType] = [Text("Gap to real people", style="bold", justify="center")]
+    for row in report.rows:
+        arm = f"{row.task} · " if many_tasks else ""
+        arm += f"{row.simulator} · {row.condition}"
+        trials = f"{row.n_valid} trials ({row.n_failed} failed, {row.n_invalid} invalid)"
         style = "italic" if row.baseline else None
-        trials = f"{row.n_valid} ({row.n_failed} failed, {row.n_invalid} invalid)"
-        table.add_row(*arm, "trials", trials, style=style)
+        parts.append(Text(f"{arm}: {trials}", style=f"bold {style or ''}".strip()))
+        table = Table(header_style="bold", expand=False)
+        table.add_column("metric", overflow="fold", ratio=1)
+        table.add_column("estimate", justify="right", no_wrap=True, min_width=width)
         for m in report.metrics:
-            blank = [""] * len(arm)
-            table.add_row(
-                *blank, _header(report, m), _EstimateCell(row.estimates.get(m)), style=style
-            )
-    return table
+            table.add_row(_header(report, m), format_estimate(row.estimates.get(m)), style=style)
+        parts.append(table)
+    parts.append(Text(_caption(report), style="dim"))
+    return Group(*parts)
 
 
 def render_gap(report: GapReport) -> Table:
@@ -184,7 +215,7 @@ def _noise_floor_lines(report: GapReport) -> Iterable[str]:
             if not est.ok:
                 continue
             yield (
-                f"{_prefix(report, task)}human split-half noise floor ({_label(metric)}): "
+                f"{_prefix(report, task)}human split-half noise floor ({_label(metric, report)}): "
                 f"{format_estimate(est)} over {est.n_clusters} people; a simulator that knew "
                 f"the people's true answer distribution would score about {est.value / 2:.2f}"
             )
@@ -201,7 +232,7 @@ def _persona_lines(report: GapReport) -> Iterable[str]:
         yield (
             f"{_prefix(report, e.task)}persona effect ({e.condition_a} {MINUS} {e.condition_b}), "
             f"{e.simulator_a}: {format_estimate(e.estimate, signed=True)} "
-            f"{_label(e.metric)}{_direction(report, e.metric)}"
+            f"{_label(e.metric, report)}{_direction(report, e.metric)}"
         )
 
 
@@ -223,7 +254,7 @@ def _baseline_line(report: GapReport, e: PairedEffect) -> str:
         paired = " (no common trials to pair them on)"
     llm_text = f"{_arm(llm.simulator, llm.condition)} {format_estimate(llm_est)}"
     base_text = f"{_arm(base.simulator, base.condition)} {format_estimate(base_est)}"
-    what = f"{_label(e.metric)}{_direction(report, e.metric)}"
+    what = f"{_label(e.metric, report)}{_direction(report, e.metric)}"
     start = _prefix(report, e.task)
     if not llm_better:
         if significant:
@@ -248,7 +279,7 @@ def _missing_lines(report: GapReport) -> Iterable[str]:
             arms.setdefault(reason, {})[_arm(row.simulator, row.condition)] = None
             metrics.setdefault(reason, {})[metric] = None
     for reason, who in arms.items():
-        names = ", ".join(_label(m) for m in metrics[reason])
+        names = ", ".join(_label(m, report) for m in metrics[reason])
         yield f"{names}: {DASH} for {', '.join(who)}: {reason}"
 
 
@@ -260,7 +291,7 @@ def _interval_note(report: GapReport) -> Iterable[str]:
         if est is not None and est.method == "cluster-bootstrap-basic"
     }
     if basic:
-        names = ", ".join(_label(m) for m in report.metrics if m in basic)
+        names = ", ".join(_label(m, report) for m in report.metrics if m in basic)
         yield (
             f"{names}: basic bootstrap intervals; sampling noise in the human answers inflates "
             "a distance, so the value can sit at the top of its interval"
@@ -313,7 +344,7 @@ def _small_sample_note(report: GapReport) -> Iterable[str]:
         if est is not None and est.method == "cluster-t-cr2"
     }
     if cr2:
-        names = ", ".join(_label(m) for m in report.metrics if m in cr2)
+        names = ", ".join(_label(m, report) for m in report.metrics if m in cr2)
         yield (
             f"{names}: cluster-robust t intervals (CR2, Bell-McCaffrey degrees of freedom) for "
             f"arms with fewer than {SMALL_SAMPLE_CLUSTERS} people, where a percentile "
@@ -349,7 +380,7 @@ def _comparison_lines(report: GapReport) -> Iterable[str]:
     )
     parts = [
         f"{_prefix(report, str(r['task']))}{_arm(r['simulator_a'], r['condition_a'])} {MINUS} "
-        f"{_arm(r['simulator_b'], r['condition_b'])} {_label(str(r['metric']))} "
+        f"{_arm(r['simulator_b'], r['condition_b'])} {_label(str(r['metric']), report)} "
         f"{_num(float(r['diff']), 2, signed=True)}, p = {float(r['p_holm']):.2g}"
         for r in clear.to_dict(orient="records")
     ]
@@ -369,7 +400,7 @@ def _equivalence_lines(report: GapReport) -> Iterable[str]:
         )
         return
     for (task, sim, cond), g in shown.groupby(["task", "simulator", "condition"], sort=True):
-        names = ", ".join(_label(str(d)) for d in g["distance"])
+        names = ", ".join(_label(str(d), report) for d in g["distance"])
         yield (
             f"{_prefix(report, str(task))}{_arm(str(sim), str(cond))}: answer distribution "
             f"within {eps} of people's by {names} (TOST, 5%)"

@@ -57,6 +57,7 @@ FAMILY = family(
             Demo("opera", "next action of SYNTHETIC shoppers in OPeRA's layout, offline", _demo),
         ),
         splits=("person", "data", "time"),
+        metric_labels={"accuracy": "exact match"},  # OPeRA's name; `accuracy` in results
         docs="docs/next-action.md",
     )
 )
