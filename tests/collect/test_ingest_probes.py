@@ -1,10 +1,13 @@
 """Findings of issue 14 §2 (probing the ingest server as an attacker would), each pinned:
 ingest errors (huge ``seq``, non-finite numbers, a full or read-only store), the host
-allowlist (URLs a browser reads as another host), terminal escapes in what the CLI prints."""
+allowlist (URLs a browser reads as another host), terminal escapes in what the CLI prints,
+a withdrawal held up by a reader."""
 
 from __future__ import annotations
 
 import json
+import sqlite3
+import time
 from pathlib import Path
 
 import pytest
@@ -152,3 +155,59 @@ def test_collect_cli_prints_no_control_characters(
     assert "[bold]x[/]" in outputs[1]  # names are shown as they are, not read as markup
     for text in outputs:
         assert not any(c in text for c in "\x1b\x07\u202e"), text
+
+
+# --- §2.3 withdrawal with a reader open ------------------------------------------------------
+
+
+def _on_disk(store: CaptureStore) -> bytes:
+    return b"".join(p.read_bytes() for p in Path(store.url).parent.glob("capture.sqlite*"))
+
+
+def test_a_withdrawal_a_reader_holds_up_is_pending_then_finished(store: CaptureStore) -> None:
+    server = create_app(store, scrub_interval_s=0.1)
+    with TestClient(server, follow_redirects=False) as c:
+        leaving, staying = enrol(c), enrol(c)
+        marker = "zq" + "w" * 30 + "withdrawn"
+        assert post(c, leaving, {"events": [event(1, semantic_id=marker)]}).status_code == 200
+        reader = sqlite3.connect(store.url, isolation_level=None)
+        reader.execute("BEGIN")
+        assert reader.execute("SELECT COUNT(*) FROM events").fetchone() == (1,)  # a snapshot
+        try:
+            began = time.monotonic()
+            gone = c.delete("/api/v1/participant", headers={"authorization": f"Bearer {leaving}"})
+            assert time.monotonic() - began < 2.0  # it does not wait for the reader
+            assert gone.status_code == 200 and gone.json()["status"] == "pending"
+            began = time.monotonic()
+            assert post(c, staying, {"events": [event(2)]}).status_code == 200
+            assert time.monotonic() - began < 1.0  # nor does anyone else
+            status = c.get(gone.json()["status_url"]).json()
+            assert status["status"] == "pending" and marker.encode() in _on_disk(store)
+        finally:
+            reader.execute("COMMIT")
+            reader.close()
+        deadline = time.monotonic() + 10
+        while c.get(gone.json()["status_url"]).json()["status"] != "done":
+            assert time.monotonic() < deadline, "the pending withdrawal was never finished"
+            time.sleep(0.1)
+        assert marker.encode() not in _on_disk(store)
+        assert len(store.events_of("s1")) == 1
+
+
+def test_cli_withdrawal_says_pending_while_a_reader_holds_the_rows(
+    client: TestClient, store: CaptureStore
+) -> None:
+    token = enrol(client)
+    assert post(client, token, {"events": [event(1)]}).status_code == 200
+    who = store.participant(token=token)
+    assert who is not None
+    reader = sqlite3.connect(store.url, isolation_level=None)
+    reader.execute("BEGIN")
+    reader.execute("SELECT COUNT(*) FROM events").fetchone()
+    try:
+        args = ["collect", "participant", "withdraw", who.participant_id, "--wait", "0.5"]
+        result = CliRunner().invoke(app, [*args, "--db", store.url])
+    finally:
+        reader.close()
+    assert result.exit_code == 0 and "pending" in result.stdout
+    assert "deleted 1 participants, 1 consents, 1 events" in result.stdout

@@ -137,7 +137,7 @@ def test_batches_are_idempotent_and_withdrawal_leaves_nothing(store: CaptureStor
     )
     store.add_participant(other)
     assert store.add_batch(other, _events(["e1"]), [], T0) == (1, 0, 0)  # same id, other person
-    assert store.withdraw("pa1") == {"participants": 1, "consents": 0, "events": 3, "rationales": 1}
+    assert store.withdraw("pa1").deleted == {"participants": 1, "consents": 0, "events": 3, "rationales": 1}
     assert store.rows_of("pa1") == {t: 0 for t in TABLES}
     assert [r.participant_id for r in store.events_of("b1")] == ["pb2"]
 

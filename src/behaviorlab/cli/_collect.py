@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
@@ -181,17 +182,31 @@ def study_list(db: DbOpt = DEFAULT_DB) -> None:
 def participant_withdraw(
     participant_id: Annotated[str, typer.Argument(help="The participant id (p...).")],
     db: DbOpt = DEFAULT_DB,
+    wait: Annotated[
+        float, typer.Option(help="Seconds to keep retrying to get the rows off disk.")
+    ] = 10.0,
 ) -> None:
     """Delete everything recorded about one participant."""
+    import time
+
     store = _store(db)
     try:
         if store.participant(pid=participant_id) is None:
             _fail(f"no participant {participant_id!r} in {db}")
-        deleted = store.withdraw(participant_id)
+        done = store.withdraw(participant_id)
+        deadline = time.monotonic() + wait
+        while not done.done and time.monotonic() < deadline:
+            time.sleep(0.5)
+            done = replace(done, done=store.scrub())
     finally:
         store.close()
-    parts = ", ".join(f"{n} {t}" for t, n in deleted.items())
+    parts = ", ".join(f"{n} {t}" for t, n in done.deleted.items())
     _say(f"withdrew {participant_id}: deleted {parts}")
+    if not done.done:
+        _say(
+            f"pending: a reader of {db} keeps the deleted rows in its write-ahead log; they "
+            "leave the disk once it closes, at the running ingest server's next try"
+        )
 
 
 @retention_app.command("purge")

@@ -10,7 +10,11 @@ Endpoints (all under the server's base URL, JSON bodies, ``Authorization: Bearer
   Refused (403) before consent is recorded: nothing is captured before consent.
 - ``POST /api/v1/events``: an :class:`EventBatch` (participant token). Idempotent by
   ``event_id``: a retried batch stores nothing twice and answers ``duplicates``.
-- ``DELETE /api/v1/participant``: withdraw; deletes all the participant's data.
+- ``DELETE /api/v1/participant``: withdraw; deletes all the participant's data. Answers
+  ``{"withdrawn", "deleted", "status", "receipt", "status_url"}``: ``status`` is ``"done"``
+  once the deleted rows are off disk, ``"pending"`` while a reader of the store keeps them
+  in its write-ahead log (the server retries; ``GET status_url`` says when it is done).
+- ``GET  /api/v1/withdrawals/{receipt}``: ``{"receipt", "status"}`` of one withdrawal.
 - ``POST /api/v1/questionnaire``: ``{"answers": {question_id: answer}}`` (participant token,
   after consent); the same validation as the questionnaire page.
 - ``GET  /healthz``: ``{"ok": true}``.

@@ -6,7 +6,8 @@ from ``Content-Length`` and again while reading), JSON (400), the models (422 na
 field), the study's host allowlist (403 naming each event). Accepted events are cleaned
 (:mod:`._sanitize`) and committed before the 200, in a transaction that first checks the
 participant still exists (a withdrawal racing a batch leaves nothing behind). A background
-task purges expired data every ``purge_interval_s`` (see :meth:`CaptureStore.purge_expired`).
+task purges expired data every ``purge_interval_s`` (see :meth:`CaptureStore.purge_expired`);
+another finishes withdrawals still pending (:meth:`CaptureStore.scrub`).
 The enrolment pages are in :mod:`._pages`.
 """
 
@@ -57,6 +58,7 @@ from behaviorlab.collect._urls import UnsafeUrl, page_host
 
 DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024
 DEFAULT_PURGE_INTERVAL_S = 3600.0
+DEFAULT_SCRUB_INTERVAL_S = 2.0
 MAX_JSON_DEPTH = 32
 """Deepest nesting of objects and arrays accepted in a body (the models need about 6)."""
 _PARSE_IN_THREAD_BYTES = 64 * 1024
@@ -294,6 +296,17 @@ def _ingest(state: ServerState, who: Participant, study: Study, batch: EventBatc
     return IngestResult(accepted=accepted, duplicates=duplicates, rationales=stored)
 
 
+async def _scrub_periodically(state: ServerState, interval_s: float) -> None:
+    """Finish pending withdrawals: try to get their deleted rows off disk (each try waits
+    at most ``SCRUB_BUSY_MS`` for readers, without the store's lock)."""
+    while True:
+        await asyncio.sleep(interval_s)
+        try:
+            await run_in_threadpool(state.store.scrub)
+        except Exception:  # retried next time
+            log.warning("scrubbing withdrawn data off disk failed", exc_info=True)
+
+
 async def _purge_periodically(state: ServerState, interval_s: float) -> None:
     """Enforce retention while the server runs (not only at start-up)."""
     while True:
@@ -315,11 +328,13 @@ def create_app(
     rate_limit: RateLimit | None = None,
     flush_interval_s: float = 2.0,
     purge_interval_s: float = DEFAULT_PURGE_INTERVAL_S,
+    scrub_interval_s: float = DEFAULT_SCRUB_INTERVAL_S,
 ) -> FastAPI:
     """The ingest server over a store (a SQLite path, ``postgresql://...`` or a store).
 
     ``clock`` (default: UTC now) stamps receipts, consents and retention; expired data is
-    purged at start-up and then every ``purge_interval_s`` seconds while the server runs.
+    purged at start-up and then every ``purge_interval_s`` seconds while the server runs; a
+    withdrawal a reader kept from leaving the disk is retried every ``scrub_interval_s``.
     ``max_body_bytes`` caps a request body; ``rate_limit`` is per participant.
     :class:`StoreUnavailable` when the store cannot take writes (read-only, full disk)."""
     store = store_url if isinstance(store_url, CaptureStore) else open_store(store_url)
@@ -334,13 +349,17 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await run_in_threadpool(store.purge_expired, state.clock())
-        purger = asyncio.create_task(_purge_periodically(state, purge_interval_s))
+        tasks = [
+            asyncio.create_task(_purge_periodically(state, purge_interval_s)),
+            asyncio.create_task(_scrub_periodically(state, scrub_interval_s)),
+        ]
         try:
             yield
         finally:
-            purger.cancel()
-            with suppress(asyncio.CancelledError):
-                await purger
+            for task in tasks:
+                task.cancel()
+                with suppress(asyncio.CancelledError):
+                    await task
             if not isinstance(store_url, CaptureStore):
                 store.close()
 
@@ -414,9 +433,20 @@ def create_app(
         found = await run_in_threadpool(state.store.participant, token=token)
         if found is None:
             raise Refusal(401, "unknown token (already withdrawn?)")
-        deleted = await run_in_threadpool(state.store.withdraw, found.participant_id)
+        done = await run_in_threadpool(state.store.withdraw, found.participant_id)
         state.buckets.pop(found.participant_id, None)
-        return {"withdrawn": found.participant_id, "deleted": deleted}
+        return {
+            "withdrawn": found.participant_id,
+            "deleted": done.deleted,
+            "status": "done" if done.done else "pending",
+            "receipt": done.receipt,
+            "status_url": f"{API_PREFIX}/withdrawals/{done.receipt}",
+        }
+
+    @app.get(API_PREFIX + "/withdrawals/{receipt}")
+    async def withdrawal_status(receipt: int) -> dict[str, Any]:
+        done = await run_in_threadpool(state.store.scrub_done, receipt)
+        return {"receipt": receipt, "status": "done" if done else "pending"}
 
     from behaviorlab.collect._pages import add_pages
 

@@ -8,7 +8,9 @@ PostgreSQL commits with its defaults (``synchronous_commit=on``). Events are key
 Times are stored as fixed-width UTC text (:func:`~._study.iso`), so they compare as text.
 
 Deleted rows do not linger: SQLite runs with ``secure_delete=ON`` (freed space is zeroed) and
-a withdrawal checkpoints the write-ahead log; PostgreSQL leaves dead tuples to ``VACUUM``.
+a withdrawal checkpoints the write-ahead log, or, while a reader keeps it from that, reports
+itself pending until a later try succeeds (:meth:`CaptureStore.scrub`); PostgreSQL leaves
+dead tuples to ``VACUUM``.
 A PostgreSQL connection that broke (server restart, network) is replaced on the next call;
 a failed statement is rolled back, so the connection stays usable.
 """
@@ -34,6 +36,8 @@ log = logging.getLogger(__name__)
 
 TABLES = ("studies", "participants", "consents", "events", "rationales")
 PARTICIPANT_TABLES = ("participants", "consents", "events", "rationales")
+SCRUB_BUSY_MS = 50
+"""How long one try to scrub deleted rows off disk waits for readers (see ``scrub``)."""
 
 _SCHEMA = (
     """CREATE TABLE IF NOT EXISTS studies (
@@ -81,6 +85,16 @@ class RationaleRow:
     event_id: str
     rationale: str
     client_ts: str
+
+
+@dataclass(frozen=True)
+class Withdrawal:
+    """What a withdrawal did: rows deleted per table, and whether they are off disk yet
+    (``done``; else pending, to check later with ``receipt``)."""
+
+    deleted: dict[str, int]
+    receipt: int
+    done: bool
 
 
 class ParticipantGone(LookupError):
@@ -133,13 +147,23 @@ class CaptureStore:
     """The server's tables behind one lock; ``open_store(url)`` picks the backend."""
 
     def __init__(
-        self, conn: Any, *, postgres: bool, url: str, connect: Callable[[], Any] | None = None
+        self,
+        conn: Any,
+        *,
+        postgres: bool,
+        url: str,
+        connect: Callable[[], Any] | None = None,
+        scrubber: sqlite3.Connection | None = None,
     ) -> None:
         self._conn = conn
         self._pg = postgres
         self._connect = connect
         self.url = url
         self._lock = threading.Lock()
+        self._scrubber = scrubber
+        """SQLite: a connection of its own for checkpoints, so they never wait holding
+        ``_lock``."""
+        self._scrub_lock = threading.Lock()
         with self._tx() as cur:
             for statement in _SCHEMA:
                 cur.execute(statement)
@@ -198,6 +222,9 @@ class CaptureStore:
     def close(self) -> None:
         with self._lock:
             self._conn.close()
+        if self._scrubber is not None:
+            with self._scrub_lock:
+                self._scrubber.close()
 
     # --- studies and participants ---------------------------------------------------------
 
@@ -378,22 +405,63 @@ class CaptureStore:
 
     # --- withdrawal and retention ---------------------------------------------------------
 
-    def withdraw(self, participant_id: str) -> dict[str, int]:
-        """Delete every row of one participant; the rows deleted per table."""
+    def withdraw(self, participant_id: str) -> Withdrawal:
+        """Delete every row of one participant, then try once (briefly) to scrub the deleted
+        rows off disk; :class:`Withdrawal` says whether that is done or still pending."""
         deleted: dict[str, int] = {}
         with self._tx() as cur:
             for table in PARTICIPANT_TABLES:
                 cur.execute(f"DELETE FROM {table} WHERE participant_id = ?", (participant_id,))
                 deleted[table] = cur.rowcount
-        self._scrub()
-        return deleted
+            receipt = self._request_scrub(cur)
+        return Withdrawal(deleted=deleted, receipt=receipt, done=self.scrub())
 
-    def _scrub(self) -> None:
-        """SQLite: copy the zeroed pages into the database file and empty the WAL, so the
-        deleted rows are gone from disk (secure_delete zeroes them in the pages)."""
-        if not self._pg:
-            with self._lock:
-                self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    def _request_scrub(self, cur: Any) -> int:
+        """Count one more deletion to scrub off disk (in the deleting transaction)."""
+        cur.execute("SELECT value FROM store_meta WHERE key = 'scrub_requested'")
+        row = cur.fetchone()
+        receipt = int(row[0]) + 1 if row else 1
+        cur.execute(
+            "INSERT INTO store_meta VALUES ('scrub_requested', ?) "
+            "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (str(receipt),),
+        )
+        return receipt
+
+    def _scrub_counts(self) -> tuple[int, int]:
+        rows = dict(self._query("SELECT key, value FROM store_meta", ()))
+        return int(rows.get("scrub_requested", 0)), int(rows.get("scrub_done", 0))
+
+    def scrub_done(self, receipt: int) -> bool:
+        """Whether the deletion with this receipt is off disk (see :meth:`scrub`)."""
+        return self._scrub_counts()[1] >= receipt
+
+    def scrub(self) -> bool:
+        """Get deleted rows off disk; True when every deletion so far is.
+
+        SQLite: secure_delete zeroed the rows in their pages; a ``TRUNCATE`` checkpoint, on
+        a connection of its own, copies those pages into the database file and empties the
+        write-ahead log. A reader elsewhere (an open read transaction) keeps it from
+        finishing: then it gives up after ``SCRUB_BUSY_MS`` and the deletion stays pending
+        (the server tries again every few seconds). The store's lock is never held while it
+        waits, so other participants' writes go on. PostgreSQL leaves dead tuples to
+        ``VACUUM``; its deletions count as done."""
+        with self._scrub_lock:
+            requested, done = self._scrub_counts()
+            if done >= requested:
+                return True
+            if self._scrubber is not None:
+                busy = self._scrubber.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+                if busy:
+                    log.info("withdrawal pending: a reader keeps the write-ahead log in use")
+                    return False
+            with self._tx() as cur:
+                cur.execute(
+                    "INSERT INTO store_meta VALUES ('scrub_done', ?) "
+                    "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                    (str(requested),),
+                )
+            return True
 
     def rows_of(self, participant_id: str) -> dict[str, int]:
         """How many rows of each table mention ``participant_id`` (in any text column)."""
@@ -437,7 +505,9 @@ class CaptureStore:
                         f"DELETE FROM {table} WHERE participant_id IN ({idle})", (sid, cutoff)
                     )
         if any(purged.values()):
-            self._scrub()
+            with self._tx() as cur:
+                self._request_scrub(cur)
+            self.scrub()
         return purged
 
     def _query(self, statement: str, args: tuple[Any, ...]) -> list[tuple[Any, ...]]:
@@ -514,7 +584,11 @@ def open_store(url: str | Path) -> CaptureStore:
         lite.execute("PRAGMA synchronous=FULL")
         lite.execute("PRAGMA busy_timeout=30000")
         lite.execute("PRAGMA secure_delete=ON")
-        return CaptureStore(lite, postgres=False, url=str(path))
+        scrubber = sqlite3.connect(
+            path, isolation_level=None, check_same_thread=False, timeout=SCRUB_BUSY_MS / 1000
+        )
+        scrubber.execute(f"PRAGMA busy_timeout={SCRUB_BUSY_MS}")
+        return CaptureStore(lite, postgres=False, url=str(path), scrubber=scrubber)
     except (sqlite3.Error, OSError) as err:
         mapped = unavailable(err)
         if mapped is None:
