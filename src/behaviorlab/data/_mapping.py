@@ -17,6 +17,8 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from behaviorlab.data._yaml_strict import load_strict
+
 
 class SurveyMappingError(ValueError):
     """A survey mapping that cannot be read or is invalid; the message names file and field."""
@@ -184,8 +186,17 @@ class SurveyMapping(_Spec):
             text = p.read_text(encoding="utf-8")
         except FileNotFoundError:
             raise SurveyMappingError(f"survey mapping file {str(p)!r} does not exist") from None
+        except IsADirectoryError:
+            raise SurveyMappingError(
+                f"survey mapping {str(p)!r} is a folder; give the YAML file in it"
+            ) from None
+        except UnicodeDecodeError as e:
+            raise SurveyMappingError(
+                f"{p}: not a UTF-8 text YAML file (byte {e.object[e.start : e.start + 1]!r} at "
+                f"offset {e.start}); give the survey mapping's YAML"
+            ) from None
         try:
-            data = yaml.safe_load(text)
+            data = load_strict(text)  # a key given twice is an error naming both lines
         except yaml.YAMLError as e:
             mark = getattr(e, "problem_mark", None)
             problem = getattr(e, "problem", None) or str(e)

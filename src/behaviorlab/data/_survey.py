@@ -7,7 +7,9 @@ answered: the question as an :class:`Observation` and the answer code as an :cla
 
 from __future__ import annotations
 
+import csv
 import difflib
+import io
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -83,7 +85,10 @@ def load_survey_file(
 ) -> Dataset:
     """:func:`survey_from_frame` on a CSV or Parquet file (errors point at lines of the file).
 
-    The id column of a CSV is read as text, so ids such as ``007`` keep their zeros.
+    The id column of a CSV is read as text, so ids such as ``007`` keep their zeros. A file
+    that cannot be a survey table (a folder, an image or other binary file, NUL bytes, not
+    UTF-8, empty, YAML saved as ``.csv``, a column named twice, no data rows) is an error
+    naming the file and what is wrong with it.
     """
     p = Path(path)
     m = as_mapping(mapping)
@@ -93,20 +98,117 @@ def load_survey_file(
             f"cannot read survey file {str(p)!r}: unsupported suffix {p.suffix!r}; "
             f"use one of {', '.join(SURVEY_SUFFIXES)}"
         )
+    if p.is_dir():
+        raise ValueError(f"survey file {str(p)!r} is a folder; give the CSV or Parquet file")
     if not p.is_file():
         raise FileNotFoundError(f"survey file {str(p)!r} does not exist")
-    import pandas as pd
-
     if suffix == ".csv":
-        dtype = {m.id_column: str} if m.id_column else None
-        df = pd.read_csv(p, dtype=dtype)
+        df = read_survey_csv(p, id_column=m.id_column)
         origin = _Origin(str(p), first_line=2)
     else:
-        df = pd.read_parquet(p)
+        df = read_survey_parquet(p)
         origin = _Origin(str(p))
+    if len(df) == 0:
+        raise ValueError(
+            f"survey file {str(p)!r} has no data rows (only its column names): a survey "
+            "table has one row per respondent"
+        )
     if not m.source:
         m = m.model_copy(update={"source": str(p)})
     return _convert(df, m, targets, people, seed, on_invalid, origin)
+
+
+BINARY_SIGNATURES: dict[bytes, str] = {
+    b"\x89PNG": "a PNG image",
+    b"\xff\xd8\xff": "a JPEG image",
+    b"GIF8": "a GIF image",
+    b"%PDF": "a PDF document",
+    b"PK\x03\x04": "a ZIP archive (an Excel .xlsx workbook is one: save it as CSV)",
+    b"\x1f\x8b": "a gzip archive (decompress it first)",
+    b"PAR1": "a Parquet file (name it .parquet)",
+    b"SQLite format 3\x00": "an SQLite database",
+}
+"""The first bytes of files people give as a CSV by mistake, and what they are."""
+
+
+def _is_yaml_mapping(text: str) -> bool:
+    """Whether a file of one column is a YAML mapping (a mapping or spec saved as .csv)."""
+    import yaml
+
+    try:
+        return isinstance(yaml.safe_load(text), dict)
+    except yaml.YAMLError:
+        return False
+
+
+def read_survey_csv(path: Path, *, id_column: str | None = None) -> pd.DataFrame:
+    """A CSV file as a frame (``id_column`` as text), after checking it is a CSV table.
+
+    Every refusal is a ``ValueError`` naming the file, the line where it can, and what to do.
+    """
+    import pandas as pd
+
+    raw = path.read_bytes()
+    what = next((w for sig, w in BINARY_SIGNATURES.items() if raw.startswith(sig)), None)
+    if what is not None:
+        raise ValueError(f"survey file {str(path)!r} is {what}, not a CSV text file")
+    nul = raw.find(b"\0")
+    if nul >= 0:
+        line = raw.count(b"\n", 0, nul) + 1
+        raise ValueError(
+            f"{path}:{line}: a NUL byte (offset {nul}): the file is binary or damaged, not a "
+            "CSV text file; export the table again as CSV (UTF-8)"
+        )
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise ValueError(
+            f"{path}:{line}: not UTF-8 text (byte {raw[exc.start : exc.start + 1]!r} at offset "
+            f"{exc.start}); save the file as CSV in UTF-8"
+        ) from None
+    if not text.strip():
+        raise ValueError(
+            f"survey file {str(path)!r} is empty: a survey CSV has a header line naming the "
+            "columns, then one row per respondent"
+        )
+    header = next(csv.reader(io.StringIO(text)), [])
+    if len(header) <= 1 and len(text) < 1_000_000 and _is_yaml_mapping(text):
+        raise ValueError(
+            f"survey file {str(path)!r} looks like YAML saved as .csv (a mapping, not a "
+            "table); give the survey table here, and a YAML file as data.mapping"
+        )
+    seen: dict[str, int] = {}
+    for column, name in enumerate(header, start=1):
+        if name in seen and name.strip():
+            raise ValueError(
+                f"{path}:1: column {name!r} appears twice in the header (columns "
+                f"{seen[name]} and {column}); rename or remove one"
+            )
+        seen.setdefault(name, column)
+    dtype = {id_column: str} if id_column else None
+    try:
+        return pd.read_csv(io.StringIO(text), dtype=dtype)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise ValueError(
+            f"survey file {str(path)!r} is not a CSV table pandas can read: "
+            f"{str(exc).strip()}; check its delimiters and quotes"
+        ) from None
+
+
+def read_survey_parquet(path: Path) -> pd.DataFrame:
+    """A Parquet file as a frame; a damaged or foreign file is a ``ValueError`` naming it."""
+    import pandas as pd
+
+    try:
+        return pd.read_parquet(path)
+    except ImportError:
+        raise
+    except (ValueError, OSError) as exc:  # pyarrow's ArrowInvalid / ArrowIOError among them
+        raise ValueError(
+            f"survey file {str(path)!r} cannot be read as Parquet: {exc}; check that it is a "
+            "complete Parquet file (or give a .csv)"
+        ) from None
 
 
 def _convert(
@@ -182,6 +284,8 @@ def _convert(
             "seed": seed,
             "dropped_people": counter.dropped,
             "skipped_values": counter.skipped,
+            "source_rows": len(df),
+            "source_file": origin.path,
         },
     )
 

@@ -21,10 +21,32 @@ def test_people(dataset: Dataset, test_share: float, seed: int) -> set[str]:
     random.Random(stable_hash("split", seed)).shuffle(ids)
     if test_share >= 1:
         return set(ids)  # everyone is tested; plan() refuses simulators that need training
+    if len(ids) <= 1:
+        raise SpecError(too_few_people(dataset))
     n_test = max(1, round(len(ids) * test_share))
     if n_test >= len(ids):
         raise SpecError(f"split leaves no training people ({len(ids)} people, test={test_share})")
     return set(ids[:n_test])
+
+
+def too_few_people(dataset: Dataset) -> str:
+    """Why a dataset of no or one person cannot be split, naming its file's rows."""
+    n = len(dataset.persons)
+    source = dataset.meta.get("source_file") or dataset.source
+    where = f"{dataset.name!r}" + (f" ({source})" if source else "")
+    rows = dataset.meta.get("source_rows")
+    dropped = dataset.meta.get("dropped_people")
+    if isinstance(rows, int) and rows <= 1:
+        why = f"its file has {'no data row' if rows == 0 else 'one data row'}"
+    elif isinstance(rows, int):
+        why = f"of its {rows:,} data rows, {dropped or 0:,} answered no target question"
+    else:
+        why = "it holds no more"
+    who = "no people" if n == 0 else "one person"
+    return (
+        f"the data {where} has {who} ({why}): splitting people into a training and a test "
+        "side needs at least two; give a file with more respondents"
+    )
 
 
 def split_by_data(trials: Sequence[Trial]) -> tuple[list[Trial], list[Trial]]:
