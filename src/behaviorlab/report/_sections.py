@@ -359,6 +359,28 @@ def metrics_table(report: GapReport) -> Table:
     )
 
 
+def _fallback_notes(frame: pd.DataFrame) -> list[Block]:
+    """A note per arm whose majority baseline answered items no training person answered
+    with the overall majority (``meta["majority_fallback"]``)."""
+    if frame.empty or "meta" not in frame:
+        return []
+    fell = frame["meta"].map(lambda m: isinstance(m, dict) and bool(m.get("majority_fallback")))
+    out: list[Block] = []
+    for (sim, cond), g in frame.loc[fell].groupby(["simulator", "condition"], sort=True):
+        n = int((frame["simulator"].eq(sim) & frame["condition"].eq(cond)).sum())
+        items = g["item_id"].nunique() if "item_id" in g else 0
+        out.append(
+            Paragraph(
+                f"{arm(str(sim), str(cond))}: {plural(len(g), 'trial')} of {n} (on "
+                f"{plural(items, 'item')} no training person answered) got the overall "
+                "majority answer, the item's option chosen most often over all training "
+                "answers; ties go to the option first in sorted order.",
+                "note",
+            )
+        )
+    return out
+
+
 def metrics_section(data: RunData) -> Section:
     report = data.report
     blocks: list[Block] = []
@@ -372,6 +394,7 @@ def metrics_section(data: RunData) -> Section:
             reasons.setdefault(f"{label(m)}: {why}", []).append(arm(r.simulator, r.condition))
     for why, arms in reasons.items():
         blocks.append(Paragraph(f"{why} ({', '.join(arms)}).", "note"))
+    blocks += _fallback_notes(data.frame)
     blocks += roles_blocks(report)  # trials played by several parties, per role
     for fam in run_families(data):  # each family present adds its own blocks
         if fam.report_blocks is not None:

@@ -1,7 +1,11 @@
 """Non-LLM baselines, reported next to every LLM simulator.
 
 - ``majority``: the most common answer to the item among training respondents; its
-  distribution is the training answer shares (Laplace-smoothed with ``alpha``).
+  distribution is the training answer shares (Laplace-smoothed with ``alpha``). An item no
+  training respondent answered gets the **overall majority**: the item's option chosen most
+  often over all training answers to all items (its distribution: those pooled shares), marked
+  ``meta["majority_fallback"]`` and named in the report. Ties go to the code first in sorted
+  order (``"1"`` before ``"2"``, ``"A"`` before ``"B"``).
 - ``knn_persona``: the answers of the ``k`` training respondents most similar by persona
   attributes (numeric attributes z-scored, categorical ones one-hot; Euclidean distance). Under
   ``no_persona`` it has nothing to match on and falls back to the majority answer.
@@ -46,12 +50,16 @@ def _mode(counts: Counter[str], codes: Sequence[str]) -> str:
 class _ItemCounts:
     def __init__(self) -> None:
         self.counts: dict[str, Counter[str]] = defaultdict(Counter)
+        self.overall: Counter[str] = Counter()
+        """Every training answer, pooled over items (the fallback of an unseen item)."""
 
     def fit(self, train: Sequence[Trial]) -> None:
         self.counts.clear()
+        self.overall.clear()
         for t in train:
             if t.target.value is not None:
                 self.counts[t.item_id][t.target.value] += 1
+                self.overall[t.target.value] += 1
 
 
 @simulator("majority")
@@ -76,15 +84,27 @@ class MajoritySimulator:
         codes = trial.observation.option_codes()
         counts = self._items.counts.get(trial.item_id, Counter())
         if not counts:
-            return Answer(
-                error=f"no training answers for item {trial.item_id!r}", error_kind="invalid"
-            )
+            return self._overall(trial.item_id, codes)
         choice = _mode(counts, codes)
         return Answer(
             choice=choice,
             value={"answer": choice},
             probabilities=_shares(counts, codes, self.alpha),
             raw=f"majority of {sum(counts.values())} training answers",
+        )
+
+    def _overall(self, item_id: str, codes: Sequence[str]) -> Answer:
+        """An item no training person answered: the overall majority among its options."""
+        if not codes or not self._items.overall:
+            return Answer(error=f"no training answers for item {item_id!r}", error_kind="invalid")
+        choice = _mode(self._items.overall, codes)
+        return Answer(
+            choice=choice,
+            value={"answer": choice},
+            probabilities=_shares(self._items.overall, codes, self.alpha),
+            raw=f"no training answers for item {item_id!r}: the overall majority of "
+            f"{sum(self._items.overall.values())} training answers",
+            meta={"majority_fallback": True},
         )
 
 
