@@ -1,21 +1,24 @@
 """The core never dispatches on a task family's name (issue 11).
 
-Outside ``src/behaviorlab/families/``, no module imports a family module, and no family or
-task name of ours appears as a string in a comparison, a subscript, a call's argument, a
-dict key, a default value or a match case. Words that merely look like a family's name are
-listed in ``ORDINARY`` with the reason they are not dispatch; a new one fails this test until
-someone reads it and either moves the logic into the family or adds it here with a reason.
+Outside ``src/behaviorlab/families/``, no module imports a family module (absolute, relative,
+or by a ``"behaviorlab.families..."`` string given to ``importlib``), and no name a family
+registers (the family, its tasks, demos, datasets, metrics, simulators and conditions, read
+from the registries) appears as a string constant anywhere but a docstring, nor a prefix of
+one as ``startswith``'s argument. Words that merely look like such a name are listed in
+``ORDINARY`` with the reason they are not dispatch; a new one fails this test until someone
+reads it and either moves the logic into the family or adds it here with a reason.
 """
 
 from __future__ import annotations
 
 import ast
+from functools import cache
 from pathlib import Path
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "behaviorlab"
 FAMILIES = SRC / "families"
-NAMES = {"survey", "next_action", "scenario", "choice", "game", "transcript"}
-"""Our families and their tasks (each family's one task carries its name)."""
+OURS = {"survey", "next_action", "scenario", "choice", "game", "transcript"}
+"""Our families (the registries must know each of them: a check that the names are read)."""
 
 ORDINARY: dict[tuple[str, str], str] = {
     ("collect/_questionnaire.py", "choice"): "a questionnaire question's kind (single choice)",
@@ -23,42 +26,79 @@ ORDINARY: dict[tuple[str, str], str] = {
     ("data/_opera_rows.py", "survey"): "OPeRA's user-table column `survey` (the format)",
     ("data/_opera_export.py", "survey"): "OPeRA's user-table column `survey` (the format)",
     ("data/_opera.py", "survey"): "OPeRA's user-table column `survey` (the format)",
+    ("data/_opera.py", "opera"): "the OPeRA format's dataset name and a person's provenance",
+    ("data/_opera_files.py", "opera"): "the extra that loads OPeRA from the Hub (the format)",
     ("data/_opera_shoppers.py", "survey"): "OPeRA's user-table column `survey` (the format)",
     ("data/_survey.py", "survey"): "a survey table's episode kind and meta key (the format)",
     ("collect/_export.py", "survey"): "OPeRA's user-table column `survey` (the format)",
     ("collect/_server.py", "survey"): "the questionnaire answers' field `survey` (OPeRA's)",
+    ("cli/_collect.py", "opera"): "the export format of `collect export` (OPeRA's layout)",
 }
 
 
-def _family_names_of_interest(tree: ast.AST) -> list[tuple[int, str]]:
-    found: list[tuple[int, str]] = []
+@cache
+def family_names() -> frozenset[str]:
+    """Every name a family registers: itself, and the tasks, demos, datasets, metrics,
+    simulators and conditions defined in its folder."""
+    from behaviorlab.analysis._metrics import metrics
+    from behaviorlab.data._sources import datasets
+    from behaviorlab.plugins import families
+    from behaviorlab.runs._conditions import conditions
+    from behaviorlab.simulators._base import simulators
+    from behaviorlab.tasks._base import tasks
 
-    def check(node: ast.AST | None) -> None:
-        if node is None:
-            return
-        for sub in ast.walk(node):
-            if isinstance(sub, ast.Constant) and isinstance(sub.value, str) and sub.value in NAMES:
-                found.append((sub.lineno, sub.value))
+    names = set(families.names())
+    for name in families.names():
+        names |= {d.name for d in families.get(name).demos}
+    for registry in (tasks, datasets, metrics, conditions, simulators):
+        for name in registry.names():
+            module = getattr(registry.get(name), "__module__", "") or ""
+            if module.startswith("behaviorlab.families."):
+                names.add(name)
+    return frozenset(names)
 
+
+def _docstrings(tree: ast.AST) -> set[int]:
+    """The ids of the string constants that are docstrings (of modules, classes, functions,
+    and attribute docstrings: a bare string statement)."""
+    out: set[int] = set()
     for node in ast.walk(tree):
-        if isinstance(node, ast.Compare):
-            check(node)
-        elif isinstance(node, ast.Subscript):
-            check(node.slice)
-        elif isinstance(node, ast.Call):
-            for arg in [*node.args, *(k.value for k in node.keywords)]:
-                check(arg)
-        elif isinstance(node, ast.Dict):
-            for key in node.keys:
-                check(key)
-        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            for default in [*node.args.defaults, *node.args.kw_defaults]:
-                check(default)
-        elif isinstance(node, ast.AnnAssign):
-            check(node.value)
-        elif isinstance(node, ast.match_case):
-            check(node.pattern)
+        body = getattr(node, "body", None)
+        for stmt in body if isinstance(body, list) else []:
+            if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant):
+                out.add(id(stmt.value))
+    return out
+
+
+def _family_names_of_interest(tree: ast.AST) -> list[tuple[int, str]]:
+    names = family_names()
+    docs = _docstrings(tree)
+    found: list[tuple[int, str]] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docs:
+            if node.value in names:
+                found.append((node.lineno, node.value))
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in ("startswith", "removeprefix")
+        ):
+            for arg in ast.walk(ast.Tuple(elts=list(node.args))):
+                if isinstance(arg, ast.Constant) and isinstance(arg.value, str) and arg.value:
+                    hit = [n for n in names if n.startswith(arg.value) and n != arg.value]
+                    if hit and len(arg.value) >= 3:
+                        found.append((node.lineno, arg.value))
     return sorted(set(found))
+
+
+def _absolute(rel: str, node: ast.ImportFrom) -> str:
+    """The module an ``ImportFrom`` names, relative imports resolved against ``rel``."""
+    if not node.level:
+        return node.module or ""
+    # the package holding the module (an __init__.py's own package)
+    package = ["behaviorlab", *Path(rel).with_suffix("").parts][:-1]
+    base = package[: len(package) - node.level + 1]
+    return ".".join([*base, *([node.module] if node.module else [])])
 
 
 def core_modules() -> list[Path]:
@@ -73,14 +113,25 @@ def dispatches(rel: str, source: str) -> list[str]:
         names: list[str] = []
         if isinstance(node, ast.Import):
             names = [a.name for a in node.names]
-        elif isinstance(node, ast.ImportFrom) and node.module:
-            names = [node.module, *(f"{node.module}.{a.name}" for a in node.names)]
+        elif isinstance(node, ast.ImportFrom):
+            module = _absolute(rel, node)
+            names = [module, *(f"{module}.{a.name}" for a in node.names)]
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+            names = [node.value]  # importlib.import_module("behaviorlab.families.x")
         if any(n.startswith("behaviorlab.families") for n in names):
             out.append(f"{rel}:{node.lineno}: imports a family module")
     for line, value in _family_names_of_interest(tree):
         if (rel, value) not in ORDINARY:
             out.append(f"{rel}:{line}: the family name {value!r}")
     return out
+
+
+def test_the_names_come_from_the_registries() -> None:
+    names = family_names()
+    assert names >= OURS
+    # a demo, a dataset, a metric and a simulator that families register
+    assert {"opera", "games", "action_type_accuracy", "scripted_partner"} <= names
+    assert "accuracy" not in names and "llm" not in names  # the core's own
 
 
 def test_the_check_catches_dispatch() -> None:
@@ -93,10 +144,33 @@ def test_the_check_catches_dispatch() -> None:
     )
     found = dispatches("runs/_planted.py", code)
     assert len(found) == 5, found
+    # the blind spots of the first version of this check
+    hidden = (
+        "import importlib\n"
+        "from ..families import game\n"  # relative
+        "from . import families\n"  # runs/families: not ours, fine
+        "WHICH = 'transcript'\n"  # a plain assignment, compared later
+        "def g(x, which):\n"
+        "    importlib.import_module('behaviorlab.families.choice')\n"
+        "    if x in {'opera', 'games'}:\n"  # a demo and a dataset name
+        "        return which == WHICH\n"
+        "    return x.startswith('next_')\n"
+    )
+    found = dispatches("runs/_planted.py", hidden)
+    assert [f.split(": ", 1)[1] for f in found] == [
+        "imports a family module",  # from ..families import game
+        "imports a family module",  # import_module("behaviorlab.families.choice")
+        "the family name 'transcript'",
+        "the family name 'games'",
+        "the family name 'opera'",
+        "the family name 'next_'",
+    ], found
     # an ordinary word where it is listed is not dispatch, elsewhere it is
     ordinary = "def ask(q):\n    return q.kind == 'choice'\n"
     assert dispatches("collect/_questionnaire.py", ordinary) == []
     assert dispatches("runs/_planted.py", ordinary) != []
+    # docstrings may name families
+    assert dispatches("runs/_planted.py", '"""The game family."""\nX = 1\n"""survey"""\n') == []
 
 
 def test_no_core_module_dispatches_on_a_family() -> None:
