@@ -11,6 +11,7 @@ import pandas as pd
 
 from behaviorlab.data import Dataset
 from behaviorlab.families.survey import SurveyTask
+from behaviorlab.report._document import Paragraph
 from behaviorlab.report._sections import _fallback_notes
 from behaviorlab.simulators import MajoritySimulator
 from behaviorlab.tasks import split_by_person
@@ -70,6 +71,7 @@ def test_the_report_names_the_fallback() -> None:
         }
     )
     (note,) = _fallback_notes(frame)
+    assert isinstance(note, Paragraph)
     assert note.text.startswith("majority · full: 2 trials of 3 (on 1 item no training")
     assert "ties go to the option first in sorted order" in note.text
-    assert _fallback_notes(frame.assign(meta=[{}] * 4)) == []
+    assert _fallback_notes(frame.assign(meta=pd.Series([{}] * 4))) == []

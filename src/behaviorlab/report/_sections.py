@@ -366,8 +366,9 @@ def _fallback_notes(frame: pd.DataFrame) -> list[Block]:
         return []
     fell = frame["meta"].map(lambda m: isinstance(m, dict) and bool(m.get("majority_fallback")))
     out: list[Block] = []
+    sizes = {k: len(g) for k, g in frame.groupby(["simulator", "condition"])}
     for (sim, cond), g in frame.loc[fell].groupby(["simulator", "condition"], sort=True):
-        n = int((frame["simulator"].eq(sim) & frame["condition"].eq(cond)).sum())
+        n = sizes[(sim, cond)]
         items = g["item_id"].nunique() if "item_id" in g else 0
         out.append(
             Paragraph(
