@@ -119,7 +119,7 @@ def dispatches(rel: str, source: str) -> list[str]:
         elif isinstance(node, ast.Constant) and isinstance(node.value, str):
             names = [node.value]  # importlib.import_module("behaviorlab.families.x")
         if any(n.startswith("behaviorlab.families") for n in names):
-            out.append(f"{rel}:{node.lineno}: imports a family module")
+            out.append(f"{rel}:{getattr(node, 'lineno', 0)}: imports a family module")
     for line, value in _family_names_of_interest(tree):
         if (rel, value) not in ORDINARY:
             out.append(f"{rel}:{line}: the family name {value!r}")
@@ -203,7 +203,9 @@ def test_a_family_imports_only_the_families_it_builds_on() -> None:
                 if mod and mod.startswith("behaviorlab.families."):
                     other = mod.split(".")[2]
                     if other not in declared:
-                        wrong.append(f"{path.relative_to(SRC)}:{node.lineno}: imports {mod}")
+                        wrong.append(
+                            f"{path.relative_to(SRC)}:{getattr(node, 'lineno', 0)}: imports {mod}"
+                        )
     assert wrong == [], "\n".join(wrong)
 
 
