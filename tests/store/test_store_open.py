@@ -187,3 +187,28 @@ def test_a_refused_row_is_still_that_trials_failure(tmp_path: Path) -> None:
     with ResultStore(tmp_path / "results.sqlite") as store:
         stored = store.write(_row(0, tokens_in=2**70))
         assert stored.error_kind == "store_write" and store.count("r1") == 1
+
+
+def test_a_store_dropped_without_close_frees_its_lock(tmp_path: Path) -> None:
+    import gc
+
+    from behaviorlab.store import StoreLockedError
+
+    path = tmp_path / "results.sqlite"
+    store = ResultStore(path)
+    with pytest.raises(StoreLockedError):
+        ResultStore(path)
+    del store
+    gc.collect()
+    with ResultStore(path) as again:  # a forgotten store (a notebook cell) does not block
+        assert again.schema_version() == 3
+
+
+def test_a_read_only_store_says_to_make_it_writable(tmp_path: Path) -> None:
+    path = _stored(tmp_path / "results.sqlite", n=3)
+    with ResultStore(path) as store:
+        store._db.execute("PRAGMA query_only = ON")  # as a file made read-only under the run
+        with pytest.raises(StoreWriteError) as info:
+            store.write(_row(99))
+    message = str(info.value)
+    assert str(path) in message and "writable" in message and "Free disk space" not in message

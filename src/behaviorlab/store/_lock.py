@@ -14,6 +14,7 @@ import fcntl
 import json
 import os
 import sys
+import weakref
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
@@ -38,6 +39,7 @@ class StoreLock:
         self.results = Path(results)
         self.path = lock_path(self.results)
         self._fd: int | None = None
+        self._finalizer: weakref.finalize[[int], StoreLock] | None = None
 
     @property
     def held(self) -> bool:
@@ -61,12 +63,17 @@ class StoreLock:
         os.ftruncate(fd, 0)
         os.pwrite(fd, json.dumps(_me()).encode(), 0)
         self._fd = fd
+        # a lock (or store) dropped without release() frees the store when it is collected
+        self._finalizer = weakref.finalize(self, _close_quietly, fd)
         return self
 
     def release(self) -> None:
         if self._fd is None:
             return
         fd, self._fd = self._fd, None
+        if self._finalizer is not None:
+            self._finalizer.detach()
+            self._finalizer = None
         with contextlib.suppress(OSError):
             os.ftruncate(fd, 0)  # no holder any more (the lock itself goes with the close)
         os.close(fd)
@@ -96,6 +103,11 @@ class StoreLock:
         traceback: TracebackType | None,
     ) -> None:
         self.release()
+
+
+def _close_quietly(fd: int) -> None:
+    with contextlib.suppress(OSError):
+        os.close(fd)
 
 
 def _me() -> dict[str, Any]:

@@ -22,6 +22,7 @@ writer is refused with the first one's pid.
 from __future__ import annotations
 
 import contextlib
+import errno
 import functools
 import json
 import logging
@@ -222,13 +223,17 @@ class ResultStore:
         except (sqlite3.DataError, OverflowError):
             raise
         except (sqlite3.Error, OSError) as exc:
-            if isinstance(exc, FileNotFoundError | PermissionError) and what.startswith("open"):
-                raise
             name = getattr(exc, "sqlite_errorname", None) or type(exc).__name__
+            if name in ("SQLITE_READONLY", "PermissionError") or name.startswith("SQLITE_PERM"):
+                fix = "Make the file and its folder writable"
+            elif name == "SQLITE_FULL" or getattr(exc, "errno", None) == errno.ENOSPC:
+                fix = "Free disk space"
+            else:
+                fix = "Fix the disk"
             raise StoreWriteError(
                 f"could not {what} in {str(self.path)!r}: {exc} ({name}). The run stops here; "
-                "every trial committed before is kept. Free disk space or fix the disk "
-                "(or move the run with --out), then run again: it resumes from what is stored."
+                f"every trial committed before is kept. {fix} (or move the run with --out), "
+                "then run again: it resumes from what is stored."
             ) from exc
 
     # -- runs -------------------------------------------------------------------------------
