@@ -69,6 +69,14 @@ TEXT_CASES: dict[str, Callable[[int], str]] = {
     "dotted words": lambda n: "a.b " * n,
     "plus digits": lambda n: "+" + "1" * n,
     "parens": lambda n: "(555) " * n,
+    "paren digits": lambda n: "(1)" * n,
+    "hyphen digits": lambda n: "1-" * n,
+    "no-break digits": lambda n: "1\u00a0" * n,
+    "non-ASCII local part": lambda n: "é%" * n,
+    "address in capitals": lambda n: "1 MAIN " * n,
+    "address in lower case": lambda n: "1 main " * n,
+    "city words": lambda n: "1 Main St " + "Springfield " * n,
+    "card separators": lambda n: "4./" * n,
 }
 
 

@@ -1,0 +1,35 @@
+"""Precision and recall of PII masking on the tuning corpus and the held-out corpus.
+
+    .venv/bin/python bench/pii_corpus_scores.py
+
+Prints one line per corpus (exact-span recall, share whose PII is no longer visible,
+look-alikes left unchanged, precision over everything masked), then the held-out positives
+missed and look-alikes changed, as they are masked.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from behaviorlab.collect._pii import PiiMasker
+from behaviorlab.collect._pii_score import score_corpus
+
+CORPORA = Path(__file__).resolve().parent.parent / "tests" / "collect"
+
+
+def main() -> None:
+    masker = PiiMasker()
+    for name in ("pii_corpus.yaml", "pii_corpus_heldout.yaml"):
+        corpus = yaml.safe_load((CORPORA / name).read_text(encoding="utf-8"))
+        score = score_corpus(corpus, masker)
+        print(score.line(name))
+        for text in score.missed:
+            print(f"  missed:  {text!r} -> {masker.text(text)!r}")
+        for text in score.changed:
+            print(f"  changed: {text!r} -> {masker.text(text)!r}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,254 @@
+"""The PII finders: a linear-time pattern per kind and a check of each candidate it finds.
+
+:func:`find_spans` returns where the PII is in a text, as ``(start, end, kind)`` spans that do
+not overlap; :class:`._pii.PiiMasker` replaces them with tokens, and :mod:`._sanitize_text`
+maps them back onto an HTML page's text nodes. Kinds are found in the order emails, cards
+(with security codes and expiry dates named by a keyword), addresses, phones: a span of an
+earlier kind wins over a later kind's overlapping one (a card's digit groups look like a
+phone number).
+
+Every pattern runs in time linear in its input (tests/collect/test_pii_linear.py): runs are
+bounded (``{0,63}``) or possessive (``*+``), and lookbehinds keep a match from starting
+inside a run another start already scanned.
+
+- **email**: a local part of letters in any script, digits and ``._%+'-`` (at most 64), an
+  ``@``, up to 8 domain labels in any script and a top-level domain of letters; a file name
+  such as ``logo@2x.png`` is not an email.
+- **card**: 13-19 digits in groups of at least 3, one kind of separator between them (space,
+  no-break or thin space, dot, slash, hyphen, or two spaces), an issuer's prefix and a valid
+  Luhn checksum.
+- **address**: a house number, up to four street-name words and a street suffix, all in title
+  case, all in capitals or all in lower case, ending the phrase; optionally a unit and a US
+  city, state and ZIP code (with or without commas); or a PO box.
+- **phone**: digit groups joined by one separator (or a parenthesised group), checked as one
+  of: ``+`` and a country code with 8-15 digits in all; a North American number (optionally
+  led by ``1``); a national number with its trunk ``0`` and 10-11 digits (UK, France,
+  Germany, Australia ...).
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_left
+from collections.abc import Iterable, Iterator
+
+Span = tuple[int, int, str]
+"""``(start, end, kind)`` of one piece of PII in a text."""
+
+# --- email ------------------------------------------------------------------------------------
+
+_EMAIL = re.compile(
+    r"(?<![\w.+%-])[^\W_][\w.%+'-]{0,63}@"
+    r"(?:[^\W_](?:[\w-]{0,61}[^\W_])?\.){1,8}(?P<tld>[^\W\d_]{2,24})(?!\w)"
+)
+# fmt: off
+_FILE_EXTENSIONS = frozenset((
+    "png", "jpg", "jpeg", "gif", "webp", "svg", "avif", "bmp", "ico", "tif", "tiff", "heic",
+    "css", "js", "mjs", "json", "html", "htm", "pdf",
+))
+# fmt: on
+
+
+def _emails(text: str) -> Iterator[Span]:
+    for m in _EMAIL.finditer(text):
+        if m["tld"].lower() not in _FILE_EXTENSIONS:
+            yield m.start(), m.end(), "email"
+
+
+# --- card -------------------------------------------------------------------------------------
+
+_CARD_SEPARATOR = "[ \u00a0\u2007\u2009\u202f./-]"
+_CARD = re.compile(rf"(?<![\w.,/-])\d(?:{_CARD_SEPARATOR}{{0,2}}\d){{12,18}}(?![\w-]|[.,/]\d)")
+_CARD_GAP = re.compile(rf"{_CARD_SEPARATOR}+")
+_CARD_PREFIX = re.compile(r"^(?:4|5[1-5]|2[2-7]|3[47]|6(?:011|5|4[4-9]|2)|3(?:0[0-5]|[68])|35)")
+# A card's security code or expiry, named by a keyword: cvv 123, CVC: 1234, exp 12/27,
+# expiry date 01/2029, valid thru 3-28. Only the value is masked.
+_CARD_EXTRA = re.compile(
+    r"\b(?:cvv2?|cvc2?|csc|cid|security\s++code|card\s++code|exp(?:iry|iration|ires|\.)?"
+    r"(?:\s++date)?|valid\s++(?:thru|through|until))\b\s*+(?:[:#.=]\s*+)?"
+    r"(?P<value>(?:0?[1-9]|1[0-2])\s*+[/-]\s*+(?:\d{4}|\d{2})(?!\d)|\d{3,4}(?![\d/-]))",
+    re.IGNORECASE,
+)
+
+
+def luhn_ok(digits: str) -> bool:
+    """The Luhn checksum of a run of digits."""
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = int(ch)
+        if i % 2 == 1:
+            d = d * 2 - 9 if d > 4 else d * 2
+        total += d
+    return total % 10 == 0
+
+
+def is_card(text: str) -> bool:
+    """Whether a run of digit groups is written as a payment card number is."""
+    groups = _CARD_GAP.split(text)
+    gaps = set(_CARD_GAP.findall(text))
+    digits = "".join(groups)
+    if not 13 <= len(digits) <= 19 or not _CARD_PREFIX.match(digits) or len(gaps) > 1:
+        return False
+    if len(groups) > 1:
+        lengths = [len(g) for g in groups]
+        # 4-4-4-4, 4-6-5, 4-6-4, 4-4-4-4-3; not 978-0-13-468599-1 (an ISBN)
+        if min(lengths) < 3 or len(groups) > 5 or len(set(lengths[:-1])) > 2:
+            return False
+    return luhn_ok(digits)
+
+
+def _cards(text: str) -> Iterator[Span]:
+    for m in _CARD.finditer(text):
+        if is_card(m[0]):
+            yield m.start(), m.end(), "card"
+    for m in _CARD_EXTRA.finditer(text):
+        yield m.start("value"), m.end("value"), "card"
+
+
+# --- address ----------------------------------------------------------------------------------
+
+# fmt: off
+_SUFFIX_WORDS = (
+    "Street", "St", "Avenue", "Ave", "Road", "Rd", "Boulevard", "Blvd", "Lane", "Ln",
+    "Drive", "Dr", "Court", "Ct", "Way", "Place", "Pl", "Terrace", "Ter", "Parkway",
+    "Pkwy", "Circle", "Cir", "Highway", "Hwy", "Square", "Sq", "Close", "Crescent", "Cres",
+    "Loop", "Trail", "Trl", "Mews", "Grove", "Plaza", "Alley", "Expressway", "Expy", "Turnpike",
+    "Tpke",
+)
+_STATES = (
+    "AL", "AK", "AZ", "AR", "CA", "CO", "CT", "DE", "FL", "GA", "HI", "ID", "IL", "IN",
+    "IA", "KS", "KY", "LA", "ME", "MD", "MA", "MI", "MN", "MS", "MO", "MT", "NE", "NV",
+    "NH", "NJ", "NM", "NY", "NC", "ND", "OH", "OK", "OR", "PA", "RI", "SC", "SD", "TN",
+    "TX", "UT", "VT", "VA", "WA", "WV", "WI", "WY", "DC", "PR", "GU", "VI", "AS", "MP",
+)
+_UNITS = ("Apt", "Apartment", "Suite", "Ste", "Unit", "Flat")
+# fmt: on
+
+
+def _street(word: str, ordinal: str, case: str) -> str:
+    """One case of the street pattern: words, suffixes and units in that case."""
+
+    def cased(words: Iterable[str]) -> str:
+        shown = [
+            w.upper() if case == "upper" else w.lower() if case == "lower" else w for w in words
+        ]
+        return "|".join(shown)
+
+    sp = r"[ \t\u00a0]{1,3}"
+    direction = r"[NSEW]{1,2}\.?" if case != "lower" else r"[nsew]{1,2}\.?"
+    unit = rf"(?:,?{sp}(?:{cased(_UNITS)}|\#)\.?{sp}?\#?[\w-]{{1,8}})?"
+    state = cased(_STATES) if case != "title" else "|".join(_STATES)
+    city_word = word.replace("{0,30}", "{1,30}")
+    city = rf"{city_word}(?:{sp}{city_word}){{0,2}}"
+    zip_code = r"\d{5}(?:-\d{4})?(?![\w-])"
+    place = rf",?\s{{1,3}}{city},?{sp}(?:{state}){sp}{zip_code}"
+    post = r"(?:NW|NE|SW|SE|N|S|E|W)" if case != "lower" else r"(?:nw|ne|sw|se|n|s|e|w)"
+    end = r"(?=\s*$|\s*[,;:)\n]|\.(?:\s|$)|\s+[a-z])" if case != "lower" else r"(?=\s*$|\s*[,;\n])"
+    return (
+        rf"(?<![\w.,/-])\d{{1,6}}[A-Za-z]?(?:{sp}{direction})?(?:{sp}(?:{word}|{ordinal})){{1,4}}"
+        rf"{sp}(?:{cased(_SUFFIX_WORDS)})\.?(?:{sp}{post}\b)?{unit}(?:{place}|{end})"
+    )
+
+
+_ADDRESS = re.compile(
+    "|".join(
+        [
+            _street(r"[A-Z][A-Za-z'.-]{0,30}", r"\d{1,4}(?:st|nd|rd|th)", "title"),
+            _street(r"[A-Z][A-Z'.-]{0,30}", r"\d{1,4}(?:ST|ND|RD|TH)", "upper"),
+            _street(r"[a-z][a-z'.-]{0,30}", r"\d{1,4}(?:st|nd|rd|th)", "lower"),
+            r"\b(?i:P\.?[ ]?O\.?[ ]?Box)[ \t]{1,3}\d{1,6}\b",
+        ]
+    )
+)
+
+
+def _addresses(text: str) -> Iterator[Span]:
+    for m in _ADDRESS.finditer(text):
+        yield m.start(), m.end(), "address"
+
+
+# --- phone ------------------------------------------------------------------------------------
+
+_PHONE = re.compile(
+    r"(?:(?<![\w+])\+[ \u00a0]?|(?<![\w.+/)-])(?<!\d[\s.,-])(?=\d)|(?<![\d(])(?=\(\d))"
+    r"(?:\(\d{1,5}\)|\d{1,15}+)"
+    r"(?:(?:[ \u00a0\u2009\u202f.-]|(?<=\))[ \u00a0]?|[ \u00a0]?(?=\())"
+    r"(?:\(\d{1,5}\)|\d{1,15}+)){0,7}+"
+)
+_PHONE_GROUP = re.compile(r"\(\d{1,5}\)|\d+")
+
+
+def phone_ok(groups: list[str], plus: bool) -> bool:
+    """Whether digit groups (``(800)`` with its parentheses) are written as a phone number."""
+    digits = [g.strip("()") for g in groups]
+    if plus:
+        rest = [d for g, d in zip(groups[1:], digits[1:], strict=True) if g != "(0)"]
+        total = len(digits[0]) + sum(map(len, rest))
+        return 8 <= total <= 15 and (len(groups) == 1 or len(digits[0]) <= 3)
+    lengths = [len(d) for d in digits]
+    parens = [i for i, g in enumerate(groups) if g.startswith("(")]
+    if lengths == [3, 3, 4] or (lengths == [1, 3, 3, 4] and digits[0] == "1"):
+        area = len(lengths) - 3
+        return digits[area][0] in "23456789" and all(i == area for i in parens)
+    total = sum(lengths)
+    return (
+        digits[0].startswith("0")
+        and 10 <= total <= 11
+        and len(groups) >= 2
+        and min(lengths) >= 2
+        and lengths[0] <= 5
+        and all(i == 0 for i in parens)
+    )
+
+
+def _phones(text: str) -> Iterator[Span]:
+    for m in _PHONE.finditer(text):
+        plus = text[m.start()] == "+"
+        tokens = list(_PHONE_GROUP.finditer(text, m.start(), m.end()))
+        for k in range(len(tokens), 0, -1):
+            end = tokens[k - 1].end()
+            after = text[end : end + 2]
+            trimmed = k < len(tokens)
+            if after[:1].isalnum() or after[:1] == "_" or (trimmed and not after.startswith(" ")):
+                continue
+            if after[:1] in ("/", "-") or re.match(r"[.,]\d", after):
+                continue
+            if phone_ok([t[0] for t in tokens[:k]], plus):
+                yield m.start(), end, "phone"
+                break
+
+
+# --- all kinds --------------------------------------------------------------------------------
+
+FINDERS = {"email": _emails, "card": _cards, "address": _addresses, "phone": _phones}
+"""Each kind's finder, in the order their spans take precedence."""
+
+
+def find_spans(text: str, kinds: Iterable[str]) -> list[Span]:
+    """The PII in ``text`` of the given kinds: non-overlapping spans sorted by start; where two
+    overlap, the kind earlier in :data:`FINDERS` wins."""
+    wanted = set(kinds)
+    taken: list[Span] = []
+    for kind, finder in FINDERS.items():
+        if kind not in wanted:
+            continue
+        new = [s for s in finder(text) if not _overlaps(s, taken)]
+        taken = sorted(taken + _drop_overlaps(sorted(new)))
+    return taken
+
+
+def _overlaps(span: Span, taken: list[Span]) -> bool:
+    # taken is sorted and non-overlapping: only the neighbours of span's start can overlap it
+    i = bisect_left(taken, (span[0],))
+    for j in (i - 1, i):
+        if 0 <= j < len(taken) and taken[j][0] < span[1] and span[0] < taken[j][1]:
+            return True
+    return False
+
+
+def _drop_overlaps(spans: list[Span]) -> list[Span]:
+    out: list[Span] = []
+    for span in spans:
+        if not out or span[0] >= out[-1][1]:
+            out.append(span)
+    return out
