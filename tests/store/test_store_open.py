@@ -212,3 +212,16 @@ def test_a_read_only_store_says_to_make_it_writable(tmp_path: Path) -> None:
             store.write(_row(99))
     message = str(info.value)
     assert str(path) in message and "writable" in message and "Free disk space" not in message
+
+
+def test_a_read_only_folder_is_a_store_write_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from behaviorlab.store import _lock
+
+    def refused(path: object, *args: object) -> int:
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr(_lock.os, "open", refused)  # a folder this user may not write to
+    with pytest.raises(StoreWriteError, match=r"take the write lock.*writable"):
+        ResultStore(tmp_path / "results.sqlite")

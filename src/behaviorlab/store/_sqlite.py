@@ -188,7 +188,8 @@ class ResultStore:
                 raise
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._lock = StoreLock(self.path).acquire()  # before looking: no one else creates it
+        with self._writing("take the write lock"):  # before looking: no one else creates it
+            self._lock = StoreLock(self.path).acquire()
         try:
             with self._writing("create the store"):
                 if self.path.exists():
