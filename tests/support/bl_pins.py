@@ -7,7 +7,8 @@ run of the demos must give them again. The mock backend answers with a hash of t
 this pins the prompts byte for byte as well.
 
 Regenerate (only when a change of results is intended, and say so in the commit):
-``.venv/bin/python tests/support/bl_pins.py``.
+``.venv/bin/python tests/support/bl_pins.py [demo ...]``; to regenerate from an older commit,
+check it out in a worktree and run this file with ``PYTHONPATH=<worktree>/src``.
 """
 
 from __future__ import annotations
@@ -33,6 +34,21 @@ COLUMNS = (
     "probabilities",
     "error",
 )
+
+
+ROUND_DEMOS = ("game",)
+"""Demos whose trials are whole games: their ``prompt_hash`` and ``answer`` are null (the
+prompts are asked round by round), so each row also pins every round's move and prediction
+(``moves``). The mock answers with a hash of each round's prompt, so these pin the round
+prompts (192 rounds x 2 questions of the game demo, recorded at the pre-move commit
+8289816 as the other fields were)."""
+
+
+def _moves(value: Any) -> list[list[Any]] | None:
+    rounds = (value or {}).get("rounds") if isinstance(value, dict) else None
+    if not isinstance(rounds, list):
+        return None
+    return [[r.get("move"), r.get("prediction")] for r in rounds]
 
 
 def _canonical(value: Any) -> Any:
@@ -71,7 +87,10 @@ def demo_rows(which: str, workdir: Path) -> list[dict[str, Any]]:
         finally:
             store.close()
         for rec in frame.to_dict(orient="records"):
-            rows.append({c: _canonical(rec.get(c)) for c in COLUMNS})
+            row = {c: _canonical(rec.get(c)) for c in COLUMNS}
+            if which in ROUND_DEMOS:
+                row["moves"] = _moves(rec.get("answer_json"))
+            rows.append(row)
     return sorted(rows, key=lambda r: str(r["trial_id"]))
 
 
