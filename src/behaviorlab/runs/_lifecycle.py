@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
+from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -112,13 +113,18 @@ async def run_async(
 
         import_ray()  # a missing extra fails before anything runs
     out = Path(out)
-    cache = open_cache(spec)
-    p = plan(spec, cache)
-    if on_plan is not None:
-        on_plan(p)
-    store = ResultStore(results_path(spec, out))
-    run_id = spec.run_id()
-    try:
+    # whatever was opened is closed, also when planning, on_plan or opening the store fails
+    async with AsyncExitStack() as opened:
+        cache = open_cache(spec)
+        if cache is not None:
+            opened.callback(cache.close)
+        p = plan(spec, cache)
+        opened.push_async_callback(p.aclose)
+        if on_plan is not None:
+            on_plan(p)
+        store = ResultStore(results_path(spec, out))
+        opened.callback(store.close)
+        run_id = spec.run_id()
         if on_estimate is not None:
             from behaviorlab.runs._estimate import estimate_plan, throughput_from_store
 
@@ -158,9 +164,4 @@ async def run_async(
         (store.path.parent / "manifest.json").write_text(
             json.dumps(manifest, indent=2, default=str)
         )
-    finally:
-        store.close()
-        await p.aclose()
-        if cache is not None:
-            cache.close()
     return summary
