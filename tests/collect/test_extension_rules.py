@@ -339,3 +339,18 @@ def test_handover_rules() -> None:
     assert out[8:10] == [False, True]
     # 29 bytes of envelope + '{"a":"é"}' (10 bytes) + a comma; the next would pass 60 bytes
     assert out[10] == {"events": [{"a": "é"}], "rationales": [{"b": 1}], "bytes": 29 + 11 + 8}
+
+
+def test_a_rationale_waits_for_its_event() -> None:
+    out = run_js(
+        """
+        const ev = (id, n) => ({ event_id: id, pad: 'x'.repeat(n) });
+        const why = (id) => ({ event_id: id, rationale: 'r' });
+        const queue = { events: [ev('e1', 10), ev('e2', 500)], rationales: [why('e2'), why('e0')] };
+        return [lib.takeBatch(queue, 200, 200), lib.takeBatch(queue, 200, 10000)];
+        """
+    )
+    # e2 does not fit: its rationale stays queued; e0 was sent (and acknowledged) before
+    assert [e["event_id"] for e in out[0]["events"]] == ["e1"]
+    assert [w["event_id"] for w in out[0]["rationales"]] == ["e0"]
+    assert [w["event_id"] for w in out[1]["rationales"]] == ["e2", "e0"]

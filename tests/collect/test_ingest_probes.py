@@ -1,24 +1,28 @@
 """Findings of issue 14 §2 (probing the ingest server as an attacker would), each pinned:
 ingest errors (huge ``seq``, non-finite numbers, a full or read-only store), the host
 allowlist (URLs a browser reads as another host), terminal escapes in what the CLI prints,
-a withdrawal held up by a reader."""
+a withdrawal held up by a reader, and the smaller ones (consent time, page headers, /join
+limits, cross-origin forms, rationales for unknown events, API docs, raw_survey masking)."""
 
 from __future__ import annotations
 
 import json
 import sqlite3
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from bl_ingest import SHOP, T0, enrol, event, post
+from bl_ingest import SHOP, STUDY_TOKEN, T0, Clock, enrol, event, post
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from behaviorlab.cli import app
-from behaviorlab.collect._server import create_app
+from behaviorlab.collect._pii import PiiMasker
+from behaviorlab.collect._questionnaire import AnswersError, Questionnaire, check_answers
+from behaviorlab.collect._server import RateLimit, create_app
 from behaviorlab.collect._store import CaptureStore, StoreUnavailable
-from behaviorlab.collect._study import Study
+from behaviorlab.collect._study import Study, iso
 
 # --- §2.4 ingest errors ----------------------------------------------------------------------
 
@@ -211,3 +215,127 @@ def test_cli_withdrawal_says_pending_while_a_reader_holds_the_rows(
         reader.close()
     assert result.exit_code == 0 and "pending" in result.stdout
     assert "deleted 1 participants, 1 consents, 1 events" in result.stdout
+
+
+# --- §2.7 smaller findings ----------------------------------------------------------------
+
+FORM = {"content-type": "application/x-www-form-urlencoded"}
+
+
+def _join(c: TestClient) -> str:
+    r = c.get("/join/s1", params={"t": STUDY_TOKEN})
+    assert r.status_code == 303
+    return str(r.headers["location"].split("/")[2])
+
+
+def test_consent_records_the_servers_shown_at(
+    client: TestClient, store: CaptureStore, clock: Clock
+) -> None:
+    token = _join(client)
+    assert client.get(f"/p/{token}/consent").status_code == 200  # served at T0
+    clock.now = T0 + timedelta(minutes=5)
+    claimed = iso(T0 + timedelta(hours=3))  # after the consent itself
+    r = client.post(f"/p/{token}/consent", content=f"agree=yes&shown_at={claimed}", headers=FORM)
+    assert r.status_code == 303
+    who = store.participant(token=token)
+    assert who is not None
+    ((_, shown_at, consented_at),) = store.consents_of(who.participant_id)
+    assert (shown_at, consented_at) == (iso(T0), iso(T0 + timedelta(minutes=5)))
+
+
+def test_token_pages_are_not_cached_framed_or_leaked_by_referrer(client: TestClient) -> None:
+    token = enrol(client)
+    for path in (f"/p/{token}/done", f"/p/{token}/consent", "/join/s1?t=wrong"):
+        r = client.get(path)
+        assert r.headers["cache-control"] == "no-store", path
+        assert r.headers["referrer-policy"] == "no-referrer"
+        assert "frame-ancestors 'none'" in r.headers["content-security-policy"]
+    assert "cache-control" not in client.get("/healthz").headers
+
+
+def test_join_is_rate_limited_per_address(store: CaptureStore) -> None:
+    server = create_app(store, join_rate_limit=RateLimit(per_second=0.01, burst=3))
+    with TestClient(server, follow_redirects=False) as c:
+        codes = [c.get("/join/s1", params={"t": STUDY_TOKEN}).status_code for _ in range(5)]
+        assert codes == [303, 303, 303, 429, 429]
+        assert int(c.get("/join/s1").headers["retry-after"]) >= 1
+    assert len(store.participants_of("s1")) == 3
+
+
+def test_unknown_and_known_study_ids_answer_alike(client: TestClient) -> None:
+    wrong = client.get("/join/s1", params={"t": "st-wrong-token-000"})
+    unknown = client.get("/join/no-such-study", params={"t": "st-wrong-token-000"})
+    assert wrong.status_code == unknown.status_code == 403
+    assert wrong.text == unknown.text
+
+
+def test_cross_origin_form_posts_are_refused(client: TestClient, store: CaptureStore) -> None:
+    token = _join(client)
+    client.get(f"/p/{token}/consent")
+    for hostile in (
+        {"origin": "http://evil.example"},
+        {"origin": "null"},
+        {"sec-fetch-site": "cross-site"},
+    ):
+        r = client.post(f"/p/{token}/consent", content="agree=yes", headers=FORM | hostile)
+        assert r.status_code == 403, hostile
+    who = store.participant(token=token)
+    assert who is not None and who.consented_at is None
+    own = {"origin": "http://testserver", "sec-fetch-site": "same-origin"}
+    assert (
+        client.post(f"/p/{token}/consent", content="agree=yes", headers=FORM | own).status_code
+        == 303
+    )
+
+
+def test_rationales_for_unknown_event_ids_are_refused(
+    client: TestClient, store: CaptureStore
+) -> None:
+    token = enrol(client)
+    why = {"rationale": "cheaper", "timestamp": "2026-01-10T12:00:05.000Z"}
+    r = post(
+        client, token, {"events": [event(1)], "rationales": [why | {"event_id": "evt-never-0001"}]}
+    )
+    assert r.status_code == 422
+    assert [p["location"] for p in r.json()["problems"]] == ["rationales[0].event_id"]
+    assert store.events_of("s1") == [] and store.rationales_of("s1") == []
+    same_batch = {"events": [event(1)], "rationales": [why | {"event_id": "evt-s1-0001"}]}
+    assert post(client, token, same_batch).json()["rationales"] == 1
+    later = {"rationales": [why | {"event_id": "evt-s1-0001", "rationale": "on sale"}]}
+    assert post(client, token, later).json()["rationales"] == 1
+    assert [r.rationale for r in store.rationales_of("s1")] == ["on sale"]
+
+
+def test_api_docs_are_off_unless_asked_for(client: TestClient, store: CaptureStore) -> None:
+    assert client.get("/docs").status_code == 404
+    assert client.get("/openapi.json").status_code == 404
+    with TestClient(create_app(store, api_docs=True)) as c:
+        assert c.get("/openapi.json").status_code == 200 and c.get("/docs").status_code == 200
+
+
+def test_raw_survey_lists_and_dicts_are_masked_and_length_checked() -> None:
+    q = Questionnaire.model_validate(
+        {
+            "title": "t",
+            "sections": [
+                {
+                    "id": "a",
+                    "title": "A",
+                    "questions": [
+                        {"id": "age", "text": "Age?", "options": ["18-24", "25-34"]},
+                        {"id": "bio", "text": "You?", "kind": "text", "max_length": 100},
+                    ],
+                }
+            ],
+        }
+    )
+    answers = {
+        "age": ["18-24", "jane.doe@example.com 555-123-4567"],
+        "bio": {"jane.doe@example.com": ["call 555-123-4567"]},
+    }
+    survey, raw = check_answers(q, answers, PiiMasker())
+    assert survey["A"]["Age?"] == "18-24"
+    assert raw == {"age": ["18-24", "[EMAIL] [PHONE]"], "bio": {"[EMAIL]": ["call [PHONE]"]}}
+    with pytest.raises(AnswersError) as err:
+        check_answers(q, {"age": ["18-24", "x" * 101], "bio": ["ok", "y" * 101]}, PiiMasker())
+    assert {p.location for p in err.value.problems} == {"answers.bio"}

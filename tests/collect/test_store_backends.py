@@ -115,7 +115,9 @@ def test_studies_participants_and_consent(store: CaptureStore) -> None:
     assert store.get_study("b1") == study and store.study_by_token(study.token) == study
     assert store.get_study("zz") is None
     assert store.participant(token=who.token) == who
-    store.record_consent(who, "the text", T0, T0 + timedelta(minutes=1))
+    store.consent_shown(who.token, T0)  # the server served the consent page at T0 ...
+    later = T0 + timedelta(seconds=90)  # ... and the client claims it was shown later
+    store.record_consent(who, "the text", later, T0 + timedelta(minutes=1))
     found = store.participant(pid="pa1")
     assert found is not None and found.consented_at == T0 + timedelta(minutes=1)
     assert store.consents_of("pa1") == [
@@ -137,7 +139,13 @@ def test_batches_are_idempotent_and_withdrawal_leaves_nothing(store: CaptureStor
     )
     store.add_participant(other)
     assert store.add_batch(other, _events(["e1"]), [], T0) == (1, 0, 0)  # same id, other person
-    assert store.withdraw("pa1").deleted == {"participants": 1, "consents": 0, "events": 3, "rationales": 1}
+    assert store.withdraw("pa1").deleted == {
+        "participants": 1,
+        "consents": 0,
+        "events": 3,
+        "rationales": 1,
+        "consent_views": 0,
+    }
     assert store.rows_of("pa1") == {t: 0 for t in TABLES}
     assert [r.participant_id for r in store.events_of("b1")] == ["pb2"]
 

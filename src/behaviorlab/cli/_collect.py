@@ -80,6 +80,9 @@ def serve(
     * 1024,
     rate: Annotated[float, typer.Option(help="Batches per second per participant.")] = 20.0,
     burst: Annotated[int, typer.Option(help="Batches a participant may send at once.")] = 60,
+    api_docs: Annotated[
+        bool, typer.Option(help="Serve /docs and /openapi.json (off: they map the API).")
+    ] = False,
 ) -> None:
     """Run the ingest server (events API, enrolment pages, questionnaire)."""
     import uvicorn
@@ -92,6 +95,7 @@ def serve(
             _store(db),
             max_body_bytes=max_body_bytes,
             rate_limit=RateLimit(per_second=rate, burst=burst),
+            api_docs=api_docs,
         )
     except StoreUnavailable as err:
         _fail(f"not starting: {err}")

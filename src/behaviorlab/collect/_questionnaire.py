@@ -4,7 +4,9 @@ A questionnaire is sections of questions (``choice``, ``multi``, ``text``, ``num
 ``likert``). Answers become OPeRA's two user-table columns: ``survey``, organised as
 section title → question text → answer (option labels, numbers; Likert items that name a
 ``trait`` also give ``"<trait>"`` scores, the mean of the section's items, reverse-keyed
-items flipped), and ``raw_survey``, the submission as sent (question id → text or list).
+items flipped), and ``raw_survey``, the submission as sent (question id → text or list),
+with PII masked in every string of it (list elements, dict keys and values), each string
+checked against the question's ``max_length``.
 """
 
 from __future__ import annotations
@@ -108,6 +110,40 @@ def load_questionnaire(source: str | Path = "default") -> Questionnaire:
         raise ValueError(f"questionnaire {where}: {loc}: {first['msg']}") from None
 
 
+def _strings(value: Any) -> list[str]:
+    """Every string in a nested answer: list elements, dict keys and values."""
+    found: list[str] = []
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            found.append(item)
+        elif isinstance(item, dict):
+            found.extend(str(k) for k in item)
+            stack.extend(item.values())
+        elif isinstance(item, list | tuple):
+            stack.extend(item)
+    return found
+
+
+def _check_lengths(value: Any, limit: int) -> None:
+    """Every string in the answer (not only a list's first) within the question's limit."""
+    if any(len(text) > limit for text in _strings(value)):
+        raise ValueError(f"longer than {limit} characters")
+
+
+def _masked(value: Any, masker: PiiMasker) -> Any:
+    """``value`` with PII masked in every string, dict keys included (``raw_survey`` keeps
+    what was sent, lists and dicts too, never unmasked)."""
+    if isinstance(value, str):
+        return masker.text(value)
+    if isinstance(value, dict):
+        return {masker.text(str(k)): _masked(v, masker) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_masked(v, masker) for v in value]
+    return value
+
+
 def _one(value: Any) -> Any:
     if isinstance(value, list):
         return value[0] if value else None
@@ -138,11 +174,12 @@ def check_answers(
                     problems.append(FieldProblem(location=f"answers.{q.id}", problem="required"))
                 continue
             try:
+                _check_lengths(value, q.max_length)
                 parsed = _parse(q, value, masker)
             except ValueError as err:
                 problems.append(FieldProblem(location=f"answers.{q.id}", problem=str(err)))
                 continue
-            raw[q.id] = masker.value(value) if q.kind == "text" else value
+            raw[q.id] = _masked(value, masker)
             part[q.text] = parsed
             if q.kind == "likert" and q.trait:
                 score = len(q.scale) + 1 - parsed if q.reverse else parsed

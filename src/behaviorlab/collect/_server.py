@@ -39,6 +39,7 @@ from behaviorlab.collect._events import (
     ParticipantConfig,
     Rejection,
 )
+from behaviorlab.collect._guards import PageGuards
 from behaviorlab.collect._pii import PiiMasker
 from behaviorlab.collect._questionnaire import (
     AnswersError,
@@ -51,6 +52,7 @@ from behaviorlab.collect._store import (
     CaptureStore,
     ParticipantGone,
     StoreUnavailable,
+    UnknownEvents,
     open_store,
 )
 from behaviorlab.collect._study import Clock, Participant, Study, utc_now
@@ -329,13 +331,17 @@ def create_app(
     flush_interval_s: float = 2.0,
     purge_interval_s: float = DEFAULT_PURGE_INTERVAL_S,
     scrub_interval_s: float = DEFAULT_SCRUB_INTERVAL_S,
+    join_rate_limit: RateLimit | None = None,
+    api_docs: bool = False,
 ) -> FastAPI:
     """The ingest server over a store (a SQLite path, ``postgresql://...`` or a store).
 
     ``clock`` (default: UTC now) stamps receipts, consents and retention; expired data is
     purged at start-up and then every ``purge_interval_s`` seconds while the server runs; a
     withdrawal a reader kept from leaving the disk is retried every ``scrub_interval_s``.
-    ``max_body_bytes`` caps a request body; ``rate_limit`` is per participant.
+    ``max_body_bytes`` caps a request body; ``rate_limit`` is per participant,
+    ``join_rate_limit`` per client address on ``/join`` (default 1 a second, bursts of 30).
+    ``api_docs`` serves ``/docs`` and ``/openapi.json`` (off by default).
     :class:`StoreUnavailable` when the store cannot take writes (read-only, full disk)."""
     store = store_url if isinstance(store_url, CaptureStore) else open_store(store_url)
     store.check_writable((clock or utc_now)())
@@ -363,8 +369,13 @@ def create_app(
             if not isinstance(store_url, CaptureStore):
                 store.close()
 
-    app = FastAPI(title="behaviorlab ingest", lifespan=lifespan)
+    docs = {} if api_docs else {"docs_url": None, "redoc_url": None, "openapi_url": None}
+    app = FastAPI(title="behaviorlab ingest", lifespan=lifespan, **docs)  # type: ignore[arg-type]
     app.state.collect = state
+    join = join_rate_limit or RateLimit(per_second=1.0, burst=30)
+    app.add_middleware(
+        PageGuards, state=state, join_per_second=join.per_second, join_burst=join.burst
+    )
 
     @app.exception_handler(Refusal)
     async def _refused(request: Request, exc: Refusal) -> Response:
@@ -408,6 +419,16 @@ def create_app(
             return await run_in_threadpool(_ingest, state, who, study, batch)
         except ParticipantGone:
             raise Refusal(401, "unknown token (the participant has withdrawn)") from None
+        except UnknownEvents as err:
+            problems = [
+                FieldProblem(
+                    location=f"rationales[{i}].event_id",
+                    problem=f"no event {batch.rationales[i].event_id!r} of this participant "
+                    "(send the event first, or in the same batch)",
+                )
+                for i in err.positions
+            ]
+            raise Refusal(422, "rationales for events never sent", problems) from None
 
     @app.post(f"{API_PREFIX}/questionnaire")
     async def questionnaire(request: Request) -> dict[str, Any]:

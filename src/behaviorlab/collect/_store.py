@@ -17,7 +17,6 @@ a failed statement is rolled back, so the connection stays usable.
 
 from __future__ import annotations
 
-import errno
 import json
 import logging
 import re
@@ -30,12 +29,14 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from behaviorlab.collect._store_errors import StoreUnavailable as StoreUnavailable
+from behaviorlab.collect._store_errors import unavailable
 from behaviorlab.collect._study import Participant, Study, iso
 
 log = logging.getLogger(__name__)
 
-TABLES = ("studies", "participants", "consents", "events", "rationales")
-PARTICIPANT_TABLES = ("participants", "consents", "events", "rationales")
+TABLES = ("studies", "participants", "consents", "events", "rationales", "consent_views")
+PARTICIPANT_TABLES = ("participants", "consents", "events", "rationales", "consent_views")
 SCRUB_BUSY_MS = 50
 """How long one try to scrub deleted rows off disk waits for readers (see ``scrub``)."""
 
@@ -56,6 +57,8 @@ _SCHEMA = (
         received_at TEXT NOT NULL, action_type TEXT NOT NULL, payload TEXT NOT NULL,
         PRIMARY KEY (participant_id, event_id))""",
     "CREATE INDEX IF NOT EXISTS events_by_study ON events (study_id, received_at)",
+    """CREATE TABLE IF NOT EXISTS consent_views (
+        participant_id TEXT PRIMARY KEY, shown_at TEXT NOT NULL)""",
     "CREATE TABLE IF NOT EXISTS store_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
     """CREATE TABLE IF NOT EXISTS rationales (
         participant_id TEXT NOT NULL, event_id TEXT NOT NULL, study_id TEXT NOT NULL,
@@ -97,50 +100,16 @@ class Withdrawal:
     done: bool
 
 
+class UnknownEvents(LookupError):
+    """Rationales (their positions in the batch) for events the participant never sent."""
+
+    def __init__(self, positions: list[int]) -> None:
+        self.positions = positions
+        super().__init__(f"rationales for unknown events at {positions}")
+
+
 class ParticipantGone(LookupError):
     """The participant a write is for no longer exists (withdrawn meanwhile)."""
-
-
-class StoreUnavailable(RuntimeError):
-    """The store cannot take writes now: its disk is full, it is read-only, or I/O failed.
-
-    ``reason`` says which and what to do; the server answers 503 with it."""
-
-    def __init__(self, reason: str) -> None:
-        self.reason = reason
-        super().__init__(reason)
-
-
-_SQLITE_UNAVAILABLE = {
-    13: "the disk holding the store is full (SQLITE_FULL); free space, then retry",
-    8: "the store is read-only (SQLITE_READONLY); make the database file and its folder "
-    "writable by the server",
-    10: "the store's disk failed to read or write (SQLITE_IOERR); check the disk",
-    14: "the store's files cannot be opened (SQLITE_CANTOPEN); check the path and permissions",
-}
-_PG_UNAVAILABLE = {
-    "53100": "the disk of the PostgreSQL server is full; free space, then retry",
-    "25006": "the PostgreSQL connection is read-only (a standby?); point --db at the primary",
-}
-_OS_UNAVAILABLE = {
-    errno.ENOSPC: "the disk holding the store is full; free space, then retry",
-    errno.EROFS: "the store is on a read-only file system; move it or remount read-write",
-    errno.EACCES: "the store's files are not writable by the server; fix their permissions",
-}
-
-
-def unavailable(err: BaseException) -> StoreUnavailable | None:
-    """``err`` as a :class:`StoreUnavailable` when it means the store cannot take writes."""
-    if isinstance(err, StoreUnavailable):
-        return err
-    if isinstance(err, sqlite3.Error):
-        code = getattr(err, "sqlite_errorcode", None)
-        reason = _SQLITE_UNAVAILABLE.get(code & 0xFF) if isinstance(code, int) else None
-    elif isinstance(err, OSError):
-        reason = _OS_UNAVAILABLE.get(err.errno or 0)
-    else:
-        reason = _PG_UNAVAILABLE.get(str(getattr(err, "sqlstate", "") or ""))
-    return StoreUnavailable(f"{reason} ({err})") if reason else None
 
 
 class CaptureStore:
@@ -294,23 +263,35 @@ class CaptureStore:
         found = [self.participant(pid=r[0]) for r in rows]
         return [p for p in found if p is not None]
 
+    def consent_shown(self, token: str, now: datetime) -> None:
+        """Note that the consent page was served to the participant with ``token`` at
+        ``now`` (the ``shown_at`` that :meth:`record_consent` stores)."""
+        with self._tx() as cur:
+            cur.execute(
+                "INSERT INTO consent_views SELECT participant_id, ? FROM participants "
+                "WHERE token = ? ON CONFLICT (participant_id) DO UPDATE SET "
+                "shown_at = excluded.shown_at",
+                (iso(now), token),
+            )
+
     def record_consent(
         self, participant: Participant, shown_text: str, shown_at: datetime, now: datetime
     ) -> None:
+        """Record the consent given at ``now``. The stored ``shown_at`` is the server's: when
+        the consent page was last served (:meth:`consent_shown`), else ``now``;
+        ``shown_at``, the time the client claims, is not trusted and not stored."""
+        pid = participant.participant_id
         with self._tx() as cur:
+            cur.execute("SELECT shown_at FROM consent_views WHERE participant_id = ?", (pid,))
+            row = cur.fetchone()
+            shown = row[0] if row and row[0] <= iso(now) else iso(now)
             cur.execute(
                 "INSERT INTO consents VALUES (?, ?, ?, ?, ?)",
-                (
-                    participant.participant_id,
-                    participant.study_id,
-                    shown_text,
-                    iso(shown_at),
-                    iso(now),
-                ),
+                (pid, participant.study_id, shown_text, shown, iso(now)),
             )
             cur.execute(
                 "UPDATE participants SET consented_at = ? WHERE participant_id = ?",
-                (iso(now), participant.participant_id),
+                (iso(now), pid),
             )
 
     def consents_of(self, participant_id: str) -> list[tuple[str, str, str]]:
@@ -342,7 +323,9 @@ class CaptureStore:
     ) -> tuple[int, int, int]:
         """Store (event_id, session_id, seq, client_ts, action_type, payload) events and
         (event_id, rationale, client_ts) rationales in one transaction;
-        return (accepted, duplicates, rationales stored)."""
+        return (accepted, duplicates, rationales stored). A rationale for an event the
+        participant never sent (in this batch or before) raises :class:`UnknownEvents` and
+        stores nothing."""
         pid, sid, received = participant.participant_id, participant.study_id, iso(now)
         accepted = 0
         stored_why = 0
@@ -371,6 +354,16 @@ class CaptureStore:
                     ),
                 )
                 accepted += cur.rowcount
+            unknown = []
+            for i, (event_id, _, _) in enumerate(rationales):
+                cur.execute(
+                    "SELECT 1 FROM events WHERE participant_id = ? AND event_id = ?",
+                    (pid, event_id),
+                )
+                if cur.fetchone() is None:
+                    unknown.append(i)
+            if unknown:
+                raise UnknownEvents(unknown)
             for event_id, text, client_ts in rationales:
                 cur.execute(
                     "INSERT INTO rationales VALUES (?, ?, ?, ?, ?, ?) "
@@ -500,7 +493,7 @@ class CaptureStore:
                     "p.enrolled_at < ? AND NOT EXISTS (SELECT 1 FROM events e WHERE "
                     "e.participant_id = p.participant_id)"
                 )
-                for table in ("consents", "rationales", "participants"):
+                for table in ("consents", "consent_views", "rationales", "participants"):
                     cur.execute(
                         f"DELETE FROM {table} WHERE participant_id IN ({idle})", (sid, cutoff)
                     )

@@ -458,13 +458,18 @@
   // The next batch from the queue: events then rationales, in order, at most maxItems of
   // each and at most maxBytes of JSON body; always at least one item (a single item over
   // the limit is sent alone, so the server can refuse it and it is dropped).
+  // A rationale waits while its event is still queued and not in this batch (the server
+  // refuses rationales for events it has not received).
   // Returns {events, rationales, bytes}.
   function takeBatch(queue, maxItems, maxBytes) {
     let bytes = utf8Bytes('{"events":[],"rationales":[]}');
     const out = { events: [], rationales: [], bytes: 0 };
+    const queued = new Set((queue.events || []).map((e) => e.event_id));
     for (const [kind, items] of [["events", queue.events || []], ["rationales", queue.rationales || []]]) {
       for (const item of items) {
         if (out[kind].length >= maxItems) break;
+        if (kind === "rationales" && queued.has(item.event_id) &&
+            !out.events.some((e) => e.event_id === item.event_id)) continue;
         const size = utf8Bytes(JSON.stringify(item)) + 1;
         const empty = !out.events.length && !out.rationales.length;
         if (!empty && bytes + size > maxBytes) break;
