@@ -4,6 +4,9 @@ A backend has two abstract methods: :meth:`Backend.identity` (what exactly answe
 or endpoint + model name) and :meth:`Backend.generate` (text, optionally constrained by a JSON
 schema). :meth:`Backend.score` (log-likelihood of continuations, for option scoring) is
 optional: backends that cannot do it say so in :attr:`Backend.capabilities`.
+:meth:`Backend.score_positions` scores continuations at many points of one text (an
+experiment transcript); by default one :meth:`Backend.score` per point, read once by the
+backends that can (embedded llama.cpp; HTTP servers that echo prompt log-probabilities).
 """
 
 from __future__ import annotations
@@ -96,6 +99,64 @@ class ScoreResult(BaseModel):
     cached: bool = False
 
 
+class ScorePoint(BaseModel):
+    """Continuations scored right after the first ``after`` pieces of a
+    :class:`PositionsRequest`."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    after: int = Field(ge=1, description="How many pieces come before the continuations.")
+    continuations: list[str] = Field(min_length=1)
+
+
+class PositionsRequest(BaseModel):
+    """Continuations scored at many points of one raw text (an experiment transcript), read
+    once where the backend can.
+
+    The text is ``"".join(pieces)``. Each point asks for the log-likelihood of each of its
+    continuations after ``pieces[:after]``: what :meth:`Backend.score` gives for
+    ``prompt="".join(pieces[:after])``. Backends that read the text once tokenise it piece by
+    piece (the first piece with the BOS token where the model asks for one), so every piece
+    boundary is a token boundary and a continuation equal to the next piece is scored on that
+    piece's tokens; see docs/backends.md for how close the two ways agree."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    pieces: list[str] = Field(min_length=1)
+    points: list[ScorePoint] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _points_inside(self) -> PositionsRequest:
+        for i, point in enumerate(self.points):
+            if point.after > len(self.pieces):
+                raise ValueError(
+                    f"points[{i}].after is {point.after}, but there are only "
+                    f"{len(self.pieces)} pieces"
+                )
+        return self
+
+
+class PositionsResult(BaseModel):
+    scores: list[ScoreResult] = Field(description="One result per point, in the points' order.")
+    tokens_in: int = Field(default=0, description="Tokens of the whole text.")
+    evaluated: int = Field(
+        default=0,
+        description="Prompt tokens the model evaluated for the request (one pass: the text "
+        "plus branches; per point: every point's prompt, less what a prefix cache reused).",
+    )
+    one_pass: bool = Field(default=False, description="Whether the text was read once.")
+    cached: bool = False
+
+
+class ContextWindowError(BackendError):
+    """A prompt or text is longer than the model's context window."""
+
+    def __init__(self, message: str, *, n_tokens: int, n_ctx: int) -> None:
+        super().__init__(message)
+        self.n_tokens = n_tokens
+        self.n_ctx = n_ctx
+
+
 class ModelIdentity(BaseModel):
     """What exactly answers: enough to tell two models apart in a cache or a manifest."""
 
@@ -142,8 +203,29 @@ class Backend(ABC):
     async def score(self, request: ScoreRequest) -> ScoreResult:
         raise UnsupportedError(f"backend {self.name!r} cannot score continuations")
 
+    async def score_positions(self, request: PositionsRequest) -> PositionsResult:
+        """Score continuations at many points of one text. This default sends one
+        :meth:`score` request per point (each re-reads its prompt, less what a prefix cache
+        keeps); backends that can read the text once override it."""
+        return await score_per_point(self, request)
+
     async def aclose(self) -> None:  # noqa: B027 - optional hook
         """Release resources (model memory, HTTP clients)."""
+
+
+async def score_per_point(backend: Backend, request: PositionsRequest) -> PositionsResult:
+    """``request`` as one :meth:`Backend.score` call per point, in order (the reference a
+    one-pass reading is checked against)."""
+    scores = []
+    for point in request.points:
+        prompt = "".join(request.pieces[: point.after])
+        scores.append(
+            await backend.score(ScoreRequest(prompt=prompt, continuations=point.continuations))
+        )
+    evaluated = sum(s.tokens_in for s in scores if not s.cached)
+    return PositionsResult(
+        scores=scores, tokens_in=max((s.tokens_in for s in scores), default=0), evaluated=evaluated
+    )
 
 
 BackendT = TypeVar("BackendT", bound=Callable[..., Backend])

@@ -99,11 +99,14 @@ from behaviorlab.models._base import (
     Backend,
     BackendError,
     Capability,
+    ContextWindowError,
     GenerateRequest,
     Generation,
     Message,
     MissingExtraError,
     ModelIdentity,
+    PositionsRequest,
+    PositionsResult,
     ScoreRequest,
     ScoreResult,
     UnsupportedError,
@@ -115,6 +118,8 @@ from behaviorlab.models._bundled import (
     locate_bundled,
     sha256_file,
 )
+from behaviorlab.models._llamacpp_pass import clear, logits_row, read_once
+from behaviorlab.models._llamacpp_pass import log_softmax as _log_softmax
 from behaviorlab.models._prefix import KvSlots, PrefixStats, PromptReuse
 
 T = TypeVar("T")
@@ -221,6 +226,11 @@ class LlamaCppBackend(Backend):
 
     async def score(self, request: ScoreRequest) -> ScoreResult:
         return await self._run(self._score_sync, request)
+
+    async def score_positions(self, request: PositionsRequest) -> PositionsResult:
+        """Read the text once (:func:`~behaviorlab.models._llamacpp_pass.read_once`): one
+        decode from position 0 with logits only where a scored token is predicted."""
+        return await self._run(self._positions_sync, request)
 
     async def aclose(self) -> None:
         await self._run(self._close_sync)
@@ -414,6 +424,47 @@ class LlamaCppBackend(Backend):
             logprobs=logprobs, n_tokens=[len(c) for c in conts], tokens_in=len(prompt)
         )
 
+    def _positions_sync(self, request: PositionsRequest) -> PositionsResult:
+        llm = self._load()
+        tokens: list[int] = []
+        ends: list[int] = []
+        for i, piece in enumerate(request.pieces):
+            tokens += llm.tokenize(piece.encode("utf-8"), add_bos=i == 0, special=True)
+            ends.append(len(tokens))
+        conts = [
+            [
+                list(llm.tokenize(c.encode("utf-8"), add_bos=False, special=False))
+                for c in p.continuations
+            ]
+            for p in request.points
+        ]
+        longest = max(len(c) for cs in conts for c in cs)
+        if len(tokens) + longest > self.n_ctx:
+            raise ContextWindowError(
+                f"the text has {len(tokens)} tokens and its longest continuation {longest} more, "
+                f"which exceeds the context window n_ctx={self.n_ctx}: raise n_ctx or score a "
+                "shorter text",
+                n_tokens=len(tokens) + longest,
+                n_ctx=self.n_ctx,
+            )
+        starts = [ends[p.after - 1] for p in request.points]
+        if 0 in starts:
+            raise BackendError("a point of the request has no text before it (0 tokens)")
+        self.prompt_states.clear()  # the pass overwrites sequence 0
+        try:
+            sums, evaluated = read_once(_import_llama_cpp(), llm, _BLOCK, tokens, starts, conts)
+        finally:
+            clear(_import_llama_cpp(), llm, 0)
+            llm.n_tokens = 0
+        self.prefix_stats.add(PromptReuse(reused=0, evaluated=evaluated))
+        scores = [
+            ScoreResult(logprobs=lps, n_tokens=[len(c) for c in cs], tokens_in=start)
+            for lps, cs, start in zip(sums, conts, starts, strict=True)
+        ]
+        return PositionsResult(
+            scores=scores, tokens_in=len(tokens), evaluated=evaluated, one_pass=True
+        )
+
 
 # -- llama.cpp helpers ------------------------------------------------------------------------
 
@@ -480,11 +531,7 @@ def _token_text(llm: Any, token: int) -> str:
 
 
 def _logits_row(llm: Any, i: int) -> npt.NDArray[np.float32]:
-    llama_cpp = _import_llama_cpp()
-    ptr = llama_cpp.llama_get_logits_ith(llm.ctx, i)
-    if not ptr:
-        raise BackendError(f"llama.cpp returned no logits for output {i}")
-    return np.ctypeslib.as_array(ptr, shape=(llm.n_vocab(),)).copy()
+    return logits_row(_import_llama_cpp(), llm, i)
 
 
 def _decode_all(llm: Any, tokens: list[int], n_past: int) -> npt.NDArray[np.float32]:
@@ -518,13 +565,6 @@ def _decode_all(llm: Any, tokens: list[int], n_past: int) -> npt.NDArray[np.floa
     finally:
         llama_cpp.llama_batch_free(batch)
     return np.stack(rows)
-
-
-def _log_softmax(logits: npt.NDArray[np.float32]) -> npt.NDArray[np.float64]:
-    x = logits.astype(np.float64)
-    x -= x.max(axis=-1, keepdims=True)
-    out: npt.NDArray[np.float64] = x - np.log(np.exp(x).sum(axis=-1, keepdims=True))
-    return out
 
 
 def sampling_seed(base: int, seed: int) -> int:

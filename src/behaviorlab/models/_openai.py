@@ -58,6 +58,8 @@ from behaviorlab.models._base import (
     GenerateRequest,
     Generation,
     ModelIdentity,
+    PositionsRequest,
+    PositionsResult,
     Pricing,
     ScoreRequest,
     ScoreResult,
@@ -281,6 +283,12 @@ class OpenAIBackend(Backend):
             n_tokens=[n for _, n in pairs],
             tokens_in=usage.tokens_in,
         )
+
+    async def score_positions(self, request: PositionsRequest) -> PositionsResult:
+        """One request for the whole text (:mod:`~behaviorlab.models._openai_positions`)."""
+        from behaviorlab.models._openai_positions import score_positions
+
+        return await score_positions(self, request)
 
     async def aclose(self) -> None:
         try:

@@ -1,36 +1,26 @@
-"""Each transcript read once: the embedded llama.cpp backend scores a participant's every
-response in one decode of the whole transcript.
+"""Each transcript read once: a participant's every response scored with one
+:meth:`~behaviorlab.models.Backend.score_positions` request.
 
-The transcript is tokenised segment by segment (``segment 0 + "<<"`` with the BOS token, then
-each shown response, then ``">>" + next segment + "<<"``, ...), so each response's tokens are
-exactly the ones scored and the tokens before response ``k`` are exactly the prompt of choice
-``k``. One decode from position 0 in the backend's blocks (64 tokens, aligned to position 0)
-asks for logits only at the positions that predict a scored token: the token before each
-response gives every option's first token; a candidate (an option, or a free-text response)
-that follows the shown response's tokens takes its next tokens' log-probabilities from the same
-pass. Only a candidate that leaves the shown tokens after its first token (a multi-token option
-the participant did not pick; any response in the ``shuffled`` control) is decoded on a branch
-at that point (its tokens but the last, after the prompt), counted as extra tokens, and the
-branch is dropped before the pass goes on. With single-token options (the 2×2 games' ``A``/
-``B``, the risky-choice letters) the pass evaluates each transcript token once.
+The request's pieces are the transcript cut at the response markers (``segment 0 + "<<"``,
+the first shown response, ``">>" + segment 1 + "<<"``, ...), so the text before response
+``k`` is exactly the prompt of choice ``k`` (:func:`~._scoring.prompt_for`); each scored
+response is a point whose continuations are its options (or the free-text response itself).
+A backend that reads a text once (the embedded llama.cpp backend; an HTTP server that echoes
+prompt log-probabilities) scores the session in one pass, tokenising piece by piece so each
+response's tokens are the ones scored; any other backend that scores continuations answers
+with one score request per choice (the protocol's default).
 
-A transcript longer than the context (``n_ctx`` minus the longest candidate) is not scored in
-one pass: its choices go through per-choice score requests on a **window** (the first segment
-kept, the oldest trials dropped in chunks of an eighth of the session until the prompt fits),
-flagged ``windowed`` and reported apart from the one-pass figures.
-
-This reads the backend's llama.cpp context directly (``LlamaCppBackend._run`` / ``_load`` and
-the C API), under the backend's locks, and resets its prompt states after each pass: the
-backend has no public "score at these positions of one sequence" call yet (see
-docs/transcript.md for the core change that would replace this module's private access).
+A transcript longer than the context (the backend raises
+:class:`~behaviorlab.models._base.ContextWindowError`) is scored per choice on a **window**
+(the first segment kept, the oldest trials dropped in chunks of an eighth of the session until
+the prompt fits), flagged ``windowed`` and reported apart from the one-pass figures.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from behaviorlab.families.transcript._format import CLOSE, OPEN
 from behaviorlab.families.transcript._scoring import (
@@ -39,21 +29,30 @@ from behaviorlab.families.transcript._scoring import (
     from_logprobs,
     prompt_for,
 )
-from behaviorlab.models._base import Backend, BackendError, ScoreRequest
-
-BLOCK = 64
+from behaviorlab.models._base import (
+    Backend,
+    BackendError,
+    ContextWindowError,
+    PositionsRequest,
+    PositionsResult,
+    ScorePoint,
+    ScoreRequest,
+    ScoreResult,
+    score_per_point,
+)
 
 
 @dataclass
 class PassStats:
     """Tokens of one scored session: the transcript (up to its last response), the tokens the
-    model evaluated, of which ``extra`` on branches."""
+    model evaluated, of which ``extra`` on branches (one pass) or re-read (per choice)."""
 
     transcript_tokens: int = 0
     evaluated: int = 0
     extra: int = 0
     windowed_choices: int = 0
     windowed_evaluated: int = 0
+    one_pass: bool = False
 
     def add(self, other: PassStats) -> None:
         self.transcript_tokens += other.transcript_tokens
@@ -63,216 +62,52 @@ class PassStats:
         self.windowed_evaluated += other.windowed_evaluated
 
 
-def llama_backend(backend: Backend) -> Any | None:
-    """The embedded llama.cpp backend under ``backend`` (through a call cache), or None."""
-    from behaviorlab.models._llamacpp import LlamaCppBackend
-
-    inner = backend
-    while not isinstance(inner, LlamaCppBackend) and hasattr(inner, "inner"):
-        inner = inner.inner
-    return inner if isinstance(inner, LlamaCppBackend) else None
-
-
-@dataclass(frozen=True)
-class _Layout:
-    tokens: list[int]
-    starts: list[int]
-    """Position of each response's first token (= the length of its prompt)."""
-    shown: list[list[int]]
-    candidates: dict[int, list[list[int]]]
-    """Per scored response: each option's tokens (or the free-text response's)."""
-
-
-def _tokenize(llm: Any, text: str, bos: bool) -> list[int]:
-    return list(llm.tokenize(text.encode("utf-8"), add_bos=bos, special=False))
-
-
-def _layout(llm: Any, session: Session) -> _Layout:
-    tokens: list[int] = []
-    starts: list[int] = []
-    shown: list[list[int]] = []
+def session_request(session: Session) -> PositionsRequest:
+    """The session as one :class:`PositionsRequest`: the transcript in pieces cut at the
+    markers, one point per scored response (its options, or the free-text response)."""
+    if session.history == "none":
+        raise ValueError("history 'none' gives each choice its own text; score it per choice")
+    pieces: list[str] = []
     for k in range(session.n):
-        piece = ("" if k == 0 else CLOSE) + session.segments[k] + OPEN
-        tokens += _tokenize(llm, piece, bos=k == 0)
-        starts.append(len(tokens))
-        shown.append(_tokenize(llm, session.shown[k], bos=False))
-        tokens += shown[k]
-    candidates: dict[int, list[list[int]]] = {}
+        pieces += [("" if k == 0 else CLOSE) + session.segments[k] + OPEN, session.shown[k]]
+    points = []
     for k in session.scored():
         options = session.options[k]
-        texts = list(options) if options is not None else [session.responses[k]]
-        cands = [_tokenize(llm, t, bos=False) for t in texts]
-        if options is not None and any(not c for c in cands):
-            raise BackendError(f"an option of response {k + 1} has no tokens: {texts}")
-        candidates[k] = cands
-    return _Layout(tokens, starts, shown, candidates)
+        conts = list(options) if options is not None else [session.responses[k]]
+        points.append(ScorePoint(after=2 * k + 1, continuations=conts))
+    return PositionsRequest(pieces=pieces, points=points)
 
 
-def _follows(cand: list[int], shown: list[int]) -> bool:
-    """Whether every token of ``cand`` but its last is predicted on the shown tokens' path."""
-    return cand[: len(cand) - 1] == shown[: len(cand) - 1]
+def reads_once(backend: Backend) -> bool:
+    """Whether :func:`reader` finds a backend that reads a text once (it overrides
+    :meth:`~behaviorlab.models.Backend.score_positions`)."""
+    return type(reader(backend)).score_positions is not Backend.score_positions
 
 
-class _Decoder:
-    """Decodes into sequence 0 of the backend's context, reading log-probabilities of chosen
-    tokens at chosen positions."""
-
-    def __init__(self, llm: Any) -> None:
-        from behaviorlab.models._llamacpp import _import_llama_cpp
-
-        self.llm = llm
-        self.c = _import_llama_cpp()
-        self.evaluated = 0
-
-    def clear(self, start: int = 0) -> None:
-        self.c.llama_memory_seq_rm(self.c.llama_get_memory(self.llm.ctx), 0, start, -1)
-
-    def decode(
-        self, tokens: Sequence[int], n_past: int, wanted: dict[int, set[int]]
-    ) -> dict[tuple[int, int], float]:
-        """Decode ``tokens`` at positions ``n_past..`` in blocks aligned to position 0; for
-        each absolute position ``p`` in ``wanted``, the log-probability (after ``p``) of each
-        token id in ``wanted[p]``."""
-        from behaviorlab.models._llamacpp import _log_softmax, _logits_row
-
-        out: dict[tuple[int, int], float] = {}
-        if not tokens:
-            return out
-        c = self.c
-        batch = c.llama_batch_init(BLOCK, 0, 1)
-        try:
-            pos = n_past
-            end = n_past + len(tokens)
-            while pos < end:
-                stop = min(end, (pos // BLOCK + 1) * BLOCK)
-                rows: list[tuple[int, int]] = []  # (index in the batch, position)
-                batch.n_tokens = stop - pos
-                for i, p in enumerate(range(pos, stop)):
-                    batch.token[i] = tokens[p - n_past]
-                    batch.pos[i] = p
-                    batch.n_seq_id[i] = 1
-                    batch.seq_id[i][0] = 0
-                    batch.logits[i] = p in wanted
-                    if p in wanted:
-                        rows.append((i, p))
-                status = c.llama_decode(self.llm.ctx, batch)
-                if status != 0:
-                    raise BackendError(f"llama_decode failed with status {status}")
-                self.evaluated += stop - pos
-                for i, p in rows:
-                    logp = _log_softmax(_logits_row(self.llm, i))
-                    for tok in wanted[p]:
-                        out[(p, tok)] = float(logp[tok])
-                pos = stop
-        finally:
-            c.llama_batch_free(batch)
-        return out
+def reader(backend: Backend) -> Backend:
+    """The backend to send a session to: ``backend`` itself, or, when it is a wrapper (a call
+    cache) that would split the request into one score call per point, the first backend it
+    wraps that reads a text once. (The call cache does not store whole-text requests yet.)"""
+    inner = backend
+    while type(inner).score_positions is Backend.score_positions:
+        nxt = getattr(inner, "inner", None)
+        if not isinstance(nxt, Backend):
+            return backend
+        inner = nxt
+    return inner
 
 
-def _want(wanted: dict[int, set[int]], p: int, tok: int) -> None:
-    wanted.setdefault(p, set()).add(tok)
-
-
-Lookup = dict[tuple[int, int], float]
-"""(absolute position, token id) -> the token's log-probability after that position."""
-
-
-def _records(
-    session: Session, layout: _Layout, source: dict[tuple[int, int], Lookup]
-) -> list[ChoiceRecord]:
-    """Each scored response from the log-probabilities of its candidates' tokens
-    (``source[(k, candidate index)]``)."""
-    out = []
-    for k in session.scored():
-        start = layout.starts[k]
-        sums = []
-        for ci, cand in enumerate(layout.candidates[k]):
-            got = source[(k, ci)]
-            sums.append(sum(got[(start + j - 1, t)] for j, t in enumerate(cand)))
-        options = session.options[k]
-        if options is not None:
-            out.append(from_logprobs(k, session.responses[k], options, sums))
-        else:
-            out.append(
-                ChoiceRecord(
-                    k=k,
-                    response=session.responses[k],
-                    options=None,
-                    free_text_nll=-sums[0],
-                    free_text_tokens=len(layout.candidates[k][0]),
-                )
-            )
-    return out
-
-
-def _one_pass_sync(
-    llm: Any, layout: _Layout, session: Session
-) -> tuple[list[ChoiceRecord], PassStats]:
-    wanted: dict[int, set[int]] = {}
-    branch_at: dict[int, list[int]] = {}
-    for k, cands in layout.candidates.items():
-        start, shown = layout.starts[k], layout.shown[k]
-        for ci, cand in enumerate(cands):
-            if not cand:
-                continue
-            _want(wanted, start - 1, cand[0])
-            if _follows(cand, shown):
-                for j in range(1, len(cand)):
-                    _want(wanted, start + j - 1, cand[j])
-            else:
-                branch_at.setdefault(k, []).append(ci)
-    dec = _Decoder(llm)
-    dec.clear()
-    lp: dict[tuple[int, int], float] = {}
-    branch: dict[tuple[int, int], dict[tuple[int, int], float]] = {}
-    extra = 0
-    cursor = 0
-    stops = [*sorted({layout.starts[k] for k in branch_at}), len(layout.tokens)]
-    for stop in stops:
-        lp.update(dec.decode(layout.tokens[cursor:stop], cursor, wanted))
-        cursor = stop
-        for k in [k for k in branch_at if layout.starts[k] == stop]:
-            for ci in branch_at[k]:
-                cand = layout.candidates[k][ci]
-                here: dict[tuple[int, int], float] = {(stop - 1, cand[0]): lp[(stop - 1, cand[0])]}
-                want_b = {stop + j - 1: {cand[j]} for j in range(1, len(cand))}
-                here.update(dec.decode(cand[:-1], stop, want_b))
-                extra += len(cand) - 1
-                dec.clear(stop)
-                branch[(k, ci)] = here
-    stats = PassStats(transcript_tokens=len(layout.tokens), evaluated=dec.evaluated, extra=extra)
-    source = {
-        (k, ci): branch.get((k, ci), lp)
-        for k, cands in layout.candidates.items()
-        for ci in range(len(cands))
-    }
-    return _records(session, layout, source), stats
-
-
-def _per_choice_sync(
-    llm: Any, layout: _Layout, session: Session
-) -> tuple[list[ChoiceRecord], PassStats]:
-    """The reference: every choice's prompt decoded from scratch (same tokens, same blocks),
-    then each candidate's tokens after it."""
-    dec = _Decoder(llm)
-    lp_all: dict[tuple[int, int], dict[tuple[int, int], float]] = {}
-    for k, cands in layout.candidates.items():
-        start = layout.starts[k]
-        dec.clear()
-        first = {start - 1: {c[0] for c in cands if c}}
-        base = dec.decode(layout.tokens[:start], 0, first)
-        for ci, cand in enumerate(cands):
-            here = {(start - 1, cand[0]): base[(start - 1, cand[0])]} if cand else {}
-            if len(cand) > 1:
-                here.update(
-                    dec.decode(
-                        cand[:-1], start, {start + j - 1: {cand[j]} for j in range(1, len(cand))}
-                    )
-                )
-                dec.clear(start)
-            lp_all[(k, ci)] = here
-    stats = PassStats(transcript_tokens=len(layout.tokens), evaluated=dec.evaluated)
-    return _records(session, layout, lp_all), stats
+def _record(session: Session, k: int, result: ScoreResult) -> ChoiceRecord:
+    options = session.options[k]
+    if options is not None:
+        return from_logprobs(k, session.responses[k], options, result.logprobs)
+    return ChoiceRecord(
+        k=k,
+        response=session.responses[k],
+        options=None,
+        free_text_nll=-result.logprobs[0],
+        free_text_tokens=result.n_tokens[0],
+    )
 
 
 def _window_prompt(session: Session, k: int, first: int) -> str:
@@ -287,19 +122,28 @@ def _window_prompt(session: Session, k: int, first: int) -> str:
     return head + rest + session.segments[k] + OPEN
 
 
+def _counter(backend: Backend) -> Callable[[str], int]:
+    count = getattr(backend, "prompt_tokens", None)
+    if callable(count):
+        return lambda prompt: len(count(prompt=prompt))
+    return lambda prompt: len(prompt) // 4 + 1  # about 4 characters per token
+
+
 async def _windowed(
-    backend: Any, llm_count: Any, session: Session, budget: int
+    backend: Backend, session: Session, n_ctx: int
 ) -> tuple[list[ChoiceRecord], PassStats]:
+    count = _counter(backend)
+    texts = [o for k in session.scored() for o in (session.options[k] or [session.responses[k]])]
+    budget = n_ctx - max(count(t) for t in texts)
     chunk = max(1, session.n // 8)
     out: list[ChoiceRecord] = []
     stats = PassStats()
-    before = backend.prefix_stats.evaluated
     first = 0
     for k in session.scored():
         options = session.options[k]
         while True:
             prompt = _window_prompt(session, k, first)
-            if llm_count(prompt) <= budget or first >= k:
+            if count(prompt) <= budget or first >= k:
                 break
             first = min(k, first + chunk)
         conts = list(options) if options is not None else [session.responses[k]]
@@ -316,56 +160,40 @@ async def _windowed(
                 )
             )
             continue
-        if options is not None:
-            rec = from_logprobs(k, session.responses[k], options, result.logprobs)
-        else:
-            rec = ChoiceRecord(
-                k=k,
-                response=session.responses[k],
-                options=None,
-                free_text_nll=-result.logprobs[0],
-                free_text_tokens=result.n_tokens[0],
-            )
+        rec = _record(session, k, result)
         rec.windowed = True
         out.append(rec)
         stats.windowed_choices += 1
-    stats.windowed_evaluated = backend.prefix_stats.evaluated - before
+        stats.windowed_evaluated += result.tokens_in
     return out, stats
 
 
 async def score_one_pass(
-    backend: Any, session: Session, *, reference: bool = False
+    backend: Backend, session: Session, *, reference: bool = False
 ) -> tuple[list[ChoiceRecord], PassStats]:
-    """Score ``session`` on the llama.cpp ``backend`` in one pass (``reference``: per-choice
-    prompts from scratch instead, for checks and benchmarks)."""
-    if session.history == "none":
-        raise ValueError("one-pass scoring reads one transcript; history 'none' is per choice")
-
-    def run() -> tuple[list[ChoiceRecord], PassStats] | _Layout:
-        llm = backend._load()
-        layout = _layout(llm, session)
-        longest = max((len(c) for cs in layout.candidates.values() for c in cs), default=1)
-        if len(layout.tokens) + longest > backend.n_ctx:
-            return layout
-        try:
-            fn = _per_choice_sync if reference else _one_pass_sync
-            return fn(llm, layout, session)
-        finally:
-            # the context no longer holds any state the backend kept: forget them all
-            _Decoder(llm).clear()
-            llm.n_tokens = 0
-            backend.prompt_states.clear()
-
-    done: tuple[list[ChoiceRecord], PassStats] | _Layout = await backend._run(run)
-    if not isinstance(done, _Layout):
-        return done
-    longest = max((len(c) for cs in done.candidates.values() for c in cs), default=1)
-
-    def count(prompt: str) -> int:
-        return len(backend.prompt_tokens(prompt=prompt))
-
-    records, stats = await _windowed(backend, count, session, backend.n_ctx - longest)
-    stats.transcript_tokens = len(done.tokens)
+    """Score ``session`` with one :meth:`~behaviorlab.models.Backend.score_positions` request
+    (``reference``: one score request per choice instead, for checks and benchmarks); a
+    transcript too long for the context is windowed."""
+    request = session_request(session)
+    target = reader(backend)
+    try:
+        if reference:
+            result: PositionsResult = await score_per_point(target, request)
+        else:
+            result = await target.score_positions(request)
+    except ContextWindowError as exc:
+        records, stats = await _windowed(target, session, exc.n_ctx)
+        stats.transcript_tokens = exc.n_tokens
+        return records, stats
+    records = [
+        _record(session, k, score) for k, score in zip(session.scored(), result.scores, strict=True)
+    ]
+    stats = PassStats(
+        transcript_tokens=result.tokens_in,
+        evaluated=result.evaluated,
+        extra=max(0, result.evaluated - result.tokens_in),
+        one_pass=result.one_pass,
+    )
     return records, stats
 
 

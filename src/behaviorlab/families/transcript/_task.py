@@ -12,8 +12,10 @@ How a simulator is asked:
 
 * an ``llm`` simulator whose backend scores continuations is not asked through its option
   prompt: the transcript is a raw text and each response is scored as its continuation
-  (Centaur's evaluation). On the embedded llama.cpp backend a session is read **once**
-  (:mod:`._onepass`); on any other backend (HTTP, the mock) one score request per response;
+  (Centaur's evaluation). A backend that reads a text once (embedded llama.cpp; an HTTP
+  server that echoes prompt log-probabilities) gets the session as one
+  ``score_positions`` request (:mod:`._onepass`); any other (the mock) one score request
+  per response;
 * any other simulator (the baselines) answers one :class:`TrialInput` per response: the
   transcript so far as the question, the stated options in stated order, the earlier
   responses as history, ``meta["choice_index"]``.
@@ -43,7 +45,7 @@ from behaviorlab.families.transcript._scoring import (
     score_by_requests,
     score_by_simulator,
 )
-from behaviorlab.models._base import Backend
+from behaviorlab.models._base import Backend, BackendError
 from behaviorlab.tasks._base import Trial, TrialInput, task, trial_key
 
 if TYPE_CHECKING:
@@ -193,21 +195,27 @@ class TranscriptTask:
         mode = "simulator"
         pass_meta: dict[str, Any] = {}
         if backend is not None:
-            from behaviorlab.families.transcript._onepass import llama_backend, score_one_pass
+            from behaviorlab.families.transcript._onepass import reads_once, score_one_pass
 
-            llama = llama_backend(backend)
-            if llama is not None and self.one_pass and session.history != "none":
-                records, stats = await score_one_pass(llama, session)
-                mode = "one_pass" if not stats.windowed_choices else "windowed"
-                pass_meta = {
-                    "transcript_tokens": stats.transcript_tokens,
-                    "evaluated_tokens": stats.evaluated,
-                    "branch_tokens": stats.extra,
-                    "windowed_choices": stats.windowed_choices,
-                }
-                usage.tokens_in = stats.evaluated + stats.windowed_evaluated
-                usage.calls = 1 + stats.windowed_choices
-            else:
+            records = None
+            if self.one_pass and session.history != "none" and reads_once(backend):
+                try:
+                    records, stats = await score_one_pass(backend, session)
+                except BackendError as exc:  # each choice then records its own error
+                    usage.errors.append(str(exc))
+                else:
+                    mode = "one_pass" if stats.one_pass else "one_request"
+                    if stats.windowed_choices:
+                        mode = "windowed"
+                    pass_meta = {
+                        "transcript_tokens": stats.transcript_tokens,
+                        "evaluated_tokens": stats.evaluated,
+                        "branch_tokens": stats.extra,
+                        "windowed_choices": stats.windowed_choices,
+                    }
+                    usage.tokens_in = stats.evaluated + stats.windowed_evaluated
+                    usage.calls = 1 + stats.windowed_choices
+            if records is None:
                 records = await score_by_requests(backend, session)
                 mode = "per_choice"
                 usage.calls = len(records)
