@@ -4,6 +4,7 @@ rest load, and a spec's ``plugins:`` imported before planning."""
 from __future__ import annotations
 
 import sys
+import warnings
 from importlib.metadata import EntryPoint
 from pathlib import Path
 
@@ -101,3 +102,43 @@ def test_a_plugin_under_a_taken_name_is_loaded_with_a_warning_never_shadowed(
         for mod, name in (("bl_clash_a", "clash_task_a"), ("bl_clash_b", "clash_task_b")):
             tasks._entries.pop(name, None)
             sys.modules.pop(mod, None)
+
+
+def test_a_plugin_that_exits_while_importing_is_a_failure_not_the_end(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "bl_exiting_plugin.py").write_text("import sys\nsys.exit(3)\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr(_registry, "_PLUGINS", _registry._Plugins())
+    monkeypatch.setattr(
+        _registry, "entry_points", lambda group: [_ep("exits", "bl_exiting_plugin")]
+    )
+    try:
+        with pytest.warns(PluginWarning, match=r"plugin 'exits'.*SystemExit: 3") as caught:
+            assert _registry.load_plugins() == []
+        # the warning points at the line that looked something up, not into behaviorlab
+        assert caught[0].filename == __file__
+    finally:
+        sys.modules.pop("bl_exiting_plugin", None)
+
+
+def test_families_lists_a_failed_plugin_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from behaviorlab.cli import app
+
+    monkeypatch.setattr(_registry, "_PLUGINS", _registry._Plugins())
+    real = _registry.entry_points
+    monkeypatch.setattr(
+        _registry,
+        "entry_points",
+        lambda group: [*real(group=group), _ep("broken", "bl_no_such_module_xyz")],
+    )
+    with warnings.catch_warnings(record=True) as shown:
+        warnings.simplefilter("always")
+        res = CliRunner().invoke(app, ["families"])
+    assert res.exit_code == 0, res.output
+    # listed once by the command, not also as a warning on stderr
+    assert res.output.count("plugin failed:") == 1 and "bl_no_such_module_xyz" in res.output
+    assert not [w for w in shown if issubclass(w.category, PluginWarning)]
+    assert "survey" in res.output

@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import difflib
 import importlib
+import os
+import sys
 import warnings
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -80,16 +82,31 @@ class _Plugins:
                 f"{clash[0]}' and '{ep.name} = {ep.value}' in group {ENTRY_POINT_GROUP!r}); "
                 "both are loaded: rename one",
                 PluginWarning,
-                stacklevel=4,
+                stacklevel=_caller_level(),
             )
         try:
             ep.load()
-        except Exception as exc:  # a broken plugin must not take the built-ins down
+        except (Exception, SystemExit) as exc:  # a broken plugin must not take the rest down
+            # (a plugin calling sys.exit() while it imports included)
             failure = PluginFailure(ep.name, ep.value, f"{type(exc).__name__}: {exc}")
             self.failures.append(failure)
-            warnings.warn(str(failure), PluginWarning, stacklevel=4)
+            warnings.warn(str(failure), PluginWarning, stacklevel=_caller_level())
             return
         self.names.append(ep.name)
+
+
+def _caller_level() -> int:
+    """The ``stacklevel`` that makes a warning raised in the caller of this function point at
+    the first frame outside behaviorlab (the user's line that triggered the lookup)."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    frame = sys._getframe(1)  # the function that warns: stacklevel 1
+    level = 1
+    while frame.f_back is not None and os.path.abspath(frame.f_code.co_filename).startswith(
+        here + os.sep
+    ):
+        frame = frame.f_back
+        level += 1
+    return level
 
 
 _PLUGINS = _Plugins()

@@ -462,8 +462,14 @@ def _list(registry: Registry[Any]) -> None:
 @app.command("families")
 def families_cmd() -> None:
     """List the task families found (ours and plugins'), and plugins that failed to load."""
+    import warnings
+
+    from behaviorlab._registry import PluginWarning, load_plugins
     from behaviorlab.plugins import families, plugin_failures
 
+    with warnings.catch_warnings():  # a failed plugin is listed below, once
+        warnings.simplefilter("ignore", PluginWarning)
+        load_plugins()
     table = Table("family", "tasks", "demos", "splits", "what", title="task families")
     for entry in families.entries():
         fam = entry.factory
