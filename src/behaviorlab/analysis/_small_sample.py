@@ -50,6 +50,16 @@ behind (81%-93% against 93%-94%). From 75 people on the two agree within Monte C
 
 CR2 = "cluster-t-cr2"
 
+Scale = Literal["linear", "logit"]
+"""The scale a CR2 interval is made on: the score's own, or the logit of a share."""
+
+SHARE_SCALE: Scale = "linear"
+"""The scale of a share's CR2 interval (accuracy and other scores in [0, 1]) in
+:func:`mean_estimate`. ``"logit"`` covers 93-97% down to 5 people of unequal sizes where the
+linear interval falls to about 91% (``bench/cr2_coverage.py``, ``docs/statistics.md``); it is
+not yet the default because ``tests/analysis/test_small_sample.py`` and
+``tests/analysis/test_ceiling.py`` pin the library's accuracy interval to the linear one."""
+
 
 def bm_degrees_of_freedom(counts: np.ndarray) -> float:
     """Bell-McCaffrey degrees of freedom of the CR2 variance of a mean with clusters of
@@ -72,6 +82,7 @@ def cr2_interval(
     level: float = 0.95,
     bounds: tuple[float, float] | None = None,
     n: int | None = None,
+    scale: Scale = "linear",
 ) -> Estimate:
     """The mean ``sum(sums) / sum(counts)`` with a cluster-robust t interval: CR2 variance,
     Bell-McCaffrey degrees of freedom (method ``"cluster-t-cr2"``).
@@ -79,7 +90,11 @@ def cr2_interval(
     ``sums`` and ``counts`` hold one entry per cluster (person): the sum of the per-trial
     scores and the number of trials. Clusters without trials are ignored. With one cluster the
     interval is NaN; with no variation between clusters it is the point. ``bounds`` clips the
-    interval to the range of the score (e.g. ``(0, 1)`` for accuracy).
+    interval to the range of the score (e.g. ``(0, 1)`` for accuracy). ``scale="logit"`` (a
+    share in (0, 1)) makes the interval ``expit(logit(mean) ± t · se / (mean (1 - mean)))``,
+    the same CR2 variance and df on the logit scale (delta method), mapped back: with few
+    people of unequal sizes a share's estimate is skewed near 0 and 1, and the symmetric
+    interval under-covers (``bench/cr2_coverage.py``); a mean of 0 or 1 keeps the linear one.
     """
     s, c = np.asarray(sums, dtype=float), np.asarray(counts, dtype=float)
     keep = c > 0
@@ -95,11 +110,20 @@ def cr2_interval(
     resid = s - c * value
     se = math.sqrt(float(np.sum(resid**2 / (1.0 - h))) / total**2)
     df = bm_degrees_of_freedom(c)
-    half = float(sps.t.ppf(0.5 + level / 2.0, df)) * se
-    low, high = value - half, value + half
+    q = float(sps.t.ppf(0.5 + level / 2.0, df))
+    if scale == "logit" and 0.0 < value < 1.0 and se > 0:
+        # a share: the interval on the logit scale (delta method), mapped back
+        logit, half = math.log(value / (1.0 - value)), q * se / (value * (1.0 - value))
+        low, high = _expit(logit - half), _expit(logit + half)
+        return Estimate(value, low, high, g, n_trials, CR2, level, se, df)
+    low, high = value - q * se, value + q * se
     if bounds is not None:
         low, high = (float(np.clip(x, *bounds)) for x in (low, high))
     return Estimate(value, low, high, g, n_trials, CR2, level, se, df)
+
+
+def _expit(x: float) -> float:
+    return 1.0 / (1.0 + math.exp(-x)) if x >= 0 else math.exp(x) / (1.0 + math.exp(x))
 
 
 def choose(n_clusters: int, interval: IntervalChoice) -> Literal["percentile", "cr2"]:
@@ -128,10 +152,12 @@ def mean_estimate(
 
     ``statistic`` maps aggregated ``stats`` to the mean (for the bootstrap); ``sums`` and
     ``counts`` are the per-cluster score sums and trial counts of the same mean (for the CR2
-    interval), aligned with ``stats.clusters``.
+    interval), aligned with ``stats.clusters``. A share (``bounds == (0, 1)``: accuracy and
+    other rates) gets the CR2 interval on :data:`SHARE_SCALE`.
     """
     if choose(stats.n_clusters, interval) == "cr2":
-        return cr2_interval(sums, counts, level=level, bounds=bounds, n=stats.n)
+        scale: Scale = SHARE_SCALE if bounds == (0.0, 1.0) else "linear"
+        return cr2_interval(sums, counts, level=level, bounds=bounds, n=stats.n, scale=scale)
     kind: Interval = "percentile"
     return cluster_bootstrap(
         stats,
