@@ -334,11 +334,38 @@ def test_handover_rules() -> None:
         ];
         """
     )
-    assert out[:8] == ["accept", "accept", "ignore", "ignore", "pending", "ignore", "ignore",
+    # nothing is ever left pending for approval: no configured server, no handover
+    assert out[:8] == ["accept", "accept", "ignore", "ignore", "ignore", "ignore", "ignore",
                        "ignore"]  # fmt: skip
     assert out[8:10] == [False, True]
     # 29 bytes of envelope + '{"a":"é"}' (10 bytes) + a comma; the next would pass 60 bytes
     assert out[10] == {"events": [{"a": "é"}], "rationales": [{"b": 1}], "bytes": 29 + 11 + 8}
+
+
+def test_the_options_page_shows_the_offering_origin() -> None:
+    out = run_js(
+        """
+        const s = { server: 'http://127.0.0.1:8765', token: 'pt-x' };
+        const seen = (origin, action) => ({ origin, action, reason: 'why' });
+        return [
+          lib.offerNotice(seen('https://evil.test', 'ignore'), s),
+          lib.offerNotice(seen('http://127.0.0.1:8765', 'accept'), s),
+          lib.offerNotice(null, s),
+        ];
+        """
+    )
+    assert out[0]["origin"] == "https://evil.test" and out[0]["warning"] is True
+    assert out[0]["linked"] is False and "ignored" in out[0]["text"]
+    assert out[1] == {
+        "origin": "http://127.0.0.1:8765",
+        "linked": True,
+        "text": "linked this extension to your study (your configured server).",
+        "warning": False,
+    }
+    assert out[2] is None
+    page = (LIB.parent / "options.html").read_text()
+    assert '<p id="offer-origin">' in page and "font: bold 1.5rem" in page  # prominent
+    assert page.index('src="lib.js"') < page.index('src="options.js"')
 
 
 def test_a_rationale_waits_for_its_event() -> None:

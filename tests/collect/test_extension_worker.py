@@ -73,34 +73,48 @@ def test_a_page_cannot_relink_the_extension_or_receive_its_buffer() -> None:
       h.serve(accept);
       await h.send({type: "flush"}, h.options);
       return {linked, offers, privileged, settings: h.storage.settings, received,
-              pending: h.storage.pendingOffer || null,
+              shown: h.storage.lastOffer || null,
               hosts: [...new Set(h.requests.map((r) => new URL(r.url).host))]};
     """)
     assert out["linked"]["linked"] is True
     assert [o.get("linked") for o in out["offers"]] == [None, None, None]
     assert [p["ok"] for p in out["privileged"]] == [False, False, False]
     assert out["settings"] == {"server": SERVER, "token": "pt-good-token-1"}
-    assert out["pending"] is None  # linked: a page's offer is not even kept
+    # the options page shows the hostile origin's ignored offer
+    assert out["shown"]["origin"] == "https://evil.test" and out["shown"]["action"] == "ignore"
     assert out["hosts"] == ["127.0.0.1:8765"]  # nothing ever went to evil.test
     assert out["received"] == ["evt-00000001", "evt-00000002"]
 
 
-def test_an_unapproved_server_needs_the_participants_approval() -> None:
+def test_offers_are_taken_only_from_the_configured_server_and_their_origin_is_shown() -> None:
     out = scenario("""
       const done = h.page(SERVER + "/p/pt-good-token-1/done");
-      const offer = await h.send({type: "offer", token: "pt-good-token-1"}, done);
-      const before = {settings: h.storage.settings || null, configs: h.requests.length};
-      const wrong = await h.send({type: "approveOffer", server: "https://other.test"}, h.options);
-      const approved = await h.send({type: "approveOffer", server: SERVER}, h.options);
-      return {offer, before, wrong, approved, settings: h.storage.settings,
-              pending: h.storage.pendingOffer};
+      const evil = h.page("https://evil.test/p/pt-evil-token-1/done");
+      // nothing configured yet: an offer, even from the real server, is not kept to approve
+      const early = await h.send({type: "offer", token: "pt-good-token-1"}, done);
+      const hostile = await h.send({type: "offer", token: "pt-evil-token-1"}, evil);
+      const approve = await h.send({type: "approveOffer", server: "https://evil.test"}, h.options);
+      const before = {settings: h.storage.settings || null, configs: h.requests.length,
+                      shown: h.storage.lastOffer};
+      await h.send({type: "saveSettings", server: SERVER}, h.options);  // configured by hand
+      const again = await h.send({type: "offer", token: "pt-evil-token-1"}, evil);
+      const shownEvil = h.storage.lastOffer;
+      const linked = await h.send({type: "offer", token: "pt-good-token-1"}, done);
+      return {early, hostile, approve, before, again, shownEvil, linked,
+              shown: h.storage.lastOffer, settings: h.storage.settings,
+              state: await h.send({type: "state"}, h.options)};
     """)
-    assert out["offer"] == {"ok": False, "pending": True, "reason": "server not approved yet"}
-    assert out["before"] == {"settings": None, "configs": 0}
-    assert out["wrong"]["ok"] is False
-    assert out["approved"]["ok"] is True and out["approved"]["config"]["study_id"] == "s1"
+    assert out["early"]["ok"] is False and "no study server is configured" in out["early"]["reason"]
+    assert out["hostile"]["ok"] is False and out["approve"]["ok"] is False
+    assert out["before"]["settings"] is None and out["before"]["configs"] == 0
+    assert out["before"]["shown"]["origin"] == "https://evil.test"
+    assert out["before"]["shown"]["action"] == "ignore"
+    assert out["again"]["ok"] is False and SERVER in out["again"]["reason"]
+    assert out["shownEvil"]["origin"] == "https://evil.test"
+    assert out["linked"]["linked"] is True
+    assert out["shown"]["origin"] == SERVER and out["shown"]["action"] == "accept"
     assert out["settings"] == {"server": SERVER, "token": "pt-good-token-1"}
-    assert out["pending"] is None
+    assert out["state"]["lastOffer"]["origin"] == SERVER  # what the options page renders
 
 
 def test_a_new_participant_or_server_empties_the_buffer() -> None:

@@ -2,10 +2,12 @@
 ASGI middleware so the events API pays nothing for them:
 
 - every page under them is sent with ``Cache-Control: no-store`` (the done page shows the
-  participant token), ``Referrer-Policy: no-referrer`` (the token is in the URL) and
+  participant token), ``Referrer-Policy: same-origin`` (the token is in the URL; no other
+  site gets it, while the forms' own posts keep their ``Origin``, which ``no-referrer``
+  would turn into ``null``) and
   ``frame-ancestors 'none'`` / ``X-Frame-Options: DENY`` (no clickjacking of the forms);
-- a form post from another site is refused (403): its ``Origin`` (or, without one,
-  ``Sec-Fetch-Site``) must be the server's own;
+- a form post from another site is refused (403): ``Sec-Fetch-Site`` and ``Origin`` must
+  say the server's own;
 - ``/join`` is rate limited per client address (429 with ``Retry-After``);
 - ``/join/{study}`` answers an unknown study exactly as a known study with a wrong token
   (403), so study ids cannot be probed;
@@ -37,7 +39,7 @@ App = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 PAGE_HEADERS = {
     "cache-control": "no-store",
-    "referrer-policy": "no-referrer",
+    "referrer-policy": "same-origin",
     "content-security-policy": "frame-ancestors 'none'",
     "x-frame-options": "DENY",
     "x-content-type-options": "nosniff",
@@ -49,6 +51,23 @@ _MAX_BUCKETS = 10_000
 
 def _origin_of(scope: Scope, headers: dict[str, str]) -> str:
     return f"{scope.get('scheme', 'http')}://{headers.get('host', '')}".lower()
+
+
+def _cross_site(scope: Scope, headers: dict[str, str]) -> bool:
+    """Whether a browser says a request comes from another site: ``Sec-Fetch-Site`` (set by
+    the browser, not the page) other than same-origin, or an ``Origin`` not the server's own
+    (``null``, which browsers send for sandboxed frames and some redirects, only counts as
+    own when ``Sec-Fetch-Site`` says same-origin). Without either header (not a browser) the
+    request is allowed."""
+    site = headers.get("sec-fetch-site")
+    if site is not None and site not in ("same-origin", "none"):
+        return True
+    origin = headers.get("origin")
+    if origin is None:
+        return False
+    if origin == "null":
+        return site != "same-origin"
+    return origin.lower() != _origin_of(scope, headers)
 
 
 def _page(title: str, text: str, status: int, extra: dict[str, str] | None = None) -> Response:
@@ -102,20 +121,12 @@ class PageGuards:
     async def _refusal(self, scope: Scope, path: str) -> Response | None:
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
         method = scope["method"]
-        if method == "POST":
-            origin = headers.get("origin")
-            own = _origin_of(scope, headers)
-            cross = (
-                origin.lower() != own
-                if origin is not None
-                else headers.get("sec-fetch-site", "same-origin") not in ("same-origin", "none")
+        if method == "POST" and _cross_site(scope, headers):
+            return _page(
+                "Refused",
+                "This form was sent from another site; open the study's own page to continue.",
+                403,
             )
-            if cross:
-                return _page(
-                    "Refused",
-                    "This form was sent from another site; open the study's own page to continue.",
-                    403,
-                )
         join = _JOIN.fullmatch(path)
         if join is not None:
             wait = self._take(scope)

@@ -5,7 +5,7 @@
 // server is unreachable. Nothing is recorded before GET /api/v1/config succeeds (the server
 // refuses it until the participant has consented). Only the extension's own pages (options)
 // change the server; a web page can only offer a token, which is taken only from the
-// approved server's origin (BL.handoverDecision).
+// configured server's origin (BL.handoverDecision); there is no offer to approve.
 importScripts("lib.js");
 const BL = self.BehaviorLab;
 
@@ -22,7 +22,8 @@ const DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024; // the server's default; config 
 const MIN_BATCH_BYTES = 1024;
 
 // Storage keys: settings {server, token} (server: the origin the participant approved),
-// pendingOffer {server, token, at} (a token offered by a page of a server not approved yet),
+// lastOffer {origin, action, reason, at} (the last page that offered a token, shown in the
+// options page; only the configured server's origin is ever accepted),
 // config (ParticipantConfig) + configAt, queue {events, rationales}, session {id, seq, last},
 // prompt {event_id, label, at}, sendState {failures, nextAt, lastError, lastOk, sent,
 // byteLimit}.
@@ -87,7 +88,6 @@ async function link(server, token) {
     if (!BL.participantChanged(settings, next)) return;
     await set({
       settings: next,
-      pendingOffer: null,
       config: null,
       configAt: 0,
       configError: null,
@@ -285,9 +285,8 @@ chrome.runtime.onMessage.addListener((message, sender, reply) => {
 
 // Messages any content script may send (it runs on every http(s) page, so a hostile page
 // controls what they carry): offer, status, event, rationale, dismiss_prompt. Messages only
-// the extension's own pages may send: saveSettings, approveOffer, dismissOffer, flush,
-// forget, state.
-const PRIVILEGED = new Set(["saveSettings", "approveOffer", "dismissOffer", "flush", "forget", "state"]);
+// the extension's own pages may send: saveSettings, dismissOffer, flush, forget, state.
+const PRIVILEGED = new Set(["saveSettings", "dismissOffer", "flush", "forget", "state"]);
 
 async function handle(message, sender) {
   const type = message && message.type;
@@ -299,13 +298,14 @@ async function handle(message, sender) {
       const { settings } = await get("settings");
       const pageOrigin = (sender && (sender.origin || sender.url)) || "";
       const decision = BL.handoverDecision(settings, pageOrigin, message);
+      if (decision.origin) {
+        // shown in the options page: which origin offered, and what was done with it
+        await set({ lastOffer: { origin: decision.origin, action: decision.action,
+                                 reason: decision.reason, at: Date.now() } });
+      }
       if (decision.action === "accept") {
         const config = await link(decision.server, decision.token);
         return { ok: true, linked: true, config: config };
-      }
-      if (decision.action === "pending") {
-        await set({ pendingOffer: { server: decision.server, token: decision.token, at: Date.now() } });
-        return { ok: false, pending: true, reason: decision.reason };
       }
       return { ok: false, reason: decision.reason };
     }
@@ -315,16 +315,8 @@ async function handle(message, sender) {
       const config = await link(server, message.token);
       return { ok: true, config: config };
     }
-    case "approveOffer": {
-      const { pendingOffer } = await get("pendingOffer");
-      if (!pendingOffer || pendingOffer.server !== message.server) {
-        return { ok: false, error: "no such offer" };
-      }
-      const config = await link(pendingOffer.server, pendingOffer.token);
-      return { ok: true, config: config };
-    }
     case "dismissOffer":
-      await set({ pendingOffer: null });
+      await set({ lastOffer: null });
       return { ok: true };
     case "status": {
       const config = await currentConfig();
@@ -357,7 +349,7 @@ async function handle(message, sender) {
       broadcast({ type: "config_changed" });
       return { ok: true };
     case "state":
-      return get(["settings", "pendingOffer", "config", "configError", "queue", "sendState", "session"]);
+      return get(["settings", "lastOffer", "config", "configError", "queue", "sendState", "session"]);
     default:
       return { ok: false, error: "unknown message" };
   }

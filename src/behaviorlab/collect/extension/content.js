@@ -33,8 +33,8 @@
   // <meta name="behaviorlab-server" content="http://host:port">, which must be the page's own
   // origin). The worker learns the page's origin from the browser, not from the page, and
   // takes the token only when that origin is the server approved in the options page (see
-  // BL.handoverDecision); from any other page the offer waits for the participant's approval
-  // in the options page, or is ignored.
+  // BL.handoverDecision); from any other page the offer is ignored (the options page shows
+  // which origin offered).
   function offerToken() {
     const meta = document.querySelector('meta[name="behaviorlab-participant-token"]');
     if (!meta || !meta.content) return;
@@ -44,8 +44,7 @@
       token: meta.content.trim(),
       server: (server && server.content) || location.origin,
     }).then((reply) => {
-      const state = reply && reply.linked ? "linked" : reply && reply.pending ? "pending" : null;
-      if (state) document.documentElement.setAttribute("data-behaviorlab", state);
+      if (reply && reply.linked) document.documentElement.setAttribute("data-behaviorlab", "linked");
     });
   }
 

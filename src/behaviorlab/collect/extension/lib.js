@@ -408,28 +408,44 @@
     }
   }
 
-  // The token handover. A page (the enrolment "done" page) offers {token, server}; the
-  // browser tells the extension the page's origin. The handover is accepted only when the
-  // page's origin is the server the participant approved in the options page; a page never
-  // changes the server. Otherwise, when the extension is not linked yet, the offer is kept
-  // "pending" for the participant to approve in the options page (which shows the origin);
-  // when it is linked, the offer is ignored.
-  // Returns {action: "accept" | "pending" | "ignore", server, token, reason}.
+  // Whether to take a participant token a page offers. Only the server the participant
+  // configured in the options page (settings.server) may link the extension: an offer from
+  // any other origin is ignored, also before a server is configured, so no web page can get
+  // the participant to link the extension to it (there is nothing to approve). The page's
+  // origin comes from the browser (the message sender), never from the page; a page may
+  // name only itself as the server.
+  // Returns {action: "accept" | "ignore", server, token, origin, reason}.
   function handoverDecision(settings, pageOrigin, offer) {
     const approved = httpOrigin(settings && settings.server);
     const page = httpOrigin(pageOrigin);
     const token = String((offer && offer.token) || "").trim();
-    if (!page) return { action: "ignore", reason: "not an http(s) page" };
-    if (!/^[A-Za-z0-9_.~-]{8,200}$/.test(token)) return { action: "ignore", reason: "no valid token" };
+    if (!page) return { action: "ignore", origin: null, reason: "not an http(s) page" };
+    const refuse = (reason) => ({ action: "ignore", origin: page, reason: reason });
+    if (!/^[A-Za-z0-9_.~-]{8,200}$/.test(token)) return refuse("no valid token");
     const named = offer && offer.server ? httpOrigin(offer.server) : page;
-    if (named !== page) return { action: "ignore", reason: "a page may only name itself as the server" };
-    if (approved && approved === page) {
-      return { action: "accept", server: settings.server, token: token, reason: "approved server" };
+    if (named !== page) return refuse("a page may only name itself as the server");
+    if (!approved) {
+      return refuse("no study server is configured; enter your study's server in these " +
+        "settings first, then open its enrolment page again");
     }
-    if (settings && settings.token) {
-      return { action: "ignore", reason: "linked to another server; only the options page changes it" };
-    }
-    return { action: "pending", server: page, token: token, reason: "server not approved yet" };
+    if (approved !== page) return refuse("it is not your configured study server " + approved);
+    return { action: "accept", server: settings.server, token: token, origin: page,
+             reason: "your configured study server" };
+  }
+
+  // What the options page shows about the last token offer: the offering origin, in large
+  // type, and what was done with it. null when there is nothing to show.
+  function offerNotice(lastOffer, settings) {
+    if (!lastOffer || !lastOffer.origin) return null;
+    const linked = lastOffer.action === "accept";
+    return {
+      origin: lastOffer.origin,
+      linked: linked,
+      text: linked
+        ? "linked this extension to your study (your configured server)."
+        : "offered to link this extension; ignored: " + lastOffer.reason + ".",
+      warning: !linked && httpOrigin(settings && settings.server) !== lastOffer.origin,
+    };
   }
 
   // Whether new settings name another participant (or server): then everything buffered or
@@ -490,7 +506,8 @@
     DROP_TAGS, KEPT_ATTRIBUTES, CLICK_RULES, UI_MARKER, MAX_HTML_CHARS,
     slug, stableId, ownSegment, leafSegment, isInteractive, semanticNames, defaultHidden,
     simplify, actionTarget, classifyClick, clickInfo, elementMeta, productsOf, hostAllowed,
-    backoffSeconds, sensitiveField, fromUser, httpOrigin, handoverDecision, participantChanged,
+    backoffSeconds, sensitiveField, fromUser, httpOrigin, handoverDecision, offerNotice,
+    participantChanged,
     utf8Bytes, takeBatch,
   };
 });

@@ -1,5 +1,5 @@
-// behaviorlab capture: the settings page (the approved server, the participant token, a
-// token a page offered, status). Opened with ?server=URL it proposes that server; nothing
+// behaviorlab capture: the settings page (the approved server, the participant token, the
+// origin of the last page that offered a token and what was done with it, status). Opened with ?server=URL it proposes that server; nothing
 // changes until the participant clicks a button here (web pages cannot script this page).
 "use strict";
 
@@ -23,9 +23,12 @@ async function refresh() {
   info.hidden = !proposed || proposed === settings.server;
   info.textContent = "Proposed server: " + proposed + ". Check it is your study's, then click " +
     "“Approve server and save”.";
-  const offer = s.pendingOffer;
-  document.getElementById("offer").hidden = !offer;
-  document.getElementById("offer-server").textContent = offer ? offer.server : "";
+  const notice = self.BehaviorLab.offerNotice(s.lastOffer, settings);
+  const box = document.getElementById("offer");
+  box.hidden = !notice;
+  box.classList.toggle("warning", Boolean(notice && notice.warning));
+  document.getElementById("offer-origin").textContent = notice ? notice.origin : "";
+  document.getElementById("offer-text").textContent = notice ? notice.text : "";
   const queue = s.queue || { events: [], rationales: [] };
   const send = s.sendState || {};
   const lines = [
@@ -62,11 +65,7 @@ document.getElementById("settings").addEventListener("submit", async (e) => {
   history.replaceState(null, "", location.pathname);
   refresh();
 });
-document.getElementById("offer-approve").addEventListener("click", async () => {
-  await ask({ type: "approveOffer", server: document.getElementById("offer-server").textContent });
-  refresh();
-});
-document.getElementById("offer-ignore").addEventListener("click", async () => {
+document.getElementById("offer-dismiss").addEventListener("click", async () => {
   await ask({ type: "dismissOffer" });
   refresh();
 });
