@@ -106,7 +106,10 @@ class Estimate:
     random splits of the people). ``n_clusters`` is the number of people (items, for an item
     bootstrap), ``n`` the number of trials (or answers) behind the value, ``se`` the standard
     error (the standard deviation of the replicates for a bootstrap) and ``df`` the degrees of
-    freedom of a t interval (NaN otherwise).
+    freedom of a t interval (NaN otherwise). ``corrected``, for a basic interval only, is the
+    bias-corrected estimate ``2 * value - median(replicates)``: the basic interval is built
+    around it and always contains it, while ``value`` (the statistic on the data) can fall
+    outside when the statistic is biased (a distance with few people); NaN otherwise.
     """
 
     value: float
@@ -118,6 +121,7 @@ class Estimate:
     level: float = 0.95
     se: float = math.nan
     df: float = math.nan
+    corrected: float = math.nan
 
     @property
     def ok(self) -> bool:
@@ -255,12 +259,19 @@ def cluster_bootstrap(
         return Estimate(math.nan, math.nan, math.nan, 0, stats.n, method, level)
     point = float(statistic(stats.values.sum(axis=0)))
     reps = bootstrap_replicates(stats.values, statistic, n_resamples=n_resamples, seed=seed)
+    finite = reps[np.isfinite(reps)]
+    corrected = math.nan
     if interval == "percentile":
         low, high = percentile_interval(reps, level)
     else:
         low, high = basic_interval(reps, point, level)
+        if finite.size:
+            corrected = 2.0 * point - float(np.median(finite))
     if bounds is not None:
         low, high = (float(np.clip(x, *bounds)) for x in (low, high))
-    finite = reps[np.isfinite(reps)]
+        if math.isfinite(corrected):
+            corrected = float(np.clip(corrected, *bounds))
     se = float(finite.std(ddof=1)) if finite.size > 1 else math.nan
-    return Estimate(point, low, high, stats.n_clusters, stats.n, method, level, se)
+    return Estimate(
+        point, low, high, stats.n_clusters, stats.n, method, level, se, math.nan, corrected
+    )
