@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
@@ -73,6 +74,8 @@ _SEGMENT_SAFE = "[]@:+,;=!$&'()*~"
 TRUNCATED = "\u2026"
 """Ends a value that was cut to its length limit."""
 _CUT_MARGIN = 256
+_SHORT = 256
+_SHORT_ENTRIES = 8_192
 
 
 @dataclass(frozen=True)
@@ -117,6 +120,9 @@ class PiiMasker:
         self.cache = LruCache()
         """Cleaned HTML by its markup (see :func:`._sanitize.clean_html`)."""
         self._kinds = tuple(k for k in PII_KINDS if k in self.config.kinds)
+        # masked short strings (attribute values, URLs: a page repeats its class names, ids
+        # and links), emptied when full; a lost entry under threads only costs a recompute
+        self._short: dict[tuple[str, str], str] = {}
 
     def spans(self, value: str) -> list[Span]:
         """Where the configured kinds of PII are in ``value``: sorted, non-overlapping
@@ -131,6 +137,21 @@ class PiiMasker:
         that straddles the cut is masked, not left half-visible."""
         if limit is not None and len(value) > limit:
             return self.text(value[: limit + _CUT_MARGIN])[:limit] + TRUNCATED
+        if len(value) <= _SHORT:
+            return self._remember("text", value, self._text)
+        return self._text(value)
+
+    def _remember(self, how: str, value: str, mask: Callable[[str], str]) -> str:
+        key = (how, value)
+        masked = self._short.get(key)
+        if masked is None:
+            masked = mask(value)
+            if len(self._short) >= _SHORT_ENTRIES:
+                self._short.clear()
+            self._short[key] = masked
+        return masked
+
+    def _text(self, value: str) -> str:
         spans = self.spans(value)
         if not spans:
             return value
@@ -146,6 +167,11 @@ class PiiMasker:
         """A URL with its path segments, query-string keys and values and fragment masked, any
         user:password dropped; contact links (``mailto:``, ``tel:`` ...) reduced to the
         scheme and a token; other non-http schemes masked as text."""
+        if len(value) <= _SHORT:
+            return self._remember("url", value, self._url)
+        return self._url(value)
+
+    def _url(self, value: str) -> str:
         try:
             parts = urlsplit(value)
             host = parts.hostname

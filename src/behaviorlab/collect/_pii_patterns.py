@@ -98,7 +98,7 @@ def is_card(text: str) -> bool:
 
 
 def _cards(text: str) -> Iterator[Span]:
-    for m in _CARD.finditer(text):
+    for m in _CARD.finditer(text) if len(text) >= 13 else ():
         if is_card(m[0]):
             yield m.start(), m.end(), "card"
     for m in _CARD_EXTRA.finditer(text):
@@ -151,14 +151,16 @@ def _street(word: str, ordinal: str, case: str) -> str:
 
 
 _ADDRESS = re.compile(
-    "|".join(
+    # a house number and a word after it, checked once before the three cases are tried
+    r"(?<![\w.,/-])(?=\d{1,6}[A-Za-z]?[ \t\u00a0]{1,3}\w)(?:"
+    + "|".join(
         [
             _street(r"[A-Z][A-Za-z'.-]{0,30}", r"\d{1,4}(?:st|nd|rd|th)", "title"),
             _street(r"[A-Z][A-Z'.-]{0,30}", r"\d{1,4}(?:ST|ND|RD|TH)", "upper"),
             _street(r"[a-z][a-z'.-]{0,30}", r"\d{1,4}(?:st|nd|rd|th)", "lower"),
-            r"\b(?i:P\.?[ ]?O\.?[ ]?Box)[ \t]{1,3}\d{1,6}\b",
         ]
     )
+    + r")|\b(?i:P\.?[ ]?O\.?[ ]?Box)[ \t]{1,3}\d{1,6}\b"
 )
 
 
@@ -203,6 +205,8 @@ def phone_ok(groups: list[str], plus: bool) -> bool:
 
 def _phones(text: str) -> Iterator[Span]:
     for m in _PHONE.finditer(text):
+        if m.end() - m.start() < 8:
+            continue  # fewer than 8 digits: a price, a rating, a count
         plus = text[m.start()] == "+"
         tokens = list(_PHONE_GROUP.finditer(text, m.start(), m.end()))
         for k in range(len(tokens), 0, -1):
@@ -220,6 +224,9 @@ def _phones(text: str) -> Iterator[Span]:
 
 # --- all kinds --------------------------------------------------------------------------------
 
+_MAYBE_PII = re.compile(r"[\d@]")
+_MIN_DIGITS = {"email": 0, "card": 3, "address": 1, "phone": 8}
+"""The fewest digits a text needs to hold each kind (a card's security code has 3)."""
 FINDERS = {"email": _emails, "card": _cards, "address": _addresses, "phone": _phones}
 """Each kind's finder, in the order their spans take precedence."""
 
@@ -227,10 +234,19 @@ FINDERS = {"email": _emails, "card": _cards, "address": _addresses, "phone": _ph
 def find_spans(text: str, kinds: Iterable[str]) -> list[Span]:
     """The PII in ``text`` of the given kinds: non-overlapping spans sorted by start; where two
     overlap, the kind earlier in :data:`FINDERS` wins."""
+    if not _MAYBE_PII.search(text):
+        return []  # every kind needs a digit or an @: most attribute values have neither
     wanted = set(kinds)
+    # ASCII text with too few digits for a kind skips its finder (not other scripts: \d
+    # matches their digits too)
+    digits = sum(map(text.count, "0123456789")) if text.isascii() else 99
     taken: list[Span] = []
     for kind, finder in FINDERS.items():
-        if kind not in wanted:
+        if (
+            kind not in wanted
+            or digits < _MIN_DIGITS[kind]
+            or (kind == "email" and "@" not in text)
+        ):
             continue
         new = [s for s in finder(text) if not _overlaps(s, taken)]
         taken = sorted(taken + _drop_overlaps(sorted(new)))

@@ -1,50 +1,63 @@
-"""Neutralise and mask captured HTML and events on ingest (stdlib :mod:`html.parser`).
+"""Neutralise and mask captured HTML and events on ingest.
 
-HTML: ``<script>`` and ``<style>`` elements (with their content), ``<iframe>``, ``<object>``,
-``<embed>``, ``<meta>`` (a refresh can carry a script URL), ``<base>``, ``<link>``, ``<svg>``
-and ``<math>`` (their animation elements can set ``href`` to a script URL), event-handler
-attributes (``on*``), attributes whose names are not plain names (``x"onmouseover``) and
-``javascript:`` / ``vbscript:`` / ``data:text/html`` URLs are dropped; text nodes and the
-values of text-bearing attributes (``value``, ``placeholder``, ``title``, ``alt``,
-``aria-label``, ``content``, ``data-*``) are PII-masked; URL attributes (``href``, ``src``,
-``action``) are masked as URLs (:meth:`PiiMasker.url`: path, query, fragment, contact
-links). Structural attributes (``name``, ``id``, ``class``: OPeRA's semantic ids live in
-``name``) stay as they are. The output is re-serialised with every text and attribute escaped.
+HTML is sanitized by :func:`nh3.clean` (an allowlist sanitizer, html5ever's parser): only the
+tags in :data:`ALLOWED_TAGS` stay (others are unwrapped, their text kept), ``<script>``,
+``<style>``, ``<iframe>``, ``<object>``, ``<embed>``, ``<meta>``, ``<base>``, ``<link>``,
+``<template>``, ``<noscript>``, ``<svg>`` and ``<math>`` go with their content, and only the
+attributes in :data:`ALLOWED_ATTRIBUTES` plus ``data-*`` and ``aria-*`` stay: no event
+handlers (``on*``), no ``style``, no attribute whose name is not a plain name
+(``x"onmouseover``); URLs keep only the schemes in :data:`URL_SCHEMES` (``javascript:``,
+``vbscript:``, ``data:`` go, however obfuscated: ``java&#09;script:``). Comments go.
+
+PII: every kept attribute value is masked (:meth:`PiiMasker.text`, URL attributes with
+:meth:`PiiMasker.url`: path, query, fragment, contact links), ``id``, ``for``, ``name`` and
+``class`` included: a semantic id (``product_title``, ``cart.item``) has no PII and stays as
+it is. The page's text is masked as one string with offsets mapped back to the text nodes
+(:mod:`._sanitize_text`), so PII split across elements is caught. Text nodes are cut to
+:data:`MAX_TEXT_NODE` characters and attribute values to :data:`MAX_ATTRIBUTE`
+(:data:`MAX_URL_ATTRIBUTE` for URLs).
 """
 
 from __future__ import annotations
 
 import html
 import re
-from html.parser import HTMLParser
 from typing import Any
+
+import nh3
 
 from behaviorlab.collect._events import CapturedEvent, RationaleEvent
 from behaviorlab.collect._pii import TRUNCATED, PiiMasker, ValueLimits
+from behaviorlab.collect._sanitize_text import mask_page_text
 
-_DROP_WITH_CONTENT = frozenset(
-    {
-        "script",
-        "iframe",
-        "frame",
-        "object",
-        "embed",
-        "noscript",
-        "template",
-        "style",
-        "meta",
-        "base",
-        "link",
-        "svg",
-        "math",
-    }
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+DROP_WITH_CONTENT = _words(
+    "script style iframe frame frameset object embed applet noscript noembed noframes "
+    "template meta base link svg math xmp plaintext portal param"
 )
-_VOID = frozenset(
-    {"area", "base", "br", "col", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
+"""Removed with everything inside them."""
+ALLOWED_TAGS = _words(
+    "a abbr address article aside b bdi bdo blockquote br button caption cite code col "
+    "colgroup data dd del details dfn div dl dt em fieldset figcaption figure footer form "
+    "h1 h2 h3 h4 h5 h6 header hgroup hr i img input ins kbd label legend li main mark menu "
+    "meter nav ol optgroup option output p picture pre progress q rp rt ruby s samp search "
+    "section select small span strong sub summary sup table tbody td textarea tfoot th "
+    "thead time tr u ul var wbr"
 )
-_URL_ATTRS = frozenset({"href", "src", "action", "formaction", "xlink:href", "poster", "srcset"})
-_KEEP_ATTRS = frozenset({"name", "id", "class", "type", "role", "for", "tabindex", "lang"})
-_ATTR_NAME = re.compile(r"^[a-z_][a-z0-9_.:-]{0,63}$")
+"""Kept; any other tag is unwrapped (its text stays)."""
+ALLOWED_ATTRIBUTES = _words(
+    "name id class for type role tabindex lang dir title alt value placeholder label href "
+    "src action method disabled checked selected readonly required multiple hidden colspan "
+    "rowspan scope headers width height maxlength minlength min max step autocomplete "
+    "datetime cite start reversed open"
+)
+"""Kept on every tag, with ``data-*`` and ``aria-*``."""
+URL_SCHEMES = frozenset({"http", "https", "mailto", "tel", "sms"})
+_URL_ATTRIBUTES = frozenset({"href", "src", "action", "cite"})
 _BAD_URL = re.compile(r"^\s*(?:javascript|vbscript|data\s*:\s*text/html)", re.IGNORECASE)
 MAX_TEXT_NODE = 20_000
 """The longest text node kept; longer ones are cut and end with ``TRUNCATED``."""
@@ -61,93 +74,38 @@ def _unsafe_url(value: str) -> bool:
     return bool(_BAD_URL.match(squeezed))
 
 
-class _Cleaner(HTMLParser):
-    def __init__(self, masker: PiiMasker) -> None:
-        super().__init__(convert_charrefs=True)
-        self.masker = masker
-        self.out: list[str] = []
-        self.skip_depth = 0
-        self.skip_tag: str | None = None
-        self.removed = 0
+def _attribute_filter(masker: PiiMasker) -> Any:
+    def mask(element: str, attribute: str, value: str) -> str | None:
+        if attribute in _URL_ATTRIBUTES:
+            masked = masker.url(value)
+            cut = MAX_URL_ATTRIBUTE
+            return masked if len(masked) <= cut else masked[:cut] + TRUNCATED
+        return masker.text(value, limit=MAX_ATTRIBUTE)
 
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self._start(tag, attrs, closed=False)
-
-    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self._start(tag, attrs, closed=True)
-
-    def _start(self, tag: str, attrs: list[tuple[str, str | None]], *, closed: bool) -> None:
-        if self.skip_tag is not None:
-            if tag == self.skip_tag and not closed:
-                self.skip_depth += 1
-            return
-        if tag in _DROP_WITH_CONTENT:
-            self.removed += 1
-            if not closed and tag not in _VOID:
-                self.skip_tag, self.skip_depth = tag, 1
-            return
-        parts = [tag]
-        for name, value in attrs:
-            kept = self._attribute(name, value)
-            if kept is not None:
-                parts.append(kept)
-        self.out.append("<" + " ".join(parts) + (" />" if closed else ">"))
-
-    def _attribute(self, name: str, value: str | None) -> str | None:
-        if (
-            not _ATTR_NAME.match(name)
-            or name.startswith("on")
-            or name in ("style", "srcdoc", "formaction")
-        ):
-            self.removed += 1
-            return None
-        if value is None:
-            return name
-        if name in _URL_ATTRS:
-            if _unsafe_url(value):
-                self.removed += 1
-                return None
-            value = self.masker.url(value)
-            if len(value) > MAX_URL_ATTRIBUTE:
-                value = value[:MAX_URL_ATTRIBUTE] + TRUNCATED
-        elif name not in _KEEP_ATTRS:
-            value = self.masker.text(value, limit=MAX_ATTRIBUTE)
-        elif len(value) > MAX_ATTRIBUTE:
-            value = value[:MAX_ATTRIBUTE] + TRUNCATED
-        return f'{name}="{html.escape(value, quote=True)}"'
-
-    def handle_endtag(self, tag: str) -> None:
-        if self.skip_tag is not None:
-            if tag == self.skip_tag:
-                self.skip_depth -= 1
-                if self.skip_depth == 0:
-                    self.skip_tag = None
-            return
-        if tag in _DROP_WITH_CONTENT:
-            return
-        self.out.append(f"</{tag}>")
-
-    def handle_data(self, data: str) -> None:
-        if self.skip_tag is None:
-            masked = self.masker.text(data, limit=MAX_TEXT_NODE)
-            self.out.append(html.escape(masked, quote=False))
-
-    def handle_comment(self, data: str) -> None:
-        self.removed += 1  # comments can hide conditional scripts; drop them
+    return mask
 
 
 def clean_html(markup: str, masker: PiiMasker) -> str:
-    """``markup`` without scripts, handlers and script URLs, its text PII-masked.
+    """``markup`` without scripts, handlers and script URLs, its text and attributes
+    PII-masked.
 
     The extension snapshots the page at every action, so consecutive events often carry the
     same page: the last few hundred results are kept per masker (keyed by the markup)."""
     cached = masker.cache.get(markup)
     if cached is not None:
         return cached
-    cleaner = _Cleaner(masker)
-    cleaner.feed(markup)
-    cleaner.close()
-    out = "".join(cleaner.out)
+    sanitized = nh3.clean(
+        markup,
+        tags=set(ALLOWED_TAGS),
+        clean_content_tags=set(DROP_WITH_CONTENT),
+        attributes={"*": set(ALLOWED_ATTRIBUTES)},
+        generic_attribute_prefixes={"data-", "aria-"},
+        attribute_filter=_attribute_filter(masker),
+        url_schemes=set(URL_SCHEMES),
+        strip_comments=True,
+        link_rel=None,
+    )
+    out = mask_page_text(sanitized, masker, MAX_TEXT_NODE)
     masker.cache.put(markup, out)
     return out
 
