@@ -34,7 +34,12 @@ from behaviorlab.report._format import (
 )
 from behaviorlab.report._plots import Point, SeriesStyle, colors, dot_whisker
 from behaviorlab.report._roles import roles_blocks
-from behaviorlab.report._terminal import DASH, format_estimate, gap_summary_lines
+from behaviorlab.report._terminal import (
+    DASH,
+    format_estimate,
+    gap_summary_lines,
+    persona_unchanged,
+)
 
 COMPARISON_COLORS = {
     "persona": "#2563eb",
@@ -147,6 +152,12 @@ def _persona_sentence(report: GapReport, e: PairedEffect) -> str:
     control = "no persona" if e.condition_b == "no_persona" else "another person's persona"
     if not e.estimate.ok:
         return ""
+    if persona_unchanged(e.estimate):
+        return (
+            f"For {e.simulator_a}, the person's own persona and {control} gave exactly the same "
+            "scores on every trial: the persona is probably empty in this data, so this run "
+            "says nothing about its effect."
+        )
     if not _clear(e.estimate):
         return (
             f"For {e.simulator_a}, the person's own persona instead of {control} makes no "

@@ -240,11 +240,27 @@ def _persona_lines(report: GapReport) -> Iterable[str]:
     for e in report.effects:
         if e.kind != "persona":
             continue
+        if persona_unchanged(e.estimate):
+            yield (
+                f"{_prefix(report, e.task)}warning: persona effect ({e.condition_a} {MINUS} "
+                f"{e.condition_b}), {e.simulator_a}: every paired trial scored exactly the same "
+                "under both conditions, so there is no effect to report; the persona is "
+                "probably empty in this data (removing or swapping an empty persona changes "
+                "nothing in the prompt): check that the data's people have attributes or a "
+                "description"
+            )
+            continue
         yield (
             f"{_prefix(report, e.task)}persona effect ({e.condition_a} {MINUS} {e.condition_b}), "
             f"{e.simulator_a}: {format_estimate(e.estimate, signed=True)} "
             f"{_label(e.metric, report)}{_direction(report, e.metric)}"
         )
+
+
+def persona_unchanged(est: Estimate) -> bool:
+    """A paired persona difference that is exactly zero on every trial (``+0.00 [0.00,
+    0.00]``): the condition changed nothing, as when the persona is empty."""
+    return est.ok and all(abs(x) < 1e-12 for x in (est.value, est.low, est.high))
 
 
 def _baseline_line(report: GapReport, e: PairedEffect) -> str:
