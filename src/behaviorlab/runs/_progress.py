@@ -17,6 +17,15 @@ from rich.progress import (
 from behaviorlab.runs._types import Plan, RunSummary
 
 
+def progress_status(summary: RunSummary) -> str:
+    """The bar's status: cache hits, then failed and invalid trials counted apart, in the
+    words of the run's summary line ("0 failed, 450 invalid")."""
+    calls = summary.cache_hits + summary.cache_misses
+    return (
+        f"cache {summary.cache_hits}/{calls} · {summary.failed} failed, {summary.invalid} invalid"
+    )
+
+
 class RunProgress:
     """Use as ``on_plan``/``on_progress`` hooks of :func:`behaviorlab.runs.run_async`."""
 
@@ -50,8 +59,7 @@ class RunProgress:
         self._progress.update(self._task, total=len(plan.jobs), status="starting")
 
     def on_progress(self, summary: RunSummary, remaining: int) -> None:
-        calls = summary.cache_hits + summary.cache_misses
-        status = f"cache {summary.cache_hits}/{calls} · {summary.failed + summary.invalid} failed"
+        status = progress_status(summary)
         self._progress.update(
             self._task,
             completed=summary.already_done + summary.completed,
