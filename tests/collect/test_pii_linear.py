@@ -170,3 +170,12 @@ def test_pii_straddling_a_cut_is_masked_not_left_half_visible() -> None:
     assert masker.text("short", limit=100) == "short"
     limits = ValueLimits(string=10, key=3, depth=1)
     assert masker.value({"abcdef": ["a", {"b": 1}]}, limits=limits) == {"abc" + TRUNCATED: None}
+    few = ValueLimits(items=2)
+    assert masker.value({"a": [1, 2, 3], "b": 1, "c": 2}, limits=few) == {"a": [1, 2], "b": 1}
+
+
+def test_metadata_entries_are_capped() -> None:
+    meta = {f"k{i}": i for i in range(5_000)}
+    out = clean_event(_event(element_meta=meta, page_meta=meta, products=[{}] * 5_000), PiiMasker())
+    assert len(out.element_meta) == len(out.page_meta) == META_LIMITS.items
+    assert out.products is not None and len(out.products) == META_LIMITS.items

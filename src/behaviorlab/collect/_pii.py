@@ -27,6 +27,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import islice
 from typing import Literal
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
 
@@ -81,12 +82,14 @@ _SHORT_ENTRIES = 8_192
 @dataclass(frozen=True)
 class ValueLimits:
     """Caps for nested metadata (element_meta, page_meta, products): the longest string and
-    dict key kept (longer ones are cut and end with :data:`TRUNCATED`) and the deepest
-    nesting kept (deeper dicts and lists become ``None``)."""
+    dict key kept (longer ones are cut and end with :data:`TRUNCATED`), the deepest nesting
+    kept (deeper dicts and lists become ``None``) and the most entries of a dict or list."""
 
     string: int = 4_096
     key: int = 256
     depth: int = 16
+    items: int = 1_000
+    """The most entries kept of one dict or list (the first ones)."""
 
 
 class LruCache:
@@ -213,8 +216,8 @@ class PiiMasker:
         page_meta, products, questionnaire answers); keys that mask to the same text are
         told apart by ``#2``, ``#3`` ...
 
-        ``limits`` caps each string and key (cut as :meth:`text` does) and the nesting depth
-        (anything deeper becomes ``None``)."""
+        ``limits`` caps each string and key (cut as :meth:`text` does), the nesting depth
+        (anything deeper becomes ``None``) and the entries of each dict and list."""
         return self._value(value, limits or ValueLimits(), 0)
 
     def _value(self, value: object, limits: ValueLimits, depth: int) -> object:
@@ -224,7 +227,7 @@ class PiiMasker:
             return None
         if isinstance(value, dict):
             out: dict[str, object] = {}
-            for k, v in value.items():
+            for k, v in islice(value.items(), limits.items):
                 key = self.text(str(k), limit=limits.key)
                 if key in out:  # two keys masked to the same token: keep both values
                     key = next(
@@ -233,7 +236,7 @@ class PiiMasker:
                 out[key] = self._value(v, limits, depth + 1)
             return out
         if isinstance(value, list):
-            return [self._value(v, limits, depth + 1) for v in value]
+            return [self._value(v, limits, depth + 1) for v in value[: limits.items]]
         return value
 
 

@@ -15,13 +15,16 @@ PII: every kept attribute value is masked (:meth:`PiiMasker.text`, URL attribute
 it is. The page's text is masked as one string with offsets mapped back to the text nodes
 (:mod:`._sanitize_text`), so PII split across elements is caught. Text nodes are cut to
 :data:`MAX_TEXT_NODE` characters and attribute values to :data:`MAX_ATTRIBUTE`
-(:data:`MAX_URL_ATTRIBUTE` for URLs).
+(:data:`MAX_URL_ATTRIBUTE` for URLs); element_meta, page_meta and products are capped by
+:data:`META_LIMITS` (4,096-character strings, 256-character keys, 16 levels, 1,000 entries
+per dict or list).
 """
 
 from __future__ import annotations
 
 import html
 import re
+from itertools import islice
 from typing import Any
 
 import nh3
@@ -65,7 +68,7 @@ MAX_ATTRIBUTE = 4_096
 """The longest attribute value kept (URL attributes: 8,192, as the event's ``url``)."""
 MAX_URL_ATTRIBUTE = 8_192
 META_LIMITS = ValueLimits()
-"""Caps for element_meta, page_meta and products (strings, keys, nesting depth)."""
+"""Caps for element_meta, page_meta and products (strings, keys, nesting depth, entries)."""
 
 
 def _unsafe_url(value: str) -> bool:
@@ -132,10 +135,10 @@ def _strip_meta(meta: dict[str, Any], depth: int = 0) -> dict[str, Any]:
     out: dict[str, Any] = {}
     if depth >= META_LIMITS.depth:
         return out
-    for key, value in meta.items():
+    for key, value in islice(meta.items(), META_LIMITS.items):
         if key.lower().startswith("on"):
             continue
-        if isinstance(value, str) and _unsafe_url(value):
+        if isinstance(value, str) and _unsafe_url(value[: META_LIMITS.string + 256]):
             continue
         out[key] = _strip_meta(value, depth + 1) if isinstance(value, dict) else value
     return out
