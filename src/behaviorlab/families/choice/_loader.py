@@ -32,6 +32,7 @@ from behaviorlab.families.choice._mapping import (
     ChoiceMapping,
     ChoiceOption,
     as_choice_mapping,
+    format_value,
     render,
 )
 
@@ -152,6 +153,17 @@ class _Reader:
 
     def chooser(self, i: int, person: str) -> None:
         attrs = {p.name: self.number(i, p.column, p.unit) for p in self.m.persona}
+        for p in self.m.persona:
+            value = attrs[p.name]
+            if p.values is not None and value is not None:
+                try:
+                    p.label(value)
+                except KeyError:
+                    raise ChoiceDataError(
+                        f"{self.where.at(i, p.column)}: {format_value(value, 'number')!r} is "
+                        f"not in persona {p.name!r}'s values ({', '.join(p.values)}); add it "
+                        "there"
+                    ) from None
         known = self.people.get(person)
         if known is None:
             self.people[person] = _Chooser(attrs, i)
@@ -229,8 +241,21 @@ class _Reader:
                 }
                 if not attrs or any(v is not None for v in attrs.values()):
                     offered.append((opt, attrs))
-            pick = self.option_of(i, m.chosen)
+            pick = self.chosen_option(i) if m.chosen_values else self.option_of(i, m.chosen)
             self.add(person, sid, [i], offered, [(i, pick)])
+
+    def chosen_option(self, i: int) -> ChoiceOption:
+        """wide with ``chosen_values``: the chosen column's cell, through the value map."""
+        values = self.m.chosen_values or {}
+        cell = self.text(i, self.m.chosen, what="chosen option")
+        if cell not in values:
+            known = ", ".join(f"{k} → {v}" for k, v in values.items())
+            raise ChoiceDataError(
+                f"{self.where.at(i, self.m.chosen)}: {cell!r} is not in the mapping's "
+                f"chosen_values ({known}); add it there"
+            )
+        code = values[cell]
+        return next(o for o in self.m.options if o.code == code)
 
     def add(
         self,
@@ -284,7 +309,7 @@ def _label(opt: ChoiceOption, attrs: dict[str, Any], mapping: ChoiceMapping) -> 
 
 def _person(pid: str, chooser: _Chooser, mapping: ChoiceMapping) -> Person:
     sentences = [
-        render(p.text, p.name, chooser.attributes[p.name], p.unit)
+        render(p.text, p.name, p.label(chooser.attributes[p.name]), "text" if p.values else p.unit)
         for p in mapping.persona
         if chooser.attributes[p.name] is not None
     ]

@@ -7,8 +7,10 @@ Two layouts are read:
   yes/no). The options offered in a situation are the rows it has.
 * ``wide``: one row per choice situation; each option attribute has one column per option
   (``column`` is a template such as ``"cost_{option}"``, filled with the option's ``value``)
-  and ``chosen`` names the chosen option. An option whose attribute cells are all empty is not
-  offered in that situation.
+  and ``chosen`` names the chosen option, by its ``value`` or, with ``chosen_values``, by
+  any value map (``{1: A, 0: B}``: a 0/1 column next to option columns ``cost_Ha``,
+  ``cost_Hb``). An option whose attribute cells are all empty is not offered in that
+  situation.
 
 Chooser attributes (``persona``) become the person's attributes and description; option
 attributes become the option's label in words (``text``) and numbers in the observation's
@@ -22,7 +24,14 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 Unit = Literal["number", "minutes", "text"]
 
@@ -70,6 +79,13 @@ class ChoiceOption(_Model):
         return self.value if self.value is not None else self.code
 
 
+def _string_keys(v: Any) -> Any:
+    """YAML reads ``1: A`` with an integer key; cells are compared as text."""
+    if isinstance(v, dict):
+        return {format_value(k, "number"): str(x) for k, x in v.items()}
+    return v
+
+
 class PersonaAttribute(_Model):
     """One attribute of the chooser, constant over their choices."""
 
@@ -77,6 +93,22 @@ class PersonaAttribute(_Model):
     column: str
     text: str = Field(default="{name}: {value}.", description="Sentence of the description.")
     unit: Unit = "number"
+    values: dict[str, str] | None = Field(
+        default=None,
+        description="Code → readable label in the description ({1: female, 2: male}); the "
+        "attribute keeps the code. A code not listed is an error naming the row.",
+    )
+
+    @field_validator("values", mode="before")
+    @classmethod
+    def _codes_as_text(cls, v: Any) -> Any:
+        return _string_keys(v)
+
+    def label(self, value: Any) -> Any:
+        """The value as the description reads it (its label when ``values`` is given)."""
+        if self.values is None:
+            return value
+        return self.values[format_value(value, "number")]
 
 
 class ChoiceMapping(_Model):
@@ -103,14 +135,36 @@ class ChoiceMapping(_Model):
         "holding the chosen option's value."
     )
     options: list[ChoiceOption] = Field(min_length=2)
+    chosen_values: dict[str, str] | None = Field(
+        default=None,
+        description="wide: how the chosen column writes each option, cell → option code "
+        "({1: A, 0: B}), when it does not write the option's value.",
+    )
     attributes: list[ChoiceAttribute] = Field(default_factory=list)
     persona: list[PersonaAttribute] = Field(default_factory=list)
     source: str = ""
     license: str = ""
     version: str = ""
 
+    @field_validator("chosen_values", mode="before")
+    @classmethod
+    def _cells_as_text(cls, v: Any) -> Any:
+        return _string_keys(v)
+
     @model_validator(mode="after")
     def _consistent(self) -> ChoiceMapping:
+        if self.chosen_values is not None:
+            if self.format == "long":
+                raise ValueError(
+                    "chosen_values is for format 'wide' (long: 'chosen' is a 1/0 flag column)"
+                )
+            codes = {o.code for o in self.options}
+            unknown = sorted({c for c in self.chosen_values.values() if c not in codes})
+            if unknown:
+                raise ValueError(
+                    f"chosen_values names unknown option code(s) {unknown}; the options' "
+                    f"codes are: {sorted(codes)}"
+                )
         if self.format == "long" and self.option is None:
             raise ValueError("format 'long' needs 'option': the column naming each row's option")
         if self.format == "wide" and self.option is not None:
