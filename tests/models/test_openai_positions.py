@@ -92,7 +92,7 @@ def test_echo_reads_every_point_from_one_request(server: Any) -> None:
     result = _run(backend, backend.score_positions(request))
     (body,) = server.bodies
     assert body["prompt"] == TEXT and body["echo"] is True and body["logprobs"] == 20
-    assert result.one_pass and result.evaluated == 16
+    assert result.one_pass and result.evaluated == 16 and result.calls == 1
     assert result.scores[0].logprobs == [-0.56, -1.25]  # F from the text, J an alternative
     assert result.scores[1].logprobs == [-0.9, -0.65]
     assert result.scores[0].tokens_in == 6 and result.scores[1].n_tokens == [1, 1]
@@ -139,6 +139,7 @@ def test_echo_falls_back_to_a_score_request_where_it_cannot_read(server: Any) ->
     assert result.scores[0].logprobs == [-0.56, -1.25]
     assert result.scores[1].logprobs == [-0.3, -1.4]
     assert result.evaluated == 16 + 30  # the fallback's two echoes re-read the prompt
+    assert result.calls == 3
 
 
 def test_a_point_inside_a_server_token_is_not_read() -> None:

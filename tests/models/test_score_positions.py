@@ -37,7 +37,7 @@ def test_a_point_past_the_pieces_is_refused() -> None:
 def test_default_is_one_score_request_per_point_on_the_joined_prefix() -> None:
     mock = MockBackend()
     result = asyncio.run(mock.score_positions(PositionsRequest(pieces=PIECES, points=POINTS)))
-    assert mock.calls_by_kind["score"] == 2 and not result.one_pass
+    assert mock.calls_by_kind["score"] == 2 and not result.one_pass and result.calls == 2
     for point, got in zip(POINTS, result.scores, strict=True):
         prompt = "".join(PIECES[: point.after])
         alone = asyncio.run(
@@ -81,13 +81,13 @@ def test_llamacpp_reads_the_text_once_and_agrees_with_score(smol: Any) -> None:
     # "Zorblax" leaves the text after its first token: a branch of its other tokens but one
     bos = len(smol.prompt_tokens(prompt=""))  # the BOS token, if the model adds one
     zorblax = len(smol.prompt_tokens(prompt="Zorblax")) - bos
-    assert result.evaluated == result.tokens_in + zorblax - 1
+    # (a branch of one token re-reads the token before it: no one-token batch)
+    assert result.evaluated == result.tokens_in + zorblax - 1 + (zorblax == 2)
     assert smol.prefix_stats.evaluated - before == result.evaluated
     reference = asyncio.run(score_per_point(smol, request))
     for fast, slow in zip(result.scores, reference.scores, strict=True):
         assert fast.n_tokens == slow.n_tokens and fast.tokens_in == slow.tokens_in
-        # equal up to llama.cpp's single-token batches (docs/backends.md): none here
-        assert fast.logprobs == pytest.approx(slow.logprobs, abs=1e-4)
+        assert fast.logprobs == slow.logprobs  # the same bits: no one-token batch either way
     assert result.scores[2].n_tokens[1] > 1  # a multi-token continuation was scored
 
 
@@ -101,3 +101,19 @@ def test_llamacpp_text_longer_than_the_context(smol: Any) -> None:
             )
         )
     assert err.value.n_ctx == 512 and err.value.n_tokens > 512
+
+
+def test_batches_never_hold_a_single_token_when_avoidable() -> None:
+    from behaviorlab.models._llamacpp_pass import batches
+
+    # a 577-token prompt from scratch: ..., 512-575, 575-577 (not 576 alone)
+    assert batches(0, 577, 64)[-2:] == [(512, 575), (575, 577)]
+    # after a branch at 63: the first batch takes a token from the next one
+    assert batches(63, 129, 64) == [(63, 65), (65, 127), (127, 129)]
+    assert batches(0, 128, 64) == [(0, 64), (64, 128)]  # aligned batches stay as they are
+    assert batches(0, 1, 64) == [(0, 1)]  # one token alone cannot be helped
+    for start, end in ((0, 577), (63, 129), (5, 70), (1, 2), (0, 65)):
+        cut = batches(start, end, 64)
+        assert cut[0][0] == start and cut[-1][1] == end
+        assert all(a < b <= a + 64 for a, b in cut)
+        assert len(cut) == 1 or all(b - a >= 2 for a, b in cut)

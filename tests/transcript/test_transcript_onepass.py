@@ -80,3 +80,29 @@ def test_long_transcript_is_windowed_and_apart(tmp_path: Path, make: Any, backen
     assert all(c["windowed"] for c in answer.value["choices"])  # type: ignore[index]
     scores = task.score(trial, answer)
     assert "nll_sum" not in scores and scores["n_windowed"] == 14
+
+
+def test_one_pass_equals_per_choice_on_real_data(shared_data: Path) -> None:
+    """The third risky-choice participant: choice 8's prompt has 577 tokens, so evaluated from
+    scratch in 64-token batches its last batch held one token, which llama.cpp computes on
+    another path (0.0248 nats off the one-pass NLL before prompts stopped ending in a batch
+    of one; docs/backends.md)."""
+    from behaviorlab.families.transcript import prompt_for
+    from behaviorlab.models._llamacpp import LlamaCppBackend
+
+    backend = LlamaCppBackend("smollm2", n_ctx=1024, prefix_reuse=False)
+    try:
+        ds = load_transcripts(
+            shared_data, experiments=["Thoma_et_al_2025_risky_choice"], participants=3
+        )
+        task = TranscriptTask()
+        session = task.session(task.trials(ds, seed=0)[2])
+        lengths = [len(backend.prompt_tokens(prompt=prompt_for(session, k))) for k in range(9)]
+        assert lengths[7] % 64 == 1  # the case that differed is in this session
+        fast, stats = asyncio.run(score_one_pass(backend, session))
+        slow, _ = asyncio.run(score_one_pass(backend, session, reference=True))
+    finally:
+        asyncio.run(backend.aclose())
+    assert len(fast) == 9 and all(r.nll is not None for r in fast)
+    assert nll_close(fast, slow) < 1e-6
+    assert stats.evaluated == stats.transcript_tokens and stats.one_pass

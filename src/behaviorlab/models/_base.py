@@ -145,6 +145,7 @@ class PositionsResult(BaseModel):
         "plus branches; per point: every point's prompt, less what a prefix cache reused).",
     )
     one_pass: bool = Field(default=False, description="Whether the text was read once.")
+    calls: int = Field(default=1, description="Model calls made (per point: one per point).")
     cached: bool = False
 
 
@@ -224,7 +225,10 @@ async def score_per_point(backend: Backend, request: PositionsRequest) -> Positi
         )
     evaluated = sum(s.tokens_in for s in scores if not s.cached)
     return PositionsResult(
-        scores=scores, tokens_in=max((s.tokens_in for s in scores), default=0), evaluated=evaluated
+        scores=scores,
+        tokens_in=max((s.tokens_in for s in scores), default=0),
+        evaluated=evaluated,
+        calls=len(scores),
     )
 
 

@@ -333,9 +333,19 @@ class LlamaCppBackend(Backend):
         else:
             self.prompt_states.clear()
             reused = 0
+        # A batch of one token takes another llama.cpp code path, whose logits differ from a
+        # batch of several (up to 0.5 nats on a vocabulary entry with SmolLM2), while batches
+        # of 2..64 give the same bits: the last batch of a prompt always holds 2 tokens or
+        # more, re-reading the last reused token if need be (docs/backends.md).
+        if len(tokens) - reused == 1 and reused > 0:
+            reused -= 1
         llm.input_ids[:reused] = tokens[:reused]  # what Llama.generate compares the prompt with
         llm.n_tokens = reused
-        llm.eval(tokens[reused:])  # removes KV entries from n_tokens on, then decodes
+        todo = tokens[reused:]
+        if len(todo) % _BLOCK == 1 and len(todo) > 1:
+            llm.eval(todo[:-2])
+            todo = todo[-2:]
+        llm.eval(todo)  # removes KV entries from n_tokens on, then decodes
         if self.prefix_reuse:
             self.prompt_states.commit(tokens)
         call = PromptReuse(reused=reused, evaluated=len(tokens) - reused)
@@ -544,6 +554,10 @@ def _decode_all(llm: Any, tokens: list[int], n_past: int) -> npt.NDArray[np.floa
     """
     llama_cpp = _import_llama_cpp()
     ctx = llm.ctx
+    lead = 1 if len(tokens) % llm.n_batch == 1 and n_past > 0 else 0
+    if lead:  # no one-token batch (see _eval_prompt): re-read the token before
+        tokens = [int(llm.input_ids[n_past - 1]), *tokens]
+        n_past -= 1
     llama_cpp.llama_memory_seq_rm(llama_cpp.llama_get_memory(ctx), 0, n_past, -1)
     size = min(len(tokens), llm.n_batch)
     batch = llama_cpp.llama_batch_init(size, 0, 1)
@@ -564,7 +578,7 @@ def _decode_all(llm: Any, tokens: list[int], n_past: int) -> npt.NDArray[np.floa
             rows.extend(_logits_row(llm, i) for i in range(len(chunk)))
     finally:
         llama_cpp.llama_batch_free(batch)
-    return np.stack(rows)
+    return np.stack(rows[lead:])
 
 
 def sampling_seed(base: int, seed: int) -> int:

@@ -11,6 +11,7 @@ docs/backends.md, "Many points of one text").
 
 from __future__ import annotations
 
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -54,7 +55,9 @@ def read_once(
         for branch in dict.fromkeys(branches.get(stop, [])):
             got: dict[tuple[int, int], float] = {}
             want = {stop + j - 1: {branch[j]} for j in range(1, len(branch))}
-            evaluated += _read(c, llm, block, list(branch[:-1]), stop, want, got)
+            lead = 1 if (len(branch) - 1) % block == 1 else 0  # no one-token batch
+            ahead = [*tokens[stop - lead : stop], *branch[:-1]]
+            evaluated += _read(c, llm, block, ahead, stop - lead, want, got)
             off_text[(stop, branch)] = sum(
                 got[(stop + j - 1, branch[j])] for j in range(1, len(branch))
             )
@@ -90,9 +93,7 @@ def _read(
         return 0
     batch = c.llama_batch_init(block, 0, 1)
     try:
-        pos, end = n_past, n_past + len(tokens)
-        while pos < end:
-            stop = min(end, (pos // block + 1) * block)
+        for pos, stop in batches(n_past, n_past + len(tokens), block):
             batch.n_tokens = stop - pos
             rows = []
             for i, p in enumerate(range(pos, stop)):
@@ -110,10 +111,22 @@ def _read(
                 logp = log_softmax(logits_row(c, llm, i))
                 for token in wanted[p]:
                     out[(p, token)] = float(logp[token])
-            pos = stop
     finally:
         c.llama_batch_free(batch)
     return len(tokens)
+
+
+def batches(start: int, end: int, block: int) -> list[tuple[int, int]]:
+    """Positions ``start..end`` cut at multiples of ``block``, with no batch of a single
+    token when there is more than one (a first or last batch of one takes a token from its
+    neighbour): llama.cpp computes a one-token batch on another code path, whose logits
+    differ from those of a batch of several, while batches of 2..``block`` tokens agree."""
+    cuts = [start, *range((start // block + 1) * block, end, block), end]
+    if len(cuts) > 2 and cuts[1] - cuts[0] == 1:
+        cuts[1] += 1
+    if len(cuts) > 2 and cuts[-1] - cuts[-2] == 1:
+        cuts[-2] -= 1
+    return [(a, b) for a, b in pairwise(cuts) if b > a]
 
 
 def clear(c: Any, llm: Any, start: int) -> None:

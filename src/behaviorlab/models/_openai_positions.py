@@ -118,7 +118,7 @@ async def echo_positions(backend: OpenAIBackend, request: PositionsRequest) -> P
     usage.add(data, attempts)
     tokens = echo_tokens(data["choices"][0], token_counts(data).completion)
     scores: list[ScoreResult] = []
-    evaluated = usage.tokens_in
+    evaluated, calls = usage.tokens_in, 1
     for point in request.points:
         start = len("".join(request.pieces[: point.after]))
         read = [read_point(tokens, text, start, c) for c in point.continuations]
@@ -136,8 +136,11 @@ async def echo_positions(backend: OpenAIBackend, request: PositionsRequest) -> P
         prompt = text[:start]
         alone = await backend.score(ScoreRequest(prompt=prompt, continuations=point.continuations))
         evaluated += alone.tokens_in
+        calls += len(point.continuations)  # one echo request per continuation
         scores.append(alone)
-    return PositionsResult(scores=scores, tokens_in=len(tokens), evaluated=evaluated, one_pass=True)
+    return PositionsResult(
+        scores=scores, tokens_in=len(tokens), evaluated=evaluated, one_pass=True, calls=calls
+    )
 
 
 async def batched_positions(backend: OpenAIBackend, request: PositionsRequest) -> PositionsResult:

@@ -53,6 +53,8 @@ class PassStats:
     windowed_choices: int = 0
     windowed_evaluated: int = 0
     one_pass: bool = False
+    calls: int = 0
+    """Model calls: 1 for a whole-text request, one per choice when split or windowed."""
 
     def add(self, other: PassStats) -> None:
         self.transcript_tokens += other.transcript_tokens
@@ -165,6 +167,7 @@ async def _windowed(
         out.append(rec)
         stats.windowed_choices += 1
         stats.windowed_evaluated += result.tokens_in
+        stats.calls += 1
     return out, stats
 
 
@@ -193,6 +196,7 @@ async def score_one_pass(
         evaluated=result.evaluated,
         extra=max(0, result.evaluated - result.tokens_in),
         one_pass=result.one_pass,
+        calls=result.calls,
     )
     return records, stats
 

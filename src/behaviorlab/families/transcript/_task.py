@@ -214,7 +214,7 @@ class TranscriptTask:
                         "windowed_choices": stats.windowed_choices,
                     }
                     usage.tokens_in = stats.evaluated + stats.windowed_evaluated
-                    usage.calls = 1 + stats.windowed_choices
+                    usage.calls = stats.calls
             if records is None:
                 records = await score_by_requests(backend, session)
                 mode = "per_choice"
