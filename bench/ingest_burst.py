@@ -36,13 +36,15 @@ def free_port() -> int:
 
 
 def start_server(
-    db: Path, port: int, *, rate: float = 1000.0, burst: int = 1000
+    db: Path, port: int, *, rate: float = 1000.0, burst: int = 1000, workers: int = 0
 ) -> subprocess.Popen[bytes]:
-    """The ingest server in a subprocess on 127.0.0.1:port; returns once /healthz answers."""
+    """The ingest server in a subprocess on 127.0.0.1:port (batches cleaned in ``workers``
+    processes, 0: threads); returns once /healthz answers."""
     code = (
         "import uvicorn\n"
         "from behaviorlab.collect._server import RateLimit, create_app\n"
-        f"app = create_app({str(db)!r}, rate_limit=RateLimit(per_second={rate}, burst={burst}))\n"
+        f"app = create_app({str(db)!r}, rate_limit=RateLimit(per_second={rate}, burst={burst}),"
+        f" workers={workers})\n"
         f"uvicorn.run(app, host='127.0.0.1', port={port}, log_level='warning',\n"
         "            timeout_keep_alive=120)\n"
     )
@@ -107,6 +109,8 @@ class BurstResult:
     statuses: dict[int, int]
     seconds: float
     latencies: list[float]
+    busy: int = 0
+    """503 answers (queue full) that were retried after their Retry-After."""
 
     @property
     def events_per_second(self) -> float:
@@ -118,22 +122,30 @@ class BurstResult:
 
 
 async def burst(base: str, tokens: list[str], batches: int, events: int) -> BurstResult:
-    """Every participant posts ``batches`` batches of ``events`` events, all at once."""
+    """Every participant posts ``batches`` batches of ``events`` events, all at once; a 503
+    (the server's queue is full) is sent again after its ``Retry-After``, as the extension
+    does. Latency: from the first send to the final answer; statuses: final answers."""
     latencies: list[float] = []
     statuses: dict[int, int] = {}
     acknowledged = 0
+    busy = 0
     limits = httpx.Limits(max_connections=len(tokens), max_keepalive_connections=len(tokens))
     async with httpx.AsyncClient(base_url=base, timeout=120, limits=limits) as client:
 
         async def one(i: int, token: str) -> None:
-            nonlocal acknowledged
+            nonlocal acknowledged, busy
             for b in range(batches):
                 start = time.perf_counter()
-                r = await client.post(
-                    "/api/v1/events",
-                    json=batch(i, b, events),
-                    headers={"authorization": f"Bearer {token}"},
-                )
+                while True:
+                    r = await client.post(
+                        "/api/v1/events",
+                        json=batch(i, b, events),
+                        headers={"authorization": f"Bearer {token}"},
+                    )
+                    if r.status_code != 503:
+                        break
+                    busy += 1
+                    await asyncio.sleep(float(r.headers.get("retry-after", "1")))
                 latencies.append(time.perf_counter() - start)
                 statuses[r.status_code] = statuses.get(r.status_code, 0) + 1
                 if r.status_code == 200:
@@ -142,7 +154,9 @@ async def burst(base: str, tokens: list[str], batches: int, events: int) -> Burs
         start = time.perf_counter()
         await asyncio.gather(*(one(i, t) for i, t in enumerate(tokens)))
         seconds = time.perf_counter() - start
-    return BurstResult(len(tokens) * batches * events, acknowledged, statuses, seconds, latencies)
+    return BurstResult(
+        len(tokens) * batches * events, acknowledged, statuses, seconds, latencies, busy
+    )
 
 
 def main() -> None:
@@ -168,7 +182,7 @@ def main() -> None:
         store.close()
     print(
         f"{args.participants} participants x {args.batches} batches x {args.events} events "
-        f"= {result.sent} events; statuses {result.statuses}"
+        f"= {result.sent} events; statuses {result.statuses}; 503 (busy) retried: {result.busy}"
     )
     print(
         f"acknowledged {result.acknowledged}, stored {stored}, lost {result.acknowledged - stored}"

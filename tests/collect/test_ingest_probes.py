@@ -339,3 +339,34 @@ def test_raw_survey_lists_and_dicts_are_masked_and_length_checked() -> None:
     with pytest.raises(AnswersError) as err:
         check_answers(q, {"age": ["18-24", "x" * 101], "bio": ["ok", "y" * 101]}, PiiMasker())
     assert {p.location for p in err.value.problems} == {"answers.bio"}
+
+
+# --- §1 the bounded ingest queue ------------------------------------------------------------
+
+
+def test_a_full_ingest_queue_answers_503_with_retry_after(store: CaptureStore) -> None:
+    server = create_app(store, queue_size=2)
+    with TestClient(server, follow_redirects=False) as c:
+        token = enrol(c)
+        server.state.collect.queue.in_progress = 2  # two batches being cleaned
+        r = post(c, token, {"events": [event(1)]})
+        assert r.status_code == 503 and r.headers["retry-after"] == "1"
+        assert "busy" in r.json()["error"] and store.events_of("s1") == []
+        server.state.collect.queue.in_progress = 1
+        assert post(c, token, {"events": [event(1)]}).json()["accepted"] == 1
+        assert server.state.collect.queue.in_progress == 1  # its place was given back
+
+
+def test_batches_are_cleaned_in_worker_processes(store: CaptureStore) -> None:
+    server = create_app(store, workers=1)
+    with TestClient(server, follow_redirects=False) as c:
+        token = enrol(c)
+        html = '<body><script>x()</script><p onclick="y()">call 555-123-4567</p></body>'
+        batch = {"events": [event(1, simplified_html=html), event(2)]}
+        assert post(c, token, batch).json()["accepted"] == 2
+        bad = post(c, token, {"events": [event(3, seq=-1)]})
+        assert bad.status_code == 422 and bad.json()["problems"][0]["location"] == "events[0].seq"
+        offsite = post(c, token, {"events": [event(4, url="http://evil.example/")]})
+        assert offsite.status_code == 403
+    stored = json.loads(store.events_of("s1")[0].payload)["simplified_html"]
+    assert "script" not in stored and "onclick" not in stored and "555-123-4567" not in stored

@@ -83,6 +83,12 @@ def serve(
     api_docs: Annotated[
         bool, typer.Option(help="Serve /docs and /openapi.json (off: they map the API).")
     ] = False,
+    workers: Annotated[
+        int, typer.Option(help="Processes that clean batches (0: the server's threads).")
+    ] = 0,
+    queue: Annotated[
+        int, typer.Option(help="Batches in progress at once; one more is answered 503.")
+    ] = 64,
 ) -> None:
     """Run the ingest server (events API, enrolment pages, questionnaire)."""
     import uvicorn
@@ -96,6 +102,8 @@ def serve(
             max_body_bytes=max_body_bytes,
             rate_limit=RateLimit(per_second=rate, burst=burst),
             api_docs=api_docs,
+            workers=workers,
+            queue_size=queue,
         )
     except StoreUnavailable as err:
         _fail(f"not starting: {err}")

@@ -14,7 +14,6 @@ The enrolment pages are in :mod:`._pages`.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import math
 import threading
@@ -27,19 +26,25 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from behaviorlab._ratelimit import TokenBucket
 from behaviorlab.collect._events import (
     API_PREFIX,
-    EventBatch,
     FieldProblem,
     IngestResult,
     ParticipantConfig,
     Rejection,
 )
 from behaviorlab.collect._guards import PageGuards
+from behaviorlab.collect._ingest import (
+    DEFAULT_QUEUE_SIZE,
+    IngestQueue,
+    Prepared,
+    Refusal,
+    parse_json,
+)
 from behaviorlab.collect._pii import PiiMasker
 from behaviorlab.collect._questionnaire import (
     AnswersError,
@@ -47,7 +52,6 @@ from behaviorlab.collect._questionnaire import (
     check_answers,
     load_questionnaire,
 )
-from behaviorlab.collect._sanitize import clean_event, clean_rationale
 from behaviorlab.collect._store import (
     CaptureStore,
     ParticipantGone,
@@ -56,13 +60,10 @@ from behaviorlab.collect._store import (
     open_store,
 )
 from behaviorlab.collect._study import Clock, Participant, Study, utc_now
-from behaviorlab.collect._urls import UnsafeUrl, page_host
 
 DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024
 DEFAULT_PURGE_INTERVAL_S = 3600.0
 DEFAULT_SCRUB_INTERVAL_S = 2.0
-MAX_JSON_DEPTH = 32
-"""Deepest nesting of objects and arrays accepted in a body (the models need about 6)."""
 _PARSE_IN_THREAD_BYTES = 64 * 1024
 _PRUNE_EVERY = 256
 
@@ -76,21 +77,6 @@ class RateLimit(BaseModel):
     burst: int = Field(default=60, ge=1)
 
 
-class Refusal(Exception):
-    """A request refused with a status and a :class:`Rejection`."""
-
-    def __init__(
-        self,
-        status: int,
-        error: str,
-        problems: list[FieldProblem] | None = None,
-        headers: dict[str, str] | None = None,
-    ) -> None:
-        self.status, self.headers = status, headers or {}
-        self.rejection = Rejection(error=error, problems=problems or [])
-        super().__init__(error)
-
-
 @dataclass
 class ServerState:
     """What the routes share: the store, the clock, limits and per-study caches."""
@@ -102,6 +88,7 @@ class ServerState:
     buckets: dict[str, TokenBucket] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
     maskers: dict[str, PiiMasker] = field(default_factory=dict)
+    queue: IngestQueue = field(default_factory=IngestQueue)
     monotonic: Callable[[], float] = time.monotonic
     takes: int = 0
 
@@ -148,68 +135,6 @@ class ServerState:
             )
 
 
-def json_depth_ok(value: Any, limit: int = MAX_JSON_DEPTH) -> bool:
-    """Whether ``value`` nests objects / arrays at most ``limit`` deep (iteratively: a deep
-    body must not exhaust the stack of whatever walks it later)."""
-    stack: list[tuple[Any, int]] = [(value, 1)]
-    while stack:
-        item, depth = stack.pop()
-        if isinstance(item, dict | list):
-            if depth > limit:
-                return False
-            children = item.values() if isinstance(item, dict) else item
-            stack.extend((c, depth + 1) for c in children if isinstance(c, dict | list))
-    return True
-
-
-class _NonFinite(ValueError):
-    pass
-
-
-def _no_constant(name: str) -> Any:
-    raise _NonFinite(f"{name} is not a number JSON allows; send finite numbers only")
-
-
-def _finite_float(text: str) -> float:
-    value = float(text)
-    if not math.isfinite(value):  # e.g. 1e400
-        raise _NonFinite(f"{text} overflows a 64-bit float; send finite numbers only")
-    return value
-
-
-def _parse_json(data: bytes) -> Any:
-    """``data`` as JSON; NaN, Infinity and numbers that overflow a float are refused (422)
-    wherever they are: they would be acknowledged and then lost at export."""
-    try:
-        value = json.loads(data, parse_constant=_no_constant, parse_float=_finite_float)
-    except _NonFinite as err:
-        problem = FieldProblem(location="body", problem=str(err))
-        raise Refusal(422, "non-finite number in the body", [problem]) from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        problem = FieldProblem(location="body", problem=str(err))
-        raise Refusal(400, "malformed JSON", [problem]) from None
-    except RecursionError:
-        problem = FieldProblem(location="body", problem="nested too deeply")
-        raise Refusal(400, "malformed JSON", [problem]) from None
-    if not json_depth_ok(value):
-        problem = FieldProblem(
-            location="body", problem=f"objects and arrays nest deeper than {MAX_JSON_DEPTH}"
-        )
-        raise Refusal(400, "JSON nested too deeply", [problem])
-    return value
-
-
-def problems_of(err: ValidationError, prefix: str = "") -> list[FieldProblem]:
-    """pydantic errors as ``events[3].timestamp: <message>`` problems."""
-    out = []
-    for e in err.errors():
-        where = prefix
-        for part in e["loc"]:
-            where += f"[{part}]" if isinstance(part, int) else (f".{part}" if where else part)
-        out.append(FieldProblem(location=where or "body", problem=e["msg"]))
-    return out
-
-
 def bearer(request: Request) -> str:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
@@ -240,8 +165,8 @@ async def participant_of(state: ServerState, request: Request) -> tuple[Particip
     return found, study
 
 
-async def read_json(state: ServerState, request: Request) -> Any:
-    """The body as JSON, refused over the byte limit before any parsing."""
+async def read_body(state: ServerState, request: Request) -> bytes:
+    """The body, refused over the byte limit (413) before any parsing."""
     limit = state.max_body_bytes
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
@@ -253,48 +178,21 @@ async def read_json(state: ServerState, request: Request) -> Any:
         if size > limit:
             raise Refusal(413, f"body is over the limit of {limit} bytes")
         chunks.append(chunk)
-    data = b"".join(chunks)
-    if size <= _PARSE_IN_THREAD_BYTES:
-        return _parse_json(data)
-    return await run_in_threadpool(_parse_json, data)  # a big body must not block the loop
+    return b"".join(chunks)
 
 
-def _host_problems(study: Study, batch: EventBatch) -> list[FieldProblem]:
-    problems = []
-    allowed = ", ".join(study.allowed_hosts) or "none"
-    for i, event in enumerate(batch.events):
-        try:
-            where = page_host(event.url)
-        except UnsafeUrl as err:
-            problem = f"{err}; the study records only its allowed hosts ({allowed})"
-        else:
-            if study.allows(where.host, where.port):
-                continue
-            problem = f"host {str(where)!r} is not in the study's allowed hosts ({allowed})"
-        problems.append(FieldProblem(location=f"events[{i}].url", problem=problem))
-    return problems
+async def read_json(state: ServerState, request: Request) -> Any:
+    """The body as JSON (see :func:`._ingest.parse_json`)."""
+    data = await read_body(state, request)
+    if len(data) <= _PARSE_IN_THREAD_BYTES:
+        return parse_json(data)
+    return await run_in_threadpool(parse_json, data)  # a big body must not block the loop
 
 
-def _ingest(state: ServerState, who: Participant, study: Study, batch: EventBatch) -> IngestResult:
-    masker = state.masker(study)
-    rows = []
-    for event in batch.events:
-        clean = clean_event(event, masker)
-        rows.append(
-            (
-                clean.event_id,
-                clean.session_id,
-                clean.seq,
-                clean.timestamp.isoformat(),
-                clean.action_type,
-                clean.model_dump_json(),
-            )
-        )
-    whys = []
-    for item in batch.rationales:
-        clean_why = clean_rationale(item, masker)
-        whys.append((clean_why.event_id, clean_why.rationale, clean_why.timestamp.isoformat()))
-    accepted, duplicates, stored = state.store.add_batch(who, rows, whys, state.clock())
+def _store_batch(state: ServerState, who: Participant, batch: Prepared) -> IngestResult:
+    accepted, duplicates, stored = state.store.add_batch(
+        who, batch.events, batch.rationales, state.clock()
+    )
     return IngestResult(accepted=accepted, duplicates=duplicates, rationales=stored)
 
 
@@ -333,6 +231,8 @@ def create_app(
     scrub_interval_s: float = DEFAULT_SCRUB_INTERVAL_S,
     join_rate_limit: RateLimit | None = None,
     api_docs: bool = False,
+    workers: int = 0,
+    queue_size: int = DEFAULT_QUEUE_SIZE,
 ) -> FastAPI:
     """The ingest server over a store (a SQLite path, ``postgresql://...`` or a store).
 
@@ -341,7 +241,9 @@ def create_app(
     withdrawal a reader kept from leaving the disk is retried every ``scrub_interval_s``.
     ``max_body_bytes`` caps a request body; ``rate_limit`` is per participant,
     ``join_rate_limit`` per client address on ``/join`` (default 1 a second, bursts of 30).
-    ``api_docs`` serves ``/docs`` and ``/openapi.json`` (off by default).
+    ``api_docs`` serves ``/docs`` and ``/openapi.json`` (off by default). Batches are
+    cleaned in ``workers`` processes (0: in the server's threads), at most ``queue_size``
+    at once; one more is answered 503 with ``Retry-After``.
     :class:`StoreUnavailable` when the store cannot take writes (read-only, full disk)."""
     store = store_url if isinstance(store_url, CaptureStore) else open_store(store_url)
     store.check_writable((clock or utc_now)())
@@ -350,11 +252,13 @@ def create_app(
         clock=clock or utc_now,
         max_body_bytes=max_body_bytes,
         rate=rate_limit or RateLimit(),
+        queue=IngestQueue(queue_size, workers),
     )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await run_in_threadpool(store.purge_expired, state.clock())
+        await state.queue.start()
         tasks = [
             asyncio.create_task(_purge_periodically(state, purge_interval_s)),
             asyncio.create_task(_scrub_periodically(state, scrub_interval_s)),
@@ -366,6 +270,7 @@ def create_app(
                 task.cancel()
                 with suppress(asyncio.CancelledError):
                     await task
+            state.queue.close()
             if not isinstance(store_url, CaptureStore):
                 store.close()
 
@@ -407,28 +312,25 @@ def create_app(
     async def events(request: Request) -> IngestResult:
         who, study = await participant_of(state, request)
         state.limit(who.participant_id)
-        body = await read_json(state, request)
-        try:
-            batch = EventBatch.model_validate(body)
-        except ValidationError as err:
-            raise Refusal(422, "invalid event batch", problems_of(err)) from None
-        bad_hosts = _host_problems(study, batch)
-        if bad_hosts:
-            raise Refusal(403, "events from hosts the study does not record", bad_hosts)
-        try:
-            return await run_in_threadpool(_ingest, state, who, study, batch)
-        except ParticipantGone:
-            raise Refusal(401, "unknown token (the participant has withdrawn)") from None
-        except UnknownEvents as err:
-            problems = [
-                FieldProblem(
-                    location=f"rationales[{i}].event_id",
-                    problem=f"no event {batch.rationales[i].event_id!r} of this participant "
-                    "(send the event first, or in the same batch)",
-                )
-                for i in err.positions
-            ]
-            raise Refusal(422, "rationales for events never sent", problems) from None
+        with state.queue.slot():
+            body = await read_body(state, request)
+            prepared = await state.queue.prepare(body, study.model_dump_json())
+            if not isinstance(prepared, Prepared):
+                raise prepared.refusal()
+            try:
+                return await run_in_threadpool(_store_batch, state, who, prepared)
+            except ParticipantGone:
+                raise Refusal(401, "unknown token (the participant has withdrawn)") from None
+            except UnknownEvents as err:
+                problems = [
+                    FieldProblem(
+                        location=f"rationales[{i}].event_id",
+                        problem=f"no event {prepared.rationales[i][0]!r} of this participant "
+                        "(send the event first, or in the same batch)",
+                    )
+                    for i in err.positions
+                ]
+                raise Refusal(422, "rationales for events never sent", problems) from None
 
     @app.post(f"{API_PREFIX}/questionnaire")
     async def questionnaire(request: Request) -> dict[str, Any]:
