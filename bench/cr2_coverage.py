@@ -9,7 +9,7 @@ scale), for intercepts ``a`` of 0.3, 1.0 and 1.5 (pooled accuracy about 0.56, 0.
 truth is the pooled accuracy ``E[n p] / E[n]`` (Gauss-Hermite quadrature). Prints the share of
 nominal 95% intervals that cover it, at 5, 10, 20 and 50 people, for the CR2 t interval on the
 accuracy scale (``scale="linear"``, the library's default today) and on the logit scale
-(``scale="logit"``), both with Bell-McCaffrey degrees of freedom. The Monte Carlo standard
+(``scale="log-odds"``), both with Bell-McCaffrey degrees of freedom. The Monte Carlo standard
 error of one cell is about 0.7 points at 1,000 datasets, 1.1 at 400.
 """
 
@@ -24,7 +24,7 @@ from behaviorlab.analysis._small_sample import Scale, cr2_interval
 LOW, HIGH, SIGMA = 2, 40, 1.0
 INTERCEPTS = (0.3, 1.0, 1.5)
 PEOPLE = (5, 10, 20, 50)
-SCALES: tuple[Scale, ...] = ("linear", "logit")
+SCALES: tuple[Scale, ...] = ("linear", "log-odds")
 
 
 def truth(a: float) -> float:
@@ -59,7 +59,7 @@ def main() -> None:
     for a in INTERCEPTS:
         for g in PEOPLE:
             cov = coverage(a, g, args.datasets, rng)
-            print(f"{a:4.1f} {truth(a):6.3f} {g:6d} {cov['linear']:11.1%} {cov['logit']:10.1%}")
+            print(f"{a:4.1f} {truth(a):6.3f} {g:6d} {cov['linear']:11.1%} {cov['log-odds']:10.1%}")
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ BENCH = Path(__file__).parents[2] / "bench" / "cr2_coverage.py"
 def test_the_logit_interval_is_the_cr2_interval_mapped_back() -> None:
     sums, counts = np.array([3.0, 9.0, 30.0, 2.0, 1.0]), np.array([4.0, 10.0, 35.0, 3.0, 2.0])
     linear = cr2_interval(sums, counts, bounds=(0.0, 1.0))
-    logit = cr2_interval(sums, counts, bounds=(0.0, 1.0), scale="logit")
+    logit = cr2_interval(sums, counts, bounds=(0.0, 1.0), scale="log-odds")
     v, se, df = linear.value, linear.se, bm_degrees_of_freedom(counts)
     assert (logit.value, logit.se, logit.df) == (v, se, df)
     half = sps.t.ppf(0.975, df) * se / (v * (1 - v))
@@ -33,7 +33,7 @@ def test_the_logit_interval_is_the_cr2_interval_mapped_back() -> None:
 
 
 def test_a_share_of_zero_or_one_keeps_the_linear_interval() -> None:
-    ones = cr2_interval(np.array([3.0, 5.0]), np.array([3.0, 5.0]), bounds=(0, 1), scale="logit")
+    ones = cr2_interval(np.array([3.0, 5.0]), np.array([3.0, 5.0]), bounds=(0, 1), scale="log-odds")
     assert (ones.value, ones.low, ones.high) == (1.0, 1.0, 1.0)
 
 
@@ -49,5 +49,5 @@ def test_logit_covers_with_five_people_of_unequal_sizes() -> None:
     """400 datasets of 5 people (2-40 trials each, accuracy about 0.78): the bench's cell."""
     bench = _coverage_module()
     cov = bench.coverage(1.5, 5, 400, np.random.default_rng(15))
-    assert 0.93 <= cov["logit"] <= 0.97
-    assert cov["linear"] < cov["logit"] - 0.02
+    assert 0.93 <= cov["log-odds"] <= 0.97
+    assert cov["linear"] < cov["log-odds"] - 0.02

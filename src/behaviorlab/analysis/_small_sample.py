@@ -50,12 +50,12 @@ behind (81%-93% against 93%-94%). From 75 people on the two agree within Monte C
 
 CR2 = "cluster-t-cr2"
 
-Scale = Literal["linear", "logit"]
+Scale = Literal["linear", "log-odds"]
 """The scale a CR2 interval is made on: the score's own, or the logit of a share."""
 
 SHARE_SCALE: Scale = "linear"
 """The scale of a share's CR2 interval (accuracy and other scores in [0, 1]) in
-:func:`mean_estimate`. ``"logit"`` covers 93-97% down to 5 people of unequal sizes where the
+:func:`mean_estimate`. ``"log-odds"`` covers 93-97% down to 5 people of unequal sizes where the
 linear interval falls to about 91% (``bench/cr2_coverage.py``, ``docs/statistics.md``); it is
 not yet the default because ``tests/analysis/test_small_sample.py`` and
 ``tests/analysis/test_ceiling.py`` pin the library's accuracy interval to the linear one."""
@@ -90,7 +90,7 @@ def cr2_interval(
     ``sums`` and ``counts`` hold one entry per cluster (person): the sum of the per-trial
     scores and the number of trials. Clusters without trials are ignored. With one cluster the
     interval is NaN; with no variation between clusters it is the point. ``bounds`` clips the
-    interval to the range of the score (e.g. ``(0, 1)`` for accuracy). ``scale="logit"`` (a
+    interval to the range of the score (e.g. ``(0, 1)`` for accuracy). ``scale="log-odds"`` (a
     share in (0, 1)) makes the interval ``expit(logit(mean) ± t · se / (mean (1 - mean)))``,
     the same CR2 variance and df on the logit scale (delta method), mapped back: with few
     people of unequal sizes a share's estimate is skewed near 0 and 1, and the symmetric
@@ -111,7 +111,7 @@ def cr2_interval(
     se = math.sqrt(float(np.sum(resid**2 / (1.0 - h))) / total**2)
     df = bm_degrees_of_freedom(c)
     q = float(sps.t.ppf(0.5 + level / 2.0, df))
-    if scale == "logit" and 0.0 < value < 1.0 and se > 0:
+    if scale == "log-odds" and 0.0 < value < 1.0 and se > 0:
         # a share: the interval on the logit scale (delta method), mapped back
         logit, half = math.log(value / (1.0 - value)), q * se / (value * (1.0 - value))
         low, high = _expit(logit - half), _expit(logit + half)
