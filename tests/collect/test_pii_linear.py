@@ -81,6 +81,10 @@ TEXT_CASES: dict[str, Callable[[int], str]] = {
     "address in lower case": lambda n: "1 main " * n,
     "city words": lambda n: "1 Main St " + "Springfield " * n,
     "card separators": lambda n: "4./" * n,
+    "address cues": lambda n: "ship to " * n,
+    "a cue then words": lambda n: "ship to 1 " + "a " * n,
+    "city words after a street": lambda n: "1 Main Street " + "Boston " * n,
+    "states after a street": lambda n: "1 Main St " + "NY " * n,
 }
 
 

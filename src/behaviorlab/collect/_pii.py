@@ -17,8 +17,9 @@ Nested values (:meth:`PiiMasker.value`, :func:`mask_value`) have their dict keys
 Known limits: phone numbers without separators are masked only with a leading ``+``; a phone
 number must fit a North American, international (``+``) or trunk-``0`` national plan; street
 addresses are US/UK-style (a house number, street name words and a street suffix in one
-case, ending the phrase) or a PO box; a city is masked only with its state and ZIP code;
-names of people are not masked.
+case, ending the phrase) or a PO box, so "1200 Getty Center Drive Los Angeles" is missed and
+"4 Abbey Road Posters" is masked; a city is masked only with its state and ZIP code; names
+of people are not masked.
 """
 
 from __future__ import annotations

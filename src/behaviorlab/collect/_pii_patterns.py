@@ -16,10 +16,13 @@ inside a run another start already scanned.
   such as ``logo@2x.png`` is not an email.
 - **card**: 13-19 digits in groups of at least 3, one kind of separator between them (space,
   no-break or thin space, dot, slash, hyphen, or two spaces), an issuer's prefix and a valid
-  Luhn checksum.
+  Luhn checksum; not after a ``+`` (a phone number).
 - **address**: a house number, up to four street-name words and a street suffix, all in title
-  case, all in capitals or all in lower case, ending the phrase; optionally a unit and a US
-  city, state and ZIP code (with or without commas); or a PO box.
+  case, all in capitals or all in lower case, ending the phrase (punctuation, the end, a lower
+  case word, a city and state; after Street / Avenue / Road / Boulevard / Lane also one
+  city word ending the clause); optionally a unit and a US city, state and ZIP code (with or
+  without commas); a street in any case after a cue (``ship to``, ``I live at``,
+  ``address:``); or a PO box.
 - **phone**: digit groups joined by one separator (or a parenthesised group), checked as one
   of: ``+`` and a country code with 8-15 digits in all; a North American number (optionally
   led by ``1``); a national number with its trunk ``0`` and 10-11 digits (UK, France,
@@ -58,7 +61,7 @@ def _emails(text: str) -> Iterator[Span]:
 # --- card -------------------------------------------------------------------------------------
 
 _CARD_SEPARATOR = "[ \u00a0\u2007\u2009\u202f./-]"
-_CARD = re.compile(rf"(?<![\w.,/-])\d(?:{_CARD_SEPARATOR}{{0,2}}\d){{12,18}}(?![\w-]|[.,/]\d)")
+_CARD = re.compile(rf"(?<![\w.,/+-])\d(?:{_CARD_SEPARATOR}{{0,2}}\d){{12,18}}(?![\w-]|[.,/]\d)")
 _CARD_GAP = re.compile(rf"{_CARD_SEPARATOR}+")
 _CARD_PREFIX = re.compile(r"^(?:4|5[1-5]|2[2-7]|3[47]|6(?:011|5|4[4-9]|2)|3(?:0[0-5]|[68])|35)")
 # A card's security code or expiry, named by a keyword: cvv 123, CVC: 1234, exp 12/27,
@@ -108,12 +111,15 @@ def _cards(text: str) -> Iterator[Span]:
 # --- address ----------------------------------------------------------------------------------
 
 # fmt: off
-_SUFFIX_WORDS = (
-    "Street", "St", "Avenue", "Ave", "Road", "Rd", "Boulevard", "Blvd", "Lane", "Ln",
-    "Drive", "Dr", "Court", "Ct", "Way", "Place", "Pl", "Terrace", "Ter", "Parkway",
-    "Pkwy", "Circle", "Cir", "Highway", "Hwy", "Square", "Sq", "Close", "Crescent", "Cres",
-    "Loop", "Trail", "Trl", "Mews", "Grove", "Plaza", "Alley", "Expressway", "Expy", "Turnpike",
-    "Tpke",
+_STREETS_STRONG = ("Street", "Avenue", "Road", "Boulevard", "Lane")
+_STRONG_ABBREVIATIONS = ("St", "Ave", "Rd", "Blvd", "Ln")
+_STREETS = (
+    "Drive", "Court", "Way", "Place", "Terrace", "Parkway", "Circle", "Highway", "Square",
+    "Close", "Crescent", "Loop", "Trail", "Mews", "Grove", "Plaza", "Alley", "Expressway",
+    "Turnpike",
+)
+_ABBREVIATIONS = (
+    "Dr", "Ct", "Pl", "Ter", "Pkwy", "Cir", "Hwy", "Sq", "Cres", "Trl", "Expy", "Tpke",
 )
 _STATES = (
     "AL", "AK", "AZ", "AR", "CA", "CO", "CT", "DE", "FL", "GA", "HI", "ID", "IL", "IN",
@@ -125,8 +131,12 @@ _UNITS = ("Apt", "Apartment", "Suite", "Ste", "Unit", "Flat")
 # fmt: on
 
 
-def _street(word: str, ordinal: str, case: str) -> str:
-    """One case of the street pattern: words, suffixes and units in that case."""
+def _street(word: str, ordinal: str, case: str, *, strong: bool) -> str:
+    """One case of the street pattern: words, suffixes and units in that case. ``strong``:
+    the suffixes that name a street outright (Street, Avenue, Road, Boulevard, Lane), which
+    may also end the address before a one-word city at the end of a clause
+    (``15 Pine Street Boston``); a product title such as ``2 Way Street Sign Decor`` has two
+    words after it and stays."""
 
     def cased(words: Iterable[str]) -> str:
         shown = [
@@ -134,6 +144,9 @@ def _street(word: str, ordinal: str, case: str) -> str:
         ]
         return "|".join(shown)
 
+    full, short = (_STREETS_STRONG, _STRONG_ABBREVIATIONS) if strong else (_STREETS, _ABBREVIATIONS)
+    # a dot after an abbreviation is part of it (Rd.); after a full word it ends the sentence
+    suffix = rf"(?:{cased(full)}|(?:{cased(short)})\.?)"
     sp = r"[ \t\u00a0]{1,3}"
     direction = r"[NSEW]{1,2}\.?" if case != "lower" else r"[nsew]{1,2}\.?"
     unit = rf"(?:,?{sp}(?:{cased(_UNITS)}|\#)\.?{sp}?\#?[\w-]{{1,8}})?"
@@ -143,30 +156,47 @@ def _street(word: str, ordinal: str, case: str) -> str:
     zip_code = r"\d{5}(?:-\d{4})?(?![\w-])"
     place = rf",?\s{{1,3}}{city},?{sp}(?:{state}){sp}{zip_code}"
     post = r"(?:NW|NE|SW|SE|N|S|E|W)" if case != "lower" else r"(?:nw|ne|sw|se|n|s|e|w)"
-    end = r"(?=\s*$|\s*[,;:)\n]|\.(?:\s|$)|\s+[a-z])" if case != "lower" else r"(?=\s*$|\s*[,;\n])"
+    clause_end = r"(?:\s*$|\s*[,;:)\n]|\.(?:\s|$))"
+    ends = [r"\s*[,;\n]", r"\s*$"] if case == "lower" else [clause_end, r"\s+[a-z]"]
+    if case != "lower":
+        ends.append(rf",?{sp}{city},?{sp}(?:{state})(?![\w-])")  # city and state, no ZIP
+        if strong:
+            ends.append(rf"{sp}{city_word}{clause_end}")
+    end = "(?=" + "|".join(ends) + ")"
     return (
-        rf"(?<![\w.,/-])\d{{1,6}}[A-Za-z]?(?:{sp}{direction})?(?:{sp}(?:{word}|{ordinal})){{1,4}}"
-        rf"{sp}(?:{cased(_SUFFIX_WORDS)})\.?(?:{sp}{post}\b)?{unit}(?:{place}|{end})"
+        rf"\d{{1,6}}[A-Za-z]?(?:{sp}{direction})?(?:{sp}(?:{word}|{ordinal})){{1,4}}"
+        rf"{sp}{suffix}(?:{sp}{post}\b)?{unit}(?:{place}|{end})"
     )
 
 
+_ALL_ABBREVIATIONS = _STRONG_ABBREVIATIONS + _ABBREVIATIONS
+_CASES = (
+    (r"[A-Z][A-Za-z'.-]{0,30}", r"\d{1,4}(?:st|nd|rd|th)", "title"),
+    (r"[A-Z][A-Z'.-]{0,30}", r"\d{1,4}(?:ST|ND|RD|TH)", "upper"),
+    (r"[a-z][a-z'.-]{0,30}", r"\d{1,4}(?:st|nd|rd|th)", "lower"),
+)
 _ADDRESS = re.compile(
-    # a house number and a word after it, checked once before the three cases are tried
+    # a house number and a word after it, checked once before the cases are tried
     r"(?<![\w.,/-])(?=\d{1,6}[A-Za-z]?[ \t\u00a0]{1,3}\w)(?:"
-    + "|".join(
-        [
-            _street(r"[A-Z][A-Za-z'.-]{0,30}", r"\d{1,4}(?:st|nd|rd|th)", "title"),
-            _street(r"[A-Z][A-Z'.-]{0,30}", r"\d{1,4}(?:ST|ND|RD|TH)", "upper"),
-            _street(r"[a-z][a-z'.-]{0,30}", r"\d{1,4}(?:st|nd|rd|th)", "lower"),
-        ]
-    )
-    + r")|\b(?i:P\.?[ ]?O\.?[ ]?Box)[ \t]{1,3}\d{1,6}\b"
+    + "|".join(_street(*c, strong=s) for c in _CASES for s in (True, False))
+    + r")|\b(?i:P\.?[ ]?O\.?[ ]?Box|post[ ]office[ ]box)[ \t]{1,3}\d{1,6}\b"
+)
+# Where the text says an address follows (ship to, deliver to, I live at, address:), a
+# street in any case counts even when more words follow it (deliver to 19 birch drive please)
+_CUE = re.compile(
+    r"(?i:\b(?:(?:ship|deliver|send|mail|post)(?:[ ]it)?[ ]to|live[ ]at|located[ ]at"
+    r"|(?:shipping|billing|home|delivery)?[ ]?address)[ ]?:?[ ]{1,3})"
+    r"(?P<street>\d{1,6}[A-Za-z]?(?:[ ][A-Za-z][A-Za-z'.-]{0,30}){1,4}[ ]"
+    rf"(?i:{'|'.join(_STREETS_STRONG + _STREETS)}|(?:{'|'.join(_ALL_ABBREVIATIONS)})\.?))"
+    r"(?![\w-])"
 )
 
 
 def _addresses(text: str) -> Iterator[Span]:
     for m in _ADDRESS.finditer(text):
         yield m.start(), m.end(), "address"
+    for m in _CUE.finditer(text):
+        yield m.start("street"), m.end("street"), "address"
 
 
 # --- phone ------------------------------------------------------------------------------------
@@ -249,7 +279,7 @@ def find_spans(text: str, kinds: Iterable[str]) -> list[Span]:
         ):
             continue
         new = [s for s in finder(text) if not _overlaps(s, taken)]
-        taken = sorted(taken + _drop_overlaps(sorted(new)))
+        taken = sorted(taken + _drop_overlaps(new))
     return taken
 
 
@@ -263,8 +293,9 @@ def _overlaps(span: Span, taken: list[Span]) -> bool:
 
 
 def _drop_overlaps(spans: list[Span]) -> list[Span]:
+    """The spans that start first, the longest of those starting together, and so on."""
     out: list[Span] = []
-    for span in spans:
+    for span in sorted(spans, key=lambda s: (s[0], -s[1])):
         if not out or span[0] >= out[-1][1]:
             out.append(span)
     return out
