@@ -311,3 +311,51 @@ def test_measure_times_every_party_without_the_call_cache(tmp_path: Path) -> Non
     assert "without the cache" in first["scripted-3"].source
     # the cache was put back in front of every party's model
     assert [m.backend for m in members if hasattr(m, "backend")] == wrapped
+
+
+def test_the_estimate_of_a_rerun_sees_the_cached_exchange(tmp_path: Path) -> None:
+    # later turns are built from earlier answers: the estimate answered every call with
+    # empty text, so after a full run it still expected most calls to be made
+    spec = exchange_spec(cache=str(tmp_path / "cache"))
+    roles = spec["parties"][0]["roles"]
+    roles["moderator"] = {**MOCK, "label": "llm-m", "model": "mock-m"}
+    bl.run(spec, out=tmp_path / "runs", progress=False)
+    from behaviorlab.models._cache import CallCache
+
+    cache = CallCache(tmp_path / "cache")
+    try:
+        (cell,) = asyncio.run(estimate_plan(plan(bl.load_spec(spec), cache))).cells
+    finally:
+        cache.close()
+    assert cell.calls == 16 and cell.cached == 16 and cell.to_call == 0
+    assert cell.prompt_tokens == 0
+
+
+def test_the_estimate_bounds_the_prompts_a_run_sends(tmp_path: Path) -> None:
+    import json
+
+    from behaviorlab.tasks._tokens import char_counter
+
+    log = tmp_path / "calls.jsonl"
+    said = json.dumps({"text": " ".join(["lorem"] * 30)})  # about 47 tokens, under 64
+    llm = {
+        "name": "llm",
+        "backend": "logging_mock",
+        "answer": "generate",
+        "max_tokens": 64,
+        "backend_options": {"log": str(log), "script": [said] * 12},
+    }
+    spec = exchange_spec(task_options={"rounds": 3})
+    spec["parties"][0]["roles"] = {
+        "moderator": {**llm, "label": "m"},
+        "debater_a": {**llm, "label": "a", "model": "mock-a"},
+        "debater_b": {"name": "script", "lines": ["No.", "No!", "Never."]},
+    }
+    (cell,) = asyncio.run(estimate_plan(plan(bl.load_spec(spec), None))).cells
+    bl.run(spec, out=tmp_path / "runs", progress=False)
+    count = char_counter(4.0)
+    sent = [json.loads(json.loads(line)["prompt"]) for line in log.read_text().splitlines()]
+    actual = sum(count("\n".join(m["content"] for m in r["messages"])) for r in sent)
+    assert cell.calls == len(sent) == 4 * 3 * 2
+    # an upper bound (every answer as long as max_tokens), not the empty-answer lower one
+    assert actual <= cell.prompt_tokens <= 3 * actual

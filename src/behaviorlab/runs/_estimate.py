@@ -30,21 +30,13 @@ configured, else the mean per call measured or stored, else at most the calls' `
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any
 
-from behaviorlab.models._base import (
-    Backend,
-    Capability,
-    GenerateRequest,
-    Generation,
-    ModelIdentity,
-    Pricing,
-    ScoreRequest,
-    ScoreResult,
-)
-from behaviorlab.models._cache import CachedBackend, CallCache
+from behaviorlab.models._base import Backend, Pricing
+from behaviorlab.models._cache import CachedBackend
 from behaviorlab.runs._build import members, party_members, party_pricing, pricing_of
 from behaviorlab.runs._executor import play_trial
+from behaviorlab.runs._probe import Probe
 from behaviorlab.runs._spec import ThroughputSpec
 from behaviorlab.runs._throughput import (
     Throughput,
@@ -337,63 +329,6 @@ def format_seconds(s: float) -> str:
     return f"{s / 3600:.1f} h"
 
 
-class _Probe(Backend):
-    """Records requests instead of calling a model: counts, tokens, cache presence."""
-
-    name: ClassVar[str] = "probe"
-
-    def __init__(
-        self, real: Backend, cache: CallCache | None, count: TokenCounter, seen: set[str]
-    ) -> None:
-        self.real, self.cache, self.count, self.seen = real, cache, count, seen
-        self.tokens_uncached = 0
-        self.max_output_uncached = 0
-        self._identity: ModelIdentity | None = None
-
-    @property
-    def capabilities(self) -> frozenset[Capability]:  # type: ignore[override]
-        return self.real.capabilities
-
-    def identity(self) -> ModelIdentity:
-        if self._identity is None:
-            self._identity = self.real.identity()
-        return self._identity
-
-    def _seen(self, kind: str, request: GenerateRequest | ScoreRequest) -> tuple[bool, int]:
-        if request.messages is not None:
-            text = "\n".join(m.content for m in request.messages)
-        else:
-            text = request.prompt or ""
-        tokens = self.count(text)
-        hit = False
-        if self.cache is not None:
-            key = CallCache.key(self.identity(), kind, request)
-            hits, misses = self.cache.stats.hits, self.cache.stats.misses
-            hit = key in self.seen or self.cache.get(key) is not None
-            self.cache.stats.hits, self.cache.stats.misses = hits, misses
-            self.seen.add(key)  # the same call later in this run is answered by the cache
-        if not hit:
-            self.tokens_uncached += tokens
-        return hit, tokens
-
-    async def generate(self, request: GenerateRequest) -> Generation:
-        hit, tokens = self._seen("generate", request)
-        if not hit:
-            self.max_output_uncached += request.max_tokens
-        return Generation(text="", tokens_in=tokens, cached=hit)
-
-    async def score(self, request: ScoreRequest) -> ScoreResult:
-        hit, tokens = self._seen("score", request)
-        n = len(request.continuations)
-        if getattr(self.real, "score_rereads_prompt", False) and not hit:
-            # an HTTP scorer reads (and bills) prompt + option once per option, 1 output each
-            options = sum(self.count(c) for c in request.continuations)
-            self.tokens_uncached += (n - 1) * tokens + options
-            self.max_output_uncached += n
-            tokens = n * tokens + options
-        return ScoreResult(logprobs=[0.0] * n, n_tokens=[1] * n, tokens_in=tokens, cached=hit)
-
-
 def _counter(plan: Plan) -> tuple[TokenCounter, str]:
     """The task's own token counter (its ``count(text)`` method), else characters / 4."""
     count = getattr(plan.task, "count", None)
@@ -416,7 +351,7 @@ async def estimate_plan(
     count, counter_text = _counter(plan)
     cells: dict[tuple[str, str], Cell] = {}
     llm: set[str] = set()
-    probes: dict[int, _Probe] = {}
+    probes: dict[int, Probe] = {}
     originals: dict[int, Backend] = {}
     seen: set[str] = set()
     # a set of parties calls the models of its parties: each party's backend gets a probe
@@ -432,9 +367,9 @@ async def estimate_plan(
             continue
         originals[key] = real
         if isinstance(real, CachedBackend):
-            probes[key] = _Probe(real.inner, real.cache, count, seen)
+            probes[key] = Probe(real.inner, real.cache, count, seen)
         else:  # no cache in front of this simulator: every call is made
-            probes[key] = _Probe(real, None, count, seen)
+            probes[key] = Probe(real, None, count, seen)
     try:
         for key, one in every.items():
             if key in probes:
