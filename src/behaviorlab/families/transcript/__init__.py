@@ -8,7 +8,12 @@ far, the embedded llama.cpp backend reading each transcript once), the baselines
 (docs/transcript.md).
 """
 
-from behaviorlab.families.transcript import _baselines, _metrics  # noqa: F401  (register)
+from behaviorlab.families.transcript import (  # noqa: F401  (register)
+    _baselines,
+    _conditions,
+    _demo,
+    _metrics,
+)
 from behaviorlab.families.transcript._baselines import (
     PositionFrequency,
     RepeatLast,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from behaviorlab.families.transcript._report import transcript_blocks
 from behaviorlab.families.transcript._task import TRANSCRIPT
-from behaviorlab.plugins._family import Family, family
+from behaviorlab.plugins._family import Family, family, packaged_demo
 
 FAMILY = family(
     Family(
@@ -14,6 +14,14 @@ FAMILY = family(
         tasks=(TRANSCRIPT,),
         report_blocks=transcript_blocks,
         splits=("person", "data"),
+        demos=(
+            packaged_demo(
+                "transcript",
+                "a SYNTHETIC two-armed bandit (scripted learners, Psych-101 format) with the "
+                "bundled SmolLM2, the baselines and the history controls",
+                __package__ or "behaviorlab.families.transcript",
+            ),
+        ),
         docs="docs/transcript.md",
     )
 )

@@ -20,7 +20,7 @@ import io
 import json
 import math
 import zipfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -175,6 +175,43 @@ def load_transcripts(
     experiments), the others train. ``participants``: keep the first N of
     each experiment (in file order).
     """
+    files = transcript_files(path)
+    return _read(
+        (item for f in files for item in _lines(f)),
+        label=str(path),
+        source=", ".join(str(p) for p in files),
+        experiments=experiments,
+        option_rules=option_rules,
+        test_experiments=test_experiments,
+        participants=participants,
+    )
+
+
+def transcripts_from_records(
+    records: Sequence[Mapping[str, Any]],
+    *,
+    label: str,
+    license: str,
+    option_rules: Mapping[str, Sequence[OptionRule | str]] | None = None,
+) -> Dataset:
+    """:func:`load_transcripts` on records held in memory (a generated experiment): each
+    record is one participant's JSON object; ``label`` names them in errors (line = index
+    + 1) and in the dataset's source."""
+    lines = ((label, n, json.dumps(r)) for n, r in enumerate(records, start=1))
+    data = _read(lines, label=label, source=label, option_rules=option_rules)
+    return data.model_copy(update={"license": license})
+
+
+def _read(
+    stream: Iterable[tuple[str, int, str]],
+    *,
+    label: str,
+    source: str,
+    experiments: Sequence[str] | None = None,
+    option_rules: Mapping[str, Sequence[OptionRule | str]] | None = None,
+    test_experiments: Sequence[str] | None = None,
+    participants: int | None = None,
+) -> Dataset:
     rules = {
         name: check_rules(list(r), f"option_rules[{name!r}]")
         for name, r in (option_rules or {}).items()
@@ -186,104 +223,103 @@ def load_transcripts(
     episodes: list[Episode] = []
     seen: dict[str, str] = {}
     counts: dict[str, ExperimentCounts] = {}
-    for file_path in transcript_files(path):
-        for file, n, line in _lines(file_path):
-            obj = _record(file, n, line)
-            if obj is None:
-                continue
-            experiment = str(obj["experiment"])
-            if wanted is not None and experiment not in wanted:
-                continue
-            c = counts.setdefault(experiment, ExperimentCounts())
-            if participants is not None and c.participants >= participants:
-                continue
-            participant = str(_scalar(obj["participant"]))
-            where = Where(file, n, participant)
-            person_id = f"{experiment}/{participant}"
-            if person_id in seen:
-                raise TranscriptFormatError(
-                    f"{where}: participant {participant!r} of experiment {experiment!r} was "
-                    f"already read at {seen[person_id]}; participant ids must be unique within "
-                    "an experiment"
-                )
-            seen[person_id] = f"{file}, line {n}"
-            transcript = split_transcript(obj["text"], where)
-            if experiment in rules:
-                experiment_rules = rules[experiment]
+    for file, n, line in stream:
+        obj = _record(file, n, line)
+        if obj is None:
+            continue
+        experiment = str(obj["experiment"])
+        if wanted is not None and experiment not in wanted:
+            continue
+        c = counts.setdefault(experiment, ExperimentCounts())
+        if participants is not None and c.participants >= participants:
+            continue
+        participant = str(_scalar(obj["participant"]))
+        where = Where(file, n, participant)
+        person_id = f"{experiment}/{participant}"
+        if person_id in seen:
+            raise TranscriptFormatError(
+                f"{where}: participant {participant!r} of experiment {experiment!r} was "
+                f"already read at {seen[person_id]}; participant ids must be unique within "
+                "an experiment"
+            )
+        seen[person_id] = f"{file}, line {n}"
+        transcript = split_transcript(obj["text"], where)
+        if experiment in rules:
+            experiment_rules = rules[experiment]
+        else:
+            experiment_rules = EXPERIMENT_RULES.get(experiment, fallback)
+        extra = {k: v for k, v in obj.items() if k not in REQUIRED}
+        rts = _rts(extra.get("RTs"), len(transcript.responses))
+        steps: list[Step] = []
+        for k, r in enumerate(transcript.responses):
+            found = parse_options(r.segment, experiment_rules)
+            options = None
+            meta: dict[str, Any] = {"offset": r.offset, "experiment": experiment}
+            if found is not None and r.text in found.codes:
+                options = [
+                    Option(code=co, label=la)
+                    for co, la in zip(found.codes, found.labels, strict=True)
+                ]
+                c.with_options += 1
             else:
-                experiment_rules = EXPERIMENT_RULES.get(experiment, fallback)
-            extra = {k: v for k, v in obj.items() if k not in REQUIRED}
-            rts = _rts(extra.get("RTs"), len(transcript.responses))
-            steps: list[Step] = []
-            for k, r in enumerate(transcript.responses):
-                found = parse_options(r.segment, experiment_rules)
-                options = None
-                meta: dict[str, Any] = {"offset": r.offset, "experiment": experiment}
-                if found is not None and r.text in found.codes:
-                    options = [
-                        Option(code=co, label=la)
-                        for co, la in zip(found.codes, found.labels, strict=True)
-                    ]
-                    c.with_options += 1
-                else:
-                    c.free_text += 1
-                    if found is not None:
-                        c.not_an_option += 1
-                        meta["stated_options"] = list(found.codes)
-                if rts is not None:
-                    meta["rt"] = rts[k]
-                steps.append(
-                    Step(
-                        index=k,
-                        step_id=f"choice-{k + 1}",
-                        observation=Observation(
-                            kind=STEP_KIND, content=r.segment, options=options, meta=meta
-                        ),
-                        action=Action(action_type="response", value=r.text),
-                    )
-                )
-            attributes = {
-                k: _scalar(v)
-                for k, v in extra.items()
-                if v is None or isinstance(v, str | int | float | bool)
-            }
-            behaviour = {k: v for k, v in extra.items() if k not in attributes}
+                c.free_text += 1
+                if found is not None:
+                    c.not_an_option += 1
+                    meta["stated_options"] = list(found.codes)
             if rts is not None:
-                behaviour.pop("RTs")
-            persons[person_id] = Person(
-                person_id=person_id,
-                attributes=attributes,
-                meta={"experiment": experiment, "participant": participant},
-            )
-            episode_meta: dict[str, Any] = {
-                "experiment": experiment,
-                "participant": participant,
-                "tail": transcript.tail,
-                "file": file,
-                "line": n,
-                **behaviour,
-            }
-            if held_out:
-                episode_meta["split"] = "test" if experiment in held_out else "train"
-            episodes.append(
-                Episode(
-                    episode_id=person_id,
-                    person_id=person_id,
-                    kind=EPISODE_KIND,
-                    steps=steps,
-                    meta=episode_meta,
+                meta["rt"] = rts[k]
+            steps.append(
+                Step(
+                    index=k,
+                    step_id=f"choice-{k + 1}",
+                    observation=Observation(
+                        kind=STEP_KIND, content=r.segment, options=options, meta=meta
+                    ),
+                    action=Action(action_type="response", value=r.text),
                 )
             )
-            c.participants += 1
-            c.steps += len(steps)
-            if file not in c.files:
-                c.files.append(file)
+        attributes = {
+            k: _scalar(v)
+            for k, v in extra.items()
+            if v is None or isinstance(v, str | int | float | bool)
+        }
+        behaviour = {k: v for k, v in extra.items() if k not in attributes}
+        if rts is not None:
+            behaviour.pop("RTs")
+        persons[person_id] = Person(
+            person_id=person_id,
+            attributes=attributes,
+            meta={"experiment": experiment, "participant": participant},
+        )
+        episode_meta: dict[str, Any] = {
+            "experiment": experiment,
+            "participant": participant,
+            "tail": transcript.tail,
+            "file": file,
+            "line": n,
+            **behaviour,
+        }
+        if held_out:
+            episode_meta["split"] = "test" if experiment in held_out else "train"
+        episodes.append(
+            Episode(
+                episode_id=person_id,
+                person_id=person_id,
+                kind=EPISODE_KIND,
+                steps=steps,
+                meta=episode_meta,
+            )
+        )
+        c.participants += 1
+        c.steps += len(steps)
+        if file not in c.files:
+            c.files.append(file)
     if wanted is not None:
         missing = sorted(wanted - set(counts))
         if missing:
             raise TranscriptFormatError(
                 f"psych101: no participant of experiment(s) {', '.join(missing)} in "
-                f"{path}; the files hold {', '.join(sorted(counts)) or 'none'}"
+                f"{label}; the files hold {', '.join(sorted(counts)) or 'none'}"
             )
     if held_out - set(counts):
         raise TranscriptFormatError(
@@ -291,10 +327,10 @@ def load_transcripts(
             f"which the files do not hold ({', '.join(sorted(counts))})"
         )
     if not episodes:
-        raise TranscriptFormatError(f"psych101: no participant read from {path}")
+        raise TranscriptFormatError(f"psych101: no participant read from {label}")
     return Dataset(
         name=SOURCE,
-        source=", ".join(str(p) for p in transcript_files(path)),
+        source=source,
         license="see the data's own terms (Psych-101/201: per experiment)",
         persons=persons,
         episodes=episodes,

@@ -179,7 +179,7 @@ class TranscriptTask:
             labels=tuple(None if la is None else tuple(la) for la in meta["labels"]),
             responses=tuple(trial.target.attributes["responses"]),
             shown=tuple(trial.target.attributes["shown"]),
-            history=self.history,
+            history=meta.get("history_mode", self.history),
             first_scored=math.floor(self.first_scored * n),
         )
 
