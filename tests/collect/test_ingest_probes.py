@@ -6,18 +6,22 @@ limits, cross-origin forms, rationales for unknown events, API docs, raw_survey 
 
 from __future__ import annotations
 
+import contextlib
 import json
+import secrets
 import sqlite3
 import time
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
+import zstandard
 from bl_ingest import SHOP, STUDY_TOKEN, T0, Clock, enrol, event, post
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from behaviorlab.cli import app
+from behaviorlab.collect._export import capture_dataset
 from behaviorlab.collect._pii import PiiMasker
 from behaviorlab.collect._questionnaire import AnswersError, Questionnaire, check_answers
 from behaviorlab.collect._server import RateLimit, create_app
@@ -66,7 +70,7 @@ def test_a_full_disk_answers_503_with_a_json_reason(
     token = enrol(client)
     pages = store._conn.execute("PRAGMA page_count").fetchone()[0]
     store._conn.execute(f"PRAGMA max_page_count={pages}")  # as if the disk were full
-    big = "<body>" + "<p>shoes</p>" * 12_000 + "</body>"
+    big = f"<body><p>{secrets.token_hex(40_000)}</p></body>"  # compresses only 2:1
     r = post(client, token, {"events": [event(1, simplified_html=big)]})
     assert r.status_code == 503
     assert r.headers["content-type"] == "application/json"
@@ -129,6 +133,7 @@ def test_plain_page_urls_of_the_allowed_host_still_pass(client: TestClient) -> N
 
 # --- §2.6 terminal escapes -----------------------------------------------------------------------
 
+ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 ESCAPES = "\x1b]0;pwned\x07\x1b[2J\u202e"
 
 
@@ -165,7 +170,15 @@ def test_collect_cli_prints_no_control_characters(
 
 
 def _on_disk(store: CaptureStore) -> bytes:
-    return b"".join(p.read_bytes() for p in Path(store.url).parent.glob("capture.sqlite*"))
+    """The database files' bytes, each zstd frame in them (a stored page) also decompressed."""
+    raw = b"".join(p.read_bytes() for p in Path(store.url).parent.glob("capture.sqlite*"))
+    found = [raw]
+    at = raw.find(ZSTD_MAGIC)
+    while at >= 0:
+        with contextlib.suppress(zstandard.ZstdError):
+            found.append(zstandard.ZstdDecompressor().decompressobj().decompress(raw[at:]))
+        at = raw.find(ZSTD_MAGIC, at + 1)
+    return b"".join(found)
 
 
 def test_a_withdrawal_a_reader_holds_up_is_pending_then_finished(store: CaptureStore) -> None:
@@ -173,7 +186,9 @@ def test_a_withdrawal_a_reader_holds_up_is_pending_then_finished(store: CaptureS
     with TestClient(server, follow_redirects=False) as c:
         leaving, staying = enrol(c), enrol(c)
         marker = "zq" + "w" * 30 + "withdrawn"
-        assert post(c, leaving, {"events": [event(1, semantic_id=marker)]}).status_code == 200
+        page = f"<body><p>{marker}</p></body>"  # stored compressed
+        sent = event(1, semantic_id=marker, simplified_html=page)
+        assert post(c, leaving, {"events": [sent]}).status_code == 200
         reader = sqlite3.connect(store.url, isolation_level=None)
         reader.execute("BEGIN")
         assert reader.execute("SELECT COUNT(*) FROM events").fetchone() == (1,)  # a snapshot
@@ -370,3 +385,33 @@ def test_batches_are_cleaned_in_worker_processes(store: CaptureStore) -> None:
         assert offsite.status_code == 403
     stored = json.loads(store.events_of("s1")[0].payload)["simplified_html"]
     assert "script" not in stored and "onclick" not in stored and "555-123-4567" not in stored
+
+
+# --- §1 pages stored once, compressed, reference-counted -------------------------------------
+
+
+def test_a_page_is_stored_once_compressed_and_goes_with_its_last_reference(
+    client: TestClient, store: CaptureStore
+) -> None:
+    first, second = enrol(client), enrol(client)
+    grid = "".join(f'<div class="card"><a name="p{i}.title">Shoe {i}</a></div>' for i in range(400))
+    page = f"<body>{grid}</body>"
+    for token in (first, second):
+        batch = {"events": [event(i, simplified_html=page) for i in range(3)]}
+        assert post(client, token, batch).json()["accepted"] == 3
+    ((count, size, stored),) = store._query(
+        "SELECT COUNT(*), MAX(size), MAX(LENGTH(body)) FROM pages", ()
+    )
+    assert count == 1 and stored * 10 < size  # one copy of six, zstd-compressed
+    kept = [json.loads(r.payload)["simplified_html"] for r in store.events_of("s1")]
+    assert len(kept) == 6 and len(set(kept)) == 1 and "Shoe 399" in kept[0]
+    (episode, _) = sorted(capture_dataset(store, "s1", "full").episodes, key=lambda e: e.episode_id)
+    htmls = [s.observation.content for s in episode.steps if s.observation is not None]
+    assert htmls and all(h and "Shoe 399" in h for h in htmls)  # the export rebuilds each
+    who = store.participant(token=first)
+    assert who is not None
+    assert store.withdraw(who.participant_id).deleted["pages"] == 0  # the other still uses it
+    assert "Shoe 399" in json.loads(store.events_of("s1")[0].payload)["simplified_html"]
+    assert store.purge_expired(T0 + timedelta(days=365))["s1"] == 3  # retention: the last uses
+    assert store._query("SELECT COUNT(*) FROM pages", ()) == [(0,)]
+    assert store._query("SELECT COUNT(*) FROM event_pages", ()) == [(0,)]

@@ -145,6 +145,8 @@ def test_batches_are_idempotent_and_withdrawal_leaves_nothing(store: CaptureStor
         "events": 3,
         "rationales": 1,
         "consent_views": 0,
+        "event_pages": 0,
+        "pages": 0,
     }
     assert store.rows_of("pa1") == {t: 0 for t in TABLES}
     assert [r.participant_id for r in store.events_of("b1")] == ["pb2"]

@@ -29,6 +29,7 @@ from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from behaviorlab.collect._events import EventBatch, FieldProblem, Rejection
+from behaviorlab.collect._page_store import PageRow, page_row
 from behaviorlab.collect._pii import PiiConfig, PiiMasker
 from behaviorlab.collect._sanitize import clean_event, clean_rationale
 from behaviorlab.collect._study import Study
@@ -143,6 +144,8 @@ class Prepared:
 
     events: list[EventRowIn]
     rationales: list[RationaleRowIn]
+    pages: list[PageRow]
+    """Each event's cleaned page, compressed, stored once per distinct page."""
 
 
 @dataclass(frozen=True)
@@ -184,10 +187,15 @@ def prepare_batch(body: bytes, study_json: str) -> Prepared | Rejected:
     except Refusal as refused:
         r = refused.rejection
         return Rejected(refused.status, r.error, [(p.location, p.problem) for p in r.problems])
-    masker = _masker(study.pii.model_dump_json())
+    pii_key = study.pii.model_dump_json()
+    masker = _masker(pii_key)
     events: list[EventRowIn] = []
+    pages: list[PageRow] = []
     for event in batch.events:
         clean = clean_event(event, masker)
+        if clean.simplified_html is not None:
+            pages.append(page_row(clean.event_id, clean.simplified_html, pii_key))
+            clean = clean.model_copy(update={"simplified_html": None})
         events.append(
             (
                 clean.event_id,
@@ -202,7 +210,7 @@ def prepare_batch(body: bytes, study_json: str) -> Prepared | Rejected:
     for item in batch.rationales:
         why = clean_rationale(item, masker)
         whys.append((why.event_id, why.rationale, why.timestamp.isoformat()))
-    return Prepared(events=events, rationales=whys)
+    return Prepared(events=events, rationales=whys, pages=pages)
 
 
 def _warm() -> bool:

@@ -191,7 +191,7 @@ async def read_json(state: ServerState, request: Request) -> Any:
 
 def _store_batch(state: ServerState, who: Participant, batch: Prepared) -> IngestResult:
     accepted, duplicates, stored = state.store.add_batch(
-        who, batch.events, batch.rationales, state.clock()
+        who, batch.events, batch.rationales, state.clock(), batch.pages
     )
     return IngestResult(accepted=accepted, duplicates=duplicates, rationales=stored)
 

@@ -29,14 +29,30 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from behaviorlab.collect._page_store import (
+    PAGE_SCHEMA,
+    PageRow,
+    drop_unlinked,
+    hashes_of,
+    store_pages,
+    with_page,
+)
 from behaviorlab.collect._store_errors import StoreUnavailable as StoreUnavailable
 from behaviorlab.collect._store_errors import unavailable
 from behaviorlab.collect._study import Participant, Study, iso
 
 log = logging.getLogger(__name__)
 
-TABLES = ("studies", "participants", "consents", "events", "rationales", "consent_views")
-PARTICIPANT_TABLES = ("participants", "consents", "events", "rationales", "consent_views")
+TABLES = (
+    "studies",
+    "participants",
+    "consents",
+    "events",
+    "rationales",
+    "consent_views",
+    "event_pages",
+)
+PARTICIPANT_TABLES = TABLES[1:]
 SCRUB_BUSY_MS = 50
 """How long one try to scrub deleted rows off disk waits for readers (see ``scrub``)."""
 
@@ -134,7 +150,7 @@ class CaptureStore:
         ``_lock``."""
         self._scrub_lock = threading.Lock()
         with self._tx() as cur:
-            for statement in _SCHEMA:
+            for statement in (*_SCHEMA, *PAGE_SCHEMA):
                 cur.execute(statement)
 
     # --- plumbing -------------------------------------------------------------------------
@@ -320,15 +336,18 @@ class CaptureStore:
         events: Sequence[tuple[str, str, int, str, str, str]],
         rationales: Sequence[tuple[str, str, str]],
         now: datetime,
+        pages: Sequence[PageRow] = (),
     ) -> tuple[int, int, int]:
         """Store (event_id, session_id, seq, client_ts, action_type, payload) events and
         (event_id, rationale, client_ts) rationales in one transaction;
         return (accepted, duplicates, rationales stored). A rationale for an event the
         participant never sent (in this batch or before) raises :class:`UnknownEvents` and
-        stores nothing."""
+        stores nothing. ``pages``: the events' cleaned pages, stored once each
+        (:mod:`._page_store`)."""
         pid, sid, received = participant.participant_id, participant.study_id, iso(now)
         accepted = 0
         stored_why = 0
+        new_events: set[str] = set()
         with self._tx() as cur:
             # inside the transaction: a withdrawal that committed since the participant was
             # looked up must not be followed by their events (PostgreSQL: the row lock makes a
@@ -353,7 +372,10 @@ class CaptureStore:
                         payload,
                     ),
                 )
-                accepted += cur.rowcount
+                if cur.rowcount:
+                    accepted += 1
+                    new_events.add(event_id)
+            store_pages(cur, pid, pages, new_events)
             unknown = []
             for i, (event_id, _, _) in enumerate(rationales):
                 cur.execute(
@@ -375,18 +397,25 @@ class CaptureStore:
         return accepted, len(events) - accepted, stored_why
 
     def events_of(self, study_id: str, participant_id: str | None = None) -> list[EventRow]:
-        """Events ordered by participant, session, seq and client time."""
-        where, args = "study_id = ?", [study_id]
+        """Events ordered by participant, session, seq and client time (each payload with
+        its stored page put back)."""
+        where, args = "e.study_id = ?", [study_id]
         if participant_id is not None:
-            where += " AND participant_id = ?"
+            where += " AND e.participant_id = ?"
             args.append(participant_id)
         rows = self._query(
-            f"SELECT participant_id, event_id, study_id, session_id, seq, client_ts, "
-            f"received_at, action_type, payload FROM events WHERE {where} "
-            "ORDER BY participant_id, session_id, seq, client_ts, event_id",
+            "SELECT e.participant_id, e.event_id, e.study_id, e.session_id, e.seq, e.client_ts, "
+            "e.received_at, e.action_type, e.payload, p.body FROM events e "
+            "LEFT JOIN event_pages ep ON ep.participant_id = e.participant_id "
+            "AND ep.event_id = e.event_id LEFT JOIN pages p ON p.page_hash = ep.page_hash "
+            f"WHERE {where} ORDER BY e.participant_id, e.session_id, e.seq, e.client_ts, "
+            "e.event_id",
             tuple(args),
         )
-        return [EventRow(*r) for r in rows]
+        return [
+            EventRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], with_page(r[8], r[9]))
+            for r in rows
+        ]
 
     def rationales_of(self, study_id: str) -> list[RationaleRow]:
         rows = self._query(
@@ -403,9 +432,11 @@ class CaptureStore:
         rows off disk; :class:`Withdrawal` says whether that is done or still pending."""
         deleted: dict[str, int] = {}
         with self._tx() as cur:
+            hashes = hashes_of(cur, participant_id)
             for table in PARTICIPANT_TABLES:
                 cur.execute(f"DELETE FROM {table} WHERE participant_id = ?", (participant_id,))
                 deleted[table] = cur.rowcount
+            deleted["pages"] = drop_unlinked(cur, hashes)  # pages no one else's event uses
             receipt = self._request_scrub(cur)
         return Withdrawal(deleted=deleted, receipt=receipt, done=self.scrub())
 
@@ -497,6 +528,8 @@ class CaptureStore:
                     cur.execute(
                         f"DELETE FROM {table} WHERE participant_id IN ({idle})", (sid, cutoff)
                     )
+                if purged[sid]:
+                    drop_unlinked(cur)
         if any(purged.values()):
             with self._tx() as cur:
                 self._request_scrub(cur)
@@ -547,6 +580,9 @@ class _Cursor:
 
     def fetchone(self) -> Any:
         return self._cur.fetchone()
+
+    def fetchall(self) -> list[Any]:
+        return list(self._cur.fetchall())
 
     @property
     def rowcount(self) -> int:

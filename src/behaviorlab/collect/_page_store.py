@@ -1,0 +1,91 @@
+"""Page snapshots stored once: each distinct cleaned page (``simplified_html``) is kept one
+time, zstd-compressed, keyed by the SHA-256 of the study's PII settings and the cleaned page
+(one product page seen by many participants, one page across a participant's clicks).
+
+An event's stored payload carries ``simplified_html: null``; ``event_pages`` links it to its
+page, and :func:`with_pages` puts the page back when events are read (the export rebuilds
+OPeRA's per-action ``simplified_html`` from it). References are counted by query: after a
+withdrawal or a retention purge, a page goes only when no remaining event links to it, so a
+page shared with a withdrawn participant's events stays for everyone else's.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import zstandard
+
+PAGE_SCHEMA = (
+    """CREATE TABLE IF NOT EXISTS pages (
+        page_hash TEXT PRIMARY KEY, body BYTEA NOT NULL, size INTEGER NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS event_pages (
+        participant_id TEXT NOT NULL, event_id TEXT NOT NULL, page_hash TEXT NOT NULL,
+        PRIMARY KEY (participant_id, event_id))""",
+    "CREATE INDEX IF NOT EXISTS event_pages_by_hash ON event_pages (page_hash)",
+)
+ZSTD_LEVEL = 3
+
+PageRow = tuple[str, str, bytes, int]
+"""(event_id, page_hash, zstd-compressed page, uncompressed UTF-8 bytes)."""
+
+
+def page_row(event_id: str, html: str, pii_key: str) -> PageRow:
+    """The stored form of one event's cleaned page under PII settings ``pii_key``."""
+    data = html.encode("utf-8")
+    digest = hashlib.sha256(pii_key.encode("utf-8") + b"\0" + data).hexdigest()
+    return event_id, digest, zstandard.compress(data, ZSTD_LEVEL), len(data)
+
+
+def decompress(body: bytes) -> str:
+    return zstandard.decompress(bytes(body)).decode("utf-8")
+
+
+def store_pages(cur: Any, pid: str, pages: Sequence[PageRow], new_events: set[str]) -> None:
+    """Insert each page not stored yet and link the newly inserted events to theirs (a
+    duplicate event keeps its first link)."""
+    for event_id, digest, body, size in pages:
+        if event_id not in new_events:
+            continue
+        cur.execute(
+            "INSERT INTO pages VALUES (?, ?, ?) ON CONFLICT (page_hash) DO NOTHING",
+            (digest, body, size),
+        )
+        cur.execute(
+            "INSERT INTO event_pages VALUES (?, ?, ?) "
+            "ON CONFLICT (participant_id, event_id) DO NOTHING",
+            (pid, event_id, digest),
+        )
+
+
+def hashes_of(cur: Any, pid: str) -> list[str]:
+    cur.execute("SELECT DISTINCT page_hash FROM event_pages WHERE participant_id = ?", (pid,))
+    return [str(r[0]) for r in cur.fetchall()]
+
+
+def drop_unlinked(cur: Any, hashes: Iterable[str] | None = None) -> int:
+    """Delete pages no event links to (among ``hashes``; all pages when None)."""
+    unlinked = "NOT EXISTS (SELECT 1 FROM event_pages ep WHERE ep.page_hash = pages.page_hash)"
+    if hashes is None:
+        cur.execute(
+            "DELETE FROM event_pages WHERE NOT EXISTS (SELECT 1 FROM events e WHERE "
+            "e.participant_id = event_pages.participant_id AND e.event_id = event_pages.event_id)"
+        )
+        cur.execute(f"DELETE FROM pages WHERE {unlinked}")
+        return int(cur.rowcount)
+    dropped = 0
+    for digest in hashes:
+        cur.execute(f"DELETE FROM pages WHERE page_hash = ? AND {unlinked}", (digest,))
+        dropped += int(cur.rowcount)
+    return dropped
+
+
+def with_page(payload: str, body: bytes | None) -> str:
+    """The event's payload with its page put back (unchanged without a stored page)."""
+    if body is None:
+        return payload
+    event = json.loads(payload)
+    event["simplified_html"] = decompress(body)
+    return json.dumps(event)
