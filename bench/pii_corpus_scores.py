@@ -1,4 +1,4 @@
-"""Precision and recall of PII masking on the tuning corpus and the two held-out parts.
+"""Precision and recall of PII masking on the tuning corpus and the three held-out parts.
 
     .venv/bin/python bench/pii_corpus_scores.py
 
@@ -22,7 +22,8 @@ CORPORA = Path(__file__).resolve().parent.parent / "tests" / "collect"
 
 def main() -> None:
     masker = PiiMasker()
-    for name in ("pii_corpus.yaml", "pii_corpus_heldout.yaml", "pii_corpus_heldout2.yaml"):
+    names = ["pii_corpus.yaml"] + [f"pii_corpus_heldout{p}.yaml" for p in ("", "2", "3")]
+    for name in names:
         corpus = yaml.safe_load((CORPORA / name).read_text(encoding="utf-8"))
         score = score_corpus(corpus, masker)
         print(score.line(name))

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
 
 import pytest
 import yaml
@@ -19,9 +18,13 @@ from behaviorlab.collect._pii import DEFAULT_TOKENS, PiiConfig, PiiMasker
 from behaviorlab.collect._sanitize import clean_html
 from behaviorlab.collect._shop import create_shop_app
 
-HELD_OUT: dict[str, Any] = yaml.safe_load(
-    (Path(__file__).parent / "pii_corpus_heldout.yaml").read_text(encoding="utf-8")
-)
+HTML_CASES: list[dict[str, str]] = [
+    case
+    for part in ("", "2", "3")
+    for case in yaml.safe_load(
+        (Path(__file__).parent / f"pii_corpus_heldout{part}.yaml").read_text(encoding="utf-8")
+    )["html"]
+]
 
 
 def test_pii_split_across_elements_is_masked() -> None:
@@ -67,7 +70,7 @@ def test_the_demo_shops_semantic_ids_survive_cleaning() -> None:
         assert ids.findall(out) == ids.findall(body)
 
 
-@pytest.mark.parametrize("case", HELD_OUT["html"], ids=lambda c: c["html"][:40])
+@pytest.mark.parametrize("case", HTML_CASES, ids=lambda c: c["html"][:40])
 def test_held_out_html_cases(case: dict[str, str]) -> None:
     out = clean_html(case["html"], PiiMasker())
     assert case["pii"] not in out
@@ -100,3 +103,16 @@ def test_obfuscated_urls_and_unknown_tags() -> None:
 def test_a_study_without_masking_keeps_text_but_still_sanitizes() -> None:
     out = clean_html("<p onclick='x()'>jane@example.com</p>", PiiMasker(PiiConfig(kinds=())))
     assert out == "<p>jane@example.com</p>"
+
+
+def test_pii_joined_into_identifiers_is_masked() -> None:
+    m = PiiMasker()
+    page = (
+        '<li id="contact-604-555-0148" class="user_jane.doe@example.com card-4111111111111111">'
+        '<b name="order-112-4567890" data-name="product_title">x</b></li>'
+    )
+    out = clean_html(page, m)
+    assert 'id="contact-[PHONE]"' in out
+    assert "jane" not in out and "4111111111111111" not in out
+    # an order number or a semantic id joined the same way stays
+    assert 'name="order-112-4567890" data-name="product_title"' in out

@@ -24,6 +24,7 @@ of people are not masked.
 
 from __future__ import annotations
 
+import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -34,7 +35,7 @@ from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsp
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from behaviorlab.collect._pii_patterns import Span, find_spans
+from behaviorlab.collect._pii_patterns import Span, find_spans, maybe_pii
 from behaviorlab.collect._pii_patterns import luhn_ok as luhn_ok
 
 PiiKind = Literal["email", "phone", "card", "address"]
@@ -77,6 +78,7 @@ TRUNCATED = "\u2026"
 """Ends a value that was cut to its length limit."""
 _CUT_MARGIN = 256
 _SHORT = 256
+_JOINERS = re.compile(r"[-_]")
 _SHORT_ENTRIES = 8_192
 
 
@@ -155,8 +157,30 @@ class PiiMasker:
             self._short[key] = masked
         return masked
 
-    def _text(self, value: str) -> str:
+    def identifier(self, value: str) -> str:
+        """An id, name or class value masked as text, and also with ``-`` and ``_`` read as
+        spaces (``contact-604-555-0148``, ``card_4111111111111111``): an identifier's words
+        are joined that way, and no finder starts a match right after them."""
+        if len(value) <= _SHORT:
+            return self._remember("identifier", value, self._identifier)
+        return self._identifier(value)
+
+    def _identifier(self, value: str) -> str:
+        if not maybe_pii(value):
+            return value
         spans = self.spans(value)
+        spaced = _JOINERS.sub(" ", value)  # the same length: offsets hold
+        if spaced != value:
+            for span in self.spans(spaced):
+                if all(span[1] <= s[0] or s[1] <= span[0] for s in spans):
+                    spans.append(span)
+            spans.sort()
+        return self._apply(value, spans)
+
+    def _text(self, value: str) -> str:
+        return self._apply(value, self.spans(value))
+
+    def _apply(self, value: str, spans: list[Span]) -> str:
         if not spans:
             return value
         parts: list[str] = []

@@ -261,10 +261,15 @@ FINDERS = {"email": _emails, "card": _cards, "address": _addresses, "phone": _ph
 """Each kind's finder, in the order their spans take precedence."""
 
 
+def maybe_pii(text: str) -> bool:
+    """False when ``text`` can hold no PII of any kind (it has no digit and no ``@``)."""
+    return _MAYBE_PII.search(text) is not None
+
+
 def find_spans(text: str, kinds: Iterable[str]) -> list[Span]:
     """The PII in ``text`` of the given kinds: non-overlapping spans sorted by start; where two
     overlap, the kind earlier in :data:`FINDERS` wins."""
-    if not _MAYBE_PII.search(text):
+    if not maybe_pii(text):
         return []  # every kind needs a digit or an @: most attribute values have neither
     wanted = set(kinds)
     # ASCII text with too few digits for a kind skips its finder (not other scripts: \d

@@ -61,6 +61,7 @@ ALLOWED_ATTRIBUTES = _words(
 """Kept on every tag, with ``data-*`` and ``aria-*``."""
 URL_SCHEMES = frozenset({"http", "https", "mailto", "tel", "sms"})
 _URL_ATTRIBUTES = frozenset({"href", "src", "action", "cite"})
+_IDENTIFIERS = frozenset({"id", "for", "name", "class", "headers", "data-name"})
 _BAD_URL = re.compile(r"^\s*(?:javascript|vbscript|data\s*:\s*text/html)", re.IGNORECASE)
 MAX_TEXT_NODE = 20_000
 """The longest text node kept; longer ones are cut and end with ``TRUNCATED``."""
@@ -83,6 +84,8 @@ def _attribute_filter(masker: PiiMasker) -> Any:
             masked = masker.url(value)
             cut = MAX_URL_ATTRIBUTE
             return masked if len(masked) <= cut else masked[:cut] + TRUNCATED
+        if attribute in _IDENTIFIERS:
+            return masker.identifier(value[:MAX_ATTRIBUTE])
         return masker.text(value, limit=MAX_ATTRIBUTE)
 
     return mask
