@@ -240,3 +240,40 @@ def test_a_game_spec_must_assign_both_players(role: str) -> None:
     roles.pop(role)
     with pytest.raises(bl.SpecError, match=f"leaves the role '{role}' of task 'game'"):
         bl.runs.plan(bl.load_spec(duel_spec(roles)), None)
+
+
+def test_per_role_rows_leave_failed_games_out_and_keep_shares_in_bounds(tmp_path: Path) -> None:
+    from behaviorlab.analysis import role_table
+
+    good = {"name": "script", "lines": ["cooperate", "defect", "defect"], "cycle": True}
+    roles = {"player_1": good, "player_2": {**good, "lines": ["defect", "cooperate"]}}
+    spec = duel_spec(roles, task_options={"predict": False})
+    dead = {"name": "script", "lines": ["Cooperate!"], "cycle": True, "label": "bad"}
+    spec["parties"].append({"label": "dead", "roles": {"player_1": good, "player_2": dead}})
+    frame = bl.run(spec, out=tmp_path, progress=False).to_pandas()
+    per_turn = bl.open_run(tmp_path / "duel").to_pandas(per="turn")
+    assert per_turn.loc[per_turn["simulator"] == "dead", "trial_error"].notna().all()
+    assert per_turn.loc[per_turn["simulator"] == "pair", "trial_error"].isna().all()
+    table = (
+        role_table(frame, n_resamples=300).set_index(["simulator", "role", "metric"]).sort_index()
+    )
+    # every 'dead' game failed: its turns are not a result, only counted
+    dead_rows = table.loc["dead"]
+    assert (dead_rows["n_turns"] == 0).all() and (dead_rows["failed_trials"] == 6).all()
+    assert (table.loc["pair"]["failed_trials"] == 0).all()
+    # a 0/1 per-turn score is a share: its interval stays within [0, 1]
+    coop = table.loc[("pair", "player_1", "cooperate")]
+    assert 0.0 <= coop["low"] <= coop["value"] <= coop["high"] <= 1.0
+
+
+def test_a_turn_score_named_like_a_column_keeps_its_own_column() -> None:
+    from behaviorlab.tasks._parties import turn_rows
+
+    turns = [{"role": "a", "turn": 0, "role_turn": 0, "scores": {"cost": 9.0, "seed": 1.0}}]
+    frame = pd.DataFrame(
+        {"trial_id": ["t"], "seed": [0], "error": [None], "meta": [{"turns": turns}]}
+    )
+    rows = turn_rows(frame)
+    assert list(rows.columns).count("cost") == 1 and list(rows.columns).count("seed") == 1
+    assert rows["score_cost"].tolist() == [9.0] and rows["score_seed"].tolist() == [1.0]
+    assert rows["seed"].tolist() == [0]

@@ -21,7 +21,7 @@ from behaviorlab.analysis._bootstrap import ClusterStats
 from behaviorlab.analysis._frame import SupportsToPandas, as_frame, require
 from behaviorlab.analysis._metrics import ratio
 from behaviorlab.analysis._small_sample import IntervalChoice, mean_estimate
-from behaviorlab.tasks._parties import TRIAL_KEYS, TURN_FIELDS, turn_rows
+from behaviorlab.tasks._parties import TRIAL_ERROR, TRIAL_KEYS, TURN_FIELDS, turn_rows
 
 ROLE_COLUMNS = (
     "task",
@@ -39,6 +39,7 @@ ROLE_COLUMNS = (
     "tokens_in",
     "tokens_out",
     "cost",
+    "failed_trials",
 )
 VALID_TURN = "valid_turn"
 """The per-role metric every multi-party trial has: the share of turns without an error."""
@@ -84,18 +85,26 @@ def role_table(
     """Per (task, simulator, condition, role) and metric: the mean over the role's turns
     with a person-clustered interval (columns :data:`ROLE_COLUMNS`). The metrics are
     :data:`VALID_TURN` and every per-turn score the task gave (a mean over the turns that
-    have it). Empty, with its columns, when no trial had several parties."""
+    have it; a score whose every value is 0 or 1 is a share, its interval within [0, 1]).
+    The turns of failed trials are left out, their number in ``failed_trials``. Empty, with
+    its columns, when no trial had several parties."""
     per_turn = turns(results)
     if per_turn.empty:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in ROLE_COLUMNS})
     settings = {"n_resamples": n_resamples, "seed": seed, "level": level, "interval": interval}
-    score_names = [c for c in per_turn.columns if c not in (*TRIAL_KEYS, *TURN_FIELDS)]
+    skip = (*TRIAL_KEYS, *TURN_FIELDS, TRIAL_ERROR)
+    score_names = [c for c in per_turn.columns if c not in skip]
+    keys = ["task", "simulator", "condition", "role"]
+    # a failed trial (a party that never played) is not a result: its turns are left out
+    # and counted per arm and role
+    failed = per_turn[TRIAL_ERROR].notna()
+    n_failed = per_turn.loc[failed].groupby(keys, dropna=False)["trial_id"].nunique()
+    per_turn = per_turn.loc[~failed]
     per_turn = per_turn.assign(
         **{VALID_TURN: per_turn["error"].isna().astype(float)},
         person_id=per_turn["person_id"].astype(str),
     )
     out: list[dict[str, Any]] = []
-    keys = ["task", "simulator", "condition", "role"]
     for key, g in per_turn.groupby(keys, sort=True, dropna=False):
         people = g["person_id"].to_numpy()
         usage = {
@@ -103,10 +112,15 @@ def role_table(
             "tokens_in": int(pd.to_numeric(g["tokens_in"]).sum()),
             "tokens_out": int(pd.to_numeric(g["tokens_out"]).sum()),
             "cost": float(pd.to_numeric(g["cost"]).sum()),
+            "failed_trials": int(n_failed.get(key, 0)),
         }
         for name in [VALID_TURN, *score_names]:
             values = pd.to_numeric(g[name], errors="coerce").to_numpy(dtype=float)
-            bounds = (0.0, 1.0) if name == VALID_TURN else None  # a task's scores: unknown
+            finite = values[np.isfinite(values)]
+            # a 0/1 score (cooperate, prediction_correct) is a share: its interval stays in
+            # [0, 1]; other scores' bounds are unknown
+            binary = finite.size > 0 and bool(np.isin(finite, (0.0, 1.0)).all())
+            bounds = (0.0, 1.0) if name == VALID_TURN or binary else None
             value, low, high, n_people, method = _estimate(people, values, bounds, settings)
             if not n_people:
                 continue
@@ -121,6 +135,23 @@ def role_table(
                     "n_turns": int(np.isfinite(values).sum()),
                     "n_people": n_people,
                     "method": method,
+                }
+            )
+    shown = {tuple(r[k] for k in keys) for r in out}
+    for arm, n in n_failed.items():  # an arm and role whose every trial failed
+        names = tuple(map(str, arm if isinstance(arm, tuple) else (arm,)))
+        if names not in shown:
+            out.append(
+                {
+                    **dict(zip(keys, names, strict=True)),
+                    "metric": VALID_TURN,
+                    "value": math.nan,
+                    "low": math.nan,
+                    "high": math.nan,
+                    "n_turns": 0,
+                    "n_people": 0,
+                    "method": "",
+                    "failed_trials": int(n),
                 }
             )
     return pd.DataFrame(out, columns=list(ROLE_COLUMNS))

@@ -80,6 +80,8 @@ TRIAL_KEYS = (
     "episode_id",
 )
 """The trial columns every turn row repeats (those present in the results)."""
+TRIAL_ERROR = "trial_error"
+"""The column of a turn row holding its trial's error (None: the trial succeeded)."""
 TURN_FIELDS = (
     "turn",
     "role",
@@ -107,21 +109,25 @@ def _meta(value: Any) -> dict[str, Any]:
 def turn_rows(frame: pd.DataFrame) -> pd.DataFrame:
     """One row per turn of every multi-party trial of a results frame (one row per trial,
     its ``meta`` decoded): the trial's keys (:data:`TRIAL_KEYS`), the turn's fields
-    (:data:`TURN_FIELDS`) and one column per score the task gave turns (NaN where a turn has
-    none). Trials of one party have no rows."""
+    (:data:`TURN_FIELDS`), the trial's error (``trial_error``) and one column per score the
+    task gave turns (NaN where a turn has none; ``score_<name>`` for a score named like one of
+    the other columns). Trials of one party have no rows."""
     keys = [k for k in TRIAL_KEYS if k in frame.columns]
+    reserved = {*keys, *TURN_FIELDS, TRIAL_ERROR}
     rows: list[dict[str, Any]] = []
     score_names: dict[str, None] = {}
     trials: list[dict[str, Any]] = [
         {str(k): v for k, v in rec.items()} for rec in frame[keys].to_dict(orient="records")
     ]
-    for trial, meta in zip(trials, frame["meta"].tolist(), strict=True):
+    errors = frame["error"].tolist() if "error" in frame.columns else [None] * len(frame)
+    for trial, meta, error in zip(trials, frame["meta"].tolist(), errors, strict=True):
         for t in _meta(meta).get("turns") or []:
             scores = _meta(t.get("scores"))
             score_names.update(dict.fromkeys(scores))
             rows.append(
                 {
                     **trial,
+                    TRIAL_ERROR: None if error is None or error != error else str(error),
                     "turn": t.get("index"),
                     "role": t.get("role"),
                     "role_simulator": t.get("simulator"),
@@ -130,8 +136,9 @@ def turn_rows(frame: pd.DataFrame) -> pd.DataFrame:
                 }
             )
     score_cols = [f"score_{k}" for k in score_names]
-    out = pd.DataFrame(rows, columns=[*keys, *TURN_FIELDS, *score_cols])
-    return out.rename(columns={f"score_{k}": k for k in score_names})
+    out = pd.DataFrame(rows, columns=[*keys, TRIAL_ERROR, *TURN_FIELDS, *score_cols])
+    # a score named like a turn field or trial key (``cost``, ``seed``) keeps its prefix
+    return out.rename(columns={f"score_{k}": k for k in score_names if k not in reserved})
 
 
 @runtime_checkable
