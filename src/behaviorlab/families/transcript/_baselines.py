@@ -11,11 +11,11 @@ games Row A is named first).
   participants repeated their previous response (per experiment, smoothed): the same letter
   when it is an option again, else the same position (the risky-choice letters change from
   trial to trial); the first choice gets the uniform distribution.
-* ``transcript_logit``: per experiment, a logistic model of choosing the first-named option on
-  the trial's relative position in the session and the previous response's position (two-option
-  choices; the L2-penalised maximum likelihood by scipy's L-BFGS, so that a perfectly
-  predictable experiment still fits);
-  other choices fall back to ``position_frequency``.
+* ``transcript_logit``: per experiment and number of options, a multinomial logit of the
+  chosen option's position on the trial's relative position in the session and the previous
+  response's position (the L2-penalised maximum likelihood by scipy's L-BFGS, so that a
+  perfectly predictable experiment still fits; with two options, the logistic model); a
+  number of options no training choice had falls back to ``position_frequency``.
 
 Each reads what a simulator may see: the stated options, the earlier responses in the history
 (the shown ones in the ``shuffled`` control) and ``meta["choice_index"]``.
@@ -23,7 +23,6 @@ Each reads what a simulator may see: the stated options, the earlier responses i
 
 from __future__ import annotations
 
-import math
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from typing import Any
@@ -161,75 +160,89 @@ class RepeatLast:
         return _answer(probs, f"repeat the last response (training repeat rate {rate:.3f})")
 
 
-def _features(index: int, n: int, previous: int | None) -> list[float]:
-    return [1.0, index / max(1, n - 1), float(previous == 0), float(previous == 1)]
+def _features(index: int, n: int, previous: int | None, k: int) -> list[float]:
+    """Intercept, the trial's relative position in the session, the previous response's
+    position (one indicator per option position)."""
+    return [1.0, index / max(1, n - 1), *(float(previous == j) for j in range(k))]
 
 
-def _fit_logit(x: np.ndarray, y: np.ndarray, penalty: float) -> np.ndarray:
-    """Coefficients maximising the Bernoulli log-likelihood minus ``penalty/2 * |b|^2`` (the
-    intercept, column 0, unpenalised)."""
+def _fit_logit(x: np.ndarray, y: np.ndarray, k: int, penalty: float) -> np.ndarray:
+    """Multinomial logit over ``k`` option positions (position 0 the reference, its
+    coefficients 0): the ``(k, features)`` coefficients maximising the log-likelihood of the
+    chosen positions ``y`` minus ``penalty/2 * |w|^2`` (intercepts, column 0, unpenalised).
+    With two options it is the logistic model of choosing the second-named option."""
     from scipy.optimize import minimize
-    from scipy.special import expit, log_expit
+    from scipy.special import log_softmax
 
-    mask = np.ones(x.shape[1])
-    mask[0] = 0.0
+    d = x.shape[1]
+    mask = np.ones((k - 1, d))
+    mask[:, 0] = 0.0
+    onehot = np.eye(k)[y]
 
-    def loss(b: np.ndarray) -> tuple[float, np.ndarray]:
-        z = x @ b
-        ll = float(np.sum(y * log_expit(z) + (1 - y) * log_expit(-z)))
-        grad = x.T @ (y - expit(z))
-        return -ll + 0.5 * penalty * float(np.sum(mask * b * b)), -grad + penalty * mask * b
+    def loss(flat: np.ndarray) -> tuple[float, np.ndarray]:
+        w = np.vstack([np.zeros(d), flat.reshape(k - 1, d)])
+        logp = log_softmax(x @ w.T, axis=1)
+        ll = float(np.sum(logp[np.arange(len(y)), y]))
+        grad = ((onehot - np.exp(logp)).T @ x)[1:]
+        reg = mask * flat.reshape(k - 1, d)
+        return -ll + 0.5 * penalty * float(np.sum(reg * reg)), (-grad + penalty * reg).ravel()
 
-    result = minimize(loss, np.zeros(x.shape[1]), jac=True, method="L-BFGS-B")
-    return np.asarray(result.x, dtype=float)
+    result = minimize(loss, np.zeros((k - 1) * d), jac=True, method="L-BFGS-B")
+    return np.vstack([np.zeros(d), np.asarray(result.x, dtype=float).reshape(k - 1, d)])
 
 
 @simulator("transcript_logit")
 class TranscriptLogit:
-    """Per experiment: P(first-named option) from the trial's position and the previous
-    response's position (logistic, L2 ``penalty``)."""
+    """Per experiment and number of options: P(option position) from the trial's position
+    in the session and the previous response's position (multinomial logit, L2
+    ``penalty``)."""
 
     learns_from_people = True
 
     def __init__(self, penalty: float = 1.0, label: str | None = None) -> None:
         self.penalty = penalty
         self.label = label or "transcript_logit"
-        self.coef: dict[str, np.ndarray] = {}
+        self.coef: dict[tuple[str, int], np.ndarray] = {}
         self.fallback = PositionFrequency()
 
     def fit(self, train: Sequence[Trial]) -> None:
         self.fallback.fit(train)
         self.coef.clear()
-        rows: dict[str, tuple[list[list[float]], list[float]]] = defaultdict(lambda: ([], []))
+        rows: dict[tuple[str, int], tuple[list[list[float]], list[int]]] = defaultdict(
+            lambda: ([], [])
+        )
         for experiment, options, responses in _sessions(train):
             n = len(responses)
             for i, (codes, r) in enumerate(zip(options, responses, strict=False)):
                 pos = _position(r, codes)
-                if not codes or len(codes) != 2 or pos is None:
+                if not codes or len(codes) < 2 or pos is None:
                     continue
                 prev = _position(responses[i - 1], options[i - 1]) if i else None
-                xs, ys = rows[experiment]
-                xs.append(_features(i, n, prev))
-                ys.append(float(pos == 0))
-        for experiment, (xs, ys) in rows.items():
+                xs, ys = rows[(experiment, len(codes))]
+                xs.append(_features(i, n, prev, len(codes)))
+                ys.append(pos)
+        for (experiment, k), (xs, ys) in rows.items():
             if len(set(ys)) < 2:
                 continue
-            self.coef[experiment] = _fit_logit(np.asarray(xs), np.asarray(ys), self.penalty)
+            self.coef[(experiment, k)] = _fit_logit(np.asarray(xs), np.asarray(ys), k, self.penalty)
 
     def identity(self) -> dict[str, Any]:
         return {"simulator": "transcript_logit", "penalty": self.penalty}
 
     async def answer(self, trial: TrialInput) -> Answer:
         codes = trial.observation.option_codes()
-        coef = self.coef.get(str(trial.meta.get("experiment")))
-        if coef is None or len(codes) != 2:
+        coef = self.coef.get((str(trial.meta.get("experiment")), len(codes)))
+        if coef is None:
             return _answer(self.fallback.probabilities(trial), "position shares (no logit fit)")
         prev, _ = _previous(trial)
         x = _features(
-            int(trial.meta.get("choice_index", 0)), int(trial.meta.get("n_choices", 1)), prev
+            int(trial.meta.get("choice_index", 0)),
+            int(trial.meta.get("n_choices", 1)),
+            prev,
+            len(codes),
         )
-        z = float(np.dot(coef, x))
-        p0 = 1 / (1 + math.exp(-z))
-        return _answer(
-            {codes[0]: p0, codes[1]: 1 - p0}, f"logit on position and previous: {p0:.3f}"
-        )
+        z = coef @ np.asarray(x)
+        p = np.exp(z - z.max())
+        p /= p.sum()
+        probs = {c: float(v) for c, v in zip(codes, p, strict=True)}
+        return _answer(probs, f"logit on position and previous: {float(p[0]):.3f}")
