@@ -359,3 +359,38 @@ def test_the_estimate_bounds_the_prompts_a_run_sends(tmp_path: Path) -> None:
     assert cell.calls == len(sent) == 4 * 3 * 2
     # an upper bound (every answer as long as max_tokens), not the empty-answer lower one
     assert actual <= cell.prompt_tokens <= 3 * actual
+
+
+def test_parties_on_the_same_model_share_one_backend() -> None:
+    spec = exchange_spec()
+    roles = spec["parties"][0]["roles"]
+    roles["moderator"] = {**MOCK, "label": "llm-m", "temperature": 0.7}
+    roles["debater_b"] = priced("llm-b", 1.0, 1.0)
+    spec["parties"].append(
+        {"label": "again", "roles": {r: {**MOCK, "label": f"x-{r}"} for r in roles}}
+    )
+    first, again = plan(bl.load_spec(spec), None).simulators
+    parties = first.parties  # type: ignore[attr-defined]
+    # the same model (another temperature is a request setting): one backend object
+    assert parties["moderator"].backend is parties["debater_a"].backend
+    # another price: its own backend, so each party keeps its own prices
+    assert parties["debater_b"].backend is not parties["debater_a"].backend
+    # across entries too
+    assert {id(s.backend) for s in again.parties.values()} == {  # type: ignore[attr-defined]
+        id(parties["debater_a"].backend)
+    }
+
+
+def test_a_chain_holds_every_partys_serial_model() -> None:
+    from behaviorlab.runs._executor import exclusive_models
+
+    spec = exchange_spec()
+    roles = spec["parties"][0]["roles"]
+    roles["moderator"] = {**MOCK, "label": "m", "model": "mock-m"}
+    roles["debater_a"] = {**MOCK, "label": "a", "model": "mock-a"}
+    (party_set,) = plan(bl.load_spec(spec), None).simulators
+    assert exclusive_models(party_set) == []  # the mock serves calls in parallel
+    for role in ("moderator", "debater_a"):  # as a local model's backend does not
+        party_set.parties[role].backend.serial = True  # type: ignore[attr-defined]
+    held = exclusive_models(party_set)
+    assert len(held) == 2 and [id(m) for m in held] == sorted(id(m) for m in held)

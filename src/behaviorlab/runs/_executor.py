@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Sequence
+from contextlib import AsyncExitStack
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from behaviorlab.models._base import Backend, MissingExtraError
@@ -126,6 +127,16 @@ def exclusive_model(sim: Simulator) -> Backend | None:
     return model if serial else None
 
 
+def exclusive_models(sim: Simulator) -> list[Backend]:
+    """The in-process models a chain of ``sim`` holds while it runs: its own, or each
+    party's (a set of parties), each once, in a fixed order so two chains never wait on each
+    other."""
+    from behaviorlab.runs._build import members
+
+    found = {id(m): m for one in members(sim) if (m := exclusive_model(one)) is not None}
+    return [found[key] for key in sorted(found)]
+
+
 async def execute_local(
     p: Plan,
     store: ResultStore,
@@ -145,7 +156,7 @@ async def execute_local(
     remaining = sum(len(c) for c in work)
     started = time.perf_counter()
     holds: dict[int, asyncio.Lock] = {}
-    models = {id(sim): exclusive_model(sim) for sim in p.simulators}
+    models = {id(sim): exclusive_models(sim) for sim in p.simulators}
 
     async def run_chain(chain: list[Job]) -> None:
         nonlocal remaining
@@ -165,11 +176,10 @@ async def execute_local(
             except asyncio.QueueEmpty:
                 return
             sim = chain[0].simulator
-            model = models[id(sim)] if id(sim) in models else exclusive_model(sim)
-            if model is None:
-                await run_chain(chain)
-                continue
-            async with holds.setdefault(id(model), asyncio.Lock()):
+            held = models[id(sim)] if id(sim) in models else exclusive_models(sim)
+            async with AsyncExitStack() as stack:  # every model of the chain, in id order
+                for model in held:
+                    await stack.enter_async_context(holds.setdefault(id(model), asyncio.Lock()))
                 await run_chain(chain)
 
     # a TaskGroup, not gather: when one worker raises (a missing extra), the others are

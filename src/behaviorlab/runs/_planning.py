@@ -6,6 +6,7 @@ from typing import Any
 
 from behaviorlab._registry import call_with_options, import_plugins
 from behaviorlab.data._records import Dataset, stable_hash
+from behaviorlab.models._base import Backend
 from behaviorlab.models._cache import CallCache
 from behaviorlab.runs._build import load_data, make_simulator, set_pricing
 from behaviorlab.runs._conditions import conditions
@@ -61,6 +62,7 @@ def _party_sets(spec: ExperimentSpec, task: Task, cache: CallCache | None) -> li
             "parties: entries"
         )
     out: list[PartySet] = []
+    shared: dict[str, Backend] = {}
     for i, entry in enumerate(spec.parties):
         missing = [r for r in task.roles if r not in entry.roles]
         unknown = [r for r in entry.roles if r not in task.roles]
@@ -95,9 +97,28 @@ def _party_sets(spec: ExperimentSpec, task: Task, cache: CallCache | None) -> li
             sim = make_simulator(role_spec.name, role_spec.options(), cache)
             if role_spec.pricing is not None:
                 set_pricing(sim, role_spec.pricing)
+            _share_model(sim, shared)
             parties[role] = sim
         out.append(PartySet(entry.label, parties))
     return out
+
+
+def _share_model(sim: Simulator, shared: dict[str, Backend]) -> None:
+    """Parties whose models are the same (identity and prices) use one backend object: one
+    copy of a local model in memory, whose saved prompt states (``kv_slots``) then serve
+    every party (self-play, several debaters on one model)."""
+    backend = getattr(sim, "backend", None)
+    if not isinstance(backend, Backend):
+        return
+    key = stable_hash(
+        type(backend).__qualname__,
+        backend.identity().model_dump(mode="json"),
+        backend.pricing.model_dump(mode="json") if backend.pricing is not None else None,
+    )
+    if key in shared:
+        sim.backend = shared[key]  # type: ignore[attr-defined]
+    else:
+        shared[key] = backend
 
 
 def plan(spec: ExperimentSpec, cache: CallCache | None, *, dataset: Dataset | None = None) -> Plan:
