@@ -131,6 +131,10 @@ def test_a_failing_party_is_a_failed_turn_not_a_failed_trial(tmp_path: Path) -> 
             r"played by several parties only: move simulators: into parties: entries",
         ),
         (
+            lambda s: s["parties"][0].update(conditions=["nope"]),
+            r"parties\[0\] \('scripted-3'\): unknown condition 'nope'; known: ",
+        ),
+        (
             lambda s: s.update(parties=[], simulators=[MOCK]),
             r"assign a simulator to each role under parties:",
         ),

@@ -128,9 +128,13 @@ def plan(spec: ExperimentSpec, cache: CallCache | None, *, dataset: Dataset | No
     import_plugins(spec.plugins)
     for cond in spec.conditions + [c for s in spec.simulators for c in s.conditions or []]:
         conditions.get(cond)  # unknown names fail before anything runs
-    for p in spec.parties:
+    for i, p in enumerate(spec.parties):
         for cond in p.conditions or []:
-            conditions.get(cond)
+            if cond not in conditions:
+                raise SpecError(
+                    f"parties[{i}] ({p.label!r}): unknown condition {cond!r}; known: "
+                    f"{', '.join(conditions.names())}"
+                )
     subsets = [s.subset for s in spec.simulators] + [p.subset for p in spec.parties]
     for subset in subsets:
         for cond in subset.max_steps_by_condition if subset else {}:
