@@ -23,7 +23,6 @@ from behaviorlab.report._document import (
 from behaviorlab.report._format import (
     arm,
     finite,
-    header,
     interval,
     label,
     number,
@@ -38,6 +37,7 @@ from behaviorlab.report._terminal import (
     DASH,
     format_estimate,
     gap_summary_lines,
+    metric_labels,
     persona_unchanged,
 )
 
@@ -71,6 +71,18 @@ def sim_styles(report: GapReport) -> dict[str, SeriesStyle]:
 
 def series_name(simulator: str, baseline: bool) -> str:
     return f"{simulator} (baseline)" if baseline else simulator
+
+
+def _name(report: GapReport, metric: str) -> str:
+    """A metric's display name: its family's (``Family.metric_labels``: OPeRA's "exact
+    match" for ``accuracy``) where the report's families agree, else the built-in one."""
+    return metric_labels(report.tasks).get(metric) or label(metric)
+
+
+def _header(report: GapReport, metric: str) -> str:
+    """``exact match ↑`` / ``log-loss ↓`` (no line break before the arrow)."""
+    arrow = "↑" if report.higher_is_better.get(metric, True) else "↓"
+    return f"{_name(report, metric)}\u00a0{arrow}"
 
 
 def row_label(report: GapReport, row: GapRow) -> str:
@@ -117,7 +129,7 @@ def _verdict(report: GapReport, e: PairedEffect) -> str:
     llm = report.row(e.simulator_a, e.condition_a, e.task)
     base = report.row(e.simulator_b, e.condition_b, e.task)
     llm_est, base_est = llm.estimates[e.metric], base.estimates[e.metric]
-    what = label(e.metric)
+    what = _name(report, e.metric)
     llm_text = f"{format_estimate(llm_est)} for {arm(e.simulator_a, e.condition_a)}"
     base_text = f"{format_estimate(base_est)} for {arm(e.simulator_b, e.condition_b)}"
     diff = format_estimate(e.estimate, signed=True)
@@ -147,7 +159,7 @@ def _verdict(report: GapReport, e: PairedEffect) -> str:
 
 
 def _persona_sentence(report: GapReport, e: PairedEffect) -> str:
-    what = label(e.metric)
+    what = _name(report, e.metric)
     diff = format_estimate(e.estimate, signed=True)
     control = "no persona" if e.condition_b == "no_persona" else "another person's persona"
     if not e.estimate.ok:
@@ -183,7 +195,7 @@ def _distance_sentence(report: GapReport) -> str:
             best, est = min(scored, key=lambda re: re[1].value)
             return (
                 f"Closest to the people's answer distribution: "
-                f"{arm(best.simulator, best.condition)}, {label(metric)} "
+                f"{arm(best.simulator, best.condition)}, {_name(report, metric)} "
                 f"{format_estimate(est)}; two random halves of the people differ by "
                 f"{number(floor.value)}, so a simulator that knew the people's true "
                 f"distribution would sit near {number(floor.value / 2)}."
@@ -317,7 +329,7 @@ def forest_plot(report: GapReport, plot_id: str = "plot-forest") -> Plot | None:
     points = _forest_points(report)
     if not points:
         return None
-    panels = {m: header(report, m) for m in report.metrics if any(p.panel == m for p in points)}
+    panels = {m: _header(report, m) for m in report.metrics if any(p.panel == m for p in points)}
     reference: dict[str, float] = {}
     if len(report.tasks) == 1:
         for metric, floor in report.noise_floors.get(report.tasks[0], {}).items():
@@ -349,7 +361,7 @@ def metrics_table(report: GapReport) -> Table:
     failed = any(r.n_failed for r in report.rows)
     invalid = any(r.n_invalid for r in report.rows)
     counts = ["trials", *(["failed"] if failed else []), *(["invalid"] if invalid else [])]
-    metrics = [header(report, m) for m in report.metrics]
+    metrics = [_header(report, m) for m in report.metrics]
     columns = [*(["task"] if many else []), "simulator", "condition", *counts, "people", *metrics]
     rows = []
     for r in report.rows:
@@ -403,7 +415,9 @@ def metrics_section(data: RunData) -> Section:
     reasons: dict[str, list[str]] = {}
     for r in report.rows:
         for m, why in r.missing.items():
-            reasons.setdefault(f"{label(m)}: {why}", []).append(arm(r.simulator, r.condition))
+            reasons.setdefault(f"{_name(report, m)}: {why}", []).append(
+                arm(r.simulator, r.condition)
+            )
     for why, arms in reasons.items():
         blocks.append(Paragraph(f"{why} ({', '.join(arms)}).", "note"))
     blocks += _fallback_notes(data.frame)
@@ -504,7 +518,7 @@ def effects_section(data: RunData) -> Section:
             [
                 str(rec["kind"]),
                 lab,
-                header(report, metric),
+                _header(report, metric),
                 interval(rec["diff"], rec["low"], rec["high"], signed=True),
                 pvalue(rec.get("p_perm")),
                 pvalue(rec.get("p_holm")),
@@ -520,7 +534,7 @@ def effects_section(data: RunData) -> Section:
     metrics = list(dict.fromkeys(p.panel for p in points))
     fig = dot_whisker(
         points,
-        panels={m: f"difference in {header(report, m)}" for m in metrics},
+        panels={m: f"difference in {_header(report, m)}" for m in metrics},
         labels=list(dict.fromkeys(labels)),
         styles=_styles_for([p.series for p in points]),
         reference=dict.fromkeys(metrics, 0.0),
