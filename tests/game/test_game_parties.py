@@ -261,6 +261,11 @@ def test_per_role_rows_leave_failed_games_out_and_keep_shares_in_bounds(tmp_path
     dead_rows = table.loc["dead"]
     assert (dead_rows["n_turns"] == 0).all() and (dead_rows["failed_trials"] == 6).all()
     assert (table.loc["pair"]["failed_trials"] == 0).all()
+    # the games' own scores (each player's payoff, the joint payoff) are there too
+    whole = table.loc["pair"].loc["(trial)"]
+    assert {"payoff_player_1", "joint_payoff", "mutual_cooperation"} <= set(whole.index)
+    assert whole.loc["payoff_player_1", "n_people"] == 6
+    assert "(trial)" not in set(role_table(frame.loc[frame["simulator"] == "dead"])["role"])
     # a 0/1 per-turn score is a share: its interval stays within [0, 1]
     coop = table.loc[("pair", "player_1", "cooperate")]
     assert 0.0 <= coop["low"] <= coop["value"] <= coop["high"] <= 1.0

@@ -41,6 +41,8 @@ ROLE_COLUMNS = (
     "cost",
     "failed_trials",
 )
+WHOLE_TRIAL = "(trial)"
+"""The ``role`` of the rows holding a multi-party trial's own scores (not one role's)."""
 VALID_TURN = "valid_turn"
 """The per-role metric every multi-party trial has: the share of turns without an error."""
 
@@ -86,12 +88,16 @@ def role_table(
     with a person-clustered interval (columns :data:`ROLE_COLUMNS`). The metrics are
     :data:`VALID_TURN` and every per-turn score the task gave (a mean over the turns that
     have it; a score whose every value is 0 or 1 is a share, its interval within [0, 1]).
-    The turns of failed trials are left out, their number in ``failed_trials``. Empty, with
-    its columns, when no trial had several parties."""
-    per_turn = turns(results)
+    The turns of failed trials are left out, their number in ``failed_trials``. The trial
+    scores of the multi-party trials that succeeded follow, with ``role`` ``"(trial)"`` (a
+    game's joint payoff, each player's payoff). Empty, with its columns, when no trial had
+    several parties."""
+    frame = as_frame(results)
+    per_turn = turns(frame)
     if per_turn.empty:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in ROLE_COLUMNS})
     settings = {"n_resamples": n_resamples, "seed": seed, "level": level, "interval": interval}
+    multi = set(per_turn["trial_id"])
     skip = (*TRIAL_KEYS, *TURN_FIELDS, TRIAL_ERROR)
     score_names = [c for c in per_turn.columns if c not in skip]
     keys = ["task", "simulator", "condition", "role"]
@@ -154,4 +160,50 @@ def role_table(
                     "failed_trials": int(n),
                 }
             )
+    out += _trial_rows(frame, multi, settings)
     return pd.DataFrame(out, columns=list(ROLE_COLUMNS))
+
+
+def _trial_rows(
+    frame: pd.DataFrame, multi: set[str], settings: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """The trial-level scores of the multi-party trials that succeeded (a game's joint
+    payoff, each player's payoff), one row per arm and score, ``role`` :data:`WHOLE_TRIAL`."""
+    if "scores" not in frame.columns or "trial_id" not in frame.columns:
+        return []
+    rows = frame.loc[frame["trial_id"].isin(multi)]
+    if "error" in rows.columns:
+        rows = rows.loc[rows["error"].isna()]
+    out: list[dict[str, Any]] = []
+    arm = ["task", "simulator", "condition"]
+    for key, g in rows.groupby(arm, sort=True, dropna=False):
+        scores = pd.DataFrame([s if isinstance(s, dict) else {} for s in g["scores"]])
+        people = g["person_id"].astype(str).to_numpy()
+        for name in scores.columns:
+            values = pd.to_numeric(scores[name], errors="coerce").to_numpy(dtype=float)
+            finite = values[np.isfinite(values)]
+            binary = finite.size > 0 and bool(np.isin(finite, (0.0, 1.0)).all())
+            value, low, high, n_people, method = _estimate(
+                people, values, (0.0, 1.0) if binary else None, settings
+            )
+            if not n_people:
+                continue
+            out.append(
+                {
+                    **dict(zip(arm, map(str, key), strict=True)),
+                    "role": WHOLE_TRIAL,
+                    "role_simulator": "",
+                    "metric": str(name),
+                    "value": value,
+                    "low": low,
+                    "high": high,
+                    "n_turns": 0,
+                    "n_people": n_people,
+                    "method": method,
+                    "tokens_in": int(pd.to_numeric(g["tokens_in"]).sum()),
+                    "tokens_out": int(pd.to_numeric(g["tokens_out"]).sum()),
+                    "cost": float(pd.to_numeric(g["cost"]).sum()),
+                    "failed_trials": 0,
+                }
+            )
+    return out
