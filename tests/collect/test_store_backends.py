@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import glob
+import json
 import os
 import shutil
 import socket
@@ -15,6 +16,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from behaviorlab.collect._page_store import page_row
 from behaviorlab.collect._server import create_app
 from behaviorlab.collect._store import TABLES, CaptureStore, open_store
 from behaviorlab.collect._study import Participant, Study
@@ -150,6 +152,27 @@ def test_batches_are_idempotent_and_withdrawal_leaves_nothing(store: CaptureStor
     }
     assert store.rows_of("pa1") == {t: 0 for t in TABLES}
     assert [r.participant_id for r in store.events_of("b1")] == ["pb2"]
+
+
+def test_pages_are_shared_and_go_with_their_last_event(store: CaptureStore) -> None:
+    _, who = _setup(store)
+    other = Participant(
+        participant_id="pb2", study_id="b1", token="pt-bbbbbbbbbbbbbbbb", enrolled_at=T0
+    )
+    store.add_participant(other)
+    events = [(e, "s", i, T0.isoformat(), "click", f'{{"id": "{e}"}}') for i, e in enumerate("ab")]
+    pages = [page_row(e, "<p>shared page</p>", "{}") for e in "ab"]  # both events, one page
+    for person in (who, other):
+        assert store.add_batch(person, events, [], T0, pages) == (2, 0, 0)
+    # a retried (duplicate) event keeps its first page
+    assert store.add_batch(who, events, [], T0, [page_row("a", "<p>changed</p>", "{}")])[1] == 2
+    assert store._query("SELECT COUNT(*) FROM pages", ()) == [(1,)]
+    htmls = {
+        (r.participant_id, json.loads(r.payload)["simplified_html"]) for r in store.events_of("b1")
+    }
+    assert htmls == {("pa1", "<p>shared page</p>"), ("pb2", "<p>shared page</p>")}
+    assert store.withdraw("pa1").deleted["pages"] == 0
+    assert store.withdraw("pb2").deleted["pages"] == 1
 
 
 def test_retention_purges_by_receipt_time(store: CaptureStore) -> None:
