@@ -1,6 +1,6 @@
 """``behaviorlab mapping infer FILE`` proposes a survey mapping that loads (issue 15 §3):
 options from each column's distinct answers, a default persona sentence per column. The app
-is invoked directly (its registration in the main CLI is one line in cli/_app.py)."""
+is invoked directly, and through the main CLI as ``behaviorlab mapping infer``."""
 
 from __future__ import annotations
 
@@ -75,3 +75,12 @@ def test_errors_say_what_to_do(tmp_path: Path) -> None:
     out.write_text("keep")
     res = runner.invoke(mapping_app, ["infer", str(path), "--out", str(out)])
     assert res.exit_code == 1 and "--force" in res.output and out.read_text() == "keep"
+
+
+def test_the_main_cli_has_the_command(tmp_path: Path) -> None:
+    from behaviorlab.cli import app
+
+    path = _questionnaire(tmp_path)
+    res = CliRunner().invoke(app, ["mapping", "infer", str(path)])
+    assert res.exit_code == 0, res.output
+    assert "id_column: respondent" in res.output

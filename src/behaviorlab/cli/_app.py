@@ -547,6 +547,9 @@ def _add_collect() -> None:
     from behaviorlab.cli._collect import collect_app
 
     app.add_typer(collect_app, name="collect")
+    from behaviorlab.cli._mapping import mapping_app
+
+    app.add_typer(mapping_app, name="mapping")
 
 
 _add_collect()

@@ -8,7 +8,7 @@ from typing import Any
 import pandas as pd
 
 from behaviorlab.analysis import GapReport
-from behaviorlab.report._terminal import DASH, LABELS, _num
+from behaviorlab.report._terminal import DASH, LABELS, _num, metric_labels
 
 EXTRA_LABELS = {"wasserstein": "Wasserstein"}
 
@@ -21,7 +21,9 @@ def label(metric: str) -> str:
 def header(report: GapReport, metric: str) -> str:
     """``accuracy ↑`` / ``log-loss ↓``."""
     arrow = "↑" if report.higher_is_better.get(metric, True) else "↓"
-    return f"{label(metric)}\u00a0{arrow}"  # no line break before the arrow
+    # a family's own name for the metric (OPeRA's "exact match" for accuracy)
+    shown = metric_labels(report.tasks).get(metric) or label(metric)
+    return f"{shown}\u00a0{arrow}"  # no line break before the arrow
 
 
 def finite(x: Any) -> bool:
