@@ -24,7 +24,6 @@ import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -39,6 +38,12 @@ from behaviorlab.collect._page_store import (
 )
 from behaviorlab.collect._store_errors import StoreUnavailable as StoreUnavailable
 from behaviorlab.collect._store_errors import unavailable
+from behaviorlab.collect._store_rows import _SCHEMA
+from behaviorlab.collect._store_rows import EventRow as EventRow
+from behaviorlab.collect._store_rows import ParticipantGone as ParticipantGone
+from behaviorlab.collect._store_rows import RationaleRow as RationaleRow
+from behaviorlab.collect._store_rows import UnknownEvents as UnknownEvents
+from behaviorlab.collect._store_rows import Withdrawal as Withdrawal
 from behaviorlab.collect._study import Participant, Study, iso
 
 log = logging.getLogger(__name__)
@@ -55,77 +60,6 @@ TABLES = (
 PARTICIPANT_TABLES = TABLES[1:]
 SCRUB_BUSY_MS = 50
 """How long one try to scrub deleted rows off disk waits for readers (see ``scrub``)."""
-
-_SCHEMA = (
-    """CREATE TABLE IF NOT EXISTS studies (
-        study_id TEXT PRIMARY KEY, token TEXT NOT NULL UNIQUE, config TEXT NOT NULL,
-        created_at TEXT NOT NULL)""",
-    """CREATE TABLE IF NOT EXISTS participants (
-        participant_id TEXT PRIMARY KEY, study_id TEXT NOT NULL, token TEXT NOT NULL UNIQUE,
-        enrolled_at TEXT NOT NULL, consented_at TEXT, survey TEXT, raw_survey TEXT,
-        survey_at TEXT)""",
-    """CREATE TABLE IF NOT EXISTS consents (
-        participant_id TEXT NOT NULL, study_id TEXT NOT NULL, shown_text TEXT NOT NULL,
-        shown_at TEXT NOT NULL, consented_at TEXT NOT NULL)""",
-    """CREATE TABLE IF NOT EXISTS events (
-        participant_id TEXT NOT NULL, event_id TEXT NOT NULL, study_id TEXT NOT NULL,
-        session_id TEXT NOT NULL, seq BIGINT NOT NULL, client_ts TEXT NOT NULL,
-        received_at TEXT NOT NULL, action_type TEXT NOT NULL, payload TEXT NOT NULL,
-        PRIMARY KEY (participant_id, event_id))""",
-    "CREATE INDEX IF NOT EXISTS events_by_study ON events (study_id, received_at)",
-    """CREATE TABLE IF NOT EXISTS consent_views (
-        participant_id TEXT PRIMARY KEY, shown_at TEXT NOT NULL)""",
-    "CREATE TABLE IF NOT EXISTS store_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
-    """CREATE TABLE IF NOT EXISTS rationales (
-        participant_id TEXT NOT NULL, event_id TEXT NOT NULL, study_id TEXT NOT NULL,
-        rationale TEXT NOT NULL, client_ts TEXT NOT NULL, received_at TEXT NOT NULL,
-        PRIMARY KEY (participant_id, event_id))""",
-)
-
-
-@dataclass(frozen=True)
-class EventRow:
-    """One stored event (``payload``: the cleaned :class:`CapturedEvent` as JSON)."""
-
-    participant_id: str
-    event_id: str
-    study_id: str
-    session_id: str
-    seq: int
-    client_ts: str
-    received_at: str
-    action_type: str
-    payload: str
-
-
-@dataclass(frozen=True)
-class RationaleRow:
-    participant_id: str
-    event_id: str
-    rationale: str
-    client_ts: str
-
-
-@dataclass(frozen=True)
-class Withdrawal:
-    """What a withdrawal did: rows deleted per table, and whether they are off disk yet
-    (``done``; else pending, to check later with ``receipt``)."""
-
-    deleted: dict[str, int]
-    receipt: int
-    done: bool
-
-
-class UnknownEvents(LookupError):
-    """Rationales (their positions in the batch) for events the participant never sent."""
-
-    def __init__(self, positions: list[int]) -> None:
-        self.positions = positions
-        super().__init__(f"rationales for unknown events at {positions}")
-
-
-class ParticipantGone(LookupError):
-    """The participant a write is for no longer exists (withdrawn meanwhile)."""
 
 
 class CaptureStore:
