@@ -43,6 +43,7 @@ EXPECTED: dict[str, list[str]] = {
         "SMALL_SAMPLE_CLUSTERS",
         "StaggeredDiD",
         "Wasserstein",
+        "WithinPersonEffect",
         "binned_counts",
         "cluster_bootstrap",
         "compare",
@@ -66,6 +67,7 @@ EXPECTED: dict[str, list[str]] = {
         "total_variation",
         "turns",
         "valid_rows",
+        "within_person_effect",
     ],
     "behaviorlab.cli": ["app", "main"],
     "behaviorlab.collect": [

@@ -33,6 +33,7 @@ from behaviorlab.analysis._report import GapReport, GapRow
 from behaviorlab.analysis._small_sample import SMALL_SAMPLE_CLUSTERS, cr2_interval
 from behaviorlab.analysis._subgroups import subgroup_gaps
 from behaviorlab.analysis._turns import role_table, turns
+from behaviorlab.analysis._within_person import WithinPersonEffect, within_person_effect
 
 __all__ = [
     "SMALL_SAMPLE_CLUSTERS",
@@ -48,6 +49,7 @@ __all__ = [
     "PairedEffect",
     "StaggeredDiD",
     "Wasserstein",
+    "WithinPersonEffect",
     "binned_counts",
     "cluster_bootstrap",
     "compare",
@@ -71,4 +73,5 @@ __all__ = [
     "total_variation",
     "turns",
     "valid_rows",
+    "within_person_effect",
 ]
