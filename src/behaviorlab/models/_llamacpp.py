@@ -26,14 +26,19 @@ extra. How it works, and why:
   session's growing history) reuse its KV entries, but only whole blocks of ``_BLOCK`` tokens
   counted from position 0, and prompts are always evaluated in those blocks: every token's KV
   values then come from the same batch whatever ran before, so results do not depend on call
-  order. Only a prompt's whole blocks are kept for reuse: generated tokens (decoded one at a
-  time) and scored continuations never are. Generation and scoring share the states. Each
-  generation records ``meta["prompt_tokens_reused"]`` and ``meta["prompt_tokens_evaluated"]``;
+  order (except that a prompt never ends in a batch of one token: its last token but one is
+  read with it, since llama.cpp computes a one-token batch on another path whose logits
+  differ; batches of 2..64 give the same bits). Only a prompt's whole blocks are kept for
+  reuse: generated tokens (decoded one at a time) and scored continuations never are.
+  Generation and scoring share the states. Each generation records
+  ``meta["prompt_tokens_reused"]`` and ``meta["prompt_tokens_evaluated"]``;
   :attr:`LlamaCppBackend.prefix_stats` keeps totals over all calls. We evaluate the prompt
   ourselves before ``create_completion``, whose own prefix match (``Llama.generate``) then
   finds the whole prompt cached and samples at once, grammar or not. ``prefix_reuse=False``
   re-reads every prompt from scratch (benchmarks, checks). Nothing relies on outputs being
   bit-identical: the call cache keys on the request and the model, never on an output.
+* **Many points of one text** (:meth:`LlamaCppBackend.score_positions`, a transcript's every
+  choice): one decode of the text, see :mod:`~behaviorlab.models._llamacpp_pass`.
 * **Several prompt states, saved and restored** (``kv_slots``, default 4). Parties of one
   trial who take turns (debaters, a moderator) share little with the previous call, which is
   another party's, so one cache would make each re-read its whole prompt. The backend keeps
