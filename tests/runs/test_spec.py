@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -77,3 +78,19 @@ def test_a_loader_option_written_under_data_says_where_it_goes() -> None:
         parse_spec(text, origin="exp.yaml")
     assert "exp.yaml:4: data.on_invalid: not a field of data:" in str(err.value)
     assert "data: {options: {on_invalid: ...}}" in str(err.value)
+
+
+def test_a_dataframe_as_the_data_source_says_what_to_do() -> None:
+    import pandas as pd
+
+    spec: dict[str, Any] = {"name": "x", "data": {"source": pd.DataFrame({"a": [1]})}}
+    spec["simulators"] = [{"name": "majority"}]
+    with pytest.raises(SpecError) as err:
+        load_spec(spec)
+    text = str(err.value)
+    assert text.startswith("invalid experiment spec\ndata.source: data.source is a dataset")
+    assert "df.to_parquet('answers.parquet')" in text
+    assert "validation error for" not in text and "input_value" not in text
+    # a path object is a path
+    spec["data"]["source"] = Path("survey.csv")
+    assert load_spec(spec).data.source == "survey.csv"

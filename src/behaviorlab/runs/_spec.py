@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -68,6 +69,20 @@ class DataSpec(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     source: str = Field(description="A registered dataset name, or a path to CSV / Parquet.")
+
+    @field_validator("source", mode="before")
+    @classmethod
+    def _source_is_a_name_or_path(cls, value: Any) -> Any:
+        if isinstance(value, os.PathLike):
+            return os.fspath(value)
+        if value is not None and not isinstance(value, str):
+            kind = type(value).__name__
+            raise ValueError(
+                f"data.source is a dataset name or a CSV / Parquet path, not a {kind}: a spec "
+                "is saved with its run and hashed, so the data it names must be a file; write "
+                "it first (df.to_parquet('answers.parquet')) and give source: answers.parquet"
+            )
+        return value
     target: str | list[str] | None = Field(default=None, description="Question(s) to predict.")
     persona: list[str] | None = Field(default=None, description="Persona columns.")
     people: int | None = Field(default=None, gt=1, description="Sample this many people.")
@@ -318,7 +333,7 @@ def _message(err: Any) -> str:
             f"not a field of data: (source, target, persona, people, mapping, split, options); "
             f"a loader option goes under data.options, e.g. data: {{options: {{{loc[1]}: ...}}}}"
         )
-    return str(err["msg"])
+    return str(err["msg"]).removeprefix("Value error, ")
 
 
 def parse_spec(text: str, *, origin: str = "<spec>") -> ExperimentSpec:
@@ -351,8 +366,12 @@ def load_spec(source: str | Path | ExperimentSpec | dict[str, Any]) -> Experimen
     if isinstance(source, dict):
         try:
             return ExperimentSpec.model_validate(source)
-        except ValidationError as exc:
-            raise SpecError(f"invalid experiment spec: {exc}") from None
+        except ValidationError as exc:  # from Python: each field and what is wrong
+            lines = [
+                f"{'.'.join(str(p) for p in err['loc']) or '(top level)'}: {_message(err)}"
+                for err in exc.errors()
+            ]
+            raise SpecError("invalid experiment spec\n" + "\n".join(lines)) from None
     path = Path(source)
     if not path.exists():
         raise SpecError(f"experiment spec {str(path)!r} not found")
