@@ -57,7 +57,9 @@ def test_consistency_and_share(frame_of: FrameBuilder, rng: np.random.Generator)
     ceiling = human_ceiling(frame, n_resamples=300)
     assert ceiling is not None and ceiling.n_people == 12 and ceiling.n_cells == 36
     est = ceiling.consistency["survey"]
-    reference = cr2_interval(expected["agree"], expected["pairs"], bounds=(0.0, 1.0))
+    reference = cr2_interval(
+        expected["agree"], expected["pairs"], bounds=(0.0, 1.0), scale="log-odds"
+    )
     assert est == reference and est.method == "cluster-t-cr2"
     assert est.value == pytest.approx(expected["agree"].sum() / expected["pairs"].sum())
     table = ceiling.relative

@@ -131,7 +131,7 @@ def test_estimate_picks_cr2_below_the_threshold(
     assert est is not None and est.method == "cluster-t-cr2" and est.n_clusters == 12
     correct = arm["correct"].to_numpy(float)
     people = pd.factorize(arm["person_id"], sort=True)[0]
-    assert est == cr2_interval(*_sums(correct, people), bounds=(0.0, 1.0))
+    assert est == cr2_interval(*_sums(correct, people), bounds=(0.0, 1.0), scale="log-odds")
     forced = estimate(arm, "accuracy", interval="percentile", n_resamples=200)
     assert forced is not None and forced.method == "cluster-bootstrap"
     assert forced.value == est.value

@@ -53,12 +53,11 @@ CR2 = "cluster-t-cr2"
 Scale = Literal["linear", "log-odds"]
 """The scale a CR2 interval is made on: the score's own, or the logit of a share."""
 
-SHARE_SCALE: Scale = "linear"
+SHARE_SCALE: Scale = "log-odds"
 """The scale of a share's CR2 interval (accuracy and other scores in [0, 1]) in
-:func:`mean_estimate`. ``"log-odds"`` covers 93-97% down to 5 people of unequal sizes where the
-linear interval falls to about 91% (``bench/cr2_coverage.py``, ``docs/statistics.md``); it is
-not yet the default because ``tests/analysis/test_small_sample.py`` and
-``tests/analysis/test_ceiling.py`` pin the library's accuracy interval to the linear one."""
+:func:`mean_estimate`: the logit scale, which covers 93-97% down to 5 people of unequal sizes
+where the linear interval falls to about 91% (``bench/cr2_coverage.py``,
+``docs/statistics.md``)."""
 
 
 def bm_degrees_of_freedom(counts: np.ndarray) -> float:
