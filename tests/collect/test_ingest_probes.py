@@ -415,3 +415,23 @@ def test_a_page_is_stored_once_compressed_and_goes_with_its_last_reference(
     assert store.purge_expired(T0 + timedelta(days=365))["s1"] == 3  # retention: the last uses
     assert store._query("SELECT COUNT(*) FROM pages", ()) == [(0,)]
     assert store._query("SELECT COUNT(*) FROM event_pages", ()) == [(0,)]
+
+
+def test_the_withdraw_page_says_pending_while_a_reader_holds_the_rows(
+    store: CaptureStore,
+) -> None:
+    server = create_app(store, scrub_interval_s=60)
+    with TestClient(server, follow_redirects=False) as c:
+        leaving = enrol(c)
+        assert post(c, leaving, {"events": [event(1)]}).status_code == 200
+        reader = sqlite3.connect(store.url, isolation_level=None)
+        reader.execute("BEGIN")
+        assert reader.execute("SELECT COUNT(*) FROM events").fetchone() == (1,)
+        try:
+            page = c.post(f"/p/{leaving}/withdraw", headers={"origin": "http://testserver"})
+        finally:
+            reader.execute("COMMIT")
+            reader.close()
+    assert page.status_code == 200, page.text
+    assert "is being removed from disk (receipt" in page.text
+    assert "everything recorded about you is deleted." not in page.text

@@ -161,7 +161,14 @@ def add_pages(app: FastAPI, state: Any) -> None:
         found = await who(token)
         if found is None:
             return _message("Withdrawn", "There is no data of this participant here.", 200)
-        await run_in_threadpool(store.withdraw, found.participant_id)
+        done = await run_in_threadpool(store.withdraw, found.participant_id)
+        if not done.done:  # deleted, but still on disk until a reader lets go: say so
+            return _message(
+                "Withdrawn",
+                "You have left the study; everything recorded about you is deleted from the "
+                f"study's data and is being removed from disk (receipt {done.receipt}).",
+                200,
+            )
         return _message(
             "Withdrawn", "You have left the study; everything recorded about you is deleted.", 200
         )
