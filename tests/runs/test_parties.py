@@ -244,6 +244,9 @@ def test_each_party_is_priced_at_its_own_prices(tmp_path: Path) -> None:
     roles["moderator"] = priced("llm-m", 10.0, 0.0, "EUR")
     est = asyncio.run(estimate_plan(plan(bl.load_spec(spec), None)))
     assert est.cost() is not None and est.cost()[1] == "mixed"  # type: ignore[index]
+    each = est.cost_by_currency()
+    assert set(each) == {"USD", "EUR"} and each["USD"] > 0 and each["EUR"] > 0
+    assert f"~{each['EUR']:.4f} EUR + ~{each['USD']:.4f} USD" in est.line()
     run = bl.run(spec, out=tmp_path, progress=False)
     assert run.summary is not None and run.summary.currency == "mixed"
     usage = run.manifest["totals"]

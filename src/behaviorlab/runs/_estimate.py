@@ -143,19 +143,24 @@ class Estimate:
                 sums[key] = (p0 + prompt, o0 + out)
         return sums
 
-    def _party_cost(self, label: str) -> float | None:
-        prices = self.party_pricing.get(label) or {}
-        if not prices:
-            return None
+    def _party_amounts(self, label: str) -> list[tuple[Pricing, float]]:
+        """Each priced party's expected cost: its prompt tokens at its input price, its
+        share of the expected output tokens (its share of their max_tokens) at its output
+        price."""
         sums = self._party_tokens(label)
         output = self.output_tokens_for(label)[0]
         all_max = sum(o for _, o in sums.values())
-        total = 0.0
-        for key, price in prices.items():
+        out: list[tuple[Pricing, float]] = []
+        for key, price in (self.party_pricing.get(label) or {}).items():
             prompt, max_out = sums.get(key, (0, 0))
             share = max_out / all_max if all_max else 0.0
-            total += (prompt * price.input_per_mtok + output * share * price.output_per_mtok) / 1e6
-        return total
+            amount = prompt * price.input_per_mtok + output * share * price.output_per_mtok
+            out.append((price, amount / 1e6))
+        return out
+
+    def _party_cost(self, label: str) -> float | None:
+        amounts = self._party_amounts(label)
+        return sum(a for _, a in amounts) if amounts else None
 
     def currency_for(self, label: str) -> str | None:
         """The currency of one simulator's prices ('mixed' when its parties' differ; None:
@@ -176,6 +181,19 @@ class Estimate:
         currencies = {self.currency_for(label) for label in priced}
         total = sum(self.cost_for(label) or 0.0 for label in priced)
         return total, str(currencies.pop()) if len(currencies) == 1 else "mixed"
+
+    def cost_by_currency(self) -> dict[str, float]:
+        """Expected cost per currency (a set of parties priced in two currencies counts in
+        both): amounts in different currencies are never added."""
+        out: dict[str, float] = {}
+        for label in self._labels():
+            if label in self.party_pricing:
+                for price, amount in self._party_amounts(label):
+                    out[price.currency] = out.get(price.currency, 0.0) + amount
+            elif label in self.pricing:
+                price = self.pricing[label]
+                out[price.currency] = out.get(price.currency, 0.0) + (self.cost_for(label) or 0.0)
+        return out
 
     def _labels(self) -> list[str]:
         return list(dict.fromkeys(c.simulator for c in self.cells))
@@ -234,6 +252,9 @@ class Estimate:
         )
         cost = self.cost()
         money = f"; ~{cost[0]:.4f} {cost[1]}" if cost is not None else ""
+        if cost is not None and cost[1] == "mixed":  # never one sum of two currencies
+            each = self.cost_by_currency()
+            money = "; " + " + ".join(f"~{v:.4f} {c}" for c, v in sorted(each.items()))
         return (
             f"estimate ({self.scope}): {self.trials} trials ({stored} stored), "
             f"{self.to_call} model calls after {calls - self.to_call} expected cache hits, "
@@ -459,6 +480,7 @@ def estimate_dict(e: Estimate) -> dict[str, Any]:
         "prompt_tokens": sum(c.prompt_tokens for c in e.cells),
         "output_tokens": e.output_tokens(),
         "cost": None if (cost := e.cost()) is None else {"amount": cost[0], "currency": cost[1]},
+        "cost_by_currency": e.cost_by_currency(),
         "cells": [{**c.__dict__, "to_call": c.to_call} for c in e.cells],
         "throughput": {k: v.__dict__ for k, v in e.throughput.items()},
         "token_counter": e.counter,
