@@ -15,10 +15,11 @@ shared experiments (``../shared/data/psych201``: Thoma et al. 2025 risky choice,
   choice is run; its time and tokens are scaled by the ratio of prompt tokens of all choices
   to those of the sample, and the line says so.
 
-Printed per experiment: transcript tokens, tokens evaluated by each way (÷ transcript tokens),
-wall-clock seconds and the ratio one pass ÷ each way, and the largest |difference| of a
-choice's NLL between the one pass and each way. The last line is evaluated ÷ transcript
-tokens of the one pass over both experiments (the issue's target: ≤ 1.05).
+Printed per experiment: transcript tokens (and, for every participant in the files, their
+tokens and the hours a one pass at the measured speed would take), tokens evaluated by each
+way (÷ transcript tokens), wall-clock seconds and the ratio one pass ÷ each way, and the
+largest |difference| of a choice's NLL between the one pass and each way. The last line is
+evaluated ÷ transcript tokens of the one pass over both experiments (target: ≤ 1.05).
 """
 
 from __future__ import annotations
@@ -113,6 +114,16 @@ async def experiment(
             way.note = f" (estimated from every {every}th choice, scaled by prompt tokens)"
     print(f"{name}: {len(sessions)} participants, {transcript} transcript tokens")
     base = ways["one pass"]
+    every_one = load_transcripts(DATA, experiments=[EXPERIMENTS[name]])
+    total = sum(
+        len(one.prompt_tokens(prompt="".join(session_request(task.session(t)).pieces)))
+        for t in task.trials(every_one, seed=0)
+    )
+    rate = transcript / base.seconds
+    print(
+        f"  all {len(every_one.episodes)} participants: {total} transcript tokens; at the one "
+        f"pass's {rate:.0f} tokens/s here, about {total / rate / 3600:.1f} h in one pass"
+    )
     for label, way in ways.items():
         ratio = "" if way is base else f", one pass / this {base.seconds / way.seconds:.3f}"
         print(
