@@ -252,3 +252,23 @@ def test_test_share_one_refuses_a_simulator_that_learns_from_people() -> None:
 
     with pytest.raises(SpecError, match="'majority' learns from training people"):
         plan(load_spec(_games_spec([{"name": "first_move"}, {"name": "majority"}])), None)
+
+
+def test_a_run_stores_what_its_task_measured_on_the_test_trials(
+    opera_dir: Path, tmp_path: Path
+) -> None:
+    import behaviorlab as bl
+    from behaviorlab.families.next_action._survival import measure_survival
+
+    spec = opera_spec(opera_dir, simulators=[{"name": "markov"}], conditions=["full"])
+    p = plan(load_spec(spec), None)
+    test = [j.trial for j in p.jobs]
+    expected = measure_survival(test, 800)
+    got = p.task_info["target_survival"]
+    assert got["targets"] == expected.targeted and got["in_view"] == expected.in_view
+    assert got["budget"] == 800 and 0 < got["share"] < 1  # the demo budget cuts targets
+    run = bl.run(spec, out=tmp_path, progress=False)
+    assert run.manifest["task_info"] == p.task_info
+    # a task without the hook records nothing
+    survey = {"name": "s", "data": {"source": "anes96"}, "simulators": [{"name": "majority"}]}
+    assert plan(load_spec(survey), None).task_info == {}

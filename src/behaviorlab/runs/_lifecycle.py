@@ -142,6 +142,8 @@ async def run_async(
         )
         manifest["split"] = p.split
         manifest["task"] = task_manifest(p.spec.task)
+        if p.task_info:
+            manifest["task_info"] = p.task_info
         store.set_manifest(run_id, manifest)
         store.write_persons(
             run_id, ((pid, p.dataset.persons[pid].attributes) for pid in sorted(p.test_ids))

@@ -162,6 +162,7 @@ def plan(spec: ExperimentSpec, cache: CallCache | None, *, dataset: Dataset | No
     ]
     jobs: list[Job] = []
     test_ids: set[str] = set()
+    task_info: dict[str, Any] = {}
     info: dict[str, Any] = {"by": split.by}
     for seed in spec.seeds:
         train, test = split_trials(split, dataset, task.trials(dataset, seed=seed), people)
@@ -179,6 +180,9 @@ def plan(spec: ExperimentSpec, cache: CallCache | None, *, dataset: Dataset | No
             )
             if split.by != "data":
                 info.update(test=split.test, seed=split.seed)
+            hook = getattr(task, "plan_info", None)  # an optional Task hook
+            if callable(hook):
+                task_info = dict(hook(test))
         for sim, sim_conditions, subset, parties in arms:
             if not train and getattr(sim, "learns_from_people", False):
                 raise SpecError(
@@ -192,4 +196,6 @@ def plan(spec: ExperimentSpec, cache: CallCache | None, *, dataset: Dataset | No
                 for trial in conditions.get(cond)(sliced, seed=seed):
                     tid = trial_id(task.name, sim.label, cond, seed, trial.key, parties)
                     jobs.append(Job(tid, trial, sim, cond, seed))
-    return Plan(spec, dataset, task, test_ids, [*sims, *party_sets], schedule(jobs), info)
+    return Plan(
+        spec, dataset, task, test_ids, [*sims, *party_sets], schedule(jobs), info, task_info
+    )

@@ -77,6 +77,9 @@ class Plan:
     jobs: list[Job]
     split: dict[str, Any] = field(default_factory=dict)
     """How the split was made and its sizes (recorded in the manifest)."""
+    task_info: dict[str, Any] = field(default_factory=dict)
+    """What the task measured on the test trials it made (its optional ``plan_info(trials)``
+    hook, e.g. next_action's target survival), recorded in the manifest as ``task_info``."""
 
     async def aclose(self) -> None:
         """Release every model the plan holds: each simulator's (a set of parties': each

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from behaviorlab.data._records import Action, Dataset, Observation, Person, Step
@@ -163,6 +164,24 @@ class NextActionTask:
         out = self._trials(dataset, seed=seed)
         warn_if_cut(measure_survival(out, self.budget))
         return out
+
+    def plan_info(self, trials: Sequence[Trial]) -> dict[str, Any]:
+        """The target survival of the trials a run answers, stored in its manifest
+        (``task_info.target_survival``)."""
+        s = measure_survival(trials, self.budget)
+        share = s.share
+        return {
+            "target_survival": {
+                "budget": s.budget,
+                "targets": s.targeted,
+                "in_view": s.in_view,
+                "cut": s.cut,
+                "share": None if share != share else round(share, 6),
+                "by_click_type": {k: round(v, 6) for k, v in s.by_click_type.items()},
+                "people_condensed": s.people_condensed,
+                "people": s.people,
+            }
+        }
 
     def _trials(self, dataset: Dataset, *, seed: int) -> list[Trial]:
         out: list[Trial] = []
