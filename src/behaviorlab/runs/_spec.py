@@ -83,6 +83,7 @@ class DataSpec(BaseModel):
                 "it first (df.to_parquet('answers.parquet')) and give source: answers.parquet"
             )
         return value
+
     target: str | list[str] | None = Field(default=None, description="Question(s) to predict.")
     persona: list[str] | None = Field(default=None, description="Persona columns.")
     people: int | None = Field(default=None, gt=1, description="Sample this many people.")
