@@ -3,17 +3,22 @@
 from behaviorlab.models._base import (
     Backend,
     BackendError,
+    ContextWindowError,
     GenerateRequest,
     Generation,
     Message,
     MissingExtraError,
     ModelIdentity,
+    PositionsRequest,
+    PositionsResult,
     Pricing,
+    ScorePoint,
     ScoreRequest,
     ScoreResult,
     UnsupportedError,
     backend,
     backends,
+    score_per_point,
 )
 from behaviorlab.models._cache import CachedBackend, CallCache, default_cache_path
 from behaviorlab.models._mock import MockBackend, MockScriptError
@@ -31,6 +36,7 @@ __all__ = [
     "BackendError",
     "CachedBackend",
     "CallCache",
+    "ContextWindowError",
     "GenerateRequest",
     "Generation",
     "Message",
@@ -39,8 +45,11 @@ __all__ = [
     "MockScriptError",
     "ModelIdentity",
     "OpenAIBackend",
+    "PositionsRequest",
+    "PositionsResult",
     "Pricing",
     "RateLimiter",
+    "ScorePoint",
     "ScoreRequest",
     "ScoreResult",
     "TokenBucket",
@@ -49,4 +58,5 @@ __all__ = [
     "backend",
     "backends",
     "default_cache_path",
+    "score_per_point",
 ]

@@ -9,14 +9,18 @@ from __future__ import annotations
 import json
 from typing import Any, ClassVar
 
+from behaviorlab.data._records import stable_hash
 from behaviorlab.models._base import (
     Backend,
     Capability,
     GenerateRequest,
     Generation,
     ModelIdentity,
+    PositionsRequest,
+    PositionsResult,
     ScoreRequest,
     ScoreResult,
+    score_per_point,
 )
 from behaviorlab.models._cache import CallCache
 from behaviorlab.tasks._tokens import TokenCounter
@@ -82,6 +86,31 @@ class Probe(Backend):
         if filler is None:
             filler = self.fillers[request.max_tokens] = filler_text(request.max_tokens, self.count)
         return Generation(text=placeholder(request, filler), tokens_in=tokens, cached=hit)
+
+    async def score_positions(self, request: PositionsRequest) -> PositionsResult:
+        """A backend that reads a text once (llama.cpp, echo or prompt-logprob servers) is
+        one call of the whole text plus the continuations; any other is one score call per
+        point, each counted (:func:`~behaviorlab.models._base.score_per_point`)."""
+        if type(self.real).score_positions is Backend.score_positions:
+            return await score_per_point(self, request)
+        text = "".join(request.pieces)
+        tokens = self.count(text) + sum(
+            self.count(c) for point in request.points for c in point.continuations
+        )
+        hit = False
+        if self.cache is not None:  # the call cache does not store whole-text requests
+            key = stable_hash("score_positions", self.identity().model_dump(mode="json"), text)
+            hit = key in self.seen
+            self.seen.add(key)
+        if not hit:
+            self.tokens_uncached += tokens
+        scores = [
+            ScoreResult(logprobs=[0.0] * len(p.continuations), n_tokens=[1] * len(p.continuations))
+            for p in request.points
+        ]
+        return PositionsResult(
+            scores=scores, tokens_in=tokens, evaluated=tokens, one_pass=True, calls=1, cached=hit
+        )
 
     async def score(self, request: ScoreRequest) -> ScoreResult:
         hit, tokens, _ = self._seen("score", request)
