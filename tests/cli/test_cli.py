@@ -85,3 +85,20 @@ def test_listings() -> None:
         res = runner.invoke(app, [cmd])
         assert res.exit_code == 0, res.output
         assert expected in res.output, (cmd, res.output)
+
+
+def test_an_error_with_brackets_is_printed_as_it_is(tmp_path: Path) -> None:
+    # before: Rich read "[ray]" in an error as markup and dropped it
+    spec = tmp_path / "spec.yaml"
+    spec.write_text("name: s\ndata: {source: 'my[ray]data.csv'}\nsimulators: [{name: majority}]\n")
+    res = CliRunner().invoke(app, ["run", str(spec), "--out", str(tmp_path / "runs")])
+    assert res.exit_code == 2
+    assert "my[ray]data.csv" in res.output
+
+
+def test_report_resamples_are_bounded(tmp_path: Path) -> None:
+    for cmd in (["gap", "x"], ["report", "x"], ["view"]):
+        res = CliRunner().invoke(app, [*cmd, "--resamples", "10000000"])
+        text = " ".join(res.output.replace("│", " ").split())
+        assert res.exit_code == 2 and "Invalid value for '--resamples'" in text, (cmd, text)
+        assert "less than or equal to 100000" in text

@@ -11,9 +11,11 @@ from typing import Annotated, Any, Literal
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from behaviorlab._registry import Registry, UnknownComponentError
 from behaviorlab.models._base import MissingExtraError
+from behaviorlab.runs._spec import MAX_RESAMPLES
 
 app = typer.Typer(
     name="behaviorlab",
@@ -31,7 +33,9 @@ OutOpt = Annotated[Path, typer.Option("--out", help="Folder holding one sub-fold
 
 
 def _fail(exc: BaseException) -> None:
-    err_console.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True, soft_wrap=True)
+    # the message is printed as it is: an error text holding [brackets] (a command line with
+    # behaviorlab[ray], a list) is not read as markup
+    err_console.print(Text.assemble(("error: ", "bold red"), str(exc)), soft_wrap=True)
     raise typer.Exit(2)
 
 
@@ -371,7 +375,9 @@ def _emit(text: str, output: Path | None) -> None:
 def gap_cmd(
     run: Annotated[str, typer.Argument(help="Run name (under --out), folder or .sqlite file.")],
     out: OutOpt = Path("runs"),
-    resamples: Annotated[int, typer.Option(help="Bootstrap resamples.")] = 2000,
+    resamples: Annotated[
+        int, typer.Option(help="Bootstrap resamples.", min=100, max=MAX_RESAMPLES)
+    ] = 2000,
     fmt: Annotated[str, typer.Option("--format", help="table | csv | json")] = "table",
 ) -> None:
     """The gap table of a stored run: metrics with CIs clustered by person, yardsticks."""
@@ -406,7 +412,9 @@ def report_cmd(
         Path | None,
         typer.Option("--output", "-o", help="Folder to write to (default: the run's folder)."),
     ] = None,
-    resamples: Annotated[int, typer.Option(help="Bootstrap resamples.")] = 2000,
+    resamples: Annotated[
+        int, typer.Option(help="Bootstrap resamples.", min=100, max=MAX_RESAMPLES)
+    ] = 2000,
 ) -> None:
     """Write the run's report: one self-contained HTML page (opens offline) and a Markdown
     summary."""
@@ -431,7 +439,9 @@ def view(
         "127.0.0.1"
     ),
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8765,
-    resamples: Annotated[int, typer.Option(help="Bootstrap resamples for new reports.")] = 2000,
+    resamples: Annotated[
+        int, typer.Option(help="Bootstrap resamples for new reports.", min=100, max=MAX_RESAMPLES)
+    ] = 2000,
 ) -> None:
     """Serve a local viewer that lists the runs under --out and opens their reports."""
     import uvicorn
