@@ -133,6 +133,18 @@ EXPECTED: dict[str, list[str]] = {
         "choice_shares",
         "load_choice_file",
     ],
+    "behaviorlab.families.debate": [
+        "DEBATE",
+        "DeGrootAgent",
+        "DebateConfigError",
+        "DebateTask",
+        "DriftAgent",
+        "FAMILY",
+        "Scale",
+        "StubbornAgent",
+        "Topic",
+        "debate_topics",
+    ],
     "behaviorlab.families.game": [
         "BestResponder",
         "FAMILY",
