@@ -294,6 +294,9 @@ def test_unreadable_tables_name_the_file(tmp_path: Path) -> None:
     pd.DataFrame({"x": np.arange(30.0)}).to_csv(tmp_path / "s.csv", index=False)
     code, text = invoke("early-warning", tmp_path / "s.csv", "--value", "x")
     assert code == 2 and "s.csv" in text and "at least 40 points" in text
+    pd.DataFrame({"t": [1, 2, 2] * 20, "x": 1.0}).to_csv(tmp_path / "d.csv", index=False)
+    code, text = invoke("early-warning", tmp_path / "d.csv", "--value", "x", "--time", "t")
+    assert code == 2 and "d.csv: t 1 has two rows" in text
 
 
 def test_registered_under_a_parent_app(tmp_path: Path) -> None:

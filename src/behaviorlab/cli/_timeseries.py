@@ -290,6 +290,16 @@ def early_warning_cmd(
         _need(frame, file, {"--value": value, "--time": time, "--unit": unit})
         if time is not None:
             frame = frame.sort_values(time, kind="stable")
+            keys = [time] if unit is None else [unit, time]
+            twice = frame.duplicated(keys)
+            if twice.any():
+                first = frame.index[twice.to_numpy()][0]
+                who = f"{unit} {_shown(frame.loc[first, unit])}, " if unit is not None else ""
+                _fail(
+                    f"{file}: {who}{time} {_shown(frame.loc[first, time])} has two rows; a "
+                    "series has one value "
+                    "per time (aggregate first, or count events with --freq)"
+                )
         if unit is None:
             series = {value: _values(frame, file, value, time)}
         else:
@@ -325,6 +335,11 @@ def early_warning_cmd(
         title=f"Early warnings: {file.name}",
         subtitle=str(file),
     )
+
+
+def _shown(value: Any) -> str:
+    """A cell as the file shows it (``2``, not ``np.int64(2)``)."""
+    return str(value.item() if hasattr(value, "item") else value)
 
 
 def _values(frame: pd.DataFrame, path: Path, value: str, time: str | None) -> Any:
