@@ -83,3 +83,13 @@ def test_demo_runs_with_the_mock_and_every_control(tmp_path: Path) -> None:
     repeat = frame[frame["simulator"] == "repeat_last"].groupby("condition")
     acc = {c: sum(s["hits"] for s in g["scores"]) for c, g in repeat}
     assert acc["full"] > acc["instructions_only"]  # repeat-last needs the history
+
+
+def test_demo_prints_the_estimate_for_the_shared_experiments(tmp_path: Path) -> None:
+    from behaviorlab.plugins._family import DemoRequest, find_demo
+
+    made = find_demo("transcript").build(DemoRequest(out=tmp_path, backend="mock"))
+    assert made.spec["data"]["source"] == "synthetic_bandit"
+    assert made.spec["simulators"][0]["backend"] == "mock"
+    (outro,) = made.outro
+    assert "191,613" in outro and "1,044,850" in outro and "0.4 h" in outro
