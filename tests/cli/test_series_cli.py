@@ -173,6 +173,16 @@ def test_events_of_a_captured_study_per_participant(tmp_path: Path) -> None:
     assert len(got["series"]["pa1"]["indicators"]["variance"]) == len(pa1) - len(pa1) // 4 + 1
     assert "Study shoes: click events per 1h bin" in md.read_text()
 
+    code, text = invoke(
+        "events", "--study", "shoes", "--db", db, "--freq", "1h", "--pooled", "--surrogates",
+        "19", "--transform", "none", "--json", out,
+    )  # fmt: skip
+    assert code == 0, text
+    pooled = json.loads(out.read_text())["series"]
+    every = pd.Series(1, index=pd.to_datetime(pd.DataFrame(rows)[1])).resample("h").size()
+    expected = early_warning(every.to_numpy(float), n_surrogates=19)
+    assert list(pooled) == ["events"] and pooled["events"]["tau"] == pytest.approx(expected.tau)
+
 
 def test_events_bad_study_and_too_coarse_bins(tmp_path: Path) -> None:
     db = tmp_path / "c.sqlite"
@@ -229,6 +239,10 @@ def test_did_bad_panels(tmp_path: Path) -> None:
     base[1] = tmp_path / "q.csv"
     code, text = invoke(*base, "--outcome", "y", "--boot", "49")
     assert code == 2 and "q.csv" in text and "no never-treated units" in text
+    code, text = invoke(*base, "--outcome", "y", "--control", "not-yet-treated", "--boot", "49")
+    assert code == 0, text  # the units first treated at 6 are the controls until then
+    att = re.search(r"overall ATT (-?[0-9.]+) ", text)
+    assert att and float(att[1]) == pytest.approx(2.0, abs=0.1) and "not-yet-treated" in text
     code, text = invoke(*base, "--outcome", "y", "--control", "sometimes")
     assert code == 2 and "--control" in text
 
