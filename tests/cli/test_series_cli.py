@@ -243,6 +243,11 @@ def test_did_bad_panels(tmp_path: Path) -> None:
     assert code == 0, text  # the units first treated at 6 are the controls until then
     att = re.search(r"overall ATT (-?[0-9.]+) ", text)
     assert att and float(att[1]) == pytest.approx(2.0, abs=0.1) and "not-yet-treated" in text
+    panel.assign(first="soon").to_csv(tmp_path / "r.csv", index=False)
+    code, text = invoke(
+        *[tmp_path / "r.csv" if a == base[1] else a for a in base], "--outcome", "y"
+    )
+    assert code == 2 and "r.csv: column 'first' (given by --group) holds 'soon'" in text
     code, text = invoke(*base, "--outcome", "y", "--control", "sometimes")
     assert code == 2 and "--control" in text
 

@@ -496,7 +496,7 @@ def did_cmd(
     panel = read_table(file)
     columns = {"--outcome": outcome, "--unit": unit, "--time": time, "--group": group}
     _need(panel, file, columns | {"--cluster": cluster})
-    for option in ("--outcome", "--time"):
+    for option in ("--outcome", "--time", "--group"):
         _numeric(panel, file, columns[option], option)
     try:
         result = staggered_did(
