@@ -331,3 +331,12 @@ def test_registered_under_a_parent_app(tmp_path: Path) -> None:
     assert res.exit_code == 0, res.output
     att = re.search(r"overall ATT (-?[0-9.]+) ", res.output)
     assert att and float(att[1]) == pytest.approx(2.0, abs=0.05)
+
+
+def test_the_main_cli_has_the_series_commands() -> None:
+    from behaviorlab.cli import app as main_app
+
+    res = CliRunner().invoke(main_app, ["series", "--help"])
+    assert res.exit_code == 0
+    for command in ("early-warning", "events", "did", "within-person"):
+        assert command in res.output

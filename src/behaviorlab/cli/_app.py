@@ -560,6 +560,9 @@ def _add_collect() -> None:
     from behaviorlab.cli._mapping import mapping_app
 
     app.add_typer(mapping_app, name="mapping")
+    from behaviorlab.cli._timeseries import series_app
+
+    app.add_typer(series_app, name="series")
 
 
 _add_collect()
