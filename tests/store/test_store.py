@@ -96,3 +96,19 @@ def test_newer_file_is_refused(tmp_path: Path) -> None:
 def test_missing_file_read_only(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match="does not exist"):
         ResultStore(tmp_path / "nope.sqlite", readonly=True)
+
+
+def test_a_time_written_without_microseconds_reads_back(tmp_path: Path) -> None:
+    from datetime import datetime
+
+    # isoformat() leaves the microseconds out when they are 0: once in a million trials the
+    # frame read failed ("doesn't match format %Y-%m-%dT%H:%M:%S.%f") and so did the run
+    store = ResultStore(tmp_path / "r.sqlite")
+    store.start_run("r1", "exp", {"name": "exp"})
+    rows = [_row(0), _row(1)]
+    rows[0] = rows[0].model_copy(update={"created_at": datetime(2026, 12, 7, 13, 10, 9, 123456)})
+    rows[1] = rows[1].model_copy(update={"created_at": datetime(2026, 12, 7, 13, 10, 9)})
+    store.write_many(rows)
+    frame = store.to_pandas("r1").sort_values("trial_id")
+    assert [t.microsecond for t in frame["created_at"]] == [123456, 0]
+    store.close()

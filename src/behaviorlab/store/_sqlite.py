@@ -418,7 +418,8 @@ class ResultStore:
         )
         for c in JSON_COLUMNS:
             frame[c] = [json.loads(v) if isinstance(v, str) else None for v in frame[c]]
-        frame["created_at"] = pd.to_datetime(frame["created_at"])
+        # ISO 8601 with or without microseconds (isoformat() leaves them out when 0)
+        frame["created_at"] = pd.to_datetime(frame["created_at"], format="ISO8601")
         return frame
 
     def close(self) -> None:
