@@ -50,6 +50,6 @@ def debate_spec(
     }
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def make_spec() -> Callable[..., dict[str, Any]]:
     return debate_spec

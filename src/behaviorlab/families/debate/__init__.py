@@ -12,18 +12,34 @@ trajectories, its report block and ``behaviorlab demo debate`` (docs/debate.md).
 from behaviorlab.families.debate import _conditions  # noqa: F401  (register)
 from behaviorlab.families.debate._agents import DeGrootAgent, DriftAgent, StubbornAgent
 from behaviorlab.families.debate._family import FAMILY
+from behaviorlab.families.debate._metrics import (
+    debate_reports,
+    default_attitudes,
+    degroot_closed_form,
+    drift_table,
+    reference_reports,
+    spread,
+    trajectories,
+)
 from behaviorlab.families.debate._task import DEBATE, DebateConfigError, DebateTask
 from behaviorlab.families.debate._topics import Scale, Topic, debate_topics
 
 __all__ = [
     "DEBATE",
+    "FAMILY",
     "DeGrootAgent",
     "DebateConfigError",
     "DebateTask",
     "DriftAgent",
-    "FAMILY",
     "Scale",
     "StubbornAgent",
     "Topic",
+    "debate_reports",
     "debate_topics",
+    "default_attitudes",
+    "degroot_closed_form",
+    "drift_table",
+    "reference_reports",
+    "spread",
+    "trajectories",
 ]

@@ -67,6 +67,8 @@ class _Agent:
             return Answer(error=NOT_A_DEBATE.format(who=self.label), error_kind="invalid")
         low, high = float(state["scale"]["min"]), float(state["scale"]["max"])
         x = self.target(state, low, high)
+        if isinstance(x, str) and state.get("question") == "speech":
+            return Answer(value={"speech": "I keep my view."}, raw="I keep my view.")
         if isinstance(x, str):
             return Answer(error=f"{self.label}: {x}", error_kind="invalid")
         if self.sd and state.get("question") == "attitude":

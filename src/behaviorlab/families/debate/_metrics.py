@@ -1,0 +1,332 @@
+"""Debate metrics: attitude trajectories, drift toward the model's default, spread, and the
+reference dynamics, each with an interval clustered by debate.
+
+**Drift toward the default** by round r, for the agents of one arm (simulator × condition;
+per topic and pooled): the share of the initial gap to the default closed by round r, as a
+ratio of sums over agents,
+
+    sum_i s_i (a_i0 - a_ir)  /  sum_i s_i (a_i0 - d),     s_i = sign(a_i0 - d),
+
+leaving out agents whose initial gap ``|a_i0 - d|`` is below the threshold (task option
+``drift_threshold``) and agents without a valid report at round 0 or r. ``d`` is the model's
+default: the mean attitude of the ``model_default`` trials of the same simulator, per topic
+and role simulator. Agents of a scripted drift at ``share`` per round close
+``1 - (1 - share)**r``; stubborn agents 0.
+
+The interval is a percentile bootstrap over clusters: the debates of the arm and the
+``model_default`` trials are resampled together, and ``d`` is recomputed in every replicate
+from the resampled default trials, so its uncertainty is carried into the interval (the
+signs ``s_i`` and the threshold are fixed at the point estimate of ``d``).
+
+**Reference dynamics** from each debate's own starting attitudes: agents that never move,
+and DeGroot agents moving to the mean of the others, whose trajectory has the closed form
+``m + (-1/(N-1))**r (a_0 - m)`` (``m`` the mean start of the N agents).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from behaviorlab.analysis import ClusterStats, Estimate, cluster_bootstrap
+from behaviorlab.families.debate._conditions import MODEL_DEFAULT
+from behaviorlab.families.debate._task import DEBATE
+
+POOLED = "(pooled)"
+REPORT_COLUMNS = [
+    "simulator",
+    "condition",
+    "seed",
+    "person_id",
+    "trial_id",
+    "arm",
+    "topic",
+    "role",
+    "role_simulator",
+    "identity",
+    "agents",
+    "round",
+    "ask",
+    "attitude",
+    "threshold",
+]
+
+
+def _as_dict(value: Any) -> dict[str, Any]:
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError:
+            return {}
+    return value if isinstance(value, dict) else {}
+
+
+def debate_reports(frame: pd.DataFrame) -> pd.DataFrame:
+    """One row per attitude report of every valid debate trial (:data:`REPORT_COLUMNS`;
+    ``attitude`` NaN where the report was invalid)."""
+    if "task" not in frame.columns or frame.empty:
+        return pd.DataFrame(columns=REPORT_COLUMNS)
+    trials = frame.loc[frame["task"].astype(str) == DEBATE]
+    if "error" in trials.columns:  # a failed trial (a party that never answered) has no reports
+        trials = trials.loc[trials["error"].isna()]
+    rows: list[dict[str, Any]] = []
+    for rec in trials.to_dict(orient="records"):
+        value = _as_dict(rec.get("answer_json"))
+        sims = dict(value.get("role_simulators") or {})
+        meta = _as_dict(rec.get("meta"))
+        threshold = float(meta.get("drift_threshold", value.get("drift_threshold", 0.5)))
+        n = len(value.get("identities") or {})
+        for r in value.get("reports", []):
+            rows.append(
+                {
+                    "simulator": str(rec["simulator"]),
+                    "condition": str(rec["condition"]),
+                    "seed": rec.get("seed", 0),
+                    "person_id": str(rec["person_id"]),
+                    "trial_id": str(rec["trial_id"]),
+                    "arm": str(value.get("arm", "debate")),
+                    "topic": str(value.get("topic", rec.get("item_id"))),
+                    "role": str(r["role"]),
+                    "role_simulator": str(sims.get(r["role"], "")),
+                    "identity": "(none)" if r.get("identity") is None else str(r["identity"]),
+                    "agents": n,
+                    "round": int(r["round"]),
+                    "ask": int(r.get("ask", 0)),
+                    "attitude": math.nan if r["attitude"] is None else float(r["attitude"]),
+                    "threshold": threshold,
+                }
+            )
+    return pd.DataFrame(rows, columns=REPORT_COLUMNS)
+
+
+def _ratio(clusters: Any, num: np.ndarray, den: np.ndarray, **boot: Any) -> Estimate:
+    stats = ClusterStats.from_rows(list(clusters), np.column_stack([num, den]))
+
+    def value(s: np.ndarray) -> np.ndarray:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.asarray(s[..., 0] / s[..., 1])
+
+    return cluster_bootstrap(stats, value, **boot)
+
+
+def default_attitudes(reports: pd.DataFrame, **boot: Any) -> pd.DataFrame:
+    """The model's default per (simulator, topic, role simulator): the mean attitude of its
+    ``model_default`` reports, with an interval clustered by trial, and their number."""
+    got = reports.loc[(reports["arm"] == MODEL_DEFAULT) & reports["attitude"].notna()]
+    rows = []
+    for (sim, topic, role_sim), g in got.groupby(["simulator", "topic", "role_simulator"]):
+        est = _ratio(g["trial_id"], g["attitude"].to_numpy(), np.ones(len(g)), **boot)
+        rows.append(
+            {
+                "simulator": sim,
+                "topic": topic,
+                "role_simulator": role_sim,
+                "default": est,
+                "reports": len(g),
+                "trials": g["trial_id"].nunique(),
+            }
+        )
+    return pd.DataFrame(
+        rows, columns=["simulator", "topic", "role_simulator", "default", "reports", "trials"]
+    )
+
+
+def _drift_one(debate: pd.DataFrame, defaults: pd.DataFrame, **boot: Any) -> list[dict[str, Any]]:
+    """Rows (round, share, agents, left out) of one arm's agents (see the module docstring)."""
+    keys = sorted(
+        {
+            (str(t), str(s))
+            for t, s in zip(defaults["topic"], defaults["role_simulator"], strict=True)
+        }
+    )
+    k_of = {k: i for i, k in enumerate(keys)}
+    valid = defaults.loc[defaults["attitude"].notna()]
+    d_hat = {k: float(g["attitude"].mean()) for k, g in valid.groupby(["topic", "role_simulator"])}
+    rounds = sorted(r for r in debate["round"].unique() if r > 0)
+    if not keys or not rounds:
+        return []
+    n_r, n_k = len(rounds), len(keys)
+    width = n_r + 3 * n_r * n_k + 2 * n_k
+    clusters: list[str] = []
+    rows: list[np.ndarray] = []
+    counted = {r: 0 for r in rounds}
+    below = 0
+    no_default = 0
+    wide = debate.pivot_table(
+        index=["person_id", "trial_id", "role", "topic", "role_simulator"],
+        columns="round",
+        values="attitude",
+        aggfunc="first",
+    )
+    threshold = float(debate["threshold"].iloc[0])
+    for index, att in wide.iterrows():
+        labels: tuple[Any, ...] = tuple(index)  # type: ignore[arg-type]
+        pid, _, _, topic, role_sim = (str(x) for x in labels)
+        a0 = float(att.get(0, math.nan))
+        key = (topic, role_sim)
+        if not math.isfinite(a0):
+            continue
+        if key not in d_hat:
+            no_default += 1
+            continue
+        gap0 = a0 - d_hat[key]
+        if abs(gap0) < threshold or gap0 == 0:
+            below += 1
+            continue
+        s = math.copysign(1.0, gap0)
+        row = np.zeros(width)
+        k = k_of[key]
+        for j, r in enumerate(rounds):
+            ar = float(att.get(r, math.nan))
+            if not math.isfinite(ar):
+                continue
+            counted[r] += 1
+            row[j] = s * (a0 - ar)
+            at = n_r + 3 * (j * n_k + k)
+            row[at : at + 3] = (s * a0, s, 1.0)
+        clusters.append(f"debate:{pid}")
+        rows.append(row)
+    base = n_r + 3 * n_r * n_k
+    for by, g in valid.groupby(["trial_id", "topic", "role_simulator"]):
+        tid, dtopic, drole = (str(x) for x in tuple(by))
+        row = np.zeros(width)
+        k = k_of[(dtopic, drole)]
+        row[base + 2 * k] = float(g["attitude"].sum())
+        row[base + 2 * k + 1] = float(len(g))
+        clusters.append(f"default:{tid}")
+        rows.append(row)
+    if not any(counted.values()):
+        return []
+    stats = ClusterStats.from_rows(clusters, np.vstack(rows))
+    out = []
+    for j, r in enumerate(rounds):
+
+        def share(s: np.ndarray, j: int = j) -> np.ndarray:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                den = np.zeros(s.shape[:-1])
+                for k in range(n_k):
+                    at = n_r + 3 * (j * n_k + k)
+                    a, sign, used = s[..., at], s[..., at + 1], s[..., at + 2]
+                    d = s[..., base + 2 * k] / s[..., base + 2 * k + 1]
+                    den = den + np.where(used > 0, a - d * sign, 0.0)
+                return np.asarray(s[..., j] / den)
+
+        out.append(
+            {
+                "round": int(r),
+                "share": cluster_bootstrap(stats, share, **boot),
+                "agents": counted[r],
+                "below_threshold": below,
+                "no_default": no_default,
+            }
+        )
+    return out
+
+
+DRIFT_COLUMNS = [
+    "simulator",
+    "condition",
+    "arm",
+    "topic",
+    "round",
+    "share",
+    "agents",
+    "below_threshold",
+    "no_default",
+]
+
+
+def drift_table(reports: pd.DataFrame, *, per_topic: bool = True, **boot: Any) -> pd.DataFrame:
+    """Drift toward the default by round (see the module docstring): one row per (simulator,
+    condition, topic or ``(pooled)``, round) of every arm with reports after round 0."""
+    rows: list[dict[str, Any]] = []
+    defaults = reports.loc[reports["arm"] == MODEL_DEFAULT]
+    arms = reports.loc[reports["arm"] != MODEL_DEFAULT]
+    for (sim, cond, arm), g in arms.groupby(["simulator", "condition", "arm"], sort=True):
+        mine = defaults.loc[defaults["simulator"] == sim]
+        topics = sorted(g["topic"].unique())
+        groups: list[tuple[str, pd.DataFrame, pd.DataFrame]] = [(POOLED, g, mine)]
+        if per_topic and len(topics) > 1:
+            groups += [(t, g.loc[g["topic"] == t], mine.loc[mine["topic"] == t]) for t in topics]
+        elif topics:
+            groups = [(topics[0], g, mine)]
+        for topic, gg, dd in groups:
+            for row in _drift_one(gg, dd, **boot):
+                rows.append(
+                    {"simulator": sim, "condition": cond, "arm": arm, "topic": topic, **row}
+                )
+    return pd.DataFrame(rows, columns=DRIFT_COLUMNS)
+
+
+def reference_reports(reports: pd.DataFrame, kind: str) -> pd.DataFrame:
+    """The debate arms' reports with every attitude after round 0 replaced by what reference
+    agents starting where these agents started would report: ``stubborn`` (never move) or
+    ``degroot`` (the closed form of moving to the mean of the others). A debate whose round 0
+    has an invalid report is left out."""
+    if kind not in ("stubborn", "degroot"):
+        raise ValueError(f"reference_reports: kind is stubborn or degroot, not {kind!r}")
+    out = reports.copy()
+    debate = out["arm"] != MODEL_DEFAULT
+    for _, g in out.loc[debate].groupby("trial_id"):
+        start = g.loc[g["round"] == 0].set_index("role")["attitude"]
+        if start.isna().any() or start.empty:
+            out = out.drop(index=g.index)
+            continue
+        n, m = len(start), float(start.mean())
+        factor = (-1.0 / (n - 1)) if n > 1 else 0.0
+        for idx, rec in g.iterrows():
+            a0 = float(start[rec["role"]])
+            r = int(rec["round"])
+            if kind == "stubborn" or n == 1:
+                out.at[idx, "attitude"] = a0
+            else:
+                out.at[idx, "attitude"] = m + factor**r * (a0 - m)
+    return out
+
+
+def degroot_closed_form(start: Sequence[float], rounds: int) -> np.ndarray:
+    """``(rounds + 1, N)`` attitudes of N DeGroot agents (each moves to the mean of the others'
+    previous attitudes) from ``start``: ``m + (-1/(N-1))**r (a_0 - m)``."""
+    a0 = np.asarray(start, dtype=float)
+    m = float(a0.mean())
+    factor = -1.0 / (len(a0) - 1)
+    return np.stack([m + factor**r * (a0 - m) for r in range(rounds + 1)])
+
+
+def trajectories(reports: pd.DataFrame, **boot: Any) -> pd.DataFrame:
+    """The mean attitude per (simulator, condition, topic, identity, round), with an
+    interval clustered by debate."""
+    got = reports.loc[reports["attitude"].notna()]
+    keys = ["simulator", "condition", "topic", "identity", "round"]
+    rows = []
+    for key, g in got.groupby(keys, sort=True):
+        est = _ratio(g["person_id"], g["attitude"].to_numpy(), np.ones(len(g)), **boot)
+        rows.append({**dict(zip(keys, key, strict=True)), "attitude": est, "reports": len(g)})
+    return pd.DataFrame(rows, columns=[*keys, "attitude", "reports"])
+
+
+def spread(reports: pd.DataFrame, **boot: Any) -> pd.DataFrame:
+    """Convergence or polarization: the mean spread between a debate's agents (population
+    standard deviation of their attitudes) per (simulator, condition, topic, round), with an
+    interval clustered by debate."""
+    got = reports.loc[(reports["arm"] != MODEL_DEFAULT) & reports["attitude"].notna()]
+    per = (
+        got.groupby(["simulator", "condition", "topic", "round", "person_id", "trial_id"])[
+            "attitude"
+        ]
+        .agg(lambda x: float(np.std(x)) if len(x) > 1 else math.nan)
+        .dropna()
+        .rename("sd")
+        .reset_index()
+    )
+    keys = ["simulator", "condition", "topic", "round"]
+    rows = []
+    for key, g in per.groupby(keys, sort=True):
+        est = _ratio(g["person_id"], g["sd"].to_numpy(), np.ones(len(g)), **boot)
+        rows.append({**dict(zip(keys, key, strict=True)), "spread": est, "debates": len(g)})
+    return pd.DataFrame(rows, columns=[*keys, "spread", "debates"])
