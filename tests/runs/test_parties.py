@@ -368,24 +368,46 @@ def test_the_estimate_bounds_the_prompts_a_run_sends(tmp_path: Path) -> None:
     assert actual <= cell.prompt_tokens <= 3 * actual
 
 
-def test_parties_on_the_same_model_share_one_backend() -> None:
+def test_parties_on_the_same_local_model_share_one_backend() -> None:
+    local = {"name": "llm", "backend": "llamacpp", "model": "smollm2", "answer": "generate"}
     spec = exchange_spec()
     roles = spec["parties"][0]["roles"]
-    roles["moderator"] = {**MOCK, "label": "llm-m", "temperature": 0.7}
-    roles["debater_b"] = priced("llm-b", 1.0, 1.0)
+    roles["moderator"] = {**local, "label": "m", "temperature": 0.7}
+    roles["debater_a"] = {**local, "label": "a"}
+    roles["debater_b"] = {**local, "label": "b", "backend_options": {"kv_slots": 8}}
     spec["parties"].append(
-        {"label": "again", "roles": {r: {**MOCK, "label": f"x-{r}"} for r in roles}}
+        {"label": "again", "roles": {r: {**local, "label": f"x-{r}"} for r in roles}}
     )
     first, again = plan(bl.load_spec(spec), None).simulators
     parties = first.parties  # type: ignore[attr-defined]
-    # the same model (another temperature is a request setting): one backend object
+    # the same weights and settings (a temperature is a request setting): one backend object
     assert parties["moderator"].backend is parties["debater_a"].backend
-    # another price: its own backend, so each party keeps its own prices
+    # other backend settings: its own backend, with its own settings
     assert parties["debater_b"].backend is not parties["debater_a"].backend
+    assert parties["debater_b"].backend.kv_slots == 8
     # across entries too
     assert {id(s.backend) for s in again.parties.values()} == {  # type: ignore[attr-defined]
         id(parties["debater_a"].backend)
     }
+
+
+def test_other_backends_are_never_shared(tmp_path: Path) -> None:
+    # a backend may keep state per object (a scripted mock): two roles with equal scripts
+    # each play their own script, as before sharing existed
+    scripted = {**MOCK, "backend_options": {"script": ['{"text": "one"}', '{"text": "two"}']}}
+    spec = exchange_spec()
+    roles = spec["parties"][0]["roles"]
+    roles["moderator"] = {**scripted, "label": "m"}
+    roles["debater_a"] = {**scripted, "label": "a"}
+    spec["data"]["people"] = 2
+    (party_set,) = plan(bl.load_spec(spec), None).simulators
+    parties = party_set.parties  # type: ignore[attr-defined]
+    assert parties["moderator"].backend is not parties["debater_a"].backend
+    frame = bl.run(spec, out=tmp_path, progress=False).to_pandas()
+    turns = frame["meta"].iloc[0]["turns"]
+    for role in ("moderator", "debater_a"):
+        said = [t["value"]["text"] for t in turns if t["role"] == role and t["value"]]
+        assert said == ["one", "two"], role
 
 
 def test_a_chain_holds_every_partys_serial_model() -> None:

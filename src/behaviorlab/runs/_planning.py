@@ -97,22 +97,29 @@ def _party_sets(spec: ExperimentSpec, task: Task, cache: CallCache | None) -> li
             sim = make_simulator(role_spec.name, role_spec.options(), cache)
             if role_spec.pricing is not None:
                 set_pricing(sim, role_spec.pricing)
-            _share_model(sim, shared)
+            _share_model(sim, role_spec.options(), shared)
             parties[role] = sim
         out.append(PartySet(entry.label, parties))
     return out
 
 
-def _share_model(sim: Simulator, shared: dict[str, Backend]) -> None:
-    """Parties whose models are the same (identity and prices) use one backend object: one
-    copy of a local model in memory, whose saved prompt states (``kv_slots``) then serve
-    every party (self-play, several debaters on one model)."""
+def _share_model(sim: Simulator, options: dict[str, Any], shared: dict[str, Backend]) -> None:
+    """Parties on the same local model (a weights file: its identity has a SHA-256) with the
+    same backend settings and prices use one backend object: one copy of the model in
+    memory, whose saved prompt states (``kv_slots``) serve every party (self-play, several
+    debaters on one model). Other backends (HTTP endpoints, mocks, plugins' backends that may
+    keep state per object) are never shared: each role keeps its own, as its spec says."""
     backend = getattr(sim, "backend", None)
     if not isinstance(backend, Backend):
         return
+    identity = backend.identity()
+    if identity.sha256 is None:
+        return
+    settings = {k: options.get(k) for k in ("backend", "model", "backend_options")}
     key = stable_hash(
         type(backend).__qualname__,
-        backend.identity().model_dump(mode="json"),
+        identity.model_dump(mode="json"),
+        settings,
         backend.pricing.model_dump(mode="json") if backend.pricing is not None else None,
     )
     if key in shared:
