@@ -423,3 +423,55 @@ def test_a_chain_holds_every_partys_serial_model() -> None:
         party_set.parties[role].backend.serial = True  # type: ignore[attr-defined]
     held = exclusive_models(party_set)
     assert len(held) == 2 and [id(m) for m in held] == sorted(id(m) for m in held)
+
+
+def test_the_stand_in_answer_fits_the_schema_in_every_field() -> None:
+    import json
+
+    import jsonschema
+
+    from behaviorlab.models import GenerateRequest
+    from behaviorlab.runs._probe import placeholder
+
+    schema = {
+        "type": "object",
+        "properties": {
+            "reasoning": {"type": "string"},
+            "said": {"$ref": "#/$defs/Said"},
+            "tags": {"type": "array", "items": {"type": "string"}, "minItems": 2},
+            "n": {"allOf": [{"type": "integer"}, {"exclusiveMinimum": 3}]},
+        },
+        "required": ["reasoning", "said", "tags", "n"],
+        "$defs": {
+            "Said": {
+                "type": "object",
+                "properties": {"text": {"type": "string", "minLength": 40}},
+                "required": ["text"],
+            }
+        },
+    }
+    request = GenerateRequest(prompt="p", json_schema=schema, max_tokens=8)
+    value = json.loads(placeholder(request, "lorem ipsum"))
+    jsonschema.validate(value, schema)
+    # every free string field holds the filler: the field passed on is as long as it may be
+    assert value["reasoning"] == "lorem ipsum" and value["said"]["text"].startswith("lorem")
+
+
+def test_a_measured_answer_length_makes_the_estimate_an_estimate(tmp_path: Path) -> None:
+    from behaviorlab.runs._estimate import throughput_from_store
+    from behaviorlab.store import ResultStore
+
+    spec = exchange_spec(task_options={"rounds": 3})
+    spec["parties"][0]["roles"]["moderator"] = {**MOCK, "label": "m", "model": "mock-m"}
+    bounded = asyncio.run(estimate_plan(plan(bl.load_spec(spec), None)))
+    assert bounded.bounded == {"scripted-3"} and "at most ~" in bounded.line()
+    run = bl.run(spec, out=tmp_path, progress=False)
+    store = ResultStore(tmp_path / "exchange3" / "results.sqlite", readonly=True)
+    try:
+        measured = throughput_from_store(store, run.run_id)
+    finally:
+        store.close()
+    est = asyncio.run(estimate_plan(plan(bl.load_spec(spec), None), throughput=measured))
+    assert est.bounded == set() and "at most" not in est.line()
+    (cell,), (upper,) = est.cells, bounded.cells
+    assert 0 < cell.prompt_tokens < upper.prompt_tokens

@@ -91,6 +91,9 @@ class Estimate:
     """Token prices by simulator label (unpriced simulators are absent)."""
     party_pricing: dict[str, dict[str, Pricing]] = field(default_factory=dict)
     """A set of parties' prices, by label and then by the role(s) of each priced party."""
+    bounded: set[str] = field(default_factory=set)
+    """Labels (sets of parties) whose prompt tokens are an upper bound: their later turns
+    were built from answers as long as ``max_tokens`` (no measured answer length)."""
     configured: dict[str, ThroughputSpec] = field(default_factory=dict)
     """Endpoint speeds from the simulator specs, by label (they win over measurements)."""
 
@@ -258,7 +261,8 @@ class Estimate:
         return (
             f"estimate ({self.scope}): {self.trials} trials ({stored} stored), "
             f"{self.to_call} model calls after {calls - self.to_call} expected cache hits, "
-            f"~{tokens:,} prompt tokens, ~{self.output_tokens():,.0f} output tokens; "
+            f"{'at most ' if self.bounded else ''}~{tokens:,} prompt tokens, "
+            f"~{self.output_tokens():,.0f} output tokens; "
             f"{when}{money}"
         )
 
@@ -277,6 +281,12 @@ class Estimate:
             f"prompt tokens: counted as {self.counter} on the rendered messages of the calls "
             "still to make (the chat template's own tokens are not counted)"
         )
+        if self.bounded:
+            out.append(
+                f"  {', '.join(sorted(self.bounded))}: turns built from earlier answers counted "
+                "with answers as long as max_tokens (an upper bound; a stored run's or "
+                "plan --measure's answer lengths make it an estimate)"
+            )
         labels = self._labels()
         for label in labels:
             tp = self.throughput.get(label)
@@ -391,6 +401,12 @@ async def estimate_plan(
             probes[key] = Probe(real.inner, real.cache, count, seen)
         else:  # no cache in front of this simulator: every call is made
             probes[key] = Probe(real, None, count, seen)
+    for sim in plan.simulators:  # a measured answer length sizes the stand-in's answers
+        tp = (throughput or {}).get(sim.label)
+        if tp is not None and tp.per == "call" and tp.tokens_out:
+            for one in parts[id(sim)]:
+                if id(one) in probes:
+                    probes[id(one)].answer_tokens = round(tp.tokens_out)
     try:
         for key, one in every.items():
             if key in probes:
@@ -428,6 +444,14 @@ async def estimate_plan(
         for key, one in every.items():
             if key in originals:
                 one.backend = originals[key]  # type: ignore[attr-defined]
+    # a multi-party trial's later prompts hold earlier answers: given at max_tokens, the
+    # prompt tokens counted are an upper bound
+    bounded = {
+        sim.label
+        for sim in plan.simulators
+        if party_members(sim)
+        and any(probes[id(o)].bounded for o in parts[id(sim)] if id(o) in probes)
+    }
     prices = {s.label: pricing_of(s) for s in plan.simulators}
     configured = {
         sim.label: spec.throughput
@@ -449,6 +473,7 @@ async def estimate_plan(
             if any(pr is not None for pr in party_pricing(s).values())
         },
         configured=configured,
+        bounded=bounded,
     )
 
 

@@ -38,6 +38,11 @@ class Probe(Backend):
         self.tokens_uncached = 0
         self.max_output_uncached = 0
         self.fillers: dict[int, str] = {}
+        self.answer_tokens: int | None = None
+        """Measured output tokens per call (a stored run's or ``plan --measure``'s), which
+        sizes the stand-in's answers; None: ``max_tokens`` (an upper bound)."""
+        self.bounded = 0
+        """Answers given at ``max_tokens``: prompts built from them are upper bounds."""
         self._identity: ModelIdentity | None = None
 
     @property
@@ -80,11 +85,16 @@ class Probe(Backend):
             return Generation.model_validate({**stored, "tokens_in": tokens, "cached": True})
         if not hit:
             self.max_output_uncached += request.max_tokens
-        # an answer as long as the call may give (max_tokens), valid for its schema, so the
-        # prompts built from it are as long as they may get: an upper bound, as the output
-        filler = self.fillers.get(request.max_tokens)
+        # an answer as long as a measured answer, else as long as the call may give
+        # (max_tokens: the prompts built from it are upper bounds), valid for its schema
+        size = request.max_tokens
+        if self.answer_tokens is not None:
+            size = max(1, min(size, self.answer_tokens))
+        else:
+            self.bounded += 1
+        filler = self.fillers.get(size)
         if filler is None:
-            filler = self.fillers[request.max_tokens] = filler_text(request.max_tokens, self.count)
+            filler = self.fillers[size] = filler_text(size, self.count)
         return Generation(text=placeholder(request, filler), tokens_in=tokens, cached=hit)
 
     async def score_positions(self, request: PositionsRequest) -> PositionsResult:
@@ -124,34 +134,59 @@ class Probe(Backend):
         return ScoreResult(logprobs=[0.0] * n, n_tokens=[1] * n, tokens_in=tokens, cached=hit)
 
 
-def _fill(schema: Any, filler: str, used: list[bool]) -> Any:
-    """A small instance of a JSON schema; the first string field holds ``filler``."""
-    if not isinstance(schema, dict):
+def _fill(schema: Any, filler: str, root: dict[str, Any], depth: int = 0) -> Any:
+    """An instance of a JSON schema whose every free string field holds ``filler`` (so
+    whichever field a task passes on to the next party is as long as an answer may be):
+    ``$ref`` into the schema's own ``$defs`` / ``definitions`` followed, the first branch of
+    ``anyOf`` / ``oneOf``, the parts of ``allOf`` merged, ``minimum`` / ``minItems`` /
+    ``minLength`` met. (A ``pattern`` is not: such a field gets the filler, which may fail
+    it; the stand-in's answer is then invalid, as a model's can be.)"""
+    if not isinstance(schema, dict) or depth > 20:
         return filler
+    ref = schema.get("$ref")
+    if isinstance(ref, str) and ref.startswith("#/"):
+        target: Any = root
+        for part in ref[2:].split("/"):
+            target = target.get(part, {}) if isinstance(target, dict) else {}
+        return _fill(
+            {**target, **{k: v for k, v in schema.items() if k != "$ref"}}, filler, root, depth + 1
+        )
+    if schema.get("allOf"):
+        merged: dict[str, Any] = {k: v for k, v in schema.items() if k != "allOf"}
+        for part in schema["allOf"]:
+            if isinstance(part, dict):
+                merged = {**merged, **part}
+        return _fill(merged, filler, root, depth + 1)
     if schema.get("enum"):
         return schema["enum"][0]
     if "const" in schema:
         return schema["const"]
     for key in ("anyOf", "oneOf"):
         if schema.get(key):
-            return _fill(schema[key][0], filler, used)
+            return _fill(schema[key][0], filler, root, depth + 1)
     kind = schema.get("type")
     if isinstance(kind, list):
         kind = next((k for k in kind if k != "null"), "string")
     if kind == "object" or "properties" in schema:
         props = schema.get("properties") or {}
         names = schema.get("required") or list(props)
-        return {n: _fill(props.get(n, {}), filler, used) for n in names}
+        return {n: _fill(props.get(n, {}), filler, root, depth + 1) for n in names}
     if kind == "array":
-        return []
+        item = _fill(schema.get("items", {}), filler, root, depth + 1)
+        return [item] * int(schema.get("minItems", 0))
     if kind in ("integer", "number"):
-        return schema.get("minimum", 0)
+        low = float(schema.get("minimum", schema.get("exclusiveMinimum", 0)) or 0)
+        value = low + (1 if "exclusiveMinimum" in schema else 0)
+        return int(value) if kind == "integer" else value
     if kind == "boolean":
         return False
-    if used[0]:
-        return "x"
-    used[0] = True
-    return filler
+    text = filler or "x"
+    need = int(schema.get("minLength", 0))
+    if len(text) < need:
+        text = (text + " ") * (need // (len(text) + 1) + 1)
+    if "maxLength" in schema:
+        text = text[: int(schema["maxLength"])]
+    return text
 
 
 def filler_text(max_tokens: int, count: TokenCounter) -> str:
@@ -174,7 +209,7 @@ def placeholder(request: GenerateRequest, filler: str) -> str:
     ``max_tokens`` tokens), as JSON of the request's schema when it has one."""
     if request.json_schema is None:
         return filler
-    return json.dumps(_fill(request.json_schema, filler, [False]))
+    return json.dumps(_fill(request.json_schema, filler, request.json_schema))
 
 
 __all__ = ["Probe", "filler_text", "placeholder"]
