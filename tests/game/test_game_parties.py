@@ -242,7 +242,7 @@ def test_a_game_spec_must_assign_both_players(role: str) -> None:
         bl.runs.plan(bl.load_spec(duel_spec(roles)), None)
 
 
-def test_per_role_rows_leave_failed_games_out_and_keep_shares_in_bounds(tmp_path: Path) -> None:
+def test_per_role_rows_show_a_dead_party_and_keep_shares_in_bounds(tmp_path: Path) -> None:
     from behaviorlab.analysis import role_table
 
     good = {"name": "script", "lines": ["cooperate", "defect", "defect"], "cycle": True}
@@ -257,18 +257,25 @@ def test_per_role_rows_leave_failed_games_out_and_keep_shares_in_bounds(tmp_path
     table = (
         role_table(frame, n_resamples=300).set_index(["simulator", "role", "metric"]).sort_index()
     )
-    # every 'dead' game failed: its turns are not a result, only counted
+    # every 'dead' game failed: valid_turn shows which party never played, the task's
+    # scores of those games are not results, and the arm's failed games are counted
     dead_rows = table.loc["dead"]
-    assert (dead_rows["n_turns"] == 0).all() and (dead_rows["failed_trials"] == 6).all()
+    assert (dead_rows["failed_trials"] == 6).all()
+    assert dead_rows.loc[("player_2", "valid_turn"), "value"] == 0.0
+    assert dead_rows.loc[("player_1", "valid_turn"), "value"] == 1.0
+    assert dead_rows.loc[("player_2", "valid_turn"), "n_turns"] == 6 * 4
+    assert "payoff" not in set(dead_rows.index.get_level_values("metric"))
     assert (table.loc["pair"]["failed_trials"] == 0).all()
     # the games' own scores (each player's payoff, the joint payoff) are there too
     whole = table.loc["pair"].loc["(trial)"]
     assert {"payoff_player_1", "joint_payoff", "mutual_cooperation"} <= set(whole.index)
     assert whole.loc["payoff_player_1", "n_people"] == 6
     assert "(trial)" not in set(role_table(frame.loc[frame["simulator"] == "dead"])["role"])
-    # a 0/1 per-turn score is a share: its interval stays within [0, 1]
-    coop = table.loc[("pair", "player_1", "cooperate")]
-    assert 0.0 <= coop["low"] <= coop["value"] <= coop["high"] <= 1.0
+    # a 0/1 per-turn score, and a rate in [0, 1], are shares: their intervals stay inside
+    for row in (("player_1", "cooperate"), ("(trial)", "mutual_cooperation")):
+        got = table.loc[("pair", *row)]
+        assert 0.0 <= got["low"] <= got["value"] <= got["high"] <= 1.0, row
+    assert whole.loc["joint_payoff", "role_simulator"] == "(all)"
 
 
 def test_a_turn_score_named_like_a_column_keeps_its_own_column() -> None:
@@ -278,7 +285,9 @@ def test_a_turn_score_named_like_a_column_keeps_its_own_column() -> None:
     frame = pd.DataFrame(
         {"trial_id": ["t"], "seed": [0], "error": [None], "meta": [{"turns": turns}]}
     )
+    turns[0]["scores"]["valid_turn"] = 0.0
     rows = turn_rows(frame)
+    assert rows["score_valid_turn"].tolist() == [0.0] and "valid_turn" not in rows.columns
     assert list(rows.columns).count("cost") == 1 and list(rows.columns).count("seed") == 1
     assert rows["score_cost"].tolist() == [9.0] and rows["score_seed"].tolist() == [1.0]
     assert rows["seed"].tolist() == [0]

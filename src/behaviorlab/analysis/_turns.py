@@ -88,8 +88,11 @@ def role_table(
     with a person-clustered interval (columns :data:`ROLE_COLUMNS`). The metrics are
     :data:`VALID_TURN` and every per-turn score the task gave (a mean over the turns that
     have it; a score whose every value is 0 or 1 is a share, its interval within [0, 1]).
-    The turns of failed trials are left out, their number in ``failed_trials``. The trial
-    scores of the multi-party trials that succeeded follow, with ``role`` ``"(trial)"`` (a
+    ``valid_turn`` counts every turn, failed trials' included (a party that never played is
+    what it shows); the task's scores count only the trials that succeeded; ``failed_trials``
+    is the arm's number of failed trials. A score whose every value lies in [0, 1] is read
+    as a share (its interval stays inside). The trial scores of the multi-party trials that
+    succeeded follow, with ``role`` ``"(trial)"`` (a
     game's joint payoff, each player's payoff). Empty, with its columns, when no trial had
     several parties."""
     frame = as_frame(results)
@@ -101,15 +104,18 @@ def role_table(
     skip = (*TRIAL_KEYS, *TURN_FIELDS, TRIAL_ERROR)
     score_names = [c for c in per_turn.columns if c not in skip]
     keys = ["task", "simulator", "condition", "role"]
-    # a failed trial (a party that never played) is not a result: its turns are left out
-    # and counted per arm and role
+    # valid_turn is read over every turn, failed trials included (a party that never played
+    # is what it shows); the task's scores only over the trials that succeeded (a failed
+    # trial is not a result); failed_trials counts the arm's failed trials
     failed = per_turn[TRIAL_ERROR].notna()
-    n_failed = per_turn.loc[failed].groupby(keys, dropna=False)["trial_id"].nunique()
-    per_turn = per_turn.loc[~failed]
+    arm_keys = keys[:3]
+    n_failed = per_turn.loc[failed].groupby(arm_keys, dropna=False)["trial_id"].nunique()
     per_turn = per_turn.assign(
         **{VALID_TURN: per_turn["error"].isna().astype(float)},
         person_id=per_turn["person_id"].astype(str),
     )
+    for name in score_names:  # NaN on the turns of failed trials
+        per_turn.loc[failed, name] = np.nan
     out: list[dict[str, Any]] = []
     for key, g in per_turn.groupby(keys, sort=True, dropna=False):
         people = g["person_id"].to_numpy()
@@ -118,16 +124,13 @@ def role_table(
             "tokens_in": int(pd.to_numeric(g["tokens_in"]).sum()),
             "tokens_out": int(pd.to_numeric(g["tokens_out"]).sum()),
             "cost": float(pd.to_numeric(g["cost"]).sum()),
-            "failed_trials": int(n_failed.get(key, 0)),
+            "failed_trials": int(n_failed.get(key[:3], 0)),
         }
         for name in [VALID_TURN, *score_names]:
             values = pd.to_numeric(g[name], errors="coerce").to_numpy(dtype=float)
-            finite = values[np.isfinite(values)]
-            # a 0/1 score (cooperate, prediction_correct) is a share: its interval stays in
-            # [0, 1]; other scores' bounds are unknown
-            binary = finite.size > 0 and bool(np.isin(finite, (0.0, 1.0)).all())
-            bounds = (0.0, 1.0) if name == VALID_TURN or binary else None
-            value, low, high, n_people, method = _estimate(people, values, bounds, settings)
+            value, low, high, n_people, method = _estimate(
+                people, values, _bounds(name, values), settings
+            )
             if not n_people:
                 continue
             out.append(
@@ -143,29 +146,22 @@ def role_table(
                     "method": method,
                 }
             )
-    shown = {tuple(r[k] for k in keys) for r in out}
-    for arm, n in n_failed.items():  # an arm and role whose every trial failed
-        names = tuple(map(str, arm if isinstance(arm, tuple) else (arm,)))
-        if names not in shown:
-            out.append(
-                {
-                    **dict(zip(keys, names, strict=True)),
-                    "metric": VALID_TURN,
-                    "value": math.nan,
-                    "low": math.nan,
-                    "high": math.nan,
-                    "n_turns": 0,
-                    "n_people": 0,
-                    "method": "",
-                    "failed_trials": int(n),
-                }
-            )
-    out += _trial_rows(frame, multi, settings)
+    out += _trial_rows(frame, multi, n_failed, settings)
     return pd.DataFrame(out, columns=list(ROLE_COLUMNS))
 
 
+def _bounds(name: str, values: np.ndarray) -> tuple[float, float] | None:
+    """[0, 1] for valid_turn and for a score whose every value lies in [0, 1] (a share, a
+    rate: cooperate, mutual_cooperation, best_reply_rate): its interval stays inside; other
+    scores' bounds are unknown."""
+    finite = values[np.isfinite(values)]
+    if name == VALID_TURN or (finite.size and bool(((finite >= 0) & (finite <= 1)).all())):
+        return (0.0, 1.0)
+    return None
+
+
 def _trial_rows(
-    frame: pd.DataFrame, multi: set[str], settings: dict[str, Any]
+    frame: pd.DataFrame, multi: set[str], n_failed: pd.Series, settings: dict[str, Any]
 ) -> list[dict[str, Any]]:
     """The trial-level scores of the multi-party trials that succeeded (a game's joint
     payoff, each player's payoff), one row per arm and score, ``role`` :data:`WHOLE_TRIAL`."""
@@ -181,10 +177,8 @@ def _trial_rows(
         people = g["person_id"].astype(str).to_numpy()
         for name in scores.columns:
             values = pd.to_numeric(scores[name], errors="coerce").to_numpy(dtype=float)
-            finite = values[np.isfinite(values)]
-            binary = finite.size > 0 and bool(np.isin(finite, (0.0, 1.0)).all())
             value, low, high, n_people, method = _estimate(
-                people, values, (0.0, 1.0) if binary else None, settings
+                people, values, _bounds(str(name), values), settings
             )
             if not n_people:
                 continue
@@ -192,7 +186,7 @@ def _trial_rows(
                 {
                     **dict(zip(arm, map(str, key), strict=True)),
                     "role": WHOLE_TRIAL,
-                    "role_simulator": "",
+                    "role_simulator": "(all)",
                     "metric": str(name),
                     "value": value,
                     "low": low,
@@ -203,7 +197,7 @@ def _trial_rows(
                     "tokens_in": int(pd.to_numeric(g["tokens_in"]).sum()),
                     "tokens_out": int(pd.to_numeric(g["tokens_out"]).sum()),
                     "cost": float(pd.to_numeric(g["cost"]).sum()),
-                    "failed_trials": 0,
+                    "failed_trials": int(n_failed.get(key, 0)),
                 }
             )
     return out

@@ -113,7 +113,7 @@ def turn_rows(frame: pd.DataFrame) -> pd.DataFrame:
     task gave turns (NaN where a turn has none; ``score_<name>`` for a score named like one of
     the other columns). Trials of one party have no rows."""
     keys = [k for k in TRIAL_KEYS if k in frame.columns]
-    reserved = {*keys, *TURN_FIELDS, TRIAL_ERROR}
+    reserved = {*keys, *TURN_FIELDS, TRIAL_ERROR, "valid_turn"}  # valid_turn: the core's
     rows: list[dict[str, Any]] = []
     score_names: dict[str, None] = {}
     trials: list[dict[str, Any]] = [
