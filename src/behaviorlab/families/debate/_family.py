@@ -2,8 +2,57 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from behaviorlab.families.debate._report import debate_blocks
 from behaviorlab.families.debate._task import DEBATE
-from behaviorlab.plugins._family import Family, family
+from behaviorlab.plugins._family import (
+    Demo,
+    DemoPlan,
+    DemoRequest,
+    Family,
+    family,
+    read_packaged_spec,
+)
+
+_PACKAGE = __package__ or "behaviorlab.families.debate"
+OUTRO = (
+    "Read the smollm2 rows with care: the bundled SmolLM2 (135M parameters) does not debate "
+    "well. It often ignores its identity, answers off the scale or repeats itself, so its "
+    "drift table says little about drift toward a default; the report's reading gives its "
+    "invalid share and how far apart its identities start. The scripted rows are the "
+    "yardsticks: drift-0.25 closes 1 - 0.75**r of the gap by round r (0.25, 0.44), degroot "
+    "follows its closed form, stubborn closes nothing."
+)
+
+
+def with_party_backend(spec: dict[str, Any], backend: str) -> dict[str, Any]:
+    """The spec with every ``llm`` party on ``backend`` (its ``model`` and load options
+    dropped; its entry labelled by the backend) and the backend in the run name; unchanged
+    for ``llamacpp``."""
+    if backend == "llamacpp":
+        return spec
+    for entry in spec.get("parties", []):
+        roles: dict[str, Any] = {}
+        for role, sim in entry["roles"].items():
+            sim = dict(sim)
+            if sim.get("name") == "llm":
+                sim["backend"] = backend
+                sim.pop("model", None)
+                sim.pop("backend_options", None)
+            roles[role] = sim
+        if any(sim.get("backend") == backend for sim in roles.values()):
+            entry["label"] = backend  # the entry is no longer the bundled model
+        entry["roles"] = roles
+    spec["name"] = f"{spec['name']}-{backend}"
+    return spec
+
+
+def _demo(request: DemoRequest) -> DemoPlan:
+    spec = with_party_backend(read_packaged_spec(_PACKAGE), request.backend)
+    intro = [f"[bold]behaviorlab demo debate[/]: {spec.get('description', spec['name'])}"]
+    return DemoPlan(spec, intro=intro, outro=[OUTRO])
+
 
 FAMILY = family(
     Family(
@@ -11,6 +60,15 @@ FAMILY = family(
         summary="Debates between N agents with identities: attitude trajectories and drift "
         "toward the model's own default, with same-identity, retest and reference controls.",
         tasks=(DEBATE,),
+        report_blocks=debate_blocks,
+        demos=(
+            Demo(
+                "debate",
+                "3 agents debate 2 topics with the bundled SmolLM2 (which does not debate "
+                "well), beside scripted drift, DeGroot and stubborn agents",
+                _demo,
+            ),
+        ),
         docs="docs/debate.md",
     )
 )

@@ -253,7 +253,7 @@ def drift_table(reports: pd.DataFrame, *, per_topic: bool = True, **boot: Any) -
         groups: list[tuple[str, pd.DataFrame, pd.DataFrame]] = [(POOLED, g, mine)]
         if per_topic and len(topics) > 1:
             groups += [(t, g.loc[g["topic"] == t], mine.loc[mine["topic"] == t]) for t in topics]
-        elif topics:
+        elif len(topics) == 1:  # one topic: its rows are the pooled ones
             groups = [(topics[0], g, mine)]
         for topic, gg, dd in groups:
             for row in _drift_one(gg, dd, **boot):

@@ -1,0 +1,252 @@
+"""The debates part of the report: only for runs of the ``debate`` task.
+
+Drift toward the model's default by round (per topic and pooled; the debate, same-identity
+and retest arms side by side, with what DeGroot and stubborn agents starting where these
+agents started would show), the model's default per topic, the attitude trajectory per
+identity, the spread between agents, and a reading per simulator that says when the numbers
+cannot mean much (many invalid reports; identities that barely differ at the start).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from behaviorlab.analysis import Estimate
+from behaviorlab.families.debate._conditions import MODEL_DEFAULT, RETEST
+from behaviorlab.families.debate._metrics import (
+    debate_reports,
+    default_attitudes,
+    drift_table,
+    reference_reports,
+    spread,
+    trajectories,
+)
+from behaviorlab.families.debate._task import DEBATE
+from behaviorlab.report import Block, Heading, Paragraph, RunData
+from behaviorlab.report._document import table
+from behaviorlab.report._terminal import format_estimate
+
+BOOT: dict[str, Any] = {"n_resamples": 1000, "seed": 0}
+IDENTITY_RANGE = 1.0
+"""Identities whose mean starting attitudes span less than this many scale points barely
+differ: there is no gap between them for a debate to close."""
+
+
+def _est(value: Any) -> Estimate | None:
+    return value if isinstance(value, Estimate) else None
+
+
+def _value(value: Any) -> float:
+    est = _est(value)
+    return est.value if est is not None else float("nan")
+
+
+def _points(table_: pd.DataFrame) -> dict[tuple[Any, ...], float]:
+    return {
+        (r.simulator, r.condition, r.topic, r.round): _value(r.share)
+        for r in table_.itertuples(index=False)
+    }
+
+
+def _drift_block(reports: pd.DataFrame) -> list[Block]:
+    debates = reports.loc[reports["arm"] != MODEL_DEFAULT]
+    # per topic only where each topic has debates enough to resample (else pooled only)
+    fewest = debates.groupby(["simulator", "condition", "topic"])["person_id"].nunique().min()
+    drift = drift_table(reports, per_topic=bool(fewest >= 2), **BOOT)
+    if drift.empty:
+        return [
+            Paragraph(
+                "No drift table: it needs the model_default condition (the model's own "
+                "default) and debate reports after round 0 with a valid start.",
+                tone="warning",
+            )
+        ]
+    refs = {
+        k: _points(
+            drift_table(reference_reports(reports, k), per_topic=bool(fewest >= 2), n_resamples=1)
+        )
+        for k in ("degroot", "stubborn")
+    }
+    rows = []
+    for r in drift.itertuples(index=False):
+        key = (r.simulator, r.condition, r.topic, r.round)
+        rows.append(
+            [
+                str(r.simulator),
+                str(r.condition),
+                str(r.topic),
+                str(r.round),
+                format_estimate(_est(r.share)),
+                str(r.agents),
+                "—" if r.arm == RETEST else f"{refs['degroot'].get(key, float('nan')):.2f}",
+                f"{refs['stubborn'].get(key, float('nan')):.2f}",
+            ]
+        )
+    columns = [
+        "simulator",
+        "arm",
+        "topic",
+        "round",
+        "share of the gap to the default closed",
+        "agents",
+        "DeGroot",
+        "stubborn",
+    ]
+    return [
+        table(
+            columns,
+            rows,
+            numeric=columns[3:],
+            caption="Drift toward the model's default: the share of the initial gap closed "
+            "by each round (ratio of sums over agents; agents starting within the "
+            "threshold of the default left out), 95% interval over debates with the "
+            "default recomputed in every resample. DeGroot / stubborn: the same share for "
+            "reference agents starting where these agents started (DeGroot: none without a "
+            "debate). A same-identity arm "
+            "that drifts like the debate is the model's pull; a retest near 0 says the "
+            "drift is not noise or regression to the mean.",
+        )
+    ]
+
+
+def _default_block(reports: pd.DataFrame) -> list[Block]:
+    defaults = default_attitudes(reports, **BOOT)
+    if defaults.empty:
+        return []
+    rows = [
+        [
+            str(r.simulator),
+            str(r.topic),
+            str(r.role_simulator),
+            format_estimate(_est(r.default)),
+            str(r.reports),
+        ]
+        for r in defaults.itertuples(index=False)
+    ]
+    cols = ["simulator", "topic", "role simulator", "default attitude", "reports"]
+    return [
+        table(
+            cols,
+            rows,
+            numeric=cols[3:],
+            caption="The model's default (no identity, "
+            "asked the same way several times), interval over its trials.",
+        )
+    ]
+
+
+def _trajectory_block(reports: pd.DataFrame) -> list[Block]:
+    traj = trajectories(reports.loc[reports["arm"] != MODEL_DEFAULT], **BOOT)
+    if traj.empty:
+        return []
+    last = traj.groupby(["simulator", "condition", "topic"])["round"].transform("max")
+    keep = traj.loc[(traj["round"] == 0) | (traj["round"] == last)]
+    rows = []
+    for key, g in keep.groupby(["simulator", "condition", "topic", "identity"], sort=True):
+        by_round = dict(zip(g["round"], g["attitude"], strict=True))
+        end = max(by_round)
+        rows.append(
+            [
+                *map(str, key),
+                format_estimate(_est(by_round.get(0))),
+                str(end),
+                format_estimate(_est(by_round[end])),
+            ]
+        )
+    sp = spread(reports, **BOOT)
+    cols = [
+        "simulator",
+        "arm",
+        "topic",
+        "identity",
+        "attitude at start",
+        "last round",
+        "attitude at the end",
+    ]
+    blocks: list[Block] = [
+        table(
+            cols,
+            rows,
+            numeric=cols[4:],
+            caption="The attitude trajectory per identity "
+            "(first and last report), interval over debates.",
+        )
+    ]
+    if not sp.empty:
+        last_sp = sp.groupby(["simulator", "condition", "topic"])["round"].transform("max")
+        srows = []
+        for key, g in sp.loc[(sp["round"] == 0) | (sp["round"] == last_sp)].groupby(
+            ["simulator", "condition", "topic"], sort=True
+        ):
+            est = dict(zip(g["round"], g["spread"], strict=True))
+            srows.append(
+                [
+                    *map(str, key),
+                    format_estimate(_est(est.get(0))),
+                    format_estimate(_est(est[max(est)])),
+                ]
+            )
+        scols = ["simulator", "arm", "topic", "spread at start", "spread at the end"]
+        blocks.append(
+            table(
+                scols,
+                srows,
+                numeric=scols[3:],
+                caption="Convergence (the spread "
+                "falls) or polarization (it grows): the standard deviation between "
+                "a debate's agents.",
+            )
+        )
+    return blocks
+
+
+def _reading(frame: pd.DataFrame, reports: pd.DataFrame) -> list[Block]:
+    out: list[Block] = []
+    for sim, g in reports.groupby("simulator", sort=True):
+        invalid = float(g["attitude"].isna().mean())
+        start = g.loc[(g["round"] == 0) & (g["arm"] == "debate")].dropna(subset=["attitude"])
+        means = start.groupby(["topic", "identity"])["attitude"].mean()
+        span = (
+            float((means.groupby(level=0).max() - means.groupby(level=0).min()).max())
+            if len(means)
+            else float("nan")
+        )
+        words = [f"{sim}: {invalid:.0%} of its attitude reports were invalid"]
+        weak = invalid > 0.2 or not span >= IDENTITY_RANGE
+        if span == span:
+            words.append(f"its identities' mean starting attitudes span {span:.2f} points")
+        if weak:
+            words.append(
+                "so its drift says little: a model must hold distinct identities and answer "
+                "on the scale before it can drift from them"
+            )
+        out.append(Paragraph("; ".join(words) + ".", tone="warning" if weak else "plain"))
+    failed = int(frame["error"].notna().sum()) if "error" in frame.columns else 0
+    if failed:
+        out.append(
+            Paragraph(
+                f"{failed} debate trials failed (a party that never answered) and are left out.",
+                tone="warning",
+            )
+        )
+    return out
+
+
+def debate_blocks(data: RunData) -> list[Block]:
+    """The debate blocks of a run's report (none when the run holds no debate)."""
+    frame = data.frame
+    if "task" not in frame.columns:
+        return []
+    mine = frame.loc[frame["task"].astype(str) == DEBATE]
+    reports = debate_reports(mine)
+    if reports.empty:
+        return []
+    return [
+        Heading("Debates: drift toward the model's default"),
+        *_reading(mine, reports),
+        *_drift_block(reports),
+        *_default_block(reports),
+        *_trajectory_block(reports),
+    ]
