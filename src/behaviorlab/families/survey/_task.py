@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 from typing import TYPE_CHECKING, Any
 
-from behaviorlab.data._records import Dataset, Step, stable_hash
+from behaviorlab.data._records import Dataset, Observation, Step, stable_hash
 from behaviorlab.simulators._prompts import Prompting, survey_system
 from behaviorlab.tasks._base import Trial, TrialInput, task, trial_key
 
@@ -71,7 +71,14 @@ class SurveyTask:
         return {"option_order_seed": order_seed}
 
     def trials(self, dataset: Dataset, *, seed: int) -> list[Trial]:
+        """One trial per answered question. Built for a million trials in bounded memory:
+        what trials have in common is one object, not a copy per trial (the person, the
+        question shown in one option order, the answer schema of one order), and the trial
+        models are assembled from values already checked (the dataset's records) without a
+        second validation, which would copy every dict and list."""
         out: list[Trial] = []
+        shown: dict[tuple[int, tuple[str, ...]], tuple[Observation, Observation]] = {}
+        schemas: dict[tuple[str, ...], dict[str, Any]] = {}
         for ep in dataset.episodes:
             person = dataset.persons[ep.person_id]
             for step in ep.steps:
@@ -82,19 +89,30 @@ class SurveyTask:
                 if self.shuffle_options:
                     random.Random(order_seed).shuffle(options)
                 codes = [o.code for o in options]
-                trial_input = TrialInput(
+                order = tuple(codes)
+                # keyed by the question object (kept alive by the cache) and the order
+                seen = shown.get((id(obs), order))
+                if seen is None:
+                    seen = shown[(id(obs), order)] = (
+                        obs,
+                        obs.model_copy(update={"options": options}),
+                    )
+                schema = schemas.get(order)
+                if schema is None:
+                    schema = schemas[order] = answer_schema(codes)
+                trial_input = TrialInput.model_construct(
                     task=self.name,
                     item_id=self.item_id(step),
                     person_id=person.person_id,
                     persona=person,
                     history=[],
-                    observation=obs.model_copy(update={"options": options}),
-                    answer_schema=answer_schema(codes),
+                    observation=seen[1],
+                    answer_schema=schema,
                     instructions=self.instructions,
                     meta=self.trial_meta(step, order_seed, codes),
                 )
                 out.append(
-                    Trial(
+                    Trial.model_construct(
                         key=trial_key(self.name, ep.episode_id, step.step_id, seed),
                         episode_id=ep.episode_id,
                         step_index=step.index,
