@@ -4,6 +4,7 @@ the reference dynamics, the controls and a reading that says when the numbers me
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 
@@ -41,3 +42,6 @@ def test_the_demo_runs_offline_on_the_mock_backend_and_reports_drift(tmp_path: P
     assert cells[4].split(" ")[0] == cells[6]
     assert "| drift-0.25 | retest |" in block and "The model's default" in block
     assert "attitude reports were invalid" in block
+    assert re.search(
+        r"mock: \d+% of its attitude reports were invalid; 0% of its 48 speeches", block
+    )

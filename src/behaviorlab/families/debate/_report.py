@@ -16,6 +16,7 @@ import pandas as pd
 from behaviorlab.analysis import Estimate
 from behaviorlab.families.debate._conditions import MODEL_DEFAULT, RETEST
 from behaviorlab.families.debate._metrics import (
+    _as_dict,
     debate_reports,
     default_attitudes,
     drift_table,
@@ -202,6 +203,14 @@ def _trajectory_block(reports: pd.DataFrame) -> list[Block]:
     return blocks
 
 
+def _speeches(frame: pd.DataFrame) -> list[str]:
+    out: list[str] = []
+    for value in frame.get("answer_json", pd.Series(dtype=object)).tolist():
+        body = _as_dict(value)
+        out += [str(x.get("speech", "")) for x in body.get("speeches", [])]
+    return out
+
+
 def _reading(frame: pd.DataFrame, reports: pd.DataFrame) -> list[Block]:
     out: list[Block] = []
     for sim, g in reports.groupby("simulator", sort=True):
@@ -214,7 +223,11 @@ def _reading(frame: pd.DataFrame, reports: pd.DataFrame) -> list[Block]:
             else float("nan")
         )
         words = [f"{sim}: {invalid:.0%} of its attitude reports were invalid"]
-        weak = invalid > 0.2 or not span >= IDENTITY_RANGE
+        said = _speeches(frame.loc[frame["simulator"].astype(str) == str(sim)])
+        empty = sum(not x for x in said) / len(said) if said else 0.0
+        if said:
+            words.append(f"{empty:.0%} of its {len(said)} speeches were empty or failed")
+        weak = invalid > 0.2 or empty > 0.2 or not span >= IDENTITY_RANGE
         if span == span:
             words.append(f"its identities' mean starting attitudes span {span:.2f} points")
         if weak:
