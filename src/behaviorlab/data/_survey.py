@@ -12,7 +12,7 @@ import difflib
 import io
 import random
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -294,6 +294,8 @@ def _convert(
 class _Counter:
     dropped: int = 0
     skipped: int = 0
+    answers: dict[str, Action] = field(default_factory=dict)
+    """One frozen ``answer`` action per option code, shared by every step that gave it."""
 
 
 def _steps(
@@ -316,12 +318,18 @@ def _steps(
             _invalid(mapping, f"column {q.column!r}", where, code, q.options, on_invalid)
             counter.skipped += 1
             continue
+        # the question and an answer code are shared by everyone who gave it, not copied
+        # per person (a million-trial survey holds ten million steps); every value here is
+        # already checked, so the step is assembled without validating it again
+        action = counter.answers.get(code)
+        if action is None:
+            action = counter.answers.setdefault(code, Action(action_type="answer", value=code))
         steps.append(
-            Step(
+            Step.model_construct(
                 index=len(steps),
                 step_id=f"{person_id}:{q.question_id}",
                 observation=observations[q.question_id],
-                action=Action(action_type="answer", value=code),
+                action=action,
             )
         )
     return steps
