@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/run_scale.py --n 100000 --gap --out /dev/shm/bl-scale
     .venv/bin/python bench/run_scale.py                 # 1,000,000 trials, in a temp folder
+    .venv/bin/python bench/run_scale.py --n 100000 --pieces 4 --out /dev/shm/bl-scale  # + in pieces
 
 Generates a survey of ``2 * n / questions`` invented respondents (``--questions`` questions
 of four options each, two persona columns) as a CSV and its mapping, then runs it in this
@@ -90,6 +91,26 @@ def write_survey(folder: Path, people: int, questions: int, seed: int = 0) -> tu
     return csv_path, mapping_path
 
 
+def compare_pieces(spec: dict[str, Any], out: Path, whole: Any, pieces: int) -> bool:
+    """Run ``spec`` again under ``out`` in ``pieces`` invocations (``limit``) and whether its
+    stored rows equal the run in one go's (timing columns aside)."""
+    import behaviorlab as bl
+    from behaviorlab.runs import run_async
+
+    step = -(-whole.planned // pieces)
+    for _ in range(pieces):
+        part = asyncio.run(run_async(spec, out=out, limit=step))
+    timing = ["latency_s", "created_at"]
+    rows = [
+        bl.open_run(path).to_pandas().drop(columns=timing).sort_values("trial_id")
+        for path in (whole.results_path, part.results_path)
+    ]
+    return bool(
+        len(rows[1]) == whole.planned
+        and rows[0].reset_index(drop=True).equals(rows[1].reset_index(drop=True))
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--n", type=int, default=1_000_000, help="Trials (default 1,000,000).")
@@ -97,6 +118,12 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=4, help="Trials in flight.")
     parser.add_argument("--gap", action="store_true", help="Also compute the gap statistics.")
     parser.add_argument("--out", type=Path, default=None, help="Folder (default: a temp one).")
+    parser.add_argument(
+        "--pieces",
+        type=int,
+        default=0,
+        help="Also run the same spec again in K pieces (limit) and compare the stored rows.",
+    )
     args = parser.parse_args()
 
     import behaviorlab as bl
@@ -136,6 +163,9 @@ def main() -> None:
             report = bl.gap(bl.open_run(summary.results_path), n_resamples=200)
             took = time.perf_counter() - started
             print(f"gap: {len(report.rows)} rows in {took:.1f} s; peak RSS {peak_rss_mb():.0f} MB")
+        if args.pieces > 0:
+            same = compare_pieces(spec, root / "pieces", summary, args.pieces)
+            print(f"pieces: {args.pieces} pieces, rows identical to one run: {same}")
         print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs")
         print(f"trials/s: {trials / elapsed:.0f} peak RSS MB: {peak_rss_mb():.0f}")
 
