@@ -17,12 +17,12 @@ from behaviorlab.plugins._family import (
 
 _PACKAGE = __package__ or "behaviorlab.families.debate"
 OUTRO = (
-    "Read the smollm2 rows with care: the bundled SmolLM2 (135M parameters) does not debate "
-    "well. It often ignores its identity, answers off the scale or repeats itself, so its "
-    "drift table says little about drift toward a default; the report's reading gives its "
-    "invalid share and how far apart its identities start. The scripted rows are the "
-    "yardsticks: drift-0.25 closes 1 - 0.75**r of the gap by round r (0.25, 0.44), degroot "
-    "follows its closed form, stubborn closes nothing."
+    "Read the smollm2 rows with care: the bundled SmolLM2 (135M parameters) does not debate. "
+    "In this demo (measured once, about 7 minutes on 2 shared cores) it rated every report 1 "
+    "whatever its identity, gave empty speeches, and its own default is 1 too, so no agent "
+    "has a gap to close and it has no drift row; the report's reading says so. The scripted "
+    "rows are the yardsticks: drift-0.25 closes 1 - 0.75**r of the gap by round r (0.25, "
+    "0.44), degroot follows its closed form, stubborn closes nothing."
 )
 
 
