@@ -1,5 +1,6 @@
-"""A run resumed in pieces (``limit``) stores exactly what one run in one go stores (issue 21
-§4: results identical to the same spec run in pieces)."""
+"""Runs at scale (issue 21 §4): a run resumed in pieces (``limit``) stores exactly what one
+run in one go stores, and a survey's plan holds one object for what its trials share (the
+person, the question shown in one option order, its answer schema, one answer per code)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,9 @@ import pandas as pd
 import yaml
 
 from behaviorlab.runs import run_async
+from behaviorlab.runs._build import load_data
+from behaviorlab.runs._spec import load_spec
+from behaviorlab.tasks._base import tasks
 
 TIMING = ["latency_s", "created_at"]  # when and how fast, not what was answered
 
@@ -64,3 +68,21 @@ def test_a_run_in_pieces_stores_what_one_run_stores(tmp_path: Path) -> None:
     assert part.run_id == whole.run_id
     assert cut["trial_id"].is_unique and len(cut) == 36
     pd.testing.assert_frame_equal(one, cut)
+
+
+def test_survey_trials_share_what_they_have_in_common(tmp_path: Path) -> None:
+    spec = load_spec(_survey(tmp_path, people=40, questions=2))
+    dataset = load_data(spec)
+    trials = tasks.get("survey")().trials(dataset, seed=0)
+    assert len(trials) == 80
+    shown = {(t.item_id, tuple(t.input.observation.option_codes())) for t in trials}
+    assert len({id(t.input.observation) for t in trials}) == len(shown) <= 2 * 6
+    orders = {tuple(t.input.observation.option_codes()) for t in trials}
+    assert len({id(t.input.answer_schema) for t in trials}) == len(orders)
+    assert all(t.input.persona is t.person is dataset.persons[t.person_id] for t in trials)
+    assert len({id(t.target) for t in trials}) == len({t.target.value for t in trials}) == 3
+    # still what the task always made: the schema's enum in the shown order, the seed in meta
+    t = trials[0]
+    codes = t.input.observation.option_codes()
+    assert t.input.answer_schema["properties"]["answer"]["enum"] == codes
+    assert t.input.meta == {"option_order_seed": t.input.meta["option_order_seed"]}
