@@ -87,6 +87,14 @@ def test_a_three_party_scripted_exchange_runs_from_a_spec(tmp_path: Path) -> Non
     assert valid["tokens_in"].to_dict()["debater_a"] > 0
 
 
+def alone_spec() -> dict[str, Any]:
+    return {
+        "name": "alone",
+        "data": {"source": "anes96", "target": "vote", "people": 6},
+        "simulators": [{"name": "majority"}],
+    }
+
+
 def test_the_report_shows_the_per_role_rows(tmp_path: Path) -> None:
     from behaviorlab.report import gap_summary_lines, write_report
 
@@ -94,10 +102,19 @@ def test_the_report_shows_the_per_role_rows(tmp_path: Path) -> None:
     files = write_report(run, tmp_path / "report", n_resamples=200)
     html = files.html.read_text()
     assert "Per role" in html and "debater_a" in html and "llm-a" in html
-    lines = gap_summary_lines(gap(run, n_resamples=200))
-    (moderator,) = [x for x in lines if x.startswith("role moderator of scripted-3")]
-    assert "played by script" in moderator and "valid_turn 1.00" in moderator
-    assert "words 1.00" in moderator
+    from rich.console import Console
+
+    from behaviorlab.report._terminal import render_roles
+
+    report = gap(run, n_resamples=200)
+    assert not [x for x in gap_summary_lines(report) if x.startswith("role ")]
+    console = Console(width=80, record=True)
+    console.print(render_roles(report))
+    text = console.export_text()
+    assert "scripted-3 · full" in text and max(len(x) for x in text.splitlines()) <= 80
+    (moderator,) = [x for x in text.splitlines() if "moderator (script)" in x]
+    assert "valid_turn" in moderator and "1.00 [1.00, 1.00]" in moderator
+    assert render_roles(gap(bl.run(alone_spec(), out=tmp_path, progress=False))) is None
 
 
 def test_a_failing_party_is_a_failed_turn_not_a_failed_trial(tmp_path: Path) -> None:

@@ -110,6 +110,11 @@ def _print_gap(path: Path, run_id: str, n_resamples: int = 2000) -> None:
     console.print(render_gap(report))
     for line in gap_summary_lines(report):
         console.print(line, highlight=False)
+    from behaviorlab.report._terminal import render_roles
+
+    roles = render_roles(report)
+    if roles is not None:
+        console.print(roles)
 
 
 @app.command()

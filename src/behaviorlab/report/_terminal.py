@@ -464,27 +464,42 @@ def gap_summary_lines(report: GapReport) -> list[str]:
     """Plain sentences under the table: noise floors and other yardsticks, persona effects,
     the best LLM against the best baseline (said plainly when a baseline wins), paired
     comparisons after Holm correction, equivalence and subgroup disparities, metrics that
-    could not be computed and why, how intervals were made, position bias, failed trials."""
+    could not be computed and why, how intervals were made, position bias, failed trials
+    (the per-role results of multi-party trials: :func:`render_roles`)."""
     lines = [*_noise_floor_lines(report), *_yardstick_lines(report), *_persona_lines(report)]
     lines += [_baseline_line(report, e) for e in report.effects if e.kind == "baseline"]
     lines += [*_comparison_lines(report), *_equivalence_lines(report), *_disparity_lines(report)]
     lines += [*_missing_lines(report), *_interval_note(report), *_small_sample_note(report)]
-    lines += [*_position_lines(report), *_failure_lines(report), *_role_lines(report)]
+    lines += [*_position_lines(report), *_failure_lines(report)]
     return lines
 
 
-def _role_lines(report: GapReport) -> list[str]:
-    """One line per role of the multi-party trials: every per-turn mean with its interval."""
-    out: list[str] = []
+def render_roles(report: GapReport) -> RenderableType | None:
+    """The per-role results of multi-party trials: one small role | metric | estimate table
+    per arm under a line naming it (estimates never wrap; metric names do), the role's
+    simulator in the role column. None when no trial had several parties."""
     if report.roles.empty:
-        return out
-    for (sim, cond, role), g in report.roles.groupby(
-        ["simulator", "condition", "role"], sort=False
-    ):
-        parts = []
+        return None
+    width = max(
+        (
+            len(format_estimate(Estimate(r["value"], r["low"], r["high"], 0, 0, "")))
+            for r in report.roles.to_dict(orient="records")
+        ),
+        default=8,
+    )
+    parts: list[RenderableType] = [Text("Per role", style="bold", justify="center")]
+    for (sim, cond), g in report.roles.groupby(["simulator", "condition"], sort=False):
+        parts.append(Text(f"{sim} · {cond}", style="bold"))
+        table = Table(header_style="bold", expand=False)
+        table.add_column("role", overflow="fold", ratio=1)
+        table.add_column("metric", overflow="fold", ratio=1)
+        table.add_column("estimate", justify="right", no_wrap=True, min_width=width)
+        last = None
         for r in g.to_dict(orient="records"):
             est = Estimate(r["value"], r["low"], r["high"], r["n_people"], r["n_turns"], "")
-            parts.append(f"{r['metric']} {format_estimate(est)}")
-        who = g["role_simulator"].iloc[0]
-        out.append(f"role {role} of {sim} ({cond}, played by {who}): " + "; ".join(parts))
-    return out
+            who = "" if r["role_simulator"] == "(all)" else f" ({r['role_simulator']})"
+            role = f"{r['role']}{who}" if r["role"] != last else ""
+            last = r["role"]
+            table.add_row(role, str(r["metric"]), format_estimate(est))
+        parts.append(table)
+    return Group(*parts)
