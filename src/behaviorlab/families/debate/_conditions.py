@@ -9,6 +9,16 @@ table and the report show each arm apart):
 - ``model_default``: the model's own default on the topic: no identity, asked the same way,
   ``default_asks`` times per role, in the same run. Drift is measured toward it.
 
+Controls: the same debate with one thing changed, so the gap table and the drift table show
+what that one thing does (each stays a debate: speeches and reports as usual):
+
+- ``shuffled_identities``: the line-up's identities moved across the agents by a seeded
+  derangement (a role never keeps its identity where another differs), so an effect of
+  the identity is told apart from one of the role's place in the speaking order;
+- ``reversed_order``: the speaking order reversed (the last speaker opens);
+- ``paraphrased_topic``: the topic debated in another wording of the same statement (a
+  topic's ``paraphrases``; the model's default stays measured on the original wording).
+
 Each applies to ``debate`` trials only (anything else is refused, naming the trial).
 """
 
@@ -16,10 +26,17 @@ from __future__ import annotations
 
 from behaviorlab.data._records import stable_hash
 from behaviorlab.families.debate._task import DEBATE, DebateConfigError
+from behaviorlab.families.debate._topics import Topic
 from behaviorlab.runs._conditions import condition
 from behaviorlab.tasks._base import Trial
 
 SAME_IDENTITY, RETEST, MODEL_DEFAULT = "same_identity", "retest", "model_default"
+SHUFFLED_IDENTITIES, REVERSED_ORDER, PARAPHRASED_TOPIC = (
+    "shuffled_identities",
+    "reversed_order",
+    "paraphrased_topic",
+)
+CONTROLS = (SHUFFLED_IDENTITIES, REVERSED_ORDER, PARAPHRASED_TOPIC)
 
 
 def _check(trials: list[Trial], name: str) -> None:
@@ -67,3 +84,75 @@ def model_default(trials: list[Trial], *, seed: int) -> list[Trial]:
     """The model's default on the topic: no identity, no debate (one trial per setup)."""
     _check(trials, MODEL_DEFAULT)
     return [_arm(t, MODEL_DEFAULT, t.key) for t in trials]
+
+
+def _derangement(roles: list[str], held: dict[str, str], seed: int, key: str) -> dict[str, str]:
+    """``held``'s identities moved across ``roles``: the seeded rotation of a seeded order
+    that changes the most roles' identities (every role's, when no identity is held by
+    more than half of them)."""
+    order = sorted(roles, key=lambda r: stable_hash(SHUFFLED_IDENTITIES, seed, key, r))
+    best: dict[str, str] = {}
+    moved = -1
+    for shift in range(1, len(order)):
+        out = {r: held[order[(i + shift) % len(order)]] for i, r in enumerate(order)}
+        n = sum(out[r] != held[r] for r in roles)
+        if n > moved:
+            best, moved = out, n
+    return {r: best[r] for r in roles}
+
+
+@condition(SHUFFLED_IDENTITIES)
+def shuffled_identities(trials: list[Trial], *, seed: int) -> list[Trial]:
+    """The line-up's identities moved across the agents (a seeded derangement)."""
+    _check(trials, SHUFFLED_IDENTITIES)
+    out: list[Trial] = []
+    for t in trials:
+        held = {str(r): str(i) for r, i in t.input.meta["identities"].items()}
+        if len(set(held.values())) < 2:
+            raise DebateConfigError(
+                f"condition {SHUFFLED_IDENTITIES!r}: trial {t.key} has one identity for every "
+                f"agent ({next(iter(held.values()), '?')!r}), so there is nothing to shuffle; "
+                "give line-ups with at least two identities"
+            )
+        moved = _derangement(list(held), held, seed, t.key)
+        out.append(_arm(t, "debate", t.key, identities=moved, control=SHUFFLED_IDENTITIES))
+    return out
+
+
+@condition(REVERSED_ORDER)
+def reversed_order(trials: list[Trial], *, seed: int) -> list[Trial]:
+    """The speaking order reversed (the task's ``order``, last speaker first)."""
+    _check(trials, REVERSED_ORDER)
+    return [_arm(t, "debate", t.key, reverse_order=True, control=REVERSED_ORDER) for t in trials]
+
+
+@condition(PARAPHRASED_TOPIC)
+def paraphrased_topic(trials: list[Trial], *, seed: int) -> list[Trial]:
+    """The topic debated in one of its other wordings (seeded choice among ``paraphrases``)."""
+    _check(trials, PARAPHRASED_TOPIC)
+    out: list[Trial] = []
+    for t in trials:
+        topic = Topic.model_validate(t.input.meta["topic"])
+        if not topic.paraphrases:
+            raise DebateConfigError(
+                f"condition {PARAPHRASED_TOPIC!r}: topic {topic.id!r} has no paraphrases; give "
+                "data.options.topics[...].paraphrases: [another wording, ...]"
+            )
+        pick = int(stable_hash(PARAPHRASED_TOPIC, seed, t.key, length=8), 16)
+        wording = topic.paraphrases[pick % len(topic.paraphrases)]
+        shown = topic.model_copy(update={"statement": wording}).model_dump(mode="json")
+        arm = _arm(t, "debate", t.key, topic=shown, original_statement=topic.statement)
+        arm = arm.model_copy(
+            update={
+                "input": arm.input.model_copy(
+                    update={
+                        "observation": arm.input.observation.model_copy(
+                            update={"content": wording}
+                        ),
+                        "meta": {**arm.input.meta, "control": PARAPHRASED_TOPIC},
+                    }
+                )
+            }
+        )
+        out.append(arm)
+    return out

@@ -330,3 +330,44 @@ def spread(reports: pd.DataFrame, **boot: Any) -> pd.DataFrame:
         est = _ratio(g["person_id"], g["sd"].to_numpy(), np.ones(len(g)), **boot)
         rows.append({**dict(zip(keys, key, strict=True)), "spread": est, "debates": len(g)})
     return pd.DataFrame(rows, columns=[*keys, "spread", "debates"])
+
+
+def spread_change(reports: pd.DataFrame, **boot: Any) -> pd.DataFrame:
+    """Convergence vs polarization as a test: per (simulator, condition, topic), the mean over
+    debates of (spread after the last round − spread before the first), with an interval
+    clustered by debate, and a verdict: ``converges`` when the interval lies below 0,
+    ``polarizes`` when above, else ``no clear change``. Debates without two valid reports at
+    both ends are left out (counted in ``debates``' complement)."""
+    got = reports.loc[(reports["arm"] != MODEL_DEFAULT) & reports["attitude"].notna()]
+    keys = ["simulator", "condition", "topic"]
+    rows = []
+    for key, g in got.groupby(keys, sort=True):
+        last = int(g["round"].max())
+        if last == 0:
+            continue
+        per = (
+            g.loc[g["round"].isin([0, last])]
+            .groupby(["person_id", "trial_id", "round"])["attitude"]
+            .agg(lambda x: float(np.std(x)) if len(x) > 1 else math.nan)
+            .unstack("round")
+        )
+        if 0 not in per.columns or last not in per.columns:
+            continue
+        per = per.dropna(subset=[0, last])
+        if per.empty:
+            continue
+        diff = (per[last] - per[0]).to_numpy(dtype=float)
+        clusters = per.index.get_level_values("person_id")
+        est = _ratio(clusters, diff, np.ones(len(diff)), **boot)
+        lo, hi = est.low, est.high
+        verdict = "converges" if hi < 0 else "polarizes" if lo > 0 else "no clear change"
+        rows.append(
+            {
+                **dict(zip(keys, key, strict=True)),
+                "last_round": last,
+                "change": est,
+                "verdict": verdict,
+                "debates": len(diff),
+            }
+        )
+    return pd.DataFrame(rows, columns=[*keys, "last_round", "change", "verdict", "debates"])

@@ -15,6 +15,10 @@ Arms (``trial.input.meta["arm"]``, set by the family's conditions):
 - ``model_default``: no identity, no debate: every role is asked the round-0 question
   ``default_asks`` times, each in a fresh context (the model's own default on the topic).
 
+The controls (``shuffled_identities``, ``reversed_order``, ``paraphrased_topic``) are debates
+whose trial carries other identities, ``reverse_order`` (the last speaker opens) or another
+wording of the topic.
+
 An attitude that is not a point of the scale is a failed turn (``invalid``) keeping its raw
 text; it is counted, and the others see "(no valid answer)".
 """
@@ -65,6 +69,7 @@ class _Debate:
     reports: list[dict[str, Any]] = field(default_factory=list)
     speeches: list[dict[str, Any]] = field(default_factory=list)
     last: dict[str, float | None] = field(default_factory=dict)
+    order: tuple[str, ...] = ()
 
     def header(self, role: str, *, debate: bool) -> list[str]:
         out = [
@@ -72,7 +77,7 @@ class _Debate:
             f"Attitude scale: {self.topic.scale.text()}",
         ]
         if debate:
-            who = "; ".join(f"{r} ({self.identities[r]})" for r in self.task.order)
+            who = "; ".join(f"{r} ({self.identities[r]})" for r in self.order)
             out.append(f"Participants, in speaking order: {who}")
             out.append(f"You are {role}.")
         return out
@@ -166,7 +171,7 @@ class _Debate:
         return attitude
 
     async def speak(self, rnd: int) -> None:
-        for role in self.task.order:
+        for role in self.order:
             question = (
                 f"Round {rnd} of {self.task.rounds}, your turn to speak: argue your view "
                 "in two or three sentences."
@@ -193,6 +198,7 @@ async def play_debate(task: DebateTask, trial: Trial, parties: Mapping[str, Simu
         identities = dict.fromkeys(task.roles)
     game = _Debate(task, trial, topic, identities, TurnLog(parties))
     game.lines = {r: [] for r in task.roles}
+    game.order = tuple(reversed(task.order)) if meta.get("reverse_order") else task.order
     if arm == "model_default":
         question = (
             f"Where do you stand on the statement? Answer with your attitude, a number from "
@@ -217,7 +223,7 @@ async def play_debate(task: DebateTask, trial: Trial, parties: Mapping[str, Simu
             "topic": topic.id,
             "scale": {"min": topic.scale.min, "max": topic.scale.max},
             "identities": identities,
-            "order": list(task.order),
+            "order": list(game.order),
             "rounds": task.rounds if arm != "model_default" else 0,
             "public_attitudes": task.public_attitudes,
             "role_simulators": {r: parties[r].label for r in task.roles},

@@ -22,6 +22,7 @@ from behaviorlab.families.debate._metrics import (
     drift_table,
     reference_reports,
     spread,
+    spread_change,
     trajectories,
 )
 from behaviorlab.families.debate._task import DEBATE
@@ -176,28 +177,45 @@ def _trajectory_block(reports: pd.DataFrame) -> list[Block]:
         )
     ]
     if not sp.empty:
+        change: dict[Any, tuple[Any, Any]] = {
+            (r.simulator, r.condition, r.topic): (r.change, r.verdict)
+            for r in spread_change(reports, **BOOT).itertuples(index=False)
+        }
         last_sp = sp.groupby(["simulator", "condition", "topic"])["round"].transform("max")
         srows = []
         for key, g in sp.loc[(sp["round"] == 0) | (sp["round"] == last_sp)].groupby(
             ["simulator", "condition", "topic"], sort=True
         ):
             est = dict(zip(g["round"], g["spread"], strict=True))
+            moved, verdict = change.get(key, (None, "—"))
             srows.append(
                 [
                     *map(str, key),
                     format_estimate(_est(est.get(0))),
                     format_estimate(_est(est[max(est)])),
+                    format_estimate(_est(moved)),
+                    str(verdict),
                 ]
             )
-        scols = ["simulator", "arm", "topic", "spread at start", "spread at the end"]
+        scols = [
+            "simulator",
+            "arm",
+            "topic",
+            "spread at start",
+            "spread at the end",
+            "change (paired by debate)",
+            "reading",
+        ]
         blocks.append(
             table(
                 scols,
                 srows,
-                numeric=scols[3:],
+                numeric=scols[3:6],
                 caption="Convergence (the spread "
                 "falls) or polarization (it grows): the standard deviation between "
-                "a debate's agents.",
+                "a debate's agents; the change is the mean over debates of the end minus "
+                "the start, 95% interval over debates, read as converging or polarizing "
+                "only when the interval excludes 0.",
             )
         )
     return blocks

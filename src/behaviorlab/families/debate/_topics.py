@@ -6,8 +6,10 @@ repeat): a debate setup, the unit every interval clusters over (its ``person_id`
 
 Options (``data.options``):
 
-- ``topics``: a list of ``{id, statement, scale: {min, max, labels}}`` (default: two built-in
-  topics on a 1-7 agreement scale). A topic without a scale is refused, naming it.
+- ``topics``: a list of ``{id, statement, scale: {min, max, labels}[, paraphrases]}``
+  (default: two built-in topics on a 1-7 agreement scale, one paraphrase each). A topic
+  without a scale is refused, naming it; ``paraphrases`` (other wordings) are what the
+  ``paraphrased_topic`` control debates.
 - ``identities``: a list of line-ups, each a list of short identities (``"a Democrat"``), one
   per agent role in order, or a mapping role → identity (default: one line-up,
   ``["a Democrat", "a Republican"]``). The task checks each line-up against its roles.
@@ -47,11 +49,13 @@ BUILTIN_TOPICS: tuple[dict[str, Any], ...] = (
         "id": "gun_control",
         "statement": "The government should pass stricter gun control laws.",
         "scale": {"min": 1, "max": 7, "labels": AGREEMENT},
+        "paraphrases": ["Gun laws in this country ought to be made stricter by the government."],
     },
     {
         "id": "minimum_wage",
         "statement": "The federal minimum wage should be raised to 15 dollars an hour.",
         "scale": {"min": 1, "max": 7, "labels": AGREEMENT},
+        "paraphrases": ["The national minimum wage ought to go up to $15 per hour."],
     },
 )
 DEFAULT_LINEUPS: tuple[tuple[str, ...], ...] = (("a Democrat", "a Republican"),)
@@ -120,6 +124,9 @@ class Topic(BaseModel):
     id: str
     statement: str
     scale: Scale
+    paraphrases: list[str] = Field(default_factory=list)
+    """Other wordings of ``statement`` with the same meaning (the ``paraphrased_topic`` control
+    debates one of them; the model's default stays measured on ``statement``)."""
 
 
 def parse_topic(raw: Any, index: int) -> Topic:

@@ -1,0 +1,124 @@
+"""The debate controls (issue 18 §3): identities shuffled across agents, the speaking order
+reversed, the topic paraphrased; and convergence vs polarization as a change in spread with
+an interval paired by debate."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import behaviorlab as bl
+from behaviorlab.families.debate import DebateConfigError, DebateTask, debate_topics
+from behaviorlab.families.debate._conditions import paraphrased_topic, shuffled_identities
+from behaviorlab.families.debate._metrics import debate_reports, spread_change
+
+Spec = Callable[..., dict[str, Any]]
+START = {"a Democrat": 2, "a Republican": 6, "an independent": 4}
+
+
+def test_shuffled_identities_move_every_identity_to_another_agent(
+    tmp_path: Path, make_spec: Spec
+) -> None:
+    lineup = ["a Democrat", "a Republican", "an independent"]
+    spec = make_spec(
+        {"name": "stubborn_agent", "start": START},
+        agents=3,
+        rounds=1,
+        lineup=lineup,
+        conditions=["full", "shuffled_identities"],
+    )
+    frame = bl.run(spec, out=tmp_path, progress=False).to_pandas()
+    by = {c: g["answer_json"].tolist() for c, g in frame.groupby("condition")}
+    for full, moved in zip(by["full"], by["shuffled_identities"], strict=True):
+        before, after = full["identities"], moved["identities"]
+        assert sorted(before.values()) == sorted(after.values())
+        assert all(before[r] != after[r] for r in before)  # a derangement
+        # the agents start where their new identity starts (scripted by identity)
+        start = {r["role"]: r["attitude"] for r in moved["reports"] if r["round"] == 0}
+        assert start == {r: float(START[after[r]]) for r in after}
+
+
+def test_shuffling_one_identity_is_refused_and_repeats_keep_the_most_moved() -> None:
+    data = debate_topics(identities=[["a Democrat", "a Democrat"]])
+    trials = DebateTask(agents=2).trials(data, seed=0)
+    with pytest.raises(DebateConfigError, match="one identity for every agent"):
+        shuffled_identities(trials, seed=0)
+    data = debate_topics(identities=[["a", "b", "a", "b"]])
+    (t, *_) = shuffled_identities(DebateTask(agents=4).trials(data, seed=0), seed=3)
+    moved = t.input.meta["identities"]
+    assert all(moved[r] != v for r, v in zip(moved, ["a", "b", "a", "b"], strict=True))
+
+
+def test_reversed_order_opens_with_the_last_speaker(tmp_path: Path, make_spec: Spec) -> None:
+    spec = make_spec(
+        {"name": "stubborn_agent"},
+        agents=3,
+        rounds=2,
+        lineup=["a", "b", "c"],
+        repeats=1,
+        conditions=["full", "reversed_order"],
+    )
+    frame = bl.run(spec, out=tmp_path, progress=False).to_pandas()
+    got: dict[str, Any] = dict(zip(frame["condition"], frame["answer_json"], strict=True))
+    full, rev = got["full"], got["reversed_order"]
+    assert [s["role"] for s in full["speeches"]] == ["agent_1", "agent_2", "agent_3"] * 2
+    assert [s["role"] for s in rev["speeches"]] == ["agent_3", "agent_2", "agent_1"] * 2
+    assert rev["order"] == ["agent_3", "agent_2", "agent_1"]
+
+
+def test_the_paraphrased_topic_is_what_the_agents_read(tmp_path: Path, make_spec: Spec) -> None:
+    spec = make_spec(
+        {"name": "llm", "backend": "mock", "answer": "generate"},
+        agents=2,
+        rounds=1,
+        lineup=["a", "b"],
+        repeats=1,
+        conditions=["paraphrased_topic"],
+    )
+    wording = "The centres of cities ought to be car-free."
+    spec["data"]["options"]["topics"][0]["paraphrases"] = [wording]
+    run = bl.run(spec, out=tmp_path, progress=False)
+    turns = run.to_pandas(per="turn")
+    shown = " ".join(str(x) for x in turns["seen"].tolist())
+    assert wording in shown and "ban cars from their centres" not in shown
+    # the topic keeps its id, so drift is measured against the default on the same topic
+    assert run.to_pandas()["answer_json"].iloc[0]["topic"] == "t"
+
+
+def test_a_topic_without_paraphrases_is_refused_naming_it() -> None:
+    data = debate_topics(topics=[{"id": "wage", "statement": "Raise it.", "scale": {"max": 5}}])
+    trials = DebateTask(agents=2).trials(data, seed=0)
+    with pytest.raises(DebateConfigError, match=r"topic 'wage' has no paraphrases"):
+        paraphrased_topic(trials, seed=0)
+    builtin = DebateTask(agents=2).trials(debate_topics(), seed=0)
+    assert all(
+        t.input.observation.content != p.input.observation.content
+        for t, p in zip(builtin, paraphrased_topic(builtin, seed=0), strict=True)
+    )
+
+
+def test_degroot_agents_converge_and_stubborn_agents_do_not(
+    tmp_path: Path, make_spec: Spec
+) -> None:
+    start = {"a Democrat": 2.0, "a Republican": 6.0}
+    spec = make_spec({"name": "degroot_agent", "start": start}, rounds=3, repeats=3)
+    spec["parties"].append(
+        {
+            "label": "stubborn",
+            "roles": {
+                f"agent_{i}": {"name": "stubborn_agent", "start": start} for i in (1, 2, 3, 4)
+            },
+        }
+    )
+    frame = bl.run(spec, out=tmp_path, progress=False).to_pandas()
+    table = spread_change(debate_reports(frame), n_resamples=200, seed=0).set_index("simulator")
+    # DeGroot with 4 agents: the spread shrinks by a factor 1/3 per round: 2 -> 2/27
+    degroot = table.loc["agents"]
+    assert degroot["verdict"] == "converges"
+    assert degroot["change"].value == pytest.approx(2 / 27 - 2.0)
+    stubborn = table.loc["stubborn"]
+    assert stubborn["verdict"] == "no clear change" and stubborn["change"].value == 0.0
+    assert degroot["debates"] == 3
