@@ -313,6 +313,8 @@ EXPECTED: dict[str, list[str]] = {
         "SpecError",
         "SplitSpec",
         "SubsetSpec",
+        "SweepFactors",
+        "SweepSpec",
         "ThroughputSpec",
         "condition",
         "conditions",

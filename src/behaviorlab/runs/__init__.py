@@ -17,6 +17,7 @@ from behaviorlab.runs._spec import (
     load_spec,
     parse_spec,
 )
+from behaviorlab.runs._sweep import SweepFactors, SweepSpec
 from behaviorlab.runs._types import Job, Plan, RunSummary
 
 __all__ = [
@@ -33,6 +34,8 @@ __all__ = [
     "SpecError",
     "SplitSpec",
     "SubsetSpec",
+    "SweepFactors",
+    "SweepSpec",
     "ThroughputSpec",
     "condition",
     "conditions",

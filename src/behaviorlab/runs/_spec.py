@@ -24,6 +24,7 @@ from pydantic import (
 
 from behaviorlab.data._yaml_strict import load_strict
 from behaviorlab.models._base import Pricing
+from behaviorlab.runs._sweep import SweepSpec
 
 
 class SpecError(ValueError):
@@ -244,6 +245,11 @@ class ExperimentSpec(BaseModel):
         default_factory=list,
         description="For a multi-party task: simulators assigned to its roles, per entry.",
     )
+    sweep: SweepSpec | None = Field(
+        default=None,
+        description="A factorial sweep of one simulator entry (temperature, model, prompt, "
+        "seed); each cell is added to simulators: (docs/sensitivity.md).",
+    )
     conditions: list[str] = Field(default_factory=lambda: ["full"], min_length=1)
     seeds: list[Seed] = Field(default_factory=lambda: [0], min_length=1)
     concurrency: int = Field(
@@ -265,6 +271,32 @@ class ExperimentSpec(BaseModel):
         if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", v):
             raise ValueError("use letters, digits, '-', '_' and '.' only (it names a folder)")
         return v
+
+    @model_validator(mode="after")
+    def _expand_sweep(self) -> ExperimentSpec:
+        """Each cell of ``sweep:`` becomes a simulator entry; an entry already there with a
+        cell's label must be that cell (a spec saved after expansion reads back as it was)."""
+        if self.sweep is None:
+            return self
+        given = {s.label: s for s in self.simulators if s.label is not None}
+        added: list[SimulatorSpec] = []
+        for _, entry in self.sweep.cells():
+            try:
+                cell = SimulatorSpec.model_validate(entry)
+            except ValidationError as exc:
+                err = exc.errors()[0]
+                where = ".".join(str(p) for p in err["loc"])
+                raise ValueError(f"sweep.simulator: {where}: {_message(err)}") from None
+            if cell.label in given:
+                if given[cell.label] != cell:
+                    raise ValueError(
+                        f"simulators: has an entry labelled {cell.label!r}, the label of a "
+                        "sweep cell; rename it"
+                    )
+                continue
+            added.append(cell)
+        object.__setattr__(self, "simulators", [*self.simulators, *added])
+        return self
 
     @model_validator(mode="after")
     def _default_task(self) -> ExperimentSpec:
@@ -296,6 +328,8 @@ class ExperimentSpec(BaseModel):
             payload.pop("plugins", None)
         if not payload.get("parties"):
             payload.pop("parties", None)
+        if payload.get("sweep") is None:
+            payload.pop("sweep", None)
         role_specs = [r for p in payload.get("parties", []) for r in p["roles"].values()]
         for sim in [*payload["simulators"], *role_specs]:
             if sim.get("subset") is None:

@@ -1,0 +1,222 @@
+"""Sensitivity sweeps: temperature, model, prompt wording and seed crossed in a factorial
+design (a spec's ``sweep:`` block, docs/sensitivity.md).
+
+The block names one simulator entry and the levels of each factor; every combination of
+levels (a *cell*) becomes one simulator entry of the spec, labelled
+``LABEL[model=...,prompt=...,temperature=...,seed=...]`` (the factors given, in that order),
+so the stored rows' ``simulator`` column records each trial's factor levels and
+``behaviorlab.analysis.sensitivity`` reads them back. What each factor sets on the entry:
+
+- ``temperature``: the ``temperature`` option (the ``llm`` simulator samples at it with
+  ``answer: sample``; its other answer modes do not sample, so a temperature sweep of them
+  is refused);
+- ``model``: the ``model`` option (a name), or, for a mapping ``{level: NAME, ...}``, the
+  options given beside ``level`` (e.g. another ``backend:``);
+- ``prompt``: the condition the cell answers under: ``default`` is ``full`` (the trial as the
+  task made it), any other level a registered condition, e.g. the shared ``paraphrase``;
+- ``seed``: the simulator's own ``seed`` option (the sampling seed), so every cell answers
+  the *same* trials and seed-to-seed differences are the noise floor; the spec's ``seeds:``
+  (which can change the trials themselves) stay as they are.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import re
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+FACTORS = ("model", "prompt", "temperature", "seed")
+"""The factors a sweep may cross, in the order a cell's label lists them."""
+DEFAULT_PROMPT = "default"
+"""The prompt level that keeps the task's own wording (condition ``full``)."""
+_BAD_LEVEL = re.compile(r"[\[\],=\s]")
+_SET_BY_FACTOR = {"temperature": "temperature", "seed": "seed", "model": "model"}
+
+
+def level_text(value: Any) -> str:
+    """A level as its label writes it (``0.7``, ``3``, ``paraphrase``)."""
+    if isinstance(value, float):
+        return format(value, "g")
+    return str(value)
+
+
+def cell_label(prefix: str, levels: dict[str, str]) -> str:
+    """``prefix[factor=level,...]`` with the factors in :data:`FACTORS` order."""
+    inner = ",".join(f"{f}={levels[f]}" for f in FACTORS if f in levels)
+    return f"{prefix}[{inner}]"
+
+
+class SweepFactors(BaseModel):
+    """The levels of each factor swept (leave a factor out to keep it fixed)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    model: list[str | dict[str, Any]] | None = Field(
+        default=None,
+        min_length=1,
+        description="Model names (each sets the entry's model:), or mappings with level: "
+        "NAME and the options that level sets (e.g. backend:, model:).",
+    )
+    prompt: list[str] | None = Field(
+        default=None,
+        min_length=1,
+        description="Conditions the cells answer under: default (the task's wording) or a "
+        "registered condition such as paraphrase.",
+    )
+    temperature: list[float] | None = Field(
+        default=None, min_length=1, description="Sampling temperatures."
+    )
+    seed: list[int] | None = Field(
+        default=None,
+        min_length=1,
+        description="The simulator's sampling seeds: the noise floor the other factors are "
+        "read against (give 2 or more).",
+    )
+
+    @field_validator("temperature")
+    @classmethod
+    def _finite(cls, v: list[float] | None) -> list[float] | None:
+        for t in v or []:
+            if not math.isfinite(t) or t < 0:
+                raise ValueError(f"a temperature is a number >= 0, not {t}")
+        return v
+
+    @field_validator("model")
+    @classmethod
+    def _model_levels(
+        cls, v: list[str | dict[str, Any]] | None
+    ) -> list[str | dict[str, Any]] | None:
+        for i, entry in enumerate(v or []):
+            if isinstance(entry, dict):
+                if not isinstance(entry.get("level"), str) or not entry["level"]:
+                    raise ValueError(
+                        f"model level {i} is a mapping without level: NAME; name it, e.g. "
+                        "{level: small, model: smollm2-135m}"
+                    )
+                if len(entry) < 2:
+                    raise ValueError(
+                        f"model level {entry['level']!r} sets no option; give model: or "
+                        "backend: beside level:"
+                    )
+                if {"label", "conditions", "name"} & set(entry):
+                    raise ValueError(
+                        f"model level {entry['level']!r}: label, conditions and name are set "
+                        "by the sweep, not by a level"
+                    )
+        return v
+
+    def levels(self) -> dict[str, list[str]]:
+        """Each factor given and its levels as labels write them, in :data:`FACTORS` order."""
+        out: dict[str, list[str]] = {}
+        for f in FACTORS:
+            values = getattr(self, f)
+            if values is None:
+                continue
+            texts = [str(v["level"]) if isinstance(v, dict) else level_text(v) for v in values]
+            out[f] = texts
+        return out
+
+    @model_validator(mode="after")
+    def _distinct(self) -> SweepFactors:
+        levels = self.levels()
+        if not levels:
+            raise ValueError(
+                "no factor to sweep: give at least one of model, prompt, temperature, seed"
+            )
+        for f, texts in levels.items():
+            dupes = sorted({t for t in texts if texts.count(t) > 1})
+            if dupes:
+                raise ValueError(f"factor {f} lists the level {dupes[0]!r} twice")
+            bad = [t for t in texts if not t or _BAD_LEVEL.search(t)]
+            if bad:
+                raise ValueError(
+                    f"factor {f}: level {bad[0]!r} holds a space, comma, '=' or bracket; a "
+                    "level names a cell in its label: give it a plain name (for a model, "
+                    "{level: NAME, model: ...})"
+                )
+        return self
+
+
+class SweepSpec(BaseModel):
+    """A factorial sweep over one simulator entry (see the module docstring)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    simulator: dict[str, Any] = Field(
+        description="The simulator entry every cell starts from (name: and its options)."
+    )
+    label: str = Field(default="sweep", description="The cells' labels start with this.")
+    factors: SweepFactors
+
+    @field_validator("label")
+    @classmethod
+    def _plain_label(cls, v: str) -> str:
+        if not v or _BAD_LEVEL.search(v):
+            raise ValueError("a sweep label is a plain name (no space, comma, '=' or bracket)")
+        return v
+
+    @model_validator(mode="after")
+    def _entry(self) -> SweepSpec:
+        sim = self.simulator
+        if not isinstance(sim.get("name"), str) or not sim["name"]:
+            raise ValueError("sweep.simulator needs name: (a registered simulator, e.g. llm)")
+        taken = [k for k in ("label", "conditions") if k in sim]
+        if taken:
+            raise ValueError(
+                f"sweep.simulator sets {' and '.join(taken)}: the sweep names each cell and "
+                "gives it its prompt level's condition; leave them out"
+            )
+        for factor, option in _SET_BY_FACTOR.items():
+            if getattr(self.factors, factor) is not None and option in sim:
+                raise ValueError(
+                    f"sweep.simulator sets {option}: and factor {factor} sweeps it; leave it "
+                    "out of the entry"
+                )
+        temps = self.factors.temperature or []
+        if sim["name"] == "llm" and len(temps) > 1 and sim.get("answer", "score") != "sample":
+            raise ValueError(
+                f"factor temperature has {len(temps)} levels but the llm simulator answers "
+                f"with answer: {sim.get('answer', 'score')}, which does not sample (the "
+                "temperature would change nothing); set answer: sample in sweep.simulator"
+            )
+        return self
+
+    def cells(self) -> list[tuple[dict[str, str], dict[str, Any]]]:
+        """Every cell: its levels (factor -> level as labels write it) and its simulator
+        entry (a dict for ``SimulatorSpec``), in the order of the factors' levels."""
+        f = self.factors
+        given = self.levels()
+        raw: dict[str, list[Any]] = {k: list(getattr(f, k)) for k in given}
+        out = []
+        for combo in itertools.product(*(range(len(v)) for v in given.values())):
+            levels = {k: given[k][i] for k, i in zip(given, combo, strict=True)}
+            entry = dict(self.simulator)
+            for k, i in zip(given, combo, strict=True):
+                value = raw[k][i]
+                if k == "model":
+                    if isinstance(value, dict):
+                        entry.update({o: x for o, x in value.items() if o != "level"})
+                    else:
+                        entry["model"] = value
+                elif k == "prompt":
+                    entry["conditions"] = ["full" if value == DEFAULT_PROMPT else value]
+                else:
+                    entry[k] = value
+            entry["label"] = cell_label(self.label, levels)
+            out.append((levels, entry))
+        return out
+
+    def levels(self) -> dict[str, list[str]]:
+        """Each factor swept and its levels (see :meth:`SweepFactors.levels`)."""
+        return self.factors.levels()
+
+    def describe(self, trials_per_cell: int | None = None) -> str:
+        """``2 model × 2 prompt × 3 seed = 12 cells`` (× trials, when given)."""
+        levels = self.levels()
+        parts = " × ".join(f"{len(v)} {k}" for k, v in levels.items())
+        n = math.prod(len(v) for v in levels.values())
+        text = f"{parts} = {n} cell{'s' if n != 1 else ''}"
+        if trials_per_cell is not None:
+            text += f" × {trials_per_cell} trials = {n * trials_per_cell} trials"
+        return text
