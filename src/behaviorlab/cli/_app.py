@@ -447,8 +447,17 @@ def view(
     resamples: Annotated[
         int, typer.Option(help="Bootstrap resamples for new reports.", min=100, max=MAX_RESAMPLES)
     ] = 2000,
+    chat_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--chat-dir",
+            help="Where the chat page keeps its conversations (default OUT/_chat; never a "
+            "run's folder).",
+        ),
+    ] = None,
 ) -> None:
-    """Serve a local viewer that lists the runs under --out and opens their reports."""
+    """Serve a local viewer that lists the runs under --out and opens their reports; /chat
+    talks to a twin of any person of a registered dataset or a run's data."""
     import uvicorn
 
     from behaviorlab.report._viewer import create_app, is_loopback
@@ -456,15 +465,23 @@ def view(
     if not is_loopback(host):
         err_console.print(
             f"[bold yellow]warning:[/] serving on {host}: anyone who can reach this machine can "
-            "read the runs (the viewer has no authentication)",
+            "read the runs and talk to twins on your models (the viewer has no authentication)",
             highlight=False,
         )
     console.print(
-        f"behaviorlab viewer: http://{host}:{port}/  (runs in {out}; Ctrl+C stops it)",
+        f"behaviorlab viewer: http://{host}:{port}/  (runs in {out}; chat at /chat; Ctrl+C "
+        "stops it)",
         highlight=False,
         soft_wrap=True,
     )
-    uvicorn.run(create_app(out, n_resamples=resamples), host=host, port=port, log_level="warning")
+    from behaviorlab.report._chat_store import ChatError
+
+    try:
+        viewer = create_app(out, n_resamples=resamples, chat_dir=chat_dir)
+    except ChatError as exc:
+        err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
+        raise typer.Exit(2) from None
+    uvicorn.run(viewer, host=host, port=port, log_level="warning")
 
 
 def _list(registry: Registry[Any]) -> None:

@@ -9,11 +9,17 @@ authentication: serve it on the loopback interface (the default).
 A run whose results file is broken (empty, cut, not a behaviorlab store) is listed with
 ``unreadable: <why and what to do>``, and its pages answer 409 with that message; the other
 runs are served as usual.
+
+``/chat`` talks to a twin of any person of a registered dataset or of a run's data, with any
+backend; the conversations are kept in their own store (``chat_dir``, by default
+``RUNS/_chat/``), never in a run's (:mod:`behaviorlab.report._chat_routes`).
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -22,6 +28,8 @@ from urllib.parse import quote
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
 
+from behaviorlab.report._chat import ChatService
+from behaviorlab.report._chat_routes import chat_router
 from behaviorlab.report._html import render_page
 from behaviorlab.report._report import HTML_NAME, MARKDOWN_NAME, write_report
 from behaviorlab.runs import open_run
@@ -106,13 +114,33 @@ def _cannot(name: str, exc: BaseException) -> str:
     return f"Could not build the report of {name!r}: {exc}"
 
 
-def create_app(runs_dir: str | Path = "runs", *, n_resamples: int = 2000) -> FastAPI:
+def create_app(
+    runs_dir: str | Path = "runs",
+    *,
+    n_resamples: int = 2000,
+    chat_dir: str | Path | None = None,
+) -> FastAPI:
     """The viewer of the runs under ``runs_dir``; reports are written with ``n_resamples``
-    bootstrap resamples when missing or stale."""
+    bootstrap resamples when missing or stale; conversations are stored under ``chat_dir``
+    (default ``runs_dir/_chat``)."""
     root = Path(runs_dir)
     guard = threading.Lock()
     locks: dict[str, threading.Lock] = {}
-    app = FastAPI(title="behaviorlab viewer", docs_url=None, redoc_url=None, openapi_url=None)
+    chat = ChatService(root, chat_dir, run_folders=run_folders)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        await chat.aclose()
+
+    app = FastAPI(
+        title="behaviorlab viewer",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+        lifespan=lifespan,
+    )
+    app.include_router(chat_router(chat))
 
     def page(message: str, tone: str = "plain", runs: list[RunInfo] | None = None) -> str:
         return render_page(

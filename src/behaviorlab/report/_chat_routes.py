@@ -1,0 +1,170 @@
+"""The viewer's chat pages and JSON API (mounted by :func:`behaviorlab.report._viewer.create_app`).
+
+Pages: ``/chat`` (start a conversation: a source, a person, a model; the stored
+conversations) and ``/chat/ID`` (the conversation, to go on with). JSON: ``GET
+/api/chat/sources``, ``GET /api/chat/people?source=&q=&options=``, ``GET
+/api/chat/backends``, ``GET|POST /api/chat``, ``GET /api/chat/ID``, ``POST
+/api/chat/ID/messages`` and ``GET /api/chat/ID/episode`` (the conversation as an Episode).
+
+A POST must be ``application/json`` (anything else is refused with 415): a page of another
+origin cannot send JSON here without a CORS preflight, which the viewer never grants. Every
+string is escaped where it is shown (the templates autoescape; the page's script only sets
+``textContent``).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import HTMLResponse, JSONResponse
+
+from behaviorlab.models import backends
+from behaviorlab.report._chat import PEOPLE_LIMIT, ChatRequestError, ChatService, Say, StartChat
+from behaviorlab.report._chat_store import ChatError
+from behaviorlab.report._html import render_page
+
+CHAT_ID = re.compile(r"^[0-9a-f]{16}$")
+
+
+def require_json(request: Request) -> None:
+    """Refuse a POST whose body is not declared JSON (forms, text/plain: what another
+    origin's page can send without asking)."""
+    kind = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if kind != "application/json":
+        raise HTTPException(
+            status_code=415,
+            detail=f"send the body as application/json, not {kind or 'no content type'}",
+        )
+
+
+def _problem(exc: ChatError) -> JSONResponse:
+    status = exc.status if isinstance(exc, ChatRequestError) else 404
+    return JSONResponse({"detail": str(exc)}, status_code=status)
+
+
+def _checked(chat_id: str) -> str:
+    if not CHAT_ID.match(chat_id):
+        raise ChatRequestError(
+            f"{chat_id!r} is not a conversation id (16 hex digits; the list is at /chat)", 404
+        )
+    return chat_id
+
+
+def _options(raw: str) -> dict[str, Any]:
+    if not raw.strip():
+        return {}
+    try:
+        value = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise ChatRequestError(f"options must be a JSON object: {exc}") from None
+    if not isinstance(value, dict):
+        raise ChatRequestError('options must be a JSON object, e.g. {"path": "data/"}')
+    return value
+
+
+def chat_router(service: ChatService) -> APIRouter:
+    """The chat's routes over ``service``."""
+    router = APIRouter()
+    json_only = [Depends(require_json)]
+
+    def backend_names() -> list[dict[str, str]]:
+        return [{"name": e.name, "description": e.description} for e in backends.entries()]
+
+    def page(**context: Any) -> HTMLResponse:
+        context.setdefault("message", "")
+        status = int(context.pop("status", 200))
+        html = render_page("chat.html.j2", title="behaviorlab chat", **context)
+        return HTMLResponse(html, status_code=status)
+
+    @router.get("/chat", response_class=HTMLResponse)
+    def chat_index() -> HTMLResponse:
+        sources = [s.__dict__ for s in service.sources()]
+        return page(
+            mode="index",
+            subtitle=f"talk to a twin · conversations in {service.store.path}",
+            sources=sources,
+            backends=backend_names(),
+            chats=[c.model_dump() for c in service.store.chats()],
+            data={"sources": sources, "limit": PEOPLE_LIMIT},
+        )
+
+    @router.get("/chat/{chat_id}", response_class=HTMLResponse)
+    def chat_page(chat_id: str) -> HTMLResponse:
+        try:
+            info = service.store.get(_checked(chat_id))
+        except ChatError as exc:
+            return page(mode="missing", subtitle="", message=str(exc), status=404, data={})
+        messages = [m.model_dump() for m in service.store.messages(chat_id)]
+        return page(
+            mode="chat",
+            subtitle=f"{info.person_id} from {info.source} · {info.backend}",
+            chat=info.model_dump(),
+            messages=messages,
+            data={"chat_id": chat_id, "kind": info.kind},
+        )
+
+    @router.get("/api/chat/sources")
+    def api_sources() -> list[dict[str, str]]:
+        return [s.__dict__ for s in service.sources()]
+
+    @router.get("/api/chat/backends")
+    def api_backends() -> list[dict[str, str]]:
+        return backend_names()
+
+    @router.get("/api/chat/people")
+    def api_people(
+        source: str, q: str = "", options: str = "", limit: int = PEOPLE_LIMIT
+    ) -> JSONResponse:
+        try:
+            found = service.people(source, _options(options), q, max(1, min(limit, PEOPLE_LIMIT)))
+        except ChatError as exc:
+            return _problem(exc)
+        return JSONResponse(found)
+
+    @router.get("/api/chat")
+    def api_chats() -> list[dict[str, Any]]:
+        return [c.model_dump(mode="json") for c in service.store.chats()]
+
+    @router.post("/api/chat", dependencies=json_only, status_code=201)
+    def api_start(body: StartChat) -> JSONResponse:
+        try:
+            info = service.start(body)
+        except ChatError as exc:
+            return _problem(exc)
+        payload = info.model_dump(mode="json")
+        return JSONResponse({**payload, "url": f"/chat/{info.chat_id}"}, status_code=201)
+
+    @router.get("/api/chat/{chat_id}")
+    def api_chat(chat_id: str) -> JSONResponse:
+        try:
+            info = service.store.get(_checked(chat_id))
+        except ChatError as exc:
+            return _problem(exc)
+        messages = [m.model_dump(mode="json") for m in service.store.messages(chat_id)]
+        return JSONResponse({"chat": info.model_dump(mode="json"), "messages": messages})
+
+    @router.post("/api/chat/{chat_id}/messages", dependencies=json_only)
+    async def api_say(chat_id: str, body: Say) -> JSONResponse:
+        try:
+            info, added = await service.say(_checked(chat_id), body.text)
+        except ChatError as exc:
+            return _problem(exc)
+        return JSONResponse(
+            {
+                "chat": info.model_dump(mode="json"),
+                "messages": [m.model_dump(mode="json") for m in added],
+            }
+        )
+
+    @router.get("/api/chat/{chat_id}/episode")
+    def api_episode(chat_id: str) -> JSONResponse:
+        try:
+            episode = service.store.episode(_checked(chat_id))
+        except ChatError as exc:
+            return _problem(exc)
+        return JSONResponse(episode.model_dump(mode="json"))
+
+    return router

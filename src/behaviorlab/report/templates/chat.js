@@ -1,0 +1,146 @@
+"use strict";
+(function () {
+  const data = JSON.parse(document.getElementById("chat-data").textContent);
+  const status = document.getElementById("message");
+
+  function say(text, bad) {
+    status.textContent = text;
+    status.className = bad ? "missing" : "";
+  }
+
+  async function call(method, url, body) {
+    const init = { method: method, headers: { "Accept": "application/json" } };
+    if (body !== undefined) {
+      init.headers["Content-Type"] = "application/json";
+      init.body = JSON.stringify(body);
+    }
+    const res = await fetch(url, init);
+    const payload = await res.json().catch(function () { return {}; });
+    if (!res.ok) {
+      const detail = payload.detail;
+      throw new Error(typeof detail === "string" ? detail : JSON.stringify(detail || res.status));
+    }
+    return payload;
+  }
+
+  function parsed(id) {
+    const raw = document.getElementById(id).value.trim();
+    if (!raw) { return {}; }
+    return JSON.parse(raw);
+  }
+
+  // --- the start page ---------------------------------------------------------------
+  const form = document.getElementById("start-form");
+  if (form) {
+    const source = document.getElementById("source");
+    const person = document.getElementById("person");
+    const persona = document.getElementById("persona");
+    const query = document.getElementById("people-query");
+    let people = [];
+    let timer = null;
+
+    function showPersona() {
+      const found = people.find(function (p) { return p.person_id === person.value; });
+      persona.textContent = found ? found.persona : "";
+    }
+
+    async function loadPeople() {
+      person.replaceChildren();
+      persona.textContent = "";
+      let options;
+      try { options = parsed("source-options"); } catch (err) { say("source options: " + err.message, true); return; }
+      const url = "/api/chat/people?source=" + encodeURIComponent(source.value) +
+        "&q=" + encodeURIComponent(query.value) +
+        "&options=" + encodeURIComponent(JSON.stringify(options));
+      try {
+        const found = await call("GET", url);
+        people = found.people;
+        for (const p of people) {
+          const opt = document.createElement("option");
+          opt.value = p.person_id;
+          opt.textContent = p.person_id;
+          person.appendChild(opt);
+        }
+        say(found.matched + " of " + found.total + " people" +
+          (found.matched > people.length ? " (the first " + people.length + " listed; narrow with find)" : ""), false);
+        showPersona();
+      } catch (err) {
+        people = [];
+        say(err.message, true);
+      }
+    }
+
+    source.addEventListener("change", loadPeople);
+    document.getElementById("source-options").addEventListener("change", loadPeople);
+    query.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(loadPeople, 250); });
+    person.addEventListener("change", showPersona);
+    form.addEventListener("submit", async function (event) {
+      event.preventDefault();
+      try {
+        const body = {
+          source: source.value,
+          source_options: parsed("source-options"),
+          person_id: person.value,
+          backend: document.getElementById("backend").value,
+          options: parsed("backend-options"),
+          max_tokens: Number(document.getElementById("max-tokens").value || 200),
+        };
+        const model = document.getElementById("model").value.trim();
+        const base = document.getElementById("base-url").value.trim();
+        if (model) { body.model = model; }
+        if (base) { body.base_url = base; }
+        const made = await call("POST", "/api/chat", body);
+        window.location.assign(made.url);
+      } catch (err) {
+        say(err.message, true);
+      }
+    });
+    loadPeople();
+  }
+
+  // --- one conversation ---------------------------------------------------------------
+  const sayForm = document.getElementById("say-form");
+  if (sayForm) {
+    const transcript = document.getElementById("transcript");
+    const box = document.getElementById("say");
+    const send = document.getElementById("send");
+
+    function bubble(m, pending) {
+      const li = document.createElement("li");
+      li.className = "msg " + (m.human ? "mine" : "theirs") + (pending ? " pending" : "");
+      if (m.index !== undefined) { li.dataset.index = String(m.index); }
+      const who = document.createElement("span");
+      who.className = "who";
+      who.textContent = m.speaker;
+      const text = document.createElement("span");
+      text.className = "text";
+      text.textContent = m.content;
+      li.append(who, text);
+      transcript.appendChild(li);
+      li.scrollIntoView({ block: "end" });
+      return li;
+    }
+
+    sayForm.addEventListener("submit", async function (event) {
+      event.preventDefault();
+      const text = box.value.trim();
+      if (!text) { return; }
+      send.disabled = true;
+      const pending = bubble({ human: true, speaker: "you", content: text }, true);
+      say("waiting for the reply...", false);
+      try {
+        const done = await call("POST", "/api/chat/" + data.chat_id + "/messages", { text: text });
+        pending.remove();
+        for (const m of done.messages) { bubble(m, false); }
+        box.value = "";
+        say("", false);
+      } catch (err) {
+        pending.remove();
+        say(err.message, true);
+      } finally {
+        send.disabled = false;
+        box.focus();
+      }
+    });
+  }
+})();

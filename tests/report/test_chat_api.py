@@ -1,0 +1,179 @@
+"""The viewer's chat through its JSON API (FastAPI's TestClient, the mock backend): people
+from any registered dataset or a run's data, turns stored in the chat's own store (never a
+run's), the conversation as an Episode, and what the API refuses."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from behaviorlab.data import Episode, make_synthetic_opera
+from behaviorlab.report._chat import TWIN_SYSTEM, persona_of
+from behaviorlab.report._chat_store import STORE_NAME, ChatError, ChatStore
+from behaviorlab.report._viewer import create_app
+from behaviorlab.runs import Run
+from behaviorlab.simulators._prompts import PERSONA_HEADER
+
+SOURCE = "dataset:synthetic-test"
+
+
+@pytest.fixture
+def runs_dir(main_run: Run, tmp_path: Path) -> Path:
+    root = tmp_path / "runs"
+    shutil.copytree(main_run.results_path.parent, root / "syn-report")
+    return root
+
+
+def start(client: TestClient, **body: object) -> dict[str, object]:
+    res = client.post("/api/chat", json={"source": SOURCE, "person_id": "p001", **body})
+    assert res.status_code == 201, res.text
+    made: dict[str, object] = res.json()
+    return made
+
+
+def test_three_turns_are_stored_and_read_back_by_a_new_viewer(
+    runs_dir: Path, tmp_path: Path
+) -> None:
+    chat_dir = tmp_path / "chats"
+    with TestClient(create_app(runs_dir, chat_dir=chat_dir)) as client:
+        made = start(client)
+        chat_id = str(made["chat_id"])
+        replies = []
+        for i in range(3):
+            res = client.post(f"/api/chat/{chat_id}/messages", json={"text": f"question {i}?"})
+            assert res.status_code == 200, res.text
+            said, reply = res.json()["messages"]
+            assert said["human"] and said["content"] == f"question {i}?"
+            assert said["index"] == 2 * i
+            assert reply["index"] == 2 * i + 1 and not reply["human"] and reply["content"]
+            replies.append(reply["content"])
+    assert len(set(replies)) == 3  # each reply answers a longer conversation
+    assert (chat_dir / STORE_NAME).is_file()
+    with sqlite3.connect(chat_dir / STORE_NAME) as db:
+        assert db.execute("SELECT COUNT(*) FROM messages").fetchone()[0] == 6
+        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    # nothing was written next to the run
+    assert sorted(p.name for p in (runs_dir / "syn-report").iterdir() if "chat" in p.name) == []
+
+    with TestClient(create_app(runs_dir, chat_dir=chat_dir)) as again:
+        listed = again.get("/api/chat").json()
+        assert [(c["chat_id"], c["turns"], c["person_id"]) for c in listed] == [
+            (chat_id, 6, "p001")
+        ]
+        got = again.get(f"/api/chat/{chat_id}").json()
+        assert [m["content"] for m in got["messages"][1::2]] == replies
+        episode = Episode.model_validate(again.get(f"/api/chat/{chat_id}/episode").json())
+        page = again.get(f"/chat/{chat_id}")
+    assert episode.person_id == "p001" and episode.kind == "chat"
+    assert [s.observation.content for s in episode.steps] == [f"question {i}?" for i in range(3)]
+    assert [s.action.value for s in episode.steps] == replies
+    assert episode.meta["source"] == SOURCE and episode.meta["model"]["backend"] == "mock"
+    assert page.status_code == 200
+    for text in ["question 2?", *replies]:
+        assert text in page.text
+
+
+def test_the_system_prompt_is_the_persona_the_llm_simulator_shows(runs_dir: Path) -> None:
+    with TestClient(create_app(runs_dir)) as client:
+        people = client.get("/api/chat/people", params={"source": SOURCE, "q": "p00"}).json()
+        made = start(client)
+    assert people["total"] == 40 and people["matched"] == 10
+    first = next(p for p in people["people"] if p["person_id"] == "p001")
+    assert first["persona"].startswith("You are ") and "years old" in first["persona"]
+    assert made["system_prompt"] == f"{TWIN_SYSTEM}\n\n{PERSONA_HEADER}\n{first['persona']}"
+    # the default chat folder sits beside the runs, not in one
+    assert (runs_dir / "_chat" / STORE_NAME).is_file()
+
+
+def test_people_of_a_run_and_of_a_dataset_that_needs_options(
+    runs_dir: Path, tmp_path: Path
+) -> None:
+    opera_dir = make_synthetic_opera(tmp_path / "opera", users=3, sessions_per_user=1)
+    with TestClient(create_app(runs_dir)) as client:
+        keys = [s["key"] for s in client.get("/api/chat/sources").json()]
+        assert "run:syn-report" in keys and SOURCE in keys and "dataset:opera" in keys
+        of_run = client.get("/api/chat/people", params={"source": "run:syn-report"}).json()
+        assert of_run["total"] == 40
+        bare = client.get("/api/chat/people", params={"source": "dataset:opera"})
+        assert bare.status_code == 400 and "needs path=" in bare.json()["detail"]
+        shoppers = client.get(
+            "/api/chat/people",
+            params={"source": "dataset:opera", "options": f'{{"path": "{opera_dir}"}}'},
+        ).json()
+        assert shoppers["total"] == 3
+        made = start(
+            client,
+            source="dataset:opera",
+            source_options={"path": str(opera_dir)},
+            person_id=shoppers["people"][0]["person_id"],
+        )
+        assert made["persona"] == shoppers["people"][0]["persona"]
+        missing = client.post("/api/chat", json={"source": SOURCE, "person_id": "nobody"})
+        assert missing.status_code == 404 and "p000" in missing.json()["detail"]
+        unknown = client.get("/api/chat/people", params={"source": "dataset:no-such"})
+        assert unknown.status_code == 400 and "Registered datasets" in unknown.json()["detail"]
+
+
+def test_non_json_posts_and_secrets_are_refused_and_store_nothing(runs_dir: Path) -> None:
+    with TestClient(create_app(runs_dir)) as client:
+        form = client.post("/api/chat", data={"source": SOURCE, "person_id": "p001"})
+        assert form.status_code == 415 and "application/json" in form.json()["detail"]
+        chat_id = str(start(client)["chat_id"])
+        plain = client.post(
+            f"/api/chat/{chat_id}/messages",
+            content='{"text": "hi"}',
+            headers={"content-type": "text/plain"},
+        )
+        assert plain.status_code == 415
+        secret = client.post(
+            "/api/chat",
+            json={"source": SOURCE, "person_id": "p001", "options": {"api_key": "sk-x"}},
+        )
+        assert secret.status_code == 400 and "api_key_env" in secret.json()["detail"]
+        bad_backend = client.post(
+            "/api/chat", json={"source": SOURCE, "person_id": "p001", "backend": "nope"}
+        )
+        assert bad_backend.status_code == 400 and "mock" in bad_backend.json()["detail"]
+        assert client.get(f"/api/chat/{chat_id}").json()["messages"] == []
+        assert len(client.get("/api/chat").json()) == 1
+        assert client.get("/api/chat/../etc").status_code == 404
+        assert client.get("/chat/zzzz").status_code == 404
+
+
+def test_a_failed_model_call_stores_nothing(runs_dir: Path) -> None:
+    with TestClient(create_app(runs_dir)) as client:
+        chat_id = start(client, options={"fail_rate": 1.0})["chat_id"]
+        res = client.post(f"/api/chat/{chat_id}/messages", json={"text": "hello"})
+        assert res.status_code == 502 and "nothing was stored" in res.json()["detail"]
+        assert client.get(f"/api/chat/{chat_id}").json()["messages"] == []
+
+
+def test_every_string_is_escaped_on_the_pages(runs_dir: Path) -> None:
+    payload = '<script>alert("x")</script>'
+    with TestClient(create_app(runs_dir)) as client:
+        chat_id = start(client)["chat_id"]
+        client.post(f"/api/chat/{chat_id}/messages", json={"text": payload})
+        page = client.get(f"/chat/{chat_id}").text
+        index = client.get("/chat").text
+    assert payload not in page and "&lt;script&gt;alert(" in page
+    assert "<script>alert" not in index
+
+
+def test_a_run_folder_is_never_the_chat_store(runs_dir: Path) -> None:
+    with pytest.raises(ChatError, match="is a run folder"):
+        create_app(runs_dir, chat_dir=runs_dir / "syn-report")
+    with pytest.raises(ChatError, match="--chat-dir"):
+        ChatStore(runs_dir / "syn-report")
+
+
+def test_a_person_without_persona_text_is_described_by_attributes() -> None:
+    from behaviorlab.data import Person
+
+    assert persona_of(Person(person_id="g1", attributes={"game": "rps"})) == (
+        "What is recorded about you: game: rps."
+    )
+    assert persona_of(Person(person_id="g2", description="A.", text="B.")) == "A.\nB."
