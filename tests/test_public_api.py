@@ -147,9 +147,11 @@ EXPECTED: dict[str, list[str]] = {
         "debate_topics",
         "default_attitudes",
         "degroot_closed_form",
+        "drift_differences",
         "drift_table",
         "reference_reports",
         "spread",
+        "spread_change",
         "trajectories",
     ],
     "behaviorlab.families.game": [

@@ -41,6 +41,10 @@ def test_the_demo_runs_offline_on_the_mock_backend_and_reports_drift(tmp_path: P
     cells = [c.strip() for c in degroot[0].strip("|").split("|")]
     assert cells[4].split(" ")[0] == cells[6]
     assert "| drift-0.25 | retest |" in block and "The model's default" in block
+    # arms against the debate, paired by setup: a retest of drift agents closes less
+    paired = block.split("drift minus the debate's", 1)[1]
+    assert re.search(r"\| drift-0.25 \| retest \| 1 \| \u22120\.\d\d \\\[\u2212", paired)
+    assert "change (paired by debate)" in block
     assert "attitude reports were invalid" in block
     assert re.search(
         r"mock: \d+% of its attitude reports were invalid; 0% of its 48 speeches", block

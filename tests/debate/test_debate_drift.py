@@ -16,6 +16,7 @@ import behaviorlab as bl
 from behaviorlab.families.debate import (
     debate_reports,
     degroot_closed_form,
+    drift_differences,
     drift_table,
     reference_reports,
     trajectories,
@@ -62,6 +63,30 @@ def test_a_known_drift_is_recovered_by_the_run(drift_run: pd.DataFrame) -> None:
     retest = _shares(table, "retest")
     assert retest["value"].abs().lt(0.05).all(), retest
     assert ((retest["low"] <= 0) & (retest["high"] >= 0)).sum() >= 3, retest
+
+
+def test_arms_are_compared_with_the_debate_paired_by_setup(drift_run: pd.DataFrame) -> None:
+    diffs = drift_differences(drift_run, n_resamples=1000, seed=1)
+    table = drift_table(drift_run, per_topic=False, n_resamples=1000, seed=1)
+    retest = diffs.loc[diffs["condition"] == "retest"].set_index("round")
+    same = diffs.loc[diffs["condition"] == "same_identity"].set_index("round")
+    assert list(retest.index) == [1, 2, 3, 4] and (retest["setups"] == 25).all()
+    for r in (1, 2, 3, 4):
+        truth = -(1 - 0.75**r)  # a retest closes nothing, the debate 1 - 0.75**r
+        est = retest.loc[r, "difference"]
+        # within about 4 standard errors, as the shares above; the interval excludes 0
+        assert abs(est.value - truth) < 0.06 and est.high < 0
+        # the same point as the two arms' own shares, subtracted
+        own = table.loc[table["round"] == r].set_index("condition")["share"]
+        assert est.value == pytest.approx(own["retest"].value - own["full"].value)
+        # same-identity debates drift like the debate: a difference near 0 (within about
+        # 4 standard errors; without report noise it is exactly 0)
+        assert abs(same.loc[r, "difference"].value) < 0.06
+    # pairing: the interval of the difference is narrower than the two arms' intervals added
+    own1 = table.loc[table["round"] == 1].set_index("condition")["share"]
+    widths = sum(own1[c].high - own1[c].low for c in ("full", "same_identity"))
+    paired = same.loc[1, "difference"]
+    assert paired.high - paired.low < widths
 
 
 def test_without_noise_the_drift_is_exact(tmp_path: Path, make_spec: Spec) -> None:

@@ -4,7 +4,8 @@ attitude on a fixed scale before the first round and after every round.
 It brings the ``debate_topics`` dataset (topics with their scales, line-ups of identities),
 the multi-party ``debate`` task (roles ``agent_1..agent_N``), the conditions
 ``same_identity``, ``retest`` and ``model_default`` (the model's own default, measured in
-the same run), the scripted agents ``drift_agent``, ``degroot_agent`` and
+the same run) and the controls ``shuffled_identities``, ``reversed_order`` and
+``paraphrased_topic``, the scripted agents ``drift_agent``, ``degroot_agent`` and
 ``stubborn_agent``, drift toward the default with intervals clustered by debate, reference
 trajectories, its report block and ``behaviorlab demo debate`` (docs/debate.md).
 """
@@ -16,9 +17,11 @@ from behaviorlab.families.debate._metrics import (
     debate_reports,
     default_attitudes,
     degroot_closed_form,
+    drift_differences,
     drift_table,
     reference_reports,
     spread,
+    spread_change,
     trajectories,
 )
 from behaviorlab.families.debate._task import DEBATE, DebateConfigError, DebateTask
@@ -38,8 +41,10 @@ __all__ = [
     "debate_topics",
     "default_attitudes",
     "degroot_closed_form",
+    "drift_differences",
     "drift_table",
     "reference_reports",
     "spread",
+    "spread_change",
     "trajectories",
 ]

@@ -28,6 +28,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -136,8 +137,39 @@ def default_attitudes(reports: pd.DataFrame, **boot: Any) -> pd.DataFrame:
     )
 
 
-def _drift_one(debate: pd.DataFrame, defaults: pd.DataFrame, **boot: Any) -> list[dict[str, Any]]:
-    """Rows (round, share, agents, left out) of one arm's agents (see the module docstring)."""
+@dataclass
+class _DriftParts:
+    """One arm's drift as additive per-cluster statistics: ``rows`` (one per agent of a
+    debate, clusters ``debate:<person_id>``, and one per default trial, ``default:<trial>``)
+    and ``share(s, j)``, the share closed by ``rounds[j]`` from summed rows ``s``."""
+
+    clusters: list[str]
+    rows: np.ndarray
+    rounds: list[int]
+    counted: dict[int, int]
+    below: int
+    no_default: int
+    n_k: int
+
+    @property
+    def base(self) -> int:
+        return len(self.rounds) + 3 * len(self.rounds) * self.n_k
+
+    def share(self, s: np.ndarray, j: int) -> np.ndarray:
+        n_r, base = len(self.rounds), self.base
+        with np.errstate(divide="ignore", invalid="ignore"):
+            den = np.zeros(s.shape[:-1])
+            for k in range(self.n_k):
+                at = n_r + 3 * (j * self.n_k + k)
+                a, sign, used = s[..., at], s[..., at + 1], s[..., at + 2]
+                d = s[..., base + 2 * k] / s[..., base + 2 * k + 1]
+                den = den + np.where(used > 0, a - d * sign, 0.0)
+            return np.asarray(s[..., j] / den)
+
+
+def _drift_parts(debate: pd.DataFrame, defaults: pd.DataFrame) -> _DriftParts | None:
+    """The statistics of one arm's agents (see the module docstring); None without a
+    default or a round after 0."""
     keys = sorted(
         {
             (str(t), str(s))
@@ -147,9 +179,9 @@ def _drift_one(debate: pd.DataFrame, defaults: pd.DataFrame, **boot: Any) -> lis
     k_of = {k: i for i, k in enumerate(keys)}
     valid = defaults.loc[defaults["attitude"].notna()]
     d_hat = {k: float(g["attitude"].mean()) for k, g in valid.groupby(["topic", "role_simulator"])}
-    rounds = sorted(r for r in debate["round"].unique() if r > 0)
+    rounds = sorted(int(r) for r in debate["round"].unique() if r > 0)
     if not keys or not rounds:
-        return []
+        return None
     n_r, n_k = len(rounds), len(keys)
     width = n_r + 3 * n_r * n_k + 2 * n_k
     clusters: list[str] = []
@@ -201,31 +233,83 @@ def _drift_one(debate: pd.DataFrame, defaults: pd.DataFrame, **boot: Any) -> lis
         clusters.append(f"default:{tid}")
         rows.append(row)
     if not any(counted.values()):
+        return None
+    return _DriftParts(clusters, np.vstack(rows), rounds, counted, below, no_default, n_k)
+
+
+def _drift_one(debate: pd.DataFrame, defaults: pd.DataFrame, **boot: Any) -> list[dict[str, Any]]:
+    """Rows (round, share, agents, left out) of one arm's agents (see the module docstring)."""
+    parts = _drift_parts(debate, defaults)
+    if parts is None:
         return []
-    stats = ClusterStats.from_rows(clusters, np.vstack(rows))
+    stats = ClusterStats.from_rows(parts.clusters, parts.rows)
     out = []
-    for j, r in enumerate(rounds):
+    for j, r in enumerate(parts.rounds):
 
         def share(s: np.ndarray, j: int = j) -> np.ndarray:
-            with np.errstate(divide="ignore", invalid="ignore"):
-                den = np.zeros(s.shape[:-1])
-                for k in range(n_k):
-                    at = n_r + 3 * (j * n_k + k)
-                    a, sign, used = s[..., at], s[..., at + 1], s[..., at + 2]
-                    d = s[..., base + 2 * k] / s[..., base + 2 * k + 1]
-                    den = den + np.where(used > 0, a - d * sign, 0.0)
-                return np.asarray(s[..., j] / den)
+            return parts.share(s, j)
 
         out.append(
             {
                 "round": int(r),
                 "share": cluster_bootstrap(stats, share, **boot),
-                "agents": counted[r],
-                "below_threshold": below,
-                "no_default": no_default,
+                "agents": parts.counted[r],
+                "below_threshold": parts.below,
+                "no_default": parts.no_default,
             }
         )
     return out
+
+
+def drift_differences(reports: pd.DataFrame, *, base: str = "full", **boot: Any) -> pd.DataFrame:
+    """Each arm's drift minus the ``base`` arm's (condition), per simulator and round, pooled
+    over topics, **paired by debate setup**: an arm's trials and the base's share their
+    ``person_id`` (the setup), so one bootstrap draws the same setups (and default trials)
+    for both and the interval is of the difference itself. Rows: simulator, condition,
+    round, difference, setups (in both)."""
+    cols = ["simulator", "condition", "round", "difference", "setups"]
+    defaults = reports.loc[reports["arm"] == MODEL_DEFAULT]
+    arms = reports.loc[reports["arm"] != MODEL_DEFAULT]
+    rows: list[dict[str, Any]] = []
+    for sim, g in arms.groupby("simulator", sort=True):
+        mine = defaults.loc[defaults["simulator"] == sim]
+        ref = _drift_parts(g.loc[g["condition"] == base], mine)
+        if ref is None:
+            continue
+        for cond, gc in g.loc[g["condition"] != base].groupby("condition", sort=True):
+            other = _drift_parts(gc, mine)
+            if other is None:
+                continue
+            shared = {c for c in ref.clusters if c.startswith("debate:")} & {
+                c for c in other.clusters if c.startswith("debate:")
+            }
+            wa = ref.rows.shape[1]
+            stacked = np.vstack(
+                [
+                    np.hstack([ref.rows, np.zeros((len(ref.rows), other.rows.shape[1]))]),
+                    np.hstack([np.zeros((len(other.rows), wa)), other.rows]),
+                ]
+            )
+            stats = ClusterStats.from_rows([*ref.clusters, *other.clusters], stacked)
+            for j, r in enumerate(ref.rounds):
+                if r not in other.rounds:
+                    continue
+                jo = other.rounds.index(r)
+
+                def diff(s: np.ndarray, j: int = j, jo: int = jo) -> np.ndarray:
+                    a = other.share(s[..., wa:], jo)
+                    return np.asarray(a - ref.share(s[..., :wa], j))
+
+                rows.append(
+                    {
+                        "simulator": sim,
+                        "condition": cond,
+                        "round": r,
+                        "difference": cluster_bootstrap(stats, diff, **boot),
+                        "setups": len(shared),
+                    }
+                )
+    return pd.DataFrame(rows, columns=cols)
 
 
 DRIFT_COLUMNS = [

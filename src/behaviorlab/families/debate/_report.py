@@ -19,6 +19,7 @@ from behaviorlab.families.debate._metrics import (
     _as_dict,
     debate_reports,
     default_attitudes,
+    drift_differences,
     drift_table,
     reference_reports,
     spread,
@@ -109,6 +110,35 @@ def _drift_block(reports: pd.DataFrame) -> list[Block]:
             "debate). A same-identity arm "
             "that drifts like the debate is the model's pull; a retest near 0 says the "
             "drift is not noise or regression to the mean.",
+        )
+    ]
+
+
+def _difference_block(reports: pd.DataFrame) -> list[Block]:
+    diffs = drift_differences(reports, **BOOT)
+    if diffs.empty:
+        return []
+    rows = [
+        [
+            str(r.simulator),
+            str(r.condition),
+            str(r.round),
+            format_estimate(_est(r.difference)),
+            str(r.setups),
+        ]
+        for r in diffs.itertuples(index=False)
+    ]
+    cols = ["simulator", "arm", "round", "drift minus the debate's", "setups"]
+    return [
+        table(
+            cols,
+            rows,
+            numeric=cols[2:],
+            caption="Each arm's drift minus the debate's (condition full), pooled over "
+            "topics, paired by debate setup: one bootstrap draws the same setups and default "
+            "trials for both, so the 95% interval is of the difference itself. A retest "
+            "below the debate says the drift is more than noise; a same-identity arm near 0 "
+            "says the pull is the model's.",
         )
     ]
 
@@ -278,6 +308,7 @@ def debate_blocks(data: RunData) -> list[Block]:
         Heading("Debates: drift toward the model's default"),
         *_reading(mine, reports),
         *_drift_block(reports),
+        *_difference_block(reports),
         *_default_block(reports),
         *_trajectory_block(reports),
     ]
