@@ -12,10 +12,18 @@ import math
 import numbers
 import string
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from behaviorlab.data._yaml_strict import load_strict
 
@@ -110,13 +118,38 @@ class PersonaField(_Spec):
 
 
 class QuestionSpec(_Spec):
-    """One column that holds answers to a question: the wording and the answer options."""
+    """One column that holds answers to a question: the wording and the answer options.
+
+    A question is either a choice among ``options`` (the default ``type: options``; with
+    ``ordered: true`` when the codes are points on a scale, a Likert item) or a number
+    (``type: numeric``, no options, ``range: [lo, hi]`` for the metrics that need the scale's
+    width). ``answer`` is the correct option of an assessment item (an answer key).
+    """
 
     column: str = Field(description="Column of the data table.")
     id: str | None = Field(default=None, description="Question id; defaults to the column.")
     text: str = Field(description="The wording shown to the respondent.")
-    options: dict[str, str] = Field(
-        description="Code → label, in the order the options are presented; codes are strings."
+    type: Literal["options", "numeric"] = Field(
+        default="options",
+        description="'options' (one of the codes) or 'numeric' (a number, within range).",
+    )
+    options: dict[str, str] | None = Field(
+        default=None,
+        description="Code → label, in the order the options are presented; codes are strings. "
+        "Required for type 'options', absent for 'numeric'.",
+    )
+    range: tuple[float, float] | None = Field(
+        default=None,
+        description="[lo, hi] of a numeric answer; values outside are invalid. Range-based "
+        "metrics (accuracy 1 − |h − s| / range, the uniform baseline) need it.",
+    )
+    ordered: bool = Field(
+        default=False,
+        description="The option codes are numbers on one scale (a Likert item): numeric "
+        "metrics apply to them, the range being the smallest to the largest code.",
+    )
+    answer: str | None = Field(
+        default=None, description="The correct option code (an answer key), if there is one."
     )
     paraphrases: list[str] = Field(
         default_factory=list, description="Other wordings of the same question."
@@ -127,16 +160,77 @@ class QuestionSpec(_Spec):
     def _codes_as_strings(cls, v: Any) -> Any:
         return _normalise_keys(v, "options")
 
-    @field_validator("options")
+    @field_validator("answer", mode="before")
     @classmethod
-    def _some_options(cls, v: dict[str, str]) -> dict[str, str]:
-        if len(v) < 2:
-            raise ValueError("a question needs at least two options")
+    def _answer_as_code(cls, v: Any) -> Any:
+        return normalise_code(v)
+
+    @field_validator("range")
+    @classmethod
+    def _ordered_range(cls, v: tuple[float, float] | None) -> tuple[float, float] | None:
+        if v is not None and not (math.isfinite(v[0]) and math.isfinite(v[1]) and v[0] < v[1]):
+            raise ValueError(f"range must be [lo, hi] with finite lo < hi, not {list(v)}")
         return v
+
+    @model_validator(mode="after")
+    def _fits_its_type(self) -> QuestionSpec:
+        if self.type == "numeric":
+            if self.options is not None:
+                raise ValueError(
+                    "a numeric question has no options (remove options, or use type: options)"
+                )
+            if self.ordered:
+                raise ValueError("ordered applies to options; a numeric question is a scale")
+            if self.answer is not None:
+                raise ValueError("answer (an answer key) applies to questions with options")
+            return self
+        if self.options is None:
+            raise ValueError(
+                "a question needs options (code: label), or type: numeric with range: [lo, hi]"
+            )
+        if len(self.options) < 2:
+            raise ValueError("a question needs at least two options")
+        if self.range is not None:
+            raise ValueError("range applies to numeric questions (type: numeric)")
+        if self.ordered:
+            bad = [c for c in self.options if _number(c) is None]
+            if bad:
+                raise ValueError(
+                    f"ordered options need numeric codes (their positions on the scale); "
+                    f"not numbers: {', '.join(map(repr, bad))}"
+                )
+        if self.answer is not None and self.answer not in self.options:
+            raise ValueError(
+                f"answer {self.answer!r} is not one of the option codes "
+                f"{', '.join(map(repr, self.options))}"
+            )
+        return self
 
     @property
     def question_id(self) -> str:
         return self.id if self.id is not None else self.column
+
+    @property
+    def codes(self) -> dict[str, str]:
+        """The options (empty for a numeric question)."""
+        return self.options or {}
+
+    def scale(self) -> tuple[float, float] | None:
+        """The range of a numeric or ordered question's values (None when unknown)."""
+        if self.type == "numeric":
+            return self.range
+        if self.ordered:
+            values = [v for v in map(_number, self.codes) if v is not None]
+            return (min(values), max(values))
+        return None
+
+
+def _number(code: str) -> float | None:
+    try:
+        value = float(code)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
 
 
 class SurveyMapping(_Spec):
@@ -151,6 +245,13 @@ class SurveyMapping(_Spec):
     source: str = Field(default="", description="Where the data came from (URL, citation).")
     license: str = ""
     version: str = ""
+    _file: str | None = PrivateAttr(default=None)
+    """The YAML file the mapping was read from (for messages), when it came from one."""
+
+    @property
+    def file(self) -> str | None:
+        """The YAML file this mapping was read from, if any."""
+        return self._file
 
     @model_validator(mode="after")
     def _unique_question_ids(self) -> SurveyMapping:
@@ -207,7 +308,9 @@ class SurveyMapping(_Spec):
                 f"{p}: a survey mapping is a YAML mapping with keys name, questions, ...; "
                 f"found {type(data).__name__}"
             )
-        return cls.from_dict(data, where=str(p))
+        mapping = cls.from_dict(data, where=str(p))
+        mapping._file = str(p)
+        return mapping
 
 
 def _describe(err: ValidationError, where: str, data: Any) -> str:

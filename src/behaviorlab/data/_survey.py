@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import difflib
 import io
+import math
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -228,7 +229,7 @@ def _convert(
     questions = _select_targets(mapping, targets)
     _check_held_out(mapping, questions)
 
-    observations = {q.question_id: _observation(q) for q in questions}
+    observations = {q.question_id: _observation(q, mapping, origin) for q in questions}
     counter = _Counter()
     persons: dict[str, Person] = {}
     episodes: list[Episode] = []
@@ -277,7 +278,7 @@ def _convert(
         persons=persons,
         episodes=episodes,
         meta={
-            "mapping": mapping.model_dump(),
+            "mapping": mapping_record(mapping),
             "targets": list(observations),
             "people_available": available,
             "people": people,
@@ -294,8 +295,19 @@ def _convert(
 class _Counter:
     dropped: int = 0
     skipped: int = 0
-    answers: dict[str, Action] = field(default_factory=dict)
-    """One frozen ``answer`` action per option code, shared by every step that gave it."""
+    answers: dict[tuple[str, str | None], Action] = field(default_factory=dict)
+    """One frozen ``answer`` action per (option code, answer key), shared by every step that
+    gave it."""
+
+    def answer(self, code: str, key: str | None) -> Action:
+        """The person's answer; a keyed question's carries the key in ``attributes``
+        (``answer_key``), hidden from simulators like the rest of the target."""
+        action = self.answers.get((code, key))
+        if action is None:
+            attributes = {"answer_key": key} if key is not None else {}
+            action = Action(action_type="answer", value=code, attributes=attributes)
+            self.answers[(code, key)] = action
+        return action
 
 
 def _steps(
@@ -314,16 +326,21 @@ def _steps(
         code = normalise_code(row[q.column])
         if code is None:
             continue
-        if code not in q.options:
-            _invalid(mapping, f"column {q.column!r}", where, code, q.options, on_invalid)
+        if q.type == "numeric":
+            code = _numeric_value(mapping, q, where, code, on_invalid)
+            if code is None:
+                counter.skipped += 1
+                continue
+        elif code not in q.codes:
+            _invalid(
+                mapping, f"column {q.column!r}", where, code, q.codes, on_invalid, question=True
+            )
             counter.skipped += 1
             continue
         # the question and an answer code are shared by everyone who gave it, not copied
         # per person (a million-trial survey holds ten million steps); every value here is
         # already checked, so the step is assembled without validating it again
-        action = counter.answers.get(code)
-        if action is None:
-            action = counter.answers.setdefault(code, Action(action_type="answer", value=code))
+        action = counter.answer(code, q.answer)
         steps.append(
             Step.model_construct(
                 index=len(steps),
@@ -386,14 +403,74 @@ def _check_held_out(mapping: SurveyMapping, questions: list[QuestionSpec]) -> No
             )
 
 
-def _observation(q: QuestionSpec) -> Observation:
+def _observation(q: QuestionSpec, mapping: SurveyMapping, origin: _Origin) -> Observation:
+    """The question as shown; a numeric or ordered question says so in its meta (the keys
+    are absent for a plain question, so its records and data hash stay as they were)."""
+    meta: dict[str, Any] = {"question_id": q.question_id}
+    if q.type == "numeric":
+        meta["answer_type"] = "numeric"
+        meta["range"] = list(q.range) if q.range is not None else None
+        if q.range is None:  # for the message of a metric that needs the range
+            meta["defined_in"] = mapping.file or origin.path or f"survey mapping {mapping.name!r}"
+    elif q.ordered:
+        meta["answer_type"] = "ordered"
+        meta["range"] = list(q.scale() or ())
     return Observation(
         kind="question",
         content=q.text,
-        options=[Option(code=c, label=label) for c, label in q.options.items()],
+        options=[Option(code=c, label=label) for c, label in q.options.items()]
+        if q.options is not None
+        else None,
         alternatives=list(q.paraphrases),
-        meta={"question_id": q.question_id},
+        meta=meta,
     )
+
+
+def _numeric_value(
+    mapping: SurveyMapping, q: QuestionSpec, where: str, code: str, on_invalid: OnInvalid
+) -> str | None:
+    """A numeric answer as its normalised string (``3.0`` → ``"3"``), or None when it is not a
+    number or lies outside the question's range and invalid values are skipped."""
+    try:
+        value = float(code)
+    except ValueError:
+        value = math.nan
+    problem = None
+    if not math.isfinite(value):
+        problem = "is not a number"
+    elif q.range is not None and not q.range[0] <= value <= q.range[1]:
+        problem = f"is outside the question's range [{q.range[0]:g}, {q.range[1]:g}]"
+    if problem is None:
+        return normalise_code(value)
+    if on_invalid == "error":
+        raise ValueError(
+            f"survey {mapping.name!r}: column {q.column!r} (numeric question "
+            f"{q.question_id!r}), {where}: value {code!r} {problem} (fix the data or the "
+            "mapping's range, or pass on_invalid='skip')"
+        )
+    return None
+
+
+def _is_number(code: str) -> bool:
+    try:
+        return math.isfinite(float(code))
+    except ValueError:
+        return False
+
+
+def mapping_record(mapping: SurveyMapping) -> dict[str, Any]:
+    """The mapping as stored in ``Dataset.meta``: the question fields added for numeric,
+    ordered and keyed questions appear only where they are set."""
+    data = mapping.model_dump()
+    for q in data["questions"]:
+        for key, default in (("type", "options"), ("range", None), ("ordered", False)):
+            if q.get(key) == default:
+                q.pop(key)
+        if q.get("answer") is None:
+            q.pop("answer", None)
+        if q.get("options") is None:
+            q.pop("options", None)
+    return data
 
 
 def _invalid(
@@ -403,13 +480,21 @@ def _invalid(
     code: str,
     valid: dict[str, str],
     on_invalid: OnInvalid,
+    *,
+    question: bool = False,
 ) -> None:
     """Raise for a value that is not a known code, unless invalid values are skipped."""
     if on_invalid == "error":
+        numeric = (
+            "; if the answer is a number rather than a code, declare the question "
+            "type: numeric with range: [lo, hi] in the mapping"
+            if question and _is_number(code)
+            else ""
+        )
         raise ValueError(
             f"survey {mapping.name!r}: {what}, {where}: value {code!r} is not one of the codes; "
             f"valid codes: {', '.join(map(repr, valid))} "
-            "(fix the data or the mapping, or pass on_invalid='skip')"
+            f"(fix the data or the mapping, or pass on_invalid='skip'){numeric}"
         )
 
 

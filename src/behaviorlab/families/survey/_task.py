@@ -8,10 +8,29 @@ for fidelity). The answer is one option code; it is scored against the person's 
 from __future__ import annotations
 
 import random
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from behaviorlab.data._records import Dataset, Observation, Step, stable_hash
-from behaviorlab.simulators._prompts import Prompting, survey_system
+from behaviorlab.families.survey._values import (
+    NUMERIC,
+    answer_type,
+    choice_of_number,
+    numeric_schema,
+    numeric_scores,
+    option_extras,
+    value_meta,
+    value_range,
+)
+from behaviorlab.models._base import Message
+from behaviorlab.simulators._prompts import (
+    PERSONA_HEADER,
+    Prompting,
+    StructuredPrompt,
+    persona_text,
+    reply_format,
+    survey_system,
+)
 from behaviorlab.tasks._base import Trial, TrialInput, task, trial_key
 
 if TYPE_CHECKING:
@@ -23,10 +42,30 @@ SURVEY = "survey"
 
 class SurveyPrompting(Prompting):
     """Survey questions get the survey framing (which says whether a person is simulated),
-    whatever the task's instructions."""
+    whatever the task's instructions; a numeric question asks for a number in its range."""
 
     def option_system(self, trial: TrialInput, persona: str | None) -> str:
         return survey_system(persona)
+
+    def structured_prompt(self, trial: TrialInput) -> StructuredPrompt:
+        """A numeric question: the survey framing and persona, the question, the range."""
+        persona = persona_text(trial)
+        scale = value_range(trial.observation.meta)
+        ask = f"Answer with a number from {scale[0]:g} to {scale[1]:g}." if scale else ""
+        user = (f"{PERSONA_HEADER}\n{persona}\n\n" if persona else "") + (
+            f"Question: {trial.observation.content}\n{ask}\n\n{reply_format(trial.answer_schema)}"
+        )
+        return StructuredPrompt(
+            [
+                Message(role="system", content=survey_system(persona)),
+                Message(role="user", content=user),
+            ]
+        )
+
+    def choice_of(self, value: Mapping[str, Any]) -> str:
+        """A numeric answer is stored as its number (``"3.5"``)."""
+        number = choice_of_number(value)
+        return number if number is not None else super().choice_of(value)
 
 
 SURVEY_INSTRUCTIONS = (
@@ -55,11 +94,13 @@ class SurveyTask:
         self.instructions = instructions
 
     def check_step(self, step: Step, episode_id: str) -> None:
-        """Refuse a step this task cannot ask (a survey step needs options)."""
-        if not step.observation.options:
+        """Refuse a step this task cannot ask (a survey step needs options, unless its
+        question is numeric)."""
+        if not step.observation.options and answer_type(step.observation) != NUMERIC:
             raise ValueError(
                 f"{self.name} task: step {step.step_id!r} of episode {episode_id!r} has "
-                "no answer options; the survey task needs questions with options"
+                "no answer options; the survey task needs questions with options, or numeric "
+                "questions (type: numeric in the survey mapping)"
             )
 
     def item_id(self, step: Step) -> str:
@@ -89,17 +130,25 @@ class SurveyTask:
                 if self.shuffle_options:
                     random.Random(order_seed).shuffle(options)
                 codes = [o.code for o in options]
-                order = tuple(codes)
+                numeric = answer_type(obs) == NUMERIC
+                # a numeric question is shown as it is, with the schema of its range
+                order = (
+                    ("\0numeric", *map(str, obs.meta["range"] or ())) if numeric else tuple(codes)
+                )
                 # keyed by the question object (kept alive by the cache) and the order
                 seen = shown.get((id(obs), order))
                 if seen is None:
                     seen = shown[(id(obs), order)] = (
                         obs,
-                        obs.model_copy(update={"options": options}),
+                        obs if numeric else obs.model_copy(update={"options": options}),
                     )
                 schema = schemas.get(order)
                 if schema is None:
-                    schema = schemas[order] = answer_schema(codes)
+                    schema = schemas[order] = (
+                        numeric_schema(value_range(obs.meta)) if numeric else answer_schema(codes)
+                    )
+                meta = self.trial_meta(step, order_seed, codes)
+                extra = value_meta(obs)
                 trial_input = TrialInput.model_construct(
                     task=self.name,
                     item_id=self.item_id(step),
@@ -109,7 +158,7 @@ class SurveyTask:
                     observation=seen[1],
                     answer_schema=schema,
                     instructions=self.instructions,
-                    meta=self.trial_meta(step, order_seed, codes),
+                    meta=meta | extra if extra else meta,
                 )
                 out.append(
                     Trial.model_construct(
@@ -125,7 +174,16 @@ class SurveyTask:
         return out
 
     def score(self, trial: Trial, answer: Answer) -> dict[str, float]:
-        return {"correct": float(answer.choice == trial.target.value)}
+        """Exact match of the option code (``correct``); a numeric question's accuracy
+        ``1 − |h − s| / range`` and ``abs_error`` instead; an ordered or keyed question adds
+        ``scale_accuracy`` or ``key_correct`` / ``human_correct`` (see ``_values``)."""
+        meta = trial.input.observation.meta
+        if meta.get("answer_type") == NUMERIC:
+            given = answer.choice if answer.choice is not None else answer.value
+            return numeric_scores(trial.target.value, given, value_range(meta))
+        scores = {"correct": float(answer.choice == trial.target.value)}
+        extras = option_extras(meta, trial.target, answer.choice)
+        return scores | extras if extras else scores
 
     def human_answer(self, trial: Trial) -> str | None:
         return trial.target.value
