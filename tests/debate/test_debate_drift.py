@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 
 import behaviorlab as bl
+from behaviorlab.analysis import Estimate
 from behaviorlab.families.debate import (
     debate_reports,
     degroot_closed_form,
@@ -68,24 +69,29 @@ def test_a_known_drift_is_recovered_by_the_run(drift_run: pd.DataFrame) -> None:
 def test_arms_are_compared_with_the_debate_paired_by_setup(drift_run: pd.DataFrame) -> None:
     diffs = drift_differences(drift_run, n_resamples=1000, seed=1)
     table = drift_table(drift_run, per_topic=False, n_resamples=1000, seed=1)
-    retest = diffs.loc[diffs["condition"] == "retest"].set_index("round")
-    same = diffs.loc[diffs["condition"] == "same_identity"].set_index("round")
-    assert list(retest.index) == [1, 2, 3, 4] and (retest["setups"] == 25).all()
+    diff: dict[tuple[str, int], Estimate] = {
+        (str(c), int(r)): e
+        for c, r, e in zip(diffs["condition"], diffs["round"], diffs["difference"], strict=True)
+    }
+    own: dict[tuple[str, int], Estimate] = {
+        (str(c), int(r)): e
+        for c, r, e in zip(table["condition"], table["round"], table["share"], strict=True)
+    }
+    assert sorted(r for c, r in diff if c == "retest") == [1, 2, 3, 4]
+    assert (diffs["setups"] == 25).all()
     for r in (1, 2, 3, 4):
         truth = -(1 - 0.75**r)  # a retest closes nothing, the debate 1 - 0.75**r
-        est = retest.loc[r, "difference"]
+        est = diff[("retest", r)]
         # within about 4 standard errors, as the shares above; the interval excludes 0
         assert abs(est.value - truth) < 0.06 and est.high < 0
         # the same point as the two arms' own shares, subtracted
-        own = table.loc[table["round"] == r].set_index("condition")["share"]
-        assert est.value == pytest.approx(own["retest"].value - own["full"].value)
+        assert est.value == pytest.approx(own[("retest", r)].value - own[("full", r)].value)
         # same-identity debates drift like the debate: a difference near 0 (within about
         # 4 standard errors; without report noise it is exactly 0)
-        assert abs(same.loc[r, "difference"].value) < 0.06
+        assert abs(diff[("same_identity", r)].value) < 0.06
     # pairing: the interval of the difference is narrower than the two arms' intervals added
-    own1 = table.loc[table["round"] == 1].set_index("condition")["share"]
-    widths = sum(own1[c].high - own1[c].low for c in ("full", "same_identity"))
-    paired = same.loc[1, "difference"]
+    widths = sum(own[(c, 1)].high - own[(c, 1)].low for c in ("full", "same_identity"))
+    paired = diff[("same_identity", 1)]
     assert paired.high - paired.low < widths
 
 

@@ -296,9 +296,15 @@ def drift_differences(reports: pd.DataFrame, *, base: str = "full", **boot: Any)
                     continue
                 jo = other.rounds.index(r)
 
-                def diff(s: np.ndarray, j: int = j, jo: int = jo) -> np.ndarray:
-                    a = other.share(s[..., wa:], jo)
-                    return np.asarray(a - ref.share(s[..., :wa], j))
+                def diff(
+                    s: np.ndarray,
+                    j: int = j,
+                    jo: int = jo,
+                    a: _DriftParts = ref,
+                    b: _DriftParts = other,
+                    wa: int = wa,
+                ) -> np.ndarray:
+                    return np.asarray(b.share(s[..., wa:], jo) - a.share(s[..., :wa], j))
 
                 rows.append(
                     {
