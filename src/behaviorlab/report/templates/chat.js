@@ -38,6 +38,7 @@
     const query = document.getElementById("people-query");
     let people = [];
     let timer = null;
+    let asked = 0;
 
     function showPersona() {
       const found = people.find(function (p) { return p.person_id === person.value; });
@@ -45,8 +46,7 @@
     }
 
     async function loadPeople() {
-      person.replaceChildren();
-      persona.textContent = "";
+      const mine = ++asked;  // only the latest answer fills the list
       let options;
       try { options = parsed("source-options"); } catch (err) { say("source options: " + err.message, true); return; }
       const url = "/api/chat/people?source=" + encodeURIComponent(source.value) +
@@ -54,6 +54,8 @@
         "&options=" + encodeURIComponent(JSON.stringify(options));
       try {
         const found = await call("GET", url);
+        if (mine !== asked) { return; }
+        person.replaceChildren();
         people = found.people;
         for (const p of people) {
           const opt = document.createElement("option");
@@ -65,6 +67,9 @@
           (found.matched > people.length ? " (the first " + people.length + " listed; narrow with find)" : ""), false);
         showPersona();
       } catch (err) {
+        if (mine !== asked) { return; }
+        person.replaceChildren();
+        persona.textContent = "";
         people = [];
         say(err.message, true);
       }

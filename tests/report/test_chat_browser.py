@@ -1,0 +1,158 @@
+"""The chat page in Debian's headless Chromium (driven by Selenium through
+/usr/bin/chromedriver; Selenium Manager is never asked for anything): a person of a
+registered dataset is chosen, three turns with the mock backend are written at the page, end
+up in the chat store, and are shown again after a reload and from the list of conversations.
+The viewer runs on 127.0.0.1 in a thread, started and stopped by the test."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from behaviorlab.report._chat_store import ChatStore
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+WAIT_S = 30
+PAYLOAD = "<b>bold</b> & <script>window.pwned = 1</script>"
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        not (CHROMIUM.exists() and CHROMEDRIVER.exists()),
+        reason="needs Debian's chromium and chromium-driver (/usr/bin/chromium, "
+        "/usr/bin/chromedriver): apt-get install chromium chromium-driver",
+    ),
+]
+
+
+@pytest.fixture
+def driver(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.common.selenium_manager import SeleniumManager
+
+    def no_manager(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("Selenium Manager was asked to find (or download) a driver")
+
+    monkeypatch.setattr(SeleniumManager, "binary_paths", no_manager)
+    monkeypatch.setenv("SE_OFFLINE", "true")
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for arg in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-dev-shm-usage",
+        "--disable-component-update",
+        "--disable-default-apps",
+        "--disable-sync",
+        "--no-first-run",
+        "--window-size=1200,900",
+        f"--user-data-dir={tmp_path / 'chromium-profile'}",
+    ):
+        options.add_argument(arg)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    browser = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
+    browser.set_page_load_timeout(WAIT_S)
+    try:
+        yield browser
+    finally:
+        browser.quit()
+
+
+@pytest.fixture
+def viewer(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    """The viewer (an empty runs folder, chats in ``tmp/chats``) on a free loopback port."""
+    import uvicorn
+
+    from behaviorlab.report._viewer import create_app
+
+    chat_dir = tmp_path / "chats"
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    app = create_app(tmp_path / "runs", chat_dir=chat_dir)
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", ws="none"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "the viewer did not start"
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}", chat_dir
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
+        assert not thread.is_alive()
+
+
+def _texts(driver: Any) -> list[tuple[str, str]]:
+    """The transcript's stored messages (speaker, text), read at once in the page (a
+    pending bubble is replaced while the test reads)."""
+    script = """
+        return [...document.querySelectorAll('#transcript li.msg:not(.pending)')].map(
+            li => [li.querySelector('.who').textContent, li.querySelector('.text').textContent]);
+    """
+    return [(who, text) for who, text in driver.execute_script(script)]
+
+
+def _people(driver: Any) -> list[str]:
+    script = "return [...document.querySelectorAll('#person option')].map(o => o.value);"
+    return list(driver.execute_script(script))
+
+
+def test_three_turns_are_stored_and_shown_again_after_a_reload(
+    driver: Any, viewer: tuple[str, Path]
+) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select, WebDriverWait
+
+    base, chat_dir = viewer
+    wait = WebDriverWait(driver, WAIT_S)
+    driver.get(base + "/chat")
+    Select(driver.find_element(By.ID, "source")).select_by_value("dataset:synthetic-test")
+    driver.find_element(By.ID, "people-query").send_keys("p002")
+    wait.until(
+        lambda d: _people(d) == ["p002"] and "years old" in d.find_element(By.ID, "persona").text
+    )
+    assert Select(driver.find_element(By.ID, "backend")).first_selected_option.text == "mock"
+    driver.find_element(By.ID, "start").click()
+    wait.until(lambda d: "/chat/" in d.current_url and d.find_elements(By.ID, "say"))
+    chat_id = driver.current_url.rsplit("/", 1)[1]
+
+    said = ["Hello, who are you?", "What do you do on weekends?", PAYLOAD]
+    for i, text in enumerate(said):
+        box = driver.find_element(By.ID, "say")
+        box.send_keys(text)
+        driver.find_element(By.ID, "send").click()
+        wait.until(lambda d, n=2 * (i + 1): len(_texts(d)) == n)
+    shown = _texts(driver)
+    assert [t for _, t in shown[0::2]] == said
+    assert all(who == "p002" and text for who, text in shown[1::2])
+
+    stored = ChatStore(chat_dir).messages(chat_id)
+    assert [(m.speaker, m.content) for m in stored] == shown
+    assert [m.human for m in stored] == [True, False] * 3
+
+    driver.refresh()
+    wait.until(lambda d: len(_texts(d)) == 6)
+    assert _texts(driver) == shown
+    driver.get(base + "/chat")
+    driver.find_element(By.LINK_TEXT, chat_id).click()
+    wait.until(lambda d: len(_texts(d)) == 6)
+    assert _texts(driver) == shown
+    # the payload is text on the page, and no script from it ran
+    assert driver.execute_script("return window.pwned === undefined")
+    severe = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+    assert not severe, severe
