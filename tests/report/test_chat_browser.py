@@ -9,7 +9,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -112,6 +112,10 @@ def _people(driver: Any) -> list[str]:
     return list(driver.execute_script(script))
 
 
+def _has(n: int) -> Callable[[Any], bool]:
+    return lambda d: len(_texts(d)) == n
+
+
 def test_three_turns_are_stored_and_shown_again_after_a_reload(
     driver: Any, viewer: tuple[str, Path]
 ) -> None:
@@ -136,7 +140,7 @@ def test_three_turns_are_stored_and_shown_again_after_a_reload(
         box = driver.find_element(By.ID, "say")
         box.send_keys(text)
         driver.find_element(By.ID, "send").click()
-        wait.until(lambda d, n=2 * (i + 1): len(_texts(d)) == n)
+        wait.until(_has(2 * (i + 1)))
     shown = _texts(driver)
     assert [t for _, t in shown[0::2]] == said
     assert all(who == "p002" and text for who, text in shown[1::2])
