@@ -33,6 +33,7 @@ from behaviorlab.analysis._report import GapReport, GapRow
 from behaviorlab.analysis._small_sample import SMALL_SAMPLE_CLUSTERS, cr2_interval
 from behaviorlab.analysis._subgroups import subgroup_gaps
 from behaviorlab.analysis._turns import role_table, turns
+from behaviorlab.analysis._versions import VersionSeries, versions
 from behaviorlab.analysis._within_person import WithinPersonEffect, within_person_effect
 
 __all__ = [
@@ -48,6 +49,7 @@ __all__ = [
     "Metric",
     "PairedEffect",
     "StaggeredDiD",
+    "VersionSeries",
     "Wasserstein",
     "WithinPersonEffect",
     "binned_counts",
@@ -73,5 +75,6 @@ __all__ = [
     "total_variation",
     "turns",
     "valid_rows",
+    "versions",
     "within_person_effect",
 ]

@@ -1,0 +1,652 @@
+"""Twins across versions: one simulator's runs on the same people and items, in version order
+(model updates, fine-tuning checkpoints, prompt revisions), compared version by version.
+
+:func:`versions` matches the trials of every version (``MATCH_KEYS``), keeps those every
+version answered, and resamples *people* with one weight matrix ``W`` for all versions, so a
+difference between versions is a paired difference. Beside each metric per version it gives
+min-ACC and WC-ACC (De Lange et al., "Continual evaluation for lifelong learning: identifying
+the stability gap") when told the version at which each unit (a person or an item) was learned,
+the people and items that regressed from one version to the next (one-sided sign tests with a
+Holm or FDR correction) and windowed forgetting per person group. See docs/versions.md.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from itertools import pairwise
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from behaviorlab.analysis._bootstrap import (
+    basic_interval,
+    bootstrap_replicates,
+    percentile_interval,
+)
+from behaviorlab.analysis._frame import MATCH_KEYS, SupportsToPandas, as_frame, decoded, require
+from behaviorlab.analysis._metrics import MeanMetric, Metric, get_metric, interval_of, ratio
+
+Correction = Literal["holm", "fdr_bh"]
+Run = pd.DataFrame | SupportsToPandas
+_EXAMPLES = 5
+"""How many missing people or items a note names."""
+
+
+@dataclass(frozen=True)
+class VersionSeries:
+    """What :func:`versions` found. Every interval is a percentile interval (basic for a
+    metric that asks for it) of one person bootstrap shared by all versions.
+
+    - ``per_version``: ``metric, version, value, low, high, se``;
+    - ``differences``: ``metric, before, after, value, low, high`` (each version against the
+      one before, then the last against the first);
+    - ``coverage``: per version the people, items and valid trials it has, how many of the
+      union it lacks (``missing_people``, ``missing_items``) and examples;
+    - ``continual``: per version ``k`` (units learned so far), ``min_acc``, ``wc_acc`` and
+      ``final_acc`` (earlier units' accuracy at that version) with intervals; None without
+      ``learned_at`` (``notes`` says so);
+    - ``regressions``: per transition, kind (``person`` / ``item``) and unit: pairs, the mean
+      before and after, trials worse / better, the one-sided sign-test p, its adjusted value
+      and ``regressed``;
+    - ``forgetting``: windowed forgetting per person group (the largest drop within
+      ``window`` consecutive versions) with the versions where it happens;
+    - ``trajectory``: the primary metric per person group and version (for the plot).
+    """
+
+    labels: tuple[str, ...]
+    metric: str
+    per_version: pd.DataFrame
+    differences: pd.DataFrame
+    coverage: pd.DataFrame
+    continual: pd.DataFrame | None
+    regressions: pd.DataFrame
+    forgetting: pd.DataFrame
+    trajectory: pd.DataFrame
+    n_people: int
+    n_items: int
+    n_trials: int
+    level: float
+    alpha: float
+    correction: str
+    window: int
+    n_resamples: int
+    learned_by: str | None = None
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    def to_dict(self) -> dict[str, Any]:
+        def records(frame: pd.DataFrame | None) -> list[dict[str, Any]] | None:
+            if frame is None:
+                return None
+            return [{str(k): v for k, v in r.items()} for r in frame.to_dict("records")]
+
+        return {
+            "labels": list(self.labels),
+            "metric": self.metric,
+            "n_people": self.n_people,
+            "n_items": self.n_items,
+            "n_trials": self.n_trials,
+            "level": self.level,
+            "alpha": self.alpha,
+            "correction": self.correction,
+            "window": self.window,
+            "n_resamples": self.n_resamples,
+            "learned_by": self.learned_by,
+            "per_version": records(self.per_version),
+            "differences": records(self.differences),
+            "coverage": records(self.coverage),
+            "continual": records(self.continual),
+            "regressions": records(self.regressions),
+            "forgetting": records(self.forgetting),
+            "trajectory": records(self.trajectory),
+            "notes": list(self.notes),
+        }
+
+
+# --- choosing and matching the trials ------------------------------------------------------
+
+
+def _arm(frame: pd.DataFrame, label: str, filters: Mapping[str, str | None]) -> pd.DataFrame:
+    require(frame, *MATCH_KEYS, "simulator", "condition", "error", "correct")
+    for col, want in filters.items():
+        if want is not None:
+            frame = frame.loc[frame[col].astype(str) == want]
+    if frame.empty:
+        given = {k: v for k, v in filters.items() if v is not None}
+        raise ValueError(f"version {label}: no trials match {given}")
+    conds = set(frame["condition"].astype(str))
+    if filters.get("condition") is None and len(conds) > 1 and "full" in conds:
+        frame = frame.loc[frame["condition"].astype(str) == "full"]
+    arms = frame.groupby(["task", "simulator", "condition"], sort=True).size()
+    if len(arms) > 1:
+        shown = ", ".join("/".join(map(str, k)) for k in arms.index[:6])
+        raise ValueError(
+            f"version {label}: {len(arms)} task/simulator/condition arms ({shown}); a version "
+            "is one arm: pick it with task=, simulator= and condition= (--task, --simulator, "
+            "--condition)"
+        )
+    return frame
+
+
+def _keyed(frame: pd.DataFrame, label: str) -> pd.DataFrame:
+    parts = [frame[c].astype(str).tolist() for c in MATCH_KEYS]
+    out = frame.assign(_key=["\x1f".join(k) for k in zip(*parts, strict=True)])
+    dup = out["_key"].duplicated()
+    if dup.any():
+        first = out.loc[dup, list(MATCH_KEYS)].iloc[0].to_dict()
+        raise ValueError(
+            f"version {label}: {int(dup.sum())} duplicate trial(s), e.g. {first} (was a run "
+            "stored twice?)"
+        )
+    return out.set_index("_key")
+
+
+def _examples(values: Sequence[Any]) -> str:
+    shown = ", ".join(str(v) for v in list(values)[:_EXAMPLES])
+    return shown + (" ..." if len(values) > _EXAMPLES else "")
+
+
+def _coverage(frames: Mapping[str, pd.DataFrame]) -> tuple[pd.DataFrame, list[str]]:
+    people = {v: set(f["person_id"].astype(str)) for v, f in frames.items()}
+    items = {v: set(f["item_id"].astype(str)) for v, f in frames.items()}
+    all_people, all_items = set().union(*people.values()), set().union(*items.values())
+    rows, notes = [], []
+    for v, f in frames.items():
+        lack_p = sorted(all_people - people[v])
+        lack_i = sorted(all_items - items[v])
+        rows.append(
+            {
+                "version": v,
+                "people": len(people[v]),
+                "items": len(items[v]),
+                "trials": len(f),
+                "missing_people": len(lack_p),
+                "missing_items": len(lack_i),
+                "missing_people_examples": _examples(lack_p),
+                "missing_items_examples": _examples(lack_i),
+            }
+        )
+        for kind, lack in (("people", lack_p), ("items", lack_i)):
+            if lack:
+                notes.append(
+                    f"version {v} lacks {len(lack)} of the {kind} the other versions have "
+                    f"({_examples(lack)}); the comparison uses the trials every version has"
+                )
+    return pd.DataFrame(rows), notes
+
+
+# --- bootstrap helpers ---------------------------------------------------------------------
+
+
+def _interval(m: Metric, reps: np.ndarray, point: float, level: float) -> tuple[float, float]:
+    options = interval_of(m)
+    if options["interval"] == "basic":
+        low, high = basic_interval(reps, point, level)
+        bounds = options["bounds"]
+        if bounds is not None:
+            low, high = (float(np.clip(x, *bounds)) for x in (low, high))
+        return low, high
+    return percentile_interval(reps, level)
+
+
+def _se(reps: np.ndarray) -> float:
+    finite = reps[np.isfinite(reps)]
+    return float(finite.std(ddof=1)) if finite.size > 1 else math.nan
+
+
+def _aligned(m: Metric, frame: pd.DataFrame, people: np.ndarray) -> np.ndarray:
+    stats = m.stats(frame)
+    index = {str(c): i for i, c in enumerate(stats.clusters)}
+    out = np.zeros((len(people), *stats.values.shape[1:]))
+    for g, p in enumerate(people):
+        if p in index:
+            out[g] = stats.values[index[p]]
+    return out
+
+
+def _metric_tables(
+    m: Metric, name: str, frames: Mapping[str, pd.DataFrame], people: np.ndarray, **boot: Any
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    labels, level = list(frames), boot.pop("level")
+    values = np.stack([_aligned(m, frames[v], people) for v in labels], axis=1)
+    point = np.asarray(m.value(values.sum(axis=0)), dtype=float)
+    reps = bootstrap_replicates(values, m.value, **boot)
+    rows = []
+    for k, v in enumerate(labels):
+        low, high = _interval(m, reps[:, k], float(point[k]), level)
+        rows.append(
+            {
+                "metric": name,
+                "version": v,
+                "value": float(point[k]),
+                "low": low,
+                "high": high,
+                "se": _se(reps[:, k]),
+            }
+        )
+    pairs = [(k - 1, k) for k in range(1, len(labels))]
+    if len(labels) > 2:
+        pairs.append((0, len(labels) - 1))
+    diffs = []
+    for a, b in pairs:
+        d = reps[:, b] - reps[:, a]
+        low, high = percentile_interval(d, level)
+        diffs.append(
+            {
+                "metric": name,
+                "before": labels[a],
+                "after": labels[b],
+                "value": float(point[b] - point[a]),
+                "low": low,
+                "high": high,
+            }
+        )
+    return rows, diffs
+
+
+# --- min-ACC and WC-ACC --------------------------------------------------------------------
+
+
+def _learned(
+    learned_at: Mapping[str, Any] | pd.DataFrame, learned_by: str, labels: Sequence[str]
+) -> dict[str, int]:
+    if isinstance(learned_at, pd.DataFrame):
+        if learned_at.shape[1] != 2:
+            raise ValueError(
+                f"learned_at as a table has two columns (the unit, the version it was learned "
+                f"at), not {list(learned_at.columns)}"
+            )
+        pairs = list(zip(learned_at.iloc[:, 0], learned_at.iloc[:, 1], strict=True))
+    else:
+        pairs = list(learned_at.items())
+    index = {v: k for k, v in enumerate(labels)}
+    out = {}
+    for unit, version in pairs:
+        if pd.isna(version):
+            continue
+        if str(version) not in index:
+            raise ValueError(
+                f"learned_at gives {learned_by} {unit!r} the version {version!r}, which is not "
+                f"one of the versions {list(labels)}"
+            )
+        out[str(unit)] = index[str(version)]
+    return out
+
+
+def continual_values(acc: np.ndarray, learned: Sequence[int]) -> dict[str, np.ndarray]:
+    """min-ACC, WC-ACC and the earlier units' mean accuracy at each version.
+
+    ``acc`` has shape ``(..., V, K)``: the accuracy of unit group ``k`` (the units learned at
+    version ``learned[k]``) at version ``v``. At version ``t`` the groups learned so far are
+    those with ``learned[k] <= t``; the latest is the current one, the others are earlier.
+    ``min_acc[t]`` is the mean over earlier groups of the minimum of their accuracy over the
+    versions after the one that learned them, up to ``t``; ``wc_acc[t] = acc[t, current] / K
+    + (1 - 1 / K) min_acc[t]`` with ``K`` groups learned so far; ``final_acc[t]`` the earlier
+    groups' mean accuracy at ``t``. NaN where no group was learned before the current one.
+    """
+    lead, n_versions = acc.shape[:-2], acc.shape[-2]
+    out = {k: np.full((*lead, n_versions), math.nan) for k in ("min_acc", "wc_acc", "final_acc")}
+    for t in range(n_versions):
+        so_far = sorted((learned[k], k) for k in range(len(learned)) if learned[k] <= t)
+        if len(so_far) < 2:
+            continue
+        current, earlier = so_far[-1], so_far[:-1]
+        mins = [acc[..., at + 1 : t + 1, k].min(axis=-1) for at, k in earlier]
+        min_acc = np.mean(np.stack(mins, axis=-1), axis=-1)
+        n_groups = len(so_far)
+        out["min_acc"][..., t] = min_acc
+        out["final_acc"][..., t] = np.mean(
+            np.stack([acc[..., t, k] for _, k in earlier], axis=-1), axis=-1
+        )
+        out["wc_acc"][..., t] = acc[..., t, current[1]] / n_groups + (1 - 1 / n_groups) * min_acc
+    return out
+
+
+def _continual(
+    scores: Mapping[str, pd.DataFrame],
+    people: np.ndarray,
+    learned: dict[str, int],
+    learned_by: str,
+    level: float,
+    **boot: Any,
+) -> tuple[pd.DataFrame, list[str]]:
+    labels = list(scores)
+    groups = sorted(set(learned.values()))
+    slot = {at: j for j, at in enumerate(groups)}
+    person_index = {p: g for g, p in enumerate(people)}
+    values = np.zeros((len(people), len(labels), len(groups), 2))
+    notes: list[str] = []
+    first = scores[labels[0]]
+    units = first[learned_by].astype(str)
+    unknown = sorted(set(units) - set(learned))
+    if unknown:
+        notes.append(
+            f"{len(unknown)} {learned_by} value(s) have no learned-at version and are left out "
+            f"of min-ACC and WC-ACC ({_examples(unknown)})"
+        )
+    absent = sorted(set(learned) - set(units))
+    if absent:
+        notes.append(
+            f"{len(absent)} {learned_by} value(s) in learned_at are not among the trials "
+            f"every version has ({_examples(absent)})"
+        )
+    for v, frame in enumerate(scores.values()):
+        unit = frame[learned_by].astype(str)
+        keep = unit.isin(list(learned)).to_numpy()
+        g = frame["person_id"].astype(str).map(person_index).to_numpy()[keep]
+        k = unit[keep].map(lambda u: slot[learned[u]]).to_numpy()
+        np.add.at(values[:, v, :, 0], (g, k), frame["score"].to_numpy()[keep])
+        np.add.at(values[:, v, :, 1], (g, k), 1.0)
+    at = [groups[j] for j in range(len(groups))]
+
+    def stat(agg: np.ndarray) -> np.ndarray:
+        parts = continual_values(ratio(agg[..., 0], agg[..., 1]), at)
+        return np.stack([parts["min_acc"], parts["wc_acc"], parts["final_acc"]], axis=-1)
+
+    point = stat(values.sum(axis=0))
+    reps = bootstrap_replicates(values, stat, **boot)
+    rows = []
+    for t, label in enumerate(labels):
+        row: dict[str, Any] = {"version": label, "k": sum(1 for a in at if a <= t)}
+        for j, name in enumerate(("min_acc", "wc_acc", "final_acc")):
+            row[name] = float(point[t, j])
+            low, high = percentile_interval(reps[:, t, j], level)
+            row[f"{name}_low"], row[f"{name}_high"] = low, high
+        rows.append(row)
+    return pd.DataFrame(rows), notes
+
+
+# --- regressions and forgetting --------------------------------------------------------------
+
+
+def _regressions(
+    scores: Mapping[str, pd.DataFrame], higher: bool, alpha: float, correction: Correction
+) -> pd.DataFrame:
+    from scipy.stats import binom
+    from statsmodels.stats.multitest import multipletests
+
+    labels, parts = list(scores), []
+    for a, b in pairwise(labels):
+        before, after = scores[a], scores[b]
+        delta = (after["score"] - before["score"]).to_numpy() * (1.0 if higher else -1.0)
+        pairs = (
+            before[["person_id", "item_id"]]
+            .astype(str)
+            .assign(
+                before=before["score"].to_numpy(),
+                after=after["score"].to_numpy(),
+                worse=(delta < 0).astype(float),
+                better=(delta > 0).astype(float),
+            )
+        )
+        for kind, col in (("person", "person_id"), ("item", "item_id")):
+            grouped = pairs.groupby(col, sort=True)
+            tab = grouped[["before", "after"]].mean()
+            tab["n"] = grouped.size()
+            tab[["worse", "better"]] = grouped[["worse", "better"]].sum()
+            discordant = (tab["worse"] + tab["better"]).to_numpy()
+            p = np.where(
+                discordant > 0, binom.sf(tab["worse"].to_numpy() - 1, discordant, 0.5), 1.0
+            )
+            reject, p_adj, _, _ = multipletests(p, alpha=alpha, method=correction)
+            parts.append(
+                tab.reset_index()
+                .rename(columns={col: "unit"})
+                .assign(
+                    before_version=a,
+                    after_version=b,
+                    kind=kind,
+                    change=tab["after"].to_numpy() - tab["before"].to_numpy(),
+                    p_value=p,
+                    p_adjusted=p_adj,
+                    regressed=np.asarray(reject, dtype=bool),
+                )
+            )
+    cols = ["before_version", "after_version", "kind", "unit", "n", "before", "after"]
+    cols += ["change", "worse", "better", "p_value", "p_adjusted", "regressed"]
+    if not parts:
+        return pd.DataFrame(columns=cols)
+    out = pd.concat(parts, ignore_index=True)[cols]
+    out[["n", "worse", "better"]] = out[["n", "worse", "better"]].astype(int)
+    return out.sort_values(["before_version", "kind", "p_value", "unit"], kind="stable")
+
+
+def windowed_forgetting(acc: np.ndarray, window: int) -> tuple[np.ndarray, list[tuple[int, int]]]:
+    """The largest drop ``acc[m] - acc[n]`` over versions ``m < n < m + window`` (the last
+    axis of ``acc`` is the version), and the pairs ``(m, n)`` considered. Negative when the
+    metric only rose."""
+    n_versions = acc.shape[-1]
+    pairs = [(m, n) for m in range(n_versions) for n in range(m + 1, min(n_versions, m + window))]
+    drops = np.stack([acc[..., m] - acc[..., n] for m, n in pairs], axis=-1)
+    return np.nanmax(drops, axis=-1), pairs
+
+
+def _forgetting(
+    scores: Mapping[str, pd.DataFrame],
+    people: np.ndarray,
+    groups: Mapping[str, Any] | None,
+    window: int,
+    higher: bool,
+    level: float,
+    **boot: Any,
+) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
+    labels, notes = list(scores), []
+    names, given = ["all people"], {}
+    if groups:
+        given = {str(k): str(v) for k, v in groups.items() if not pd.isna(v)}
+        lacking = [p for p in people if p not in given]
+        if lacking:
+            notes.append(
+                f"{len(lacking)} people have no group and count only in 'all people' "
+                f"({_examples(lacking)})"
+            )
+        names += sorted({given[p] for p in people if p in given})
+    slot = {n: j for j, n in enumerate(names)}
+    values = np.zeros((len(people), len(labels), len(names), 2))
+    index = {p: g for g, p in enumerate(people)}
+    member = np.asarray([slot[given[p]] if p in given else -1 for p in people]) if groups else None
+    for v, frame in enumerate(scores.values()):
+        sums = frame.groupby(frame["person_id"].astype(str))["score"].agg(["sum", "count"])
+        g = sums.index.map(index).to_numpy()
+        values[g, v, 0, 0], values[g, v, 0, 1] = sums["sum"], sums["count"]
+        if member is not None:
+            has = member[g] >= 0
+            values[g[has], v, member[g[has]], 0] = sums["sum"].to_numpy()[has]
+            values[g[has], v, member[g[has]], 1] = sums["count"].to_numpy()[has]
+    sign = 1.0 if higher else -1.0
+
+    def stat(agg: np.ndarray) -> np.ndarray:
+        acc = np.swapaxes(ratio(agg[..., 0], agg[..., 1]), -1, -2)  # (..., H, V)
+        wf, _ = windowed_forgetting(sign * acc, window)
+        return np.concatenate([acc, wf[..., None]], axis=-1)
+
+    point = stat(values.sum(axis=0))
+    reps = bootstrap_replicates(values, stat, **boot)
+    _, pairs = windowed_forgetting(np.zeros(len(labels)), window)
+    acc_point = sign * point[:, :-1]
+    forget, traj = [], []
+    for h, name in enumerate(names):
+        drops = [acc_point[h, m] - acc_point[h, n] for m, n in pairs]
+        m, n = pairs[int(np.nanargmax(drops))]
+        low, high = percentile_interval(reps[:, h, -1], level)
+        people_in = int((values[:, 0, h, 1] > 0).sum())
+        forget.append(
+            {
+                "group": name,
+                "people": people_in,
+                "value": float(point[h, -1]),
+                "low": low,
+                "high": high,
+                "from_version": labels[m],
+                "to_version": labels[n],
+            }
+        )
+        for v, label in enumerate(labels):
+            lo, hi = percentile_interval(reps[:, h, v], level)
+            traj.append(
+                {
+                    "group": name,
+                    "version": label,
+                    "value": float(point[h, v]),
+                    "low": lo,
+                    "high": hi,
+                }
+            )
+    return pd.DataFrame(forget), pd.DataFrame(traj), notes
+
+
+# --- the entry point -------------------------------------------------------------------------
+
+
+def _run_label(frame: pd.DataFrame, k: int) -> str:
+    ids: list[str] = []
+    if "run_id" in frame:
+        ids = sorted(set(frame["run_id"].dropna().astype(str)))
+    return ids[0] if len(ids) == 1 else f"v{k + 1}"
+
+
+def _labelled(
+    runs: Sequence[Run] | Mapping[str, Run], labels: Sequence[str] | None
+) -> dict[str, pd.DataFrame]:
+    if isinstance(runs, Mapping):
+        if labels is not None:
+            raise ValueError("give labels either as the mapping's keys or as labels=, not both")
+        pairs = [(str(k), as_frame(v)) for k, v in runs.items()]
+    else:
+        frames = [as_frame(r) for r in runs]
+        if labels is None:
+            labels = [_run_label(f, k) for k, f in enumerate(frames)]
+        if len(labels) != len(frames):
+            raise ValueError(f"{len(labels)} labels for {len(frames)} runs; give one per run")
+        pairs = list(zip((str(x) for x in labels), frames, strict=True))
+    names = [p[0] for p in pairs]
+    if len(set(names)) != len(names):
+        dup = sorted({n for n in names if names.count(n) > 1})
+        raise ValueError(f"version labels must differ; {dup} appear more than once")
+    if len(pairs) < 2:
+        raise ValueError(f"a series needs at least two versions, got {len(pairs)}")
+    return dict(pairs)
+
+
+def versions(
+    runs: Sequence[Run] | Mapping[str, Run],
+    labels: Sequence[str] | None = None,
+    *,
+    metrics: Sequence[str | Metric] = ("accuracy",),
+    task: str | None = None,
+    simulator: str | None = None,
+    condition: str | None = None,
+    learned_at: Mapping[str, Any] | pd.DataFrame | None = None,
+    learned_by: Literal["person_id", "item_id"] = "person_id",
+    groups: Mapping[str, Any] | None = None,
+    window: int = 2,
+    correction: Correction = "holm",
+    alpha: float = 0.05,
+    n_resamples: int = 2000,
+    seed: int = 0,
+    level: float = 0.95,
+) -> VersionSeries:
+    """One simulator's runs as a series of versions, in the order given.
+
+    ``runs``: results frames or runs (``to_pandas()``), with ``labels`` naming the versions
+    (default: each run's ``run_id``), or a mapping ``label -> run`` (its order is the series'
+    order). Each version is one (task, simulator, condition) arm: pick it with ``task``,
+    ``simulator`` and ``condition`` when a run holds several (``condition`` defaults to
+    ``full`` when present). Trials are matched on ``MATCH_KEYS``; only the trials every version
+    answered validly (with a score of the first metric) count, and ``coverage`` / ``notes`` say
+    which people and items some versions lack.
+
+    ``metrics``: the metrics per version (any registered metric; the first must be a per-trial
+    metric such as accuracy and drives min-ACC, WC-ACC, regressions and forgetting).
+    ``learned_at``: for each unit (a ``person_id``, or an ``item_id`` with ``learned_by=
+    "item_id"``) the version label at which it was learned or added, as a mapping or a
+    two-column table; without it min-ACC and WC-ACC are not reported. ``groups``: person id
+    -> group label for windowed forgetting (always also over all people); ``window``: how many
+    consecutive versions a forgetting window spans (2: consecutive versions). ``correction``:
+    ``"holm"`` or ``"fdr_bh"`` over the people (and, separately, the items) of each transition.
+    """
+    if correction not in ("holm", "fdr_bh"):
+        raise ValueError(f"correction is 'holm' or 'fdr_bh', not {correction!r}")
+    if window < 2:
+        raise ValueError(f"window spans at least 2 versions, not {window}")
+    if not metrics:
+        raise ValueError("give at least one metric")
+    chosen = [get_metric(m) for m in metrics]
+    names = [m if isinstance(m, str) else type(m).__name__ for m in metrics]
+    primary = chosen[0]
+    if not isinstance(primary, MeanMetric):
+        raise ValueError(
+            f"the first metric must be a per-trial metric (accuracy, log_loss, brier, ...), "
+            f"not {names[0]!r}; put it after one"
+        )
+    filters = {"task": task, "simulator": simulator, "condition": condition}
+    arms = {v: _arm(f, v, filters) for v, f in _labelled(runs, labels).items()}
+    coverage, notes = _coverage(arms)
+    scored: dict[str, pd.DataFrame] = {}
+    for v, arm in arms.items():
+        valid = decoded(arm.loc[arm["error"].isna() & arm["correct"].notna()])
+        s = primary.scored(valid)
+        scored[v] = _keyed(valid.loc[s.index].assign(score=s.to_numpy()), v)
+    common = sorted(set.intersection(*(set(f.index) for f in scored.values())))
+    union = set().union(*(set(_keyed(f, v).index) for v, f in arms.items()))
+    if not common:
+        raise ValueError(
+            "no trial is answered validly in every version: the runs do not share people and "
+            "items (see the coverage table), or the arms picked differ"
+        )
+    if len(union) > len(common):
+        notes.append(
+            f"{len(union) - len(common)} of {len(union)} trials are left out: some version "
+            "lacks them, failed them or gave no score"
+        )
+    frames = {v: f.loc[common] for v, f in scored.items()}
+    labels_ = list(frames)
+    first = frames[labels_[0]]
+    people = np.asarray(sorted(first["person_id"].astype(str).unique()), dtype=object)
+    boot = {"n_resamples": n_resamples, "seed": seed}
+    per_version, differences = [], []
+    for m, name in zip(chosen, names, strict=True):
+        if not all(m.applicable(f) for f in frames.values()):
+            notes.append(f"{name} does not apply to every version: {m.requires or 'left out'}")
+            continue
+        rows, diffs = _metric_tables(m, name, frames, people, level=level, **boot)
+        per_version += rows
+        differences += diffs
+    continual = None
+    if learned_at is None:
+        notes.append(
+            "min-ACC and WC-ACC are not reported: they need the version at which each person "
+            "or item was learned (learned_at=, --learned-at FILE)"
+        )
+    else:
+        learned = _learned(learned_at, learned_by, labels_)
+        continual, more = _continual(frames, people, learned, learned_by, level, **boot)
+        notes += more
+    higher = bool(primary.higher_is_better)
+    regressions = _regressions(frames, higher, alpha, correction)
+    forgetting, trajectory, more = _forgetting(
+        frames, people, groups, window, higher, level, **boot
+    )
+    return VersionSeries(
+        labels=tuple(labels_),
+        metric=names[0],
+        per_version=pd.DataFrame(per_version),
+        differences=pd.DataFrame(differences),
+        coverage=coverage,
+        continual=continual,
+        regressions=regressions,
+        forgetting=forgetting,
+        trajectory=trajectory,
+        n_people=len(people),
+        n_items=int(first["item_id"].astype(str).nunique()),
+        n_trials=len(common),
+        level=level,
+        alpha=alpha,
+        correction=correction,
+        window=window,
+        n_resamples=n_resamples,
+        learned_by=learned_by if learned_at is not None else None,
+        notes=tuple(notes + more),
+    )

@@ -1,0 +1,222 @@
+"""``versions``: a simulator's runs as a series of versions, against known truths on simulated
+data (a planted regression, a planted drop in one person group, min-ACC's bias low under flat
+accuracy), and inputs that say what to do."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from behaviorlab.analysis import versions
+from behaviorlab.analysis._versions import continual_values, windowed_forgetting
+
+from .conftest import build_frame
+
+FAST: Literal["fdr_bh"] = "fdr_bh"
+"""statsmodels' Holm runs ``gc.collect()`` on every call (0.4 s in a test process): tests that
+are not about the correction use Benjamini-Hochberg."""
+
+Truth = Callable[[int, int, int], float]
+"""(version, person, item) -> probability of a correct answer."""
+
+
+def series(
+    truth: Truth, n_versions: int = 4, n_people: int = 30, n_items: int = 10, seed: int = 0
+) -> list[pd.DataFrame]:
+    rng = np.random.default_rng(seed)
+    frames = []
+    for v in range(n_versions):
+        rows = []
+        for p in range(n_people):
+            for i in range(n_items):
+                ok = bool(rng.random() < truth(v, p, i))
+                rows.append(
+                    {
+                        "run_id": f"run-v{v}",
+                        "person_id": f"p{p:02d}",
+                        "item_id": f"q{i:02d}",
+                        "answer": "a" if ok else "b",
+                        "human_answer": "a",
+                    }
+                )
+        frames.append(build_frame(rows))
+    return frames
+
+
+def test_each_version_and_the_paired_differences_find_a_planted_step() -> None:
+    # accuracy 0.5, 0.5, 0.8, 0.8: only the step from v1 to v2 is real
+    frames = series(lambda v, p, i: 0.5 if v < 2 else 0.8, n_people=60)
+    result = versions(frames, n_resamples=400, correction=FAST)
+    assert result.labels == ("run-v0", "run-v1", "run-v2", "run-v3")
+    acc = result.per_version.set_index("version")
+    for label, truth in zip(result.labels, (0.5, 0.5, 0.8, 0.8), strict=True):
+        row = acc.loc[label]
+        assert abs(row["value"] - truth) < 3 * row["se"] and row["low"] < row["value"] < row["high"]
+    diff = result.differences.set_index(["before", "after"])
+    step = diff.loc[("run-v1", "run-v2")]
+    assert step["low"] > 0.15 and step["value"] == pytest.approx(
+        acc.loc["run-v2", "value"] - acc.loc["run-v1", "value"]
+    )
+    for flat in (("run-v0", "run-v1"), ("run-v2", "run-v3")):
+        assert diff.loc[flat, "low"] < 0 < diff.loc[flat, "high"]
+    assert ("run-v0", "run-v3") in diff.index
+    assert any("min-ACC and WC-ACC are not reported" in n for n in result.notes)
+    assert result.continual is None
+
+
+def test_the_same_person_weights_make_a_paired_interval_narrower() -> None:
+    """People differ a lot and versions barely: the paired difference's interval is much
+    narrower than the two versions' own intervals would give if resampled apart."""
+    skill = np.random.default_rng(3).uniform(0.1, 0.9, 80)
+    frames = series(lambda v, p, i: float(skill[p]), n_versions=2, n_people=80, n_items=20)
+    result = versions(frames, n_resamples=400, correction=FAST)
+    own = result.per_version["high"] - result.per_version["low"]
+    paired = float(result.differences["high"].iloc[0] - result.differences["low"].iloc[0])
+    assert paired < 0.6 * float(np.hypot(own.iloc[0], own.iloc[1]))
+
+
+def test_planted_regressions_are_found_and_nobody_else_is() -> None:
+    regress = {3, 11, 27}  # these people go from 0.9 to 0.1 at v2; everyone else stays at 0.8
+    frames = series(
+        lambda v, p, i: (0.1 if v >= 2 else 0.9) if p in regress else 0.8,
+        n_people=40,
+        n_items=30,
+    )
+    for correction in ("holm", "fdr_bh"):
+        result = versions(frames, n_resamples=100, correction=correction)
+        reg = result.regressions
+        flagged = reg.loc[reg["regressed"] & (reg["kind"] == "person")]
+        assert set(flagged["unit"]) == {f"p{p:02d}" for p in regress}
+        assert set(flagged["after_version"]) == {"run-v2"}
+        assert (flagged["change"] < -0.5).all()
+        # the p-values are corrected: the adjusted ones are never below the raw ones
+        assert (reg["p_adjusted"] >= reg["p_value"] - 1e-12).all()
+
+
+def test_no_change_flags_almost_nobody_after_the_correction() -> None:
+    flagged = 0
+    for seed in range(5):
+        frames = series(lambda v, p, i: 0.6, n_people=40, n_items=20, seed=seed)
+        reg = versions(frames, n_resamples=50, correction=FAST).regressions
+        flagged += int(reg["regressed"].sum())
+    # 5 series x 3 transitions x 2 families; under the complete null Benjamini-Hochberg holds
+    # the family-wise rate too (Holm is tested above)
+    assert flagged <= 2
+
+
+def test_windowed_forgetting_finds_the_group_that_dipped() -> None:
+    # people of group "b" drop from 0.8 to 0.4 at v2 and recover at v3 (a stability gap)
+    frames = series(lambda v, p, i: 0.4 if (p % 2 and v == 2) else 0.8, n_people=60, n_items=20)
+    groups = {f"p{p:02d}": "b" if p % 2 else "a" for p in range(60)}
+    result = versions(frames, groups=groups, n_resamples=300, correction=FAST)
+    wf = result.forgetting.set_index("group")
+    assert list(wf.index) == ["all people", "a", "b"]
+    assert wf.loc["b", "low"] > 0.25 and wf.loc["b", "to_version"] == "run-v2"
+    assert wf.loc["a", "value"] < 0.1
+    assert wf.loc["b", "people"] == 30
+    # the end-of-series accuracy of group b shows nothing: 0.8 at the first and last version
+    traj = result.trajectory.set_index(["group", "version"])
+    assert abs(traj.loc[("b", "run-v3"), "value"] - traj.loc[("b", "run-v0"), "value"]) < 0.1
+
+
+def test_windowed_forgetting_of_known_curves() -> None:
+    acc = np.array([0.8, 0.7, 0.75, 0.5, 0.9])
+    assert windowed_forgetting(acc, 2)[0] == pytest.approx(0.25)
+    assert windowed_forgetting(acc, 3)[0] == pytest.approx(0.25)
+    assert windowed_forgetting(acc, 4)[0] == pytest.approx(0.3)  # 0.8 -> 0.5, 3 versions on
+    assert windowed_forgetting(np.array([0.1, 0.2, 0.3]), 2)[0] == pytest.approx(-0.1)
+
+
+def test_min_and_wc_acc_of_known_accuracies() -> None:
+    # three groups learned at versions 0, 1, 2; acc[v, k]
+    acc = np.array(
+        [
+            [0.9, 0.0, 0.0],
+            [0.6, 0.8, 0.0],
+            [0.7, 0.5, 0.9],
+            [0.8, 0.7, 0.6],
+        ]
+    )
+    out = continual_values(acc, [0, 1, 2])
+    assert np.isnan(out["min_acc"][0])
+    assert out["min_acc"][1] == pytest.approx(0.6)
+    assert out["wc_acc"][1] == pytest.approx(0.8 / 2 + 0.5 * 0.6)
+    assert out["min_acc"][2] == pytest.approx((0.6 + 0.5) / 2)
+    assert out["wc_acc"][2] == pytest.approx(0.9 / 3 + (2 / 3) * 0.55)
+    assert out["min_acc"][3] == pytest.approx((0.6 + 0.5) / 2)
+    assert out["final_acc"][3] == pytest.approx((0.8 + 0.7) / 2)
+    assert out["wc_acc"][3] == pytest.approx(0.6 / 3 + (2 / 3) * 0.55)
+
+
+def test_min_acc_over_noisy_versions_is_biased_low() -> None:
+    """Flat true accuracy 0.7 at every version: the estimated min-ACC is below 0.7 on average
+    (a minimum of noisy estimates), while each version's accuracy is not."""
+    learned = {f"p{p:02d}": f"run-v{p % 2}" for p in range(20)}
+    mins, accs = [], []
+    for seed in range(12):
+        frames = series(lambda v, p, i: 0.7, n_versions=5, n_people=20, n_items=8, seed=seed)
+        result = versions(frames, learned_at=learned, n_resamples=20, correction=FAST)
+        assert result.continual is not None
+        mins.append(result.continual["min_acc"].iloc[-1])
+        accs.append(result.per_version["value"].mean())
+    bias = float(np.mean(mins)) - 0.7
+    se = float(np.std(mins, ddof=1) / np.sqrt(len(mins)))
+    assert bias < -3 * se and bias < -0.02
+    assert abs(float(np.mean(accs)) - 0.7) < 0.02
+
+
+def test_continual_metrics_with_learned_items_as_a_table() -> None:
+    # items q00-q04 learned at v0, q05-q09 at v1; the first set is forgotten at v2
+    frames = series(lambda v, p, i: 0.3 if (i < 5 and v == 2) else 0.9, n_people=40)
+    table = pd.DataFrame(
+        {"item": [f"q{i:02d}" for i in range(10)], "at": ["run-v0"] * 5 + ["run-v1"] * 5}
+    )
+    result = versions(
+        frames, learned_at=table, learned_by="item_id", n_resamples=200, correction=FAST
+    )
+    cont = result.continual
+    assert cont is not None and result.learned_by == "item_id"
+    last = cont.iloc[-1]
+    assert last["k"] == 2
+    assert last["min_acc_low"] < 0.3 < last["min_acc_high"]
+    assert last["final_acc"] > 0.8  # the end-of-series accuracy hides the dip
+    assert last["wc_acc"] == pytest.approx(0.5 * 0.9 + 0.5 * last["min_acc"], abs=0.05)
+
+
+def test_missing_people_and_items_are_named() -> None:
+    frames = series(lambda v, p, i: 0.7, n_versions=3, n_people=10, n_items=5)
+    frames[1] = frames[1].loc[frames[1]["person_id"] != "p04"]
+    frames[2] = frames[2].loc[~frames[2]["item_id"].isin(["q01", "q03"])]
+    result = versions(frames, labels=["a", "b", "c"], n_resamples=50, correction=FAST)
+    cov = result.coverage.set_index("version")
+    assert cov.loc["b", "missing_people"] == 1 and cov.loc["b", "missing_people_examples"] == "p04"
+    assert cov.loc["c", "missing_items"] == 2
+    assert cov.loc["c", "missing_items_examples"] == "q01, q03"
+    assert any("version b lacks 1 of the people" in n for n in result.notes)
+    assert result.n_people == 9 and result.n_items == 3 and result.n_trials == 27
+
+
+def test_gap_metrics_per_version_and_bad_inputs() -> None:
+    frames = series(lambda v, p, i: 0.7, n_versions=2, n_people=10, n_items=4)
+    result = versions(
+        {"old": frames[0], "new": frames[1]}, metrics=["accuracy", "macro_f1"], correction=FAST
+    )
+    assert set(result.per_version["metric"]) == {"accuracy", "macro_f1"}
+    with pytest.raises(ValueError, match="per-trial metric"):
+        versions(frames, metrics=["macro_f1"])
+    with pytest.raises(ValueError, match="not one of the versions"):
+        versions(frames, learned_at={"p00": "v9"})
+    with pytest.raises(ValueError, match="labels must differ"):
+        versions(frames, labels=["x", "x"])
+    disjoint = frames[1].assign(person_id=lambda f: "z" + f["person_id"])
+    with pytest.raises(ValueError, match="do not share people"):
+        versions([frames[0], disjoint])
+    two_arms = pd.concat([frames[0], frames[0].assign(simulator="majority")])
+    with pytest.raises(ValueError, match="simulator="):
+        versions([two_arms, frames[1]])
+    picked = versions([two_arms, frames[1]], simulator="llm:mock", n_resamples=50, correction=FAST)
+    assert picked.n_trials == 40
