@@ -587,7 +587,14 @@ def _add_collect() -> None:
     app.add_typer(series_app, name="series")
 
 
+def _add_import() -> None:
+    from behaviorlab.cli._import import import_cmd
+
+    app.command("import")(import_cmd)
+
+
 _add_collect()
+_add_import()
 
 
 def main() -> None:
