@@ -1,0 +1,618 @@
+"""What moves a simulator: the effects of a sweep's factors (temperature, model, prompt
+wording, seed) on its actions and rationales, read against the seed-to-seed noise floor
+(docs/sensitivity.md).
+
+A sweep's cells answer the same trials; each cell's label is ``PREFIX[factor=level,...]``
+(written by ``behaviorlab.runs`` from a spec's ``sweep:`` block), which is how the levels are
+read back from the stored rows (:func:`cell_levels`).
+
+- **Actions.** Per cell, accuracy and the Jensen-Shannon distance between the simulated and
+  the people's answer distributions (per item, averaged over items). A factor's effect of
+  level ``k`` is the mean over the cells at ``k`` minus the mean over the cells at the
+  reference level (the first listed): in a full factorial, its main effect averaged over the
+  other factors.
+- **Noise floor.** The seed-to-seed difference: the root mean square of the differences
+  between the seeds' marginal means (every pair of seeds), i.e. how far a rerun with another
+  sampling seed moves the number. A level's marginal mean averages ``C / L`` cells and a
+  seed's ``C / S``, so a null effect spreads ``sqrt(L / S)`` times the seed difference; an
+  effect below :data:`NOISE_BAND` times that is *within noise*: indistinguishable from
+  rerunning with another seed.
+- **Variance shares.** A factorial ANOVA (statsmodels, main effects, type II sums of squares)
+  on the cell means: each factor's share of the total sum of squares; the residual holds the
+  interactions.
+- **Rationales.** For a pair of cells differing in one factor only, the distance between the
+  rationales of the same trial, ``1 - ROUGE-L F1`` on word tokens; per factor level against
+  the reference, and between seeds (the rationale noise floor) beside it, with the excess
+  over that floor.
+
+Every interval comes from one bootstrap over people (the same person weights for every
+cell, so differences are paired); percentile intervals.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from behaviorlab.analysis._bootstrap import bootstrap_replicates, percentile_interval
+from behaviorlab.analysis._distributions import js_distance
+from behaviorlab.analysis._frame import as_code, as_codes, as_frame, as_probs
+
+ACTION_METRICS = ("accuracy", "js_distance")
+"""The action metrics computed per cell."""
+SEED = "seed"
+NOISE_BAND = 2.0
+"""An effect is *within noise* when its size is below this many seed floors (at its cell
+count): a null effect stays below twice its standard deviation about 95% of the time."""
+_LABEL = re.compile(r"^(?P<prefix>[^\[\]]+)\[(?P<inner>[^\[\]]*)\]$")
+_TOKEN = re.compile(r"[^\W_]+")
+
+
+def cell_levels(label: str) -> tuple[str, dict[str, str]] | None:
+    """``("sweep", {"model": "a", "seed": "0"})`` from ``"sweep[model=a,seed=0]"``; None for
+    a label that is not a sweep cell's."""
+    m = _LABEL.match(str(label))
+    if m is None:
+        return None
+    levels: dict[str, str] = {}
+    for part in m["inner"].split(","):
+        key, eq, value = part.partition("=")
+        if not eq or not key or not value:
+            return None
+        levels[key] = value
+    return (m["prefix"], levels) if levels else None
+
+
+# -- rationale distance ----------------------------------------------------------------------
+# ROUGE-L written here: the rouge-score package is not a dependency, and the core cannot use
+# the next_action family's scorer (families sit above the core). Word tokens as there: NFKC,
+# lowercased, runs of letters and digits.
+
+
+def _tokens(text: str) -> list[str]:
+    return _TOKEN.findall(unicodedata.normalize("NFKC", text).lower())
+
+
+def _lcs(a: Sequence[str], b: Sequence[str]) -> int:
+    if len(a) < len(b):
+        a, b = b, a
+    prev = [0] * (len(b) + 1)
+    for x in a:
+        cur = [0] * (len(b) + 1)
+        for j, y in enumerate(b, start=1):
+            cur[j] = prev[j - 1] + 1 if x == y else max(prev[j], cur[j - 1])
+        prev = cur
+    return prev[-1]
+
+
+def rouge_l(a: str, b: str) -> float:
+    """ROUGE-L F1 of two texts on word tokens (1 when both are empty)."""
+    ta, tb = _tokens(a), _tokens(b)
+    if not ta and not tb:
+        return 1.0
+    lcs = _lcs(ta, tb)
+    if lcs == 0:
+        return 0.0
+    p, r = lcs / len(ta), lcs / len(tb)
+    return 2 * p * r / (p + r)
+
+
+def _rationale(answer_json: Any, meta: Any) -> str | None:
+    for source in (answer_json, meta):
+        if isinstance(source, dict):
+            text = source.get("rationale")
+            if isinstance(text, str):
+                return text
+    return None
+
+
+# -- results ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Sensitivity:
+    """A sweep's effects (see the module docstring). Tables:
+
+    - ``cells``: one row per cell: its levels, ``n`` trials, ``failed`` trials, and each action
+      metric;
+    - ``effects``: ``metric, factor, level, reference, value, low, high, floor,
+      within_noise``: ``floor`` is the seed noise floor at this factor's number of cells per
+      level (the floor times ``sqrt(levels / seeds)``) and ``within_noise`` says the effect's
+      size is below it;
+    - ``noise_floor``: ``metric, value, low, high`` (the seed-to-seed difference; empty
+      without a seed factor of two levels or more);
+    - ``variance``: ``metric, factor, df, sum_sq, share`` (``factor`` ``residual`` holds the
+      interactions; the shares add up to 1);
+    - ``rationales``: ``factor, level, reference, value, low, high, n_pairs, excess,
+      excess_low, excess_high`` (distance ``1 - ROUGE-L``; ``factor`` ``seed`` with level
+      ``(any two)`` is the noise floor, and ``excess`` a level's distance minus it, paired
+      over people).
+    """
+
+    prefix: str
+    factors: dict[str, list[str]]
+    reference: dict[str, str]
+    cells: pd.DataFrame
+    effects: pd.DataFrame
+    noise_floor: pd.DataFrame
+    variance: pd.DataFrame
+    rationales: pd.DataFrame
+    n_people: int
+    level: float = 0.95
+    n_resamples: int = 2000
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    def effect(self, factor: str, level: str, metric: str = "accuracy") -> pd.Series:
+        """The row of ``effects`` for one factor level."""
+        tab = self.effects
+        hit = tab.loc[
+            (tab["metric"] == metric) & (tab["factor"] == factor) & (tab["level"] == level)
+        ]
+        if hit.empty:
+            raise KeyError(f"no effect of {factor}={level} on {metric}")
+        return hit.iloc[0]
+
+    def floor(self, metric: str = "accuracy") -> pd.Series | None:
+        """The seed noise floor row of ``metric`` (None without a seed factor)."""
+        hit = self.noise_floor.loc[self.noise_floor["metric"] == metric]
+        return None if hit.empty else hit.iloc[0]
+
+    def share(self, factor: str, metric: str = "accuracy") -> float:
+        """The share of the cell means' variance ``factor`` explains."""
+        tab = self.variance
+        hit = tab.loc[(tab["metric"] == metric) & (tab["factor"] == factor)]
+        return float(hit["share"].iloc[0]) if not hit.empty else math.nan
+
+
+# -- per-person statistics -------------------------------------------------------------------
+
+
+def _frame_of_cells(
+    frame: pd.DataFrame, prefix: str | None
+) -> tuple[pd.DataFrame, str, dict[str, list[str]]]:
+    parsed = {lab: cell_levels(lab) for lab in frame["simulator"].astype(str).unique()}
+    prefixes = sorted({p[0] for p in parsed.values() if p is not None})
+    if not prefixes:
+        raise ValueError(
+            "no sweep cells in these results: a cell's simulator label is PREFIX[factor=level,"
+            "...] (a spec's sweep: block writes them); run a spec with a sweep: block"
+        )
+    if prefix is None:
+        if len(prefixes) > 1:
+            raise ValueError(f"results hold several sweeps ({', '.join(prefixes)}); pick one")
+        prefix = prefixes[0]
+    elif prefix not in prefixes:
+        raise ValueError(f"no sweep {prefix!r} in these results (found: {', '.join(prefixes)})")
+    keep = {
+        lab: lv for lab, p in parsed.items() if p is not None and p[0] == prefix for lv in [p[1]]
+    }
+    names = list(next(iter(keep.values())))
+    if any(list(lv) != names for lv in keep.values()):
+        raise ValueError(f"the cells of sweep {prefix!r} do not all name the same factors")
+    factors = {f: sorted({lv[f] for lv in keep.values()}, key=_level_key) for f in names}
+    sub = frame.loc[frame["simulator"].astype(str).isin(keep)].copy()
+    for f in names:
+        sub[f"factor:{f}"] = [keep[s][f] for s in sub["simulator"].astype(str)]
+    return sub, prefix, factors
+
+
+def _level_key(text: str) -> tuple[int, float, str]:
+    try:
+        return (0, float(text), text)
+    except ValueError:
+        return (1, 0.0, text)
+
+
+def _valid(frame: pd.DataFrame) -> np.ndarray:
+    if "error" not in frame.columns:
+        return np.ones(len(frame), dtype=bool)
+    return np.asarray(frame["error"].isna().to_numpy() & frame["answer"].notna().to_numpy())
+
+
+def _answer_mass(row: Any, codes: list[str]) -> np.ndarray:
+    mass = np.zeros(len(codes))
+    probs = as_probs(row.probabilities) if hasattr(row, "probabilities") else None
+    samples = as_codes(row.samples) if hasattr(row, "samples") else None
+    if probs:
+        for code, p in probs.items():
+            if code in codes:
+                mass[codes.index(code)] += p
+    elif samples:
+        for code in samples:
+            if code in codes:
+                mass[codes.index(code)] += 1.0 / len(samples)
+    else:
+        one = as_code(row.answer)
+        if one is not None and one in codes:
+            mass[codes.index(one)] = 1.0
+    return mass
+
+
+@dataclass(frozen=True)
+class _Stats:
+    """Per-person statistics of every cell: ``acc`` (G, C, 2) and ``js`` (G, C, 2, I, K)."""
+
+    acc: np.ndarray
+    js: np.ndarray | None
+
+
+def _cell_stats(
+    sub: pd.DataFrame, cells: list[str], people: list[str], valid: np.ndarray
+) -> tuple[_Stats, list[str]]:
+    notes: list[str] = []
+    g_of = {p: i for i, p in enumerate(people)}
+    c_of = {c: i for i, c in enumerate(cells)}
+    acc = np.zeros((len(people), len(cells), 2))
+    ok = sub.loc[valid]
+    g = np.asarray([g_of[p] for p in ok["person_id"].astype(str)], dtype=np.intp)
+    c = np.asarray([c_of[s] for s in ok["simulator"].astype(str)], dtype=np.intp)
+    correct = pd.to_numeric(ok["correct"], errors="coerce").to_numpy(dtype=float)
+    scored = np.isfinite(correct)
+    np.add.at(acc[..., 0], (g[scored], c[scored]), correct[scored])
+    np.add.at(acc[..., 1], (g[scored], c[scored]), 1.0)
+    if not scored.any():
+        notes.append("No trial has a correct / incorrect score: accuracy is not reported.")
+    js: np.ndarray | None = None
+    has_options = "options" in ok.columns and ok["options"].map(as_codes).notna().any()
+    if has_options and len(ok):
+        items = sorted(ok["item_id"].astype(str).unique())
+        opts = sorted({c for v in ok["options"] for c in as_codes(v) or []})
+        i_of = {it: i for i, it in enumerate(items)}
+        js = np.zeros((len(people), len(cells), 2, len(items), len(opts)))
+        for gi, ci, row in zip(g, c, ok.itertuples(index=False), strict=True):
+            ii = i_of[str(row.item_id)]
+            js[gi, ci, 1, ii] += _answer_mass(row, opts)
+            human = as_code(row.human_answer)
+            if human in opts:
+                js[gi, ci, 0, ii, opts.index(str(human))] += 1.0
+    else:
+        notes.append("The trials have no options: the answer distribution (JS) is not reported.")
+    return _Stats(acc, js), notes
+
+
+def _accuracy(agg: np.ndarray) -> np.ndarray:
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.asarray(agg[..., 0] / agg[..., 1])
+
+
+def _js(agg: np.ndarray) -> np.ndarray:
+    """Mean over items of the JS distance per cell; ``agg`` (..., C, 2, I, K)."""
+    human, sim = agg[..., 0, :, :], agg[..., 1, :, :]
+    hn, sn = human.sum(-1, keepdims=True), sim.sum(-1, keepdims=True)
+    usable = (hn[..., 0] > 0) & (sn[..., 0] > 0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        d = js_distance(human / np.where(hn > 0, hn, 1), sim / np.where(sn > 0, sn, 1))
+    d = np.where(usable, d, 0.0)
+    count = usable.sum(-1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.asarray(np.where(count > 0, d.sum(-1) / count, np.nan))
+
+
+# -- effects from cell values ----------------------------------------------------------------
+
+
+def _marginals(
+    values: np.ndarray, grid: pd.DataFrame, factor: str, levels: list[str]
+) -> np.ndarray:
+    """(B, L): the mean over the cells at each level of ``factor``; ``values`` (B, C)."""
+    cols = [np.flatnonzero(grid[factor].to_numpy() == lv) for lv in levels]
+    return np.stack([np.nanmean(values[:, ix], axis=1) for ix in cols], axis=1)
+
+
+def _seed_floor(values: np.ndarray, grid: pd.DataFrame, seeds: list[str]) -> np.ndarray:
+    """(B,): RMS over seed pairs of the difference of the seeds' marginal means."""
+    m = _marginals(values, grid, SEED, seeds)
+    diffs = [m[:, a] - m[:, b] for a, b in itertools.combinations(range(len(seeds)), 2)]
+    return np.asarray(np.sqrt(np.mean(np.square(np.stack(diffs, axis=1)), axis=1)))
+
+
+def _interval(point: float, reps: np.ndarray, level: float) -> tuple[float, float]:
+    if not math.isfinite(point):
+        return math.nan, math.nan
+    return percentile_interval(reps, level)
+
+
+def _anova(
+    grid: pd.DataFrame, y: np.ndarray, factors: dict[str, list[str]]
+) -> list[dict[str, Any]]:
+    """Type II sums of squares of the main effects on the cell means (statsmodels)."""
+    import statsmodels.formula.api as smf
+    from statsmodels.stats.anova import anova_lm
+
+    swept = [f for f, lv in factors.items() if len(lv) > 1]
+    data = grid.assign(y=y).dropna(subset=["y"])
+    if not swept or len(data) <= 1:
+        return []
+    cols = {f: f"f{i}" for i, f in enumerate(swept)}
+    data = data.rename(columns=cols)
+    formula = "y ~ " + " + ".join(f"C({cols[f]})" for f in swept)
+    df_resid = len(data) - 1 - sum(len(factors[f]) - 1 for f in swept)
+    if df_resid <= 0:  # saturated: no residual to divide by; the sums of squares still hold
+        rows: list[dict[str, Any]] = []
+        grand = float(data["y"].mean())
+        for f in swept:
+            means = data.groupby(cols[f])["y"].mean()
+            n = data.groupby(cols[f])["y"].size()
+            rows.append(
+                {
+                    "factor": f,
+                    "df": len(means) - 1,
+                    "sum_sq": float((n * (means - grand) ** 2).sum()),
+                }
+            )
+        rows.append({"factor": "residual", "df": 0, "sum_sq": 0.0})
+    else:
+        table = anova_lm(smf.ols(formula, data=data).fit(), typ=2)
+        back = {f"C({c})": f for f, c in cols.items()}
+        rows = [
+            {
+                "factor": back.get(str(k), "residual"),
+                "df": int(r["df"]),
+                "sum_sq": float(r["sum_sq"]),
+            }
+            for k, r in table.iterrows()
+        ]
+    total = sum(float(r["sum_sq"]) for r in rows)
+    for r in rows:
+        r["share"] = float(r["sum_sq"]) / total if total > 0 else math.nan
+    return rows
+
+
+def _rationale_stats(
+    sub: pd.DataFrame,
+    grid: pd.DataFrame,
+    factors: dict[str, list[str]],
+    reference: dict[str, str],
+    people: list[str],
+    valid: np.ndarray,
+) -> tuple[list[dict[str, Any]], np.ndarray]:
+    """The (factor, level) comparisons and their per-person sums of rationale distance and
+    pair counts, shape (G, E, 2)."""
+    ok = sub.loc[valid]
+    texts = [
+        _rationale(a, m)
+        for a, m in zip(
+            ok.get("answer_json", [None] * len(ok)), ok.get("meta", [None] * len(ok)), strict=True
+        )
+    ]
+    ok = ok.assign(_rationale=pd.Series(texts, index=ok.index, dtype=object))
+    ok = ok.dropna(subset=["_rationale"])
+    if ok.empty:
+        return [], np.zeros((len(people), 0, 2))
+    keys = [k for k in ("person_id", "item_id", "episode_id", "step_index") if k in ok.columns]
+    by_cell = {lab: part.set_index(keys)["_rationale"] for lab, part in ok.groupby("simulator")}
+    names = list(factors)
+    label_of = {tuple(r[f] for f in names): r["simulator"] for r in grid.to_dict("records")}
+    g_of = {p: i for i, p in enumerate(people)}
+    entries: list[dict[str, Any]] = []
+    sums: list[np.ndarray] = []
+
+    def add(entry: dict[str, Any], pairs: list[tuple[str, str]]) -> None:
+        acc = np.zeros((len(people), 2))
+        for a, b in pairs:
+            if a not in by_cell or b not in by_cell:
+                continue
+            joined = pd.concat(
+                [by_cell[a].rename("a"), by_cell[b].rename("b")], axis=1, join="inner"
+            )
+            pid = joined.index.get_level_values("person_id").astype(str)
+            for person, ta, tb in zip(pid, joined["a"], joined["b"], strict=True):
+                acc[g_of[person], 0] += 1.0 - rouge_l(str(ta), str(tb))
+                acc[g_of[person], 1] += 1.0
+        if acc[:, 1].sum() > 0:
+            entries.append({**entry, "n_pairs": int(acc[:, 1].sum())})
+            sums.append(acc)
+
+    for f in names:
+        levels = factors[f]
+        if len(levels) < 2:
+            continue
+        others = [n for n in names if n != f]
+        contexts = itertools.product(*(factors[n] for n in others))
+        ctx_list = list(contexts)
+        if f == SEED:
+            pairs = []
+            for ctx in ctx_list:
+                for a, b in itertools.combinations(levels, 2):
+                    key = dict(zip(others, ctx, strict=True))
+                    la = label_of.get(tuple({**key, f: a}[n] for n in names))
+                    lb = label_of.get(tuple({**key, f: b}[n] for n in names))
+                    if la is not None and lb is not None:
+                        pairs.append((la, lb))
+            add({"factor": f, "level": "(any two)", "reference": ""}, pairs)
+            continue
+        ref = reference[f]
+        for lv in levels:
+            if lv == ref:
+                continue
+            pairs = []
+            for ctx in ctx_list:
+                key = dict(zip(others, ctx, strict=True))
+                la = label_of.get(tuple({**key, f: lv}[n] for n in names))
+                lb = label_of.get(tuple({**key, f: ref}[n] for n in names))
+                if la is not None and lb is not None:
+                    pairs.append((la, lb))
+            add({"factor": f, "level": lv, "reference": ref}, pairs)
+    stacked = np.stack(sums, axis=1) if sums else np.zeros((len(people), 0, 2))
+    return entries, stacked
+
+
+def _ordered(levels: list[str], factor: str) -> list[str]:
+    if factor == "prompt" and "default" in levels:
+        return ["default", *[x for x in levels if x != "default"]]
+    return levels
+
+
+def sensitivity(
+    results: Any,
+    *,
+    sweep: str | None = None,
+    reference: dict[str, str] | None = None,
+    n_resamples: int = 2000,
+    seed: int = 0,
+    level: float = 0.95,
+) -> Sensitivity:
+    """The effects of a sweep's factors on actions and rationales, the seed noise floor and
+    the variance shares (see the module docstring). ``results``: a run's rows (a frame or a
+    ``Run``); ``sweep``: the cells' label prefix when the rows hold several sweeps;
+    ``reference``: the level each factor's effects are measured from (default: ``default``
+    for prompt, else the lowest level)."""
+    frame = as_frame(results)
+    if frame.empty:
+        raise ValueError("no results to analyse")
+    sub, prefix, factors = _frame_of_cells(frame, sweep)
+    factors = {f: _ordered(lv, f) for f, lv in factors.items()}
+    ref = {f: lv[0] for f, lv in factors.items()}
+    for f, lv in (reference or {}).items():
+        if f not in factors:
+            raise ValueError(
+                f"reference: sweep {prefix!r} has no factor {f!r} ({', '.join(factors)})"
+            )
+        if lv not in factors[f]:
+            raise ValueError(f"reference: factor {f} has no level {lv!r} ({', '.join(factors[f])})")
+        ref[f] = lv
+    notes: list[str] = []
+    names = list(factors)
+    cells = sorted(sub["simulator"].astype(str).unique())
+    grid = pd.DataFrame([{**dict(cell_levels(c)[1]), "simulator": c} for c in cells])  # type: ignore[index]
+    expected = math.prod(len(v) for v in factors.values())
+    if len(cells) < expected:
+        notes.append(
+            f"{len(cells)} of the {expected} cells of a full factorial have results: the "
+            "marginal means average over the cells present, so effects can mix factors."
+        )
+    people = sorted(sub["person_id"].astype(str).unique())
+    valid = _valid(sub)
+    stats, more = _cell_stats(sub, cells, people, valid)
+    notes += more
+    metrics: dict[str, np.ndarray] = {}
+    reps: dict[str, np.ndarray] = {}
+    opts = {"n_resamples": n_resamples, "seed": seed}
+    if stats.acc[..., 1].sum() > 0:
+        metrics["accuracy"] = _accuracy(stats.acc.sum(0))[None, :]
+        reps["accuracy"] = bootstrap_replicates(stats.acc, _accuracy, **opts)
+    if stats.js is not None:
+        metrics["js_distance"] = _js(stats.js.sum(0))[None, :]
+        reps["js_distance"] = bootstrap_replicates(stats.js, _js, **opts)
+    failed = sub.assign(_failed=~valid).groupby("simulator")["_failed"].sum()
+    cell_tab = grid.assign(
+        n=[int((sub["simulator"] == c).sum()) for c in cells],
+        failed=[int(failed.get(c, 0)) for c in cells],
+        **{m: v[0] for m, v in metrics.items()},
+    )
+    effects: list[dict[str, Any]] = []
+    floors: list[dict[str, Any]] = []
+    variance: list[dict[str, Any]] = []
+    seeds = factors.get(SEED, [])
+    for m, point in metrics.items():
+        floor_point = floor_reps = None
+        if len(seeds) >= 2:
+            floor_point = float(_seed_floor(point, grid, seeds)[0])
+            floor_reps = _seed_floor(reps[m], grid, seeds)
+            lo, hi = _interval(floor_point, floor_reps, level)
+            floors.append({"metric": m, "value": floor_point, "low": lo, "high": hi})
+        for f in names:
+            if f == SEED or len(factors[f]) < 2:
+                continue
+            mp = _marginals(point, grid, f, factors[f])[0]
+            mr = _marginals(reps[m], grid, f, factors[f])
+            r = factors[f].index(ref[f])
+            for j, lv in enumerate(factors[f]):
+                if j == r:
+                    continue
+                value = float(mp[j] - mp[r])
+                lo, hi = _interval(value, mr[:, j] - mr[:, r], level)
+                # the floor at this factor's cell count: a level's marginal mean averages
+                # C / L cells, a seed's C / S, so a null effect spreads sqrt(L / S) times a
+                # seed difference
+                scaled = (
+                    floor_point * math.sqrt(len(factors[f]) / len(seeds))
+                    if floor_point is not None
+                    else math.nan
+                )
+                within = (
+                    bool(abs(value) <= NOISE_BAND * scaled) if floor_point is not None else None
+                )
+                effects.append(
+                    {
+                        "metric": m,
+                        "factor": f,
+                        "level": lv,
+                        "reference": ref[f],
+                        "value": value,
+                        "low": lo,
+                        "high": hi,
+                        "floor": scaled,
+                        "within_noise": within,
+                    }
+                )
+        for row in _anova(grid, point[0], factors):
+            variance.append({"metric": m, **row})
+    if len(seeds) < 2:
+        notes.append(
+            "No seed factor with two or more levels: there is no noise floor to read the "
+            "effects against; add seed: [0, 1, 2] to the sweep's factors."
+        )
+    entries, rstats = _rationale_stats(sub, grid, factors, ref, people, valid)
+    rationale_rows: list[dict[str, Any]] = []
+    if entries:
+        rpoint = _accuracy(rstats.sum(0))
+        rreps = bootstrap_replicates(rstats, _accuracy, **opts)
+        base = next((k for k, e in enumerate(entries) if e["factor"] == SEED), None)
+        for k, e in enumerate(entries):
+            lo, hi = _interval(float(rpoint[k]), rreps[:, k], level)
+            row = {**e, "value": float(rpoint[k]), "low": lo, "high": hi}
+            if base is not None and k != base:  # paired over people: the same weights
+                ex = float(rpoint[k] - rpoint[base])
+                elo, ehi = _interval(ex, rreps[:, k] - rreps[:, base], level)
+                row.update(excess=ex, excess_low=elo, excess_high=ehi)
+            rationale_rows.append(row)
+    else:
+        notes.append("No answer holds a rationale: rationale distances are not reported.")
+    cols_e = [
+        "metric",
+        "factor",
+        "level",
+        "reference",
+        "value",
+        "low",
+        "high",
+        "floor",
+        "within_noise",
+    ]
+    return Sensitivity(
+        prefix=prefix,
+        factors=factors,
+        reference=ref,
+        cells=cell_tab,
+        effects=pd.DataFrame(effects, columns=cols_e),
+        noise_floor=pd.DataFrame(floors, columns=["metric", "value", "low", "high"]),
+        variance=pd.DataFrame(variance, columns=["metric", "factor", "df", "sum_sq", "share"]),
+        rationales=pd.DataFrame(
+            rationale_rows,
+            columns=[
+                "factor",
+                "level",
+                "reference",
+                "value",
+                "low",
+                "high",
+                "n_pairs",
+                "excess",
+                "excess_low",
+                "excess_high",
+            ],
+        ),
+        n_people=len(people),
+        level=level,
+        n_resamples=n_resamples,
+        notes=tuple(notes),
+    )

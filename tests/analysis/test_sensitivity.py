@@ -1,0 +1,118 @@
+"""Sensitivity sweeps in analysis: labels read back, the ANOVA shares, the noise floor and what
+is refused."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from behaviorlab.analysis import cell_levels, rouge_l, sensitivity
+from behaviorlab.runs._sweep import cell_label
+
+
+def _rows(effects: dict[str, dict[str, float]], seeds: int = 2, people: int = 30) -> pd.DataFrame:
+    """A sweep whose cell accuracies are exactly base + the planted level effects (every person
+    answers ``n`` trials, a fixed share of them right)."""
+    names = [*effects, "seed"]
+    levels = [list(effects[f]) for f in effects] + [[str(s) for s in range(seeds)]]
+    rows = []
+    for combo in itertools.product(*levels):
+        lv = dict(zip(names, combo, strict=True))
+        acc = 0.5 + sum(effects[f][lv[f]] for f in effects)
+        right = round(acc * 20)
+        for p in range(people):
+            for i in range(20):
+                rows.append(
+                    {
+                        "simulator": cell_label("sw", lv),
+                        "person_id": f"p{p}",
+                        "item_id": f"q{i}",
+                        "correct": float(i < right),
+                    }
+                )
+    return pd.DataFrame(rows)
+
+
+def test_a_cell_label_reads_back_as_its_levels() -> None:
+    levels = {"model": "org.m-1:q4", "prompt": "paraphrase", "temperature": "0.7", "seed": "2"}
+    assert cell_levels(cell_label("sweep", levels)) == ("sweep", levels)
+    assert cell_levels("llm:smollm2") is None
+    assert cell_levels("x[model]") is None
+
+
+def test_rouge_l_is_the_lcs_f_measure_on_word_tokens() -> None:
+    assert rouge_l("A b, c d.", "a c d") == pytest.approx(2 * (3 / 4) * 1 / (3 / 4 + 1))
+    assert rouge_l("same words", "Same words!") == 1.0
+    assert rouge_l("a b", "c d") == 0.0
+
+
+def test_exact_effects_and_shares_equal_the_planted_ones() -> None:
+    planted = {"temperature": {"0": 0.0, "1": -0.2}, "model": {"a": 0.0, "b": 0.0, "c": 0.1}}
+    result = sensitivity(_rows(planted), n_resamples=200)
+    assert result.effect("temperature", "1")["value"] == pytest.approx(-0.2)
+    assert result.effect("model", "c")["value"] == pytest.approx(0.1)
+    assert result.effect("model", "b")["value"] == pytest.approx(0.0)
+    # no noise: the seeds agree exactly, the floor is 0 and nothing is within it but 0
+    floor = result.floor()
+    assert floor is not None and floor["value"] == pytest.approx(0.0)
+    assert not result.effect("temperature", "1")["within_noise"]
+    # a balanced design: SS of a factor is (cells per level) * sum of squared level deviations
+    cells = result.cells
+    grand = cells["accuracy"].mean()
+    for f in ("temperature", "model"):
+        means = cells.groupby(f)["accuracy"].mean()
+        per_level = len(cells) / len(means)
+        ss = per_level * ((means - grand) ** 2).sum()
+        row = result.variance.loc[
+            (result.variance["metric"] == "accuracy") & (result.variance["factor"] == f)
+        ]
+        assert float(row["sum_sq"].iloc[0]) == pytest.approx(ss)
+    total = ((cells["accuracy"] - grand) ** 2).sum()
+    assert result.share("temperature") == pytest.approx(6 * 0.1**2 * 2 / total)
+
+
+def test_without_seeds_there_is_no_floor_and_the_notes_say_so() -> None:
+    frame = _rows({"temperature": {"0": 0.0, "1": -0.2}}, seeds=1)
+    result = sensitivity(frame, n_resamples=200)
+    assert result.noise_floor.empty
+    assert result.effect("temperature", "1")["within_noise"] is None
+    assert any("no noise floor" in n for n in result.notes)
+    assert any("rationale" in n for n in result.notes)
+
+
+def test_a_reference_level_changes_the_sign() -> None:
+    frame = _rows({"temperature": {"0": 0.0, "1": -0.2}})
+    result = sensitivity(frame, reference={"temperature": "1"}, n_resamples=200)
+    assert result.effect("temperature", "0")["value"] == pytest.approx(0.2)
+    with pytest.raises(ValueError, match="factor temperature has no level '2'"):
+        sensitivity(frame, reference={"temperature": "2"})
+    with pytest.raises(ValueError, match="has no factor 'model'"):
+        sensitivity(frame, reference={"model": "a"})
+
+
+def test_results_without_sweep_cells_are_refused_with_what_to_do() -> None:
+    frame = pd.DataFrame({"simulator": ["llm:x"], "person_id": ["p"], "correct": [1.0]})
+    with pytest.raises(ValueError, match="sweep: block"):
+        sensitivity(frame)
+    two = pd.concat(
+        [
+            _rows({"temperature": {"0": 0, "1": 0}}).assign(
+                simulator=lambda d: d["simulator"].str.replace("sw[", "other[", regex=False)
+            ),
+            _rows({"temperature": {"0": 0, "1": 0}}),
+        ]
+    )
+    with pytest.raises(ValueError, match="several sweeps"):
+        sensitivity(two)
+    assert sensitivity(two, sweep="other", n_resamples=100).prefix == "other"
+
+
+def test_a_missing_cell_is_reported() -> None:
+    frame = _rows({"temperature": {"0": 0.0, "1": -0.2}, "model": {"a": 0.0, "b": 0.0}})
+    gone = cell_label("sw", {"model": "b", "temperature": "1", "seed": "1"})
+    result = sensitivity(frame.loc[frame["simulator"] != gone], n_resamples=100)
+    assert any("7 of the 8 cells" in n for n in result.notes)
+    assert np.isfinite(result.effect("model", "b")["value"])
