@@ -17,6 +17,7 @@ and ``@metric("name")`` adds a metric.
 from behaviorlab.analysis._bootstrap import ClusterStats, Estimate, cluster_bootstrap
 from behaviorlab.analysis._ceiling import HumanCeiling, human_ceiling
 from behaviorlab.analysis._compare import compare
+from behaviorlab.analysis._confounders import AdjustedRanking, adjusted_ranking
 from behaviorlab.analysis._did import StaggeredDiD, staggered_did
 from behaviorlab.analysis._distributions import DistributionMetric, js_distance, total_variation
 from behaviorlab.analysis._early_warning import EarlyWarning, binned_counts, early_warning
@@ -30,7 +31,6 @@ from behaviorlab.analysis._ordinal import Wasserstein
 from behaviorlab.analysis._paired import PairedEffect, paired_effect
 from behaviorlab.analysis._position import position_shares
 from behaviorlab.analysis._report import GapReport, GapRow
-from behaviorlab.analysis._sensitivity import Sensitivity, cell_levels, rouge_l, sensitivity
 from behaviorlab.analysis._small_sample import SMALL_SAMPLE_CLUSTERS, cr2_interval
 from behaviorlab.analysis._subgroups import subgroup_gaps
 from behaviorlab.analysis._turns import role_table, turns
@@ -39,6 +39,7 @@ from behaviorlab.analysis._within_person import WithinPersonEffect, within_perso
 
 __all__ = [
     "SMALL_SAMPLE_CLUSTERS",
+    "AdjustedRanking",
     "ClusterStats",
     "DistributionMetric",
     "EarlyWarning",
@@ -49,13 +50,12 @@ __all__ = [
     "MeanMetric",
     "Metric",
     "PairedEffect",
-    "Sensitivity",
     "StaggeredDiD",
     "VersionSeries",
     "Wasserstein",
     "WithinPersonEffect",
+    "adjusted_ranking",
     "binned_counts",
-    "cell_levels",
     "cluster_bootstrap",
     "compare",
     "cr2_interval",
@@ -73,8 +73,6 @@ __all__ = [
     "paired_effect",
     "position_shares",
     "role_table",
-    "rouge_l",
-    "sensitivity",
     "staggered_did",
     "subgroup_gaps",
     "total_variation",
