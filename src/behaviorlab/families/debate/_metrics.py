@@ -55,6 +55,8 @@ REPORT_COLUMNS = [
     "ask",
     "attitude",
     "threshold",
+    "own_answer",
+    "scale_mid",
 ]
 
 
@@ -82,6 +84,8 @@ def debate_reports(frame: pd.DataFrame) -> pd.DataFrame:
         meta = _as_dict(rec.get("meta"))
         threshold = float(meta.get("drift_threshold", value.get("drift_threshold", 0.5)))
         n = len(value.get("identities") or {})
+        scale = dict(value.get("scale") or {})
+        mid = (float(scale.get("min", math.nan)) + float(scale.get("max", math.nan))) / 2
         for r in value.get("reports", []):
             rows.append(
                 {
@@ -100,6 +104,10 @@ def debate_reports(frame: pd.DataFrame) -> pd.DataFrame:
                     "ask": int(r.get("ask", 0)),
                     "attitude": math.nan if r["attitude"] is None else float(r["attitude"]),
                     "threshold": threshold,
+                    "own_answer": float(r["own_answer"])
+                    if r.get("own_answer") is not None
+                    else math.nan,
+                    "scale_mid": mid,
                 }
             )
     return pd.DataFrame(rows, columns=REPORT_COLUMNS)
@@ -461,3 +469,58 @@ def spread_change(reports: pd.DataFrame, **boot: Any) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows, columns=[*keys, "last_round", "change", "verdict", "debates"])
+
+
+FIDELITY_COLUMNS = [
+    "simulator",
+    "condition",
+    "topic",
+    "agents",
+    "mae",
+    "midpoint_mae",
+    "exact",
+    "correlation",
+]
+
+
+def identity_fidelity(reports: pd.DataFrame, **boot: Any) -> pd.DataFrame:
+    """Identity fidelity at round 0 where identities are real respondents: per (simulator,
+    condition, topic), the agents' first reports against the respondents' own answers, with
+    intervals clustered by debate: the mean absolute error, the same for a twin that always
+    answers the scale's midpoint (a baseline that knows nothing of the person), the share of
+    exact agreements, and the correlation across agents (from additive per-debate sums)."""
+    got = reports.loc[
+        (reports["round"] == 0)
+        & (reports["arm"] != MODEL_DEFAULT)
+        & reports["attitude"].notna()
+        & reports["own_answer"].notna()
+    ]
+    rows: list[dict[str, Any]] = []
+    for key, g in got.groupby(["simulator", "condition", "topic"], sort=True):
+        x = g["attitude"].to_numpy(dtype=float)
+        h = g["own_answer"].to_numpy(dtype=float)
+        ones = np.ones(len(g))
+        mid = float(g["scale_mid"].iloc[0])
+        stats = ClusterStats.from_rows(
+            list(g["person_id"]), np.column_stack([x, h, x * x, h * h, x * h, ones])
+        )
+
+        def corr(s: np.ndarray) -> np.ndarray:
+            n = s[..., 5]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                cov = s[..., 4] / n - s[..., 0] * s[..., 1] / n**2
+                vx = s[..., 2] / n - (s[..., 0] / n) ** 2
+                vh = s[..., 3] / n - (s[..., 1] / n) ** 2
+                return np.asarray(cov / np.sqrt(vx * vh))
+
+        rows.append(
+            {
+                **dict(zip(["simulator", "condition", "topic"], key, strict=True)),
+                "agents": len(g),
+                "mae": _ratio(g["person_id"], np.abs(x - h), ones, **boot),
+                "midpoint_mae": _ratio(g["person_id"], np.abs(mid - h), ones, **boot),
+                "exact": _ratio(g["person_id"], (x == h).astype(float), ones, **boot),
+                "correlation": cluster_bootstrap(stats, corr, **boot),
+            }
+        )
+    return pd.DataFrame(rows, columns=FIDELITY_COLUMNS)

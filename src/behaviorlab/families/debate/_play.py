@@ -70,6 +70,8 @@ class _Debate:
     speeches: list[dict[str, Any]] = field(default_factory=list)
     last: dict[str, float | None] = field(default_factory=dict)
     order: tuple[str, ...] = ()
+    personas: dict[str, str] = field(default_factory=dict)
+    own: dict[str, float] = field(default_factory=dict)
 
     def header(self, role: str, *, debate: bool) -> list[str]:
         out = [
@@ -105,7 +107,10 @@ class _Debate:
             update={
                 "persona": None
                 if identity is None
-                else Person(person_id=role, description=f"You are {identity}."),
+                else Person(
+                    person_id=role,
+                    description=self.personas.get(identity) or f"You are {identity}.",
+                ),
                 "observation": Observation(kind="debate", content=text),
                 "answer_schema": schema,
                 "meta": {**template.meta, "debate": state, "draw_key": self.trial.key},
@@ -151,10 +156,14 @@ class _Debate:
             )
             self.log.fail(turn, error)
         before = self.last.get(role)
+        identity = self.identities.get(role)
+        own = self.own.get(identity) if identity is not None and rnd == 0 else None
         if attitude is not None:
             scores = {"attitude": attitude}
             if before is not None:
                 scores["change"] = attitude - before
+            if own is not None:
+                scores["own_answer_error"] = abs(attitude - own)
             self.log.score(turn, **scores)
         self.reports.append(
             {
@@ -166,6 +175,7 @@ class _Debate:
                 "reason": str(value.get("reason", ""))[:500] if attitude is not None else "",
                 "raw": None if attitude is not None else (answer.raw or json.dumps(value))[:500],
                 "error": error if attitude is None else None,
+                **({"own_answer": own} if own is not None else {}),
             }
         )
         return attitude
@@ -199,6 +209,10 @@ async def play_debate(task: DebateTask, trial: Trial, parties: Mapping[str, Simu
     game = _Debate(task, trial, topic, identities, TurnLog(parties))
     game.lines = {r: [] for r in task.roles}
     game.order = tuple(reversed(task.order)) if meta.get("reverse_order") else task.order
+    game.personas = {str(k): str(v) for k, v in dict(meta.get("personas") or {}).items()}
+    if arm != "model_default":  # the respondents' own answers (the target; never shown)
+        own = trial.target.attributes.get("own_answers")
+        game.own = {str(k): float(v) for k, v in dict(own or {}).items()}
     if arm == "model_default":
         question = (
             f"Where do you stand on the statement? Answer with your attitude, a number from "

@@ -21,6 +21,7 @@ from behaviorlab.families.debate._metrics import (
     default_attitudes,
     drift_differences,
     drift_table,
+    identity_fidelity,
     reference_reports,
     spread,
     spread_change,
@@ -139,6 +140,46 @@ def _difference_block(reports: pd.DataFrame) -> list[Block]:
             "trials for both, so the 95% interval is of the difference itself. A retest "
             "below the debate says the drift is more than noise; a same-identity arm near 0 "
             "says the pull is the model's.",
+        )
+    ]
+
+
+def _fidelity_block(reports: pd.DataFrame) -> list[Block]:
+    fid = identity_fidelity(reports, **BOOT)
+    if fid.empty:
+        return []
+    rows = [
+        [
+            str(r.simulator),
+            str(r.condition),
+            str(r.topic),
+            str(r.agents),
+            format_estimate(_est(r.mae)),
+            format_estimate(_est(r.midpoint_mae)),
+            format_estimate(_est(r.exact)),
+            format_estimate(_est(r.correlation)),
+        ]
+        for r in fid.itertuples(index=False)
+    ]
+    cols = [
+        "simulator",
+        "arm",
+        "topic",
+        "agents",
+        "error vs own answer",
+        "midpoint's error",
+        "exact",
+        "correlation",
+    ]
+    return [
+        table(
+            cols,
+            rows,
+            numeric=cols[3:],
+            caption="Identity fidelity at round 0: agents holding a real respondent's persona, "
+            "their first report against that person's own answer (mean absolute error, the "
+            "error of always answering the scale's midpoint beside it, the share of exact "
+            "agreements, the correlation across agents), 95% intervals over debates.",
         )
     ]
 
@@ -309,6 +350,7 @@ def debate_blocks(data: RunData) -> list[Block]:
         *_reading(mine, reports),
         *_drift_block(reports),
         *_difference_block(reports),
+        *_fidelity_block(reports),
         *_default_block(reports),
         *_trajectory_block(reports),
     ]

@@ -13,8 +13,11 @@ default is below it are left out of the drift ratio, default 0.5 scale points).
 A trial is one debate; its ``person_id`` is the debate setup (opaque), the cluster of every
 interval; its ``item_id`` the topic. Per trial (:meth:`DebateTask.score`): the mean attitude
 at the start and the end, the mean change, the spread between agents (population standard
-deviation) at the start and the end, and the invalid reports. Per turn (the per-role table):
-``attitude`` and ``change`` (from the agent's previous valid report).
+deviation) at the start and the end, the invalid reports and, where the identities are real
+respondents (``debate_topics`` option ``respondents``), ``own_answer_error``: the mean
+absolute difference of the first report from the respondent's own answer. Per turn (the
+per-role table): ``attitude``, ``change`` (from the agent's previous valid report) and
+``own_answer_error`` at round 0.
 """
 
 from __future__ import annotations
@@ -138,6 +141,7 @@ class DebateTask:
                             "identities": identities,
                             "arm": "debate",
                             "drift_threshold": self.drift_threshold,
+                            **({"personas": setup["personas"]} if "personas" in setup else {}),
                         },
                     ),
                     target=step.action,
@@ -181,6 +185,15 @@ class DebateTask:
             out["spread_end"] = statistics.pstdev(end)
         if both:
             out["attitude_change"] = statistics.fmean(both)
+        errors = [
+            abs(float(r["attitude"]) - float(r["own_answer"]))
+            for r in reports
+            if int(r["round"]) == 0
+            and r.get("own_answer") is not None
+            and r["attitude"] is not None
+        ]
+        if errors:  # identity fidelity: the first report against the person's own answer
+            out["own_answer_error"] = statistics.fmean(errors)
         return out
 
     def human_answer(self, trial: Trial) -> str | None:

@@ -13,12 +13,16 @@ Options (``data.options``):
 - ``identities``: a list of line-ups, each a list of short identities (``"a Democrat"``), one
   per agent role in order, or a mapping role → identity (default: one line-up,
   ``["a Democrat", "a Republican"]``). The task checks each line-up against its roles.
+- ``respondents``: real survey respondents as identities, one per agent, with their own
+  persona and their own answer on the topic (instead of ``identities``; see
+  :mod:`._respondents`).
 - ``repeats``: debates per (topic, line-up).
 """
 
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -165,13 +169,32 @@ def debate_topics(
     identities: Sequence[Any] | None = None,
     repeats: int = 1,
     seed: int = 0,
+    respondents: Mapping[str, Any] | None = None,
 ) -> Dataset:
     """One debate setup per (topic, line-up, repeat); see the module docstring."""
+    from behaviorlab.families.debate._respondents import respondent_lineups
+
     chosen = [parse_topic(t, i) for i, t in enumerate(topics or BUILTIN_TOPICS)]
     ids = [t.id for t in chosen]
     if len(set(ids)) != len(ids):
         raise ValueError(f"debate_topics: topic ids repeat: {ids}")
-    lineups = [_lineup(x, i) for i, x in enumerate(identities or DEFAULT_LINEUPS)]
+    lineups: list[list[str] | dict[str, str]]
+    people = None
+    if respondents is not None:
+        if identities:
+            raise ValueError("debate_topics: give data.options.identities or respondents, not both")
+        people = respondent_lineups(respondents, ids, {t.id: t.scale.points for t in chosen})
+        lineups = list(people.lineups)
+        if people.dropped:
+            warnings.warn(
+                f"debate_topics: {people.dropped} respondents left out (no answer to "
+                f"{respondents['question']!r}, or fewer than per_debate left for a last "
+                "line-up)",
+                UserWarning,
+                stacklevel=2,
+            )
+    else:
+        lineups = [_lineup(x, i) for i, x in enumerate(identities or DEFAULT_LINEUPS)]
     if repeats < 1:
         raise ValueError(f"debate_topics: repeats ({repeats}) must be at least 1")
     persons: dict[str, Person] = {}
@@ -181,17 +204,24 @@ def debate_topics(
             for r in range(repeats):
                 pid = f"debate-{stable_hash('debate', topic.id, i, r, length=10)}"
                 persons[pid] = Person(person_id=pid, attributes={"topic": topic.id})
-                setup = {
+                setup: dict[str, Any] = {
                     "topic": topic.model_dump(mode="json"),
                     "identities": lineup,
                     "lineup": i,
                     "repeat": r,
                 }
+                target = Action(action_type="debate")
+                if people is not None:
+                    held = list(lineup.values()) if isinstance(lineup, Mapping) else lineup
+                    setup["personas"] = {x: people.personas[x] for x in held}
+                    if topic.id == people.topic:  # the respondents' own answers: target only
+                        own = {x: people.own[x] for x in held}
+                        target = Action(action_type="debate", attributes={"own_answers": own})
                 step = Step(
                     index=0,
                     step_id="debate",
                     observation=Observation(kind="debate", content=topic.statement, meta=setup),
-                    action=Action(action_type="debate"),
+                    action=target,
                 )
                 episodes.append(
                     Episode(episode_id=pid, person_id=pid, kind="debate", steps=[step], meta=setup)
