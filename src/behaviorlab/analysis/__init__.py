@@ -31,6 +31,7 @@ from behaviorlab.analysis._ordinal import Wasserstein
 from behaviorlab.analysis._paired import PairedEffect, paired_effect
 from behaviorlab.analysis._position import position_shares
 from behaviorlab.analysis._report import GapReport, GapRow
+from behaviorlab.analysis._sensitivity import Sensitivity, cell_levels, rouge_l, sensitivity
 from behaviorlab.analysis._small_sample import SMALL_SAMPLE_CLUSTERS, cr2_interval
 from behaviorlab.analysis._subgroups import subgroup_gaps
 from behaviorlab.analysis._turns import role_table, turns
@@ -50,12 +51,14 @@ __all__ = [
     "MeanMetric",
     "Metric",
     "PairedEffect",
+    "Sensitivity",
     "StaggeredDiD",
     "VersionSeries",
     "Wasserstein",
     "WithinPersonEffect",
     "adjusted_ranking",
     "binned_counts",
+    "cell_levels",
     "cluster_bootstrap",
     "compare",
     "cr2_interval",
@@ -73,6 +76,8 @@ __all__ = [
     "paired_effect",
     "position_shares",
     "role_table",
+    "rouge_l",
+    "sensitivity",
     "staggered_did",
     "subgroup_gaps",
     "total_variation",
