@@ -1,0 +1,24 @@
+"""The shares family: what it tells the core."""
+
+from __future__ import annotations
+
+from behaviorlab.families.shares._report import shares_blocks
+from behaviorlab.families.shares._task import SHARES
+from behaviorlab.plugins._family import Family, family, packaged_demo
+
+FAMILY = family(
+    Family(
+        name=SHARES,
+        summary="Aggregate answer shares per item (and group) with n: distributions, not people.",
+        tasks=(SHARES,),
+        report_blocks=shares_blocks,
+        demos=(
+            packaged_demo(
+                "shares",
+                "planted answer shares (synthetic, known answers): SmolLM2 against baselines",
+                __package__ or "behaviorlab.families.shares",
+            ),
+        ),
+        docs="docs/shares.md",
+    )
+)

@@ -1,0 +1,428 @@
+"""Share metrics: the people's distribution per item against the simulated one.
+
+Per unit (an item, or an item and group), with ``p`` the people's shares over the item's
+options, ``q`` the simulated distribution (the mean of the simulator's probabilities over the
+unit's trials, else the share of its samples) and ``u`` uniform over the item's options:
+
+* ``share_js``: Jensen-Shannon distance (base 2, in [0, 1]) between ``p`` and ``q``;
+* ``share_tv``: total variation distance ``0.5 * sum |p - q|``;
+* ``simbench_score``: SimBench's ``100 * (1 - TV(p, q) / TV(p, u))``: 0 is the uniform
+  guess, 100 the people's distribution; negative is worse than uniform. A unit whose people
+  are near uniform (``TV(p, u) < TV_UNIFORM_MIN``) would divide by almost zero: it is left out
+  of the score and listed (``excluded``).
+
+Each is computed per unit and averaged over units (every unit counts once).
+
+:func:`share_scores` gives the intervals the data call for: items are resampled as clusters
+(an item's groups with it) and, in the same replicate, each unit's people are redrawn
+``Multinomial(n, p)``: the people's side is a sample of ``n``, not the truth. Sampling noise
+pushes a distance up and redrawing pushes it up again, so the interval is the basic bootstrap
+interval (``2 * estimate - quantiles``), as for the other distribution distances. The noise
+floor is what a perfect simulator (``q`` = the population's distribution) would get from the
+people's sampling noise alone, estimated with ``p`` for the population: read a distance
+against it. The baselines always beside: the uniform distribution (computed, score 0 by
+definition) and, when the run has it, the ``train_shares`` simulator (the training items'
+average distribution).
+
+The registered metrics (columns of the gap table) resample items only; the shares block of
+the report shows :func:`share_scores`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from behaviorlab.analysis._distributions import js_distance, total_variation
+from behaviorlab.analysis._frame import (
+    SupportsToPandas,
+    as_codes,
+    as_frame,
+    as_probs,
+    column,
+    failure_counts,
+    require,
+    valid_rows,
+)
+from behaviorlab.analysis._metrics import MeanMetric, metric
+from behaviorlab.families.shares._task import SHARES
+
+TV_UNIFORM_MIN = 0.05
+"""A unit whose people's distribution is closer than this (total variation) to uniform is left
+out of ``simbench_score`` and listed. Chosen before looking at any data: at 0.05 a simulator
+off by 0.01 already moves that unit's score by 20 points, and with four options and n = 400
+the people's sampling noise alone is about 0.03."""
+UNIFORM = "uniform"
+"""The label of the computed uniform baseline in :func:`share_scores`."""
+METRICS = ("share_js", "share_tv", "simbench_score")
+SCORE_COLUMNS = (
+    "simulator",
+    "condition",
+    "baseline",
+    "n_units",
+    "n_items",
+    "n_excluded",
+    "n_no_distribution",
+    "n_failed",
+    *(f"{m}{s}" for m in METRICS for s in ("", "_low", "_high", "_floor")),
+)
+
+
+def _meta(value: Any) -> dict[str, Any]:
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return {}
+    return dict(value) if isinstance(value, Mapping) else {}
+
+
+def simulated(probs: Any, samples: Any) -> dict[str, float] | None:
+    """A trial's simulated distribution: its probabilities, else the share of its samples."""
+    if (p := as_probs(probs)) is not None:
+        return dict(p)
+    if (s := as_codes(samples)) is not None:
+        out: dict[str, float] = {}
+        for code in s:
+            out[code] = out.get(code, 0.0) + 1.0 / len(s)
+        return out
+    return None
+
+
+@dataclass(frozen=True)
+class Units:
+    """The units of one arm as padded arrays: ``p`` and ``q`` (U, K), ``mask`` the item's
+    options, ``n`` people asked, ``cluster`` the item's index, ids and groups."""
+
+    ids: list[str]
+    items: list[str]
+    cluster: np.ndarray
+    p: np.ndarray
+    q: np.ndarray
+    mask: np.ndarray
+    n: np.ndarray
+
+    @property
+    def uniform(self) -> np.ndarray:
+        return np.asarray(self.mask / self.mask.sum(axis=-1, keepdims=True))
+
+
+def arm_units(frame: pd.DataFrame) -> tuple[Units, int]:
+    """The units of one arm's valid trials that have the people's shares and a simulated
+    distribution (several trials of a unit, e.g. seeds, are averaged), and how many valid
+    trials had no distribution."""
+    valid = valid_rows(frame)
+    require(valid, "person_id", "item_id", "meta")
+    probs = column(valid, "probabilities") if "probabilities" in valid else [None] * len(valid)
+    samples = column(valid, "samples") if "samples" in valid else [None] * len(valid)
+    human: dict[str, tuple[str, dict[str, float], float]] = {}
+    sims: dict[str, list[dict[str, float]]] = {}
+    missing = 0
+    rows = zip(
+        column(valid, "item_id"),
+        column(valid, "person_id"),
+        column(valid, "meta"),
+        probs,
+        samples,
+        strict=True,
+    )
+    for unit, item, raw_meta, pr, sa in rows:
+        meta = _meta(raw_meta)
+        shares = meta.get("human_shares")
+        dist = simulated(pr, sa)
+        if not isinstance(shares, Mapping) or dist is None:
+            missing += 1
+            continue
+        human[str(unit)] = (
+            str(item),
+            {str(k): float(v) for k, v in shares.items()},
+            float(meta.get("human_n", 0)),
+        )
+        sims.setdefault(str(unit), []).append(dist)
+    ids = list(human)
+    width = max((len(human[u][1]) for u in ids), default=0)
+    p = np.zeros((len(ids), width))
+    q = np.zeros((len(ids), width))
+    mask = np.zeros((len(ids), width))
+    n = np.zeros(len(ids))
+    for r, u in enumerate(ids):
+        _, shares, n[r] = human[u]
+        codes = list(shares)
+        p[r, : len(codes)] = [shares[c] for c in codes]
+        mask[r, : len(codes)] = 1.0
+        for dist in sims[u]:
+            mass = np.array([dist.get(c, 0.0) for c in codes])
+            total = mass.sum()
+            q[r, : len(codes)] += (
+                mass / total / len(sims[u]) if total > 0 else 1.0 / len(codes) / len(sims[u])
+            )
+    items = [human[u][0] for u in ids]
+    cluster = pd.factorize(pd.Series(items, dtype=object))[0] if ids else np.zeros(0, np.int64)
+    return Units(ids, items, np.asarray(cluster), p, q, mask, n), missing
+
+
+def unit_values(p: np.ndarray, q: np.ndarray, u: np.ndarray) -> dict[str, np.ndarray]:
+    """Per unit (last axis: options): JS, TV, TV to uniform and the SimBench score (with the
+    distance to uniform floored at :data:`TV_UNIFORM_MIN`)."""
+    tv = total_variation(p, q)
+    tvu = total_variation(p, u)
+    return {
+        "share_js": js_distance(p, q),
+        "share_tv": tv,
+        "tv_uniform": tvu,
+        "simbench_score": 100.0 * (1.0 - tv / np.maximum(tvu, TV_UNIFORM_MIN)),
+    }
+
+
+def _redraw(rng: np.random.Generator, units: Units, size: int) -> np.ndarray:
+    """``size`` redraws of every unit's people, ``Multinomial(n, p)`` / n: (size, U, K)."""
+    n = np.maximum(np.rint(units.n), 1).astype(np.int64)
+    p = units.p / units.p.sum(axis=-1, keepdims=True)
+    draws = rng.multinomial(n, p, size=(size, len(n)))
+    return np.asarray(draws / n[None, :, None])
+
+
+def _means(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    total = weights.sum(axis=-1)
+    out = np.full(total.shape, math.nan)
+    np.divide((values * weights).sum(axis=-1), total, out=out, where=total > 0)
+    return out
+
+
+@dataclass(frozen=True)
+class ShareEstimate:
+    """One metric of one arm: the estimate, its interval and the noise floor."""
+
+    value: float
+    low: float
+    high: float
+    floor: float
+
+
+_BOUNDS = {"share_js": (0.0, 1.0), "share_tv": (0.0, 1.0), "simbench_score": (-math.inf, 100.0)}
+
+
+def estimate_units(
+    units: Units,
+    *,
+    n_resamples: int = 2000,
+    seed: int = 0,
+    level: float = 0.95,
+    chunk: int = 250,
+) -> dict[str, ShareEstimate]:
+    """Each share metric of ``units`` with its items-and-people interval and noise floor."""
+    point = unit_values(units.p, units.q, units.uniform)
+    kept = point["tv_uniform"] >= TV_UNIFORM_MIN
+    include = {
+        "share_js": np.ones(len(units.ids), bool),
+        "share_tv": np.ones(len(units.ids), bool),
+        "simbench_score": kept,
+    }
+    rng = np.random.default_rng(seed)
+    n_items = int(units.cluster.max()) + 1 if len(units.ids) else 0
+    reps: dict[str, list[np.ndarray]] = {m: [] for m in METRICS}
+    floors: dict[str, list[np.ndarray]] = {m: [] for m in METRICS}
+    done = 0
+    while done < n_resamples and n_items:
+        size = min(chunk, n_resamples - done)
+        item_w = rng.multinomial(n_items, np.full(n_items, 1.0 / n_items), size=size)
+        w = item_w[:, units.cluster].astype(float)
+        redrawn = _redraw(rng, units, size)
+        shape = redrawn.shape
+        uniform = np.broadcast_to(units.uniform, shape)
+        boot = unit_values(redrawn, np.broadcast_to(units.q, shape), uniform)
+        perfect = unit_values(redrawn, np.broadcast_to(units.p, shape), uniform)
+        for m in METRICS:
+            reps[m].append(_means(boot[m], w * include[m]))
+            floors[m].append(_means(perfect[m], np.broadcast_to(include[m], w.shape).astype(float)))
+        done += size
+    alpha = (1.0 - level) / 2.0
+    out: dict[str, ShareEstimate] = {}
+    for m in METRICS:
+        value = float(_means(point[m], include[m].astype(float)))
+        if not reps[m] or not math.isfinite(value):
+            out[m] = ShareEstimate(value, math.nan, math.nan, math.nan)
+            continue
+        r = np.concatenate(reps[m])
+        r = r[np.isfinite(r)]
+        lo_q, hi_q = np.quantile(r, [alpha, 1.0 - alpha]) if r.size else (math.nan, math.nan)
+        lo, hi = _BOUNDS[m]
+        low = float(np.clip(2.0 * value - hi_q, lo, hi))
+        high = float(np.clip(2.0 * value - lo_q, lo, hi))
+        out[m] = ShareEstimate(value, low, high, float(np.nanmean(np.concatenate(floors[m]))))
+    return out
+
+
+def share_items(results: pd.DataFrame | SupportsToPandas) -> pd.DataFrame:
+    """Per (simulator, condition) and unit: the people's and simulated distributions, n,
+    TV to uniform, whether the score leaves it out, JS, TV and score."""
+    frame = _shares_frame(results)
+    parts = []
+    for (sim, cond), group in frame.groupby(["simulator", "condition"], sort=True):
+        units, _ = arm_units(group)
+        values = unit_values(units.p, units.q, units.uniform)
+        parts.append(
+            pd.DataFrame(
+                {
+                    "simulator": str(sim),
+                    "condition": str(cond),
+                    "unit": units.ids,
+                    "item": units.items,
+                    "n": units.n,
+                    "tv_uniform": values["tv_uniform"],
+                    "excluded": values["tv_uniform"] < TV_UNIFORM_MIN,
+                    "share_js": values["share_js"],
+                    "share_tv": values["share_tv"],
+                    "simbench_score": np.where(
+                        values["tv_uniform"] < TV_UNIFORM_MIN, math.nan, values["simbench_score"]
+                    ),
+                }
+            )
+        )
+    columns = ["simulator", "condition", "unit", "item", "n", "tv_uniform", "excluded", *METRICS]
+    if not parts:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
+    return pd.concat(parts, ignore_index=True)[columns]
+
+
+def _shares_frame(results: pd.DataFrame | SupportsToPandas) -> pd.DataFrame:
+    frame = as_frame(results)
+    require(frame, "simulator", "condition", "person_id", "item_id", "error", "correct", "meta")
+    if "task" in frame.columns:
+        frame = frame.loc[frame["task"].astype(str) == SHARES]
+    if "error_kind" not in frame.columns:
+        frame = frame.assign(error_kind=None)
+    return frame
+
+
+def _row(
+    sim: str,
+    cond: str,
+    baseline: bool,
+    units: Units,
+    missing: int,
+    failed: int,
+    est: Mapping[str, ShareEstimate],
+) -> dict[str, Any]:
+    values = unit_values(units.p, units.q, units.uniform)
+    row: dict[str, Any] = {
+        "simulator": sim,
+        "condition": cond,
+        "baseline": baseline,
+        "n_units": len(units.ids),
+        "n_items": len(set(units.items)),
+        "n_excluded": int((values["tv_uniform"] < TV_UNIFORM_MIN).sum()),
+        "n_no_distribution": missing,
+        "n_failed": failed,
+    }
+    for m in METRICS:
+        e = est[m]
+        row |= {m: e.value, f"{m}_low": e.low, f"{m}_high": e.high, f"{m}_floor": e.floor}
+    return row
+
+
+def share_scores(
+    results: pd.DataFrame | SupportsToPandas,
+    *,
+    baselines: Callable[[str], bool] | None = None,
+    n_resamples: int = 2000,
+    seed: int = 0,
+    level: float = 0.95,
+) -> pd.DataFrame:
+    """Per (simulator, condition): JS, TV and SimBench score averaged over units, each with
+    its interval (items as clusters, people redrawn given n), noise floor, the units left out
+    of the score, and a computed ``uniform`` row per condition (columns
+    :data:`SCORE_COLUMNS`). ``baselines`` says which simulators are baselines (default: those
+    whose label does not start with ``llm``)."""
+    frame = _shares_frame(results)
+    is_base = baselines or (lambda s: not s.startswith("llm"))
+    rows = []
+    uniform_done: set[str] = set()
+    settings: dict[str, Any] = {"n_resamples": n_resamples, "seed": seed, "level": level}
+    for (sim, cond), group in frame.groupby(["simulator", "condition"], sort=True):
+        units, missing = arm_units(group)
+        failed = sum(failure_counts(group))
+        if units.ids:
+            rows.append(
+                _row(
+                    str(sim),
+                    str(cond),
+                    is_base(str(sim)),
+                    units,
+                    missing,
+                    failed,
+                    estimate_units(units, **settings),
+                )
+            )
+        if str(cond) not in uniform_done and units.ids:
+            uniform_done.add(str(cond))
+            flat = Units(
+                units.ids, units.items, units.cluster, units.p, units.uniform, units.mask, units.n
+            )
+            rows.append(
+                _row(UNIFORM, str(cond), True, flat, 0, 0, estimate_units(flat, **settings))
+            )
+    if not rows:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in SCORE_COLUMNS})
+    return pd.DataFrame(rows)[list(SCORE_COLUMNS)]
+
+
+class _ShareMetric(MeanMetric):
+    """A per-unit share metric as a mean over trials (each unit's trial counts once)."""
+
+    tasks: tuple[str, ...] = (SHARES,)
+    key = "share_tv"
+    requires = "the people's shares (shares task) and probabilities or samples"
+
+    def score(self, frame: pd.DataFrame) -> pd.Series:
+        out = np.full(len(frame), math.nan)
+        probs = column(frame, "probabilities") if "probabilities" in frame else [None] * len(frame)
+        samples = column(frame, "samples") if "samples" in frame else [None] * len(frame)
+        metas = column(frame, "meta") if "meta" in frame else [None] * len(frame)
+        for i, (pr, sa, raw) in enumerate(zip(probs, samples, metas, strict=True)):
+            shares = _meta(raw).get("human_shares")
+            q = simulated(pr, sa)
+            if not isinstance(shares, Mapping) or q is None or not shares:
+                continue
+            codes = list(shares)
+            p = np.array([float(shares[c]) for c in codes])
+            qv = np.array([q.get(c, 0.0) for c in codes])
+            qv = qv / qv.sum() if qv.sum() > 0 else np.full(len(codes), 1.0 / len(codes))
+            values = unit_values(p, qv, np.full(len(codes), 1.0 / len(codes)))
+            if self.key == "simbench_score" and values["tv_uniform"] < TV_UNIFORM_MIN:
+                continue
+            out[i] = float(values[self.key])
+        return pd.Series(out, index=frame.index)
+
+
+@metric("share_js")
+class ShareJS(_ShareMetric):
+    """Mean over items of the JS distance between the people's shares and the simulated."""
+
+    higher_is_better = False
+    key = "share_js"
+    bounds = (0.0, 1.0)
+
+
+@metric("share_tv")
+class ShareTV(_ShareMetric):
+    """Mean over items of the total variation between the people's shares and the simulated."""
+
+    higher_is_better = False
+    key = "share_tv"
+    bounds = (0.0, 1.0)
+
+
+@metric("simbench_score")
+class SimBenchScore(_ShareMetric):
+    """Mean over items of 100 (1 - TV / TV to uniform); near-uniform items left out."""
+
+    higher_is_better = True
+    key = "simbench_score"
+    bounds = (-math.inf, 100.0)

@@ -1,0 +1,121 @@
+"""The shares part of the report: only for runs of the ``shares`` task.
+
+Per simulator and condition, JS, TV and the SimBench score averaged over items, each with its
+95% interval (items resampled as clusters, the people redrawn given n) and the noise floor (a
+perfect simulator's value from the people's sampling noise), the uniform baseline beside; then
+the units the score leaves out because their people are near uniform.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from behaviorlab.families.shares._metrics import (
+    TV_UNIFORM_MIN,
+    UNIFORM,
+    share_items,
+    share_scores,
+)
+from behaviorlab.families.shares._task import SHARES
+from behaviorlab.report._collect import RunData
+from behaviorlab.report._document import Block, Bullets, Heading, Paragraph, Table, table
+
+
+def _ci(value: float, low: float, high: float, digits: int) -> str:
+    if not math.isfinite(value):
+        return "—"
+    if not (math.isfinite(low) and math.isfinite(high)):
+        return f"{value:.{digits}f}"
+    return f"{value:.{digits}f} [{low:.{digits}f}, {high:.{digits}f}]"
+
+
+def scores_table(scores: pd.DataFrame) -> Table:
+    """One row per (simulator, condition); the noise floor in its own columns."""
+    columns = ["simulator", "condition", "items", "JS ↓", "TV ↓", "score ↑", "floor JS/TV/score"]
+    rows: list[list[str]] = []
+    base: list[int] = []
+    for _, r in scores.iterrows():
+        if bool(r["baseline"]):
+            base.append(len(rows))
+        floor = "/".join(
+            "—" if not math.isfinite(r[f"{m}_floor"]) else f"{r[f'{m}_floor']:.{d}f}"
+            for m, d in (("share_js", 2), ("share_tv", 2), ("simbench_score", 0))
+        )
+        rows.append(
+            [
+                str(r["simulator"]),
+                str(r["condition"]),
+                f"{int(r['n_units'])}" + (f" (−{int(r['n_excluded'])})" if r["n_excluded"] else ""),
+                _ci(r["share_js"], r["share_js_low"], r["share_js_high"], 2),
+                _ci(r["share_tv"], r["share_tv_low"], r["share_tv_high"], 2),
+                _ci(r["simbench_score"], r["simbench_score_low"], r["simbench_score_high"], 0),
+                floor,
+            ]
+        )
+    return table(
+        columns,
+        rows,
+        numeric=("items", "JS ↓", "TV ↓", "score ↑", "floor JS/TV/score"),
+        baseline_rows=base,
+        caption=(
+            "Per item, the people's shares against the simulated distribution, averaged over "
+            "items (and groups): JS distance, total variation, and SimBench's score "
+            "100·(1 − TV/TV to uniform) (0 = uniform, 100 = the people's; may be negative). "
+            "[95% interval: items resampled as clusters, each item's people redrawn given n.] "
+            "The floor is what a perfect simulator would get from the people's sampling noise "
+            f"alone. (−k): units left out of the score, their people within {TV_UNIFORM_MIN} "
+            f"(TV) of uniform. '{UNIFORM}' is computed, not run."
+        ),
+    )
+
+
+def shares_blocks(data: RunData) -> list[Block]:
+    """The share table of a run and its excluded items (nothing without shares trials)."""
+    frame = data.frame
+    if frame.empty or "task" not in frame.columns:
+        return []
+    if not (frame["task"].astype(str) == SHARES).any():
+        return []
+    n_resamples = int(data.manifest.get("spec", {}).get("n_resamples", 2000))
+    baselines = {r.simulator for r in data.report.rows if r.baseline} | {UNIFORM}
+    scores = share_scores(frame, baselines=lambda s: s in baselines, n_resamples=n_resamples)
+    if scores.empty:
+        return [
+            Heading("Shares: distributions per item"),
+            Paragraph(
+                "No trial has a distribution (use answer: score or sample, or a baseline "
+                "with probabilities).",
+                tone="missing",
+            ),
+        ]
+    blocks: list[Block] = [Heading("Shares: distributions per item"), scores_table(scores)]
+    items = share_items(frame)
+    out = items.loc[items["excluded"].astype(bool)].drop_duplicates("unit")
+    if not out.empty:
+        blocks.append(
+            Paragraph(
+                f"Left out of the score ({len(out)}; people within {TV_UNIFORM_MIN} of "
+                "uniform, so the score would divide by almost zero):",
+                tone="note",
+            )
+        )
+        blocks.append(
+            Bullets(
+                tuple(
+                    f"{r.unit} (TV to uniform {r.tv_uniform:.3f}, n {r.n:g})"
+                    for r in out.itertuples()
+                )
+            )
+        )
+    blocks.append(
+        Paragraph(
+            "In the gap table, accuracy is whether the simulator's top option is the people's "
+            "most chosen one, and js_distance / total_variation compare with that one option; "
+            "share_js, share_tv and simbench_score there use the whole distribution with "
+            "intervals over items only.",
+            tone="note",
+        )
+    )
+    return blocks

@@ -1,0 +1,142 @@
+"""The shares loader: counts or shares with n, wording from the file or the mapping, groups
+nested in their item, and errors that name the file, the row and the column."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from behaviorlab.data import load_dataset
+from behaviorlab.families.shares import SharesDataError, load_shares_file, shares_from_frame
+
+ROWS = [
+    ("q1", "A", 30, 100, "Pick one", "Yes"),
+    ("q1", "B", 70, 100, "Pick one", "No"),
+    ("q2", "A", 5, 10, "Another", "Yes"),
+    ("q2", "B", 5, 10, "Another", "No"),
+]
+
+
+def _csv(tmp_path: Path, rows: list[tuple[object, ...]], columns: list[str]) -> Path:
+    path = tmp_path / "toplines.csv"
+    pd.DataFrame(rows, columns=columns).to_csv(path, index=False)
+    return path
+
+
+def test_counts_become_one_person_per_item(tmp_path: Path) -> None:
+    path = _csv(tmp_path, ROWS, ["item", "option", "count", "n", "question", "option_label"])
+    data = load_shares_file(path)
+    assert sorted(data.persons) == ["q1", "q2"]
+    step = next(e for e in data.episodes if e.person_id == "q1").steps[0]
+    assert step.observation.content == "Pick one"
+    assert [(o.code, o.label) for o in step.observation.options or []] == [
+        ("A", "Yes"),
+        ("B", "No"),
+    ]
+    assert step.action.value == "B"
+    assert step.action.attributes["shares"] == pytest.approx({"A": 0.3, "B": 0.7})
+    assert step.action.attributes["n"] == 100
+
+
+def test_shares_with_n_groups_and_a_mapping() -> None:
+    frame = pd.DataFrame(
+        {
+            "qid": ["q1"] * 4,
+            "ans": ["1", "2", "1", "2"],
+            "pct": [0.2, 0.79, 0.6, 0.4],  # 0.99: rounded, rescaled
+            "size": [50, 50, 80, 80],
+            "party": ["left", "left", "right", "right"],
+        }
+    )
+    mapping = {
+        "item": "qid",
+        "option": "ans",
+        "share": "pct",
+        "n": "size",
+        "group": ["party"],
+        "questions": {"q1": "Spending is"},
+        "option_labels": {"1": "too low", "2": "too high"},
+    }
+    data = shares_from_frame(frame, mapping)
+    assert list(data.persons) == ["q1"]  # groups are nested in their item
+    assert len(data.episodes) == 2
+    left = next(e for e in data.episodes if e.meta["group"] == {"party": "left"})
+    attrs = left.steps[0].action.attributes
+    assert attrs["shares"]["1"] == pytest.approx(0.2 / 0.99)
+    assert attrs["n"] == 50
+    assert left.meta["unit"] == "q1 | left"
+    assert [o.label for o in left.steps[0].observation.options or []] == ["too low", "too high"]
+
+
+def test_registered_source_reads_a_file(tmp_path: Path) -> None:
+    path = _csv(tmp_path, ROWS, ["item", "option", "count", "n", "question", "option_label"])
+    data = load_dataset("shares_file", path=str(path), people=1, seed=3)
+    assert len(data.persons) == 1
+
+
+@pytest.mark.parametrize(
+    ("rows", "columns", "message"),
+    [
+        (
+            [("q1", "A", "x", 10, "Q")],
+            ["item", "option", "count", "n", "question"],
+            "toplines.csv, line 2, column 'count': count 'x' is not a number",
+        ),
+        (
+            [("q1", "A", 0.5, 10, "Q"), ("q1", "B", 0.41, 10, "Q")],
+            ["item", "option", "share", "n", "question"],
+            "toplines.csv, line 2, column 'share': the shares of item 'q1' (line 2 to line 3) "
+            "sum to 0.910",
+        ),
+        (
+            [("q1", "A", 5, 10, "Q"), ("q1", "B", 5, 12, "Q")],
+            ["item", "option", "count", "n", "question"],
+            "toplines.csv, line 3, column 'n': n 12 differs from n 10 on line 2",
+        ),
+        (
+            [("q1", "A", 5, 10), ("q1", "B", 5, 10)],
+            ["item", "option", "count", "n"],
+            "toplines.csv, line 2, column 'question': no wording for item 'q1'",
+        ),
+        (
+            [("q1", "A", 5, 10, "Q"), ("q1", "A", 5, 10, "Q")],
+            ["item", "option", "count", "n", "question"],
+            "toplines.csv, line 3, column 'option': option 'A' of item 'q1' is also on line 2",
+        ),
+        (
+            [("q1", "A", 5, 11, "Q"), ("q1", "B", 5, 11, "Q")],
+            ["item", "option", "count", "n", "question"],
+            "toplines.csv, line 2, column 'n': n 11 of item 'q1' is not the sum of its counts",
+        ),
+        (
+            [("q1", "A", 1.5, 11, "Q")],
+            ["item", "option", "share", "n", "question"],
+            "toplines.csv, line 2, column 'share': share 1.5 is above 1",
+        ),
+        (
+            [("q1", "A", 10, "Q")],
+            ["item", "option", "count", "question"],
+            "toplines.csv, line 2, column 'option': item 'q1' has one option",
+        ),
+        (
+            [("q1", "A", 0.5, "Q")],
+            ["item", "option", "share", "question"],
+            "no column 'n (shares need the number of people asked)'",
+        ),
+    ],
+)
+def test_errors_name_file_row_and_column(
+    tmp_path: Path, rows: list[tuple[object, ...]], columns: list[str], message: str
+) -> None:
+    path = _csv(tmp_path, rows, columns)
+    with pytest.raises(SharesDataError) as err:
+        load_shares_file(path)
+    assert message in str(err.value)
+
+
+def test_frame_rows_are_counted_from_one() -> None:
+    frame = pd.DataFrame({"item": ["q1", ""], "option": ["A", "B"], "count": [1, 2]})
+    with pytest.raises(SharesDataError, match=r"my table, row 2, column 'item': empty item id"):
+        shares_from_frame(frame, {"questions": {"q1": "Q"}}, origin="my table")
