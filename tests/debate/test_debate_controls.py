@@ -122,3 +122,40 @@ def test_degroot_agents_converge_and_stubborn_agents_do_not(
     stubborn = table.loc["stubborn"]
     assert stubborn["verdict"] == "no clear change" and stubborn["change"].value == 0.0
     assert degroot["debates"] == 3
+
+
+def test_option_scoring_gives_a_probability_per_scale_point(
+    tmp_path: Path, make_spec: Spec
+) -> None:
+    llm = {"name": "llm", "backend": "mock", "answer": "score", "open_answers": "generate"}
+    spec = make_spec(
+        llm,
+        agents=2,
+        rounds=1,
+        lineup=["a", "b"],
+        repeats=1,
+        conditions=["full", "model_default"],
+        attitude_options=True,
+    )
+    run = bl.run(spec, out=tmp_path, progress=False)
+    frame = run.to_pandas()
+    assert frame["error"].isna().all()
+    for value in frame["answer_json"]:
+        for report in value["reports"]:
+            probs = report["probabilities"]
+            assert sorted(probs, key=int) == [str(p) for p in range(1, 8)]
+            assert sum(probs.values()) == pytest.approx(1.0)
+            expected = sum(int(k) * v for k, v in probs.items())
+            assert report["attitude"] == pytest.approx(expected)
+    debate = frame.loc[frame["condition"] == "full", "answer_json"].iloc[0]
+    assert all(s["speech"] for s in debate["speeches"])  # written, not refused
+
+
+def test_a_scoring_party_without_open_answers_fails_its_speeches(
+    tmp_path: Path, make_spec: Spec
+) -> None:
+    llm = {"name": "llm", "backend": "mock", "answer": "score"}
+    spec = make_spec(llm, agents=2, rounds=1, lineup=["a", "b"], repeats=1, attitude_options=True)
+    turns = bl.run(spec, out=tmp_path, progress=False).to_pandas(per="turn")
+    failed = turns.loc[turns["error"].notna(), "error"]
+    assert len(failed) == 2 and failed.str.contains("open_answers: generate").all()

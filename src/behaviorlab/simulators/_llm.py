@@ -7,6 +7,8 @@
 - ``score``: the log-likelihood of every option after the prompt (option scoring), turned into
   a probability per option by a softmax; ``length_norm="mean"`` divides each option's summed
   log-probability by its token count first (recorded in the manifest). Works with base models.
+  A question without options is refused, or written greedily with ``open_answers:
+  generate`` (a chat model; e.g. a debate's speeches beside scored attitude reports).
 
 Trials without options (``observation.options is None``, e.g. ``next_action``) take the
 structured path: a prompt of persona, history and observation (the task's
@@ -14,7 +16,8 @@ structured path: a prompt of persona, history and observation (the task's
 ``answer_schema``, parsed into ``Answer.value`` when it fits the task's validation schema
 (``jsonschema``); the choice is the task's compact string of the answer (next_action:
 ``click:<id>``). ``generate``
-and ``sample`` work there; ``score`` ranks options and is refused with a clear error.
+and ``sample`` work there; ``score`` ranks options and is refused with a clear error (unless
+``open_answers: generate``).
 """
 
 from __future__ import annotations
@@ -55,7 +58,7 @@ STRUCTURED_MAX_TOKENS = 256
 _NO_SCORE = (
     "llm simulator: answer mode 'score' ranks a question's options, and these trials have "
     "none (a structured answer such as a next web action); use answer: generate or answer: "
-    "sample"
+    "sample (or open_answers: generate to score where there are options and write the rest)"
 )
 
 
@@ -123,10 +126,15 @@ class LLMSimulator:
         label: str | None = None,
         backend_options: dict[str, Any] | None = None,
         cache: CallCache | None = None,
+        open_answers: Literal["refuse", "generate"] = "refuse",
     ) -> None:
         if answer not in ("generate", "sample", "score"):
             raise ValueError(
                 f"llm simulator: answer must be generate, sample or score, not {answer!r}"
+            )
+        if open_answers not in ("refuse", "generate"):
+            raise ValueError(
+                f"llm simulator: open_answers must be refuse or generate, not {open_answers!r}"
             )
         if isinstance(backend, str):
             opts = dict(backend_options or {})
@@ -138,6 +146,11 @@ class LLMSimulator:
                 f"llm simulator: model {model or backend.name!r} is a base model without a chat "
                 f"template; it can only score options: use answer: score (not {answer!r})"
             )
+        if answer == "score" and open_answers == "generate" and "chat" not in backend.capabilities:
+            raise ValueError(
+                "llm simulator: open_answers: generate needs a chat model; "
+                f"{model or backend.name!r} is a base model without a chat template"
+            )
         if answer == "score" and "score" not in backend.capabilities:
             raise ValueError(
                 f"llm simulator: backend {backend.name!r} cannot score options; "
@@ -145,6 +158,11 @@ class LLMSimulator:
             )
         self.backend: Backend = CachedBackend(backend, cache) if cache is not None else backend
         self.answer_mode: AnswerMode = answer
+        self.open_answers = open_answers
+        """With ``answer: score``: a question without options (a structured answer, e.g. a
+        debate's speech) is refused (``refuse``, the default) or generated greedily
+        (``generate``), so one party can score the options where a question has them and
+        write the rest."""
         self.n = n
         self.temperature = temperature
         self.score_on: ScoreOn = score_on
@@ -157,7 +175,11 @@ class LLMSimulator:
     def fit(self, train: Sequence[Trial]) -> None:
         """LLM simulators learn nothing from other people; this only checks, before a run
         starts, that the answer mode suits the trials."""
-        if self.answer_mode == "score" and any(t.input.observation.options is None for t in train):
+        if (
+            self.answer_mode == "score"
+            and self.open_answers == "refuse"
+            and any(t.input.observation.options is None for t in train)
+        ):
             raise ValueError(_NO_SCORE)
 
     def identity(self) -> dict[str, Any]:
@@ -170,6 +192,7 @@ class LLMSimulator:
             "score_on": self.score_on if self.answer_mode == "score" else None,
             "length_norm": self.length_norm if self.answer_mode == "score" else None,
             "seed": self.seed,
+            **({"open_answers": self.open_answers} if self.open_answers != "refuse" else {}),
             "prompt_template_hash": template_hash(),
             "structured_template_hash": structured_template_hash(),
         }
@@ -290,12 +313,12 @@ class LLMSimulator:
         return answer
 
     async def _structured(self, trial: TrialInput) -> Answer:
-        if self.answer_mode == "score":
+        if self.answer_mode == "score" and self.open_answers == "refuse":
             return Answer(error=_NO_SCORE, error_kind="invalid")
         prompting = prompting_of(trial.task)
         prompt: StructuredPrompt = prompting.structured_prompt(trial)
         base: dict[str, Any] = {"prompt_hash": prompt.hash()}
-        sampling = self.answer_mode == "sample"
+        sampling = self.answer_mode == "sample"  # score with open_answers: generate is greedy
         n = self.n if sampling else 1
         raws: list[str] = []
         values: list[dict[str, Any] | None] = []

@@ -30,7 +30,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from behaviorlab.data._records import Observation, Person
+from behaviorlab.data._records import Observation, Option, Person
 from behaviorlab.families.debate._topics import Topic
 
 if TYPE_CHECKING:
@@ -56,6 +56,22 @@ def attitude_schema(topic: Topic) -> dict[str, Any]:
         },
         "required": ["attitude", "reason"],
     }
+
+
+def _point_probabilities(answer: Answer, topic: Topic) -> dict[str, float] | None:
+    """The answer's probability per scale point (option scoring or samples), when it gives
+    one over the scale's points; else None."""
+    probs = answer.probabilities
+    if probs is None and answer.samples:
+        got = [s for s in answer.samples if topic.scale.read(s) is not None]
+        probs = {s: got.count(s) / len(got) for s in sorted(set(got))} if got else None
+    if not probs:
+        return None
+    points = {str(p) for p in topic.scale.points}
+    if not set(probs) <= points:
+        return None
+    total = sum(probs.values())
+    return {k: float(v) / total for k, v in sorted(probs.items(), key=lambda kv: int(kv[0]))}
 
 
 @dataclass
@@ -103,6 +119,10 @@ class _Debate:
         }
         template = self.trial.input
         schema = attitude_schema(self.topic) if kind == "attitude" else SPEECH_SCHEMA
+        options = None
+        if kind == "attitude" and self.task.attitude_options:
+            scale = self.topic.scale
+            options = [Option(code=str(p), label=scale.labels.get(p, str(p))) for p in scale.points]
         return template.model_copy(
             update={
                 "persona": None
@@ -111,7 +131,7 @@ class _Debate:
                     person_id=role,
                     description=self.personas.get(identity) or f"You are {identity}.",
                 ),
-                "observation": Observation(kind="debate", content=text),
+                "observation": Observation(kind="debate", content=text, options=options),
                 "answer_schema": schema,
                 "meta": {**template.meta, "debate": state, "draw_key": self.trial.key},
             }
@@ -147,7 +167,12 @@ class _Debate:
     def record(self, role: str, rnd: int, answer: Answer, ask: int = 0) -> float | None:
         turn = len(self.log.turns) - 1
         value = answer.value or {}
-        attitude = self.topic.scale.read(value.get("attitude")) if answer.ok else None
+        probs = _point_probabilities(answer, self.topic) if answer.ok else None
+        if probs is not None:  # option scoring: the expected point of the distribution
+            attitude: float | None = sum(float(p) * q for p, q in probs.items())
+        else:
+            said = value.get("attitude", answer.choice)
+            attitude = self.topic.scale.read(said) if answer.ok else None
         error = answer.error
         if answer.ok and attitude is None:
             error = (
@@ -176,6 +201,7 @@ class _Debate:
                 "raw": None if attitude is not None else (answer.raw or json.dumps(value))[:500],
                 "error": error if attitude is None else None,
                 **({"own_answer": own} if own is not None else {}),
+                **({"probabilities": probs} if probs is not None else {}),
             }
         )
         return attitude

@@ -7,8 +7,12 @@ Task options: ``agents`` (N, default 2), ``rounds`` (R, default 3), ``order`` (t
 order, every role once; default ``agent_1..agent_N``), ``public_attitudes`` (default true:
 every agent sees the others' reports; the DeGroot reference agent needs them),
 ``default_asks`` (how often each role is asked for the model's default in a
-``model_default`` trial, default 3) and ``drift_threshold`` (agents whose initial gap to the
-default is below it are left out of the drift ratio, default 0.5 scale points).
+``model_default`` trial, default 3), ``drift_threshold`` (agents whose initial gap to the
+default is below it are left out of the drift ratio, default 0.5 scale points) and
+``attitude_options`` (default false: a structured ``{attitude, reason}`` answer; true: the
+attitude question is posed with the scale's points as its options, so an ``llm`` party with
+``answer: score`` gives a probability per point, recorded with the report, whose expected
+point is the attitude; give it ``open_answers: generate`` to write the speeches).
 
 A trial is one debate; its ``person_id`` is the debate setup (opaque), the cluster of every
 interval; its ``item_id`` the topic. Per trial (:meth:`DebateTask.score`): the mean attitude
@@ -87,6 +91,7 @@ class DebateTask:
         public_attitudes: bool = True,
         default_asks: int = 3,
         drift_threshold: float = 0.5,
+        attitude_options: bool = False,
     ) -> None:
         if agents < 1 or rounds < 1 or default_asks < 1:
             raise DebateConfigError(
@@ -108,6 +113,7 @@ class DebateTask:
         self.public_attitudes = public_attitudes
         self.default_asks = default_asks
         self.drift_threshold = float(drift_threshold)
+        self.attitude_options = bool(attitude_options)
 
     def trials(self, dataset: Dataset, *, seed: int) -> list[Trial]:
         out: list[Trial] = []
