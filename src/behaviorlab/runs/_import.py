@@ -223,6 +223,14 @@ def _structured(raw: Any, schema: Mapping[str, Any]) -> dict[str, Any] | str:
         return f"{raw!r} is not a {kind} (the answer's {name!r})"
 
 
+def _code_order(code: str) -> tuple[int, float, str]:
+    """Option codes in a readable order: numbers by value, then the others."""
+    try:
+        return (0, float(code), code)
+    except ValueError:
+        return (1, 0.0, code)
+
+
 def _answer(trial: Trial, raw: Any, rationale: str | None) -> Answer | str:
     """The answer a row gives for its trial, or why its value fits no answer of the trial."""
     meta = {"rationale": rationale} if rationale else {}
@@ -238,7 +246,7 @@ def _answer(trial: Trial, raw: Any, rationale: str | None) -> Answer | str:
             if len(by_label) != 1:
                 return (
                     f"{text!r} is not an option of item {trial.item_id!r} (its codes: "
-                    f"{', '.join(codes)})"
+                    f"{', '.join(sorted(codes, key=_code_order))})"
                 )
             code = by_label[0]
         return Answer(choice=code, value={"answer": code}, raw=str(raw), meta=meta)
