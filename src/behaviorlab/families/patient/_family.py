@@ -1,0 +1,83 @@
+"""The patient family: what it tells the core."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from behaviorlab.families.patient._report import patient_blocks
+from behaviorlab.families.patient._task import PATIENT
+from behaviorlab.plugins._family import (
+    Demo,
+    DemoPlan,
+    DemoRequest,
+    Family,
+    family,
+    read_packaged_spec,
+)
+
+_PACKAGE = __package__ or "behaviorlab.families.patient"
+OUTRO = (
+    "A training and research simulator, not a clinical tool. Read the table from the top: "
+    "the judge-check rows say how well each judge reads planted statements (the keyword "
+    "yardstick reads explicit words only); a patient row means something only above its "
+    "chance line and beside the name_and_style baseline; a judge on the patient's own model "
+    "flatters it, so read the other-model judge. The scripted patients are the yardsticks: "
+    "scripted-explicit states every label in its own words, scripted-implicit never does."
+)
+
+
+def with_party_backend(spec: dict[str, Any], backend: str) -> dict[str, Any]:
+    """The spec with every ``llm`` party and the same-model judge on ``backend`` (the
+    other-model judge too, on another model name, for ``mock``); unchanged for ``llamacpp``."""
+    if backend == "llamacpp":
+        return spec
+    for entry in spec.get("parties", []):
+        for role, sim in list(entry["roles"].items()):
+            if sim.get("name") == "llm":
+                moved = {k: v for k, v in sim.items() if k not in ("model", "backend_options")}
+                entry["roles"][role] = {**moved, "backend": backend}
+                entry["label"] = backend
+    judges = []
+    for judge in spec["task_options"].get("judges", []):
+        judge = dict(judge)
+        if judge.get("label") == "same-model":
+            judge = {"label": "same-model", "kind": "llm", "backend": backend}
+        elif judge.get("label") == "other-model" and backend == "mock":
+            judge = {
+                "label": "other-model",
+                "kind": "llm",
+                "backend": "mock",
+                "model": "mock-judge",
+            }
+        judges.append(judge)
+    spec["task_options"]["judges"] = judges
+    spec["name"] = f"{spec['name']}-{backend}"
+    return spec
+
+
+def _demo(request: DemoRequest) -> DemoPlan:
+    spec = with_party_backend(read_packaged_spec(_PACKAGE), request.backend)
+    intro = [f"[bold]behaviorlab demo patient[/]: {spec.get('description', spec['name'])}"]
+    return DemoPlan(spec, intro=intro, outro=[OUTRO])
+
+
+FAMILY = family(
+    Family(
+        name="patient",
+        summary="Simulated CBT patients from cognitive models (PATIENT-Ψ shape) in sessions "
+        "with a therapist, judged from the transcript alone: fidelity with a permutation "
+        "chance line, a name-and-style baseline and a planted-statement judge check. "
+        "Training and research only, not a clinical tool.",
+        tasks=(PATIENT,),
+        report_blocks=patient_blocks,
+        demos=(
+            Demo(
+                "patient",
+                "simulated patients (bundled SmolLM2 and scripted) in scripted therapy "
+                "sessions, judged from the transcript; a judge check on planted statements",
+                _demo,
+            ),
+        ),
+        docs="docs/patient.md",
+    )
+)

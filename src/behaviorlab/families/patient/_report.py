@@ -1,0 +1,228 @@
+"""The simulated-patients part of the report: only for runs of the ``patient_session`` task.
+
+One table reads the judges and the patients alike: first each judge on planted transcripts
+(explicit, paraphrased, implicit statements whose labels are known: the judge's own
+accuracy), then each arm of patients under each judge (full cognitive model, the baseline
+given only a name and a style, any other condition), each with its permutation chance line.
+Then the per-label F1, the consistency between two sessions of the same model, the judges'
+models and prompts as recorded, and a reading that flags a judge running the patient's own
+model.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from behaviorlab.analysis import Estimate
+from behaviorlab.families.patient._metrics import (
+    FIELDS,
+    consistency,
+    fidelity,
+    judgements,
+    planted_rows,
+)
+from behaviorlab.families.patient._task import PATIENT
+from behaviorlab.report import Block, Heading, Paragraph, RunData
+from behaviorlab.report._document import table
+from behaviorlab.report._terminal import format_estimate
+
+BOOT: dict[str, Any] = {"n_resamples": 1000, "seed": 0, "permutations": 200}
+NOT_CLINICAL = (
+    "A training and research simulator, not a clinical tool: these patients are language "
+    "models playing cognitive models; nothing here assesses or treats a person."
+)
+SHORT = {"core_beliefs": "beliefs", "emotions": "emotions", "style": "style"}
+
+
+def _same(value: Any) -> str:
+    return {True: "same", False: "other"}.get(value, "—")
+
+
+def _fidelity_rows(group: pd.DataFrame, first: list[str]) -> tuple[list[str], dict[str, Any]]:
+    cells = list(first)
+    found: dict[str, Any] = {}
+    for field in FIELDS:
+        fid = fidelity(group, field, **BOOT)
+        found[field] = fid
+        cells.append(format_estimate(fid["jaccard"]))
+        cells.append(f"{fid['chance']['mean']:.2f} / {fid['chance']['q95']:.2f}")
+    cells.append(str(int(group["person_id"].nunique())))
+    return cells, found
+
+
+def _main_table(table_: pd.DataFrame) -> tuple[list[Block], list[dict[str, Any]]]:
+    cols = ["who", "arm", "judge", "judge model"]
+    for field in FIELDS:
+        what = "right" if field == "style" else "Jaccard"
+        cols += [f"{SHORT[field]} {what}", f"{SHORT[field]} chance"]
+    cols.append("models")
+    rows: list[list[str]] = []
+    found: list[dict[str, Any]] = []
+    planted = planted_rows(table_)
+    for (judge, level), g in planted.groupby(["judge", "level"], sort=True):
+        model = str(g["judge_model"].iloc[0])
+        cells, fid = _fidelity_rows(g, ["judge check", f"planted: {level}", str(judge), model])
+        rows.append(cells)
+        found.append({"who": "judge check", "judge": judge, "level": level, **fid})
+    sessions = table_.loc[table_["kind"] == "patient_session"]
+    keys = ["simulator", "condition", "judge"]
+    for (sim, cond, judge), g in sessions.groupby(keys, sort=True):
+        same = _same(g["same_model_as_patient"].iloc[0])
+        model = (
+            f"{g['judge_model'].iloc[0]} ({same})" if same != "—" else str(g["judge_model"].iloc[0])
+        )
+        cells, fid = _fidelity_rows(g, [str(sim), str(cond), str(judge), model])
+        rows.append(cells)
+        found.append({"who": sim, "condition": cond, "judge": judge, "same": same, **fid})
+    caption = (
+        "What a judge reads from the transcript alone, against the true cognitive model: mean "
+        "Jaccard of the core-belief categories, of the emotions, and the share of styles "
+        "judged right, 95% interval over cognitive models. Chance: the mean / 95th percentile "
+        "with the models permuted across sessions (200 draws). Judge check rows: the judge on "
+        "planted transcripts (labels known); patient rows: sessions played by the parties; "
+        "judge model 'same' runs the patient's own model (it flatters the patient)."
+    )
+    return [table(cols, rows, numeric=cols[4:], caption=caption)], found
+
+
+def _per_label(found: list[dict[str, Any]]) -> list[Block]:
+    rows = []
+    for f in found:
+        where = f"planted: {f['level']}" if f["who"] == "judge check" else str(f["condition"])
+        for field in ("core_beliefs", "emotions"):
+            labels = f[field]["per_label"]
+            rows.append(
+                [
+                    str(f["who"]),
+                    where,
+                    str(f["judge"]),
+                    SHORT[field],
+                    format_estimate(f[field]["macro_f1"]),
+                    ", ".join(f"{k} {v.value:.2f}" for k, v in labels.items()),
+                ]
+            )
+    cols = ["who", "arm", "judge", "labels", "macro-F1", "F1 per label"]
+    return [
+        table(
+            cols,
+            rows,
+            numeric=["macro-F1"],
+            caption="Per-label F1 (2TP / (2TP + FP + FN) over sessions) and their mean over "
+            "the labels that occur, 95% interval over cognitive models.",
+        )
+    ]
+
+
+def _consistency(table_: pd.DataFrame) -> list[Block]:
+    sessions = table_.loc[table_["kind"] == "patient_session"]
+    rows = []
+    for (sim, cond, judge), g in sessions.groupby(["simulator", "condition", "judge"], sort=True):
+        c = consistency(g, n_resamples=int(BOOT["n_resamples"]), seed=int(BOOT["seed"]))
+        if not c["models"]:
+            continue
+        rows.append(
+            [
+                str(sim),
+                str(cond),
+                str(judge),
+                format_estimate(c["same"]),
+                f"{c['different']:.2f}",
+                str(c["models"]),
+            ]
+        )
+    if not rows:
+        return [
+            Paragraph(
+                "No consistency table: it needs two or more sessions of a model (data option "
+                "sessions: 2).",
+                tone="missing",
+            )
+        ]
+    cols = ["who", "arm", "judge", "same model", "different models", "models"]
+    return [
+        table(
+            cols,
+            rows,
+            numeric=cols[3:],
+            caption="Consistency: the Jaccard between a judge's readings (beliefs, emotions "
+            "and style together) of two sessions of the same cognitive model, 95% interval "
+            "over models, beside the mean between sessions of different models.",
+        )
+    ]
+
+
+def _judges(data: RunData) -> list[Block]:
+    info = (data.manifest.get("task_info") or {}).get("judges") or []
+    rows = []
+    for j in info:
+        model = j.get("model") or {}
+        what = (
+            f"{model.get('backend')}:{model.get('model')}" if model else "keywords of the lexicon"
+        )
+        rows.append(
+            [str(j.get("label")), str(j.get("kind")), what, str(j.get("template_hash", ""))]
+        )
+    if not rows:
+        return []
+    return [
+        table(
+            ["judge", "kind", "model", "prompt hash"],
+            rows,
+            code=["prompt hash"],
+            caption="The judges as recorded in the run's manifest (task_info.judges: model "
+            "identity, system prompt and template); each judgement stores its messages as sent.",
+        )
+    ]
+
+
+def _reading(found: list[dict[str, Any]]) -> list[Block]:
+    out: list[Block] = []
+    by: dict[tuple[str, str], dict[str, Estimate]] = {}
+    for f in found:
+        if f["who"] != "judge check" and f.get("same") in ("same", "other"):
+            by.setdefault((str(f["who"]), str(f["condition"])), {})[f["same"]] = f["core_beliefs"][
+                "jaccard"
+            ]
+    for (who, cond), pair in sorted(by.items()):
+        if "same" in pair and "other" in pair and pair["same"].ok and pair["other"].ok:
+            diff = pair["same"].value - pair["other"].value
+            out.append(
+                Paragraph(
+                    f"{who} ({cond}): the judge on the patient's own model reads a core-belief "
+                    f"Jaccard {diff:+.2f} from the judge on another model; read the other "
+                    "judge's row.",
+                    tone="warning" if diff > 0.05 else "plain",
+                )
+            )
+    return out
+
+
+def patient_blocks(data: RunData) -> list[Block]:
+    """The simulated-patient blocks of a run's report (none when it holds no session)."""
+    frame = data.frame
+    if "task" not in frame.columns:
+        return []
+    table_ = judgements(frame.loc[frame["task"].astype(str) == PATIENT])
+    if table_.empty:
+        return []
+    main, found = _main_table(table_)
+    failed = frame.loc[(frame["task"].astype(str) == PATIENT) & frame["error"].notna()]
+    blocks: list[Block] = [
+        Heading("Simulated patients: fidelity to the cognitive model"),
+        Paragraph(NOT_CLINICAL, tone="note"),
+        *_reading(found),
+        *main,
+        *_per_label(found),
+        *_consistency(table_),
+        *_judges(data),
+    ]
+    if len(failed):
+        blocks.append(
+            Paragraph(
+                f"{len(failed)} sessions failed (a party that never answered) and are left out.",
+                tone="warning",
+            )
+        )
+    return blocks

@@ -1,0 +1,106 @@
+"""Personas (issue 20 §1): cognitive models in the PATIENT-Ψ shape, read from a file with
+errors that name the field and the file, and the project's own generated set."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from behaviorlab.data import load_dataset
+from behaviorlab.families.patient import (
+    CORE_CATEGORIES,
+    EMOTIONS,
+    CognitiveModelError,
+    generate_models,
+    load_cognitive_models,
+    persona_text,
+    planted_transcript,
+)
+
+
+def test_the_patient_psi_examples_load_with_their_labels(psi_file: Path) -> None:
+    models = load_cognitive_models(psi_file)
+    assert [m.id for m in models] == ["1-1", "1-2", "1-3"]
+    abe = models[0]
+    assert abe.name == "Abe" and abe.core_categories == ["helpless"]
+    assert abe.emotions == ["anxious"] and models[1].emotions == ["sad"]
+    assert "[during depression]" not in abe.intermediate_belief
+    assert abe.intermediate_belief_depression.startswith("(1) If I avoid challenges")
+    assert "I am incompetent." in persona_text(abe)
+    data = load_dataset("patient_models", path=str(psi_file), sessions=1)
+    person = data.persons["cm-1-1"]
+    assert person.description is not None and "Thinking about bills." in person.description
+    assert person.attributes["core_beliefs"] == ["helpless"]
+
+
+def _write(tmp_path: Path, change: dict[str, object], drop: str | None = None) -> Path:
+    model = generate_models(1)[0].model_dump(mode="json")
+    model["intermediate_belief"] += " [during depression] " + model.pop(
+        "intermediate_belief_depression"
+    )
+    model.update(change)
+    if drop:
+        del model[drop]
+    path = tmp_path / "models.json"
+    path.write_text(json.dumps([model]), encoding="utf-8")
+    return path
+
+
+def test_a_missing_field_is_named_with_the_file(tmp_path: Path) -> None:
+    path = _write(tmp_path, {}, drop="auto_thought")
+    with pytest.raises(CognitiveModelError) as err:
+        load_cognitive_models(path)
+    assert str(path) in str(err.value) and "field 'auto_thought' is missing" in str(err.value)
+
+
+def test_an_unknown_field_is_named_with_the_file(tmp_path: Path) -> None:
+    path = _write(tmp_path, {"automatic_thought": "x"})
+    with pytest.raises(CognitiveModelError) as err:
+        load_cognitive_models(path)
+    text = str(err.value)
+    assert str(path) in text and "'automatic_thought' is not a field" in text
+    assert "auto_thought" in text  # the fields it may have are listed
+
+
+def test_an_unknown_emotion_or_style_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(CognitiveModelError, match=r"emotion.*'bored' is not one of"):
+        load_cognitive_models(_write(tmp_path, {"emotion": ["bored"]}))
+    with pytest.raises(CognitiveModelError, match="type"):
+        load_cognitive_models(_write(tmp_path, {"type": ["chatty"]}))
+
+
+def test_the_generated_models_are_seeded_and_varied() -> None:
+    a, b, other = generate_models(40, seed=1), generate_models(40, seed=1), generate_models(40)
+    assert a == b and a != other
+    cats = [tuple(m.core_categories) for m in a]
+    assert {c for cs in cats for c in cs} == set(CORE_CATEGORIES)
+    assert {len(c) for c in cats} == {1, 2}
+    emotions = {e for m in a for e in m.emotions}
+    assert len(emotions) >= 8 and emotions <= set(EMOTIONS)
+    assert len({m.situation for m in a}) > 3 and len({m.id for m in a}) == 40
+
+
+def test_the_dataset_people_carry_the_persona_and_known_labels() -> None:
+    data = load_dataset("patient_models", models=5, sessions=2, planted=2, seed=3)
+    assert len(data.persons) == 5
+    sessions = [e for e in data.episodes if e.kind == "patient_session"]
+    planted = [e for e in data.episodes if e.kind == "planted_transcript"]
+    assert len(sessions) == 10 and len(planted) == 6  # 2 per level
+    for person in data.persons.values():
+        assert person.description and "Core beliefs:" in person.description
+        assert "Conversational style" in person.description
+        assert set(person.attributes) >= {"core_beliefs", "emotions", "style", "name"}
+
+
+@pytest.mark.parametrize("level", ["explicit", "paraphrased", "implicit"])
+def test_a_planted_transcript_states_every_label_once(level: str) -> None:
+    from behaviorlab.families.patient._lexicon import PLANTED
+
+    model = generate_models(3, seed=2)[2]
+    turns = planted_transcript(model, "plain", level, turns=3, seed=0)
+    said = " ".join(t["text"] for t in turns if t["role"] == "patient")
+    assert [t["role"] for t in turns] == ["therapist", "patient"] * 3
+    for label in [*model.core_categories, *model.emotions]:
+        assert sum(s in said for s in PLANTED[label][level]) == 1

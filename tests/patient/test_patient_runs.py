@@ -1,0 +1,149 @@
+"""Patient sessions run from specs (issue 20): a therapist and a patient party for T turns,
+judged from the transcript with the judges' prompts and models recorded; the baseline
+patient; planted transcripts read by the judges; and a run killed with kill -9 resumes."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+import behaviorlab as bl
+from behaviorlab.data import load_dataset
+
+Spec = Callable[..., dict[str, Any]]
+MOCK_JUDGE = {"label": "llm", "kind": "llm", "backend": "mock"}
+
+
+def test_a_scripted_patient_is_read_back_and_the_baseline_is_not(
+    make_spec: Spec, tmp_path: Path
+) -> None:
+    spec = make_spec(
+        {"name": "scripted_patient", "level": "explicit"},
+        planted=2,
+        conditions=["full", "name_and_style"],
+    )
+    frame = bl.run(spec, out=tmp_path, progress=False).to_pandas()
+    assert frame["error"].isna().all()
+    sessions = frame.loc[frame["item_id"] == "session"]
+    assert len(sessions) == 6 * 2 * 2 and len(frame) - len(sessions) == 6  # planted: full only
+    scores = pd.DataFrame(sessions["scores"].tolist(), index=sessions.index)
+    full = scores[sessions["condition"] == "full"]
+    base = scores[sessions["condition"] == "name_and_style"]
+    assert (full["beliefs_keywords"] == 1.0).all() and (full["emotions_keywords"] == 1.0).all()
+    assert (base["beliefs_keywords"] == 0.0).all() and (base["emotions_keywords"] == 0.0).all()
+    first = sessions["answer_json"].iloc[0]
+    roles = [t["role"] for t in first["transcript"]]
+    assert roles == ["therapist", "patient"] * 3
+    turns = bl.open_run("patient-test", out=tmp_path).to_pandas(per="turn")
+    assert set(turns["role"]) == {"therapist", "patient"}
+    assert turns.loc[turns["role"] == "patient", "words"].notna().all()
+
+
+def test_the_llm_judge_is_recorded_and_never_sees_the_persona(
+    make_spec: Spec, tmp_path: Path
+) -> None:
+    patient = {"name": "llm", "backend": "mock", "answer": "generate"}
+    judges = [{"kind": "keywords"}, MOCK_JUDGE, {**MOCK_JUDGE, "label": "other", "model": "m2"}]
+    done = bl.run(make_spec(patient, models=3, judges=judges), out=tmp_path, progress=False)
+    frame = done.to_pandas()
+    assert frame["error"].isna().all() and len(frame) == 6
+    people = load_dataset("patient_models", models=3, sessions=2)
+    for rec in frame.to_dict(orient="records"):
+        value = rec["answer_json"]
+        by = {j["judge"]: j for j in value["judgements"]}
+        assert by["llm"]["same_model_as_patient"] is True
+        assert by["other"]["same_model_as_patient"] is False
+        assert by["other"]["model"]["model"] == "m2"
+        prompt = by["llm"]["prompt"][1]["content"]
+        for line in value["transcript"]:
+            assert line["text"] in prompt
+        person = people.persons[rec["person_id"]]
+        hidden = str(person.description).splitlines()[1:]  # history, beliefs, situation...
+        assert not [h for h in hidden if h and h in prompt], "the judge saw the persona"
+    info = done.manifest["task_info"]["judges"]
+    assert [j["label"] for j in info] == ["keywords", "llm", "other"]
+    assert info[1]["model"]["backend"] == "mock" and "Transcript:" in info[1]["template"]
+
+
+def test_a_bad_judge_or_turn_count_is_refused_before_anything_runs(
+    make_spec: Spec, tmp_path: Path
+) -> None:
+    patient = {"name": "scripted_patient"}
+    with pytest.raises(ValueError, match=r"judges\[0\] \('x'\) needs a backend"):
+        bl.run(make_spec(patient, judges=[{"label": "x", "kind": "llm"}]), out=tmp_path)
+    with pytest.raises(ValueError, match="turns \\(0\\) must be at least 1"):
+        bl.run(make_spec(patient, turns=0), out=tmp_path)
+
+
+def _count(db: Path) -> int:
+    if not db.exists():
+        return 0
+    try:
+        con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+        try:
+            return int(con.execute("SELECT COUNT(*) FROM trials").fetchone()[0])
+        finally:
+            con.close()
+    except sqlite3.OperationalError:
+        return 0
+
+
+def test_kill_9_then_resume_a_patient_run(make_spec: Spec, tmp_path: Path) -> None:
+    """Mirrors tests/runs/test_resume_kill.py for a patient spec: only the missing sessions
+    run again, none twice, and the table equals an uninterrupted run's."""
+    patient = {
+        "name": "llm",
+        "backend": "mock",
+        "answer": "generate",
+        "backend_options": {"delay_s": 0.05},
+    }
+    spec = make_spec(
+        patient,
+        models=8,
+        judges=[{"kind": "keywords"}, MOCK_JUDGE],
+        conditions=["full", "name_and_style"],
+        name="killpatient",
+    )
+    spec["concurrency"] = 2
+    out = tmp_path / "runs"
+    db = out / "killpatient" / "results.sqlite"
+    code = (
+        "import json, sys, behaviorlab as bl; "
+        f"bl.run(json.loads(sys.argv[1]), out={str(out)!r}, progress=False)"
+    )
+    env = {**os.environ, "BEHAVIORLAB_CACHE_DIR": str(tmp_path / "cache1")}
+    proc = subprocess.Popen([sys.executable, "-c", code, json.dumps(spec)], env=env)
+    deadline = time.monotonic() + 90
+    while _count(db) < 6 and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.02)
+    assert proc.poll() is None, "the run ended before it could be killed"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    stored = _count(db)
+    planned = 8 * 2 * 2  # 8 models x 2 sessions x (full, name_and_style)
+    assert 6 <= stored < planned
+
+    resumed = bl.run(spec, out=out, progress=False)
+    assert resumed.summary is not None
+    assert resumed.summary.already_done == stored
+    assert resumed.summary.completed == planned - stored
+    frame = resumed.to_pandas()
+    assert len(frame) == planned and frame["trial_id"].is_unique and frame["error"].isna().all()
+
+    whole = bl.run(spec, out=tmp_path / "whole", progress=False).to_pandas()
+    cols = [c for c in frame.columns if c not in ("latency_s", "created_at", "cache_hits")]
+    pd.testing.assert_frame_equal(
+        frame[cols].sort_values("trial_id").reset_index(drop=True),
+        whole[cols].sort_values("trial_id").reset_index(drop=True),
+    )
