@@ -235,6 +235,29 @@ EXPECTED: dict[str, list[str]] = {
             "transcript_text",
         ]
     ),
+    "behaviorlab.families.persuasion": sorted(
+        [
+            "FAMILY",
+            "PERSUASION",
+            "PERSUASION_METRICS",
+            "SYNTHETIC_MAPPING",
+            "AttitudeScale",
+            "NoChange",
+            "PersonaColumn",
+            "PersuasionDataError",
+            "PersuasionLogit",
+            "PersuasionMapping",
+            "PersuasionTask",
+            "Stance",
+            "TowardMajority",
+            "calibration_table",
+            "load_persuasion_file",
+            "persuasion_from_frame",
+            "persuasion_table",
+            "retest_yardstick",
+            "synthetic_frame",
+        ]
+    ),
     "behaviorlab.families.scenario": [
         "FAMILY",
         "FIRST_OPTION",
@@ -389,6 +412,8 @@ EXPECTED: dict[str, list[str]] = {
         "Answer",
         "DEFAULT_PROMPTING",
         "FirstOptionSimulator",
+        "HumanChannel",
+        "HumanParty",
         "KnnPersonaSimulator",
         "LLMSimulator",
         "MajoritySimulator",

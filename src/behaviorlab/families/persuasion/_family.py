@@ -1,0 +1,50 @@
+"""The persuasion family: what it tells the core."""
+
+from __future__ import annotations
+
+from behaviorlab.families.persuasion._report import persuasion_blocks
+from behaviorlab.families.persuasion._task import PERSUASION
+from behaviorlab.plugins._family import (
+    Demo,
+    DemoPlan,
+    DemoRequest,
+    Family,
+    family,
+    read_packaged_spec,
+    with_backend,
+)
+
+_PACKAGE = __package__ or "behaviorlab.families.persuasion"
+OUTRO = (
+    "The people here are generated (persuasion_synthetic) with planted dynamics: 30% change "
+    "their stance after the arguments, 80% of them toward the arguments' majority side, 10% "
+    "move on a retest with nothing shown. The report's persuasion block shows those rates "
+    "recovered, the yardstick, and each twin against the no-change, majority-side and "
+    "logistic baselines; no_arguments and shuffled_persona are the controls."
+)
+
+
+def _demo(request: DemoRequest) -> DemoPlan:
+    spec = with_backend(read_packaged_spec(_PACKAGE), request.backend)
+    intro = [f"[bold]behaviorlab demo persuasion[/]: {spec.get('description', spec['name'])}"]
+    return DemoPlan(spec, intro=intro, outro=[OUTRO])
+
+
+FAMILY = family(
+    Family(
+        name=PERSUASION,
+        summary="Attitude change: twins read the arguments people read and change their "
+        "minds (or not) from where those people stood.",
+        tasks=(PERSUASION,),
+        report_blocks=persuasion_blocks,
+        demos=(
+            Demo(
+                "persuasion",
+                "generated attitude data with planted change rates: the bundled SmolLM2 "
+                "beside no-change, majority-side and logistic baselines",
+                _demo,
+            ),
+        ),
+        docs="docs/persuasion.md",
+    )
+)

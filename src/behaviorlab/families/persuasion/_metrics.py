@@ -1,0 +1,256 @@
+"""Persuasion metrics: did the twin change its mind when, and how, the person did?
+
+Each is a function of additive per-person sums of the task's per-trial scores (the
+``scores`` of :meth:`PersuasionTask.score`), so its interval resamples people (the
+clustered bootstrap of ``behaviorlab.analysis``). They apply only to ``persuasion`` rows.
+
+* ``change_accuracy``: share of trials where the twin changed its stance exactly when the
+  person did (change vs no change);
+* ``change_over_base``: ``change_accuracy`` minus the base rate (the share of the majority
+  class: most people do not move, so always predicting "no change" already scores it); 0 is
+  no better than the majority guess;
+* ``direction_accuracy``: among the trials where the person changed, the share where the
+  twin moved the same way along the scale (a twin that stayed counts as wrong);
+* ``strength_change_r``: Pearson correlation, across trials, of the twin's and the person's
+  change in strength from the prior (a ratio of pooled sums);
+* ``change_brier``: Brier score of the probability of change (the option probabilities' mass
+  on another stance; simulators that score options) against whether the person changed.
+
+:func:`persuasion_table` gives them per (simulator, condition) with the people's own change
+rate; :func:`calibration_table` bins the probability of change against the observed rate.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from behaviorlab.analysis._bootstrap import ClusterStats, Estimate, cluster_bootstrap
+from behaviorlab.analysis._frame import SupportsToPandas, as_frame, require, valid_rows
+from behaviorlab.analysis._metrics import MeanMetric, metric, ratio
+from behaviorlab.families.persuasion._task import PERSUASION
+
+PERSUASION_METRICS = (
+    "change_accuracy",
+    "change_over_base",
+    "direction_accuracy",
+    "strength_change_r",
+    "change_brier",
+)
+"""The persuasion metrics in display order."""
+
+
+def is_persuasion(frame: pd.DataFrame) -> bool:
+    return (
+        "task" in frame.columns
+        and len(frame) > 0
+        and bool((frame["task"].astype(str) == PERSUASION).all())
+    )
+
+
+def score_column(frame: pd.DataFrame, key: str) -> np.ndarray:
+    """One per-trial score of ``frame`` (NaN where the trial has none)."""
+    cells = frame["scores"].tolist() if "scores" in frame.columns else [None] * len(frame)
+    return np.array(
+        [float(c.get(key, math.nan)) if isinstance(c, dict) else math.nan for c in cells],
+        dtype=float,
+    )
+
+
+class _ScoreMean(MeanMetric):
+    """The mean of one per-trial score (``key``) over the trials that have it."""
+
+    tasks: tuple[str, ...] = (PERSUASION,)
+    key = ""
+    bounds: tuple[float, float] | None = (0.0, 1.0)
+
+    def applicable(self, frame: pd.DataFrame) -> bool:
+        return is_persuasion(frame) and super().applicable(frame)
+
+    def score(self, frame: pd.DataFrame) -> pd.Series:
+        return pd.Series(score_column(frame, self.key), index=frame.index)
+
+
+@metric("change_accuracy")
+class ChangeAccuracy(_ScoreMean):
+    """Share of trials where the twin changed its stance exactly when the person did."""
+
+    key = "change_correct"
+    requires = "persuasion trials"
+
+
+@metric("direction_accuracy")
+class DirectionAccuracy(_ScoreMean):
+    """Among people who changed: share where the twin moved the same way."""
+
+    key = "direction_correct"
+    requires = "persuasion trials where the person changed their stance"
+
+
+@metric("change_brier")
+class ChangeBrier(_ScoreMean):
+    """Brier score of the probability of change against the person's change."""
+
+    higher_is_better = False
+    requires = "persuasion trials with option probabilities (answer: score, or the logit)"
+
+    def score(self, frame: pd.DataFrame) -> pd.Series:
+        p, y = score_column(frame, "p_change"), score_column(frame, "human_changed")
+        return pd.Series((p - y) ** 2, index=frame.index)
+
+
+class _Sums:
+    """A metric of pooled per-person sums of some scores (rows with all of them)."""
+
+    tasks: tuple[str, ...] = (PERSUASION,)
+    higher_is_better = True
+    keys: tuple[str, ...] = ()
+
+    def _rows(self, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        valid = valid_rows(frame)
+        cols = np.column_stack([score_column(valid, k) for k in self.keys])
+        keep = np.isfinite(cols).all(axis=1)
+        return valid["person_id"].to_numpy()[keep], cols[keep]
+
+    def applicable(self, frame: pd.DataFrame) -> bool:
+        return is_persuasion(frame) and len(self._rows(frame)[1]) > 0
+
+
+@metric("change_over_base")
+class ChangeOverBase(_Sums):
+    """Change accuracy minus the base rate (the majority class's share)."""
+
+    keys = ("change_correct", "human_changed")
+    requires = "persuasion trials"
+
+    def stats(self, frame: pd.DataFrame) -> ClusterStats:
+        people, cols = self._rows(frame)
+        return ClusterStats.from_rows(people, np.column_stack([cols, np.ones(len(cols))]))
+
+    def value(self, agg: np.ndarray) -> np.ndarray:
+        rate = ratio(agg[..., 1], agg[..., 2])
+        gain: np.ndarray = ratio(agg[..., 0], agg[..., 2]) - np.maximum(rate, 1.0 - rate)
+        return gain
+
+
+@metric("strength_change_r")
+class StrengthChangeR(_Sums):
+    """Pearson r of the twin's and the person's strength change (pooled sums)."""
+
+    keys = ("strength_change_twin", "strength_change_human")
+    requires = "persuasion trials on a scale with a strength"
+    interval = "percentile"
+
+    def stats(self, frame: pd.DataFrame) -> ClusterStats:
+        people, cols = self._rows(frame)
+        x, y = cols[:, 0], cols[:, 1]
+        rows = np.column_stack([x, y, x * x, y * y, x * y, np.ones(len(x))])
+        return ClusterStats.from_rows(people, rows)
+
+    def value(self, agg: np.ndarray) -> np.ndarray:
+        n = agg[..., 5]
+        mx, my = ratio(agg[..., 0], n), ratio(agg[..., 1], n)
+        vx = ratio(agg[..., 2], n) - mx**2
+        vy = ratio(agg[..., 3], n) - my**2
+        cov = ratio(agg[..., 4], n) - mx * my
+        den = np.sqrt(np.clip(vx, 0.0, None) * np.clip(vy, 0.0, None))
+        r: np.ndarray = ratio(cov, np.where(den > 1e-12, den, 0.0))
+        return r
+
+
+# -- tables ---------------------------------------------------------------------------------
+
+
+def _mean_of(people: np.ndarray, values: np.ndarray, n_resamples: int) -> Estimate:
+    keep = np.isfinite(values)
+    stats = ClusterStats.from_rows(
+        people[keep], np.column_stack([values[keep], np.ones(int(keep.sum()))])
+    )
+    return cluster_bootstrap(
+        stats, lambda a: ratio(a[..., 0], a[..., 1]), n_resamples=n_resamples, seed=0
+    )
+
+
+def _metric_estimate(m: Any, frame: pd.DataFrame, n_resamples: int) -> Estimate | None:
+    if not m.applicable(frame):
+        return None
+    stats = m.stats(frame)
+    if stats.n == 0:
+        return None
+    return cluster_bootstrap(stats, m.value, n_resamples=n_resamples, seed=0)
+
+
+TABLE_METRICS: dict[str, Any] = {
+    "change_accuracy": ChangeAccuracy(),
+    "change_over_base": ChangeOverBase(),
+    "direction_accuracy": DirectionAccuracy(),
+    "strength_change_r": StrengthChangeR(),
+    "change_brier": ChangeBrier(),
+}
+
+
+def persuasion_table(
+    results: pd.DataFrame | SupportsToPandas, *, n_resamples: int = 2000
+) -> pd.DataFrame:
+    """Per (simulator, condition): trials, people, the people's change rate and the twin's,
+    and every persuasion metric, each an :class:`Estimate` (None where it does not apply),
+    all from the same bootstrap draws over people (seed 0)."""
+    frame = as_frame(results)
+    require(frame, "simulator", "condition", "person_id", "error", "correct")
+    if "task" in frame.columns:
+        frame = frame.loc[frame["task"].astype(str) == PERSUASION]
+    out: list[dict[str, Any]] = []
+    for (sim, cond), group in frame.groupby(["simulator", "condition"], sort=True):
+        valid = valid_rows(group.assign(task=PERSUASION))
+        if valid.empty:
+            continue
+        people = valid["person_id"].to_numpy()
+        row: dict[str, Any] = {
+            "simulator": str(sim),
+            "condition": str(cond),
+            "n": len(valid),
+            "n_people": len(set(people)),
+            "n_failed": int(len(group) - len(valid)),
+            "human_change_rate": _mean_of(
+                people, score_column(valid, "human_changed"), n_resamples
+            ),
+            "twin_change_rate": _mean_of(people, score_column(valid, "twin_changed"), n_resamples),
+        }
+        for name, m in TABLE_METRICS.items():
+            row[name] = _metric_estimate(m, valid, n_resamples)
+        out.append(row)
+    return pd.DataFrame(out)
+
+
+def calibration_table(results: pd.DataFrame | SupportsToPandas, *, bins: int = 5) -> pd.DataFrame:
+    """Per (simulator, condition) and bin of the probability of change (equal widths): the
+    trials, the mean predicted probability and the share of people who changed."""
+    frame = as_frame(results)
+    if "task" in frame.columns:
+        frame = frame.loc[frame["task"].astype(str) == PERSUASION]
+    rows: list[dict[str, Any]] = []
+    for (sim, cond), group in frame.groupby(["simulator", "condition"], sort=True):
+        valid = valid_rows(group.assign(task=PERSUASION))
+        p, y = score_column(valid, "p_change"), score_column(valid, "human_changed")
+        keep = np.isfinite(p) & np.isfinite(y)
+        if not keep.any():
+            continue
+        p, y = p[keep], y[keep]
+        which = np.minimum((p * bins).astype(int), bins - 1)
+        for b in range(bins):
+            inside = which == b
+            if inside.any():
+                rows.append(
+                    {
+                        "simulator": str(sim),
+                        "condition": str(cond),
+                        "bin": f"{b / bins:.1f}–{(b + 1) / bins:.1f}",
+                        "n": int(inside.sum()),
+                        "predicted": float(p[inside].mean()),
+                        "observed": float(y[inside].mean()),
+                    }
+                )
+    return pd.DataFrame(rows)

@@ -1,0 +1,43 @@
+"""`behaviorlab demo persuasion` on the mock backend: a full run through the runner, the
+store and the report, whose persuasion block shows the yardstick, the metrics and the
+baselines."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from behaviorlab.cli import app
+from behaviorlab.families.persuasion import persuasion_table
+from behaviorlab.runs import open_run
+
+
+def test_demo_persuasion_on_mock_backend(runs_dir: Path) -> None:
+    res = CliRunner().invoke(
+        app, ["demo", "persuasion", "--backend", "mock", "--out", str(runs_dir)]
+    )
+    assert res.exit_code == 0, res.output
+    assert "behaviorlab demo persuasion" in res.output
+    run = open_run("persuasion-demo-mock", out=runs_dir)
+    frame = run.to_pandas()
+    assert set(frame["simulator"]) == {
+        "llm:mock-1",
+        "no_change",
+        "toward_majority",
+        "persuasion_logit",
+    }
+    retest = run.manifest["task_info"]["retest"]
+    assert retest["pairs"] == 120 and retest["people"] == 30  # 30 test people, 4 items each
+    table = persuasion_table(frame, n_resamples=200).set_index(["simulator", "condition"])
+    # with the arguments withheld the majority-side baseline has no side to move toward
+    assert table.loc[("toward_majority", "no_arguments"), "twin_change_rate"].value == 0.0
+    assert table.loc[("toward_majority", "full"), "twin_change_rate"].value == 1.0
+    assert table.loc[("no_change", "full"), "change_over_base"].value == 0.0
+    html = (runs_dir / "persuasion-demo-mock" / "report.html").read_text()
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+    assert "Persuasion: did the twin change its mind as the person did?" in text
+    assert "Yardstick (test–retest): in 120 pairs of answers of 30 test people" in text
+    assert "Calibration of the probability of change" in text
+    assert "persuasion_logit" in text and "no_arguments" in text
