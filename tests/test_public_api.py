@@ -412,8 +412,6 @@ EXPECTED: dict[str, list[str]] = {
         "Answer",
         "DEFAULT_PROMPTING",
         "FirstOptionSimulator",
-        "HumanChannel",
-        "HumanParty",
         "KnnPersonaSimulator",
         "LLMSimulator",
         "MajoritySimulator",
