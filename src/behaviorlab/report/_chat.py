@@ -66,6 +66,13 @@ class StartChat(BaseModel):
     options: dict[str, Any] = Field(default_factory=dict, description="More backend options.")
     max_tokens: int = Field(default=200, ge=1, le=4096)
     temperature: float = Field(default=0.0, ge=0.0, le=2.0)
+    task: str | None = Field(
+        default=None,
+        description="A multi-party task: take a role in its trial of the person (a dialogue) "
+        "instead of talking to the twin.",
+    )
+    task_options: dict[str, Any] = Field(default_factory=dict)
+    role: str | None = Field(default=None, description="The role the person plays.")
 
 
 class Say(BaseModel):
@@ -245,13 +252,18 @@ class ChatService:
         return {"source": source, "total": len(data.persons), "matched": matched, "people": shown}
 
     # --- conversations ------------------------------------------------------------------
-    def start(self, request: StartChat) -> ChatInfo:
-        person = self.person(request.source, request.person_id, request.source_options)
+    def backend_options(self, request: StartChat) -> dict[str, Any]:
+        """The backend's options: ``options`` with the model and base URL given apart."""
         options = dict(request.options)
         if request.model:
             options["model"] = request.model
         if request.base_url:
             options["base_url"] = request.base_url
+        return options
+
+    def start(self, request: StartChat) -> ChatInfo:
+        person = self.person(request.source, request.person_id, request.source_options)
+        options = self.backend_options(request)
         made = self.pool.get(request.backend, options)
         persona = persona_of(person)
         info = ChatInfo(

@@ -4,7 +4,9 @@ Pages: ``/chat`` (start a conversation: a source, a person, a model; the stored
 conversations) and ``/chat/ID`` (the conversation, to go on with). JSON: ``GET
 /api/chat/sources``, ``GET /api/chat/people?source=&q=&options=``, ``GET
 /api/chat/backends``, ``GET|POST /api/chat``, ``GET /api/chat/ID``, ``POST
-/api/chat/ID/messages`` and ``GET /api/chat/ID/episode`` (the conversation as an Episode).
+/api/chat/ID/messages`` and ``GET /api/chat/ID/episode`` (the conversation as an Episode);
+for dialogues (a role taken in a multi-party trial, :mod:`behaviorlab.report._chat_dialogue`)
+``GET /api/chat/tasks`` and ``GET /api/chat/roles?task=&options=``.
 
 A POST must be ``application/json`` (anything else is refused with 415): a page of another
 origin cannot send JSON here without a CORS preflight, which the viewer never grants. Every
@@ -20,9 +22,11 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse
+from starlette.concurrency import run_in_threadpool
 
 from behaviorlab.models import backends
 from behaviorlab.report._chat import PEOPLE_LIMIT, ChatRequestError, ChatService, Say, StartChat
+from behaviorlab.report._chat_dialogue import Dialogues, make_task, multi_party_tasks
 from behaviorlab.report._chat_store import ChatError
 from behaviorlab.report._html import render_page
 
@@ -65,8 +69,8 @@ def _options(raw: str) -> dict[str, Any]:
     return value
 
 
-def chat_router(service: ChatService) -> APIRouter:
-    """The chat's routes over ``service``."""
+def chat_router(service: ChatService, dialogues: Dialogues) -> APIRouter:
+    """The chat's routes over ``service`` (and its ``dialogues``)."""
     router = APIRouter()
     json_only = [Depends(require_json)]
 
@@ -87,23 +91,32 @@ def chat_router(service: ChatService) -> APIRouter:
             subtitle=f"talk to a twin · conversations in {service.store.path}",
             sources=sources,
             backends=backend_names(),
+            tasks=multi_party_tasks(),
             chats=[c.model_dump() for c in service.store.chats()],
             data={"sources": sources, "limit": PEOPLE_LIMIT},
         )
 
     @router.get("/chat/{chat_id}", response_class=HTMLResponse)
-    def chat_page(chat_id: str) -> HTMLResponse:
+    async def chat_page(chat_id: str) -> HTMLResponse:
         try:
             info = service.store.get(_checked(chat_id))
+            waiting = await dialogues.state(info) if info.kind == "dialogue" else None
         except ChatError as exc:
             return page(mode="missing", subtitle="", message=str(exc), status=404, data={})
+        info = service.store.get(chat_id)
         messages = [m.model_dump() for m in service.store.messages(chat_id)]
+        what = (
+            f"{info.meta.get('role')} in {info.meta.get('task')}"
+            if info.kind == "dialogue"
+            else "twin"
+        )
         return page(
             mode="chat",
-            subtitle=f"{info.person_id} from {info.source} · {info.backend}",
+            subtitle=f"{info.person_id} from {info.source} · {what} · {info.backend}",
             chat=info.model_dump(),
             messages=messages,
-            data={"chat_id": chat_id, "kind": info.kind},
+            waiting=waiting,
+            data={"chat_id": chat_id, "kind": info.kind, "waiting": waiting},
         )
 
     @router.get("/api/chat/sources")
@@ -128,34 +141,62 @@ def chat_router(service: ChatService) -> APIRouter:
     def api_chats() -> list[dict[str, Any]]:
         return [c.model_dump(mode="json") for c in service.store.chats()]
 
-    @router.post("/api/chat", dependencies=json_only, status_code=201)
-    def api_start(body: StartChat) -> JSONResponse:
+    @router.get("/api/chat/tasks")
+    def api_tasks() -> list[dict[str, str]]:
+        return multi_party_tasks()
+
+    @router.get("/api/chat/roles")
+    def api_roles(task: str, options: str = "") -> JSONResponse:
         try:
-            info = service.start(body)
+            made = make_task(task, _options(options))
+        except ChatError as exc:
+            return _problem(exc)
+        return JSONResponse({"task": task, "roles": [str(r) for r in made.roles]})
+
+    @router.post("/api/chat", dependencies=json_only, status_code=201)
+    async def api_start(body: StartChat) -> JSONResponse:
+        try:
+            if body.task:
+                info = await dialogues.begin(body)
+            else:
+                info = await run_in_threadpool(service.start, body)
         except ChatError as exc:
             return _problem(exc)
         payload = info.model_dump(mode="json")
         return JSONResponse({**payload, "url": f"/chat/{info.chat_id}"}, status_code=201)
 
     @router.get("/api/chat/{chat_id}")
-    def api_chat(chat_id: str) -> JSONResponse:
+    async def api_chat(chat_id: str) -> JSONResponse:
         try:
             info = service.store.get(_checked(chat_id))
+            waiting = await dialogues.state(info) if info.kind == "dialogue" else None
         except ChatError as exc:
             return _problem(exc)
+        info = service.store.get(chat_id)
         messages = [m.model_dump(mode="json") for m in service.store.messages(chat_id)]
-        return JSONResponse({"chat": info.model_dump(mode="json"), "messages": messages})
+        return JSONResponse(
+            {"chat": info.model_dump(mode="json"), "messages": messages, "waiting": waiting}
+        )
 
     @router.post("/api/chat/{chat_id}/messages", dependencies=json_only)
     async def api_say(chat_id: str, body: Say) -> JSONResponse:
         try:
-            info, added = await service.say(_checked(chat_id), body.text)
+            info = service.store.get(_checked(chat_id))
+            if info.kind == "dialogue":
+                before = info.turns
+                info = await dialogues.reply(chat_id, body.text)
+                added = service.store.messages(chat_id)[before:]
+                waiting = await dialogues.state(info)
+            else:
+                info, added = await service.say(chat_id, body.text)
+                waiting = None
         except ChatError as exc:
             return _problem(exc)
         return JSONResponse(
             {
                 "chat": info.model_dump(mode="json"),
                 "messages": [m.model_dump(mode="json") for m in added],
+                "waiting": waiting,
             }
         )
 

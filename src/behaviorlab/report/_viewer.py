@@ -29,6 +29,7 @@ from fastapi import FastAPI
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
 
 from behaviorlab.report._chat import ChatService
+from behaviorlab.report._chat_dialogue import Dialogues
 from behaviorlab.report._chat_routes import chat_router
 from behaviorlab.report._html import render_page
 from behaviorlab.report._report import HTML_NAME, MARKDOWN_NAME, write_report
@@ -127,10 +128,12 @@ def create_app(
     guard = threading.Lock()
     locks: dict[str, threading.Lock] = {}
     chat = ChatService(root, chat_dir, run_folders=run_folders)
+    dialogues = Dialogues(chat)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         yield
+        await dialogues.aclose()
         await chat.aclose()
 
     app = FastAPI(
@@ -140,7 +143,7 @@ def create_app(
         openapi_url=None,
         lifespan=lifespan,
     )
-    app.include_router(chat_router(chat))
+    app.include_router(chat_router(chat, dialogues))
 
     def page(message: str, tone: str = "plain", runs: list[RunInfo] | None = None) -> str:
         return render_page(

@@ -13,6 +13,7 @@ from behaviorlab.simulators._baselines import (
     MajoritySimulator,
     RandomOptionSimulator,
 )
+from behaviorlab.simulators._human import HumanChannel, HumanParty
 from behaviorlab.simulators._llm import LLMSimulator
 from behaviorlab.simulators._parties import PartySet, Script, TurnLog
 from behaviorlab.simulators._prompts import (
@@ -26,6 +27,8 @@ __all__ = [
     "DEFAULT_PROMPTING",
     "Answer",
     "FirstOptionSimulator",
+    "HumanChannel",
+    "HumanParty",
     "KnnPersonaSimulator",
     "LLMSimulator",
     "MajoritySimulator",

@@ -79,6 +79,27 @@
     document.getElementById("source-options").addEventListener("change", loadPeople);
     query.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(loadPeople, 250); });
     person.addEventListener("change", showPersona);
+    const task = document.getElementById("task");
+    const role = document.getElementById("role");
+    async function loadRoles() {
+      role.replaceChildren();
+      if (!task.value) { return; }
+      try {
+        const url = "/api/chat/roles?task=" + encodeURIComponent(task.value) +
+          "&options=" + encodeURIComponent(JSON.stringify(parsed("task-options")));
+        const found = await call("GET", url);
+        for (const r of found.roles) {
+          const opt = document.createElement("option");
+          opt.value = r;
+          opt.textContent = r;
+          role.appendChild(opt);
+        }
+      } catch (err) {
+        say(err.message, true);
+      }
+    }
+    task.addEventListener("change", loadRoles);
+    document.getElementById("task-options").addEventListener("change", loadRoles);
     form.addEventListener("submit", async function (event) {
       event.preventDefault();
       try {
@@ -90,6 +111,12 @@
           options: parsed("backend-options"),
           max_tokens: Number(document.getElementById("max-tokens").value || 200),
         };
+        const task = document.getElementById("task").value;
+        if (task) {
+          body.task = task;
+          body.task_options = parsed("task-options");
+          body.role = document.getElementById("role").value;
+        }
         const model = document.getElementById("model").value.trim();
         const base = document.getElementById("base-url").value.trim();
         if (model) { body.model = model; }
@@ -110,6 +137,24 @@
     const box = document.getElementById("say");
     const send = document.getElementById("send");
 
+    function showWaiting(waiting) {
+      const box = document.getElementById("waiting");
+      if (!box) { return; }
+      box.hidden = !waiting;
+      document.getElementById("seen").textContent = waiting ? waiting.seen : "";
+      const list = document.getElementById("options");
+      list.replaceChildren();
+      for (const o of (waiting ? waiting.options : [])) {
+        const li = document.createElement("li");
+        const code = document.createElement("code");
+        code.textContent = o.code;
+        li.append(code, " " + o.label);
+        list.appendChild(li);
+      }
+      send.disabled = !waiting;
+      if (!waiting) { say("the trial is over (reload for its scores)", false); }
+    }
+
     function bubble(m, pending) {
       const li = document.createElement("li");
       li.className = "msg " + (m.human ? "mine" : "theirs") + (pending ? " pending" : "");
@@ -126,6 +171,8 @@
       return li;
     }
 
+    if (data.kind === "dialogue") { showWaiting(data.waiting); }
+
     sayForm.addEventListener("submit", async function (event) {
       event.preventDefault();
       const text = box.value.trim();
@@ -139,11 +186,13 @@
         for (const m of done.messages) { bubble(m, false); }
         box.value = "";
         say("", false);
+        send.disabled = false;
+        if (data.kind === "dialogue") { showWaiting(done.waiting); }
       } catch (err) {
         pending.remove();
         say(err.message, true);
-      } finally {
         send.disabled = false;
+      } finally {
         box.focus();
       }
     });

@@ -1,0 +1,295 @@
+"""Take a role in a dialogue trial from the chat page: the person plays one role of a
+multi-party task (``human`` party), a model plays every other role.
+
+A dialogue is a chat of kind ``dialogue``: the task (any registered task with ``roles`` and
+``play_parties``, with its options), the trial (the first of the chosen person's), the role
+the person plays. The task plays the trial in the viewer's event loop; every turn is stored
+as a message the moment it is taken (one transaction per turn; the turn's whole answer in its
+``meta``). When the person's role is asked, the question waits for the page. When the trial
+ends, the chat's ``meta`` holds its status, the trial's answer and the task's scores.
+
+A dialogue left half-way (the viewer stopped) is played again when it is next opened: the
+stored turns are replayed from the store (no model is asked twice, the person is not asked
+again) and the trial goes on from the first turn not stored.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from typing import Any
+
+from behaviorlab._registry import UnknownComponentError, call_with_options
+from behaviorlab.report._chat import ChatRequestError, ChatService, StartChat, persona_of
+from behaviorlab.report._chat_store import ChatInfo, ChatMessage, new_chat_id
+from behaviorlab.simulators import Answer, LLMSimulator, Simulator
+from behaviorlab.simulators._human import HumanChannel, HumanParty
+from behaviorlab.tasks import Trial, TrialInput, tasks
+
+SETTLE_S = 120.0
+"""How long a request waits for the models' turns before answering (the page asks again)."""
+
+
+def multi_party_tasks() -> list[dict[str, str]]:
+    """The registered tasks a person can take a role in (those with ``play_parties``)."""
+    return [
+        {"name": e.name, "description": e.description}
+        for e in tasks.entries()
+        if callable(getattr(e.factory, "play_parties", None))
+    ]
+
+
+def make_task(name: str, options: dict[str, Any]) -> Any:
+    try:
+        made = call_with_options("task", name, tasks.get(name), **options)
+    except UnknownComponentError as exc:
+        raise ChatRequestError(str(exc)) from None
+    except (TypeError, ValueError) as exc:
+        raise ChatRequestError(f"cannot make task {name!r}: {exc}") from None
+    if not callable(getattr(made, "play_parties", None)) or not getattr(made, "roles", None):
+        found = ", ".join(t["name"] for t in multi_party_tasks()) or "none"
+        raise ChatRequestError(
+            f"task {name!r} is not played by several parties (no roles / play_parties); "
+            f"tasks that are: {found}"
+        )
+    return made
+
+
+def text_of(answer: Answer, trial: TrialInput) -> str:
+    """What a turn said, as the transcript shows it: the option chosen, else the text of a
+    structured answer (its first string field), else the raw output."""
+    if answer.error is not None:
+        return f"(failed: {answer.error})"
+    if trial.observation.options and answer.choice is not None:
+        return answer.choice
+    texts = [v for v in (answer.value or {}).values() if isinstance(v, str)]
+    return texts[0] if texts else answer.raw
+
+
+class Recorded:
+    """A party whose turns are stored as they are taken (and replayed when stored)."""
+
+    def __init__(self, role: str, party: Simulator, dialogue: Dialogue, human: bool) -> None:
+        self.role, self.party, self.dialogue, self.human = role, party, dialogue, human
+        self.label = party.label
+
+    def fit(self, train: Sequence[Trial]) -> None:
+        self.party.fit(train)
+
+    def identity(self) -> dict[str, Any]:
+        return self.party.identity()
+
+    async def answer(self, trial: TrialInput) -> Answer:
+        turn = int(trial.meta.get("turn", 0))
+        stored = self.dialogue.stored
+        if turn < len(stored):  # played before the viewer stopped: the stored answer
+            return Answer.model_validate(stored[turn].meta["answer"])
+        answer = await self.party.answer(trial)
+        self.dialogue.record(turn, self.role, self.human, trial, answer)
+        return answer
+
+
+class Dialogue:
+    """One dialogue trial being played."""
+
+    def __init__(self, service: ChatService, info: ChatInfo) -> None:
+        self.service, self.info = service, info
+        meta = info.meta
+        self.task = make_task(str(meta["task"]), dict(meta.get("task_options", {})))
+        self.trial = find_trial(service, info, self.task)
+        self.channel = HumanChannel()
+        self.stored = service.store.messages(info.chat_id)
+        made = service.pool.get(info.backend, info.backend_options)
+        parties: dict[str, Simulator] = {}
+        for role in self.task.roles:
+            party: Simulator
+            if role == meta["role"]:
+                party = HumanParty(label="human").attach(self.channel)
+            else:
+                party = LLMSimulator(
+                    made,
+                    answer="generate",
+                    temperature=info.temperature,
+                    max_tokens=info.max_tokens,
+                    label=f"{info.backend}:{role}",
+                )
+            parties[role] = Recorded(role, party, self, human=role == meta["role"])
+        self.parties = parties
+        self.play: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self.play = asyncio.get_running_loop().create_task(self._run())
+
+    async def _run(self) -> None:
+        try:
+            answer: Answer = await self.task.play_parties(self.trial, self.parties)
+        except Exception as exc:  # a task's bug: the dialogue says so, the viewer goes on
+            self.service.store.add(self.info.chat_id, [], status=f"failed: {exc}")
+            return
+        scores: dict[str, float] = {}
+        if answer.ok:
+            try:
+                scores = dict(self.task.score(self.trial, answer))
+            except Exception as exc:
+                scores = {}
+                answer = answer.model_copy(update={"error": f"scoring failed: {exc}"})
+        self.service.store.add(
+            self.info.chat_id,
+            [],
+            status="finished",
+            answer={
+                "error": answer.error,
+                "value": answer.value,
+                "roles": answer.meta.get("roles"),
+            },
+            scores=scores,
+        )
+
+    def record(self, turn: int, role: str, human: bool, trial: TrialInput, answer: Answer) -> None:
+        message = ChatMessage(
+            index=turn,
+            role=role,
+            speaker=f"{role} (you)" if human else role,
+            content=text_of(answer, trial),
+            human=human,
+            tokens_in=answer.tokens_in,
+            tokens_out=answer.tokens_out,
+            meta={
+                "turn": turn,
+                "seen": trial.observation.content[-2000:],
+                "error": answer.error,
+                "answer": answer.model_dump(mode="json"),
+            },
+        )
+        self.service.store.add(self.info.chat_id, [message])
+        self.stored.append(message)
+
+    @property
+    def done(self) -> bool:
+        return self.play is not None and self.play.done()
+
+    def waiting(self) -> dict[str, Any] | None:
+        """The question the person's role is asked now, if any."""
+        question = self.channel.question
+        if question is None:
+            return None
+        options = [o.model_dump() for o in question.observation.options or []]
+        return {
+            "role": self.info.meta["role"],
+            "seen": question.observation.content,
+            "options": options,
+        }
+
+    async def settle(self, timeout: float = SETTLE_S) -> None:
+        """Wait until the person is asked or the trial is over."""
+        if self.play is None or self.done or self.channel.question is not None:
+            return
+        asked = asyncio.ensure_future(self.channel.changed())
+        try:
+            await asyncio.wait({asked, self.play}, timeout=timeout, return_when="FIRST_COMPLETED")
+        finally:
+            asked.cancel()
+
+
+def find_trial(service: ChatService, info: ChatInfo, task: Any) -> Trial:
+    data = service.dataset(info.source, dict(info.meta.get("source_options", {})))
+    trials: list[Trial] = task.trials(data, seed=0)
+    key = info.meta.get("trial_key")
+    for trial in trials:
+        if (key is not None and trial.key == key) or (
+            key is None and trial.person_id == info.person_id
+        ):
+            return trial
+    people = sorted({t.person_id for t in trials})
+    raise ChatRequestError(
+        f"task {info.meta['task']!r} has no trial of {info.person_id!r} in {info.source!r} "
+        f"(people with trials: {', '.join(people[:5]) or 'none'})",
+        404,
+    )
+
+
+class Dialogues:
+    """The dialogues being played by one viewer."""
+
+    def __init__(self, service: ChatService) -> None:
+        self.service = service
+        self.live: dict[str, Dialogue] = {}
+
+    async def begin(self, request: StartChat) -> ChatInfo:
+        if request.task is None:
+            raise ChatRequestError("a dialogue needs a task")
+        task = make_task(request.task, request.task_options)
+        roles = [str(r) for r in task.roles]
+        if request.role not in roles:
+            raise ChatRequestError(
+                f"task {request.task!r} has the roles {', '.join(roles)}; choose the one you "
+                f"play (role), not {request.role!r}"
+            )
+        person = self.service.person(request.source, request.person_id, request.source_options)
+        options = self.service.backend_options(request)
+        made = self.service.pool.get(request.backend, options)
+        info = ChatInfo(
+            chat_id=new_chat_id(),
+            kind="dialogue",
+            source=request.source,
+            person_id=person.person_id,
+            persona=persona_of(person),
+            backend=request.backend,
+            backend_options=options,
+            model=made.identity().model_dump(mode="json"),
+            max_tokens=request.max_tokens,
+            temperature=request.temperature,
+            meta={
+                "task": request.task,
+                "task_options": request.task_options,
+                "role": request.role,
+                "roles": roles,
+                "source_options": request.source_options,
+                "status": "playing",
+            },
+        )
+        trial = find_trial(self.service, info, task)
+        info = info.model_copy(update={"meta": {**info.meta, "trial_key": trial.key}})
+        self.service.store.create(info)
+        dialogue = self.open(info)
+        await dialogue.settle()
+        return self.service.store.get(info.chat_id)
+
+    def open(self, info: ChatInfo) -> Dialogue:
+        """The live dialogue of ``info``, played again from its stored turns if the viewer
+        has none (it stopped half-way)."""
+        dialogue = self.live.get(info.chat_id)
+        if dialogue is None:
+            dialogue = Dialogue(self.service, info)
+            self.live[info.chat_id] = dialogue
+            if info.meta.get("status") == "playing":
+                dialogue.start()
+        return dialogue
+
+    async def state(self, info: ChatInfo) -> dict[str, Any] | None:
+        """What the page needs beyond the messages: the waiting question, if any."""
+        if info.meta.get("status") != "playing":
+            return None
+        dialogue = self.open(info)
+        await dialogue.settle(timeout=0.5)
+        return dialogue.waiting()
+
+    async def reply(self, chat_id: str, text: str) -> ChatInfo:
+        info = self.service.store.get(chat_id)
+        dialogue = self.open(info)
+        await dialogue.settle(timeout=0.5)
+        if dialogue.channel.question is None:
+            status = self.service.store.get(chat_id).meta.get("status")
+            raise ChatRequestError(
+                f"it is not your turn in dialogue {chat_id!r} (status: {status})", 409
+            )
+        dialogue.channel.reply(text)
+        await asyncio.sleep(0)  # let the trial take the reply before waiting on it
+        await dialogue.settle()
+        return self.service.store.get(chat_id)
+
+    async def aclose(self) -> None:
+        for dialogue in self.live.values():
+            if dialogue.play is not None and not dialogue.play.done():
+                dialogue.play.cancel()
+        self.live.clear()

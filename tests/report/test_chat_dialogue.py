@@ -1,0 +1,146 @@
+"""A person takes a role in a dialogue trial from the chat (the ``human`` party; the other
+roles played by the mock model): every turn stored as it is taken, the trial scored at its
+end, a dialogue left half-way played on from its stored turns by a new viewer."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import bl_exchange  # noqa: F401  (registers the three-party task 'exchange')
+import pytest
+from fastapi.testclient import TestClient
+
+from behaviorlab.data import Observation, Option
+from behaviorlab.report._viewer import create_app
+from behaviorlab.simulators import HumanChannel, HumanParty
+from behaviorlab.simulators._human import read_reply
+from behaviorlab.tasks import TrialInput
+
+START = {
+    "source": "dataset:synthetic-test",
+    "person_id": "p003",
+    "task": "exchange",
+    "role": "debater_a",
+}
+
+
+def _messages(client: TestClient, chat_id: str) -> list[tuple[str, str, bool]]:
+    got = client.get(f"/api/chat/{chat_id}").json()["messages"]
+    return [(m["role"], m["content"], m["human"]) for m in got]
+
+
+def test_a_person_plays_a_role_and_the_trial_is_stored_turn_by_turn(tmp_path: Path) -> None:
+    with TestClient(create_app(tmp_path / "runs", chat_dir=tmp_path / "chats")) as client:
+        tasks = [t["name"] for t in client.get("/api/chat/tasks").json()]
+        assert "exchange" in tasks and "survey" not in tasks
+        roles = client.get("/api/chat/roles", params={"task": "exchange"}).json()["roles"]
+        assert roles == ["moderator", "debater_a", "debater_b"]
+        res = client.post("/api/chat", json=START)
+        assert res.status_code == 201, res.text
+        chat_id = res.json()["chat_id"]
+        first = client.get(f"/api/chat/{chat_id}").json()
+        # the moderator (the model) spoke first; the person's role is asked now
+        assert [(m["role"], m["human"]) for m in first["messages"]] == [("moderator", False)]
+        assert first["waiting"]["role"] == "debater_a"
+        assert first["waiting"]["seen"].endswith("debater_a, your turn:")
+        assert first["messages"][0]["content"] in first["waiting"]["seen"]
+
+        one = client.post(f"/api/chat/{chat_id}/messages", json={"text": "Ban them."}).json()
+        assert [(m["role"], m["human"]) for m in one["messages"]] == [
+            ("debater_a", True),
+            ("debater_b", False),
+            ("moderator", False),
+        ]
+        assert "debater_a: Ban them." in one["waiting"]["seen"]
+        two = client.post(f"/api/chat/{chat_id}/messages", json={"text": "Still ban."}).json()
+        assert two["waiting"] is None
+        meta = two["chat"]["meta"]
+        assert meta["status"] == "finished"
+        assert meta["scores"] == {"turns": 6.0, "failed_turns": 0.0}
+        assert meta["answer"]["roles"]["debater_a"] == "human"
+        assert meta["answer"]["value"]["transcript"][1] == "debater_a: Ban them."
+        late = client.post(f"/api/chat/{chat_id}/messages", json={"text": "more"})
+        assert late.status_code == 409 and "not your turn" in late.json()["detail"]
+        stored = _messages(client, chat_id)
+        episode = client.get(f"/api/chat/{chat_id}/episode").json()
+        page = client.get(f"/chat/{chat_id}").text
+    assert [r for r, _, _ in stored] == roles * 2
+    assert [c for _, c, h in stored if h] == ["Ban them.", "Still ban."]
+    assert [s["action"]["attributes"]["role"] for s in episode["steps"]] == [
+        "moderator",
+        "debater_b",
+        "moderator",
+        "debater_b",
+    ]
+    assert episode["steps"][1]["observation"]["content"] == "Ban them."
+    assert "finished" in page and "turns 6" in page
+
+
+def test_a_dialogue_left_half_way_goes_on_in_a_new_viewer(tmp_path: Path) -> None:
+    chats = tmp_path / "chats"
+    with TestClient(create_app(tmp_path / "runs", chat_dir=chats)) as client:
+        chat_id = client.post("/api/chat", json=START).json()["chat_id"]
+        waiting = client.post(f"/api/chat/{chat_id}/messages", json={"text": "Ban them."})
+        seen = waiting.json()["waiting"]["seen"]
+        before = _messages(client, chat_id)
+    assert len(before) == 4  # the viewer stopped while the person's second turn waited
+    with TestClient(create_app(tmp_path / "runs", chat_dir=chats)) as again:
+        state = again.get(f"/api/chat/{chat_id}").json()
+        assert state["waiting"]["seen"] == seen  # replayed from the store: the same question
+        assert _messages(again, chat_id) == before  # nothing stored twice
+        done = again.post(f"/api/chat/{chat_id}/messages", json={"text": "Still ban."}).json()
+        assert done["chat"]["meta"]["status"] == "finished"
+        assert [(m["role"], m["human"]) for m in done["messages"]] == [
+            ("debater_a", True),
+            ("debater_b", False),
+        ]
+
+
+def test_dialogue_requests_that_cannot_be_played_are_refused(tmp_path: Path) -> None:
+    with TestClient(create_app(tmp_path / "runs")) as client:
+        no_role = client.post("/api/chat", json={**START, "role": "judge"})
+        assert no_role.status_code == 400
+        assert "moderator, debater_a, debater_b" in no_role.json()["detail"]
+        one_party = client.post("/api/chat", json={**START, "task": "survey"})
+        assert one_party.status_code == 400 and "exchange" in one_party.json()["detail"]
+        assert client.get("/api/chat").json() == []
+
+
+def _asked(options: list[Option] | None = None) -> TrialInput:
+    return TrialInput(
+        task="t",
+        item_id="i",
+        person_id="p",
+        persona=None,
+        observation=Observation(kind="exchange", content="your turn", options=options),
+        answer_schema={"type": "object", "properties": {"reply": {"type": "string"}}},
+    )
+
+
+def test_the_human_party_reads_replies_and_fails_without_a_person() -> None:
+    options = [Option(code="C", label="cooperate"), Option(code="D", label="defect")]
+    assert read_reply("hello", _asked()).value == {"reply": "hello"}
+    assert read_reply("Defect", _asked(options)).choice == "D"
+    assert read_reply("C", _asked(options)).choice == "C"
+    wrong = read_reply("maybe", _asked(options))
+    assert wrong.error_kind == "invalid" and "C (cooperate)" in (wrong.error or "")
+    alone = asyncio.run(HumanParty().answer(_asked()))
+    assert alone.error_kind == "backend" and "viewer" in (alone.error or "")
+
+
+def test_the_human_party_waits_for_the_reply_then_times_out() -> None:
+    async def play() -> tuple[str | None, str | None]:
+        channel = HumanChannel()
+        party = HumanParty(timeout_s=5).attach(channel)
+        pending = asyncio.ensure_future(party.answer(_asked()))
+        await channel.changed()
+        assert channel.question is not None
+        channel.reply("I hear you")
+        answered = await pending
+        slow = await HumanParty(timeout_s=0.05).attach(HumanChannel()).answer(_asked())
+        return answered.raw, slow.error_kind
+
+    assert asyncio.run(play()) == ("I hear you", "timeout")
+    with pytest.raises(RuntimeError, match="no question"):
+        HumanChannel().reply("nobody asked")
