@@ -102,6 +102,12 @@ def test_unmatched_rows_are_listed_and_the_rest_stored(
         ("a", "1"),
         ("b", "1"),
     ]
+    report = runner.invoke(app, ["report", "small"])  # the report reads the imported run
+    assert report.exit_code == 0, report.output
+    assert (tmp_path / "runs" / "small" / "report.html").exists()
+    # a data file without its mapping is refused by the loader, naming it
+    res = runner.invoke(app, ["import", str(answers), "--run", "x", "--data", "people.csv"])
+    assert res.exit_code == 2 and "'people.csv' is a survey file: pass mapping=" in res.output
 
 
 def test_errors_name_the_file_row_and_field_and_exit_2(

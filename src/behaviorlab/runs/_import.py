@@ -156,6 +156,8 @@ def _source(data: str | Path | DataSpec | ExperimentSpec | Mapping[str, Any]) ->
     if isinstance(data, Mapping):
         return _spec_from_mapping(data, "data spec")
     path = Path(data)
+    if path.suffix.lower() in (".csv", ".parquet"):
+        return _Source("", {}, [], DataSpec(source=os.fspath(data)), 0)  # needs a mapping
     if path.suffix.lower() in (".yaml", ".yml") or path.is_file():
         if not path.is_file():
             raise AnswerImportError(f"data spec {str(path)!r} not found")
