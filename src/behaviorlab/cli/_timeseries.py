@@ -7,7 +7,9 @@ table (CSV or Parquet) or on a captured study's events.
 - ``events --study S``: the same on a captured study's events (the ``collect`` store), events
   per participant per time bin;
 - ``did FILE --outcome --unit --time --group``: staggered difference-in-differences;
-- ``within-person FILE --treatment --outcome``: within-person effects (MoTR).
+- ``within-person FILE --treatment --outcome``: within-person effects (MoTR);
+- ``versions RUN RUN ...`` and ``confounders RUN --confounder COL``: twins across versions and
+  confounder-adjusted rankings (``cli/_versions.py``, docs/versions.md).
 
 Each prints a table, and writes the numbers with ``--json OUT`` and a report section with
 ``--report OUT.html`` or ``OUT.md``. Bad input exits with code 2 and a message naming the file
@@ -35,6 +37,7 @@ from behaviorlab.cli._series_io import (
     console,
     read_table,
 )
+from behaviorlab.cli._versions import confounders_cmd, versions_cmd
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -43,7 +46,8 @@ if TYPE_CHECKING:
 
 series_app = typer.Typer(
     name="series",
-    help="Behavior over time: early warnings, staggered DiD, within-person effects.",
+    help="Behavior over time: early warnings, staggered DiD, within-person effects; versions, "
+    "confounder-adjusted rankings.",
     no_args_is_help=True,
 )
 
@@ -57,6 +61,9 @@ ReportOpt = Annotated[
 ]
 SeedOpt = Annotated[int, typer.Option(help="Random seed (surrogates, bootstrap).")]
 AlphaOpt = Annotated[float, typer.Option(help="Test level / 1 - interval coverage.")]
+
+series_app.command("versions")(versions_cmd)
+series_app.command("confounders")(confounders_cmd)
 
 # --- early warnings ----------------------------------------------------------------------
 
