@@ -148,14 +148,30 @@ def read_packaged_spec(package: str, resource: str = "demo.yaml") -> dict[str, A
 
 
 def with_backend(spec: dict[str, Any], backend: str) -> dict[str, Any]:
-    """The spec with every ``llm`` simulator on ``backend`` (its ``model`` dropped) and the
-    backend in the run name; unchanged for ``llamacpp`` (the spec's own bundled model)."""
+    """The spec with every ``llm`` simulator on ``backend`` and the backend in the run name;
+    unchanged for ``llamacpp`` (the spec's own bundled model).
+
+    ``simulators`` entries lose their ``model``; the roles of ``parties`` entries lose their
+    ``model`` and ``backend_options`` (load options of the bundled model), and an entry with
+    a role moved is labelled by the backend (it no longer plays the bundled model)."""
     if backend == "llamacpp":
         return spec
-    for sim in spec["simulators"]:
+    for sim in spec.get("simulators", []):
         if sim.get("name") == "llm":
             sim["backend"] = backend
             sim.pop("model", None)
+    for entry in spec.get("parties", []):
+        roles: dict[str, Any] = {}
+        for role, raw in entry["roles"].items():
+            sim = dict(raw)
+            if sim.get("name") == "llm":
+                sim["backend"] = backend
+                sim.pop("model", None)
+                sim.pop("backend_options", None)
+            roles[role] = sim
+        if any(sim.get("name") == "llm" for sim in roles.values()):
+            entry["label"] = backend
+        entry["roles"] = roles
     spec["name"] = f"{spec['name']}-{backend}"
     return spec
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from behaviorlab.families.debate._report import debate_blocks
 from behaviorlab.families.debate._task import DEBATE
 from behaviorlab.plugins._family import (
@@ -13,6 +11,7 @@ from behaviorlab.plugins._family import (
     Family,
     family,
     read_packaged_spec,
+    with_backend,
 )
 
 _PACKAGE = __package__ or "behaviorlab.families.debate"
@@ -26,30 +25,8 @@ OUTRO = (
 )
 
 
-def with_party_backend(spec: dict[str, Any], backend: str) -> dict[str, Any]:
-    """The spec with every ``llm`` party on ``backend`` (its ``model`` and load options
-    dropped; its entry labelled by the backend) and the backend in the run name; unchanged
-    for ``llamacpp``."""
-    if backend == "llamacpp":
-        return spec
-    for entry in spec.get("parties", []):
-        roles: dict[str, Any] = {}
-        for role, sim in entry["roles"].items():
-            sim = dict(sim)
-            if sim.get("name") == "llm":
-                sim["backend"] = backend
-                sim.pop("model", None)
-                sim.pop("backend_options", None)
-            roles[role] = sim
-        if any(sim.get("backend") == backend for sim in roles.values()):
-            entry["label"] = backend  # the entry is no longer the bundled model
-        entry["roles"] = roles
-    spec["name"] = f"{spec['name']}-{backend}"
-    return spec
-
-
 def _demo(request: DemoRequest) -> DemoPlan:
-    spec = with_party_backend(read_packaged_spec(_PACKAGE), request.backend)
+    spec = with_backend(read_packaged_spec(_PACKAGE), request.backend)
     intro = [f"[bold]behaviorlab demo debate[/]: {spec.get('description', spec['name'])}"]
     return DemoPlan(spec, intro=intro, outro=[OUTRO])
 
