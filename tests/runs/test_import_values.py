@@ -100,3 +100,41 @@ def test_numbers_are_passed_to_the_task_and_scored(tmp_path: Path) -> None:
         given = s if s is not None else human[(person, item)] / 2
         assert row["answer_json"] == {"answer": pytest.approx(given)}
         assert row["correct"] == pytest.approx(1 - abs(human[(person, item)] - given) / 2)
+
+
+def test_a_numeric_survey_question_is_imported_and_scored_by_the_survey_task(
+    tmp_path: Path,
+) -> None:
+    """The survey family's numeric questions (type: numeric, range: [0, 10]): an imported
+    number is scored 1 − |h − s| / range by the survey task; outside the range is unmatched."""
+    import random
+
+    rng = random.Random(3)
+    ids = [f"r{i:02d}" for i in range(30)]
+    people = pd.DataFrame({"pid": ids, "age": [rng.randint(20, 70) for _ in ids]})
+    people["temp"] = [round(rng.uniform(0, 10), 1) for _ in ids]
+    people.to_csv(tmp_path / "people.csv", index=False)
+    mapping = {
+        "name": "warmth",
+        "id_column": "pid",
+        "persona": [{"column": "age", "template": "You are {value} years old."}],
+        "questions": [{"column": "temp", "text": "How warm?", "type": "numeric", "range": [0, 10]}],
+    }
+    data = {"source": str(tmp_path / "people.csv"), "mapping": mapping}
+    twin = [min(10.0, max(0.0, round(h + rng.gauss(0, 1), 1))) for h in people["temp"]]
+    frame = pd.DataFrame({"person_id": ids, "item_id": "temp", "value": twin, "simulator": "twin"})
+    frame.loc[0, "value"] = 11.0  # outside the question's range
+    summary = import_answers(frame, run="warm", data=data, out=tmp_path)
+    assert summary.matched == {"twin": 29}
+    (outside,) = summary.unmatched
+    assert (outside.row, outside.field, outside.value) == ("row 1", "value", "11")
+    assert outside.reason == (
+        "does not fit the answer of item 'temp': answer: 11.0 is greater than the maximum of 10.0"
+    )
+    stored = summary.run().to_pandas().set_index("person_id")
+    human = dict(zip(ids, people["temp"], strict=True))
+    for pid, row in stored.iterrows():
+        s = twin[ids.index(str(pid))]
+        assert row["answer_json"] == {"answer": pytest.approx(s)}
+        assert row["correct"] == pytest.approx(1 - abs(human[str(pid)] - s) / 10)
+        assert row["scores"]["abs_error"] == pytest.approx(abs(human[str(pid)] - s))
