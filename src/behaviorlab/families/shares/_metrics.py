@@ -39,6 +39,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from behaviorlab.analysis._compare import condition_order
 from behaviorlab.analysis._distributions import js_distance, total_variation
 from behaviorlab.analysis._frame import (
     SupportsToPandas,
@@ -370,6 +371,10 @@ def share_scores(
             )
     if not rows:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in SCORE_COLUMNS})
+    # per condition: the simulators, then the baselines, the computed uniform last
+    rows.sort(
+        key=lambda r: (condition_order(r["condition"]), r["baseline"], r["simulator"] == UNIFORM)
+    )
     return pd.DataFrame(rows)[list(SCORE_COLUMNS)]
 
 

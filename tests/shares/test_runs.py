@@ -1,0 +1,60 @@
+"""Shares through the runner: groups nested in their item on one side of the split, the
+group as persona (removed by no_persona), the training average per group, and the demo on the
+mock backend with its report block."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+import behaviorlab as bl
+from behaviorlab.cli import app
+from behaviorlab.families.shares import share_scores
+from behaviorlab.runs import open_run
+
+
+def test_groups_stay_with_their_item(tmp_path: Path) -> None:
+    spec = {
+        "name": "shares-groups",
+        "task": "shares",
+        "data": {
+            "source": "shares_synthetic",
+            "options": {"items": 12, "near_uniform": 0, "groups": ["young", "old"]},
+            "split": {"test": 0.5, "seed": 1},  # also the data seed (data.options.seed)
+        },
+        "simulators": [
+            {"name": "planted", "mix": 0.0, "items": 12, "near_uniform": 0, "data_seed": 1},
+            {"name": "train_shares"},
+        ],
+        "conditions": ["full", "no_persona"],
+    }
+    frame = bl.run(spec, out=tmp_path, progress=False).to_pandas()
+    planted = frame[(frame["simulator"] == "planted:0") & (frame["condition"] == "full")]
+    assert len(planted) == 12  # 6 test items x 2 groups
+    per_item = planted.groupby("person_id")["item_id"].apply(sorted).to_dict()
+    assert all(units == [f"{i} | old", f"{i} | young"] for i, units in per_item.items())
+    assert {m["group"]["group"] for m in planted["meta"]} == {"young", "old"}
+    scores = share_scores(frame, n_resamples=300).set_index(["simulator", "condition"])
+    exact = scores.loc[("planted:0", "full")]
+    assert exact["n_units"] == 12 and exact["n_items"] == 6
+    # mix 0 answers the population itself: at the people's noise, not above it
+    assert exact["share_tv_low"] <= exact["share_tv_floor"] * 1.5
+    assert exact["share_tv"] < 0.1 and exact["simbench_score"] > 60
+    by_group = frame[frame["simulator"] == "train_shares"]
+    full = by_group[by_group["condition"] == "full"]["probabilities"].tolist()
+    pooled = by_group[by_group["condition"] == "no_persona"]["probabilities"].tolist()
+    assert full != pooled  # per group with the persona, pooled without it
+
+
+def test_demo_on_mock_backend_reports_the_shares_block(tmp_path: Path) -> None:
+    res = CliRunner().invoke(app, ["demo", "shares", "--backend", "mock", "--out", str(tmp_path)])
+    assert res.exit_code == 0, res.output
+    run = open_run("shares-demo-mock", out=tmp_path)
+    assert set(run.to_pandas()["simulator"]) == {"llm:mock-1", "train_shares", "planted:0.3"}
+    res = CliRunner().invoke(app, ["report", "shares-demo-mock", "--out", str(tmp_path)])
+    assert res.exit_code == 0, res.output
+    text = (tmp_path / "shares-demo-mock" / "report.md").read_text()
+    block = text.split("### Shares: distributions per item")[1]
+    assert "| uniform | full | 12 (−1) |" in block
+    assert "- q24 (TV to uniform" in block  # the near-uniform test item, listed
