@@ -45,6 +45,13 @@ FAMILY = family(
                 _demo,
             ),
         ),
+        metric_labels={
+            "change_accuracy": "change accuracy",
+            "change_over_base": "change acc. − base",
+            "direction_accuracy": "direction accuracy",
+            "strength_change_r": "strength change r",
+            "change_brier": "Brier of P(change)",
+        },
         docs="docs/persuasion.md",
     )
 )
