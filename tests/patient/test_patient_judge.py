@@ -92,3 +92,21 @@ def test_the_keyword_yardstick_reads_explicit_statements_only(
         found = set(got.core_beliefs or []) | set(got.emotions or [])
         hits.append(len(found & truth) / len(found | truth))
     assert least <= min(hits) and max(hits) <= most
+
+
+class _BaseModelMock(MockBackend):
+    capabilities = frozenset({"generate", "json_schema", "score"})
+
+
+def test_a_base_model_judge_reads_one_raw_prompt() -> None:
+    seen: list[GenerateRequest] = []
+
+    def reply(request: GenerateRequest) -> str:
+        seen.append(request)
+        return json.dumps({"core_beliefs": ["worthless"], "emotions": [], "style": "upset"})
+
+    got = asyncio.run(LLMJudge(_BaseModelMock(script=reply)).judge(TURNS, None))
+    assert seen[0].messages is None and seen[0].prompt is not None
+    assert TURNS[1]["text"] in seen[0].prompt and seen[0].prompt.endswith("Answer (JSON):")
+    assert got.prompt == [{"role": "user", "content": seen[0].prompt}]
+    assert got.core_beliefs == ["worthless"] and got.style == "upset"

@@ -1,8 +1,10 @@
 """Judges of a session: they read the transcript only (never the cognitive model) and name
 the core-belief categories, the emotions and the conversational style the patient showed.
 
-- ``llm``: a model behind any registered backend answers a JSON verdict; every judgement
-  records the judge's model identity, its messages as sent, their hash and the template hash.
+- ``llm``: a model behind any registered backend answers a JSON verdict (a chat model gets
+  the system and user messages; a base model such as the bundled Gemma 3 270M the same text as
+  one raw prompt); every judgement records the judge's model identity, its messages as sent,
+  their hash and the template hash.
 - ``keywords``: a rule-based yardstick that finds the explicit words of :mod:`._lexicon` in
   the patient's lines (it knows no paraphrase; see the module docstring there).
 
@@ -37,6 +39,8 @@ JUDGE_TEMPLATE = (
     "reserved, pleasing)? Reply in JSON as "
     '{{"core_beliefs": [...], "emotions": [...], "style": "..."}}, using only these labels.'
 )
+RAW_SUFFIX = "\nAnswer (JSON):"
+"""What ends a base model's raw prompt (its messages joined)."""
 JUDGE_SCHEMA: dict[str, Any] = {
     "type": "object",
     "properties": {
@@ -53,7 +57,7 @@ JUDGE_SCHEMA: dict[str, Any] = {
 
 def judge_template_hash() -> str:
     """Changes when the judge's wording or labels change."""
-    parts = [JUDGE_SYSTEM, JUDGE_TEMPLATE, JUDGE_SCHEMA, "v1"]
+    parts = [JUDGE_SYSTEM, JUDGE_TEMPLATE, JUDGE_SCHEMA, RAW_SUFFIX, "v1"]
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:16]
 
 
@@ -95,9 +99,13 @@ class LLMJudge:
     kind: Literal["llm"] = "llm"
 
     def __init__(self, backend: Backend, *, label: str = "llm", max_tokens: int = 96) -> None:
-        if "chat" not in backend.capabilities:
-            raise ValueError(f"patient judge {label!r}: backend {backend.name!r} has no chat model")
+        if "generate" not in backend.capabilities or "json_schema" not in backend.capabilities:
+            raise ValueError(
+                f"patient judge {label!r}: backend {backend.name!r} cannot generate JSON answers"
+            )
         self.backend = backend
+        self.chat = "chat" in backend.capabilities
+        """A base model (no chat template) reads one raw prompt: system, user, ``Answer:``."""
         self.label = label
         self.max_tokens = max_tokens
 
@@ -106,6 +114,7 @@ class LLMJudge:
             "label": self.label,
             "kind": self.kind,
             "model": self.backend.identity().model_dump(mode="json"),
+            "chat": self.chat,
             "template_hash": judge_template_hash(),
             "system": JUDGE_SYSTEM,
             "template": JUDGE_TEMPLATE,
@@ -128,19 +137,24 @@ class LLMJudge:
                 patient_model.get("backend"),
                 patient_model.get("model"),
             )
+        sent = messages if self.chat else [Message(role="user", content=raw_prompt(messages))]
         base: dict[str, Any] = {
             "judge": self.label,
             "kind": self.kind,
             "model": identity,
             "same_model_as_patient": same,
             "template_hash": judge_template_hash(),
-            "prompt": [m.model_dump(mode="json") for m in messages],
+            "prompt": [m.model_dump(mode="json") for m in sent],
             "prompt_hash": hashlib.sha256(
-                json.dumps([m.model_dump() for m in messages]).encode()
+                json.dumps([m.model_dump() for m in sent]).encode()
             ).hexdigest()[:16],
         }
         request = GenerateRequest(
-            messages=messages, json_schema=JUDGE_SCHEMA, temperature=0.0, max_tokens=self.max_tokens
+            messages=messages if self.chat else None,
+            prompt=None if self.chat else raw_prompt(messages),
+            json_schema=JUDGE_SCHEMA,
+            temperature=0.0,
+            max_tokens=self.max_tokens,
         )
         try:
             gen = await self.backend.generate(request)
@@ -165,6 +179,11 @@ class LLMJudge:
 
     async def aclose(self) -> None:
         await self.backend.aclose()
+
+
+def raw_prompt(messages: Sequence[Message]) -> str:
+    """The judge's messages as one text prompt for a base model (no chat template)."""
+    return "\n\n".join(m.content for m in messages) + RAW_SUFFIX
 
 
 def _has(text: str, words: Sequence[str]) -> bool:
