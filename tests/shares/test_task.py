@@ -53,3 +53,28 @@ def test_option_order_is_seeded_per_trial() -> None:
     ]
     assert one == again
     assert flat == [["1", "2", "3"]] * 3
+
+
+def test_shuffled_group_swaps_groups_within_the_item() -> None:
+    from behaviorlab.runs import conditions
+
+    frame = _data()
+    frame = pd.concat([frame, frame.iloc[6:9].assign(group="b")], ignore_index=True)
+    trials = SharesTask().trials(shares_from_frame(frame, {"group": ["group"]}), seed=0)
+    shuffled = conditions.get("shuffled_group")(trials, seed=0)
+    for before, after in zip(trials, shuffled, strict=True):
+        assert after.person_id == before.person_id and after.item_id == before.item_id
+        donor = after.input.meta["persona_of"]
+        assert donor != before.item_id and donor.split(" | ")[0] == before.person_id
+        assert after.input.persona is not None and after.input.persona.person_id == donor
+        assert after.target == before.target  # scored against its own group's people
+
+
+def test_shuffled_group_needs_two_groups_per_item() -> None:
+    import pytest
+
+    from behaviorlab.runs import conditions
+
+    trials = SharesTask().trials(shares_from_frame(_data(), {"group": ["group"]}), seed=0)
+    with pytest.raises(ValueError, match="shuffled_group: item 'q2' has 1 group"):
+        conditions.get("shuffled_group")(trials, seed=0)

@@ -3,13 +3,19 @@
 Data published as shares of each option with n (public-opinion toplines, choice rates,
 SimBench-style distributions) and no per-person rows: the ``shares_file`` loader (CSV,
 Parquet or a DataFrame), the ``shares`` task (the subject is the item; groups nested in their
-item), JS / TV / SimBench-score metrics per item with intervals over items and the people's
-multinomial noise, a noise floor, the ``train_shares`` baseline, a planted generator with
-known answers (``shares_synthetic``, the ``planted`` simulator), its report block and
-``behaviorlab demo shares`` (docs/shares.md).
+item), the ``shuffled_group`` condition (another group's persona within the item), JS / TV /
+SimBench-score metrics per item with intervals over items and the people's multinomial noise,
+a noise floor, the ``train_shares`` baseline, a planted generator with known answers
+(``shares_synthetic``, the ``planted`` simulator), its report block and ``behaviorlab demo
+shares`` (docs/shares.md).
 """
 
-from behaviorlab.families.shares import _baselines, _metrics, _synthetic  # noqa: F401  (register)
+from behaviorlab.families.shares import (  # noqa: F401  (register)
+    _baselines,
+    _conditions,
+    _metrics,
+    _synthetic,
+)
 from behaviorlab.families.shares._baselines import TrainSharesSimulator
 from behaviorlab.families.shares._data import (
     SharesDataError,

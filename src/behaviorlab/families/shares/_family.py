@@ -19,6 +19,11 @@ FAMILY = family(
                 __package__ or "behaviorlab.families.shares",
             ),
         ),
+        metric_labels={
+            "share_js": "share JS",
+            "share_tv": "share TV",
+            "simbench_score": "SimBench score",
+        },
         docs="docs/shares.md",
     )
 )
