@@ -11,14 +11,14 @@ from behaviorlab.runs import ExperimentSpec, SpecError, parse_spec
 
 SWEEP = """\
 name: sw
-data: {source: synthetic-test, split: {test: 1.0}}
+data: {source: synthetic-test, people: 20, split: {test: 1.0}}
 sweep:
   simulator: {name: llm, backend: mock, answer: sample, n: 3}
   factors:
     temperature: [0, 0.7]
     model: [a, {level: b, model: other-b}]
     prompt: [default, paraphrase]
-    seed: [0, 1]
+    seed: [0, 3]
 """
 
 
@@ -35,8 +35,8 @@ def test_cells_cross_every_level_and_labels_name_them() -> None:
     assert b_para.options()["model"] == "other-b"
     assert b_para.conditions == ["paraphrase"]
     assert spec.sweep is not None
-    assert spec.sweep.describe(80) == (
-        "2 model × 2 prompt × 2 temperature × 2 seed = 16 cells × 80 trials = 1280 trials"
+    assert spec.sweep.describe(40) == (
+        "2 model × 2 prompt × 2 temperature × 2 seed = 16 cells × 40 trials = 640 trials"
     )
 
 
@@ -87,6 +87,13 @@ def test_a_bad_sweep_names_the_line_and_what_to_do(factors: str, needle: str) ->
     assert "s.yaml:" in msg and "s.yaml:?" not in msg
 
 
+def test_seeds_closer_than_the_samples_are_refused() -> None:
+    # the llm simulator samples with seeds seed .. seed+n-1: seeds 0 and 1 would share samples
+    text = SWEEP.replace("seed: [0, 3]", "seed: [0, 1]")
+    with pytest.raises(SpecError, match=r"space the seeds by n, e.g. seed: \[0, 3\]"):
+        parse_spec(text)
+
+
 def test_an_entry_option_a_factor_sets_is_refused() -> None:
     text = SWEEP.replace("answer: sample, n: 3", "answer: sample, n: 3, seed: 5")
     with pytest.raises(SpecError, match="sets seed: and factor seed sweeps it"):
@@ -109,12 +116,23 @@ def test_a_sweep_runs_and_its_rows_record_each_cell(tmp_path: Path) -> None:
     frame = run.to_pandas()
     assert frame["simulator"].nunique() == 8
     per_cell = frame.groupby("simulator").size()
-    assert set(per_cell) == {80}  # every cell answers the same 80 test trials
+    assert set(per_cell) == {40}  # every cell answers the same 40 test trials
     para = frame.loc[frame["simulator"].str.contains("prompt=paraphrase")]
     assert set(para["condition"]) == {"paraphrase"}
     assert {m.get("wording") for m in para["meta"]} <= {1, 2}
     # seeds change the sampled answers of the mock model, so the noise floor is not zero
     a0 = frame.loc[frame["simulator"] == "sweep[model=a,prompt=default,seed=0]"]
-    a1 = frame.loc[frame["simulator"] == "sweep[model=a,prompt=default,seed=1]"]
+    a1 = frame.loc[frame["simulator"] == "sweep[model=a,prompt=default,seed=3]"]
     pair = a0.merge(a1, on=["person_id", "item_id"])
     assert (pair["samples_x"].astype(str) != pair["samples_y"].astype(str)).any()
+
+
+def test_the_docs_spec_is_a_valid_sweep() -> None:
+    doc = Path(__file__).resolve().parents[2] / "docs" / "sensitivity.md"
+    block = doc.read_text(encoding="utf-8").split("```yaml")[1].split("```")[0]
+    spec = parse_spec(block, origin="docs/sensitivity.md")
+    assert spec.sweep is not None
+    assert spec.sweep.describe() == "2 model × 2 prompt × 2 temperature × 3 seed = 24 cells"
+    assert "sweep[model=gemma3-270m,prompt=paraphrase,temperature=1,seed=20]" in {
+        s.label for s in spec.simulators
+    }

@@ -585,6 +585,9 @@ def _add_collect() -> None:
     from behaviorlab.cli._timeseries import series_app
 
     app.add_typer(series_app, name="series")
+    from behaviorlab.cli._sweep import sweep_app
+
+    app.add_typer(sweep_app, name="sweep")
 
 
 def _add_import() -> None:

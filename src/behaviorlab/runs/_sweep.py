@@ -180,6 +180,19 @@ class SweepSpec(BaseModel):
                 f"with answer: {sim.get('answer', 'score')}, which does not sample (the "
                 "temperature would change nothing); set answer: sample in sweep.simulator"
             )
+        seeds = sorted(self.factors.seed or [])
+        n = sim.get("n", 10)
+        if sim["name"] == "llm" and sim.get("answer") == "sample" and isinstance(n, int):
+            close = [(a, b) for a, b in itertools.pairwise(seeds) if b - a < n]
+            if close:
+                a, b = close[0]
+                spaced = ", ".join(str(seeds[0] + i * n) for i in range(len(seeds)))
+                raise ValueError(
+                    f"factor seed: levels {a} and {b} are closer than n: {n}; the llm simulator "
+                    f"draws its {n} samples with seeds seed .. seed+{n - 1}, so these cells "
+                    f"would share samples and the seed noise floor would come out too small; "
+                    f"space the seeds by n, e.g. seed: [{spaced}]"
+                )
         return self
 
     def cells(self) -> list[tuple[dict[str, str], dict[str, Any]]]:
