@@ -20,6 +20,7 @@ from behaviorlab.report._chat_store import ChatStore
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
 WAIT_S = 30
+ARTIFACTS = Path(__file__).resolve().parents[2] / "tests-artifacts"
 PAYLOAD = "<b>bold</b> & <script>window.pwned = 1</script>"
 
 pytestmark = [
@@ -107,9 +108,27 @@ def _texts(driver: Any) -> list[tuple[str, str]]:
     return [(who, text) for who, text in driver.execute_script(script)]
 
 
+def _screenshot(driver: Any, name: str) -> None:
+    """A screenshot into tests-artifacts/ (git-ignored), for a person to look at."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    ignore = ARTIFACTS / ".gitignore"
+    if not ignore.exists():
+        ignore.write_text("# test artifacts (screenshots): not versioned\n*\n")
+    driver.save_screenshot(str(ARTIFACTS / name))
+
+
 def _people(driver: Any) -> list[str]:
     script = "return [...document.querySelectorAll('#person option')].map(o => o.value);"
     return list(driver.execute_script(script))
+
+
+def _click(driver: Any, element_id: str) -> None:
+    """Click a button as a person would, scrolled into view first."""
+    from selenium.webdriver.common.by import By
+
+    button = driver.find_element(By.ID, element_id)
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", button)
+    button.click()
 
 
 def _has(n: int) -> Callable[[Any], bool]:
@@ -139,7 +158,7 @@ def test_three_turns_are_stored_and_shown_again_after_a_reload(
     for i, text in enumerate(said):
         box = driver.find_element(By.ID, "say")
         box.send_keys(text)
-        driver.find_element(By.ID, "send").click()
+        _click(driver, "send")
         wait.until(_has(2 * (i + 1)))
     shown = _texts(driver)
     assert [t for _, t in shown[0::2]] == said
@@ -152,6 +171,7 @@ def test_three_turns_are_stored_and_shown_again_after_a_reload(
     driver.refresh()
     wait.until(lambda d: len(_texts(d)) == 6)
     assert _texts(driver) == shown
+    _screenshot(driver, "chat-twin.png")
     driver.get(base + "/chat")
     driver.find_element(By.LINK_TEXT, chat_id).click()
     wait.until(lambda d: len(_texts(d)) == 6)
@@ -160,3 +180,46 @@ def test_three_turns_are_stored_and_shown_again_after_a_reload(
     assert driver.execute_script("return window.pwned === undefined")
     severe = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
     assert not severe, severe
+
+
+def test_a_person_takes_a_role_in_a_dialogue_trial(driver: Any, viewer: tuple[str, Path]) -> None:
+    import bl_exchange  # noqa: F401  (registers the three-party task 'exchange')
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select, WebDriverWait
+
+    base, chat_dir = viewer
+    wait = WebDriverWait(driver, WAIT_S)
+    driver.get(base + "/chat")
+    Select(driver.find_element(By.ID, "source")).select_by_value("dataset:synthetic-test")
+    driver.find_element(By.ID, "people-query").send_keys("p004")
+    wait.until(lambda d: _people(d) == ["p004"])
+    Select(driver.find_element(By.ID, "task")).select_by_value("exchange")
+    wait.until(lambda d: len(Select(d.find_element(By.ID, "role")).options) == 3)
+    Select(driver.find_element(By.ID, "role")).select_by_value("debater_a")
+    driver.find_element(By.ID, "start").click()
+    wait.until(lambda d: "/chat/" in d.current_url and d.find_elements(By.ID, "seen"))
+    chat_id = driver.current_url.rsplit("/", 1)[1]
+    assert driver.find_element(By.ID, "seen").text.endswith("debater_a, your turn:")
+    assert [who for who, _ in _texts(driver)] == ["moderator"]
+
+    for i, text in enumerate(["Ban them.", "Still ban."]):
+        driver.find_element(By.ID, "say").send_keys(text)
+        _click(driver, "send")
+        wait.until(_has([4, 6][i]))
+    assert not driver.find_element(By.ID, "waiting").is_displayed()
+    shown = _texts(driver)
+    assert [who for who, _ in shown] == [
+        "moderator",
+        "debater_a (you)",
+        "debater_b",
+        "moderator",
+        "debater_a (you)",
+        "debater_b",
+    ]
+    driver.refresh()
+    wait.until(_has(6))
+    assert _texts(driver) == shown
+    assert driver.find_element(By.ID, "status").text == "finished"
+    _screenshot(driver, "chat-dialogue.png")
+    info = ChatStore(chat_dir).get(chat_id)
+    assert info.kind == "dialogue" and info.meta["scores"]["turns"] == 6.0

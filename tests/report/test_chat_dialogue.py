@@ -45,6 +45,8 @@ def test_a_person_plays_a_role_and_the_trial_is_stored_turn_by_turn(tmp_path: Pa
         assert first["waiting"]["role"] == "debater_a"
         assert first["waiting"]["seen"].endswith("debater_a, your turn:")
         assert first["messages"][0]["content"] in first["waiting"]["seen"]
+        playing = client.get(f"/chat/{chat_id}")
+        assert playing.status_code == 200 and "your turn as debater_a" in playing.text
 
         one = client.post(f"/api/chat/{chat_id}/messages", json={"text": "Ban them."}).json()
         assert [(m["role"], m["human"]) for m in one["messages"]] == [
