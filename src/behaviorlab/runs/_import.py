@@ -251,7 +251,8 @@ def _answer(trial: Trial, raw: Any, rationale: str | None) -> Answer | str:
                     f"{', '.join(sorted(codes, key=_code_order))})"
                 )
             code = by_label[0]
-        return Answer(choice=code, value={"answer": code}, raw=str(raw), meta=meta)
+        # assembled from checked values (a code of the trial), without a second validation
+        return Answer.model_construct(choice=code, value={"answer": code}, raw=str(raw), meta=meta)
     inp: TrialInput = trial.input
     value = _structured(raw, inp.answer_schema)
     if isinstance(value, str):
