@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from pathlib import Path
 
 import pytest
 
@@ -103,3 +104,28 @@ def test_cache_hits_only_for_identical_calls(tmp_path: object) -> None:
     assert cache.stats.misses == 6
     assert len(cache) == 6
     assert (a.inner.calls, b.inner.calls) == (5, 1)  # type: ignore[attr-defined]
+
+
+def test_a_backend_without_one_pass_caches_score_positions_point_by_point(
+    tmp_path: Path,
+) -> None:
+    from behaviorlab.models import PositionsRequest, ScorePoint
+    from behaviorlab.models._cache import reads_once
+
+    cache = CallCache(tmp_path / "c.sqlite")
+    backend = CachedBackend(MockBackend(), cache)
+    assert not reads_once(backend)
+    request = PositionsRequest(
+        pieces=["a b ", "c d ", "e"],
+        points=[
+            ScorePoint(after=1, continuations=["x", "y"]),
+            ScorePoint(after=2, continuations=["z"]),
+        ],
+    )
+    first = asyncio.run(backend.score_positions(request))
+    again = asyncio.run(backend.score_positions(request))
+    assert [s.cached for s in first.scores] == [False, False]
+    assert [s.cached for s in again.scores] == [True, True]
+    assert [s.logprobs for s in again.scores] == [s.logprobs for s in first.scores]
+    assert len(cache) == 2  # one entry per point, no whole-text entry
+    cache.close()

@@ -1,9 +1,10 @@
 """A persistent LLM-call cache keyed on everything that changes an answer.
 
 The key is the SHA-256 of: the backend's full identity (backend, model, weights hash or
-endpoint, load-time parameters), the call kind (generate / score) and the whole request
-(messages or prompt, schema, temperature, top_p, max_tokens, seed, stop, continuations). A
-cache that ignored any of these would silently return another model's answers.
+endpoint, load-time parameters), the call kind (generate / score / score_positions) and the
+whole request (messages or prompt, schema, temperature, top_p, max_tokens, seed, stop,
+continuations; for score_positions the text's pieces and every point). A cache that ignored
+any of these would silently return another model's answers.
 """
 
 from __future__ import annotations
@@ -22,8 +23,11 @@ from behaviorlab.models._base import (
     GenerateRequest,
     Generation,
     ModelIdentity,
+    PositionsRequest,
+    PositionsResult,
     ScoreRequest,
     ScoreResult,
+    score_per_point,
 )
 
 
@@ -56,7 +60,11 @@ class CallCache:
         self.stats = CacheStats()
 
     @staticmethod
-    def key(identity: ModelIdentity, kind: str, request: GenerateRequest | ScoreRequest) -> str:
+    def key(
+        identity: ModelIdentity,
+        kind: str,
+        request: GenerateRequest | ScoreRequest | PositionsRequest,
+    ) -> str:
         payload = json.dumps(
             {
                 "identity": identity.model_dump(mode="json"),
@@ -128,5 +136,31 @@ class CachedBackend(Backend):
         self.cache.put(key, "score", self.identity().model, result.model_dump(mode="json"))
         return result
 
+    async def score_positions(self, request: PositionsRequest) -> PositionsResult:
+        """A backend that reads a text once: the whole request is one cached call (kind
+        ``score_positions``); any other: one cached :meth:`score` call per point."""
+        if not reads_once(self.inner):
+            return await score_per_point(self, request)
+        key = self.cache.key(self.identity(), "score_positions", request)
+        hit = self.cache.get(key)
+        if hit is not None:
+            stored = PositionsResult.model_validate(hit)
+            scores = [s.model_copy(update={"cached": True}) for s in stored.scores]
+            return stored.model_copy(update={"cached": True, "scores": scores})
+        result = await self.inner.score_positions(request)
+        self.cache.put(
+            key, "score_positions", self.identity().model, result.model_dump(mode="json")
+        )
+        return result
+
     async def aclose(self) -> None:
         await self.inner.aclose()
+
+
+def reads_once(backend: Backend) -> bool:
+    """Whether ``backend`` (or, through call caches, the backend it wraps) reads a text once
+    for :meth:`Backend.score_positions` instead of one score call per point."""
+    inner = backend
+    while isinstance(inner, CachedBackend):
+        inner = inner.inner
+    return type(inner).score_positions is not Backend.score_positions

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 from typing import Any, ClassVar
 
-from behaviorlab.data._records import stable_hash
 from behaviorlab.models._base import (
     Backend,
     Capability,
@@ -108,9 +107,11 @@ class Probe(Backend):
             self.count(c) for point in request.points for c in point.continuations
         )
         hit = False
-        if self.cache is not None:  # the call cache does not store whole-text requests
-            key = stable_hash("score_positions", self.identity().model_dump(mode="json"), text)
-            hit = key in self.seen
+        if self.cache is not None:  # the call cache stores a whole-text request as one call
+            key = CallCache.key(self.identity(), "score_positions", request)
+            hits, misses = self.cache.stats.hits, self.cache.stats.misses
+            hit = key in self.seen or self.cache.get(key) is not None
+            self.cache.stats.hits, self.cache.stats.misses = hits, misses
             self.seen.add(key)
         if not hit:
             self.tokens_uncached += tokens

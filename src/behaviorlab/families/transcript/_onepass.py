@@ -40,6 +40,7 @@ from behaviorlab.models._base import (
     ScoreResult,
     score_per_point,
 )
+from behaviorlab.models._cache import reads_once as _reads_once
 
 
 @dataclass
@@ -55,6 +56,8 @@ class PassStats:
     one_pass: bool = False
     calls: int = 0
     """Model calls: 1 for a whole-text request, one per choice when split or windowed."""
+    cached: int = 0
+    """Of those calls, the ones the call cache answered."""
 
     def add(self, other: PassStats) -> None:
         self.transcript_tokens += other.transcript_tokens
@@ -81,22 +84,15 @@ def session_request(session: Session) -> PositionsRequest:
 
 
 def reads_once(backend: Backend) -> bool:
-    """Whether :func:`reader` finds a backend that reads a text once (it overrides
-    :meth:`~behaviorlab.models.Backend.score_positions`)."""
-    return type(reader(backend)).score_positions is not Backend.score_positions
+    """Whether ``backend`` (through a call cache, the backend it wraps) reads a text once (it
+    overrides :meth:`~behaviorlab.models.Backend.score_positions`)."""
+    return _reads_once(backend)
 
 
 def reader(backend: Backend) -> Backend:
-    """The backend to send a session to: ``backend`` itself, or, when it is a wrapper (a call
-    cache) that would split the request into one score call per point, the first backend it
-    wraps that reads a text once. (The call cache does not store whole-text requests yet.)"""
-    inner = backend
-    while type(inner).score_positions is Backend.score_positions:
-        nxt = getattr(inner, "inner", None)
-        if not isinstance(nxt, Backend):
-            return backend
-        inner = nxt
-    return inner
+    """The backend to send a session to: ``backend`` itself (a call cache stores the whole
+    request as one call when the backend it wraps reads a text once, else each point)."""
+    return backend
 
 
 def _record(session: Session, k: int, result: ScoreResult) -> ChoiceRecord:
@@ -125,6 +121,10 @@ def _window_prompt(session: Session, k: int, first: int) -> str:
 
 
 def _counter(backend: Backend) -> Callable[[str], int]:
+    while getattr(backend, "prompt_tokens", None) is None and isinstance(
+        getattr(backend, "inner", None), Backend
+    ):  # through a call cache to the model that counts
+        backend = backend.inner  # type: ignore[attr-defined]
     count = getattr(backend, "prompt_tokens", None)
     if callable(count):
         return lambda prompt: len(count(prompt=prompt))
@@ -168,6 +168,7 @@ async def _windowed(
         stats.windowed_choices += 1
         stats.windowed_evaluated += result.tokens_in
         stats.calls += 1
+        stats.cached += int(result.cached)
     return out, stats
 
 
@@ -197,6 +198,11 @@ async def score_one_pass(
         extra=max(0, result.evaluated - result.tokens_in),
         one_pass=result.one_pass,
         calls=result.calls,
+        cached=result.calls
+        if result.cached
+        else sum(int(s.cached) for s in result.scores)
+        if result.calls > 1
+        else 0,
     )
     return records, stats
 

@@ -141,9 +141,12 @@ def from_probabilities(
     return record
 
 
-async def score_by_requests(backend: Backend, session: Session) -> list[ChoiceRecord]:
+async def score_by_requests(
+    backend: Backend, session: Session, usage: Usage | None = None
+) -> list[ChoiceRecord]:
     """One score request per response: the options (or the free-text response itself) as
-    continuations of :func:`prompt_for`; a failed request is that choice's error."""
+    continuations of :func:`prompt_for`; a failed request is that choice's error. ``usage``
+    counts the requests the call cache answered."""
     out: list[ChoiceRecord] = []
     for k in session.scored():
         response, options = session.responses[k], session.options[k]
@@ -169,6 +172,9 @@ async def score_by_requests(backend: Backend, session: Session) -> list[ChoiceRe
             out.append(
                 ChoiceRecord(k=k, response=response, options=_as_list(options), error=str(exc))
             )
+            continue
+        if usage is not None:
+            usage.cache_hits += int(result.cached)
     return out
 
 

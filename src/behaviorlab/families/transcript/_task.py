@@ -215,8 +215,9 @@ class TranscriptTask:
                     }
                     usage.tokens_in = stats.evaluated + stats.windowed_evaluated
                     usage.calls = stats.calls
+                    usage.cache_hits = stats.cached
             if records is None:
-                records = await score_by_requests(backend, session)
+                records = await score_by_requests(backend, session, usage)
                 mode = "per_choice"
                 usage.calls = len(records)
         else:
