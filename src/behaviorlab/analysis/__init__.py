@@ -27,6 +27,7 @@ from behaviorlab.analysis._gap import gap
 from behaviorlab.analysis._items import error_agreement, item_level
 from behaviorlab.analysis._metrics import MeanMetric, Metric, estimate, metric, metrics
 from behaviorlab.analysis._noise_floor import noise_floor
+from behaviorlab.analysis._numeric import NumericOutcomes, numeric_outcomes
 from behaviorlab.analysis._ordinal import Wasserstein
 from behaviorlab.analysis._paired import PairedEffect, paired_effect
 from behaviorlab.analysis._position import position_shares
@@ -50,6 +51,7 @@ __all__ = [
     "HumanCeiling",
     "MeanMetric",
     "Metric",
+    "NumericOutcomes",
     "PairedEffect",
     "Sensitivity",
     "StaggeredDiD",
@@ -73,6 +75,7 @@ __all__ = [
     "metric",
     "metrics",
     "noise_floor",
+    "numeric_outcomes",
     "paired_effect",
     "position_shares",
     "role_table",

@@ -1,0 +1,482 @@
+"""Numeric and ordinal outcomes: how people's values and the twins' compare, item by item.
+
+A trial is numeric when its result row says so (``meta["answer_type"]`` is ``"numeric"``, a
+number answer, or ``"ordered"``, an option code on a scale) and both the person's answer and
+the simulated one parse as numbers. Per (task, simulator, condition), over the items:
+
+- ``correlation``: per item, Pearson's r between people's and twins' values across people,
+  averaged over the items where both vary. Items where the twins' values do not vary (the
+  simulator gives everyone the same number, which twins often do) have no correlation: they
+  are counted (``n_flat``) and listed, not silently dropped.
+- ``std_ratio``: per item, the twins' standard deviation over people's, averaged over items
+  where people vary (a flat item counts as 0): below 1, twins are too uniform.
+- ``glass_delta``: per item, (twins' mean − people's mean) / people's standard deviation
+  (Glass's Δ), averaged over items where people vary.
+- ``mae``: mean |h − s| over trials; ``accuracy``: mean of 1 − |h − s| / range over trials of
+  items with a range (a numeric question's ``range``, an ordered one's code span).
+- For twins that give a distribution (option probabilities or samples): ``expected_accuracy``
+  (the accuracy expected under the distribution) and ``median_accuracy`` (the accuracy of its
+  median).
+
+Beside them, always, two baselines on the same trials: ``uniform`` (an answer drawn uniformly
+over the range: its expected accuracy and absolute error, exactly) and ``people_mean`` (each
+person predicted by the mean of the *other* people's answers to the item, the training mean
+of a split that leaves the person out). Random answers score about 0.63 on the accuracy for a
+symmetric human distribution, so accuracy alone hides the gap.
+
+Every number is a function of additive per-person sums (per item: n, Σh, Σs, Σh², Σs², Σhs,
+Σ|h − s|, ...), so the person-clustered bootstrap is one matrix product (``W @ stats``) and
+all metrics of an arm share one set of resamples. A numeric question without a range has no
+accuracy: the ``note`` says which question, and in which file to add ``range: [lo, hi]``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from behaviorlab.analysis._bootstrap import (
+    ClusterStats,
+    bootstrap_replicates,
+    percentile_interval,
+)
+from behaviorlab.analysis._frame import (
+    SupportsToPandas,
+    as_codes,
+    as_frame,
+    as_probs,
+    require,
+    with_columns,
+)
+from behaviorlab.analysis._metrics import ratio
+
+NUMERIC_METRICS = (
+    "correlation",
+    "std_ratio",
+    "glass_delta",
+    "mae",
+    "accuracy",
+    "expected_accuracy",
+    "median_accuracy",
+)
+"""The metrics of :func:`numeric_outcomes`, in table order."""
+BASELINE_METRICS = ("mae", "accuracy")
+"""The metrics the baselines (``uniform``, ``people_mean``) are given for."""
+HIGHER_IS_BETTER = {
+    "correlation": True,
+    "std_ratio": True,
+    "glass_delta": True,
+    "mae": False,
+    "accuracy": True,
+    "expected_accuracy": True,
+    "median_accuracy": True,
+}
+"""Direction of each metric (``std_ratio`` is best at 1 and ``glass_delta`` at 0)."""
+TARGETS = {"std_ratio": 1.0, "glass_delta": 0.0}
+"""Metrics whose best value is a target, not an extreme."""
+NUMERIC_COLUMNS = (
+    "task",
+    "simulator",
+    "condition",
+    "metric",
+    "value",
+    "low",
+    "high",
+    "uniform",
+    "uniform_low",
+    "uniform_high",
+    "people_mean",
+    "people_mean_low",
+    "people_mean_high",
+    "n_items",
+    "n_people",
+    "n",
+    "note",
+)
+ITEM_COLUMNS = (
+    "task",
+    "simulator",
+    "condition",
+    "item_id",
+    "n",
+    "human_mean",
+    "sim_mean",
+    "human_sd",
+    "sim_sd",
+    "correlation",
+    "std_ratio",
+    "glass_delta",
+    "mae",
+    "accuracy",
+    "flat",
+)
+TYPES = ("numeric", "ordered")
+
+# channels of the per-person, per-item sums
+(N, H, S, HH, SS, HS, ABS, NR, ACC, ACC_U, ABS_U, NM, ABS_M, NMR, ACC_M, ND, EXP, MED) = range(18)
+CHANNELS = 18
+TINY = 1e-12
+
+
+@dataclass(frozen=True)
+class NumericOutcomes:
+    """What :func:`numeric_outcomes` found: ``table`` (one row per arm and metric, with the
+    baselines beside; columns :data:`NUMERIC_COLUMNS`), ``items`` (per arm and item,
+    :data:`ITEM_COLUMNS`), ``flat`` (per arm, the items whose twins' values do not vary) and
+    the resampling settings."""
+
+    table: pd.DataFrame
+    items: pd.DataFrame
+    flat: dict[tuple[str, str, str], list[str]] = field(default_factory=dict)
+    n_resamples: int = 2000
+    level: float = 0.95
+
+    @property
+    def empty(self) -> bool:
+        return self.table.empty
+
+    def value(self, metric: str, simulator: str | None = None) -> float:
+        """One metric's value (of ``simulator``, or the only arm)."""
+        rows = self.table.loc[self.table["metric"] == metric]
+        if simulator is not None:
+            rows = rows.loc[rows["simulator"] == simulator]
+        if len(rows) != 1:
+            raise KeyError(f"{len(rows)} rows for metric {metric!r}, simulator {simulator!r}")
+        return float(rows["value"].iloc[0])
+
+
+def _meta(value: Any) -> Mapping[str, Any]:
+    if isinstance(value, Mapping):
+        return value
+    if isinstance(value, str):
+        try:
+            decoded = json.loads(value)
+        except ValueError:
+            return {}
+        return decoded if isinstance(decoded, Mapping) else {}
+    return {}
+
+
+def _number(value: Any) -> float:
+    if value is None or isinstance(value, bool):
+        return math.nan
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        return math.nan
+    return x if math.isfinite(x) else math.nan
+
+
+@dataclass
+class _Trials:
+    """The numeric trials of one arm, as arrays."""
+
+    people: np.ndarray
+    items: np.ndarray
+    h: np.ndarray
+    s: np.ndarray
+    lo: np.ndarray
+    width: np.ndarray  # NaN without a range
+    dists: list[tuple[np.ndarray, np.ndarray] | None]
+    unranged: dict[str, str]  # item -> where its question is defined
+
+
+def numeric_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    """The rows of ``frame`` that are numeric or ordered trials (``meta["answer_type"]``)
+    without an error; any ``correct`` (a numeric question without a range has none)."""
+    require(frame, "meta", "error")
+    kinds = [_meta(m).get("answer_type") for m in frame["meta"].tolist()]
+    keep = np.array([k in TYPES for k in kinds], dtype=bool) & frame["error"].isna().to_numpy()
+    return frame.loc[keep]
+
+
+def _distribution(probs: Any, samples: Any) -> tuple[np.ndarray, np.ndarray] | None:
+    """(values ascending, masses) of a simulated distribution over numbers, else None."""
+    mass: dict[float, float] = {}
+    p = as_probs(probs)
+    if p is not None:
+        for code, w in p.items():
+            x = _number(code)
+            if math.isfinite(x):
+                mass[x] = mass.get(x, 0.0) + w
+    else:
+        codes = as_codes(samples)
+        for code in codes or []:
+            x = _number(code)
+            if math.isfinite(x):
+                mass[x] = mass.get(x, 0.0) + 1.0
+    if not mass:
+        return None
+    xs = np.array(sorted(mass))
+    ws = np.array([mass[x] for x in xs])
+    return xs, ws / ws.sum()
+
+
+def _trials(group: pd.DataFrame) -> _Trials:
+    metas = [_meta(m) for m in group["meta"].tolist()]
+    h = np.array([_number(v) for v in group["human_answer"].tolist()])
+    s = np.array([_number(v) for v in group["answer"].tolist()])
+    lo, width = np.full(len(h), math.nan), np.full(len(h), math.nan)
+    unranged: dict[str, str] = {}
+    items = group["item_id"].astype(str).to_numpy()
+    for i, m in enumerate(metas):
+        r = m.get("range")
+        if isinstance(r, list | tuple) and len(r) == 2 and float(r[1]) > float(r[0]):
+            lo[i], width[i] = float(r[0]), float(r[1]) - float(r[0])
+        else:
+            unranged.setdefault(items[i], str(m.get("defined_in") or "the survey mapping"))
+    dists = [
+        _distribution(p, q)
+        for p, q in zip(group["probabilities"].tolist(), group["samples"].tolist(), strict=True)
+    ]
+    keep = np.isfinite(h) & np.isfinite(s)
+    return _Trials(
+        people=group["person_id"].astype(str).to_numpy()[keep],
+        items=items[keep],
+        h=h[keep],
+        s=s[keep],
+        lo=lo[keep],
+        width=width[keep],
+        dists=[d for d, k in zip(dists, keep, strict=True) if k],
+        unranged=unranged,
+    )
+
+
+def _rows(t: _Trials, item: np.ndarray, n_items: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per-trial flat event indices and weights of the additive sums."""
+    n = len(t.h)
+    ranged = np.isfinite(t.width)
+    w = np.where(ranged, t.width, 1.0)
+    d = np.abs(t.h - t.s)
+    cols = np.zeros((n, CHANNELS))
+    cols[:, N], cols[:, H], cols[:, S] = 1.0, t.h, t.s
+    cols[:, HH], cols[:, SS], cols[:, HS] = t.h * t.h, t.s * t.s, t.h * t.s
+    cols[:, ABS] = d
+    # uniform over [lo, lo + w]: E|h - U| = ((h - lo)^2 + (hi - h)^2) / (2 w)
+    a, b = t.h - t.lo, t.lo + w - t.h
+    abs_u = (a * a + b * b) / (2.0 * w)
+    cols[:, NR] = ranged
+    cols[:, ACC] = np.where(ranged, 1.0 - d / w, 0.0)
+    cols[:, ACC_U] = np.where(ranged, 1.0 - abs_u / w, 0.0)
+    cols[:, ABS_U] = np.where(ranged, abs_u, 0.0)
+    # the mean of the other people's answers to the item
+    key = pd.Series(t.h).groupby([item, t.people])
+    own_sum, own_n = key.transform("sum").to_numpy(), key.transform("count").to_numpy()
+    by_item = pd.Series(t.h).groupby(item)
+    all_sum, all_n = by_item.transform("sum").to_numpy(), by_item.transform("count").to_numpy()
+    others = all_n - own_n
+    m = np.where(others > 0, (all_sum - own_sum) / np.maximum(others, 1), math.nan)
+    has_m = np.isfinite(m)
+    abs_m = np.abs(t.h - np.where(has_m, m, 0.0))
+    cols[:, NM] = has_m
+    cols[:, ABS_M] = np.where(has_m, abs_m, 0.0)
+    cols[:, NMR] = has_m & ranged
+    cols[:, ACC_M] = np.where(has_m & ranged, 1.0 - abs_m / w, 0.0)
+    for i, dist in enumerate(t.dists):
+        if dist is None or not ranged[i]:
+            continue
+        xs, ps = dist
+        cols[i, ND] = 1.0
+        cols[i, EXP] = 1.0 - float(np.sum(ps * np.abs(t.h[i] - xs))) / w[i]
+        median = xs[int(np.searchsorted(np.cumsum(ps), 0.5 - 1e-12))]
+        cols[i, MED] = 1.0 - abs(t.h[i] - median) / w[i]
+    index = (item[:, None] * CHANNELS + np.arange(CHANNELS)[None, :]).ravel()
+    return index, cols.ravel()
+
+
+def _moments(agg: np.ndarray) -> dict[str, np.ndarray]:
+    n = agg[..., N]
+    mh, ms = ratio(agg[..., H], n), ratio(agg[..., S], n)
+    vh = np.clip(ratio(agg[..., HH], n) - mh * mh, 0.0, None)
+    vs = np.clip(ratio(agg[..., SS], n) - ms * ms, 0.0, None)
+    cov = ratio(agg[..., HS], n) - mh * ms
+    scale_h = np.maximum(np.abs(mh), 1.0)
+    scale_s = np.maximum(np.abs(ms), 1.0)
+    people_vary = (n >= 2) & (vh > TINY * scale_h * scale_h)
+    twins_vary = (n >= 2) & (vs > TINY * scale_s * scale_s)
+    return {
+        "n": n,
+        "mh": mh,
+        "ms": ms,
+        "vh": vh,
+        "vs": vs,
+        "cov": cov,
+        "people_vary": people_vary,
+        "twins_vary": twins_vary,
+    }
+
+
+def _item_values(agg: np.ndarray) -> dict[str, np.ndarray]:
+    """Per item (last axis of the result): correlation, std ratio, Glass's Δ (NaN where not
+    defined), and the flat mask (people vary, twins do not)."""
+    m = _moments(agg)
+    both = m["people_vary"] & m["twins_vary"]
+    corr = np.where(both, ratio(m["cov"], np.sqrt(m["vh"] * m["vs"])), math.nan)
+    sd_ratio = np.where(m["people_vary"], np.sqrt(ratio(m["vs"], m["vh"])), math.nan)
+    n = m["n"]
+    sd_h = np.sqrt(m["vh"] * ratio(n, n - 1.0))  # the people's sample standard deviation
+    glass = np.where(m["people_vary"], ratio(m["ms"] - m["mh"], sd_h), math.nan)
+    flat = m["people_vary"] & ~m["twins_vary"] & (n >= 2)
+    return {"correlation": corr, "std_ratio": sd_ratio, "glass_delta": glass, "flat": flat}
+
+
+def _mean_over_items(values: np.ndarray) -> np.ndarray:
+    ok = np.isfinite(values)
+    return ratio(np.where(ok, values, 0.0).sum(axis=-1), ok.sum(axis=-1))
+
+
+def _pooled(agg: np.ndarray, num: int, den: int) -> np.ndarray:
+    return ratio(agg[..., num].sum(axis=-1), agg[..., den].sum(axis=-1))
+
+
+def numeric_statistic(agg: np.ndarray) -> np.ndarray:
+    """Every value of an arm from its summed statistics ``(..., items, CHANNELS)``: the
+    metrics of :data:`NUMERIC_METRICS`, then uniform and people's-mean MAE and accuracy;
+    shape ``(..., 11)``."""
+    per_item = _item_values(agg)
+    out = [
+        _mean_over_items(per_item["correlation"]),
+        _mean_over_items(per_item["std_ratio"]),
+        _mean_over_items(per_item["glass_delta"]),
+        _pooled(agg, ABS, N),
+        _pooled(agg, ACC, NR),
+        _pooled(agg, EXP, ND),
+        _pooled(agg, MED, ND),
+        _pooled(agg, ABS_U, NR),
+        _pooled(agg, ACC_U, NR),
+        _pooled(agg, ABS_M, NM),
+        _pooled(agg, ACC_M, NMR),
+    ]
+    return np.stack(out, axis=-1)
+
+
+BASELINE_SLOTS = {("uniform", "mae"): 7, ("uniform", "accuracy"): 8}
+BASELINE_SLOTS |= {("people_mean", "mae"): 9, ("people_mean", "accuracy"): 10}
+
+
+def numeric_outcomes(
+    results: pd.DataFrame | SupportsToPandas,
+    *,
+    n_resamples: int = 2000,
+    seed: int = 0,
+    level: float = 0.95,
+) -> NumericOutcomes:
+    """Numeric and ordinal outcome metrics per (task, simulator, condition), with baselines
+    and person-clustered percentile intervals (see the module docstring). Arms without a
+    numeric trial are left out; an empty result when there is none."""
+    frame = with_columns(as_frame(results), "probabilities", "samples", "meta", "answer")
+    require(frame, "task", "simulator", "condition", "person_id", "item_id", "human_answer")
+    rows = numeric_rows(frame)
+    records: list[dict[str, Any]] = []
+    item_records: list[dict[str, Any]] = []
+    flat: dict[tuple[str, str, str], list[str]] = {}
+    groups = rows.groupby(["task", "simulator", "condition"], sort=True, dropna=False)
+    for (task, sim, cond), group in groups:
+        key = (str(task), str(sim), str(cond))
+        t = _trials(group)
+        if len(t.h) == 0:
+            continue
+        item, names = pd.factorize(t.items, sort=True)
+        index, weights = _rows(t, item, len(names))
+        people = np.repeat(t.people, CHANNELS)
+        stats = ClusterStats.from_entries(
+            people, index, weights, (len(names), CHANNELS), n=len(t.h)
+        )
+        point = numeric_statistic(stats.values.sum(axis=0))
+        reps = bootstrap_replicates(
+            stats.values, numeric_statistic, n_resamples=n_resamples, seed=seed
+        )
+        per_item = _item_values(stats.values.sum(axis=0))
+        flat[key] = [str(names[j]) for j in np.flatnonzero(per_item["flat"])]
+        item_records += _item_rows(key, names, stats.values.sum(axis=0), per_item)
+        records += _arm_rows(key, t, names, point, reps, level, flat[key], stats.n_clusters)
+    table = pd.DataFrame.from_records(records, columns=list(NUMERIC_COLUMNS))
+    items = pd.DataFrame.from_records(item_records, columns=list(ITEM_COLUMNS))
+    return NumericOutcomes(table, items, flat, n_resamples, level)
+
+
+def _interval(reps: np.ndarray, level: float) -> tuple[float, float]:
+    return percentile_interval(reps, level)
+
+
+def _arm_rows(
+    key: tuple[str, str, str],
+    t: _Trials,
+    names: Any,
+    point: np.ndarray,
+    reps: np.ndarray,
+    level: float,
+    flat: list[str],
+    n_people: int,
+) -> list[dict[str, Any]]:
+    out = []
+    unranged = {i: w for i, w in t.unranged.items() if i in set(names)}
+    for j, metric in enumerate(NUMERIC_METRICS):
+        low, high = _interval(reps[:, j], level)
+        row: dict[str, Any] = dict(zip(("task", "simulator", "condition"), key, strict=True))
+        row |= {"metric": metric, "value": float(point[j]), "low": low, "high": high}
+        for base in ("uniform", "people_mean"):
+            slot = BASELINE_SLOTS.get((base, metric))
+            if slot is None:
+                row |= {base: math.nan, f"{base}_low": math.nan, f"{base}_high": math.nan}
+                continue
+            b_low, b_high = _interval(reps[:, slot], level)
+            row |= {base: float(point[slot]), f"{base}_low": b_low, f"{base}_high": b_high}
+        row |= {"n_items": len(names), "n_people": n_people, "n": len(t.h)}
+        row["note"] = (
+            _note(metric, unranged, flat, len(names))
+            if math.isfinite(row["value"]) or metric == "accuracy"
+            else ""
+        )
+        out.append(row)
+    return out
+
+
+def _note(metric: str, unranged: Mapping[str, str], flat: list[str], n_items: int) -> str:
+    if metric == "correlation" and flat:
+        shown = ", ".join(flat[:5]) + (", ..." if len(flat) > 5 else "")
+        return (
+            f"{len(flat)} of {n_items} items have twins' values that do not vary (no "
+            f"correlation; counted 0 in the std ratio): {shown}"
+        )
+    if metric in ("accuracy", "expected_accuracy", "median_accuracy") and unranged:
+        parts = [f"question {i!r} in {where}" for i, where in sorted(unranged.items())]
+        return (
+            f"refused for {len(unranged)} item(s) without a range: {'; '.join(parts[:3])}"
+            f"{'; ...' if len(parts) > 3 else ''}: add range: [lo, hi] to the question"
+        )
+    return ""
+
+
+def _item_rows(
+    key: tuple[str, str, str], names: Any, agg: np.ndarray, per_item: Mapping[str, np.ndarray]
+) -> list[dict[str, Any]]:
+    m = _moments(agg)
+    n = m["n"]
+    sample = ratio(n, n - 1.0)
+    out = []
+    for j, name in enumerate(names):
+        out.append(
+            dict(zip(("task", "simulator", "condition"), key, strict=True))
+            | {
+                "item_id": str(name),
+                "n": int(n[j]),
+                "human_mean": float(m["mh"][j]),
+                "sim_mean": float(m["ms"][j]),
+                "human_sd": float(np.sqrt(m["vh"][j] * sample[j])),
+                "sim_sd": float(np.sqrt(m["vs"][j] * sample[j])),
+                "correlation": float(per_item["correlation"][j]),
+                "std_ratio": float(per_item["std_ratio"][j]),
+                "glass_delta": float(per_item["glass_delta"][j]),
+                "mae": float(ratio(agg[j, ABS], agg[j, N])),
+                "accuracy": float(ratio(agg[j, ACC], agg[j, NR])),
+                "flat": bool(per_item["flat"][j]),
+            }
+        )
+    return out
