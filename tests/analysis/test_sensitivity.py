@@ -116,3 +116,15 @@ def test_a_missing_cell_is_reported() -> None:
     result = sensitivity(frame.loc[frame["simulator"] != gone], n_resamples=100)
     assert any("7 of the 8 cells" in n for n in result.notes)
     assert np.isfinite(result.effect("model", "b")["value"])
+
+
+def test_cells_under_several_conditions_need_one_picked() -> None:
+    one = _rows({"temperature": {"0": 0.0, "1": -0.2}})
+    both = pd.concat([one.assign(condition="full"), one.assign(condition="no_persona")])
+    with pytest.raises(ValueError, match=r"several conditions \(full, no_persona\)"):
+        sensitivity(both)
+    picked = sensitivity(both, condition="no_persona", n_resamples=100)
+    assert picked.effect("temperature", "1")["value"] == pytest.approx(-0.2)
+    assert set(picked.cells["n"]) == {30 * 20}
+    with pytest.raises(ValueError, match="condition 'paraphrase'"):
+        sensitivity(both, condition="paraphrase")

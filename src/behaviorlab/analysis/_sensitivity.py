@@ -46,8 +46,6 @@ from behaviorlab.analysis._bootstrap import bootstrap_replicates, percentile_int
 from behaviorlab.analysis._distributions import js_distance
 from behaviorlab.analysis._frame import as_code, as_codes, as_frame, as_probs
 
-ACTION_METRICS = ("accuracy", "js_distance")
-"""The action metrics computed per cell."""
 SEED = "seed"
 NOISE_BAND = 2.0
 """An effect is *within noise* when its size is below this many seed floors (at its cell
@@ -202,6 +200,24 @@ def _frame_of_cells(
     for f in names:
         sub[f"factor:{f}"] = [keep[s][f] for s in sub["simulator"].astype(str)]
     return sub, prefix, factors
+
+
+def _one_condition(sub: pd.DataFrame, condition: str | None) -> pd.DataFrame:
+    if "condition" not in sub.columns:
+        return sub
+    if condition is not None:
+        picked = sub.loc[sub["condition"].astype(str) == condition]
+        if picked.empty:
+            found = ", ".join(sorted(sub["condition"].astype(str).unique()))
+            raise ValueError(f"no sweep cell answered under condition {condition!r} ({found})")
+        return picked
+    if (sub.groupby("simulator")["condition"].nunique() > 1).any():
+        found = ", ".join(sorted(sub["condition"].astype(str).unique()))
+        raise ValueError(
+            f"the sweep's cells answer under several conditions ({found}): pick one "
+            "(condition=, or --condition), or sweep them as the prompt factor"
+        )
+    return sub
 
 
 def _level_key(text: str) -> tuple[int, float, str]:
@@ -411,36 +427,30 @@ def _rationale_stats(
             entries.append({**entry, "n_pairs": int(acc[:, 1].sum())})
             sums.append(acc)
 
+    def cell_pairs(f: str, level_pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
+        """The cells at each (level a, level b) of ``f`` with every other factor equal."""
+        others = [n for n in names if n != f]
+        out = []
+        for ctx in itertools.product(*(factors[n] for n in others)):
+            key = dict(zip(others, ctx, strict=True))
+            for a, b in level_pairs:
+                la = label_of.get(tuple({**key, f: a}[n] for n in names))
+                lb = label_of.get(tuple({**key, f: b}[n] for n in names))
+                if la is not None and lb is not None:
+                    out.append((la, lb))
+        return out
+
     for f in names:
         levels = factors[f]
         if len(levels) < 2:
             continue
-        others = [n for n in names if n != f]
-        contexts = itertools.product(*(factors[n] for n in others))
-        ctx_list = list(contexts)
         if f == SEED:
-            pairs = []
-            for ctx in ctx_list:
-                for a, b in itertools.combinations(levels, 2):
-                    key = dict(zip(others, ctx, strict=True))
-                    la = label_of.get(tuple({**key, f: a}[n] for n in names))
-                    lb = label_of.get(tuple({**key, f: b}[n] for n in names))
-                    if la is not None and lb is not None:
-                        pairs.append((la, lb))
-            add({"factor": f, "level": "(any two)", "reference": ""}, pairs)
+            seed_pairs = cell_pairs(f, list(itertools.combinations(levels, 2)))
+            add({"factor": f, "level": "(any two)", "reference": ""}, seed_pairs)
             continue
-        ref = reference[f]
-        for lv in levels:
-            if lv == ref:
-                continue
-            pairs = []
-            for ctx in ctx_list:
-                key = dict(zip(others, ctx, strict=True))
-                la = label_of.get(tuple({**key, f: lv}[n] for n in names))
-                lb = label_of.get(tuple({**key, f: ref}[n] for n in names))
-                if la is not None and lb is not None:
-                    pairs.append((la, lb))
-            add({"factor": f, "level": lv, "reference": ref}, pairs)
+        for lv in (x for x in levels if x != reference[f]):
+            pairs = cell_pairs(f, [(lv, reference[f])])
+            add({"factor": f, "level": lv, "reference": reference[f]}, pairs)
     stacked = np.stack(sums, axis=1) if sums else np.zeros((len(people), 0, 2))
     return entries, stacked
 
@@ -456,6 +466,7 @@ def sensitivity(
     *,
     sweep: str | None = None,
     reference: dict[str, str] | None = None,
+    condition: str | None = None,
     n_resamples: int = 2000,
     seed: int = 0,
     level: float = 0.95,
@@ -464,11 +475,14 @@ def sensitivity(
     the variance shares (see the module docstring). ``results``: a run's rows (a frame or a
     ``Run``); ``sweep``: the cells' label prefix when the rows hold several sweeps;
     ``reference``: the level each factor's effects are measured from (default: ``default``
-    for prompt, else the lowest level)."""
+    for prompt, else the lowest level); ``condition``: the one condition to read when the
+    cells answer under several (a sweep without a prompt factor, a spec of several
+    conditions)."""
     frame = as_frame(results)
     if frame.empty:
         raise ValueError("no results to analyse")
     sub, prefix, factors = _frame_of_cells(frame, sweep)
+    sub = _one_condition(sub, condition)
     factors = {f: _ordered(lv, f) for f, lv in factors.items()}
     ref = {f: lv[0] for f, lv in factors.items()}
     for f, lv in (reference or {}).items():

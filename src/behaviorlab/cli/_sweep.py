@@ -183,6 +183,10 @@ def effects_cmd(
     sweep: Annotated[
         str | None, typer.Option(help="The sweep's label, when the run holds several.")
     ] = None,
+    condition: Annotated[
+        str | None,
+        typer.Option(help="The condition to read, when the cells answer under several."),
+    ] = None,
     reference: Annotated[
         list[str] | None,
         typer.Option(help="FACTOR=LEVEL: measure this factor's effects from LEVEL (repeatable)."),
@@ -205,7 +209,13 @@ def effects_cmd(
     refs = _reference(reference or [])
     try:
         r = open_run(run, out=out)
-        result = sensitivity(r.to_pandas(), sweep=sweep, reference=refs, n_resamples=resamples)
+        result = sensitivity(
+            r.to_pandas(),
+            sweep=sweep,
+            reference=refs,
+            condition=condition,
+            n_resamples=resamples,
+        )
     except _USER_ERRORS as exc:
         _fail(exc)
     for line in _summary_lines(result):
