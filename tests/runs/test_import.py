@@ -259,6 +259,11 @@ def test_the_data_may_be_an_experiment_spec_file(tmp_path: Path) -> None:
     frame = summary.run().to_pandas()
     assert set(frame["seed"]) == {3}
     bad = tmp_path / "bad.yaml"
-    bad.write_text("data: {source: synthetic-test, targets: q1}\n")
-    with pytest.raises(AnswerImportError, match=r"bad\.yaml: data\.targets: Extra inputs"):
+    bad.write_text("task: survey\ndata:\n  source: synthetic-test\n  targets: q1\n")
+    with pytest.raises(AnswerImportError, match=r"bad\.yaml:4: data\.targets: Extra inputs"):
         import_answers(answers_frame(), run="s", data=bad, out=tmp_path)
+    bad.write_text("source: synthetic-test\npeople: 1\n")  # a data spec
+    with pytest.raises(AnswerImportError, match=r"bad\.yaml:2: people: Input should be greater"):
+        import_answers(answers_frame(), run="s", data=bad, out=tmp_path)
+    with pytest.raises(ValueError, match="run name 'a b': use letters, digits"):
+        import_answers(answers_frame(), run="a b", data=DATA, out=tmp_path)

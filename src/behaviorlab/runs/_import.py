@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import yaml
 from pydantic import ValidationError
 
 from behaviorlab._registry import call_with_options, import_plugins
@@ -45,7 +46,13 @@ from behaviorlab.runs._import_table import (
 from behaviorlab.runs._manifest import build_manifest, data_manifest, task_manifest
 from behaviorlab.runs._planning import trial_id
 from behaviorlab.runs._rows import result_row
-from behaviorlab.runs._spec import DataSpec, ExperimentSpec, SimulatorSpec, SpecError
+from behaviorlab.runs._spec import (
+    DataSpec,
+    ExperimentSpec,
+    SimulatorSpec,
+    SpecError,
+    _line_of,
+)
 from behaviorlab.runs._stored import Run
 from behaviorlab.runs._types import Job
 from behaviorlab.simulators._base import Answer
@@ -102,31 +109,20 @@ class _Source:
     seed: int
 
 
-def _spec_from_mapping(obj: Mapping[str, Any], origin: str) -> _Source:
+def _spec_from_mapping(
+    obj: Mapping[str, Any], origin: str, root: yaml.Node | None = None
+) -> _Source:
+    """The task, data and seed of an experiment spec's mapping (one with ``data:``), or a
+    data spec's; errors name ``origin``, the line (from the YAML ``root``) and the field."""
+    spec = "data" in obj
     try:
-        if "data" in obj:
-            unknown = sorted(
-                set(obj)
-                - {
-                    "name",
-                    "description",
-                    "task",
-                    "task_options",
-                    "plugins",
-                    "data",
-                    "simulators",
-                    "parties",
-                    "conditions",
-                    "seeds",
-                    "concurrency",
-                    "cache",
-                    "n_resamples",
-                    "executor",
-                }
-            )
+        if spec:
+            unknown = sorted(set(obj) - set(ExperimentSpec.model_fields))
             if unknown:
+                line = _line_of(root, (unknown[0],))
                 raise AnswerImportError(
-                    f"{origin}: {', '.join(unknown)}: not a field of an experiment spec"
+                    f"{origin}:{line or '?'}: {', '.join(unknown)}: not a field of an experiment "
+                    "spec"
                 )
             seeds = obj.get("seeds") or [0]
             return _Source(
@@ -138,11 +134,11 @@ def _spec_from_mapping(obj: Mapping[str, Any], origin: str) -> _Source:
             )
         return _Source("", {}, [], DataSpec.model_validate(dict(obj)), 0)
     except ValidationError as exc:
-        prefix = "data." if "data" in obj else ""
-        lines = [
-            f"{origin}: {prefix}{'.'.join(str(p) for p in e['loc'])}: {e['msg']}"
-            for e in exc.errors()
-        ]
+        lines = []
+        for e in exc.errors():
+            loc = ("data", *e["loc"]) if spec else tuple(e["loc"])
+            line = _line_of(root, loc)
+            lines.append(f"{origin}:{line or '?'}: {'.'.join(map(str, loc))}: {e['msg']}")
         raise AnswerImportError("invalid data spec\n" + "\n".join(lines)) from None
 
 
@@ -162,7 +158,8 @@ def _source(data: str | Path | DataSpec | ExperimentSpec | Mapping[str, Any]) ->
         if not path.is_file():
             raise AnswerImportError(f"data spec {str(path)!r} not found")
         try:
-            obj = load_strict(path.read_text(encoding="utf-8-sig"))
+            text = path.read_text(encoding="utf-8-sig")
+            obj, root = load_strict(text), yaml.compose(text)
         except Exception as exc:
             raise AnswerImportError(f"{path}: not a readable YAML spec ({exc})") from None
         if not isinstance(obj, dict):
@@ -170,7 +167,7 @@ def _source(data: str | Path | DataSpec | ExperimentSpec | Mapping[str, Any]) ->
                 f"{path}: a data spec is a YAML mapping (source:, mapping:, ... or an "
                 "experiment spec with data:)"
             )
-        return _spec_from_mapping(obj, str(path))
+        return _spec_from_mapping(obj, str(path), root)
     return _Source("", {}, [], DataSpec(source=os.fspath(data)), 0)  # a registered dataset
 
 
@@ -518,7 +515,12 @@ def _spec(
         )
     except ValidationError as exc:
         raise SpecError(
-            "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+            "; ".join(
+                f"run name {run!r}: {e['msg'].removeprefix('Value error, ')}"
+                if tuple(e["loc"]) == ("name",)
+                else f"{'.'.join(map(str, e['loc']))}: {e['msg']}"
+                for e in exc.errors()
+            )
         ) from None
 
 
