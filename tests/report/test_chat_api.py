@@ -177,3 +177,25 @@ def test_a_person_without_persona_text_is_described_by_attributes() -> None:
         "What is recorded about you: game: rps."
     )
     assert persona_of(Person(person_id="g2", description="A.", text="B.")) == "A.\nB."
+
+
+def test_an_openai_compatible_server_on_loopback_speaks_for_the_twin(
+    runs_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import bl_fault_server as fs
+
+    monkeypatch.setenv("OPENAI_API_KEY", "test-key")
+    server = fs.FaultServer(reply="I live in a small town.")
+    with fs.serve(server) as srv, TestClient(create_app(runs_dir)) as client:
+        made = start(client, backend="openai", model="twin-model", base_url=srv.url)
+        chat_id = made["chat_id"]
+        for text in ("Where do you live?", "Do you like it?"):
+            res = client.post(f"/api/chat/{chat_id}/messages", json={"text": text})
+            assert res.status_code == 200, res.text
+            assert res.json()["messages"][1]["content"] == "I live in a small town."
+    assert made["model"]["endpoint"] == srv.url and "test-key" not in str(made)
+    first, second = server.bodies
+    assert first["model"] == "twin-model"
+    assert [m["role"] for m in second["messages"]] == ["system", "user", "assistant", "user"]
+    assert second["messages"][0]["content"] == made["system_prompt"]
+    assert second["messages"][2]["content"] == "I live in a small town."
