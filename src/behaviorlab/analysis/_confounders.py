@@ -224,7 +224,7 @@ def adjusted_ranking(
     rows = []
     raw_rank, adj_rank = _ranks(raw, higher), _ranks(adj, higher)
     for k, a in enumerate(labels):
-        rs, as_ = math.sqrt(raw_cov[k, k]), math.sqrt(adj_cov[k, k])
+        rs, as_ = (math.sqrt(max(float(c[k, k]), 0.0)) for c in (raw_cov, adj_cov))
         rows.append(
             {
                 "arm": str(a),

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from itertools import pairwise
 from typing import Any, Literal
 
@@ -77,32 +77,14 @@ class VersionSeries:
     notes: tuple[str, ...] = field(default_factory=tuple)
 
     def to_dict(self) -> dict[str, Any]:
-        def records(frame: pd.DataFrame | None) -> list[dict[str, Any]] | None:
-            if frame is None:
-                return None
-            return [{str(k): v for k, v in r.items()} for r in frame.to_dict("records")]
-
-        return {
-            "labels": list(self.labels),
-            "metric": self.metric,
-            "n_people": self.n_people,
-            "n_items": self.n_items,
-            "n_trials": self.n_trials,
-            "level": self.level,
-            "alpha": self.alpha,
-            "correction": self.correction,
-            "window": self.window,
-            "n_resamples": self.n_resamples,
-            "learned_by": self.learned_by,
-            "per_version": records(self.per_version),
-            "differences": records(self.differences),
-            "coverage": records(self.coverage),
-            "continual": records(self.continual),
-            "regressions": records(self.regressions),
-            "forgetting": records(self.forgetting),
-            "trajectory": records(self.trajectory),
-            "notes": list(self.notes),
-        }
+        """JSON-able: every table as a list of records, the rest as it is."""
+        out: dict[str, Any] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, pd.DataFrame):
+                value = [{str(k): v for k, v in r.items()} for r in value.to_dict("records")]
+            out[f.name] = list(value) if isinstance(value, tuple) else value
+        return out
 
 
 # --- choosing and matching the trials ------------------------------------------------------
