@@ -288,6 +288,7 @@ EXPECTED: dict[str, list[str]] = {
         "load_shares_file",
         "planted_table",
         "planted_truth",
+        "share_effects",
         "share_items",
         "share_scores",
         "shares_from_frame",

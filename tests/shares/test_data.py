@@ -140,3 +140,18 @@ def test_frame_rows_are_counted_from_one() -> None:
     frame = pd.DataFrame({"item": ["q1", ""], "option": ["A", "B"], "count": [1, 2]})
     with pytest.raises(SharesDataError, match=r"my table, row 2, column 'item': empty item id"):
         shares_from_frame(frame, {"questions": {"q1": "Q"}}, origin="my table")
+
+
+def test_parquet_with_numbers_and_an_unknown_suffix(tmp_path: Path) -> None:
+    path = tmp_path / "toplines.parquet"
+    frame = pd.DataFrame(ROWS, columns=["item", "option", "count", "n", "question", "label"])
+    frame.to_parquet(path)
+    data = load_shares_file(path, {"option_label": "label"})
+    step = next(e for e in data.episodes if e.person_id == "q2").steps[0]
+    assert step.action.attributes["shares"] == {"A": 0.5, "B": 0.5}
+    bad = tmp_path / "toplines.xlsx"
+    bad.write_text("x")
+    with pytest.raises(SharesDataError, match=r"use a \.csv or \.parquet file, not '\.xlsx'"):
+        load_shares_file(bad)
+    with pytest.raises(SharesDataError, match="the shares mapping is not valid"):
+        load_shares_file(path, {"itme": "item"})

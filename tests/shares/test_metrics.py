@@ -138,3 +138,23 @@ def test_intervals_hold_the_planted_truth() -> None:
         for name, e in estimate_units(drawn, n_resamples=300, seed=r).items():
             hits[name] += e.low <= truth[name] <= e.high
     assert min(hits.values()) >= 24, hits
+
+
+def test_persona_effect_is_paired() -> None:
+    from behaviorlab.families.shares import share_effects
+
+    u = {c: 1 / 3 for c in "abc"}
+    rows = []
+    for i, p in enumerate([P1, P2, P1, P2, P1, P2]):
+        rows.append(_row(f"q{i}", p, p, 200))  # full: the people's own shares
+        rows.append(_row(f"q{i}", p, u, 200) | {"condition": "no_persona"})
+        rows.append(_row(f"q{i}", p, Q1, 200) | {"condition": "same", "simulator": "llm:y"})
+        rows.append(_row(f"q{i}", p, Q1, 200) | {"simulator": "llm:y"})
+    effects = share_effects(pd.DataFrame(rows), n_resamples=400).set_index("simulator")
+    helped = effects.loc["llm:x"]
+    assert helped["control"] == "no_persona" and helped["n_units"] == 6
+    assert helped["share_tv_difference"] == pytest.approx(-np.mean([_tv(P1, u), _tv(P2, u)]))
+    assert helped["share_tv_high"] < 0 and helped["simbench_score_low"] > 0
+    same = effects.loc["llm:y"]
+    assert same["share_tv_difference"] == 0.0
+    assert same["share_tv_low"] == same["share_tv_high"] == 0.0  # identical arms, paired draws

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 import behaviorlab as bl
 from behaviorlab.cli import app
-from behaviorlab.families.shares import share_scores
+from behaviorlab.families.shares import share_effects, share_scores
 from behaviorlab.runs import open_run
 
 
@@ -45,6 +45,9 @@ def test_groups_stay_with_their_item(tmp_path: Path) -> None:
     full = by_group[by_group["condition"] == "full"]["probabilities"].tolist()
     pooled = by_group[by_group["condition"] == "no_persona"]["probabilities"].tolist()
     assert full != pooled  # per group with the persona, pooled without it
+    effects = share_effects(frame, n_resamples=300).set_index("simulator")
+    assert effects.loc["planted:0", "share_tv_difference"] == 0.0  # it ignores the persona
+    assert effects.loc["train_shares", "control"] == "no_persona"
 
 
 def test_demo_on_mock_backend_reports_the_shares_block(tmp_path: Path) -> None:
@@ -56,5 +59,5 @@ def test_demo_on_mock_backend_reports_the_shares_block(tmp_path: Path) -> None:
     assert res.exit_code == 0, res.output
     text = (tmp_path / "shares-demo-mock" / "report.md").read_text()
     block = text.split("### Shares: distributions per item")[1]
-    assert "| uniform | full | 12 (−1) |" in block
+    assert "| uniform | full | 12 −1 |" in block
     assert "- q24 (TV to uniform" in block  # the near-uniform test item, listed

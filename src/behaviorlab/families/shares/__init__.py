@@ -24,7 +24,12 @@ from behaviorlab.families.shares._data import (
     shares_from_frame,
 )
 from behaviorlab.families.shares._family import FAMILY
-from behaviorlab.families.shares._metrics import TV_UNIFORM_MIN, share_items, share_scores
+from behaviorlab.families.shares._metrics import (
+    TV_UNIFORM_MIN,
+    share_effects,
+    share_items,
+    share_scores,
+)
 from behaviorlab.families.shares._synthetic import PlantedSimulator, planted_table, planted_truth
 from behaviorlab.families.shares._task import SHARES, SharesTask
 
@@ -40,6 +45,7 @@ __all__ = [
     "load_shares_file",
     "planted_table",
     "planted_truth",
+    "share_effects",
     "share_items",
     "share_scores",
     "shares_from_frame",

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -209,22 +209,20 @@ class ShareEstimate:
 _BOUNDS = {"share_js": (0.0, 1.0), "share_tv": (0.0, 1.0), "simbench_score": (-math.inf, 100.0)}
 
 
-def estimate_units(
-    units: Units,
-    *,
-    n_resamples: int = 2000,
-    seed: int = 0,
-    level: float = 0.95,
-    chunk: int = 250,
-) -> dict[str, ShareEstimate]:
-    """Each share metric of ``units`` with its items-and-people interval and noise floor."""
-    point = unit_values(units.p, units.q, units.uniform)
-    kept = point["tv_uniform"] >= TV_UNIFORM_MIN
-    include = {
-        "share_js": np.ones(len(units.ids), bool),
-        "share_tv": np.ones(len(units.ids), bool),
-        "simbench_score": kept,
-    }
+def _include(units: Units) -> dict[str, np.ndarray]:
+    """The units each metric averages over (the score leaves near-uniform ones out)."""
+    every = np.ones(len(units.ids), bool)
+    kept = total_variation(units.p, units.uniform) >= TV_UNIFORM_MIN
+    return {"share_js": every, "share_tv": every, "simbench_score": kept}
+
+
+def _replicates(
+    units: Units, qs: Sequence[np.ndarray], n_resamples: int, seed: int, chunk: int
+) -> tuple[dict[str, np.ndarray], dict[str, float]]:
+    """Bootstrap replicates of each metric for each simulated distribution in ``qs`` (shape
+    ``(len(qs), B)`` per metric), all from the same draws: item weights (items resampled as
+    clusters) and every unit's people redrawn ``Multinomial(n, p)``; and the noise floor."""
+    include = _include(units)
     rng = np.random.default_rng(seed)
     n_items = int(units.cluster.max()) + 1 if len(units.ids) else 0
     reps: dict[str, list[np.ndarray]] = {m: [] for m in METRICS}
@@ -237,27 +235,135 @@ def estimate_units(
         redrawn = _redraw(rng, units, size)
         shape = redrawn.shape
         uniform = np.broadcast_to(units.uniform, shape)
-        boot = unit_values(redrawn, np.broadcast_to(units.q, shape), uniform)
+        boots = [unit_values(redrawn, np.broadcast_to(q, shape), uniform) for q in qs]
         perfect = unit_values(redrawn, np.broadcast_to(units.p, shape), uniform)
         for m in METRICS:
-            reps[m].append(_means(boot[m], w * include[m]))
-            floors[m].append(_means(perfect[m], np.broadcast_to(include[m], w.shape).astype(float)))
+            reps[m].append(np.stack([_means(b[m], w * include[m]) for b in boots]))
+            floors[m].append(_means(perfect[m], np.broadcast_to(include[m], w.shape) * 1.0))
         done += size
+    if not done:
+        empty = np.full((len(qs), 0), math.nan)
+        return {m: empty for m in METRICS}, dict.fromkeys(METRICS, math.nan)
+    return (
+        {m: np.concatenate(reps[m], axis=1) for m in METRICS},
+        {m: float(np.nanmean(np.concatenate(floors[m]))) for m in METRICS},
+    )
+
+
+def _point(units: Units, q: np.ndarray) -> dict[str, float]:
+    values = unit_values(units.p, q, units.uniform)
+    include = _include(units)
+    return {m: float(_means(values[m], include[m] * 1.0)) for m in METRICS}
+
+
+def _basic(
+    value: float, reps: np.ndarray, level: float, bounds: tuple[float, float]
+) -> tuple[float, float]:
+    """The basic bootstrap interval ``2 * value - quantiles``, clipped to ``bounds``."""
+    r = reps[np.isfinite(reps)]
+    if not r.size or not math.isfinite(value):
+        return math.nan, math.nan
     alpha = (1.0 - level) / 2.0
+    lo_q, hi_q = np.quantile(r, [alpha, 1.0 - alpha])
+    lo, hi = bounds
+    return float(np.clip(2.0 * value - hi_q, lo, hi)), float(np.clip(2.0 * value - lo_q, lo, hi))
+
+
+def estimate_units(
+    units: Units,
+    *,
+    n_resamples: int = 2000,
+    seed: int = 0,
+    level: float = 0.95,
+    chunk: int = 250,
+) -> dict[str, ShareEstimate]:
+    """Each share metric of ``units`` with its items-and-people interval and noise floor."""
+    point = _point(units, units.q)
+    reps, floors = _replicates(units, [units.q], n_resamples, seed, chunk)
     out: dict[str, ShareEstimate] = {}
     for m in METRICS:
-        value = float(_means(point[m], include[m].astype(float)))
-        if not reps[m] or not math.isfinite(value):
-            out[m] = ShareEstimate(value, math.nan, math.nan, math.nan)
-            continue
-        r = np.concatenate(reps[m])
-        r = r[np.isfinite(r)]
-        lo_q, hi_q = np.quantile(r, [alpha, 1.0 - alpha]) if r.size else (math.nan, math.nan)
-        lo, hi = _BOUNDS[m]
-        low = float(np.clip(2.0 * value - hi_q, lo, hi))
-        high = float(np.clip(2.0 * value - lo_q, lo, hi))
-        out[m] = ShareEstimate(value, low, high, float(np.nanmean(np.concatenate(floors[m]))))
+        low, high = _basic(point[m], reps[m][0], level, _BOUNDS[m])
+        out[m] = ShareEstimate(point[m], low, high, floors[m])
     return out
+
+
+def _aligned(a: Units, b: Units) -> tuple[Units, np.ndarray]:
+    """``a`` restricted to the units ``b`` has too, and ``b``'s distributions for them."""
+    where = {u: k for k, u in enumerate(b.ids)}
+    rows = [k for k, u in enumerate(a.ids) if u in where]
+    width = max(a.p.shape[1], b.p.shape[1])
+
+    def pad(x: np.ndarray) -> np.ndarray:
+        return np.pad(x, ((0, 0), (0, width - x.shape[1])))
+
+    pick = np.asarray(rows, dtype=np.int64)
+    ids = [a.ids[k] for k in rows]
+    items = [a.items[k] for k in rows]
+    cluster = pd.factorize(pd.Series(items, dtype=object))[0] if rows else np.zeros(0, np.int64)
+    sub = Units(
+        ids,
+        items,
+        np.asarray(cluster),
+        pad(a.p)[pick],
+        pad(a.q)[pick],
+        pad(a.mask)[pick],
+        a.n[pick],
+    )
+    other = pad(b.q)[np.asarray([where[u] for u in ids], dtype=np.int64)]
+    return sub, other
+
+
+EFFECT_COLUMNS = (
+    "simulator",
+    "condition",
+    "control",
+    "n_units",
+    *(f"{m}{s}" for m in METRICS for s in ("_difference", "_low", "_high")),
+)
+
+
+def share_effects(
+    results: pd.DataFrame | SupportsToPandas,
+    *,
+    n_resamples: int = 2000,
+    seed: int = 0,
+    level: float = 0.95,
+) -> pd.DataFrame:
+    """Per simulator that ran ``full`` and another condition (``no_persona``,
+    ``shuffled_group``, ...): ``full`` minus the other on each share metric over the units
+    both answered, with a paired interval (the same item draws and the same redrawn people
+    for both arms; basic bootstrap). Columns :data:`EFFECT_COLUMNS`."""
+    frame = _shares_frame(results)
+    arms = {
+        (str(s), str(c)): arm_units(g)[0]
+        for (s, c), g in frame.groupby(["simulator", "condition"], sort=True)
+    }
+    rows = []
+    for (sim, cond), units in arms.items():
+        if cond != "full":
+            continue
+        for (other_sim, control), other in sorted(arms.items(), key=lambda kv: kv[0][1]):
+            if other_sim != sim or control == "full":
+                continue
+            sub, q_other = _aligned(units, other)
+            if not sub.ids:
+                continue
+            a, b = _point(sub, sub.q), _point(sub, q_other)
+            reps, _ = _replicates(sub, [sub.q, q_other], n_resamples, seed, 250)
+            row: dict[str, Any] = {
+                "simulator": sim,
+                "condition": cond,
+                "control": control,
+                "n_units": len(sub.ids),
+            }
+            for m in METRICS:
+                diff = a[m] - b[m]
+                low, high = _basic(diff, reps[m][0] - reps[m][1], level, (-math.inf, math.inf))
+                row |= {f"{m}_difference": diff, f"{m}_low": low, f"{m}_high": high}
+            rows.append(row)
+    if not rows:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in EFFECT_COLUMNS})
+    return pd.DataFrame(rows)[list(EFFECT_COLUMNS)]
 
 
 def share_items(results: pd.DataFrame | SupportsToPandas) -> pd.DataFrame:

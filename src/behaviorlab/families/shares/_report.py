@@ -15,6 +15,7 @@ import pandas as pd
 from behaviorlab.families.shares._metrics import (
     TV_UNIFORM_MIN,
     UNIFORM,
+    share_effects,
     share_items,
     share_scores,
 )
@@ -23,31 +24,44 @@ from behaviorlab.report._collect import RunData
 from behaviorlab.report._document import Block, Bullets, Heading, Paragraph, Table, table
 
 
+def _num(value: float, digits: int) -> str:
+    """``value`` rounded, with a true minus sign and no negative zero."""
+    text = f"{round(value, digits) + 0.0:.{digits}f}"
+    return text.replace("-", "−")
+
+
 def _ci(value: float, low: float, high: float, digits: int) -> str:
     if not math.isfinite(value):
         return "—"
     if not (math.isfinite(low) and math.isfinite(high)):
-        return f"{value:.{digits}f}"
-    return f"{value:.{digits}f} [{low:.{digits}f}, {high:.{digits}f}]"
+        return _num(value, digits)
+    return f"{_num(value, digits)} [{_num(low, digits)}, {_num(high, digits)}]"
+
+
+def _units(r: pd.Series) -> str:
+    text = str(int(r["n_units"]))
+    if int(r["n_items"]) != int(r["n_units"]):
+        text += f" ({int(r['n_items'])})"
+    return text + (f" −{int(r['n_excluded'])}" if r["n_excluded"] else "")
 
 
 def scores_table(scores: pd.DataFrame) -> Table:
     """One row per (simulator, condition); the noise floor in its own columns."""
-    columns = ["simulator", "condition", "items", "JS ↓", "TV ↓", "score ↑", "floor JS/TV/score"]
+    columns = ["simulator", "condition", "units", "JS ↓", "TV ↓", "score ↑", "floor JS/TV/score"]
     rows: list[list[str]] = []
     base: list[int] = []
     for _, r in scores.iterrows():
         if bool(r["baseline"]):
             base.append(len(rows))
         floor = "/".join(
-            "—" if not math.isfinite(r[f"{m}_floor"]) else f"{r[f'{m}_floor']:.{d}f}"
+            "—" if not math.isfinite(r[f"{m}_floor"]) else _num(r[f"{m}_floor"], d)
             for m, d in (("share_js", 2), ("share_tv", 2), ("simbench_score", 0))
         )
         rows.append(
             [
                 str(r["simulator"]),
                 str(r["condition"]),
-                f"{int(r['n_units'])}" + (f" (−{int(r['n_excluded'])})" if r["n_excluded"] else ""),
+                _units(r),
                 _ci(r["share_js"], r["share_js_low"], r["share_js_high"], 2),
                 _ci(r["share_tv"], r["share_tv_low"], r["share_tv_high"], 2),
                 _ci(r["simbench_score"], r["simbench_score_low"], r["simbench_score_high"], 0),
@@ -57,16 +71,51 @@ def scores_table(scores: pd.DataFrame) -> Table:
     return table(
         columns,
         rows,
-        numeric=("items", "JS ↓", "TV ↓", "score ↑", "floor JS/TV/score"),
+        numeric=("units", "JS ↓", "TV ↓", "score ↑", "floor JS/TV/score"),
         baseline_rows=base,
         caption=(
             "Per item, the people's shares against the simulated distribution, averaged over "
-            "items (and groups): JS distance, total variation, and SimBench's score "
+            "units (items, or items and groups; in parentheses, the number of items): "
+            "JS distance, total variation, and SimBench's score "
             "100·(1 − TV/TV to uniform) (0 = uniform, 100 = the people's; may be negative). "
             "[95% interval: items resampled as clusters, each item's people redrawn given n.] "
             "The floor is what a perfect simulator would get from the people's sampling noise "
-            f"alone. (−k): units left out of the score, their people within {TV_UNIFORM_MIN} "
+            f"alone. −k: units left out of the score, their people within {TV_UNIFORM_MIN} "
             f"(TV) of uniform. '{UNIFORM}' is computed, not run."
+        ),
+    )
+
+
+def _signed(value: float, low: float, high: float, digits: int) -> str:
+    if not math.isfinite(value):
+        return "—"
+    text = _ci(value, low, high, digits)
+    return ("+" if round(value, digits) > 0 else "") + text
+
+
+def effects_table(effects: pd.DataFrame) -> Table:
+    """One row per (simulator, control): full minus the control on each share metric."""
+    columns = ["simulator", "full − control", "units", "JS", "TV", "score"]
+    rows = [
+        [
+            str(r["simulator"]),
+            f"full − {r['control']}",
+            str(int(r["n_units"])),
+            *(
+                _signed(r[f"{m}_difference"], r[f"{m}_low"], r[f"{m}_high"], d)
+                for m, d in (("share_js", 2), ("share_tv", 2), ("simbench_score", 0))
+            ),
+        ]
+        for _, r in effects.iterrows()
+    ]
+    return table(
+        columns,
+        rows,
+        numeric=("units", "JS", "TV", "score"),
+        caption=(
+            "What the persona (the group) changes: full minus the control on the same units, "
+            "[95% paired interval: the same item draws and redrawn people for both arms]. "
+            "A negative JS / TV difference or a positive score difference favours full."
         ),
     )
 
@@ -91,6 +140,9 @@ def shares_blocks(data: RunData) -> list[Block]:
             ),
         ]
     blocks: list[Block] = [Heading("Shares: distributions per item"), scores_table(scores)]
+    effects = share_effects(frame, n_resamples=n_resamples)
+    if not effects.empty:
+        blocks.append(effects_table(effects))
     items = share_items(frame)
     out = items.loc[items["excluded"].astype(bool)].drop_duplicates("unit")
     if not out.empty:
