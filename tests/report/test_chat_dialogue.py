@@ -131,6 +131,32 @@ def test_the_human_party_reads_replies_and_fails_without_a_person() -> None:
     assert alone.error_kind == "backend" and "viewer" in (alone.error or "")
 
 
+def test_a_human_role_in_a_batch_run_fails_saying_where_it_is_played(tmp_path: Path) -> None:
+    import behaviorlab as bl
+
+    spec = {
+        "name": "human-in-batch",
+        "plugins": ["bl_exchange"],
+        "task": "exchange",
+        "task_options": {"rounds": 1},
+        "data": {"source": "synthetic-test", "people": 4, "split": {"test": 0.5}},
+        "parties": [
+            {
+                "label": "with-a-person",
+                "roles": {
+                    "moderator": {"name": "script", "lines": ["Opening."]},
+                    "debater_a": {"name": "human"},
+                    "debater_b": {"name": "script", "lines": ["No ban."]},
+                },
+            }
+        ],
+        "cache": False,
+    }
+    frame = bl.run(spec, out=tmp_path, progress=False).to_pandas()
+    assert len(frame) == 2 and frame["error"].notna().all()
+    assert all("'debater_a' (human) failed" in e and "viewer" in e for e in frame["error"])
+
+
 def test_the_human_party_waits_for_the_reply_then_times_out() -> None:
     async def play() -> tuple[str | None, str | None]:
         channel = HumanChannel()
