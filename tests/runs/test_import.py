@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -267,3 +268,29 @@ def test_the_data_may_be_an_experiment_spec_file(tmp_path: Path) -> None:
         import_answers(answers_frame(), run="s", data=bad, out=tmp_path)
     with pytest.raises(ValueError, match="run name 'a b': use letters, digits"):
         import_answers(answers_frame(), run="a b", data=DATA, out=tmp_path)
+
+
+def test_probabilities_per_row_give_the_distribution_metrics(tmp_path: Path) -> None:
+    rows = []
+    for (person, item), own in sorted(people_answers().items()):
+        codes = ["0", "1"] if item == "q1" else ["-1", "0", "1"]
+        probs = {c: (0.7 if c == own else 0.3 / (len(codes) - 1)) for c in codes}
+        rows.append({"person_id": person, "item_id": item, "value": own, "probabilities": probs})
+    frame = pd.DataFrame(rows)
+    frame.loc[0, "probabilities"] = json.dumps({"0": 0.5, "7": 0.5})  # not a code
+    frame.loc[1, "probabilities"] = json.dumps({"-1": 0.5, "0": 0.1, "1": 0.1})  # sums to 0.7
+    summary = import_answers(frame, run="pr", data=DATA, out=tmp_path, label="twin")
+    assert [(u.row, u.field) for u in summary.unmatched] == [
+        ("row 1", "probabilities"),
+        ("row 2", "probabilities"),
+    ]
+    assert summary.unmatched[0].reason == "'7' not option codes (codes: 0, 1)"
+    assert "sum to 1 (they sum to 0.7)" in summary.unmatched[1].reason
+    stored = summary.run().to_pandas()
+    row = stored.iloc[-1]
+    assert row["probabilities"][row["human_answer"]] == pytest.approx(0.7)
+    report = bl.gap(stored, persons=summary.run().persons(), n_resamples=200)
+    (gap_row,) = report.rows
+    log_loss = gap_row.estimates["log_loss"]
+    assert log_loss is not None and log_loss.value == pytest.approx(-np.log(0.7))
+    assert gap_row.estimates["js_distance"] is not None

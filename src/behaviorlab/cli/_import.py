@@ -53,6 +53,10 @@ def import_cmd(
     condition_col: Annotated[
         str | None, _col("condition (optional; default: condition, else full)")
     ] = None,
+    probabilities_col: Annotated[
+        str | None,
+        _col("probabilities, a JSON object code -> probability (optional; default: probabilities)"),
+    ] = None,
     seed: Annotated[
         int | None, typer.Option(help="Trial seed (default: the spec's first, else 0).")
     ] = None,
@@ -75,6 +79,7 @@ def import_cmd(
         label=label_col,
         rationale=rationale_col,
         condition=condition_col,
+        probabilities=probabilities_col,
     )
     try:
         summary = import_answers(

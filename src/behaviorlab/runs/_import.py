@@ -39,8 +39,11 @@ from behaviorlab.runs._import_table import (
     AnswerImportError,
     Table,
     UnmatchedRow,
+    code_order,
     columns_of,
+    probabilities_of,
     read_table,
+    structured_value,
     text_of,
 )
 from behaviorlab.runs._manifest import build_manifest, data_manifest, task_manifest
@@ -181,59 +184,15 @@ def _index(trials: Sequence[Trial]) -> dict[tuple[str, str], list[Trial]]:
 # -- one row to an answer --------------------------------------------------------------------
 
 
-def _coerce(raw: Any, schema: Mapping[str, Any]) -> Any:
-    kind = schema.get("type")
-    if not isinstance(raw, str):
-        return raw.item() if hasattr(raw, "item") else raw
-    text = raw.strip()
-    if kind in ("number", "integer"):
-        number = float(text)  # ValueError: not a number
-        return int(number) if kind == "integer" and number.is_integer() else number
-    if kind == "boolean" and text.lower() in ("true", "false"):
-        return text.lower() == "true"
-    if kind == "string" or kind is None:
-        return text
-    return json.loads(text)
-
-
-def _structured(raw: Any, schema: Mapping[str, Any]) -> dict[str, Any] | str:
-    """A task's JSON answer from a cell: the object itself (a dict, or JSON text of one), or
-    the value of the answer's one required field; a string says what is wrong."""
-    if isinstance(raw, dict):
-        return raw
-    if isinstance(raw, str) and raw.lstrip().startswith("{"):
-        try:
-            parsed = json.loads(raw)
-        except json.JSONDecodeError as exc:
-            return f"not a JSON object ({exc.msg})"
-        return parsed if isinstance(parsed, dict) else "not a JSON object"
-    props = schema.get("properties") or {}
-    required = list(schema.get("required") or props)
-    if len(required) != 1:
-        return (
-            f"the task's answer has the fields {', '.join(map(str, required)) or '(none)'}: "
-            "give each value as a JSON object"
-        )
-    name = str(required[0])
-    try:
-        return {name: _coerce(raw, props.get(name) or {})}
-    except (ValueError, TypeError):
-        kind = (props.get(name) or {}).get("type")
-        return f"{raw!r} is not a {kind} (the answer's {name!r})"
-
-
-def _code_order(code: str) -> tuple[int, float, str]:
-    """Option codes in a readable order: numbers by value, then the others."""
-    try:
-        return (0, float(code), code)
-    except ValueError:
-        return (1, 0.0, code)
-
-
-def _answer(trial: Trial, raw: Any, rationale: str | None) -> Answer | str:
-    """The answer a row gives for its trial, or why its value fits no answer of the trial."""
+def _answer(
+    trial: Trial, raw: Any, rationale: str | None, probs: Any = None
+) -> tuple[str, Answer | str]:
+    """The answer a row gives for its trial, or (the field at fault, why it fits no answer of
+    the trial)."""
     meta = {"rationale": rationale} if rationale else {}
     obs = trial.input.observation
+    if probs is not None and not obs.options:
+        return "probabilities", f"item {trial.item_id!r} has no options to give probabilities of"
     if obs.options:
         text = text_of(raw)
         codes = obs.option_codes()
@@ -243,23 +202,31 @@ def _answer(trial: Trial, raw: Any, rationale: str | None) -> Answer | str:
             folded = (text or "").casefold()
             by_label = [o.code for o in obs.options if o.label.strip().casefold() == folded]
             if len(by_label) != 1:
-                return (
+                return "value", (
                     f"{text!r} is not an option of item {trial.item_id!r} (its codes: "
-                    f"{', '.join(sorted(codes, key=_code_order))})"
+                    f"{', '.join(sorted(codes, key=code_order))})"
                 )
             code = by_label[0]
+        dist: dict[str, float] | None = None
+        if probs is not None:
+            found = probabilities_of(probs, sorted(codes, key=code_order))
+            if isinstance(found, str):
+                return "probabilities", found
+            dist = found
         # assembled from checked values (a code of the trial), without a second validation
-        return Answer.model_construct(choice=code, value={"answer": code}, raw=str(raw), meta=meta)
+        return "", Answer.model_construct(
+            choice=code, value={"answer": code}, raw=str(raw), probabilities=dist, meta=meta
+        )
     inp: TrialInput = trial.input
-    value = _structured(raw, inp.answer_schema)
+    value = structured_value(raw, inp.answer_schema)
     if isinstance(value, str):
-        return value
+        return "value", value
     prompting = prompting_of(inp.task)
     problem = schema_problem(value, prompting.validation_schema(inp.answer_schema))
     if problem is not None:
-        return f"does not fit the answer of item {trial.item_id!r}: {problem}"
+        return "value", f"does not fit the answer of item {trial.item_id!r}: {problem}"
     text = raw if isinstance(raw, str) else json.dumps(raw, default=str)
-    return Answer(choice=prompting.choice_of(value), value=value, raw=text, meta=meta)
+    return "", Answer(choice=prompting.choice_of(value), value=value, raw=text, meta=meta)
 
 
 @dataclass
@@ -350,9 +317,12 @@ def _match(
             miss("value", "", "empty")
             continue
         rationale = text_of(rec.get(cols["rationale"])) if cols["rationale"] else None
-        answer = _answer(found[0], raw, rationale)
+        probs = rec.get(cols["probabilities"]) if cols["probabilities"] else None
+        if probs is not None and text_of(probs) is None:
+            probs = None  # an empty cell: no distribution for this row
+        fld, answer = _answer(found[0], raw, rationale, probs)
         if isinstance(answer, str):
-            miss("value", text_of(raw), answer)
+            miss(fld, text_of(raw if fld == "value" else probs), answer)
             continue
         matched.append(_Matched(lab, cond or "full", found[0], answer, where))
     if duplicates:

@@ -1,7 +1,8 @@
 """Reading a file of answers made elsewhere (CSV / TSV, JSONL, Parquet or a DataFrame) for
 :func:`behaviorlab.runs.import_answers`: each row with where it is in the file (the line a CSV
 or JSONL row starts on, the 1-based row of a Parquet file or a DataFrame), the file's SHA-256,
-and which column holds what (errors name the file, the row and the column)."""
+which column holds what (errors name the file, the row and the column), and a cell's value
+read as a task's answer (a JSON object typed by the answer schema, a row's probabilities)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import csv
 import hashlib
 import json
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,6 +24,7 @@ _ALIASES: dict[str, tuple[str, ...]] = {
     "label": ("simulator", "label", "model"),
     "rationale": ("rationale",),
     "condition": ("condition",),
+    "probabilities": ("probabilities",),
 }
 _FLAGS = {
     "person": "--person-col",
@@ -30,6 +33,7 @@ _FLAGS = {
     "label": "--label-col (or one --label for every row)",
     "rationale": "--rationale-col",
     "condition": "--condition-col",
+    "probabilities": "--probabilities-col",
 }
 
 
@@ -42,7 +46,9 @@ class AnswerColumns:
     """Which column of the answers file holds what. ``None``: the first of the usual names
     present (person: ``person_id``, ``person``, ``respondent``...; item: ``item_id``,
     ``item``, ``question_id``...; value: ``value``, ``answer``, ``response``; label:
-    ``simulator``, ``label``, ``model``; ``rationale`` and ``condition`` when present)."""
+    ``simulator``, ``label``, ``model``; ``rationale``, ``condition`` and ``probabilities``
+    when present). ``probabilities``: a JSON object of option code → probability per row
+    (an option task's distribution, for log-loss, Brier and the distribution distances)."""
 
     person: str | None = None
     item: str | None = None
@@ -50,6 +56,7 @@ class AnswerColumns:
     label: str | None = None
     rationale: str | None = None
     condition: str | None = None
+    probabilities: str | None = None
 
 
 @dataclass(frozen=True)
@@ -207,3 +214,83 @@ def columns_of(table: Table, given: AnswerColumns, label: str | None) -> dict[st
             )
         out[fld] = found
     return out
+
+
+# -- cells to answers ------------------------------------------------------------------------
+
+
+def _coerce(raw: Any, schema: Mapping[str, Any]) -> Any:
+    kind = schema.get("type")
+    if not isinstance(raw, str):
+        return raw.item() if hasattr(raw, "item") else raw
+    text = raw.strip()
+    if kind in ("number", "integer"):
+        number = float(text)  # ValueError: not a number
+        return int(number) if kind == "integer" and number.is_integer() else number
+    if kind == "boolean" and text.lower() in ("true", "false"):
+        return text.lower() == "true"
+    if kind == "string" or kind is None:
+        return text
+    return json.loads(text)
+
+
+def structured_value(raw: Any, schema: Mapping[str, Any]) -> dict[str, Any] | str:
+    """A task's JSON answer from a cell: the object itself (a dict, or JSON text of one), or
+    the value of the answer's one required field; a string says what is wrong."""
+    if isinstance(raw, dict):
+        return raw
+    if isinstance(raw, str) and raw.lstrip().startswith("{"):
+        try:
+            parsed = json.loads(raw)
+        except json.JSONDecodeError as exc:
+            return f"not a JSON object ({exc.msg})"
+        return parsed if isinstance(parsed, dict) else "not a JSON object"
+    props = schema.get("properties") or {}
+    required = list(schema.get("required") or props)
+    if len(required) != 1:
+        return (
+            f"the task's answer has the fields {', '.join(map(str, required)) or '(none)'}: "
+            "give each value as a JSON object"
+        )
+    name = str(required[0])
+    try:
+        return {name: _coerce(raw, props.get(name) or {})}
+    except (ValueError, TypeError):
+        kind = (props.get(name) or {}).get("type")
+        return f"{raw!r} is not a {kind} (the answer's {name!r})"
+
+
+def code_order(code: str) -> tuple[int, float, str]:
+    """Option codes in a readable order: numbers by value, then the others."""
+    try:
+        return (0, float(code), code)
+    except ValueError:
+        return (1, 0.0, code)
+
+
+PROBABILITY_TOLERANCE = 1e-3
+"""How far from 1 a row's probabilities may sum (they are then rescaled to sum to 1)."""
+
+
+def probabilities_of(raw: Any, codes: Sequence[str]) -> dict[str, float] | str:
+    """A row's probability per option code (JSON text or a mapping), or what is wrong."""
+    if isinstance(raw, str):
+        try:
+            raw = json.loads(raw)
+        except json.JSONDecodeError as exc:
+            return f"not a JSON object of option code -> probability ({exc.msg})"
+    if not isinstance(raw, Mapping):
+        return "not a JSON object of option code -> probability"
+    unknown = sorted(str(k) for k in raw if str(k) not in codes)
+    if unknown:
+        return f"{', '.join(map(repr, unknown))} not option codes (codes: {', '.join(codes)})"
+    try:
+        probs = {str(k): float(v) for k, v in raw.items()}
+    except (TypeError, ValueError):
+        return "every probability must be a number"
+    total = sum(probs.values())
+    if any(not math.isfinite(v) or v < 0 for v in probs.values()) or not (
+        abs(total - 1) <= PROBABILITY_TOLERANCE
+    ):
+        return f"probabilities must be numbers >= 0 that sum to 1 (they sum to {total:g})"
+    return {c: probs.get(c, 0.0) / total for c in codes}
