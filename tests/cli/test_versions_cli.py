@@ -165,3 +165,49 @@ def test_confounders_bad_input_exits_2(tmp_path: Path) -> None:
     assert code == 2 and "no confounder column" in text and "items table" in text
     code, text = invoke("confounders", path, "--confounder", "difficulty", "--items", path)
     assert code == 2 and "item_id" in text
+
+
+def test_versions_on_stored_runs_groups_by_a_persona_attribute(tmp_path: Path) -> None:
+    """Runs by name under --out; --group-by reads the first run's persons table."""
+    from behaviorlab.store import ResultStore, TrialResult
+
+    rng = np.random.default_rng(4)
+    for v in range(2):
+        store = ResultStore(tmp_path / f"twin{v}" / "results.sqlite")
+        store.start_run(f"twin{v}-id", f"twin{v}", {"name": f"twin{v}"})
+        rows = []
+        for p in range(20):
+            for i in range(10):
+                # the "old" half drops from 0.9 to 0.3 at the second version
+                ok = bool(rng.random() < (0.3 if (v == 1 and p % 2) else 0.9))
+                rows.append(
+                    TrialResult(
+                        run_id=f"twin{v}-id",
+                        trial_id=f"t{p}-{i}",
+                        task="survey",
+                        simulator="llm:twin",
+                        condition="full",
+                        seed=0,
+                        person_id=f"p{p:02d}",
+                        item_id=f"q{i}",
+                        episode_id=f"p{p:02d}-q{i}",
+                        step_index=0,
+                        answer="a" if ok else "b",
+                        human_answer="a",
+                        correct=float(ok),
+                    )
+                )
+        store.write_many(rows)
+        people = [(f"p{p:02d}", {"age": "old" if p % 2 else "young"}) for p in range(20)]
+        store.write_persons(f"twin{v}-id", people)
+        store.close()
+    out = tmp_path / "v.json"
+    code, text = invoke(
+        "versions", "twin0", "twin1", "--out", tmp_path, "--group-by", "age",
+        "--resamples", "200", "--json", out,
+    )  # fmt: skip
+    assert code == 0, text
+    payload = json.loads(out.read_text())
+    assert payload["labels"] == ["twin0-id", "twin1-id"]
+    forgetting = {r["group"]: r for r in payload["forgetting"]}
+    assert forgetting["old"]["low"] > 0.4 and forgetting["young"]["high"] < 0.2
