@@ -199,3 +199,15 @@ def test_an_openai_compatible_server_on_loopback_speaks_for_the_twin(
     assert [m["role"] for m in second["messages"]] == ["system", "user", "assistant", "user"]
     assert second["messages"][0]["content"] == made["system_prompt"]
     assert second["messages"][2]["content"] == "I live in a small town."
+
+
+def test_view_refuses_a_run_folder_as_the_chat_folder(runs_dir: Path) -> None:
+    from typer.testing import CliRunner
+
+    from behaviorlab.cli._app import app
+
+    res = CliRunner().invoke(
+        app, ["view", "--out", str(runs_dir), "--chat-dir", str(runs_dir / "syn-report")]
+    )
+    assert res.exit_code == 2
+    assert "is a run folder" in res.output and "--chat-dir" in res.output

@@ -149,6 +149,7 @@ def test_three_turns_are_stored_and_shown_again_after_a_reload(
     wait.until(
         lambda d: _people(d) == ["p002"] and "years old" in d.find_element(By.ID, "persona").text
     )
+    _screenshot(driver, "chat-index.png")
     assert Select(driver.find_element(By.ID, "backend")).first_selected_option.text == "mock"
     driver.find_element(By.ID, "start").click()
     wait.until(lambda d: "/chat/" in d.current_url and d.find_elements(By.ID, "say"))
