@@ -53,6 +53,9 @@ def test_groups_stay_with_their_item(tmp_path: Path) -> None:
 def test_demo_on_mock_backend_reports_the_shares_block(tmp_path: Path) -> None:
     res = CliRunner().invoke(app, ["demo", "shares", "--backend", "mock", "--out", str(tmp_path)])
     assert res.exit_code == 0, res.output
+    # the generic metrics are named for what they compare with here: the people's mode
+    assert "modal match" in res.output and "JS to mode" in res.output
+    assert "SimBench score" in res.output and "│ accuracy" not in res.output
     run = open_run("shares-demo-mock", out=tmp_path)
     assert set(run.to_pandas()["simulator"]) == {"llm:mock-1", "train_shares", "planted:0.3"}
     res = CliRunner().invoke(app, ["report", "shares-demo-mock", "--out", str(tmp_path)])

@@ -19,7 +19,14 @@ FAMILY = family(
                 __package__ or "behaviorlab.families.shares",
             ),
         ),
+        # the generic metrics see one answer per unit, the people's most chosen option
         metric_labels={
+            "accuracy": "modal match",
+            "macro_f1": "macro-F1 (mode)",
+            "log_loss": "log-loss (mode)",
+            "brier": "Brier (mode)",
+            "js_distance": "JS to mode",
+            "total_variation": "TV to mode",
             "share_js": "share JS",
             "share_tv": "share TV",
             "simbench_score": "SimBench score",

@@ -163,10 +163,9 @@ def shares_blocks(data: RunData) -> list[Block]:
         )
     blocks.append(
         Paragraph(
-            "In the gap table, accuracy is whether the simulator's top option is the people's "
-            "most chosen one, and js_distance / total_variation compare with that one option; "
-            "share_js, share_tv and simbench_score there use the whole distribution with "
-            "intervals over items only.",
+            "In the gap table, the generic metrics see the people's most chosen option only "
+            "(modal match, JS to mode, ...); share JS, share TV and SimBench score there use "
+            "the whole distribution, with intervals over items only.",
             tone="note",
         )
     )
