@@ -162,3 +162,24 @@ def test_synthetic_data_goes_through_the_loader_with_its_mapping() -> None:
     again = load_dataset("persuasion_synthetic", people=5, items=2, seed=3)
     assert again.episodes == data.episodes
     assert again.meta["planted"]["change_rate"] == 0.3
+
+
+def test_argument_order_column_and_json_lines(tmp_path: Path) -> None:
+    table = [{**r, "shown": {1: 2, 2: 1}.get(i)} for i, r in enumerate(rows())]
+    mapping = MAPPING.model_copy(update={"argument_order": "shown"})
+    path = tmp_path / "a.jsonl"
+    pd.DataFrame(table).to_json(path, orient="records", lines=True)
+    ep = next(e for e in load_persuasion_file(path, mapping).episodes if e.person_id == "p1")
+    assert [a["id"] for a in ep.steps[1].observation.meta["arguments"]] == ["a", "b"]
+    table[1]["shown"] = "first"
+    with pytest.raises(PersuasionDataError, match=r"row 3, column 'shown'.*not a number"):
+        load_persuasion_file(_csv(tmp_path, table), mapping)
+
+
+def test_json_lines_errors_name_the_line(tmp_path: Path) -> None:
+    table = rows()
+    table[3]["stance"] = 7
+    path = tmp_path / "bad.jsonl"
+    pd.DataFrame(table).to_json(path, orient="records", lines=True)
+    with pytest.raises(PersuasionDataError, match=r"bad.jsonl, line 4, column 'stance'"):
+        load_persuasion_file(path, MAPPING)

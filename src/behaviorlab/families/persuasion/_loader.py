@@ -5,7 +5,8 @@ order: the observation holds the position, the arguments shown before that time 
 text, side, in the order shown) and the scale; the action is the stance and strength the
 person reported (option code ``"<stance>/<strength>"``). The persona comes from the table's
 own columns or from a separate survey table joined on the person. Every error names the
-file, the row (counted as a spreadsheet does: the header is row 1) and the column.
+file, the row (in a CSV counted as a spreadsheet does: the header is row 1; in JSON lines
+the line; in Parquet or a DataFrame the 0-based position) and the column.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ from behaviorlab.families.persuasion._mapping import (
 )
 
 EPISODE_KIND = "attitude"
+TEXT_TABLES = (".csv", ".tsv", ".txt")
+JSON_LINES = (".jsonl", ".ndjson")
 
 
 def read_table(path: str | Path) -> pd.DataFrame:
@@ -37,9 +40,9 @@ def read_table(path: str | Path) -> pd.DataFrame:
     suffix = p.suffix.lower()
     if suffix == ".parquet":
         return pd.read_parquet(p)
-    if suffix in (".jsonl", ".ndjson"):
+    if suffix in JSON_LINES:
         return pd.read_json(p, lines=True)
-    if suffix in (".csv", ".tsv", ".txt"):
+    if suffix in TEXT_TABLES:
         return pd.read_csv(p, sep="\t" if suffix == ".tsv" else ",", keep_default_na=True)
     raise PersuasionDataError(
         f"attitude data file {p}: unknown format {suffix!r}; use .csv, .tsv, .parquet or .jsonl"
@@ -75,7 +78,11 @@ class _Reader:
         self.frame = frame.reset_index(drop=True)
         self.m = mapping
         self.origin = origin
-        self.file_like = origin != "<DataFrame>"
+        suffix = Path(origin).suffix.lower()
+        # rows as the file shows them: a text table's header is row 1, a JSON-lines file has
+        # one record per line, Parquet and DataFrames by their 0-based position
+        self.first = 2 if suffix in TEXT_TABLES else (1 if suffix in JSON_LINES else 0)
+        self.unit = "line" if suffix in JSON_LINES else "row"
         missing = [c for c in mapping.columns() if c not in frame.columns]
         if missing:
             raise PersuasionDataError(
@@ -88,8 +95,7 @@ class _Reader:
         self.stance_of = by_value
 
     def where(self, row: int, column: str) -> str:
-        shown = row + 2 if self.file_like else row
-        return f"{self.origin}, row {shown}, column {column!r}"
+        return f"{self.origin}, {self.unit} {row + self.first}, column {column!r}"
 
     def cell(self, row: int, column: str) -> Any:
         return self.frame.at[row, column]
@@ -112,6 +118,20 @@ class _Reader:
                 "points are numbers that sort in the order they were asked (0, 1, 2 ...)"
             )
         return value
+
+    def order(self, row: int) -> float:
+        """Where the row's argument came among those of its time point (empty: first)."""
+        column = str(self.m.argument_order)
+        raw = self.cell(row, column)
+        if _empty(raw):
+            return -math.inf
+        try:
+            return float(raw)
+        except (TypeError, ValueError):
+            raise PersuasionDataError(
+                f"{self.where(row, column)}: order {raw!r} is not a number (1, 2, 3 ... in the "
+                "order the arguments were shown)"
+            ) from None
 
     def stance(self, row: int) -> str:
         raw = self.required(row, self.m.stance)
@@ -226,7 +246,7 @@ def persuasion_from_frame(
                     "one time point has one answer, repeated on each of its rows"
                 )
         if m.argument_order is not None:
-            rows = sorted(rows, key=lambda i: float(r.cell(i, str(m.argument_order)) or 0))
+            rows = sorted(rows, key=r.order)
         shown: list[dict[str, str]] = []
         for row in rows:
             arg = r.argument(row)

@@ -1,0 +1,85 @@
+"""The persuasion metrics are what their definitions say, from per-person sums, and reach
+the analysis package by name (person-clustered intervals)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from behaviorlab.analysis import estimate
+from behaviorlab.families.persuasion import calibration_table
+
+
+def frame(n: int = 200, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    rows = []
+    for i in range(n):
+        human = float(rng.random() < 0.3)
+        twin = float(rng.random() < 0.5)
+        dh, dt = float(rng.integers(-2, 3)), float(rng.integers(-2, 3))
+        scores = {
+            "correct": float(rng.random() < 0.2),
+            "human_changed": human,
+            "twin_changed": twin,
+            "change_correct": float(human == twin),
+            "strength_change_human": dh,
+            "strength_change_twin": dt + dh,  # correlated with the person's
+            "p_change": float(rng.random()),
+        }
+        if human:
+            scores["direction_correct"] = float(rng.random() < 0.7)
+        rows.append(
+            {
+                "task": "persuasion",
+                "simulator": "x",
+                "condition": "full",
+                "person_id": f"p{i % 50}",
+                "item_id": "q",
+                "error": None,
+                "error_kind": None,
+                "correct": scores["correct"],
+                "scores": scores,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def col(f: pd.DataFrame, key: str) -> np.ndarray:
+    return np.array([s.get(key, np.nan) for s in f["scores"]], dtype=float)
+
+
+def test_values_match_their_definitions() -> None:
+    f = frame()
+    acc, changed = col(f, "change_correct"), col(f, "human_changed")
+    gain = estimate(f, "change_over_base", n_resamples=200)
+    assert gain is not None
+    assert gain.value == pytest.approx(acc.mean() - max(changed.mean(), 1 - changed.mean()))
+    assert gain.low < gain.value < gain.high and gain.n_clusters == 50
+    r = estimate(f, "strength_change_r", n_resamples=200)
+    x, y = col(f, "strength_change_twin"), col(f, "strength_change_human")
+    assert r is not None and r.value == pytest.approx(np.corrcoef(x, y)[0, 1])
+    direction = estimate(f, "direction_accuracy", n_resamples=200)
+    assert direction is not None and direction.n == int(changed.sum())
+    assert direction.value == pytest.approx(np.nanmean(col(f, "direction_correct")))
+    brier = estimate(f, "change_brier", n_resamples=200)
+    assert brier is not None
+    assert brier.value == pytest.approx(((col(f, "p_change") - changed) ** 2).mean())
+
+
+def test_metrics_apply_to_persuasion_rows_only() -> None:
+    f = frame().assign(task="survey")
+    assert estimate(f, "change_accuracy", n_resamples=50) is None
+    assert estimate(f, "strength_change_r", n_resamples=50) is None
+
+
+def test_calibration_bins_hold_the_mean_prediction_and_the_observed_rate() -> None:
+    f = frame()
+    cal = calibration_table(f, bins=5)
+    p, y = col(f, "p_change"), col(f, "human_changed")
+    assert cal["n"].sum() == len(f)
+    low = cal.loc[cal["bin"] == "0.0–0.2"].iloc[0]
+    inside = p < 0.2
+    assert low["n"] == inside.sum()
+    assert low["predicted"] == pytest.approx(p[inside].mean())
+    assert low["observed"] == pytest.approx(y[inside].mean())
