@@ -59,6 +59,7 @@ def test_exact_effects_and_shares_equal_the_planted_ones() -> None:
     floor = result.floor()
     assert floor is not None and floor["value"] == pytest.approx(0.0)
     assert not result.effect("temperature", "1")["within_noise"]
+    assert any("seed floor is 0 and says nothing about noise" in n for n in result.notes)
     # a balanced design: SS of a factor is (cells per level) * sum of squared level deviations
     cells = result.cells
     grand = cells["accuracy"].mean()

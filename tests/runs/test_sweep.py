@@ -68,6 +68,7 @@ def test_no_sweep_leaves_the_spec_hash_as_it_was() -> None:
     ("factors", "needle"),
     [
         ("{temperature: [0, 1]}", "does not sample"),
+        ("{seed: [0, 10]}", "factor seed has 2 levels but the llm simulator answers with "),
         ("{seed: [0, 0]}", "level '0' twice"),
         ("{model: ['a b']}", "holds a space"),
         ("{}", "no factor to sweep"),

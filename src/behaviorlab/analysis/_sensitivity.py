@@ -228,9 +228,11 @@ def _level_key(text: str) -> tuple[int, float, str]:
 
 
 def _valid(frame: pd.DataFrame) -> np.ndarray:
-    if "error" not in frame.columns:
-        return np.ones(len(frame), dtype=bool)
-    return np.asarray(frame["error"].isna().to_numpy() & frame["answer"].notna().to_numpy())
+    ok = np.ones(len(frame), dtype=bool)
+    for name, missing in (("error", False), ("answer", True)):
+        if name in frame.columns:
+            ok &= frame[name].notna().to_numpy() == missing
+    return ok
 
 
 def _answer_mass(row: Any, codes: list[str]) -> np.ndarray:
@@ -270,7 +272,8 @@ def _cell_stats(
     ok = sub.loc[valid]
     g = np.asarray([g_of[p] for p in ok["person_id"].astype(str)], dtype=np.intp)
     c = np.asarray([c_of[s] for s in ok["simulator"].astype(str)], dtype=np.intp)
-    correct = pd.to_numeric(ok["correct"], errors="coerce").to_numpy(dtype=float)
+    scores = ok["correct"] if "correct" in ok.columns else pd.Series(np.nan, index=ok.index)
+    correct = pd.to_numeric(scores, errors="coerce").to_numpy(dtype=float)
     scored = np.isfinite(correct)
     np.add.at(acc[..., 0], (g[scored], c[scored]), correct[scored])
     np.add.at(acc[..., 1], (g[scored], c[scored]), 1.0)
@@ -533,6 +536,12 @@ def sensitivity(
             floor_reps = _seed_floor(reps[m], grid, seeds)
             lo, hi = _interval(floor_point, floor_reps, level)
             floors.append({"metric": m, "value": floor_point, "low": lo, "high": hi})
+            if floor_point == 0:
+                notes.append(
+                    f"{m}: every seed gave the same cell values (a simulator that does not "
+                    "sample), so the seed floor is 0 and says nothing about noise; read the "
+                    "intervals."
+                )
         for f in names:
             if f == SEED or len(factors[f]) < 2:
                 continue

@@ -173,13 +173,15 @@ class SweepSpec(BaseModel):
                     f"sweep.simulator sets {option}: and factor {factor} sweeps it; leave it "
                     "out of the entry"
                 )
-        temps = self.factors.temperature or []
-        if sim["name"] == "llm" and len(temps) > 1 and sim.get("answer", "score") != "sample":
-            raise ValueError(
-                f"factor temperature has {len(temps)} levels but the llm simulator answers "
-                f"with answer: {sim.get('answer', 'score')}, which does not sample (the "
-                "temperature would change nothing); set answer: sample in sweep.simulator"
-            )
+        mode = sim.get("answer", "score")
+        for factor in ("temperature", "seed"):
+            levels = getattr(self.factors, factor) or []
+            if sim["name"] == "llm" and len(levels) > 1 and mode != "sample":
+                raise ValueError(
+                    f"factor {factor} has {len(levels)} levels but the llm simulator answers "
+                    f"with answer: {mode}, which does not sample (the {factor} would change "
+                    "nothing); set answer: sample in sweep.simulator"
+                )
         seeds = sorted(self.factors.seed or [])
         n = sim.get("n", 10)
         if sim["name"] == "llm" and sim.get("answer") == "sample" and isinstance(n, int):
