@@ -41,3 +41,13 @@ def test_demo_persuasion_on_mock_backend(runs_dir: Path) -> None:
     assert "Yardstick (test–retest): in 120 pairs of answers of 30 test people" in text
     assert "Calibration of the probability of change" in text
     assert "persuasion_logit" in text and "no_arguments" in text
+
+
+def test_demo_people_sets_how_many_are_generated(runs_dir: Path) -> None:
+    res = CliRunner().invoke(
+        app, ["demo", "persuasion", "--backend", "mock", "--people", "12", "--out", str(runs_dir)]
+    )
+    assert res.exit_code == 0, res.output
+    frame = open_run("persuasion-demo-mock", out=runs_dir).to_pandas()
+    stay = frame.loc[frame["simulator"] == "no_change"]
+    assert stay["person_id"].nunique() == 6 and len(stay) == 24  # half of 12, 4 items each

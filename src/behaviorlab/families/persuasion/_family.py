@@ -29,6 +29,8 @@ OUTRO = (
 
 def _demo(request: DemoRequest) -> DemoPlan:
     spec = with_backend(read_packaged_spec(_PACKAGE), request.backend)
+    if request.people is not None:  # --people: how many generated people (half are tested)
+        spec["data"]["options"]["people"] = request.people
     intro = [f"[bold]behaviorlab demo persuasion[/]: {spec.get('description', spec['name'])}"]
     return DemoPlan(spec, intro=intro, outro=[OUTRO])
 
