@@ -20,8 +20,8 @@ from behaviorlab.report._collect import RunData
 from behaviorlab.report._document import Block, Heading, Paragraph, Table, table
 
 
-def _ci(e: Estimate | dict[str, Any] | None, *, signed: bool = False) -> str:
-    if e is None:
+def _ci(e: Estimate | dict[str, Any] | float | None, *, signed: bool = False) -> str:
+    if not isinstance(e, Estimate | dict):  # None, or NaN where pandas filled a gap
         return "—"
     d = e.to_dict() if isinstance(e, Estimate) else e
     value, low, high = d.get("value"), d.get("low"), d.get("high")
