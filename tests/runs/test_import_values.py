@@ -138,3 +138,18 @@ def test_a_numeric_survey_question_is_imported_and_scored_by_the_survey_task(
         assert row["answer_json"] == {"answer": pytest.approx(s)}
         assert row["correct"] == pytest.approx(1 - abs(human[str(pid)] - s) / 10)
         assert row["scores"]["abs_error"] == pytest.approx(abs(human[str(pid)] - s))
+
+
+def test_a_choice_task_is_imported_like_a_survey(tmp_path: Path) -> None:
+    """The choice family's task on its modechoice data: an answer is an alternative's code,
+    scored against the traveller's own choice."""
+    frame = pd.DataFrame(
+        {"person_id": [str(i) for i in range(1, 211)], "item_id": "mode", "value": "car"}
+    )
+    spec = {"task": "choice", "data": {"source": "modechoice"}}
+    summary = import_answers(frame, run="modes", data=spec, out=tmp_path, label="always-car")
+    assert summary.matched == {"always-car": 210} and not summary.unmatched
+    stored = summary.run().to_pandas()
+    assert set(stored["task"]) == {"choice"}
+    assert stored["correct"].mean() == pytest.approx((stored["human_answer"] == "car").mean())
+    assert 0 < stored["correct"].mean() < 1
