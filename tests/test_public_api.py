@@ -31,6 +31,7 @@ EXPECTED: dict[str, list[str]] = {
     ],
     "behaviorlab.analysis": [
         "AdjustedRanking",
+        "AnswerKeyReport",
         "ClusterStats",
         "DistributionMetric",
         "EarlyWarning",
@@ -49,6 +50,7 @@ EXPECTED: dict[str, list[str]] = {
         "Wasserstein",
         "WithinPersonEffect",
         "adjusted_ranking",
+        "answer_key_agreement",
         "binned_counts",
         "cell_levels",
         "cluster_bootstrap",
@@ -68,6 +70,7 @@ EXPECTED: dict[str, list[str]] = {
         "numeric_outcomes",
         "paired_effect",
         "position_shares",
+        "read_correctness",
         "role_table",
         "rouge_l",
         "sensitivity",

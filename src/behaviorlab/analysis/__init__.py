@@ -14,6 +14,11 @@ their own (:func:`estimate`, :func:`compare`, :func:`distribution_tests`,
 and ``@metric("name")`` adds a metric.
 """
 
+from behaviorlab.analysis._answer_key import (
+    AnswerKeyReport,
+    answer_key_agreement,
+    read_correctness,
+)
 from behaviorlab.analysis._bootstrap import ClusterStats, Estimate, cluster_bootstrap
 from behaviorlab.analysis._ceiling import HumanCeiling, human_ceiling
 from behaviorlab.analysis._compare import compare
@@ -42,6 +47,7 @@ from behaviorlab.analysis._within_person import WithinPersonEffect, within_perso
 __all__ = [
     "SMALL_SAMPLE_CLUSTERS",
     "AdjustedRanking",
+    "AnswerKeyReport",
     "ClusterStats",
     "DistributionMetric",
     "EarlyWarning",
@@ -59,6 +65,7 @@ __all__ = [
     "Wasserstein",
     "WithinPersonEffect",
     "adjusted_ranking",
+    "answer_key_agreement",
     "binned_counts",
     "cell_levels",
     "cluster_bootstrap",
@@ -78,6 +85,7 @@ __all__ = [
     "numeric_outcomes",
     "paired_effect",
     "position_shares",
+    "read_correctness",
     "role_table",
     "rouge_l",
     "sensitivity",

@@ -245,6 +245,11 @@ class SurveyMapping(_Spec):
     source: str = Field(default="", description="Where the data came from (URL, citation).")
     license: str = ""
     version: str = ""
+    answer_key: str | None = Field(
+        default=None,
+        description="A CSV file of correct answers (columns question, answer), for keys kept "
+        "apart from the mapping; relative to the mapping file. Same as answer: per question.",
+    )
     _file: str | None = PrivateAttr(default=None)
     """The YAML file the mapping was read from (for messages), when it came from one."""
 
@@ -268,12 +273,19 @@ class SurveyMapping(_Spec):
         return [q.question_id for q in self.questions]
 
     @classmethod
-    def from_dict(cls, data: Any, *, where: str = "survey mapping") -> SurveyMapping:
-        """Validate a mapping; errors name ``where`` (a file) and each bad field."""
+    def from_dict(
+        cls, data: Any, *, where: str = "survey mapping", base: Path | None = None
+    ) -> SurveyMapping:
+        """Validate a mapping; errors name ``where`` (a file) and each bad field. An
+        ``answer_key`` file is read (relative to ``base``) into the questions' ``answer``."""
         try:
-            return cls.model_validate(data)
+            mapping = cls.model_validate(data)
         except ValidationError as e:
             raise SurveyMappingError(_describe(e, where, data)) from None
+        if mapping.answer_key is None:
+            return mapping
+        key = Path(mapping.answer_key)
+        return with_answers(mapping, key if key.is_absolute() or base is None else base / key)
 
     @classmethod
     def from_yaml(cls, path: str | Path) -> SurveyMapping:
@@ -308,7 +320,7 @@ class SurveyMapping(_Spec):
                 f"{p}: a survey mapping is a YAML mapping with keys name, questions, ...; "
                 f"found {type(data).__name__}"
             )
-        mapping = cls.from_dict(data, where=str(p))
+        mapping = cls.from_dict(data, where=str(p), base=p.parent)
         mapping._file = str(p)
         return mapping
 
@@ -348,3 +360,52 @@ def as_mapping(mapping: SurveyMapping | dict[str, Any] | str | Path) -> SurveyMa
     raise TypeError(
         f"a survey mapping is a SurveyMapping, a dict or a YAML path; got {type(mapping).__name__}"
     )
+
+
+def with_answers(mapping: SurveyMapping, key_file: str | Path) -> SurveyMapping:
+    """``mapping`` with the correct answers of a key file (CSV: ``question``, ``answer``)
+    in its questions' ``answer``; every problem names the file, the line and the column."""
+    import csv
+
+    p = Path(key_file)
+    try:
+        text = p.read_text(encoding="utf-8-sig")
+    except (FileNotFoundError, IsADirectoryError):
+        raise SurveyMappingError(
+            f"answer key file {str(p)!r} (answer_key of survey mapping {mapping.name!r}) is not "
+            "a file"
+        ) from None
+    reader = csv.DictReader(text.splitlines())
+    if not {"question", "answer"} <= set(reader.fieldnames or []):
+        raise SurveyMappingError(
+            f"{p}:1: an answer key has the columns question and answer; found "
+            f"{', '.join(reader.fieldnames or []) or '(none)'}"
+        )
+    by_id = {q.question_id: q for q in mapping.questions}
+    answers: dict[str, str] = {}
+    for line, row in enumerate(reader, start=2):
+        qid, code = (row.get("question") or "").strip(), normalise_code(row.get("answer"))
+        q = by_id.get(qid)
+        if q is None:
+            raise SurveyMappingError(
+                f"{p}:{line}: column 'question': {qid!r} is not a question of survey mapping "
+                f"{mapping.name!r} (its questions: {', '.join(by_id)})"
+            )
+        if code is None or code not in q.codes:
+            raise SurveyMappingError(
+                f"{p}:{line}: column 'answer': {row.get('answer')!r} is not one of the option "
+                f"codes of question {qid!r} ({', '.join(map(repr, q.codes)) or 'it has none'})"
+            )
+        if (q.answer is not None and q.answer != code) or answers.get(qid, code) != code:
+            raise SurveyMappingError(
+                f"{p}:{line}: question {qid!r} has another answer already "
+                f"({q.answer or answers[qid]!r}); give one answer per question"
+            )
+        answers[qid] = code
+    questions = [
+        q.model_copy(update={"answer": answers[q.question_id]}) if q.question_id in answers else q
+        for q in mapping.questions
+    ]
+    out = mapping.model_copy(update={"questions": questions})
+    out._file = mapping.file
+    return out

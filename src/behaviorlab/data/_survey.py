@@ -470,6 +470,8 @@ def mapping_record(mapping: SurveyMapping) -> dict[str, Any]:
             q.pop("answer", None)
         if q.get("options") is None:
             q.pop("options", None)
+    if data.get("answer_key") is None:
+        data.pop("answer_key", None)
     return data
 
 

@@ -21,6 +21,7 @@ from rich.text import Text
 
 from behaviorlab.analysis import (
     SMALL_SAMPLE_CLUSTERS,
+    AnswerKeyReport,
     Estimate,
     GapReport,
     NumericOutcomes,
@@ -603,4 +604,68 @@ def numeric_lines(outcomes: NumericOutcomes | None, *, markup: bool = True) -> l
         notes.setdefault((arm, str(r["note"])), []).append(what)
     # printed through Rich: the brackets of "range: [lo, hi]" are escaped, not markup
     lines = [f"{arm}: {', '.join(what)}: {note}" for (arm, note), what in notes.items()]
+    return [escape(line) for line in lines] if markup else lines
+
+
+KEY_LABELS = {
+    "human_accuracy": "people's accuracy",
+    "model_accuracy": "model's accuracy",
+    "difficulty_pearson": "item difficulty r",
+    "difficulty_spearman": "item difficulty ρ",
+    "kappa": "error-pattern κ",
+}
+"""Column headers of the answer-key table."""
+
+
+def render_answer_key(report: AnswerKeyReport | None, top: int = 3) -> RenderableType | None:
+    """People's against the model's correctness (:func:`behaviorlab.analysis.
+    answer_key_agreement`): one row per arm (accuracies, item-difficulty correlations, the
+    mean per-person kappa), then the items where they disagree most. None without keyed
+    trials."""
+    if report is None or report.empty:
+        return None
+    data = report.summary
+    shown = [m for m in KEY_LABELS if (data["measure"] == m).any()]
+    table = Table(
+        title="Answer key: people against the model",
+        caption=(
+            "accuracies and κ: intervals from a bootstrap over people; item difficulty: over "
+            "items; κ = Cohen's kappa of person and model being right, per person over the "
+            "items both answered, averaged"
+        ),
+        header_style="bold",
+    )
+    table.add_column("simulator", no_wrap=True)
+    table.add_column("condition", no_wrap=True)
+    for m in shown:
+        table.add_column(KEY_LABELS[m], justify="right")
+    for (sim, cond), arm in data.groupby(["simulator", "condition"], sort=True):
+        by = {str(r["measure"]): r for r in arm.to_dict(orient="records")}
+        cells: list[RenderableType] = [str(sim), str(cond)]
+        cells += [_numeric_cell(by[m]) if m in by else Text(DASH) for m in shown]
+        table.add_row(*cells)
+    worst = report.disagreements(top)
+    items = Table(title=f"Items where they disagree most (top {top})", header_style="bold")
+    for name in ("simulator", "item", "people right", "model right", "difference"):
+        items.add_column(name, justify="left" if name in ("simulator", "item") else "right")
+    for r in worst.to_dict(orient="records"):
+        items.add_row(
+            str(r["simulator"]),
+            str(r["item_id"]),
+            f"{float(r['human_accuracy']):.0%}",
+            f"{float(r['model_accuracy']):.0%}",
+            _num(float(r["difference"]), 2, signed=True),
+        )
+    return Group(table, items)
+
+
+def answer_key_lines(report: AnswerKeyReport | None, *, markup: bool = True) -> list[str]:
+    """The notes of the answer-key table (people without a kappa, and why)."""
+    if report is None or report.empty:
+        return []
+    data = report.summary
+    lines = [
+        f"{_arm(str(r['simulator']), str(r['condition']))}: error-pattern κ: {r['note']}"
+        for r in data.loc[data["note"].astype(str) != ""].to_dict(orient="records")
+    ]
     return [escape(line) for line in lines] if markup else lines

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from behaviorlab.families.survey._report import numeric_blocks
+from behaviorlab.families.survey._report import survey_blocks
 from behaviorlab.families.survey._task import SURVEY
 from behaviorlab.plugins._family import (
     Demo,
@@ -36,7 +36,7 @@ FAMILY = family(
         name=SURVEY,
         summary="Survey questions: predict each person's own answer to held-out questions.",
         tasks=(SURVEY,),
-        report_blocks=numeric_blocks,
+        report_blocks=survey_blocks,
         demos=(
             Demo(
                 "survey",

@@ -1,8 +1,9 @@
-"""The survey family's report block: numeric and ordinal outcomes, with their baselines.
+"""The survey family's report blocks: numeric and ordinal outcomes with their baselines, and
+people's against the model's correctness on items with an answer key.
 
 Shown in the report's metrics section when the run holds numeric questions (``type:
-numeric``) or ordered options (``ordered: true``); nothing otherwise, so a run of plain
-questions reads as before.
+numeric``), ordered options (``ordered: true``) or keyed questions (``answer:``); nothing
+otherwise, so a run of plain questions reads as before.
 """
 
 from __future__ import annotations
@@ -10,9 +11,9 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
-from behaviorlab.analysis import numeric_outcomes
+from behaviorlab.analysis import answer_key_agreement, numeric_outcomes
 from behaviorlab.report._document import Block, Heading, Paragraph, table
-from behaviorlab.report._terminal import NUMERIC_LABELS, numeric_lines
+from behaviorlab.report._terminal import KEY_LABELS, NUMERIC_LABELS, answer_key_lines, numeric_lines
 
 if TYPE_CHECKING:
     from behaviorlab.report._collect import RunData
@@ -26,9 +27,58 @@ def _cell(value: Any, low: Any, high: Any) -> str:
     return f"{float(value):.2f} [{float(low):.2f}, {float(high):.2f}]"
 
 
+def survey_blocks(data: RunData) -> list[Block]:
+    """Its ``Family.report_blocks`` hook: :func:`numeric_blocks` and :func:`key_blocks`."""
+    return numeric_blocks(data) + key_blocks(data)
+
+
+def key_blocks(data: RunData, top: int = 5) -> list[Block]:
+    """People's and the model's accuracy on keyed items, the item-difficulty correlation,
+    the error-pattern kappa, and the items where they disagree most."""
+    if "scores" not in data.frame.columns:
+        return []
+    keyed = [isinstance(s, dict) and "key_correct" in s for s in data.frame["scores"].tolist()]
+    if not any(keyed):
+        return []
+    n_resamples = getattr(data.report, "n_resamples", 2000)
+    report = answer_key_agreement(data.frame, n_resamples=n_resamples, seed=data.report.seed)
+    if report.empty:
+        return []
+    rows = [
+        (
+            f"{r['simulator']} ({r['condition']})",
+            KEY_LABELS.get(str(r["measure"]), str(r["measure"])),
+            _cell(r["value"], r["low"], r["high"]),
+            f"{r['n_items']} / {r['n_people']}",
+        )
+        for r in report.summary.to_dict(orient="records")
+    ]
+    worst = [
+        (
+            f"{r['simulator']} ({r['condition']})",
+            str(r["item_id"]),
+            f"{float(r['human_accuracy']):.0%}",
+            f"{float(r['model_accuracy']):.0%}",
+            f"{float(r['difference']):+.2f}",
+        )
+        for r in report.disagreements(top).to_dict(orient="records")
+    ]
+    blocks: list[Block] = [
+        Heading("Answer key: people against the model"),
+        table(("arm", "measure", "value", "items / people"), rows, numeric=("value",)),
+        table(
+            ("arm", "item", "people right", "model right", "difference"),
+            worst,
+            numeric=("people right", "model right", "difference"),
+            caption=f"the {top} items per arm where people's and the model's accuracy differ most",
+        ),
+    ]
+    return blocks + [Paragraph(x, tone="note") for x in answer_key_lines(report, markup=False)]
+
+
 def numeric_blocks(data: RunData) -> list[Block]:
-    """Its ``Family.report_blocks`` hook: the numeric outcomes table, one row per arm and
-    metric with the two baselines beside, and the notes (flat items, refused metrics)."""
+    """The numeric outcomes table, one row per arm and metric with the two baselines beside,
+    and the notes (flat items, refused metrics)."""
     if "meta" not in data.frame.columns:
         return []
     n_resamples = getattr(data.report, "n_resamples", 2000)
