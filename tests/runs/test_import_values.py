@@ -153,3 +153,25 @@ def test_a_choice_task_is_imported_like_a_survey(tmp_path: Path) -> None:
     assert set(stored["task"]) == {"choice"}
     assert stored["correct"].mean() == pytest.approx((stored["human_answer"] == "car").mean())
     assert 0 < stored["correct"].mean() < 1
+
+
+def test_numeric_outcomes_apply_to_imported_numbers(tmp_path: Path) -> None:
+    """Issue 16 §3's numeric metrics read an imported run as any other: a twin at half the
+    people's spread around the middle has correlation 1 and std ratio 0.5."""
+    import random
+
+    from behaviorlab.analysis import numeric_outcomes
+
+    rng = random.Random(5)
+    ids = [f"r{i:02d}" for i in range(40)]
+    people = pd.DataFrame({"pid": ids, "age": 30, "temp": [rng.randint(0, 10) for _ in ids]})
+    people.to_csv(tmp_path / "people.csv", index=False)
+    question = {"column": "temp", "text": "How warm?", "type": "numeric", "range": [0, 10]}
+    mapping = {"name": "w", "id_column": "pid", "questions": [question]}
+    data = {"source": str(tmp_path / "people.csv"), "mapping": mapping}
+    half = [5 + (h - 5) / 2 for h in people["temp"]]
+    frame = pd.DataFrame({"person_id": ids, "item_id": "temp", "value": half})
+    summary = import_answers(frame, run="half", data=data, out=tmp_path, label="half")
+    out = numeric_outcomes(summary.run().to_pandas(), n_resamples=200)
+    assert out.value("correlation") == pytest.approx(1.0)
+    assert out.value("std_ratio") == pytest.approx(0.5)
