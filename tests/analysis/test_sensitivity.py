@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from behaviorlab.analysis import cell_levels, rouge_l, sensitivity
+from behaviorlab.analysis._sensitivity import _balanced_shares
 from behaviorlab.runs._sweep import cell_label
 
 
@@ -71,6 +72,10 @@ def test_exact_effects_and_shares_equal_the_planted_ones() -> None:
             (result.variance["metric"] == "accuracy") & (result.variance["factor"] == f)
         ]
         assert float(row["sum_sq"].iloc[0]) == pytest.approx(ss)
+    # the bootstrap's numpy shares are the statsmodels shares on the data
+    point = _balanced_shares(cells["accuracy"].to_numpy()[None, :], cells, result.factors)
+    for f in ("temperature", "model", "residual"):
+        assert float(point[f][0]) == pytest.approx(result.share(f), abs=1e-9)
     total = ((cells["accuracy"] - grand) ** 2).sum()
     assert result.share("temperature") == pytest.approx(6 * 0.1**2 * 2 / total)
 

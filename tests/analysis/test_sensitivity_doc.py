@@ -27,6 +27,8 @@ def test_the_worked_example_recovers_the_planted_truth() -> None:
     assert floor is not None and floor.value > 0 and floor.low <= floor.value <= floor.high
 
     assert result.share("temperature") > 0.5 > result.share("model")
+    var = result.variance.loc[result.variance["metric"] == "accuracy"].set_index("factor")
+    assert var.loc["temperature", "low"] > var.loc["model", "high"]  # shares, with intervals
     assert (
         abs(result.variance.loc[result.variance["metric"] == "accuracy", "share"].sum() - 1) < 1e-9
     )

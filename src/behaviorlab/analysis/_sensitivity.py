@@ -127,8 +127,9 @@ class Sensitivity:
       size is below it;
     - ``noise_floor``: ``metric, value, low, high`` (the seed-to-seed difference; empty
       without a seed factor of two levels or more);
-    - ``variance``: ``metric, factor, df, sum_sq, share`` (``factor`` ``residual`` holds the
-      interactions; the shares add up to 1);
+    - ``variance``: ``metric, factor, df, sum_sq, share, low, high`` (``factor``
+      ``residual`` holds the interactions; the shares add up to 1; the interval from the same
+      bootstrap, for a complete design only);
     - ``rationales``: ``factor, level, reference, value, low, high, n_pairs, excess,
       excess_low, excess_high`` (distance ``1 - ROUGE-L``; ``factor`` ``seed`` with level
       ``(any two)`` is the noise floor, and ``excess`` a level's distance minus it, paired
@@ -331,6 +332,25 @@ def _seed_floor(values: np.ndarray, grid: pd.DataFrame, seeds: list[str]) -> np.
     m = _marginals(values, grid, SEED, seeds)
     diffs = [m[:, a] - m[:, b] for a, b in itertools.combinations(range(len(seeds)), 2)]
     return np.asarray(np.sqrt(np.mean(np.square(np.stack(diffs, axis=1)), axis=1)))
+
+
+def _balanced_shares(
+    values: np.ndarray, grid: pd.DataFrame, factors: dict[str, list[str]]
+) -> dict[str, np.ndarray]:
+    """(B,) shares of each swept factor and the residual, for a complete balanced design,
+    where each main effect's sum of squares is ``(C / L) * sum_l (m_l - grand)^2`` (what
+    type II gives there), computed for every replicate at once."""
+    grand = values.mean(axis=1, keepdims=True)
+    total = np.square(values - grand).sum(axis=1)
+    out: dict[str, np.ndarray] = {}
+    for f, levels in factors.items():
+        if len(levels) > 1:
+            m = _marginals(values, grid, f, levels)
+            ss = values.shape[1] / len(levels) * np.square(m - grand).sum(axis=1)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                out[f] = ss / total
+    out["residual"] = 1.0 - np.sum(list(out.values()), axis=0)
+    return out
 
 
 def _interval(point: float, reps: np.ndarray, level: float) -> tuple[float, float]:
@@ -577,8 +597,11 @@ def sensitivity(
                         "within_noise": within,
                     }
                 )
+        balanced = len(cells) == expected and bool(np.isfinite(point).all())
+        share_reps = _balanced_shares(reps[m], grid, factors) if balanced else {}
         for row in _anova(grid, point[0], factors):
-            variance.append({"metric": m, **row})
+            lo, hi = _interval(row["share"], share_reps.get(row["factor"], np.array([])), level)
+            variance.append({"metric": m, **row, "low": lo, "high": hi})
     if len(seeds) < 2:
         notes.append(
             "No seed factor with two or more levels: there is no noise floor to read the "
@@ -618,7 +641,9 @@ def sensitivity(
         cells=cell_tab,
         effects=pd.DataFrame(effects, columns=cols_e),
         noise_floor=pd.DataFrame(floors, columns=["metric", "value", "low", "high"]),
-        variance=pd.DataFrame(variance, columns=["metric", "factor", "df", "sum_sq", "share"]),
+        variance=pd.DataFrame(
+            variance, columns=["metric", "factor", "df", "sum_sq", "share", "low", "high"]
+        ),
         rationales=pd.DataFrame(
             rationale_rows,
             columns=[

@@ -136,7 +136,8 @@ def _summary_lines(result: Sensitivity) -> list[str]:
         var = result.variance.loc[result.variance["metric"] == metric]
         if not var.empty:
             shares = ", ".join(
-                f"{r['factor']} {_num(r['share'], 2)}" for r in var.to_dict("records")
+                f"{r['factor']} {_num(r['share'], 2)} [{_num(r['low'], 2)}, {_num(r['high'], 2)}]"
+                for r in var.to_dict("records")
             )
             lines.append(f"  share of variance: {shares}")
     if not result.rationales.empty:

@@ -113,14 +113,24 @@ def _variance_table(result: Sensitivity) -> Block | None:
     for f in factors:
         cells = [f if f != "residual" else "residual (interactions)"]
         for m in metrics:
-            hit = var.loc[(var["metric"] == m) & (var["factor"] == f), "share"]
-            cells.append(number(hit.iloc[0], 2) if len(hit) else "-")
+            hit = var.loc[(var["metric"] == m) & (var["factor"] == f)]
+            if hit.empty:
+                cells.append("-")
+                continue
+            row = hit.iloc[0]
+            shown = (
+                interval(row["share"], row["low"], row["high"], 2)
+                if _finite(row["low"])
+                else number(row["share"], 2)
+            )
+            cells.append(shown)
         rows.append(cells)
     return table(
         cols,
         rows,
         numeric=cols[1:],
-        caption="Share of the cell means' sum of squares (type II ANOVA, main effects).",
+        caption="Share of the cell means' sum of squares (type II ANOVA, main effects), with "
+        "its bootstrap interval over people for a complete design.",
     )
 
 
