@@ -21,9 +21,10 @@ OUTRO = (
     "move on a retest with nothing shown. The report's persuasion block shows those rates "
     "recovered, the yardstick, and each twin against the no-change, majority-side and "
     "logistic baselines; no_arguments and shuffled_persona are the controls. The bundled "
-    "SmolLM2 (135M parameters) is no twin: in one measured slice (8 trials, about 6 s each on "
-    "2 shared cores) it put 0.6 to 0.9 of its probability on a changed stance, where people "
-    "changed in about 3 trials of 10; read its rows against no_change."
+    "SmolLM2 (135M parameters) is no twin: in this demo (measured once, about 3 minutes on 2 "
+    "shared cores) it changed its stance in 0.80 of its 20 trials where the people changed in "
+    "0.30, put 0.6 to 0.9 of its probability on a change every time, and moved as often with "
+    "the arguments withheld; its change accuracy is below the no_change base rate."
 )
 
 
