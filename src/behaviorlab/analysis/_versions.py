@@ -45,14 +45,16 @@ class VersionSeries:
       one before, then the last against the first);
     - ``coverage``: per version the people, items and valid trials it has, how many of the
       union it lacks (``missing_people``, ``missing_items``) and examples;
-    - ``continual``: per version ``k`` (units learned so far), ``min_acc``, ``wc_acc`` and
-      ``final_acc`` (earlier units' accuracy at that version) with intervals; None without
-      ``learned_at`` (``notes`` says so);
+    - ``continual``: per version ``k`` (units learned so far), ``min_acc`` and ``wc_acc`` with
+      their bias-corrected values (``*_corrected``, ``2 * value - median(replicates)``) and the
+      basic interval around them, and ``final_acc`` (earlier units' accuracy at that version,
+      percentile interval); None without ``learned_at`` (``notes`` says so);
     - ``regressions``: per transition, kind (``person`` / ``item``) and unit: pairs, the mean
       before and after, trials worse / better, the one-sided sign-test p, its adjusted value
       and ``regressed``;
     - ``forgetting``: windowed forgetting per person group (the largest drop within
-      ``window`` consecutive versions) with the versions where it happens;
+      ``window`` consecutive versions; ``corrected`` and the basic interval as for min-ACC)
+      with the versions where it happens;
     - ``trajectory``: the primary metric per person group and version (for the plot).
     """
 
@@ -171,6 +173,16 @@ def _interval(m: Metric, reps: np.ndarray, point: float, level: float) -> tuple[
             low, high = (float(np.clip(x, *bounds)) for x in (low, high))
         return low, high
     return percentile_interval(reps, level)
+
+
+def _bias_corrected(reps: np.ndarray, point: float, level: float) -> tuple[float, float, float]:
+    """``2 * point - median(replicates)`` and the basic interval around it, for a minimum or a
+    maximum over noisy estimates, whose bias the bootstrap reproduces (NaNs when undefined)."""
+    finite = reps[np.isfinite(reps)]
+    if not math.isfinite(point) or finite.size == 0:
+        return math.nan, math.nan, math.nan
+    low, high = basic_interval(reps, point, level)
+    return 2.0 * point - float(np.median(finite)), low, high
 
 
 def _se(reps: np.ndarray) -> float:
@@ -332,10 +344,16 @@ def _continual(
     rows = []
     for t, label in enumerate(labels):
         row: dict[str, Any] = {"version": label, "k": sum(1 for a in at if a <= t)}
-        for j, name in enumerate(("min_acc", "wc_acc", "final_acc")):
+        for j, name in enumerate(("min_acc", "wc_acc")):
             row[name] = float(point[t, j])
-            low, high = percentile_interval(reps[:, t, j], level)
-            row[f"{name}_low"], row[f"{name}_high"] = low, high
+            corrected, low, high = _bias_corrected(reps[:, t, j], float(point[t, j]), level)
+            row[f"{name}_corrected"], row[f"{name}_low"], row[f"{name}_high"] = (
+                corrected,
+                low,
+                high,
+            )
+        row["final_acc"] = float(point[t, 2])
+        row["final_acc_low"], row["final_acc_high"] = percentile_interval(reps[:, t, 2], level)
         rows.append(row)
     return pd.DataFrame(rows), notes
 
@@ -452,13 +470,14 @@ def _forgetting(
     for h, name in enumerate(names):
         drops = [acc_point[h, m] - acc_point[h, n] for m, n in pairs]
         m, n = pairs[int(np.nanargmax(drops))]
-        low, high = percentile_interval(reps[:, h, -1], level)
+        corrected, low, high = _bias_corrected(reps[:, h, -1], float(point[h, -1]), level)
         people_in = int((values[:, 0, h, 1] > 0).sum())
         forget.append(
             {
                 "group": name,
                 "people": people_in,
                 "value": float(point[h, -1]),
+                "corrected": corrected,
                 "low": low,
                 "high": high,
                 "from_version": labels[m],

@@ -199,16 +199,17 @@ def _print_versions(result: VersionSeries) -> None:
     console.print(diffs)
     if result.continual is not None:
         cont = Table(title="Continual evaluation", title_justify="left")
-        for name in ("version", "k", "min-ACC", "WC-ACC", "earlier units now"):
+        for name in ("version", "k", "min-ACC", "corrected", "WC-ACC", "corrected ", "earlier"):
             cont.add_column(name, justify="left" if name == "version" else "right")
         for r in result.continual.to_dict("records"):
             cont.add_row(
                 Text(str(r["version"])),
                 str(r["k"]),
-                *(
-                    _ci(r[n], r[f"{n}_low"], r[f"{n}_high"])
-                    for n in ("min_acc", "wc_acc", "final_acc")
-                ),
+                _num(r["min_acc"]),
+                _ci(r["min_acc_corrected"], r["min_acc_low"], r["min_acc_high"]),
+                _num(r["wc_acc"]),
+                _ci(r["wc_acc_corrected"], r["wc_acc_low"], r["wc_acc_high"]),
+                _ci(r["final_acc"], r["final_acc_low"], r["final_acc_high"]),
             )
         console.print(cont)
     reg = result.regressions
@@ -223,13 +224,14 @@ def _print_versions(result: VersionSeries) -> None:
             soft_wrap=True,
         )
     fg = Table(title=f"Windowed forgetting (window {result.window})", title_justify="left")
-    for name in ("group", "people", "forgetting", "largest drop"):
-        fg.add_column(name, justify="right" if name in ("people", "forgetting") else "left")
+    for name in ("group", "people", "forgetting", "corrected", "largest drop"):
+        fg.add_column(name, justify="left" if name in ("group", "largest drop") else "right")
     for r in result.forgetting.to_dict("records"):
         fg.add_row(
             Text(str(r["group"])),
             str(r["people"]),
-            _ci(r["value"], r["low"], r["high"]),
+            _num(r["value"]),
+            _ci(r["corrected"], r["low"], r["high"]),
             Text(f"{r['from_version']} -> {r['to_version']}"),
         )
     console.print(fg)

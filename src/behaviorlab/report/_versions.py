@@ -92,19 +92,22 @@ def versions_section(
         [
             r["group"],
             str(int(r["people"])),
-            interval(r["value"], r["low"], r["high"], 3),
+            number(r["value"], 3),
+            interval(r["corrected"], r["low"], r["high"], 3),
             f"{r['from_version']} → {r['to_version']}",
         ]
         for r in fg.to_dict("records")
     ]
-    fg_cols = ["group", "people", f"windowed forgetting [{lvl}% interval]", "largest drop"]
+    fg_cols = ["group", "people", "windowed forgetting", f"bias-corrected [{lvl}% interval]"]
+    fg_cols += ["largest drop"]
     blocks.append(
         table(
             fg_cols,
             fg_rows,
-            numeric=fg_cols[1:3],
+            numeric=fg_cols[1:4],
             caption=f"The largest drop of {shown} within {result.window} consecutive versions "
-            "(negative: it only rose).",
+            "(negative: it only rose); a maximum is biased high, the bias-corrected value is 2 × "
+            "the estimate − the bootstrap median.",
         )
     )
     blocks.append(
@@ -114,8 +117,9 @@ def versions_section(
         Paragraph(
             "A minimum over noisy versions is biased low: even when a unit's true accuracy "
             "never moves, the lowest of several noisy estimates sits below it, more so with "
-            "more versions and fewer trials. Read min-ACC and forgetting against their "
-            "intervals, not as point values.",
+            "more versions and fewer trials (and a maximum, such as forgetting, high). The "
+            "bias-corrected values and their basic intervals remove most of it (docs/versions.md "
+            "measures how much).",
             "note",
         )
     )
@@ -127,10 +131,13 @@ def _continual(result: VersionSeries, lvl: int) -> Block:
     rows = []
     for r in result.continual.to_dict("records"):
         cells = [r["version"], str(int(r["k"]))]
-        for name in ("min_acc", "wc_acc", "final_acc"):
-            cells.append(interval(r[name], r[f"{name}_low"], r[f"{name}_high"], 3))
+        for name in ("min_acc", "wc_acc"):
+            cells.append(number(r[name], 3))
+            cells.append(interval(r[f"{name}_corrected"], r[f"{name}_low"], r[f"{name}_high"], 3))
+        cells.append(interval(r["final_acc"], r["final_acc_low"], r["final_acc_high"], 3))
         rows.append(cells)
-    cols = ["version", "units learned", "min-ACC", "WC-ACC", "earlier units now"]
+    cols = ["version", "units learned", "min-ACC", "bias-corrected", "WC-ACC", "bias-corrected "]
+    cols += ["earlier units now"]
     unit = "people" if result.learned_by == "person_id" else "items"
     return table(
         cols,
@@ -139,7 +146,8 @@ def _continual(result: VersionSeries, lvl: int) -> Block:
         caption=f"Continual-evaluation metrics ({lvl}% intervals) over {unit} grouped by the "
         "version that learned them: min-ACC, the mean over earlier groups of their lowest "
         "accuracy after being learned; WC-ACC, 1/k of the newest group's accuracy plus "
-        "(1 - 1/k) of min-ACC.",
+        "(1 - 1/k) of min-ACC. A minimum is biased low: the bias-corrected value is 2 × the "
+        "estimate − the bootstrap median, with the basic interval around it.",
     )
 
 
