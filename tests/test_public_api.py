@@ -295,6 +295,7 @@ EXPECTED: dict[str, list[str]] = {
         "share_items",
         "share_scores",
         "shares_from_frame",
+        "survey_shares_table",
     ],
     "behaviorlab.families.survey": ["FAMILY", "SURVEY", "SurveyTask"],
     "behaviorlab.families.transcript": [

@@ -5,7 +5,8 @@ SimBench-style distributions) and no per-person rows: the ``shares_file`` loader
 Parquet or a DataFrame), the ``shares`` task (the subject is the item; groups nested in their
 item), the ``shuffled_group`` condition (another group's persona within the item), JS / TV /
 SimBench-score metrics per item with intervals over items and the people's multinomial noise,
-a noise floor, the ``train_shares`` baseline, a planted generator with known answers
+a noise floor, the ``train_shares`` baseline, toplines of any survey source
+(``survey_shares``), a planted generator with known answers
 (``shares_synthetic``, the ``planted`` simulator), its report block and ``behaviorlab demo
 shares`` (docs/shares.md).
 """
@@ -14,6 +15,7 @@ from behaviorlab.families.shares import (  # noqa: F401  (register)
     _baselines,
     _conditions,
     _metrics,
+    _survey,
     _synthetic,
 )
 from behaviorlab.families.shares._baselines import TrainSharesSimulator
@@ -30,6 +32,7 @@ from behaviorlab.families.shares._metrics import (
     share_items,
     share_scores,
 )
+from behaviorlab.families.shares._survey import survey_shares_table
 from behaviorlab.families.shares._synthetic import PlantedSimulator, planted_table, planted_truth
 from behaviorlab.families.shares._task import SHARES, SharesTask
 
@@ -49,4 +52,5 @@ __all__ = [
     "share_items",
     "share_scores",
     "shares_from_frame",
+    "survey_shares_table",
 ]

@@ -472,9 +472,10 @@ def share_scores(
             flat = Units(
                 units.ids, units.items, units.cluster, units.p, units.uniform, units.mask, units.n
             )
-            rows.append(
-                _row(UNIFORM, str(cond), True, flat, 0, 0, estimate_units(flat, **settings))
-            )
+            est = estimate_units(flat, **settings)
+            # 0 by definition (a replicate's floored denominator would nudge its interval)
+            est["simbench_score"] = ShareEstimate(0.0, 0.0, 0.0, est["simbench_score"].floor)
+            rows.append(_row(UNIFORM, str(cond), True, flat, 0, 0, est))
     if not rows:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in SCORE_COLUMNS})
     # per condition: the simulators, then the baselines, the computed uniform last

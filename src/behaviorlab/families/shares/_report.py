@@ -23,6 +23,9 @@ from behaviorlab.families.shares._task import SHARES
 from behaviorlab.report._collect import RunData
 from behaviorlab.report._document import Block, Bullets, Heading, Paragraph, Table, table
 
+FEW_ITEMS = 10
+"""Below this many items, the block warns that intervals over items are rough."""
+
 
 def _num(value: float, digits: int) -> str:
     """``value`` rounded, with a true minus sign and no negative zero."""
@@ -140,6 +143,15 @@ def shares_blocks(data: RunData) -> list[Block]:
             ),
         ]
     blocks: list[Block] = [Heading("Shares: distributions per item"), scores_table(scores)]
+    few = int(scores["n_items"].min())
+    if few < FEW_ITEMS:
+        blocks.append(
+            Paragraph(
+                f"Only {few} item(s) on the test side: intervals that resample items are rough "
+                f"below {FEW_ITEMS} items (read the per-item values, share_items()).",
+                tone="warning",
+            )
+        )
     effects = share_effects(frame, n_resamples=n_resamples)
     if not effects.empty:
         blocks.append(effects_table(effects))
