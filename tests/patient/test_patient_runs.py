@@ -147,3 +147,16 @@ def test_kill_9_then_resume_a_patient_run(make_spec: Spec, tmp_path: Path) -> No
         frame[cols].sort_values("trial_id").reset_index(drop=True),
         whole[cols].sort_values("trial_id").reset_index(drop=True),
     )
+
+
+def test_a_judge_that_cannot_read_is_named_in_the_report(make_spec: Spec, tmp_path: Path) -> None:
+    from behaviorlab.report import write_report
+
+    broken = {"label": "broken", "kind": "llm", "backend": "mock", "fail_rate": 1.0}
+    spec = make_spec({"name": "scripted_patient"}, models=3, judges=[{"kind": "keywords"}, broken])
+    done = bl.run(spec, out=tmp_path, progress=False)
+    assert done.to_pandas()["error"].isna().all()  # a judge's failure is not the session's
+    md = Path(write_report(done, n_resamples=50).markdown).read_text(encoding="utf-8")
+    assert "Judge broken could not read 6 of 6 transcripts (first: judge backend failed" in md
+    row = [r for r in md.splitlines() if r.startswith("| p | full | broken |")]
+    assert row and "| — | — |" in row[0]

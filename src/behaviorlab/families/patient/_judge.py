@@ -39,6 +39,9 @@ JUDGE_TEMPLATE = (
     "reserved, pleasing)? Reply in JSON as "
     '{{"core_beliefs": [...], "emotions": [...], "style": "..."}}, using only these labels.'
 )
+MAX_EMOTIONS = 4
+"""At most this many emotions per reading: a small model constrained by the grammar otherwise
+repeats labels until it runs out of tokens (seen with the bundled SmolLM2 and Gemma 3 270M)."""
 RAW_SUFFIX = "\nAnswer (JSON):"
 """What ends a base model's raw prompt (its messages joined)."""
 JUDGE_SCHEMA: dict[str, Any] = {
@@ -47,8 +50,13 @@ JUDGE_SCHEMA: dict[str, Any] = {
         "core_beliefs": {
             "type": "array",
             "items": {"type": "string", "enum": list(CORE_CATEGORIES)},
+            "maxItems": len(CORE_CATEGORIES),
         },
-        "emotions": {"type": "array", "items": {"type": "string", "enum": list(EMOTIONS)}},
+        "emotions": {
+            "type": "array",
+            "items": {"type": "string", "enum": list(EMOTIONS)},
+            "maxItems": MAX_EMOTIONS,
+        },
         "style": {"type": "string", "enum": list(STYLES)},
     },
     "required": ["core_beliefs", "emotions", "style"],
@@ -98,7 +106,7 @@ class LLMJudge:
 
     kind: Literal["llm"] = "llm"
 
-    def __init__(self, backend: Backend, *, label: str = "llm", max_tokens: int = 96) -> None:
+    def __init__(self, backend: Backend, *, label: str = "llm", max_tokens: int = 128) -> None:
         if "generate" not in backend.capabilities or "json_schema" not in backend.capabilities:
             raise ValueError(
                 f"patient judge {label!r}: backend {backend.name!r} cannot generate JSON answers"
@@ -245,5 +253,5 @@ def make_judge(options: Mapping[str, Any], index: int) -> Judge:
             f"{where} ({label!r}) needs a backend, e.g. {{label: other, backend: llamacpp, "
             "model: gemma3-270m}"
         )
-    max_tokens = int(opts.pop("max_tokens", 96))
+    max_tokens = int(opts.pop("max_tokens", 128))
     return LLMJudge(backends.get(name)(**opts), label=label, max_tokens=max_tokens)

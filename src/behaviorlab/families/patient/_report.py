@@ -47,7 +47,8 @@ def _fidelity_rows(group: pd.DataFrame, first: list[str]) -> tuple[list[str], di
         fid = fidelity(group, field, **BOOT)
         found[field] = fid
         cells.append(format_estimate(fid["jaccard"]))
-        cells.append(f"{fid['chance']['mean']:.2f} / {fid['chance']['q95']:.2f}")
+        chance = fid["chance"]
+        cells.append(f"{chance['mean']:.2f} / {chance['q95']:.2f}" if fid["sessions"] else "—")
     cells.append(str(int(group["person_id"].nunique())))
     return cells, found
 
@@ -85,6 +86,23 @@ def _main_table(table_: pd.DataFrame) -> tuple[list[Block], list[dict[str, Any]]
         "judge model 'same' runs the patient's own model (it flatters the patient)."
     )
     return [table(cols, rows, numeric=cols[4:], caption=caption)], found
+
+
+def _unread(table_: pd.DataFrame) -> list[Block]:
+    """A warning per judge that could not read some transcripts (off-format replies)."""
+    out: list[Block] = []
+    for judge, g in table_.groupby("judge", sort=True):
+        bad = g.loc[g["error"].notna()].drop_duplicates(subset=["trial_id"])
+        if len(bad):
+            first = str(bad["error"].iloc[0])[:160]
+            out.append(
+                Paragraph(
+                    f"Judge {judge} could not read {len(bad)} of {g['trial_id'].nunique()} "
+                    f"transcripts (first: {first}); they are left out of its rows.",
+                    tone="warning",
+                )
+            )
+    return out
 
 
 def _per_label(found: list[dict[str, Any]]) -> list[Block]:
@@ -213,6 +231,7 @@ def patient_blocks(data: RunData) -> list[Block]:
         Heading("Simulated patients: fidelity to the cognitive model"),
         Paragraph(NOT_CLINICAL, tone="note"),
         *_reading(found),
+        *_unread(table_),
         *main,
         *_per_label(found),
         *_consistency(table_),

@@ -49,7 +49,9 @@ THERAPIST_INSTRUCTIONS = (
 )
 UTTERANCE_SCHEMA: dict[str, Any] = {
     "type": "object",
-    "properties": {"utterance": {"type": "string", "description": "what you say next"}},
+    "properties": {
+        "utterance": {"type": "string", "maxLength": 400, "description": "what you say next"}
+    },
     "required": ["utterance"],
 }
 DEFAULT_JUDGES: tuple[dict[str, Any], ...] = ({"kind": "keywords"},)
