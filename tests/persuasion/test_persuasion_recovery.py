@@ -3,7 +3,7 @@ within their person-clustered intervals: the share of people who changed their s
 share of changers who moved toward the arguments' majority side (what ``toward_majority``
 predicts) and the test–retest agreement (the yardstick). Two settings, so a value that
 happens to match one setting is caught by the other. (The same path through ``bl.run`` and
-the report: ``test_demo.py``.)"""
+the report: ``test_persuasion_demo.py``.)"""
 
 from __future__ import annotations
 
