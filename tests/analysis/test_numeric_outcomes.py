@@ -148,11 +148,20 @@ def test_a_numeric_survey_runs_end_to_end(tmp_path: Path) -> None:
     spec = {
         "name": "warmth",
         "data": {"source": str(tmp_path / "survey.csv"), "mapping": str(tmp_path / "mapping.yaml")},
-        "simulators": [{"name": "llm", "backend": "mock", "answer": "generate"}],
+        "simulators": [
+            {"name": "llm", "backend": "mock", "answer": "generate"},
+            {"name": "train_mean"},
+        ],
     }
     run = bl.run(spec, out=tmp_path / "runs", progress=False)
-    frame = run.to_pandas()
-    assert frame["error"].isna().all() and len(frame) == people // 2
+    everything = run.to_pandas()
+    assert everything["error"].isna().all() and len(everything) == people
+    # train_mean answers every test person with the training people's mean
+    table = pd.read_csv(tmp_path / "survey.csv", dtype={"pid": str}).set_index("pid")["temp"]
+    base = everything.loc[everything["simulator"] == "train_mean"]
+    train = table.drop(base["person_id"].tolist())
+    assert base["answer"].astype(float).to_numpy() == pytest.approx(train.mean())
+    frame = everything.loc[everything["simulator"] != "train_mean"]
     h, s = frame["human_answer"].astype(float), frame["answer"].astype(float)
     report = gap(frame, n_resamples=100)
     assert report.rows[0].estimates["accuracy"] is not None

@@ -165,3 +165,20 @@ def test_a_plain_question_keeps_its_records() -> None:
     trial = SurveyTask().trials(ds, seed=0)[0]
     assert set(trial.input.meta) == {"option_order_seed"}
     assert SurveyTask().score(trial, Answer(choice="x")) == {"correct": 1.0}
+
+
+def test_train_mean_answers_numeric_and_ordered_questions_with_the_training_mean() -> None:
+    from behaviorlab.simulators import simulators
+
+    ds = survey_from_frame(pd.read_csv(io.StringIO(TABLE)), _full())
+    task = SurveyTask()
+    trials = task.trials(ds, seed=0)
+    baseline = simulators.get("train_mean")()
+    train = [t for t in trials if t.person_id != "c"]
+    baseline.fit(train)
+    asked = {t.item_id: asyncio.run(baseline.answer(t.input)) for t in trials if t.person_id == "c"}
+    assert asked["temp"].choice == "5.25"  # (3.5 + 7) / 2
+    assert asked["lik"].choice == "3"  # the code nearest (1 + 5) / 2
+    assert asked["quiz"].meta == {"not_applicable": True} and asked["quiz"].choice is None
+    keyed = next(t for t in trials if t.person_id == "c" and t.item_id == "quiz")
+    assert task.score(keyed, asked["quiz"]) == {}  # unscored, not wrong

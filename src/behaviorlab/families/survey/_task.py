@@ -177,6 +177,8 @@ class SurveyTask:
         """Exact match of the option code (``correct``); a numeric question's accuracy
         ``1 − |h − s| / range`` and ``abs_error`` instead; an ordered or keyed question adds
         ``scale_accuracy`` or ``key_correct`` / ``human_correct`` (see ``_values``)."""
+        if answer.meta.get("not_applicable"):  # a baseline that does not answer this item
+            return {}
         meta = trial.input.observation.meta
         if meta.get("answer_type") == NUMERIC:
             given = answer.choice if answer.choice is not None else answer.value
