@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from pathlib import Path
 
 import pytest
 
@@ -110,3 +111,17 @@ def test_a_base_model_judge_reads_one_raw_prompt() -> None:
     assert TURNS[1]["text"] in seen[0].prompt and seen[0].prompt.endswith("Answer (JSON):")
     assert got.prompt == [{"role": "user", "content": seen[0].prompt}]
     assert got.core_beliefs == ["worthless"] and got.style == "upset"
+
+
+def test_an_llm_judges_calls_go_through_the_call_cache(tmp_path: Path) -> None:
+    from behaviorlab.families.patient._judge import make_judge
+
+    judge = make_judge({"backend": "mock", "cache": str(tmp_path / "calls.sqlite")}, 0)
+    first = asyncio.run(judge.judge(TURNS, None))
+    again = asyncio.run(judge.judge(TURNS, None))
+    assert first.core_beliefs == again.core_beliefs and first.raw == again.raw
+    assert judge.backend.inner.calls == 1  # type: ignore[union-attr]
+    plain = make_judge({"backend": "mock", "cache": False}, 1)
+    asyncio.run(plain.judge(TURNS, None))
+    asyncio.run(plain.judge(TURNS, None))
+    assert plain.backend.calls == 2  # type: ignore[union-attr]

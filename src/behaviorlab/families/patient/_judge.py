@@ -9,7 +9,9 @@ the core-belief categories, the emotions and the conversational style the patien
   the patient's lines (it knows no paraphrase; see the module docstring there).
 
 A task option ``judges:`` lists them, each ``{label, kind, ...}`` (``kind: llm`` takes
-``backend``, ``model``, ``max_tokens`` and backend options).
+``backend``, ``model``, ``max_tokens``, ``cache`` and backend options). An LLM judge's calls go
+through the call cache (``cache: true``, the default: ``$BEHAVIORLAB_CACHE_DIR``; a path; or
+``false``), so a session replayed after a kill does not pay its judges twice.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from behaviorlab.families.patient._lexicon import KEYWORDS, STYLE_CUES
 from behaviorlab.families.patient._model import CORE_CATEGORIES, EMOTION_GROUPS, EMOTIONS, STYLES
 from behaviorlab.models._base import Backend, BackendError, GenerateRequest, Message, backends
+from behaviorlab.models._cache import CachedBackend, CallCache
 
 JUDGE_SYSTEM = (
     "You rate transcripts of simulated therapy sessions for research. Read what the patient "
@@ -254,4 +257,8 @@ def make_judge(options: Mapping[str, Any], index: int) -> Judge:
             "model: gemma3-270m}"
         )
     max_tokens = int(opts.pop("max_tokens", 128))
-    return LLMJudge(backends.get(name)(**opts), label=label, max_tokens=max_tokens)
+    cache = opts.pop("cache", True)
+    backend: Backend = backends.get(name)(**opts)
+    if cache is not False:
+        backend = CachedBackend(backend, CallCache(None if cache is True else str(cache)))
+    return LLMJudge(backend, label=label, max_tokens=max_tokens)
