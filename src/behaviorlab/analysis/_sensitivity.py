@@ -50,6 +50,29 @@ SEED = "seed"
 NOISE_BAND = 2.0
 """An effect is *within noise* when its size is below this many seed floors (at its cell
 count): a null effect stays below twice its standard deviation about 95% of the time."""
+_EFFECTS = [
+    "metric",
+    "factor",
+    "level",
+    "reference",
+    "value",
+    "low",
+    "high",
+    "floor",
+    "within_noise",
+]
+_RATIONALES = [
+    "factor",
+    "level",
+    "reference",
+    "value",
+    "low",
+    "high",
+    "n_pairs",
+    "excess",
+    "excess_low",
+    "excess_high",
+]
 _LABEL = re.compile(r"^(?P<prefix>[^\[\]]+)\[(?P<inner>[^\[\]]*)\]$")
 _TOKEN = re.compile(r"[^\W_]+")
 
@@ -584,19 +607,8 @@ def sensitivity(
                 within = (
                     bool(abs(value) <= NOISE_BAND * scaled) if floor_point is not None else None
                 )
-                effects.append(
-                    {
-                        "metric": m,
-                        "factor": f,
-                        "level": lv,
-                        "reference": ref[f],
-                        "value": value,
-                        "low": lo,
-                        "high": hi,
-                        "floor": scaled,
-                        "within_noise": within,
-                    }
-                )
+                row = (m, f, lv, ref[f], value, lo, hi, scaled, within)
+                effects.append(dict(zip(_EFFECTS, row, strict=True)))
         balanced = len(cells) == expected and bool(np.isfinite(point).all())
         share_reps = _balanced_shares(reps[m], grid, factors) if balanced else {}
         for row in _anova(grid, point[0], factors):
@@ -623,42 +635,17 @@ def sensitivity(
             rationale_rows.append(row)
     else:
         notes.append("No answer holds a rationale: rationale distances are not reported.")
-    cols_e = [
-        "metric",
-        "factor",
-        "level",
-        "reference",
-        "value",
-        "low",
-        "high",
-        "floor",
-        "within_noise",
-    ]
     return Sensitivity(
         prefix=prefix,
         factors=factors,
         reference=ref,
         cells=cell_tab,
-        effects=pd.DataFrame(effects, columns=cols_e),
+        effects=pd.DataFrame(effects, columns=_EFFECTS),
         noise_floor=pd.DataFrame(floors, columns=["metric", "value", "low", "high"]),
         variance=pd.DataFrame(
             variance, columns=["metric", "factor", "df", "sum_sq", "share", "low", "high"]
         ),
-        rationales=pd.DataFrame(
-            rationale_rows,
-            columns=[
-                "factor",
-                "level",
-                "reference",
-                "value",
-                "low",
-                "high",
-                "n_pairs",
-                "excess",
-                "excess_low",
-                "excess_high",
-            ],
-        ),
+        rationales=pd.DataFrame(rationale_rows, columns=_RATIONALES),
         n_people=len(people),
         level=level,
         n_resamples=n_resamples,
