@@ -155,3 +155,18 @@ def test_parquet_with_numbers_and_an_unknown_suffix(tmp_path: Path) -> None:
         load_shares_file(bad)
     with pytest.raises(SharesDataError, match="the shares mapping is not valid"):
         load_shares_file(path, {"itme": "item"})
+
+
+def test_options_from_the_mapping_fill_in_zeros_in_their_order(tmp_path: Path) -> None:
+    rows = [("q1", "no", 30, "Pick"), ("q1", "yes", 70, "Pick")]
+    path = _csv(tmp_path, rows, ["item", "option", "count", "question"])
+    mapping = {"options": {"*": ["yes", "no", "dk"]}, "option_labels": {"dk": "Don't know"}}
+    step = load_shares_file(path, mapping).episodes[0].steps[0]
+    assert [(o.code, o.label) for o in step.observation.options or []] == [
+        ("yes", "yes"),
+        ("no", "no"),
+        ("dk", "Don't know"),
+    ]
+    assert step.action.attributes["shares"] == pytest.approx({"yes": 0.7, "no": 0.3, "dk": 0.0})
+    with pytest.raises(SharesDataError, match=r"line 3, column 'option': option 'yes' of item"):
+        load_shares_file(path, {"options": {"q1": ["no", "dk"]}})

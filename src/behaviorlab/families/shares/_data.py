@@ -75,6 +75,11 @@ class SharesMapping(BaseModel):
     option_labels: dict[str, str] = Field(
         default_factory=dict, description="Label per option code, for every item."
     )
+    options: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="The option codes of an item in order (key: item id, or '*' for every "
+        "item): codes the file leaves out count 0; a code not listed is an error.",
+    )
 
 
 @dataclass
@@ -280,6 +285,24 @@ class _Reader:
             self.finish(unit, *kinds[key])
         return list(units.values())
 
+    def declared(self, unit: ShareUnit) -> None:
+        """Put the unit's options in the mapping's order, those it lacks at 0."""
+        m = self.m
+        codes = m.options.get(unit.item, m.options.get("*"))
+        if codes is None:
+            return
+        for r, code in zip(unit.rows, unit.codes, strict=True):
+            if code not in codes:
+                raise SharesDataError(
+                    f"{self.where.at(r, m.option)}: option {code!r} of item {unit.item!r} is "
+                    f"not one of its options in the mapping ({', '.join(codes)}); add it there "
+                    "or fix the code"
+                )
+        given = dict(zip(unit.codes, zip(unit.labels, unit.shares, strict=True), strict=True))
+        unit.labels = [given[c][0] if c in given else m.option_labels.get(c, c) for c in codes]
+        unit.shares = [given[c][1] if c in given else 0.0 for c in codes]
+        unit.codes = list(codes)
+
     def finish(self, unit: ShareUnit, is_share: bool, ns: list[float | None]) -> None:
         where, m = self.where, self.m
         first = unit.rows[0]
@@ -290,6 +313,7 @@ class _Reader:
                     f"{where.at(r, m.n)}: n {v:g} differs from n {named[0]:g} on "
                     f"{where.row(first)} of the same item {unit.unit_id!r}; one n per item"
                 )
+        self.declared(unit)
         if len(unit.codes) < 2:
             raise SharesDataError(
                 f"{where.at(first, m.option)}: item {unit.unit_id!r} has one option; an "
