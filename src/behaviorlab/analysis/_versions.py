@@ -140,18 +140,10 @@ def _coverage(frames: Mapping[str, pd.DataFrame]) -> tuple[pd.DataFrame, list[st
     for v, f in frames.items():
         lack_p = sorted(all_people - people[v])
         lack_i = sorted(all_items - items[v])
-        rows.append(
-            {
-                "version": v,
-                "people": len(people[v]),
-                "items": len(items[v]),
-                "trials": len(f),
-                "missing_people": len(lack_p),
-                "missing_items": len(lack_i),
-                "missing_people_examples": _examples(lack_p),
-                "missing_items_examples": _examples(lack_i),
-            }
-        )
+        row = {"version": v, "people": len(people[v]), "items": len(items[v]), "trials": len(f)}
+        row |= {"missing_people": len(lack_p), "missing_items": len(lack_i)}
+        row |= {"missing_people_examples": _examples(lack_p)}
+        rows.append(row | {"missing_items_examples": _examples(lack_i)})
         for kind, lack in (("people", lack_p), ("items", lack_i)):
             if lack:
                 notes.append(
@@ -210,16 +202,8 @@ def _metric_tables(
     rows = []
     for k, v in enumerate(labels):
         low, high = _interval(m, reps[:, k], float(point[k]), level)
-        rows.append(
-            {
-                "metric": name,
-                "version": v,
-                "value": float(point[k]),
-                "low": low,
-                "high": high,
-                "se": _se(reps[:, k]),
-            }
-        )
+        row = {"metric": name, "version": v, "value": float(point[k]), "low": low, "high": high}
+        rows.append(row | {"se": _se(reps[:, k])})
     pairs = [(k - 1, k) for k in range(1, len(labels))]
     if len(labels) > 2:
         pairs.append((0, len(labels) - 1))
@@ -227,16 +211,8 @@ def _metric_tables(
     for a, b in pairs:
         d = reps[:, b] - reps[:, a]
         low, high = percentile_interval(d, level)
-        diffs.append(
-            {
-                "metric": name,
-                "before": labels[a],
-                "after": labels[b],
-                "value": float(point[b] - point[a]),
-                "low": low,
-                "high": high,
-            }
-        )
+        row = {"metric": name, "before": labels[a], "after": labels[b]}
+        diffs.append(row | {"value": float(point[b] - point[a]), "low": low, "high": high})
     return rows, diffs
 
 
@@ -346,11 +322,9 @@ def _continual(
         row: dict[str, Any] = {"version": label, "k": sum(1 for a in at if a <= t)}
         for j, name in enumerate(("min_acc", "wc_acc")):
             row[name] = float(point[t, j])
-            corrected, low, high = _bias_corrected(reps[:, t, j], float(point[t, j]), level)
-            row[f"{name}_corrected"], row[f"{name}_low"], row[f"{name}_high"] = (
-                corrected,
-                low,
-                high,
+            fixed = _bias_corrected(reps[:, t, j], float(point[t, j]), level)
+            row |= dict(
+                zip((f"{name}_corrected", f"{name}_low", f"{name}_high"), fixed, strict=True)
             )
         row["final_acc"] = float(point[t, 2])
         row["final_acc_low"], row["final_acc_high"] = percentile_interval(reps[:, t, 2], level)
@@ -472,29 +446,13 @@ def _forgetting(
         m, n = pairs[int(np.nanargmax(drops))]
         corrected, low, high = _bias_corrected(reps[:, h, -1], float(point[h, -1]), level)
         people_in = int((values[:, 0, h, 1] > 0).sum())
-        forget.append(
-            {
-                "group": name,
-                "people": people_in,
-                "value": float(point[h, -1]),
-                "corrected": corrected,
-                "low": low,
-                "high": high,
-                "from_version": labels[m],
-                "to_version": labels[n],
-            }
-        )
+        row = {"group": name, "people": people_in, "value": float(point[h, -1])}
+        row |= {"corrected": corrected, "low": low, "high": high}
+        forget.append(row | {"from_version": labels[m], "to_version": labels[n]})
         for v, label in enumerate(labels):
             lo, hi = percentile_interval(reps[:, h, v], level)
-            traj.append(
-                {
-                    "group": name,
-                    "version": label,
-                    "value": float(point[h, v]),
-                    "low": lo,
-                    "high": hi,
-                }
-            )
+            row = {"group": name, "version": label, "value": float(point[h, v])}
+            traj.append(row | {"low": lo, "high": hi})
     return pd.DataFrame(forget), pd.DataFrame(traj), notes
 
 
