@@ -607,8 +607,8 @@ def sensitivity(
                 within = (
                     bool(abs(value) <= NOISE_BAND * scaled) if floor_point is not None else None
                 )
-                row = (m, f, lv, ref[f], value, lo, hi, scaled, within)
-                effects.append(dict(zip(_EFFECTS, row, strict=True)))
+                entry = (m, f, lv, ref[f], value, lo, hi, scaled, within)
+                effects.append(dict(zip(_EFFECTS, entry, strict=True)))
         balanced = len(cells) == expected and bool(np.isfinite(point).all())
         share_reps = _balanced_shares(reps[m], grid, factors) if balanced else {}
         for row in _anova(grid, point[0], factors):
