@@ -13,7 +13,17 @@ import pandas as pd
 import pytest
 
 import behaviorlab as bl
-from behaviorlab.data import load_dataset
+from behaviorlab.data import (
+    Action,
+    Dataset,
+    Episode,
+    Observation,
+    Option,
+    Person,
+    Step,
+    datasets,
+    load_dataset,
+)
 from behaviorlab.runs import (
     AnswerColumns,
     AnswerImportError,
@@ -294,3 +304,48 @@ def test_probabilities_per_row_give_the_distribution_metrics(tmp_path: Path) -> 
     log_loss = gap_row.estimates["log_loss"]
     assert log_loss is not None and log_loss.value == pytest.approx(-np.log(0.7))
     assert gap_row.estimates["js_distance"] is not None
+
+
+def _waves() -> Dataset:
+    """Two waves: every person answered q1 in two episodes."""
+    persons = {p: Person(person_id=p, attributes={"age": 30}) for p in ("a", "b", "c")}
+    episodes = []
+    for wave in ("w1", "w2"):
+        for i, p in enumerate(persons):
+            obs = Observation(
+                kind="question",
+                content="Q?",
+                options=[Option(code="1", label="yes"), Option(code="2", label="no")],
+                meta={"question_id": "q1"},
+            )
+            step = Step(
+                index=0,
+                step_id=f"{wave}:{p}:q1",
+                observation=obs,
+                action=Action(action_type="answer", value=str(1 + (i + (wave == "w2")) % 2)),
+            )
+            episodes.append(
+                Episode(episode_id=f"{wave}:{p}", person_id=p, kind="survey", steps=[step])
+            )
+    return Dataset(name="waves", version="1", source="tests", persons=persons, episodes=episodes)
+
+
+if "waves-test" not in datasets:
+    datasets.register("waves-test")(lambda **_: _waves())
+
+
+def test_an_episode_column_picks_the_wave_when_a_person_answered_an_item_twice(
+    tmp_path: Path,
+) -> None:
+    frame = pd.DataFrame({"person_id": ["a", "a", "b"], "item_id": "q1", "value": ["1", "2", "1"]})
+    data = {"source": "waves-test"}
+    with pytest.raises(AnswerImportError, match=r"2 trials of item 'q1' \(episodes w1:a, w2:a\)"):
+        import_answers(frame.iloc[[0]], run="w", data=data, out=tmp_path, label="t")
+    with_episode = frame.assign(episode_id=["w1:a", "w2:a", "w3:b"])
+    summary = import_answers(with_episode, run="w", data=data, out=tmp_path, label="e")
+    assert summary.matched == {"e": 2}
+    (wrong,) = summary.unmatched
+    assert (wrong.row, wrong.field, wrong.value) == ("row 3", "episode_id", "w3:b")
+    stored = summary.run().to_pandas()
+    stored = stored[stored["simulator"] == "e"].set_index("episode_id")
+    assert stored["correct"].to_dict() == {"w1:a": 1.0, "w2:a": 1.0}

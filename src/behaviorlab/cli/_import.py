@@ -57,6 +57,9 @@ def import_cmd(
         str | None,
         _col("probabilities, a JSON object code -> probability (optional; default: probabilities)"),
     ] = None,
+    episode_col: Annotated[
+        str | None, _col("episode id, when a person answered an item in several episodes")
+    ] = None,
     seed: Annotated[
         int | None, typer.Option(help="Trial seed (default: the spec's first, else 0).")
     ] = None,
@@ -80,6 +83,7 @@ def import_cmd(
         rationale=rationale_col,
         condition=condition_col,
         probabilities=probabilities_col,
+        episode=episode_col,
     )
     try:
         summary = import_answers(

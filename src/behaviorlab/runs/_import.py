@@ -264,7 +264,7 @@ def _match(
     dataset: Dataset,
 ) -> tuple[list[_Matched], list[UnmatchedRow]]:
     items = {item for _, item in index}
-    seen: dict[tuple[str, str, str, str], str] = {}
+    seen: dict[tuple[str, str, str, str, str], str] = {}
     duplicates: list[str] = []
     matched: list[_Matched] = []
     unmatched: list[UnmatchedRow] = []
@@ -281,6 +281,7 @@ def _match(
         item = text_of(rec.get(col("item")))
         lab = label if cols["label"] is None else text_of(rec.get(col("label")))
         cond = text_of(rec.get(cols["condition"])) if cols["condition"] else None
+        episode = text_of(rec.get(cols["episode"])) if cols["episode"] else None
         raw = rec.get(col("value"))
         if lab is None:
             miss("label", "", "no simulator label")
@@ -288,11 +289,13 @@ def _match(
         if person is None or item is None:
             miss("person" if person is None else "item", "", "empty")
             continue
-        key = (lab, cond or "full", person, item)
+        key = (lab, cond or "full", person, item, episode or "")
         if key in seen:
             duplicates.append(
                 f"{seen[key]} and {where} both answer person {person!r}, item {item!r} for "
-                f"simulator {lab!r}" + (f" in condition {cond!r}" if cond else "")
+                f"simulator {lab!r}"
+                + (f" in condition {cond!r}" if cond else "")
+                + (f" in episode {episode!r}" if episode else "")
             )
             continue
         seen[key] = where
@@ -305,12 +308,23 @@ def _match(
             else:
                 miss("item", item, f"person {person!r} has no answer to item {item!r} in the data")
             continue
+        if episode is not None:
+            in_episode = [t for t in found if t.episode_id == episode]
+            if not in_episode:
+                miss(
+                    "episode",
+                    episode,
+                    f"person {person!r} has no episode {episode!r} with item {item!r} in the data",
+                )
+                continue
+            found = in_episode
         if len(found) > 1:
             miss(
                 "item",
                 item,
-                f"person {person!r} has {len(found)} trials of item {item!r}: "
-                "which one this row answers is ambiguous",
+                f"person {person!r} has {len(found)} trials of item {item!r} (episodes "
+                f"{', '.join(t.episode_id for t in found)}): which one this row answers is "
+                "ambiguous; name the episode in an episode column (--episode-col)",
             )
             continue
         if raw is None or text_of(raw) is None:

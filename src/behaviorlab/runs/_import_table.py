@@ -25,6 +25,7 @@ _ALIASES: dict[str, tuple[str, ...]] = {
     "rationale": ("rationale",),
     "condition": ("condition",),
     "probabilities": ("probabilities",),
+    "episode": ("episode_id",),
 }
 _FLAGS = {
     "person": "--person-col",
@@ -34,6 +35,7 @@ _FLAGS = {
     "rationale": "--rationale-col",
     "condition": "--condition-col",
     "probabilities": "--probabilities-col",
+    "episode": "--episode-col",
 }
 
 
@@ -48,7 +50,9 @@ class AnswerColumns:
     ``item``, ``question_id``...; value: ``value``, ``answer``, ``response``; label:
     ``simulator``, ``label``, ``model``; ``rationale``, ``condition`` and ``probabilities``
     when present). ``probabilities``: a JSON object of option code → probability per row
-    (an option task's distribution, for log-loss, Brier and the distribution distances)."""
+    (an option task's distribution, for log-loss, Brier and the distribution distances).
+    ``episode`` (default ``episode_id`` when present): which of a person's episodes a row
+    answers, for data where a person answered the same item in several (panel waves)."""
 
     person: str | None = None
     item: str | None = None
@@ -57,6 +61,7 @@ class AnswerColumns:
     rationale: str | None = None
     condition: str | None = None
     probabilities: str | None = None
+    episode: str | None = None
 
 
 @dataclass(frozen=True)
