@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from behaviorlab.data import Episode, make_synthetic_opera
+from behaviorlab.data import Dataset, Episode, make_synthetic_opera
 from behaviorlab.report._chat import TWIN_SYSTEM, persona_of
 from behaviorlab.report._chat_store import STORE_NAME, ChatError, ChatStore
 from behaviorlab.report._viewer import create_app
@@ -67,11 +67,15 @@ def test_three_turns_are_stored_and_read_back_by_a_new_viewer(
         got = again.get(f"/api/chat/{chat_id}").json()
         assert [m["content"] for m in got["messages"][1::2]] == replies
         episode = Episode.model_validate(again.get(f"/api/chat/{chat_id}/episode").json())
+        everything = Dataset.model_validate(again.get("/api/chat/dataset").json())
         page = again.get(f"/chat/{chat_id}")
     assert episode.person_id == "p001" and episode.kind == "chat"
     assert [s.observation.content for s in episode.steps] == [f"question {i}?" for i in range(3)]
     assert [s.action.value for s in episode.steps] == replies
     assert episode.meta["source"] == SOURCE and episode.meta["model"]["backend"] == "mock"
+    assert list(everything.persons) == [f"{SOURCE}/p001"]
+    assert everything.persons[f"{SOURCE}/p001"].description == episode.meta["persona"]
+    assert [e.steps for e in everything.episodes] == [episode.steps]
     assert page.status_code == 200
     for text in ["question 2?", *replies]:
         assert text in page.text

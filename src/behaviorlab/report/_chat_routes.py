@@ -4,9 +4,10 @@ Pages: ``/chat`` (start a conversation: a source, a person, a model; the stored
 conversations) and ``/chat/ID`` (the conversation, to go on with). JSON: ``GET
 /api/chat/sources``, ``GET /api/chat/people?source=&q=&options=``, ``GET
 /api/chat/backends``, ``GET|POST /api/chat``, ``GET /api/chat/ID``, ``POST
-/api/chat/ID/messages`` and ``GET /api/chat/ID/episode`` (the conversation as an Episode);
-for dialogues (a role taken in a multi-party trial, :mod:`behaviorlab.report._chat_dialogue`)
-``GET /api/chat/tasks`` and ``GET /api/chat/roles?task=&options=``.
+/api/chat/ID/messages``, ``GET /api/chat/ID/episode`` (the conversation as an Episode) and
+``GET /api/chat/dataset`` (every conversation, as one Dataset); for dialogues (a role taken
+in a multi-party trial, :mod:`behaviorlab.report._chat_dialogue`) ``GET /api/chat/tasks``
+and ``GET /api/chat/roles?task=&options=``.
 
 A POST must be ``application/json`` (anything else is refused with 415): a page of another
 origin cannot send JSON here without a CORS preflight, which the viewer never grants. Every
@@ -140,6 +141,10 @@ def chat_router(service: ChatService, dialogues: Dialogues) -> APIRouter:
     @router.get("/api/chat")
     def api_chats() -> list[dict[str, Any]]:
         return [c.model_dump(mode="json") for c in service.store.chats()]
+
+    @router.get("/api/chat/dataset")
+    def api_dataset() -> JSONResponse:
+        return JSONResponse(service.store.dataset().model_dump(mode="json"))
 
     @router.get("/api/chat/tasks")
     def api_tasks() -> list[dict[str, str]]:

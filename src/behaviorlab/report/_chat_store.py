@@ -10,7 +10,8 @@ is a run folder (it holds a ``results.sqlite``): a chat never writes the store o
 ``chat``): one :class:`Step` per reply of the twin, whose :class:`Observation` (kind
 ``message``) is what was said to it and whose :class:`Action` (``say``) is its reply; the
 episode's ``meta`` holds the source, the model and the system prompt, so a conversation can
-be rated and analysed like any other record.
+be rated and analysed like any other record; :meth:`ChatStore.dataset` gives them all as one
+:class:`behaviorlab.data.Dataset`.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from behaviorlab.data import Action, Episode, Observation, Step
+from behaviorlab.data import Action, Dataset, Episode, Observation, Person, Step
 
 STORE_NAME = "chats.sqlite"
 SCHEMA_VERSION = 1
@@ -198,6 +199,23 @@ class ChatStore:
         """The conversation as an :class:`Episode` (see the module docstring)."""
         info = self.get(chat_id)
         return to_episode(info, self.messages(chat_id))
+
+    def dataset(self, name: str = "chats") -> Dataset:
+        """Every conversation as one :class:`Dataset`, to be rated or analysed like any
+        other. A person is ``SOURCE/PERSON_ID`` (the same id in two sources is two people),
+        described by the persona the twin was given; their episodes name them so."""
+        persons: dict[str, Person] = {}
+        episodes: list[Episode] = []
+        for info in reversed(self.chats()):  # oldest first
+            key = f"{info.source}/{info.person_id}"
+            persons[key] = Person(
+                person_id=key,
+                description=info.persona,
+                meta={"source": info.source, "person_id": info.person_id},
+            )
+            episode = self.episode(info.chat_id)
+            episodes.append(episode.model_copy(update={"person_id": key}))
+        return Dataset(name=name, source=str(self.path), persons=persons, episodes=episodes)
 
 
 def to_episode(info: ChatInfo, messages: Sequence[ChatMessage]) -> Episode:
