@@ -24,7 +24,7 @@ def test_groups_stay_with_their_item(tmp_path: Path) -> None:
             "split": {"test": 0.5, "seed": 1},  # also the data seed (data.options.seed)
         },
         "simulators": [
-            {"name": "planted", "mix": 0.0, "items": 12, "near_uniform": 0, "data_seed": 1},
+            {"name": "planted_shares", "mix": 0.0, "items": 12, "near_uniform": 0, "data_seed": 1},
             {"name": "train_shares"},
         ],
         "conditions": ["full", "no_persona"],

@@ -7,7 +7,7 @@ item), the ``shuffled_group`` condition (another group's persona within the item
 SimBench-score metrics per item with intervals over items and the people's multinomial noise,
 a noise floor, the ``train_shares`` baseline, toplines of any survey source
 (``survey_shares``), a planted generator with known answers
-(``shares_synthetic``, the ``planted`` simulator), its report block and ``behaviorlab demo
+(``shares_synthetic``, the ``planted_shares`` simulator), its report block and ``behaviorlab demo
 shares`` (docs/shares.md).
 """
 

@@ -7,7 +7,7 @@ distribution ``P`` (a Dirichlet draw seeded by the item, kept at least
 people from it. ``near_uniform`` items have ``P`` exactly uniform and many people asked, so
 their observed distribution is near uniform and the score leaves them out.
 
-The ``planted`` simulator answers every item with ``Q = (1 - mix) P + mix D``, ``D`` the
+The ``planted_shares`` simulator answers every item with ``Q = (1 - mix) P + mix D``, ``D`` the
 item's options in reverse order of ``P`` (the population's shares given to the options
 backwards), so ``TV(P, Q) = mix * TV(P, D)`` and JS, TV and the score of the simulator
 against the *population* are known in closed form (:func:`planted_truth`). It knows ``P``
@@ -178,7 +178,7 @@ def shares_synthetic(
     )
 
 
-@simulator("planted")
+@simulator("planted_shares")
 class PlantedSimulator:
     """Answers each planted item with ``(1 - mix) P + mix D`` (see the module docstring);
     ``data_seed``, ``items`` and ``near_uniform`` must be the data's."""
@@ -202,7 +202,7 @@ class PlantedSimulator:
 
     def identity(self) -> dict[str, Any]:
         return {
-            "simulator": "planted",
+            "simulator": "planted_shares",
             "mix": self.mix,
             "data_seed": self.data_seed,
             "items": self.items,
@@ -217,7 +217,8 @@ class PlantedSimulator:
             index = int(item.removeprefix("q"))
         except ValueError:
             return Answer(
-                error=f"planted: item {item!r} is not from shares_synthetic", error_kind="invalid"
+                error=f"planted_shares: item {item!r} is not from shares_synthetic",
+                error_kind="invalid",
             )
         uniform = index > self.items - self.near_uniform
         p = population(item, group, len(ordered), self.data_seed, uniform)
