@@ -63,3 +63,29 @@ def test_demo_on_mock_backend_reports_the_shares_block(tmp_path: Path) -> None:
     block = text.split("### Shares: distributions per item")[1]
     assert "| uniform | full | 12 −1 |" in block
     assert "- q24 (TV to uniform" in block  # the near-uniform test item, listed
+
+
+def test_samples_count_and_a_single_answer_does_not(tmp_path: Path) -> None:
+    spec = {
+        "name": "shares-modes",
+        "task": "shares",
+        "data": {
+            "source": "shares_synthetic",
+            "options": {"items": 6, "near_uniform": 0},
+            "split": {"test": 0.5, "seed": 0},
+        },
+        "simulators": [
+            {"name": "llm", "backend": "mock", "answer": "sample", "n": 4, "label": "llm:s"},
+            {"name": "llm", "backend": "mock", "answer": "generate", "label": "llm:g"},
+        ],
+    }
+    frame = bl.run(spec, out=tmp_path, progress=False).to_pandas()
+    scores = share_scores(frame, n_resamples=100).set_index("simulator")
+    sampled = frame[frame["simulator"] == "llm:s"]
+    assert sampled["samples"].map(len).eq(4).all()
+    assert scores.loc["llm:s", "n_units"] == 3 and scores.loc["llm:s", "n_no_distribution"] == 0
+    # a generated answer is no distribution: no row, never a one-hot stand-in
+    assert "llm:g" not in scores.index
+    from behaviorlab.families.shares._report import _without_distribution
+
+    assert _without_distribution(frame) == ["llm:g (full): 3 of 3"]

@@ -15,6 +15,7 @@ import pandas as pd
 from behaviorlab.families.shares._metrics import (
     TV_UNIFORM_MIN,
     UNIFORM,
+    arm_units,
     share_effects,
     share_items,
     share_scores,
@@ -123,6 +124,17 @@ def effects_table(effects: pd.DataFrame) -> Table:
     )
 
 
+def _without_distribution(frame: pd.DataFrame) -> list[str]:
+    """'simulator (condition): k of n' for arms whose valid trials lack a distribution."""
+    shares = frame.loc[frame["task"].astype(str) == SHARES]
+    out = []
+    for (sim, cond), group in shares.groupby(["simulator", "condition"], sort=True):
+        units, missing = arm_units(group)
+        if missing:
+            out.append(f"{sim} ({cond}): {missing} of {missing + len(units.ids)}")
+    return out
+
+
 def shares_blocks(data: RunData) -> list[Block]:
     """The share table of a run and its excluded items (nothing without shares trials)."""
     frame = data.frame
@@ -143,6 +155,15 @@ def shares_blocks(data: RunData) -> list[Block]:
             ),
         ]
     blocks: list[Block] = [Heading("Shares: distributions per item"), scores_table(scores)]
+    lacking = _without_distribution(frame)
+    if lacking:
+        blocks.append(
+            Paragraph(
+                "Trials without a distribution (a single generated answer: use answer: score "
+                "or sample), left out: " + "; ".join(lacking) + ".",
+                tone="missing",
+            )
+        )
     few = int(scores["n_items"].min())
     if few < FEW_ITEMS:
         blocks.append(
