@@ -4,11 +4,13 @@ is refused."""
 from __future__ import annotations
 
 import itertools
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
+import behaviorlab as bl
 from behaviorlab.analysis import cell_levels, rouge_l, sensitivity
 from behaviorlab.analysis._sensitivity import _balanced_shares
 from behaviorlab.runs._sweep import cell_label
@@ -134,3 +136,30 @@ def test_cells_under_several_conditions_need_one_picked() -> None:
     assert set(picked.cells["n"]) == {30 * 20}
     with pytest.raises(ValueError, match="condition 'paraphrase'"):
         sensitivity(both, condition="paraphrase")
+
+
+def test_a_structured_sweeps_rationales_are_read_from_its_rows(tmp_path: Path) -> None:
+    """next_action answers hold a rationale in answer_json; the mock model writes one per call
+    (its text a hash of the prompt, model, seed and temperature), so seeds differ."""
+    from behaviorlab.data import make_synthetic_opera
+
+    path = make_synthetic_opera(tmp_path / "opera", users=4, sessions_per_user=2)
+    spec = {
+        "name": "opsw",
+        "task": "next_action",
+        "task_options": {"budget": 4000},
+        "data": {"source": "opera", "options": {"path": str(path)}, "split": {"by": "data"}},
+        "sweep": {
+            "simulator": {"name": "llm", "backend": "mock", "answer": "sample", "n": 1},
+            "factors": {"model": ["a", "b"], "seed": [0, 1]},
+        },
+    }
+    run = bl.run(spec, out=tmp_path / "runs", progress=False)
+    result = sensitivity(run, n_resamples=100)
+    rat = {r["factor"]: r for r in result.rationales.to_dict("records")}
+    assert set(rat) == {"model", "seed"}
+    per_cell = len(run.to_pandas()) // 4  # every trial of a cell has a rationale
+    # each comparison pairs the trials of 2 cell pairs (the other factor's two levels)
+    assert rat["model"]["n_pairs"] == rat["seed"]["n_pairs"] == 2 * per_cell
+    assert 0 < rat["seed"]["value"] <= 1
+    assert any("no options" in n for n in result.notes)  # no answer distribution for clicks
