@@ -19,6 +19,8 @@ import asyncio
 from collections.abc import Sequence
 from typing import Any
 
+from starlette.concurrency import run_in_threadpool
+
 from behaviorlab._registry import UnknownComponentError, call_with_options
 from behaviorlab.report._chat import ChatRequestError, ChatService, StartChat, persona_of
 from behaviorlab.report._chat_store import ChatInfo, ChatMessage, new_chat_id
@@ -92,11 +94,13 @@ class Recorded:
 class Dialogue:
     """One dialogue trial being played."""
 
-    def __init__(self, service: ChatService, info: ChatInfo) -> None:
+    def __init__(
+        self, service: ChatService, info: ChatInfo, task: Any = None, trial: Trial | None = None
+    ) -> None:
         self.service, self.info = service, info
         meta = info.meta
-        self.task = make_task(str(meta["task"]), dict(meta.get("task_options", {})))
-        self.trial = find_trial(service, info, self.task)
+        self.task = task or make_task(str(meta["task"]), dict(meta.get("task_options", {})))
+        self.trial = trial or find_trial(service, info, self.task)
         self.channel = HumanChannel()
         self.stored = service.store.messages(info.chat_id)
         made = service.pool.get(info.backend, info.backend_options)
@@ -225,7 +229,11 @@ class Dialogues:
                 f"task {request.task!r} has the roles {', '.join(roles)}; choose the one you "
                 f"play (role), not {request.role!r}"
             )
-        person = self.service.person(request.source, request.person_id, request.source_options)
+        # loading the people (and the task's trials below) in a thread keeps the viewer
+        # answering other requests meanwhile
+        person = await run_in_threadpool(
+            self.service.person, request.source, request.person_id, request.source_options
+        )
         options = self.service.backend_options(request)
         made = self.service.pool.get(request.backend, options)
         info = ChatInfo(
@@ -248,19 +256,19 @@ class Dialogues:
                 "status": "playing",
             },
         )
-        trial = find_trial(self.service, info, task)
+        trial = await run_in_threadpool(find_trial, self.service, info, task)
         info = info.model_copy(update={"meta": {**info.meta, "trial_key": trial.key}})
         self.service.store.create(info)
-        dialogue = self.open(info)
+        dialogue = self.open(info, task, trial)
         await dialogue.settle()
         return self.service.store.get(info.chat_id)
 
-    def open(self, info: ChatInfo) -> Dialogue:
+    def open(self, info: ChatInfo, task: Any = None, trial: Trial | None = None) -> Dialogue:
         """The live dialogue of ``info``, played again from its stored turns if the viewer
-        has none (it stopped half-way)."""
+        has none (it stopped half-way); ``task`` and ``trial`` when already made."""
         dialogue = self.live.get(info.chat_id)
         if dialogue is None:
-            dialogue = Dialogue(self.service, info)
+            dialogue = Dialogue(self.service, info, task, trial)
             self.live[info.chat_id] = dialogue
             if info.meta.get("status") == "playing":
                 dialogue.start()
