@@ -17,7 +17,7 @@ import behaviorlab as bl
 from behaviorlab.analysis import answer_key_agreement, read_correctness
 from behaviorlab.analysis._answer_key import CorrectnessError
 from behaviorlab.report import write_report
-from behaviorlab.report._terminal import answer_key_lines, render_answer_key
+from behaviorlab.report._outcomes import answer_key_lines, render_answer_key
 
 
 def _trials(human: np.ndarray, model: np.ndarray) -> pd.DataFrame:

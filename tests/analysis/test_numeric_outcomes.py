@@ -19,7 +19,7 @@ from rich.console import Console
 import behaviorlab as bl
 from behaviorlab.analysis import gap, numeric_outcomes
 from behaviorlab.report import write_report
-from behaviorlab.report._terminal import numeric_lines, render_numeric
+from behaviorlab.report._outcomes import numeric_lines, render_numeric
 
 META = {"answer_type": "numeric", "range": [0, 10]}
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from behaviorlab.analysis import answer_key_agreement, numeric_outcomes
 from behaviorlab.report._document import Block, Heading, Paragraph, table
-from behaviorlab.report._terminal import KEY_LABELS, NUMERIC_LABELS, answer_key_lines, numeric_lines
+from behaviorlab.report._outcomes import KEY_LABELS, NUMERIC_LABELS, answer_key_lines, numeric_lines
 
 if TYPE_CHECKING:
     from behaviorlab.report._collect import RunData
