@@ -105,6 +105,16 @@ def test_flat_items_are_counted_and_a_missing_range_is_refused_by_name() -> None
     assert "add range: [lo, hi] to the question" in console.export_text()
 
 
+def test_an_arm_whose_twins_never_vary_says_so() -> None:
+    rows = [_row(f"p{p}", "q", p % 5, 2.0) for p in range(10)]
+    out = numeric_outcomes(pd.DataFrame(rows), n_resamples=50)
+    assert math.isnan(out.value("correlation")) and out.value("std_ratio") == 0.0
+    assert numeric_lines(out, markup=False) == [
+        "twin (full): correlation: 1 of 1 items have twins' values that do not vary (no "
+        "correlation; counted 0 in the std ratio): q"
+    ]
+
+
 def test_a_twin_distribution_gets_its_expected_and_median_accuracy() -> None:
     ordered = {"answer_type": "ordered", "range": [1, 5]}
     probs = {"1": 0.1, "2": 0.2, "4": 0.6, "5": 0.1}  # median 4

@@ -431,7 +431,7 @@ def _arm_rows(
         row |= {"n_items": len(names), "n_people": n_people, "n": len(t.h)}
         row["note"] = (
             _note(metric, unranged, flat, len(names))
-            if math.isfinite(row["value"]) or metric == "accuracy"
+            if math.isfinite(row["value"]) or metric in ("accuracy", "correlation")
             else ""
         )
         out.append(row)
