@@ -21,8 +21,9 @@ the simulated one parse as numbers. Per (task, simulator, condition), over the i
 Beside them, always, two baselines on the same trials: ``uniform`` (an answer drawn uniformly
 over the range: its expected accuracy and absolute error, exactly) and ``people_mean`` (each
 person predicted by the mean of the *other* people's answers to the item, the training mean
-of a split that leaves the person out). Random answers score about 0.63 on the accuracy for a
-symmetric human distribution, so accuracy alone hides the gap.
+of a split that leaves the person out). Uniformly random answers score 0.75 on the accuracy
+against a person at the middle of the scale, 0.67 against people spread evenly over it (about
+0.63 in published twin studies), so accuracy alone hides the gap.
 
 Every number is a function of additive per-person sums (per item: n, Σh, Σs, Σh², Σs², Σhs,
 Σ|h − s|, ...), so the person-clustered bootstrap is one matrix product (``W @ stats``) and
