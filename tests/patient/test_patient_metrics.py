@@ -99,3 +99,16 @@ def test_consistency_of_two_sessions_of_the_same_model() -> None:
     noisy = consistency(_table("random", seed=2), n_resamples=100)
     assert noisy["same"].value < 0.7 and abs(noisy["same"].value - noisy["different"]) < 0.15
     assert consistency(_table("perfect", sessions=1), n_resamples=10)["models"] == 0
+
+
+def test_the_report_flags_a_judge_that_reads_the_same_labels_everywhere() -> None:
+    from behaviorlab.families.patient._report import _constant
+
+    constant = _table("constant").assign(judge="c")
+    varied = _table("random", seed=1).assign(judge="v")
+    both = pd.concat([constant, varied]).assign(trial_id=lambda t: t["episode_id"] + t["judge"])
+    from behaviorlab.report import Paragraph
+
+    (warning,) = _constant(both)
+    assert isinstance(warning, Paragraph) and warning.tone == "warning"
+    assert warning.text.startswith("Judge c gave the same reading for 48 of 48 transcripts")

@@ -22,7 +22,12 @@ OUTRO = (
     "yardstick reads explicit words only); a patient row means something only above its "
     "chance line and beside the name_and_style baseline; a judge on the patient's own model "
     "flatters it, so read the other-model judge. The scripted patients are the yardsticks: "
-    "scripted-explicit states every label in its own words, scripted-implicit never does."
+    "scripted-explicit states every label in its own words, scripted-implicit never does. "
+    "Read the smollm2 rows with care: in one measured run (4 models, 3 turns; about 6 "
+    "minutes on 2 shared cores) the bundled SmolLM2 patient echoed the therapist's line "
+    "instead of playing its case, and both bundled judges (SmolLM2, Gemma 3 270M) gave nearly "
+    "one reading for every transcript, so their rows sat on their chance lines; the report "
+    "warns when a judge does that."
 )
 
 

@@ -11,6 +11,7 @@ model.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pandas as pd
@@ -99,6 +100,28 @@ def _unread(table_: pd.DataFrame) -> list[Block]:
                 Paragraph(
                     f"Judge {judge} could not read {len(bad)} of {g['trial_id'].nunique()} "
                     f"transcripts (first: {first}); they are left out of its rows.",
+                    tone="warning",
+                )
+            )
+    return out
+
+
+def _constant(table_: pd.DataFrame) -> list[Block]:
+    """A warning per judge that gives one reading for 80% or more of the transcripts: it reads
+    nothing from them, whatever its row says (its rows then sit on their chance lines)."""
+    out: list[Block] = []
+    read = table_.loc[table_["judged_core_beliefs"].notna()].drop_duplicates(["trial_id", "judge"])
+    for judge, g in read.groupby("judge", sort=True):
+        said = g[[f"judged_{f}" for f in FIELDS]].apply(
+            lambda r: json.dumps([sorted(x) for x in r]), axis=1
+        )
+        top = int(said.value_counts().iloc[0]) if len(said) else 0
+        if len(said) >= 5 and top >= 0.8 * len(said):
+            out.append(
+                Paragraph(
+                    f"Judge {judge} gave the same reading for {top} of {len(said)} transcripts "
+                    "(planted ones included): it reads nothing from them, so its rows sit on "
+                    "their chance lines.",
                     tone="warning",
                 )
             )
@@ -232,6 +255,7 @@ def patient_blocks(data: RunData) -> list[Block]:
         Paragraph(NOT_CLINICAL, tone="note"),
         *_reading(found),
         *_unread(table_),
+        *_constant(table_),
         *main,
         *_per_label(found),
         *_consistency(table_),
