@@ -160,3 +160,19 @@ def test_a_judge_that_cannot_read_is_named_in_the_report(make_spec: Spec, tmp_pa
     assert "Judge broken could not read 6 of 6 transcripts (first: judge backend failed" in md
     row = [r for r in md.splitlines() if r.startswith("| p | full | broken |")]
     assert row and "| — | — |" in row[0]
+
+
+def test_plan_counts_the_judges_calls_apart(make_spec: Spec, tmp_path: Path) -> None:
+    import yaml
+    from typer.testing import CliRunner
+
+    from behaviorlab.cli import app
+
+    judges = [{"kind": "keywords"}, MOCK_JUDGE, {**MOCK_JUDGE, "label": "other", "model": "m2"}]
+    path = tmp_path / "spec.yaml"
+    path.write_text(yaml.safe_dump(make_spec({"name": "scripted_patient"}, judges=judges)))
+    res = CliRunner().invoke(app, ["plan", str(path), "--out", str(tmp_path / "runs")])
+    assert res.exit_code == 0, res.output
+    text = " ".join(res.output.split())
+    assert "judges: 2 LLM judge(s) (llm, other) read each of the 12 trials still to run" in text
+    assert "up to 24 judge calls" in text

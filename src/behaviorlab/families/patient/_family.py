@@ -14,6 +14,8 @@ from behaviorlab.plugins._family import (
     family,
     read_packaged_spec,
 )
+from behaviorlab.runs._estimate import Estimate
+from behaviorlab.runs._spec import ExperimentSpec
 
 _PACKAGE = __package__ or "behaviorlab.families.patient"
 OUTRO = (
@@ -60,6 +62,20 @@ def with_party_backend(spec: dict[str, Any], backend: str) -> dict[str, Any]:
     return spec
 
 
+def plan_notes(spec: ExperimentSpec, estimate: Estimate) -> list[str]:
+    """The judges' calls, which the parties' counts above leave out."""
+    judges = [j for j in spec.task_options.get("judges") or [] if j.get("kind", "llm") == "llm"]
+    if not judges:
+        return []
+    left = sum(c.trials - c.stored for c in estimate.cells)
+    names = ", ".join(str(j.get("label", f"judge-{i}")) for i, j in enumerate(judges))
+    return [
+        f"judges: {len(judges)} LLM judge(s) ({names}) read each of the {left} trials still "
+        f"to run: up to {left * len(judges)} judge calls (one per trial and judge, fewer when "
+        "the call cache holds them), not in the counts above"
+    ]
+
+
 def _demo(request: DemoRequest) -> DemoPlan:
     spec = with_party_backend(read_packaged_spec(_PACKAGE), request.backend)
     intro = [f"[bold]behaviorlab demo patient[/]: {spec.get('description', spec['name'])}"]
@@ -75,6 +91,7 @@ FAMILY = family(
         "Training and research only, not a clinical tool.",
         tasks=(PATIENT,),
         report_blocks=patient_blocks,
+        plan_notes=plan_notes,
         demos=(
             Demo(
                 "patient",
