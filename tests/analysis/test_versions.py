@@ -12,7 +12,8 @@ import pandas as pd
 import pytest
 
 from behaviorlab.analysis import versions
-from behaviorlab.analysis._versions import continual_values, windowed_forgetting
+from behaviorlab.analysis._versions import continual_values
+from behaviorlab.analysis._versions_regress import windowed_forgetting
 
 from .conftest import build_frame
 
