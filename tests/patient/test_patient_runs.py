@@ -31,17 +31,21 @@ def test_a_scripted_patient_is_read_back_and_the_baseline_is_not(
     spec = make_spec(
         {"name": "scripted_patient", "level": "explicit"},
         planted=2,
-        conditions=["full", "name_and_style"],
+        conditions=["full", "name_and_style", "shuffled_persona"],
     )
     frame = bl.run(spec, out=tmp_path, progress=False).to_pandas()
     assert frame["error"].isna().all()
     sessions = frame.loc[frame["item_id"] == "session"]
-    assert len(sessions) == 6 * 2 * 2 and len(frame) - len(sessions) == 6  # planted: full only
+    # planted transcripts: full and shuffled_persona (the baseline leaves them out)
+    assert len(sessions) == 6 * 2 * 3 and len(frame) - len(sessions) == 6 * 2
     scores = pd.DataFrame(sessions["scores"].tolist(), index=sessions.index)
     full = scores[sessions["condition"] == "full"]
     base = scores[sessions["condition"] == "name_and_style"]
     assert (full["beliefs_keywords"] == 1.0).all() and (full["emotions_keywords"] == 1.0).all()
     assert (base["beliefs_keywords"] == 0.0).all() and (base["emotions_keywords"] == 0.0).all()
+    # another model's persona (the core's shuffled_persona): its labels, not this model's
+    shuffled = scores[sessions["condition"] == "shuffled_persona"]
+    assert 0.0 < shuffled["beliefs_keywords"].mean() < 0.8
     first = sessions["answer_json"].iloc[0]
     roles = [t["role"] for t in first["transcript"]]
     assert roles == ["therapist", "patient"] * 3

@@ -43,7 +43,7 @@ class ScriptedPatient:
     async def answer(self, trial: TrialInput) -> Answer:
         attrs = trial.persona.attributes if trial.persona is not None else {}
         labels = [*attrs.get("core_beliefs", []), *attrs.get("emotions", [])]
-        style = str(attrs.get("style") or trial.meta.get("style") or "plain")
+        style = str(attrs.get("style") or "plain")
         k = int(trial.meta.get("role_turn", 0))
         turns = int((trial.meta.get("session") or {}).get("turns", len(labels) or 1))
         rng = random.Random(

@@ -142,7 +142,6 @@ class PatientTask:
                 "observation": Observation(kind="session", content=text),
                 "meta": {
                     "arm": base.meta.get("arm"),
-                    "style": base.meta.get("style") if role == "patient" else None,
                     "session": {"turn": t, "turns": self.turns, "speaker": role},
                     "draw_key": trial.key,
                 },
