@@ -15,6 +15,7 @@ from typing import Any
 
 import pandas as pd
 
+from behaviorlab.analysis._answer_key import answer_key_agreement
 from behaviorlab.analysis._bootstrap import Estimate
 from behaviorlab.analysis._ceiling import ceiling_note, human_ceiling
 from behaviorlab.analysis._compare import (
@@ -43,6 +44,7 @@ from behaviorlab.analysis._metrics import (
     metric_names,
 )
 from behaviorlab.analysis._noise_floor import DISTANCES, noise_floor
+from behaviorlab.analysis._numeric import numeric_outcomes
 from behaviorlab.analysis._paired import ArmScores, PairedEffect, paired_difference
 from behaviorlab.analysis._position import position_shares
 from behaviorlab.analysis._report import FULL, GapReport, GapRow, empty_table
@@ -252,8 +254,9 @@ def gap(
     Beyond the table: :func:`compare` (``pairs``, ``n_flips``) on the headline metrics,
     :func:`distribution_tests` (``epsilon``), :func:`subgroup_gaps` when ``persons`` is given
     (``subgroup_attributes``, ``subgroup_bins``, ``min_people``), :func:`item_level`,
-    :func:`human_ceiling`, the per-role rows of multi-party trials (:func:`role_table`) and
-    notes on which yardsticks apply. Tables that do not apply are
+    :func:`human_ceiling`, the per-role rows of multi-party trials (:func:`role_table`),
+    :func:`numeric_outcomes` and :func:`answer_key_agreement` (None when no trial is numeric
+    or keyed) and notes on which yardsticks apply. Tables that do not apply are
     empty, with their columns.
     """
     frame = as_frame(results)
@@ -316,6 +319,8 @@ def gap(
         noise_floor_splits=noise_floor_splits,
         **boot,
     )
+    numeric = numeric_outcomes(frame, **boot)
+    keyed = answer_key_agreement(frame, **boot)
     return GapReport(
         rows=tuple(rows),
         metrics=tuple(names),
@@ -336,4 +341,6 @@ def gap(
         ceiling=ceiling,
         yardstick_notes=_notes(rows, floors, ceiling),
         epsilon=epsilon,
+        numeric=None if numeric.empty else numeric,
+        answer_key=None if keyed.empty else keyed,
     )

@@ -20,7 +20,9 @@ from behaviorlab.analysis._subgroups import DISPARITY_COLUMNS, SUBGROUP_COLUMNS
 from behaviorlab.analysis._turns import ROLE_COLUMNS
 
 if TYPE_CHECKING:
+    from behaviorlab.analysis._answer_key import AnswerKeyReport
     from behaviorlab.analysis._ceiling import HumanCeiling
+    from behaviorlab.analysis._numeric import NumericOutcomes
 
 FULL = "full"
 
@@ -122,6 +124,10 @@ class GapReport:
     exists, in words."""
     epsilon: float = 0.05
     """The equivalence margin of :attr:`distribution_tests`."""
+    numeric: NumericOutcomes | None = None
+    """:func:`numeric_outcomes` of the numeric and ordered trials, or None when there is none."""
+    answer_key: AnswerKeyReport | None = None
+    """:func:`answer_key_agreement` of the trials with an answer key, or None without any."""
 
     @property
     def tasks(self) -> list[str]:
@@ -186,4 +192,17 @@ class GapReport:
             "roles": records(self.roles),
             "ceiling": self.ceiling.to_dict() if self.ceiling is not None else None,
             "yardstick_notes": list(self.yardstick_notes),
+            "numeric": (
+                {"table": records(self.numeric.table), "items": records(self.numeric.items)}
+                if self.numeric is not None
+                else None
+            ),
+            "answer_key": (
+                {
+                    "summary": records(self.answer_key.summary),
+                    "items": records(self.answer_key.items),
+                }
+                if self.answer_key is not None
+                else None
+            ),
         }

@@ -110,11 +110,26 @@ def _print_gap(path: Path, run_id: str, n_resamples: int = 2000) -> None:
     console.print(render_gap(report))
     for line in gap_summary_lines(report):
         console.print(line, highlight=False)
+    from behaviorlab.report._outcomes import (
+        answer_key_lines,
+        numeric_lines,
+        render_answer_key,
+        render_numeric,
+    )
     from behaviorlab.report._terminal import render_roles
 
     roles = render_roles(report)
     if roles is not None:
         console.print(roles)
+    # None and no lines when no trial is numeric / keyed (decided from the rows' meta, scores)
+    for table, lines in (
+        (render_numeric(report.numeric), numeric_lines(report.numeric)),
+        (render_answer_key(report.answer_key), answer_key_lines(report.answer_key)),
+    ):
+        if table is not None:
+            console.print(table)
+        for line in lines:
+            console.print(line, highlight=False)
 
 
 @app.command()

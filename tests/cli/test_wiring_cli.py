@@ -1,0 +1,81 @@
+"""The CLI's wiring of what families and analyses added: numeric outcomes and answer keys in
+``behaviorlab gap`` (table and JSON)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+import behaviorlab as bl
+from behaviorlab.cli import app
+
+runner = CliRunner()
+
+
+def _survey(tmp_path: Path, *, numeric: bool, keyed: bool) -> dict[str, Any]:
+    """A spec of 24 people: a numeric question in [0, 10] and/or three option questions
+    with an answer key, answered by the mock model."""
+    rng = np.random.default_rng(5)
+    people = 24
+    table = pd.DataFrame({"pid": [f"p{i}" for i in range(people)]})
+    table["age"] = rng.integers(20, 70, people)
+    questions: list[dict[str, Any]] = []
+    if numeric:
+        table["temp"] = np.round(rng.uniform(0, 10, people), 1)
+        questions.append({"column": "temp", "text": "How warm?", "type": "numeric"})
+        questions[-1]["range"] = [0, 10]
+    options = {"a": "first", "b": "second", "c": "third"}
+    for j in range(3):
+        table[f"q{j}"] = rng.choice(list(options), people)
+        questions.append({"column": f"q{j}", "text": f"Item {j}?", "options": options})
+    table.to_csv(tmp_path / "survey.csv", index=False)
+    mapping: dict[str, Any] = {
+        "name": "wiring",
+        "id_column": "pid",
+        "persona": [{"column": "age", "template": "You are {value} years old."}],
+        "questions": questions,
+    }
+    if keyed:
+        (tmp_path / "key.csv").write_text("question,answer\nq0,a\nq1,b\nq2,c\n")
+        mapping["answer_key"] = "key.csv"
+    (tmp_path / "mapping.yaml").write_text(yaml.safe_dump(mapping))
+    return {
+        "name": "wiring",
+        "data": {"source": str(tmp_path / "survey.csv"), "mapping": str(tmp_path / "mapping.yaml")},
+        "simulators": [{"name": "llm", "backend": "mock", "answer": "generate"}],
+    }
+
+
+def _gap(out: Path, *extra: str) -> str:
+    res = runner.invoke(app, ["gap", "wiring", "--out", str(out), "--resamples", "100", *extra])
+    assert res.exit_code == 0, res.output
+    return res.output
+
+
+@pytest.mark.parametrize(("numeric", "keyed"), [(True, True), (False, False)])
+def test_gap_prints_numeric_outcomes_and_answer_keys_only_when_the_run_has_them(
+    tmp_path: Path, numeric: bool, keyed: bool
+) -> None:
+    bl.run(_survey(tmp_path, numeric=numeric, keyed=keyed), out=tmp_path / "runs", progress=False)
+    text = _gap(tmp_path / "runs")
+    assert ("Numeric outcomes" in text) is numeric
+    assert ("uniform over the range" in text) is numeric
+    assert ("Answer key: people against the model" in text) is keyed
+    assert ("Items where they disagree most" in text) is keyed
+    data = json.loads(_gap(tmp_path / "runs", "--format", "json"))
+    if numeric:
+        metrics = {r["metric"] for r in data["numeric"]["table"]}
+        assert {"mae", "accuracy", "correlation"} <= metrics
+        assert {r["item_id"] for r in data["numeric"]["items"]} == {"temp"}
+        measures = {r["measure"] for r in data["answer_key"]["summary"]}
+        assert {"human_accuracy", "model_accuracy", "kappa"} <= measures
+        assert {r["item_id"] for r in data["answer_key"]["items"]} == {"q0", "q1", "q2"}
+    else:
+        assert data["numeric"] is None and data["answer_key"] is None
