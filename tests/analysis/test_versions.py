@@ -225,3 +225,25 @@ def test_gap_metrics_per_version_and_bad_inputs() -> None:
         versions([two_arms, frames[1]])
     picked = versions([two_arms, frames[1]], simulator="llm:mock", n_resamples=50, correction=FAST)
     assert picked.n_trials == 40
+
+
+def test_model_updates_beside_a_baseline_and_checkpoints_in_one_run() -> None:
+    """Each run holds the LLM arm (its label carries the model) and a majority baseline; a
+    glob picks the LLM arm in every run. One run holding three checkpoints as simulators gives
+    three versions with one simulator per version. A name that matches nothing lists the arms."""
+    frames = series(lambda v, p, i: 0.7, n_versions=3, n_people=10, n_items=4)
+    runs = [
+        pd.concat([f.assign(simulator=f"llm:mock-{v + 1}"), f.assign(simulator="majority")])
+        for v, f in enumerate(frames)
+    ]
+    result = versions(runs, simulator="llm:*", n_resamples=50, correction=FAST)
+    assert result.labels == ("run-v0", "run-v1", "run-v2") and result.n_trials == 40
+    with pytest.raises(ValueError, match="no trials match") as err:
+        versions(runs, simulator="llm:mock-1")
+    assert "survey/llm:mock-2/full" in str(err.value) and "survey/majority/full" in str(err.value)
+    one = pd.concat([f.assign(simulator=f"llm:ckpt-{v}", run_id="r") for v, f in enumerate(frames)])
+    sims = ["llm:ckpt-0", "llm:ckpt-1", "llm:ckpt-2"]
+    ckpts = versions([one] * 3, simulator=sims, n_resamples=50, correction=FAST)
+    assert ckpts.labels == tuple(sims) and ckpts.n_trials == 40
+    with pytest.raises(ValueError, match="2 simulators for 3 runs"):
+        versions([one] * 3, simulator=sims[:2])

@@ -211,3 +211,44 @@ def test_versions_on_stored_runs_groups_by_a_persona_attribute(tmp_path: Path) -
     assert payload["labels"] == ["twin0-id", "twin1-id"]
     forgetting = {r["group"]: r for r in payload["forgetting"]}
     assert forgetting["old"]["low"] > 0.3 and forgetting["young"]["high"] < 0.2
+
+
+def test_versions_picks_the_llm_arm_of_each_model_update_and_checkpoints_of_one_run(
+    tmp_path: Path,
+) -> None:
+    """Runs twin-v1..v3 hold llm:mock-N and a majority baseline: one --simulator for every run
+    is a glob; the same run three times with one --simulator each gives three checkpoints."""
+    rng = np.random.default_rng(5)
+    paths = []
+    for v in (1, 2, 3):
+        rows = []
+        for sim in (f"llm:mock-{v}", "majority"):
+            for p in range(10):
+                for i in range(5):
+                    ok = bool(rng.random() < 0.7)
+                    rows.append(
+                        {"run_id": f"twin-v{v}", "simulator": sim, "person_id": f"p{p:02d}"}
+                        | {"item_id": f"q{i}", "answer": "a" if ok else "b"}
+                        | {"human_answer": "a", "correct": float(ok)}
+                    )
+        paths.append(tmp_path / f"twin-v{v}.csv")
+        results(rows).to_csv(paths[-1], index=False)
+    code, text = invoke("versions", *paths, "--simulator", "llm:mock-1", "--resamples", "100")
+    assert code == 2 and "no trials match" in text and "llm:mock-2" in text, text
+    out = tmp_path / "v.json"
+    code, text = invoke(
+        "versions", *paths, "--simulator", "llm:*", "--resamples", "100", "--json", out
+    )
+    assert code == 0, text
+    assert json.loads(out.read_text())["labels"] == ["twin-v1", "twin-v2", "twin-v3"]
+    one = tmp_path / "one.csv"
+    frames = [pd.read_csv(p) for p in paths]
+    pd.concat([f.loc[f["simulator"] != "majority"].assign(run_id="one") for f in frames]).to_csv(
+        one, index=False
+    )
+    sims = [a for s in ("llm:mock-1", "llm:mock-2", "llm:mock-3") for a in ("--simulator", s)]
+    code, text = invoke("versions", one, one, one, *sims, "--resamples", "100", "--json", out)
+    assert code == 0, text
+    assert json.loads(out.read_text())["labels"] == ["llm:mock-1", "llm:mock-2", "llm:mock-3"]
+    code, text = invoke("versions", one, one, one, *sims[:4])
+    assert code == 2 and "2 --simulator for 3 runs" in text

@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
+from fnmatch import fnmatchcase
 from typing import Any, Literal
 
 import numpy as np
@@ -95,26 +96,40 @@ class VersionSeries:
 # --- choosing and matching the trials ------------------------------------------------------
 
 
+def _arms_of(frame: pd.DataFrame) -> str:
+    arms = frame.groupby(["task", "simulator", "condition"], sort=True).size()
+    shown = ", ".join("/".join(map(str, k)) for k in arms.index[:8])
+    return shown + (" ..." if len(arms) > 8 else "")
+
+
 def _arm(frame: pd.DataFrame, label: str, filters: Mapping[str, str | None]) -> pd.DataFrame:
     require(frame, *MATCH_KEYS, "simulator", "condition", "error", "correct")
+    picked = frame
     for col, want in filters.items():
         if want is not None:
-            frame = frame.loc[frame[col].astype(str) == want]
-    if frame.empty:
+            values = picked[col].astype(str)
+            if col == "simulator":  # a glob: "llm:*" picks the one LLM arm beside a baseline
+                keep = values.map(lambda x, w=want: fnmatchcase(x, w))
+            else:
+                keep = values == want
+            picked = picked.loc[keep.to_numpy(dtype=bool)]
+    if picked.empty:
         given = {k: v for k, v in filters.items() if v is not None}
-        raise ValueError(f"version {label}: no trials match {given}")
-    conds = set(frame["condition"].astype(str))
-    if filters.get("condition") is None and len(conds) > 1 and "full" in conds:
-        frame = frame.loc[frame["condition"].astype(str) == "full"]
-    arms = frame.groupby(["task", "simulator", "condition"], sort=True).size()
-    if len(arms) > 1:
-        shown = ", ".join("/".join(map(str, k)) for k in arms.index[:6])
         raise ValueError(
-            f"version {label}: {len(arms)} task/simulator/condition arms ({shown}); a version "
-            "is one arm: pick it with task=, simulator= and condition= (--task, --simulator, "
-            "--condition)"
+            f"version {label}: no trials match {given}; its arms (task/simulator/condition) "
+            f"are {_arms_of(frame)}"
         )
-    return frame
+    conds = set(picked["condition"].astype(str))
+    if filters.get("condition") is None and len(conds) > 1 and "full" in conds:
+        picked = picked.loc[picked["condition"].astype(str) == "full"]
+    arms = picked.groupby(["task", "simulator", "condition"], sort=True).size()
+    if len(arms) > 1:
+        raise ValueError(
+            f"version {label}: {len(arms)} task/simulator/condition arms ({_arms_of(picked)}); "
+            "a version is one arm: pick it with task=, simulator= (a name or a glob such as "
+            "'llm:*', or one per run) and condition= (--task, --simulator, --condition)"
+        )
+    return picked
 
 
 def _keyed(frame: pd.DataFrame, label: str) -> pd.DataFrame:
@@ -330,27 +345,54 @@ def _run_label(frame: pd.DataFrame, k: int) -> str:
     return ids[0] if len(ids) == 1 else f"v{k + 1}"
 
 
+def _per_run(simulator: str | Sequence[str] | None, n: int) -> list[str | None]:
+    if simulator is None or isinstance(simulator, str):
+        return [simulator] * n
+    sims: list[str | None] = [str(x) for x in simulator]
+    if len(sims) == 1:
+        return sims * n
+    if len(sims) != n:
+        raise ValueError(
+            f"{len(sims)} simulators for {n} runs: give one simulator (a name or a glob such "
+            "as 'llm:*') for every run, or one per run in order"
+        )
+    return sims
+
+
 def _labelled(
-    runs: Sequence[Run] | Mapping[str, Run], labels: Sequence[str] | None
+    runs: Sequence[Run] | Mapping[str, Run],
+    labels: Sequence[str] | None,
+    filters: Mapping[str, Any],
 ) -> dict[str, pd.DataFrame]:
+    """Each version's arm under its label. Without labels a version is named by its run's
+    ``run_id``; when runs repeat (one run holding several checkpoints as simulators), by the
+    arm's simulator (``run/simulator`` if those repeat too)."""
     if isinstance(runs, Mapping):
         if labels is not None:
             raise ValueError("give labels either as the mapping's keys or as labels=, not both")
-        pairs = [(str(k), as_frame(v)) for k, v in runs.items()]
+        frames, labels = [as_frame(v) for v in runs.values()], [str(k) for k in runs]
     else:
         frames = [as_frame(r) for r in runs]
-        if labels is None:
-            labels = [_run_label(f, k) for k, f in enumerate(frames)]
-        if len(labels) != len(frames):
+        if labels is not None and len(labels) != len(frames):
             raise ValueError(f"{len(labels)} labels for {len(frames)} runs; give one per run")
-        pairs = list(zip((str(x) for x in labels), frames, strict=True))
-    names = [p[0] for p in pairs]
+    sims = _per_run(filters.get("simulator"), len(frames))
+    names = [str(x) for x in labels] if labels is not None else None
+    base = names or [_run_label(f, k) for k, f in enumerate(frames)]
+    arms = [
+        _arm(f, b, {**filters, "simulator": s}) for f, b, s in zip(frames, base, sims, strict=True)
+    ]
+    if names is None:
+        names = base
+        if len(set(base)) < len(base):
+            picked = [str(a["simulator"].iloc[0]) for a in arms]
+            both = [f"{b}/{p}" for b, p in zip(base, picked, strict=True)]
+            names = picked if len(set(picked)) == len(picked) else both
     if len(set(names)) != len(names):
         dup = sorted({n for n in names if names.count(n) > 1})
         raise ValueError(f"version labels must differ; {dup} appear more than once")
-    if len(pairs) < 2:
-        raise ValueError(f"a series needs at least two versions, got {len(pairs)}")
-    return dict(pairs)
+    if len(arms) < 2:
+        raise ValueError(f"a series needs at least two versions, got {len(arms)}")
+    return dict(zip(names, arms, strict=True))
 
 
 def versions(
@@ -359,7 +401,7 @@ def versions(
     *,
     metrics: Sequence[str | Metric] = ("accuracy",),
     task: str | None = None,
-    simulator: str | None = None,
+    simulator: str | Sequence[str] | None = None,
     condition: str | None = None,
     learned_at: Mapping[str, Any] | pd.DataFrame | None = None,
     learned_by: Literal["person_id", "item_id"] = "person_id",
@@ -377,9 +419,12 @@ def versions(
     (default: each run's ``run_id``), or a mapping ``label -> run`` (its order is the series'
     order). Each version is one (task, simulator, condition) arm: pick it with ``task``,
     ``simulator`` and ``condition`` when a run holds several (``condition`` defaults to
-    ``full`` when present). Trials are matched on ``MATCH_KEYS``; only the trials every version
-    answered validly (with a score of the first metric) count, and ``coverage`` / ``notes`` say
-    which people and items some versions lack.
+    ``full`` when present). ``simulator`` is a name or a glob (``"llm:*"``: the LLM arm beside
+    a baseline, whose label carries the model) for every run, or a sequence with one per run;
+    the same run may come several times with different simulators (checkpoints in one run).
+    Trials are matched on ``MATCH_KEYS``; only the trials every version answered validly (with
+    a score of the first metric) count, and ``coverage`` / ``notes`` say which people and items
+    some versions lack.
 
     ``metrics``: the metrics per version (any registered metric; the first must be a per-trial
     metric such as accuracy and drives min-ACC, WC-ACC, regressions and forgetting).
@@ -405,7 +450,7 @@ def versions(
             f"not {names[0]!r}; put it after one"
         )
     filters = {"task": task, "simulator": simulator, "condition": condition}
-    arms = {v: _arm(f, v, filters) for v, f in _labelled(runs, labels).items()}
+    arms = _labelled(runs, labels, filters)
     coverage, notes = _coverage(arms)
     scored: dict[str, pd.DataFrame] = {}
     for v, arm in arms.items():

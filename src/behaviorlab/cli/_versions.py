@@ -1,9 +1,11 @@
 """``behaviorlab series versions`` and ``series confounders`` (docs/versions.md), registered on
 the ``series`` group by ``cli/_timeseries.py``.
 
-- ``versions RUN RUN ... [--label L ...]``: one simulator's runs as versions on the same people
-  and items (each metric per version, paired differences, min-ACC / WC-ACC with
-  ``--learned-at``, regressed people and items, windowed forgetting per group);
+- ``versions RUN RUN ... [--label L ...] [--simulator S ...]``: one simulator's runs as versions
+  on the same people and items: each metric per version, paired differences, min-ACC / WC-ACC
+  with ``--learned-at``, regressed people and items, windowed forgetting per group
+  (``--simulator 'llm:*'`` picks the LLM arm beside a baseline; one ``--simulator`` per run
+  picks checkpoints held in one run given several times);
 - ``confounders RUN --confounder COL ...``: simulators ranked raw and adjusted for confounders.
 
 A RUN is a run name (under ``--out``), a run folder, a ``.sqlite`` file, or a results table
@@ -86,9 +88,14 @@ def versions_cmd(
         typer.Option("--metric", help="Metrics per version; the first a per-trial one."),
     ] = None,
     task: TaskOpt = None,
-    simulator: Annotated[str | None, typer.Option(help="The simulator, if a run has several.")] = (
-        None
-    ),
+    simulator: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--simulator",
+            help="The simulator (a name or a glob such as 'llm:*'), if a run has several: once "
+            "for every run, or once per run in order (the same run may repeat).",
+        ),
+    ] = None,
     condition: ConditionOpt = None,
     learned_at: Annotated[
         Path | None,
@@ -128,8 +135,16 @@ def versions_cmd(
         _fail(f"--learned-by is person_id or item_id, not {learned_by!r}")
     if correction not in ("holm", "fdr_bh"):
         _fail(f"--correction is holm or fdr_bh, not {correction!r}")
-    loaded = [_load(r, out) for r in runs]
-    labels = list(label) if label else [x[2] for x in loaded]
+    if simulator and len(simulator) not in (1, len(runs)):
+        _fail(
+            f"{len(simulator)} --simulator for {len(runs)} runs: give one for every run, or one "
+            "per run in order"
+        )
+    cache: dict[str, tuple[pd.DataFrame, pd.DataFrame | None, str]] = {}
+    loaded = [cache[r] if r in cache else cache.setdefault(r, _load(r, out)) for r in runs]
+    names = [x[2] for x in loaded]
+    # a run given several times (checkpoints as simulators): versions names them by simulator
+    labels = list(label) if label else (names if len(set(names)) == len(names) else None)
     learned = None
     if learned_at is not None:
         table = read_table(learned_at)
