@@ -30,11 +30,13 @@ def test_demo_persuasion_on_mock_backend(runs_dir: Path) -> None:
     }
     retest = run.manifest["task_info"]["retest"]
     assert retest["pairs"] == 120 and retest["people"] == 30  # 30 test people, 4 items each
-    table = persuasion_table(frame, n_resamples=200).set_index(["simulator", "condition"])
+    table = persuasion_table(frame, n_resamples=200).set_index(["simulator", "condition", "arm"])
     # with the arguments withheld the majority-side baseline has no side to move toward
-    assert table.loc[("toward_majority", "no_arguments"), "twin_change_rate"].value == 0.0
-    assert table.loc[("toward_majority", "full"), "twin_change_rate"].value == 1.0
-    assert table.loc[("no_change", "full"), "change_over_base"].value == 0.0
+    at = ("toward_majority", "no_arguments", "arguments")
+    assert table.loc[at, "twin_change_rate"].value == 0.0
+    assert table.loc[("toward_majority", "full", "arguments"), "twin_change_rate"].value == 1.0
+    assert table.loc[("toward_majority", "full", "retest"), "twin_change_rate"].value == 0.0
+    assert table.loc[("no_change", "full", "arguments"), "change_over_base"].value == 0.0
     html = (runs_dir / "persuasion-demo-mock" / "report.html").read_text()
     text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
     assert "Persuasion: did the twin change its mind as the person did?" in text
@@ -50,4 +52,5 @@ def test_demo_people_sets_how_many_are_generated(runs_dir: Path) -> None:
     assert res.exit_code == 0, res.output
     frame = open_run("persuasion-demo-mock", out=runs_dir).to_pandas()
     stay = frame.loc[frame["simulator"] == "no_change"]
-    assert stay["person_id"].nunique() == 6 and len(stay) == 24  # half of 12, 4 items each
+    # half of 12, 4 items each, a trial with arguments and a retest trial per item
+    assert stay["person_id"].nunique() == 6 and len(stay) == 48

@@ -4,16 +4,22 @@ arguments in the same order, and the person's new answer never reaches the input
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
+import pandas as pd
 import pytest
 
 from behaviorlab.data import load_dataset
 from behaviorlab.data._records import Dataset
 from behaviorlab.families.persuasion import (
+    AttitudeScale,
     NoChange,
     PersuasionLogit,
+    PersuasionMapping,
     PersuasionTask,
+    Stance,
     TowardMajority,
+    persuasion_from_frame,
     retest_yardstick,
 )
 from behaviorlab.runs._conditions import conditions
@@ -27,8 +33,8 @@ def data(people: int = 20, **planted: float) -> Dataset:
 
 def test_prior_is_the_persons_own_and_arguments_keep_their_order() -> None:
     dataset = data()
-    trials = PersuasionTask().trials(dataset, seed=0)
-    assert len(trials) == 20 * 2  # time 1 only: time 2 is a retest pair, not a trial
+    trials = [t for t in PersuasionTask().trials(dataset, seed=0) if not t.input.meta["retest"]]
+    assert len(trials) == 20 * 2  # time 1; time 2 (nothing shown) is a retest trial
     by_episode = {e.episode_id: e for e in dataset.episodes}
     for t in trials:
         ep = by_episode[t.episode_id]
@@ -60,6 +66,8 @@ def test_the_new_answer_never_reaches_the_input() -> None:
     dataset = data()
     a = PersuasionTask().trials(_with_answer(dataset, "strongly_against/1"), seed=0)
     b = PersuasionTask().trials(_with_answer(dataset, "strongly_in_favour/3"), seed=0)
+    # the time-1 trials (the time-2 retest trials show the time-1 answer as their prior)
+    a, b = ([t for t in x if t.step_index == 1] for x in (a, b))
     assert [t.input for t in a] == [t.input for t in b]
     assert [t.target.value for t in a] != [t.target.value for t in b]
 
@@ -96,7 +104,7 @@ def test_scores_change_direction_strength_and_p_change() -> None:
 
 
 def test_no_arguments_withholds_them_and_shuffled_persona_keeps_the_own_prior() -> None:
-    trials = PersuasionTask().trials(data(), seed=0)
+    trials = [t for t in PersuasionTask().trials(data(), seed=0) if not t.input.meta["retest"]]
     withheld = conditions.get("no_arguments")(trials, seed=0)
     for before, after in zip(trials, withheld, strict=True):
         assert after.input.meta["n_supports"] == after.input.meta["n_attacks"] == 0
@@ -118,6 +126,7 @@ def _answers(sim: object, trials: list[Trial]) -> list[Answer]:
 
 def test_baselines_stay_move_toward_the_majority_and_fit_a_logit() -> None:
     trials = PersuasionTask().trials(data(people=80), seed=0)
+    trials = [t for t in trials if not t.input.meta["retest"]]
     train, test = trials[:100], trials[100:]
     stay = _answers(NoChange(), test)
     assert [a.choice for a in stay] == [t.input.meta["prior"] for t in test]
@@ -142,3 +151,45 @@ def test_retest_yardstick_counts_pairs_with_nothing_shown() -> None:
     assert info["same_stance"]["value"] == 1.0
     moved = PersuasionTask().trials(data(people=30, retest_change=1.0), seed=0)
     assert retest_yardstick(moved, n_resamples=200)["same_stance"]["value"] == 0.0
+
+
+def _pre_post(control: int = 10, treated: int = 10) -> Dataset:
+    """A pre/post design: control people answer twice with nothing shown, treated people read
+    one argument before their second answer."""
+    rows: list[dict[str, Any]] = []
+    for i in range(control + treated):
+        pid, shown = f"p{i:02d}", i >= control
+        rows.append(
+            {
+                "person": pid,
+                "time": 0,
+                "stance": "con",
+                "argument_id": None,
+                "argument_text": None,
+                "argument_side": None,
+            }
+        )
+        rows.append({"person": pid, "time": 1, "stance": "pro" if i % 3 == 0 else "con",
+                     "argument_id": "a1" if shown else None,
+                     "argument_text": "It funds schools." if shown else None,
+                     "argument_side": "supports" if shown else None})  # fmt: skip
+    scale = AttitudeScale(stances=[Stance(code="con", label="against"),
+                                   Stance(code="pro", label="for")])  # fmt: skip
+    return persuasion_from_frame(pd.DataFrame(rows), PersuasionMapping(scale=scale))
+
+
+def test_people_never_shown_arguments_get_retest_trials_and_the_yardstick() -> None:
+    dataset = _pre_post()
+    task = PersuasionTask()
+    trials = task.trials(dataset, seed=0)
+    retest = [t for t in trials if t.input.meta["retest"]]
+    assert len(trials) == 20 and len(retest) == 10
+    assert {t.person_id for t in retest} == {f"p{i:02d}" for i in range(10)}
+    assert all("nothing was shown" in t.input.observation.content for t in retest)
+    info = task.plan_info(trials)["retest"]
+    assert info["pairs"] == 10 and info["people"] == 10
+    # p00, p03, p06, p09 moved: 6 of 10 kept their stance
+    assert info["same_stance"]["value"] == pytest.approx(0.6)
+    score = task.score(retest[0], _answer("con"))
+    assert score["retest_trial"] == 1.0
+    assert "retest_trial" not in task.score(trials[-1], _answer("con"))

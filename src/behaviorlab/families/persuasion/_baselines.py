@@ -9,7 +9,9 @@
   person's prior side, the number with it, and the prior strength. A test trial gets
   ``P(change)`` on the option one step toward the arguments' majority side (away from the
   prior's side on a tie; the other way when that end of the scale is reached) and
-  ``1 - P(change)`` on the prior answer; it answers the more likely of the two.
+  ``1 - P(change)`` on the prior answer; it answers the more likely of the two. It is fit on
+  the training trials with arguments only; on a retest trial (nothing shown) it gives the
+  fitted model at zero arguments.
 """
 
 from __future__ import annotations
@@ -115,6 +117,8 @@ class PersuasionLogit(_Baseline):
 
         rows, ys = [], []
         for t in train:
+            if t.input.meta.get("retest"):  # fit on the trials with arguments shown
+                continue
             human = scale_of(t.input.meta).parse(t.target.value)
             if human is None:
                 continue

@@ -21,8 +21,8 @@ OUTRO = (
     "move on a retest with nothing shown. The report's persuasion block shows those rates "
     "recovered, the yardstick, and each twin against the no-change, majority-side and "
     "logistic baselines; no_arguments and shuffled_persona are the controls. The bundled "
-    "SmolLM2 (135M parameters) is no twin: in this demo (measured once, about 3 minutes on 2 "
-    "shared cores) it changed its stance in 0.80 of its 20 trials where the people changed in "
+    "SmolLM2 (135M parameters) is no twin: in this demo (measured once, before the retest "
+    "trials were added) it changed its stance in 0.80 of its 20 trials where the people changed in "
     "0.30, put 0.6 to 0.9 of its probability on a change every time, and moved as often with "
     "the arguments withheld; its change accuracy is below the no_change base rate."
 )

@@ -31,7 +31,7 @@ import pandas as pd
 from behaviorlab.analysis._bootstrap import ClusterStats, Estimate, cluster_bootstrap
 from behaviorlab.analysis._frame import SupportsToPandas, as_frame, require, valid_rows
 from behaviorlab.analysis._metrics import MeanMetric, metric, ratio
-from behaviorlab.families.persuasion._task import PERSUASION
+from behaviorlab.families.persuasion._task import ARM_ARGUMENTS, ARM_RETEST, PERSUASION
 
 PERSUASION_METRICS = (
     "change_accuracy",
@@ -195,39 +195,48 @@ TABLE_METRICS: dict[str, Any] = {
 def persuasion_table(
     results: pd.DataFrame | SupportsToPandas, *, n_resamples: int = 2000
 ) -> pd.DataFrame:
-    """Per (simulator, condition): trials, people, the people's change rate and the twin's,
-    and every persuasion metric, each an :class:`Estimate` (None where it does not apply),
-    all from the same bootstrap draws over people (seed 0)."""
+    """Per (simulator, condition, arm): trials, people, the people's change rate and the
+    twin's, and every persuasion metric, each an :class:`Estimate` (None where it does not
+    apply). ``arm`` is ``"arguments"`` (the trials with arguments shown before them) or
+    ``"retest"`` (the retest trials: nothing shown, so the twin should mostly stay; people who
+    were never shown an argument have only these); failed trials are counted on the
+    arguments row."""
     frame = as_frame(results)
     require(frame, "simulator", "condition", "person_id", "error", "correct")
     if "task" in frame.columns:
         frame = frame.loc[frame["task"].astype(str) == PERSUASION]
     out: list[dict[str, Any]] = []
     for (sim, cond), group in frame.groupby(["simulator", "condition"], sort=True):
-        valid = valid_rows(group.assign(task=PERSUASION))
-        if valid.empty:
-            continue
-        people = valid["person_id"].to_numpy()
-        row: dict[str, Any] = {
-            "simulator": str(sim),
-            "condition": str(cond),
-            "n": len(valid),
-            "n_people": len(set(people)),
-            "n_failed": int(len(group) - len(valid)),
-            "human_change_rate": _mean_of(
-                people, score_column(valid, "human_changed"), n_resamples
-            ),
-            "twin_change_rate": _mean_of(people, score_column(valid, "twin_changed"), n_resamples),
-        }
-        for name, m in TABLE_METRICS.items():
-            row[name] = _metric_estimate(m, valid, n_resamples)
-        out.append(row)
+        all_valid = valid_rows(group.assign(task=PERSUASION))
+        retest = np.isfinite(score_column(all_valid, "retest_trial"))
+        for arm, valid in ((ARM_ARGUMENTS, all_valid[~retest]), (ARM_RETEST, all_valid[retest])):
+            if valid.empty:
+                continue
+            row = _table_row(valid, n_resamples)
+            out.append({"simulator": str(sim), "condition": str(cond), "arm": arm, **row})
+            if arm == ARM_ARGUMENTS:
+                out[-1]["n_failed"] = int(len(group) - len(all_valid))
     return pd.DataFrame(out)
 
 
+def _table_row(valid: pd.DataFrame, n_resamples: int) -> dict[str, Any]:
+    people = valid["person_id"].to_numpy()
+    row: dict[str, Any] = {
+        "n": len(valid),
+        "n_people": len(set(people)),
+        "n_failed": 0,
+        "human_change_rate": _mean_of(people, score_column(valid, "human_changed"), n_resamples),
+        "twin_change_rate": _mean_of(people, score_column(valid, "twin_changed"), n_resamples),
+    }
+    for name, m in TABLE_METRICS.items():
+        row[name] = _metric_estimate(m, valid, n_resamples)
+    return row
+
+
 def calibration_table(results: pd.DataFrame | SupportsToPandas, *, bins: int = 5) -> pd.DataFrame:
-    """Per (simulator, condition) and bin of the probability of change (equal widths): the
-    trials, the mean predicted probability and the share of people who changed."""
+    """Per (simulator, condition) and bin of the probability of change (equal widths), over
+    the trials with arguments: the trials, the mean predicted probability and the share of
+    people who changed."""
     frame = as_frame(results)
     if "task" in frame.columns:
         frame = frame.loc[frame["task"].astype(str) == PERSUASION]
@@ -235,7 +244,7 @@ def calibration_table(results: pd.DataFrame | SupportsToPandas, *, bins: int = 5
     for (sim, cond), group in frame.groupby(["simulator", "condition"], sort=True):
         valid = valid_rows(group.assign(task=PERSUASION))
         p, y = score_column(valid, "p_change"), score_column(valid, "human_changed")
-        keep = np.isfinite(p) & np.isfinite(y)
+        keep = np.isfinite(p) & np.isfinite(y) & ~np.isfinite(score_column(valid, "retest_trial"))
         if not keep.any():
             continue
         p, y = p[keep], y[keep]

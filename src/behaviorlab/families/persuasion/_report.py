@@ -15,7 +15,7 @@ import pandas as pd
 
 from behaviorlab.analysis._bootstrap import Estimate
 from behaviorlab.families.persuasion._metrics import calibration_table, persuasion_table
-from behaviorlab.families.persuasion._task import PERSUASION
+from behaviorlab.families.persuasion._task import ARM_ARGUMENTS, ARM_RETEST, PERSUASION
 from behaviorlab.report._collect import RunData
 from behaviorlab.report._document import Block, Heading, Paragraph, Table, table
 
@@ -64,7 +64,8 @@ def metrics_table(frame: pd.DataFrame, baselines: set[str]) -> Table:
         rows.append(
             [
                 str(r["simulator"]),
-                str(r["condition"]),
+                str(r["condition"])
+                + (" (retest)" if r.get("arm", ARM_ARGUMENTS) == ARM_RETEST else ""),
                 _ci(r["human_change_rate"]),
                 _ci(r["twin_change_rate"]),
                 _ci(r["change_accuracy"]),
@@ -85,7 +86,9 @@ def metrics_table(frame: pd.DataFrame, baselines: set[str]) -> Table:
             "twin's; change accuracy (changed vs not) and its gain over the base rate (the "
             "majority class's share); direction accuracy among the people who changed; the "
             "correlation of strength changes; Brier score of the probability of change "
-            "(simulators with option probabilities). [95% interval clustered by person]."
+            "(simulators with option probabilities). Rows marked (retest) are the retest "
+            "trials: nothing was shown since the prior answer, so a good twin mostly stays. "
+            "[95% interval clustered by person]."
         ),
     )
 

@@ -8,8 +8,12 @@ the previous time point (their **own**, from the data); then the same arguments 
 order; and the question, with every (stance, strength) of the scale as an option (in a
 seeded order, recorded in ``meta["shown_order"]``). The target is what the person reported at
 that time point; it is never in the input. A later time point with nothing shown before it
-is a **retest pair** (the same item asked twice with nothing in between): not a trial, but the
-yardstick the report shows (``plan_info``: how often the test people kept their answer).
+is a **retest pair** (the same item asked twice with nothing in between). It is a trial too,
+a *retest trial* (``meta["arm"] == "retest"``): the twin sees its prior and no arguments, and
+its target is the person's second answer. So people who were never shown an argument (the
+control arm of a pre/post design) are on the test side, and the twin's "no change" there is
+measured. The retest pairs also give the yardstick the report shows (``plan_info``: how often
+the test people kept their answer), from every test person's pairs.
 
 Scores per trial (:meth:`PersuasionTask.score`): ``correct`` (same stance and strength),
 ``human_changed`` / ``twin_changed`` (the stance moved from the prior), ``change_correct``,
@@ -39,7 +43,7 @@ INSTRUCTIONS = (
     "You are the person described. You said where you stood on a position; then you may have "
     "read some arguments. Say where you stand now: choose one option."
 )
-ARM_ARGUMENTS, ARM_WITHHELD = "arguments", "arguments_withheld"
+ARM_ARGUMENTS, ARM_WITHHELD, ARM_RETEST = "arguments", "arguments_withheld", "retest"
 
 
 def scale_of(meta: dict[str, Any]) -> AttitudeScale:
@@ -98,7 +102,8 @@ class PersuasionTask:
         scale = scale_of(obs.meta)
         prior_stance = str(prior.action.attributes["stance"])
         prior_strength = prior.action.attributes.get("strength")
-        args = list(obs.meta["arguments"])
+        args = list(obs.meta.get("arguments") or [])
+        retest_trial = not args
         options = list(obs.options or scale.options())
         order_seed = stable_hash("persuasion-order", seed, ep_id, step.step_id)
         if self.shuffle_options:
@@ -110,11 +115,12 @@ class PersuasionTask:
             obs.content,
             question,
             scale.label(prior_stance, prior_strength),
-            [a["text"] for a in args],
+            [a["text"] for a in args] or None,
         )
         sides = [str(a["side"]) for a in args]
         meta = {
-            "arm": ARM_ARGUMENTS,
+            "arm": ARM_RETEST if retest_trial else ARM_ARGUMENTS,
+            "retest": retest_trial,
             "time": obs.meta.get("time"),
             "prior": scale.code(prior_stance, prior_strength),
             "prior_stance": prior_stance,
@@ -166,10 +172,9 @@ class PersuasionTask:
                         "no attitude scale; load attitude data with dataset 'persuasion_file' "
                         "or 'persuasion_synthetic'"
                     )
-                if step.observation.meta.get("arguments"):
-                    out.append(
-                        self._trial(ep, prior, step, seed, dataset, retest.get(ep.person_id, []))
-                    )
+                out.append(
+                    self._trial(ep, prior, step, seed, dataset, retest.get(ep.person_id, []))
+                )
         return out
 
     def score(self, trial: Trial, answer: Answer) -> dict[str, float]:
@@ -189,6 +194,8 @@ class PersuasionTask:
             "twin_changed": float(dt != 0),
             "change_correct": float((dh != 0) == (dt != 0)),
         }
+        if meta.get("retest"):
+            out["retest_trial"] = 1.0
         if dh != 0:
             out["direction_correct"] = float(np.sign(dh) == np.sign(dt))
         if prior_strength is not None and human[1] is not None and twin[1] is not None:
