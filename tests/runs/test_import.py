@@ -243,7 +243,10 @@ def test_a_label_from_another_file_is_refused_and_new_labels_join(tmp_path: Path
     frame = answers_frame()
     import_answers(frame, run="m", data=DATA, out=tmp_path)
     changed = frame.assign(value=frame["value"].where(frame.index % 2 == 0, "0"))
-    with pytest.raises(AnswerImportError, match=r"'copy', 'wrong' are already in .*another label"):
+    with pytest.raises(
+        AnswerImportError,
+        match=r"'copy', 'wrong' in condition\(s\) 'full' are already in .*another label",
+    ):
         import_answers(changed, run="m", data=DATA, out=tmp_path)
     renamed = changed.assign(simulator=changed["simulator"] + "-2")
     joined = import_answers(renamed, run="m", data=DATA, out=tmp_path)

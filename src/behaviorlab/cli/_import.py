@@ -107,6 +107,7 @@ def import_cmd(
         f"{summary.stored} stored now, {summary.already_stored} already stored; "
         f"no model was run",
         highlight=False,
+        markup=False,
         soft_wrap=True,
     )
     if summary.unmatched:
@@ -122,11 +123,12 @@ def import_cmd(
             say(f"  ... {rest} more; list them all with --unmatched FILE.csv", highlight=False)
     if unmatched is not None:
         summary.unmatched_frame().to_csv(unmatched, index=False)
-        say(f"unmatched rows: {unmatched}", highlight=False, soft_wrap=True)
+        say(f"unmatched rows: {unmatched}", highlight=False, markup=False, soft_wrap=True)
     where = f" --out {out}" if out != Path("runs") else ""
     say(
         f"run {summary.run_id} ({summary.status}): {summary.results_path}\n"
         f"gap:     behaviorlab gap {run}{where}\nreport:  behaviorlab report {run}{where}",
         highlight=False,
+        markup=False,
         soft_wrap=True,
     )

@@ -265,6 +265,7 @@ def _match(
 ) -> tuple[list[_Matched], list[UnmatchedRow]]:
     items = {item for _, item in index}
     seen: dict[tuple[str, str, str, str, str], str] = {}
+    trial_rows: dict[tuple[str, str, str], str] = {}  # (label, condition, trial key) -> row
     duplicates: list[str] = []
     matched: list[_Matched] = []
     unmatched: list[UnmatchedRow] = []
@@ -338,6 +339,15 @@ def _match(
         if isinstance(answer, str):
             miss(fld, text_of(raw if fld == "value" else probs), answer)
             continue
+        resolved = (lab, cond or "full", found[0].key)
+        if resolved in trial_rows:  # another row (e.g. without its episode) answers it too
+            duplicates.append(
+                f"{trial_rows[resolved]} and {where} both answer person {person!r}, item "
+                f"{item!r} (trial of episode {found[0].episode_id!r}) for simulator {lab!r}"
+                + (f" in condition {cond!r}" if cond else "")
+            )
+            continue
+        trial_rows[resolved] = where
         matched.append(_Matched(lab, cond or "full", found[0], answer, where))
     if duplicates:
         shown = "; ".join(duplicates[:SHOWN_DUPLICATES])
@@ -354,14 +364,16 @@ def _match(
 # -- storing ---------------------------------------------------------------------------------
 
 
-def _run_id(name: str, src: _Source, task_name: str) -> str:
+def _run_id(name: str, src: _Source, task_name: str, seed: int) -> str:
+    """The imported run's id: its name and a hash of the task, data and the trial seed used
+    (``seed``: the effective one, ``--seed`` included, as the trial ids use it)."""
     payload = {
         "import": 1,
         "task": task_name,
         "task_options": src.task_options,
         "plugins": src.plugins,
         "data": src.data.model_dump(mode="json"),
-        "seed": src.seed,
+        "seed": seed,
     }
     digest = hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode())
     return f"{name}-{digest.hexdigest()[:8]}"
@@ -429,10 +441,19 @@ def import_answers(
         "conditions": sorted({m.condition for m in matched}),
         "unmatched": len(unmatched),
     }
-    run_id = _run_id(run, src, spec.task)
+    run_id = _run_id(run, src, spec.task, spec.seeds[0])
     path = Path(out) / run / "results.sqlite"
     with ResultStore(path) as store:  # the write lock: a second process is refused here
-        previous = store.manifest(run_id) if run_id in set(store.runs()["run_id"]) else {}
+        held = set(store.runs()["run_id"])
+        other = sorted(held - {run_id})
+        if other:
+            raise AnswerImportError(
+                f"{str(path)!r} already holds run {other[0]!r}, made from other data, task or "
+                f"seed (this import is {run_id!r}, seed {spec.seeds[0]}): answers on other "
+                "trials would be mixed into one run. Import into another --run, or give the "
+                "same data spec and seed as before"
+            )
+        previous = store.manifest(run_id) if run_id in held else {}
         sources = _merge_sources(previous, source, path)
         labels = list(dict.fromkeys(lab for s in sources for lab in s["matched"]))
         conds = sorted({c for s in sources for c in s.get("conditions") or ["full"]})
@@ -453,9 +474,11 @@ def import_answers(
                 rows.append(row)
         already = len(matched) - len(rows)
         rows = rows if limit is None else rows[:limit]
+        before = store.count(run_id)
         for start in range(0, len(rows), BATCH):  # each batch is committed on its own
             store.write_many(rows[start : start + BATCH])
         stored = store.count(run_id)
+        written = stored - before
         status = "finished" if stored >= manifest["trials_planned"] else "partial"
         store.finish_run(run_id, status)
         manifest["status"] = status
@@ -469,7 +492,7 @@ def import_answers(
         sha256=table.sha256,
         rows=len(table.records),
         matched=by_label,
-        stored=len(rows),
+        stored=written,
         already_stored=already,
         unmatched=unmatched,
         status=status,
@@ -542,9 +565,11 @@ def _merge_sources(
         if all(old.get(k) == source[k] for k in same):
             continue
         clash = sorted(set(old.get("matched") or {}) & set(source["matched"]))
-        if clash:
+        conds = set(old.get("conditions") or ["full"]) & set(source.get("conditions") or ["full"])
+        if clash and conds:  # the condition is part of the trial id: other conditions are fine
             raise AnswerImportError(
-                f"{source['file']}: simulator label(s) {', '.join(map(repr, clash))} are "
+                f"{source['file']}: simulator label(s) {', '.join(map(repr, clash))} in "
+                f"condition(s) {', '.join(map(repr, sorted(conds)))} are "
                 f"already in {str(path)!r}, imported from {old.get('file')!r} (sha256 "
                 f"{str(old.get('sha256'))[:12]}…, other content or columns); a label comes "
                 "from one file: give these answers another label (--label / the label column) "

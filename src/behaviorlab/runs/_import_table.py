@@ -10,6 +10,7 @@ import csv
 import hashlib
 import json
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +28,11 @@ _ALIASES: dict[str, tuple[str, ...]] = {
     "probabilities": ("probabilities",),
     "episode": ("episode_id",),
 }
+_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+"""A number as a cell writes it (no ``nan``/``inf`` words, no ``1_000`` digit groups)."""
+_FIELD_LIMIT = 64 * 1024 * 1024
+"""The longest cell read (a rationale may be a long chain of thought; csv's default is
+128 KiB)."""
 _FLAGS = {
     "person": "--person-col",
     "item": "--item-col",
@@ -98,18 +104,59 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def _encoding(path: Path) -> str:
+    """UTF-8 (with or without its BOM), or UTF-16 when the file starts with its BOM (Excel's
+    "Unicode text")."""
+    with path.open("rb") as f:
+        head = f.read(2)
+    return "utf-16" if head in (b"\xff\xfe", b"\xfe\xff") else "utf-8-sig"
+
+
+def _undecodable(path: Path, exc: UnicodeDecodeError) -> AnswerImportError:
+    raw = path.read_bytes()[: exc.start]
+    line = raw.count(b"\n") + 1
+    return AnswerImportError(
+        f"{path}, line {line}: not UTF-8 (byte {exc.object[exc.start : exc.start + 1]!r} at "
+        f"offset {exc.start}); save the file as UTF-8 (or UTF-16 with its byte-order mark)"
+    )
+
+
 def _read_csv(path: Path) -> Table:
+    try:
+        return _read_csv_text(path, _encoding(path))
+    except UnicodeDecodeError as exc:
+        raise _undecodable(path, exc) from None
+
+
+def _read_csv_text(path: Path, encoding: str) -> Table:
     delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
     records: list[dict[str, Any]] = []
     where: list[str] = []
-    with path.open(newline="", encoding="utf-8-sig") as f:
+    csv.field_size_limit(max(csv.field_size_limit(), _FIELD_LIMIT))
+    with path.open(newline="", encoding=encoding) as f:
         reader = csv.reader(f, delimiter=delimiter)
-        header = next(reader, None)
+        try:
+            header = next(reader, None)
+        except csv.Error as exc:
+            raise AnswerImportError(f"{path}, line 1: {exc}") from None
         if header is None:
             raise AnswerImportError(f"{path}: the file is empty (no header line)")
         header = [h.strip() for h in header]
+        repeated = sorted({h for h in header if header.count(h) > 1})
+        if repeated:
+            raise AnswerImportError(
+                f"{path}, line 1: column(s) {', '.join(map(repr, repeated))} appear more than "
+                "once in the header; give each column one name"
+            )
         start = reader.line_num + 1
-        for cells in reader:
+        rows = iter(reader)
+        while True:
+            try:
+                cells = next(rows)
+            except StopIteration:
+                break
+            except csv.Error as exc:
+                raise AnswerImportError(f"{path}, line {start}: {exc}") from None
             if any(c.strip() for c in cells):
                 if len(cells) != len(header):
                     raise AnswerImportError(
@@ -125,7 +172,14 @@ def _read_csv(path: Path) -> Table:
 def _read_jsonl(path: Path) -> Table:
     records: list[dict[str, Any]] = []
     where: list[str] = []
-    with path.open(encoding="utf-8-sig") as f:
+    try:
+        return _read_jsonl_text(path, records, where)
+    except UnicodeDecodeError as exc:
+        raise _undecodable(path, exc) from None
+
+
+def _read_jsonl_text(path: Path, records: list[dict[str, Any]], where: list[str]) -> Table:
+    with path.open(encoding=_encoding(path)) as f:
         for n, line in enumerate(f, start=1):
             if not line.strip():
                 continue
@@ -227,10 +281,17 @@ def columns_of(table: Table, given: AnswerColumns, label: str | None) -> dict[st
 def _coerce(raw: Any, schema: Mapping[str, Any]) -> Any:
     kind = schema.get("type")
     if not isinstance(raw, str):
-        return raw.item() if hasattr(raw, "item") else raw
+        value = raw.item() if hasattr(raw, "item") else raw
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ValueError(f"{value!r} is not a finite number")
+        return value
     text = raw.strip()
     if kind in ("number", "integer"):
-        number = float(text)  # ValueError: not a number
+        if not _NUMBER.fullmatch(text):  # float() would take "nan", "inf", "1_0"
+            raise ValueError(f"{text!r} is not a number")
+        number = float(text)
+        if not math.isfinite(number):
+            raise ValueError(f"{text!r} is not a finite number")
         return int(number) if kind == "integer" and number.is_integer() else number
     if kind == "boolean" and text.lower() in ("true", "false"):
         return text.lower() == "true"
