@@ -9,6 +9,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from behaviorlab.data import Dataset, Episode, make_synthetic_opera
@@ -19,6 +20,14 @@ from behaviorlab.runs import Run
 from behaviorlab.simulators._prompts import PERSONA_HEADER
 
 SOURCE = "dataset:synthetic-test"
+
+
+LOCAL = "http://127.0.0.1"
+
+
+def viewer(app: FastAPI) -> TestClient:
+    """A client naming the viewer by its loopback address (as a browser at the page does)."""
+    return TestClient(app, base_url=LOCAL)
 
 
 @pytest.fixture
@@ -39,7 +48,7 @@ def test_three_turns_are_stored_and_read_back_by_a_new_viewer(
     runs_dir: Path, tmp_path: Path
 ) -> None:
     chat_dir = tmp_path / "chats"
-    with TestClient(create_app(runs_dir, chat_dir=chat_dir)) as client:
+    with viewer(create_app(runs_dir, chat_dir=chat_dir)) as client:
         made = start(client)
         chat_id = str(made["chat_id"])
         replies = []
@@ -59,7 +68,7 @@ def test_three_turns_are_stored_and_read_back_by_a_new_viewer(
     # nothing was written next to the run
     assert sorted(p.name for p in (runs_dir / "syn-report").iterdir() if "chat" in p.name) == []
 
-    with TestClient(create_app(runs_dir, chat_dir=chat_dir)) as again:
+    with viewer(create_app(runs_dir, chat_dir=chat_dir)) as again:
         listed = again.get("/api/chat").json()
         assert [(c["chat_id"], c["turns"], c["person_id"]) for c in listed] == [
             (chat_id, 6, "p001")
@@ -82,7 +91,7 @@ def test_three_turns_are_stored_and_read_back_by_a_new_viewer(
 
 
 def test_the_system_prompt_is_the_persona_the_llm_simulator_shows(runs_dir: Path) -> None:
-    with TestClient(create_app(runs_dir)) as client:
+    with viewer(create_app(runs_dir)) as client:
         people = client.get("/api/chat/people", params={"source": SOURCE, "q": "p00"}).json()
         made = start(client)
     assert people["total"] == 40 and people["matched"] == 10
@@ -97,7 +106,7 @@ def test_people_of_a_run_and_of_a_dataset_that_needs_options(
     runs_dir: Path, tmp_path: Path
 ) -> None:
     opera_dir = make_synthetic_opera(tmp_path / "opera", users=3, sessions_per_user=1)
-    with TestClient(create_app(runs_dir)) as client:
+    with viewer(create_app(runs_dir)) as client:
         keys = [s["key"] for s in client.get("/api/chat/sources").json()]
         assert "run:syn-report" in keys and SOURCE in keys and "dataset:opera" in keys
         of_run = client.get("/api/chat/people", params={"source": "run:syn-report"}).json()
@@ -123,7 +132,7 @@ def test_people_of_a_run_and_of_a_dataset_that_needs_options(
 
 
 def test_non_json_posts_and_secrets_are_refused_and_store_nothing(runs_dir: Path) -> None:
-    with TestClient(create_app(runs_dir)) as client:
+    with viewer(create_app(runs_dir)) as client:
         form = client.post("/api/chat", data={"source": SOURCE, "person_id": "p001"})
         assert form.status_code == 415 and "application/json" in form.json()["detail"]
         chat_id = str(start(client)["chat_id"])
@@ -137,7 +146,7 @@ def test_non_json_posts_and_secrets_are_refused_and_store_nothing(runs_dir: Path
             "/api/chat",
             json={"source": SOURCE, "person_id": "p001", "options": {"api_key": "sk-x"}},
         )
-        assert secret.status_code == 400 and "api_key_env" in secret.json()["detail"]
+        assert secret.status_code == 400 and "OPENAI_API_KEY" in secret.json()["detail"]
         bad_backend = client.post(
             "/api/chat", json={"source": SOURCE, "person_id": "p001", "backend": "nope"}
         )
@@ -149,7 +158,7 @@ def test_non_json_posts_and_secrets_are_refused_and_store_nothing(runs_dir: Path
 
 
 def test_a_failed_model_call_stores_nothing(runs_dir: Path) -> None:
-    with TestClient(create_app(runs_dir)) as client:
+    with viewer(create_app(runs_dir)) as client:
         chat_id = start(client, options={"fail_rate": 1.0})["chat_id"]
         res = client.post(f"/api/chat/{chat_id}/messages", json={"text": "hello"})
         assert res.status_code == 502 and "nothing was stored" in res.json()["detail"]
@@ -158,7 +167,7 @@ def test_a_failed_model_call_stores_nothing(runs_dir: Path) -> None:
 
 def test_every_string_is_escaped_on_the_pages(runs_dir: Path) -> None:
     payload = '<script>alert("x")</script>'
-    with TestClient(create_app(runs_dir)) as client:
+    with viewer(create_app(runs_dir)) as client:
         chat_id = start(client)["chat_id"]
         client.post(f"/api/chat/{chat_id}/messages", json={"text": payload})
         page = client.get(f"/chat/{chat_id}").text
@@ -190,7 +199,7 @@ def test_an_openai_compatible_server_on_loopback_speaks_for_the_twin(
 
     monkeypatch.setenv("OPENAI_API_KEY", "test-key")
     server = fs.FaultServer(reply="I live in a small town.")
-    with fs.serve(server) as srv, TestClient(create_app(runs_dir)) as client:
+    with fs.serve(server) as srv, viewer(create_app(runs_dir)) as client:
         made = start(client, backend="openai", model="twin-model", base_url=srv.url)
         chat_id = made["chat_id"]
         for text in ("Where do you live?", "Do you like it?"):
@@ -215,3 +224,55 @@ def test_view_refuses_a_run_folder_as_the_chat_folder(runs_dir: Path) -> None:
     )
     assert res.exit_code == 2
     assert "is a run folder" in res.output and "--chat-dir" in res.output
+
+
+def test_no_page_can_send_an_environment_variable_to_a_server(
+    runs_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import bl_fault_server as fs
+
+    monkeypatch.setenv("OPENAI_API_KEY", "the-real-key")
+    server = fs.FaultServer(reply="hi")
+    body = {"source": SOURCE, "person_id": "p001", "backend": "openai", "model": "m"}
+    with fs.serve(server) as srv, viewer(create_app(runs_dir)) as client:
+        body["base_url"] = srv.url
+        # the page cannot choose the variable sent as the key, nor pass secrets anywhere
+        env = client.post("/api/chat", json={**body, "options": {"api_key_env": "HOME"}})
+        assert env.status_code == 400 and "api_key_env" in env.json()["detail"]
+        for field, key in [
+            ("options", "openai_key"),
+            ("options", "token"),
+            ("task_options", "password"),
+            ("source_options", "client_secret"),
+        ]:
+            res = client.post("/api/chat", json={**body, field: {key: "x"}})
+            assert res.status_code == 400 and key in res.json()["detail"], (field, key)
+        roles = client.get("/api/chat/roles", params={"task": "x", "options": '{"api_key": 1}'})
+        assert roles.status_code == 400 and "api_key" in roles.json()["detail"]
+        assert client.get("/api/chat").json() == []
+        chat_id = start(client, **body)["chat_id"]
+        # DNS rebinding: another site's name pointed at 127.0.0.1 is refused
+        rebound = client.post(
+            f"/api/chat/{chat_id}/messages",
+            json={"text": "hi"},
+            headers={"Host": "attacker.example"},
+        )
+        assert rebound.status_code == 400 and "attacker.example" in rebound.json()["detail"]
+        assert client.get("/chat", headers={"Host": "attacker.example:8765"}).status_code == 400
+        foreign = client.post(
+            f"/api/chat/{chat_id}/messages",
+            json={"text": "hi"},
+            headers={"Origin": "http://attacker.example"},
+        )
+        assert foreign.status_code == 403 and "attacker.example" in foreign.json()["detail"]
+        assert server.bodies == []  # the model was never called
+        own = client.post(
+            f"/api/chat/{chat_id}/messages", json={"text": "hi"}, headers={"Origin": LOCAL}
+        )
+        assert own.status_code == 200, own.text
+        for name in ("localhost:8765", "[::1]:8765"):
+            assert client.get("/api/chat", headers={"Host": name}).status_code == 200
+    assert len(server.bodies) == 1
+    with viewer(create_app(runs_dir, host="192.168.1.5")) as lan:
+        assert lan.get("/api/chat", headers={"Host": "192.168.1.5:8765"}).status_code == 200
+        assert lan.get("/api/chat", headers={"Host": "evil.example"}).status_code == 400

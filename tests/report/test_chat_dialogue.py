@@ -9,6 +9,7 @@ from pathlib import Path
 
 import bl_exchange  # noqa: F401  (registers the three-party task 'exchange')
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from behaviorlab.data import Observation, Option
@@ -16,6 +17,14 @@ from behaviorlab.report._viewer import create_app
 from behaviorlab.simulators import HumanChannel, HumanParty
 from behaviorlab.simulators._human import read_reply
 from behaviorlab.tasks import TrialInput
+
+LOCAL = "http://127.0.0.1"
+
+
+def viewer(app: FastAPI) -> TestClient:
+    """A client naming the viewer by its loopback address (as a browser at the page does)."""
+    return TestClient(app, base_url=LOCAL)
+
 
 START = {
     "source": "dataset:synthetic-test",
@@ -31,7 +40,7 @@ def _messages(client: TestClient, chat_id: str) -> list[tuple[str, str, bool]]:
 
 
 def test_a_person_plays_a_role_and_the_trial_is_stored_turn_by_turn(tmp_path: Path) -> None:
-    with TestClient(create_app(tmp_path / "runs", chat_dir=tmp_path / "chats")) as client:
+    with viewer(create_app(tmp_path / "runs", chat_dir=tmp_path / "chats")) as client:
         tasks = [t["name"] for t in client.get("/api/chat/tasks").json()]
         assert "exchange" in tasks and "survey" not in tasks
         roles = client.get("/api/chat/roles", params={"task": "exchange"}).json()["roles"]
@@ -81,13 +90,13 @@ def test_a_person_plays_a_role_and_the_trial_is_stored_turn_by_turn(tmp_path: Pa
 
 def test_a_dialogue_left_half_way_goes_on_in_a_new_viewer(tmp_path: Path) -> None:
     chats = tmp_path / "chats"
-    with TestClient(create_app(tmp_path / "runs", chat_dir=chats)) as client:
+    with viewer(create_app(tmp_path / "runs", chat_dir=chats)) as client:
         chat_id = client.post("/api/chat", json=START).json()["chat_id"]
         waiting = client.post(f"/api/chat/{chat_id}/messages", json={"text": "Ban them."})
         seen = waiting.json()["waiting"]["seen"]
         before = _messages(client, chat_id)
     assert len(before) == 4  # the viewer stopped while the person's second turn waited
-    with TestClient(create_app(tmp_path / "runs", chat_dir=chats)) as again:
+    with viewer(create_app(tmp_path / "runs", chat_dir=chats)) as again:
         state = again.get(f"/api/chat/{chat_id}").json()
         assert state["waiting"]["seen"] == seen  # replayed from the store: the same question
         assert _messages(again, chat_id) == before  # nothing stored twice
@@ -100,7 +109,7 @@ def test_a_dialogue_left_half_way_goes_on_in_a_new_viewer(tmp_path: Path) -> Non
 
 
 def test_dialogue_requests_that_cannot_be_played_are_refused(tmp_path: Path) -> None:
-    with TestClient(create_app(tmp_path / "runs")) as client:
+    with viewer(create_app(tmp_path / "runs")) as client:
         no_role = client.post("/api/chat", json={**START, "role": "judge"})
         assert no_role.status_code == 400
         assert "moderator, debater_a, debater_b" in no_role.json()["detail"]

@@ -492,7 +492,7 @@ def view(
     from behaviorlab.report._chat_store import ChatError
 
     try:
-        viewer = create_app(out, n_resamples=resamples, chat_dir=chat_dir)
+        viewer = create_app(out, n_resamples=resamples, chat_dir=chat_dir, host=host)
     except ChatError as exc:
         err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
         raise typer.Exit(2) from None

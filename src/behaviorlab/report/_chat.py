@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -39,7 +40,9 @@ TWIN_SYSTEM = (
 NO_PERSONA = "Nothing is known about you beyond your id."
 MAX_TEXT = 4000
 PEOPLE_LIMIT = 500
-SECRET_OPTIONS = frozenset({"api_key"})
+SECRET_WORDS = frozenset({"token", "password", "passwd", "secret", "apikey"})
+"""A key holding one of these words (split at ``_``, ``-``, ``.``), or ending in ``key``, is a
+secret: it would be stored with the conversation."""
 
 
 class ChatRequestError(ChatError):
@@ -92,6 +95,39 @@ class Source:
     description: str
 
 
+def is_secret(key: str) -> bool:
+    """Whether an option named ``key`` looks like a secret (api_key, *_key, token, password,
+    secret)."""
+    words = [w for w in re.split(r"[_\-.]", key.lower()) if w]
+    return bool(words) and (words[-1] == "key" or any(w in SECRET_WORDS for w in words))
+
+
+def refuse_secrets(options: dict[str, Any], what: str) -> dict[str, Any]:
+    """``options`` as given, or a 400 naming the secret-like keys (and ``api_key_env``: the
+    page cannot choose which environment variable is sent to a server)."""
+    if "api_key_env" in options:
+        raise ChatRequestError(
+            f"{what}: api_key_env cannot be set from the page (it would send any environment "
+            "variable to the server named by base_url); the backend reads its own default "
+            "variable (OPENAI_API_KEY for openai): set that before starting the viewer"
+        )
+    secret = sorted(k for k in options if is_secret(str(k)))
+    if secret:
+        raise ChatRequestError(
+            f"{what}: {', '.join(secret)} look like secrets and would be stored with the "
+            "conversation: put the key in the backend's environment variable (OPENAI_API_KEY "
+            "for openai) before starting the viewer"
+        )
+    return options
+
+
+def check_start(request: StartChat) -> None:
+    """Refuse secrets in any options the page sent (see :func:`refuse_secrets`)."""
+    refuse_secrets(request.options, "backend options")
+    refuse_secrets(request.task_options, "task options")
+    refuse_secrets(request.source_options, "source options")
+
+
 def persona_of(person: Person) -> str:
     """The persona the ``llm`` simulator would show for ``person`` (description and text);
     the recorded attributes when the person has neither."""
@@ -128,12 +164,7 @@ class BackendPool:
         self._guard = threading.Lock()
 
     def get(self, name: str, options: dict[str, Any]) -> Backend:
-        secret = sorted(SECRET_OPTIONS & set(options))
-        if secret:
-            raise ChatRequestError(
-                f"backend option(s) {', '.join(secret)} are secrets and would be stored with "
-                "the conversation: put the key in an environment variable (api_key_env)"
-            )
+        refuse_secrets(options, "backend options")
         key = _key([name, options])
         with self._guard:
             if key not in self._made:

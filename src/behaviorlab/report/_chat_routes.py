@@ -9,10 +9,15 @@ conversations) and ``/chat/ID`` (the conversation, to go on with). JSON: ``GET
 in a multi-party trial, :mod:`behaviorlab.report._chat_dialogue`) ``GET /api/chat/tasks``
 and ``GET /api/chat/roles?task=&options=``.
 
-A POST must be ``application/json`` (anything else is refused with 415): a page of another
-origin cannot send JSON here without a CORS preflight, which the viewer never grants. Every
-string is escaped where it is shown (the templates autoescape; the page's script only sets
-``textContent``).
+Every request must name the viewer in its ``Host`` header (``localhost``, ``127.0.0.1`` or
+``[::1]`` when the viewer listens on loopback; the given host otherwise): a page of another
+site that rebinds its own name to 127.0.0.1 is refused (400). A POST must be
+``application/json`` (anything else is refused with 415) and, when it carries an ``Origin``,
+come from the viewer's own origin (403). The content type alone stops no one: a page of
+another origin can send a JSON body with ``fetch(..., {mode: "no-cors"})`` as
+``text/plain``, and with a rebound name it is not even cross-origin; the Host and Origin
+checks are what refuse it. Every string is escaped where it is shown (the templates
+autoescape; the page's script only sets ``textContent``).
 """
 
 from __future__ import annotations
@@ -26,7 +31,15 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from behaviorlab.models import backends
-from behaviorlab.report._chat import PEOPLE_LIMIT, ChatRequestError, ChatService, Say, StartChat
+from behaviorlab.report._chat import (
+    PEOPLE_LIMIT,
+    ChatRequestError,
+    ChatService,
+    Say,
+    StartChat,
+    check_start,
+    refuse_secrets,
+)
 from behaviorlab.report._chat_dialogue import Dialogues, make_task, multi_party_tasks
 from behaviorlab.report._chat_store import ChatError
 from behaviorlab.report._html import render_page
@@ -43,6 +56,51 @@ def require_json(request: Request) -> None:
             status_code=415,
             detail=f"send the body as application/json, not {kind or 'no content type'}",
         )
+
+
+LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "[::1]")
+
+
+def allowed_hosts(host: str) -> frozenset[str]:
+    """The ``Host`` names the viewer answers to when it listens on ``host``."""
+    from behaviorlab.report._viewer import is_loopback
+
+    if is_loopback(host) or host.strip("[]") == "::1":
+        return frozenset(LOOPBACK_HOSTS)
+    return frozenset({f"[{host}]" if ":" in host else host, *LOOPBACK_HOSTS})
+
+
+def host_name(header: str) -> str:
+    """``header`` (a Host or an origin's netloc) without its port, lower-cased."""
+    header = header.strip().lower()
+    if header.startswith("["):
+        return header.split("]", 1)[0] + "]"
+    return header.split(":", 1)[0]
+
+
+def guard(hosts: frozenset[str]) -> Any:
+    """A dependency refusing a request for another host name (DNS rebinding) and a POST from
+    another origin."""
+
+    def check(request: Request) -> None:
+        host = request.headers.get("host", "")
+        if host_name(host) not in hosts:
+            raise HTTPException(
+                status_code=400,
+                detail=f"this viewer answers to {', '.join(sorted(hosts))}, not the host "
+                f"{host!r}: open it at http://127.0.0.1:PORT/chat",
+            )
+        origin = request.headers.get("origin")
+        if request.method == "POST" and origin is not None:
+            own = f"{request.url.scheme}://{host}".lower()
+            if origin.lower() != own:
+                raise HTTPException(
+                    status_code=403,
+                    detail=f"a POST from {origin!r} is refused: only the viewer's own pages "
+                    f"({own}) may write",
+                )
+
+    return check
 
 
 def _problem(exc: ChatError) -> JSONResponse:
@@ -70,9 +128,10 @@ def _options(raw: str) -> dict[str, Any]:
     return value
 
 
-def chat_router(service: ChatService, dialogues: Dialogues) -> APIRouter:
-    """The chat's routes over ``service`` (and its ``dialogues``)."""
-    router = APIRouter()
+def chat_router(service: ChatService, dialogues: Dialogues, host: str = "127.0.0.1") -> APIRouter:
+    """The chat's routes over ``service`` (and its ``dialogues``), for a viewer listening on
+    ``host``."""
+    router = APIRouter(dependencies=[Depends(guard(allowed_hosts(host)))])
     json_only = [Depends(require_json)]
 
     def backend_names() -> list[dict[str, str]]:
@@ -133,7 +192,8 @@ def chat_router(service: ChatService, dialogues: Dialogues) -> APIRouter:
         source: str, q: str = "", options: str = "", limit: int = PEOPLE_LIMIT
     ) -> JSONResponse:
         try:
-            found = service.people(source, _options(options), q, max(1, min(limit, PEOPLE_LIMIT)))
+            asked = refuse_secrets(_options(options), "source options")
+            found = service.people(source, asked, q, max(1, min(limit, PEOPLE_LIMIT)))
         except ChatError as exc:
             return _problem(exc)
         return JSONResponse(found)
@@ -153,7 +213,7 @@ def chat_router(service: ChatService, dialogues: Dialogues) -> APIRouter:
     @router.get("/api/chat/roles")
     def api_roles(task: str, options: str = "") -> JSONResponse:
         try:
-            made = make_task(task, _options(options))
+            made = make_task(task, refuse_secrets(_options(options), "task options"))
         except ChatError as exc:
             return _problem(exc)
         return JSONResponse({"task": task, "roles": [str(r) for r in made.roles]})
@@ -161,6 +221,7 @@ def chat_router(service: ChatService, dialogues: Dialogues) -> APIRouter:
     @router.post("/api/chat", dependencies=json_only, status_code=201)
     async def api_start(body: StartChat) -> JSONResponse:
         try:
+            check_start(body)
             if body.task:
                 info = await dialogues.begin(body)
             else:

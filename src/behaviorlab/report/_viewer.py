@@ -120,10 +120,12 @@ def create_app(
     *,
     n_resamples: int = 2000,
     chat_dir: str | Path | None = None,
+    host: str = "127.0.0.1",
 ) -> FastAPI:
     """The viewer of the runs under ``runs_dir``; reports are written with ``n_resamples``
     bootstrap resamples when missing or stale; conversations are stored under ``chat_dir``
-    (default ``runs_dir/_chat``)."""
+    (default ``runs_dir/_chat``). ``host`` is the interface it is served on: the chat answers
+    only requests naming it (or loopback) in their ``Host`` header."""
     root = Path(runs_dir)
     guard = threading.Lock()
     locks: dict[str, threading.Lock] = {}
@@ -143,7 +145,7 @@ def create_app(
         openapi_url=None,
         lifespan=lifespan,
     )
-    app.include_router(chat_router(chat, dialogues))
+    app.include_router(chat_router(chat, dialogues, host))
 
     def page(message: str, tone: str = "plain", runs: list[RunInfo] | None = None) -> str:
         return render_page(
