@@ -247,3 +247,29 @@ def test_model_updates_beside_a_baseline_and_checkpoints_in_one_run() -> None:
     assert ckpts.labels == tuple(sims) and ckpts.n_trials == 40
     with pytest.raises(ValueError, match="2 simulators for 3 runs"):
         versions([one] * 3, simulator=sims[:2])
+
+
+def test_a_gap_metric_over_versions_that_used_different_options() -> None:
+    """People answer a or b; the old version too, the new one also c (an option no person
+    chose): macro-F1 per version is read on the union of the codes, and equals each version's
+    own macro-F1."""
+    from behaviorlab.analysis._metrics import get_metric
+
+    rng = np.random.default_rng(7)
+    frames = []
+    for v, codes in enumerate((["a", "b"], ["a", "b", "c"])):
+        rows = [
+            {"run_id": f"r{v}", "person_id": f"p{p}", "item_id": f"q{i}"}
+            | {"answer": str(rng.choice(codes)), "human_answer": "ab"[i % 2]}
+            for p in range(12)
+            for i in range(6)
+        ]
+        frames.append(build_frame(rows))
+    result = versions(frames, metrics=["accuracy", "macro_f1"], n_resamples=50, correction=FAST)
+    f1 = result.per_version.loc[result.per_version["metric"] == "macro_f1"].set_index("version")
+    m = get_metric("macro_f1")
+    for label, frame in zip(("r0", "r1"), frames, strict=True):
+        alone = float(m.value(m.stats(frame).values.sum(axis=0)))
+        assert f1.loc[label, "value"] == pytest.approx(alone)
+        assert f1.loc[label, "low"] <= alone <= f1.loc[label, "high"]
+    assert len(result.differences.loc[result.differences["metric"] == "macro_f1"]) == 1

@@ -185,13 +185,22 @@ def _se(reps: np.ndarray) -> float:
     return float(finite.std(ddof=1)) if finite.size > 1 else math.nan
 
 
-def _aligned(m: Metric, frame: pd.DataFrame, people: np.ndarray) -> np.ndarray:
-    stats = m.stats(frame)
+def _stacked(m: Metric, frames: Mapping[str, pd.DataFrame], people: np.ndarray) -> np.ndarray:
+    """Every version's per-person statistics, shape ``(G, V, *event)``, built in one call on
+    all versions' trials (each person tagged with the version) so that every version uses
+    the same layout: the union of the answer options (and items) any version used."""
+    tagged = [
+        f.assign(person_id=[f"{k}\x1f{p}" for p in f["person_id"].astype(str)])
+        for k, f in enumerate(frames.values())
+    ]
+    stats = m.stats(pd.concat(tagged, ignore_index=True))
     index = {str(c): i for i, c in enumerate(stats.clusters)}
-    out = np.zeros((len(people), *stats.values.shape[1:]))
-    for g, p in enumerate(people):
-        if p in index:
-            out[g] = stats.values[index[p]]
+    out = np.zeros((len(people), len(frames), *stats.values.shape[1:]))
+    for k in range(len(frames)):
+        for g, p in enumerate(people):
+            row = index.get(f"{k}\x1f{p}")
+            if row is not None:
+                out[g, k] = stats.values[row]
     return out
 
 
@@ -199,7 +208,7 @@ def _metric_tables(
     m: Metric, name: str, frames: Mapping[str, pd.DataFrame], people: np.ndarray, **boot: Any
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     labels, level = list(frames), boot.pop("level")
-    values = np.stack([_aligned(m, frames[v], people) for v in labels], axis=1)
+    values = _stacked(m, frames, people)
     point = np.asarray(m.value(values.sum(axis=0)), dtype=float)
     reps = bootstrap_replicates(values, m.value, **boot)
     rows = []
