@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from behaviorlab.analysis import estimate
-from behaviorlab.families.persuasion import calibration_table
+from behaviorlab.families.persuasion import calibration_table, persuasion_table
 
 
 def frame(n: int = 200, seed: int = 0) -> pd.DataFrame:
@@ -83,3 +83,20 @@ def test_calibration_bins_hold_the_mean_prediction_and_the_observed_rate() -> No
     assert low["n"] == inside.sum()
     assert low["predicted"] == pytest.approx(p[inside].mean())
     assert low["observed"] == pytest.approx(y[inside].mean())
+
+
+def test_the_table_uses_the_analysis_estimator_small_sample_interval_and_bounds() -> None:
+    f = frame(n=40)  # 40 people of one trial each: below 100, so the CR2 t interval
+    row = persuasion_table(f, n_resamples=200).iloc[0]
+    for name in ("change_accuracy", "direction_accuracy", "change_brier"):
+        same = estimate(f, name, n_resamples=200)
+        assert same is not None and row[name].method == same.method == "cluster-t-cr2"
+        assert (row[name].low, row[name].high) == pytest.approx((same.low, same.high))
+    changed = col(f, "human_changed")
+    rate = row["human_change_rate"]
+    assert rate.method == "cluster-t-cr2" and rate.value == pytest.approx(changed.mean())
+    assert 0.0 <= rate.low <= rate.high <= 1.0
+    # the same rate through the analysis package, as the gap table would give it
+    by_hand = estimate(f.assign(correct=changed), "accuracy", n_resamples=200)
+    assert by_hand is not None
+    assert (rate.low, rate.high) == pytest.approx((by_hand.low, by_hand.high))

@@ -1,8 +1,12 @@
 """Persuasion metrics: did the twin change its mind when, and how, the person did?
 
 Each is a function of additive per-person sums of the task's per-trial scores (the
-``scores`` of :meth:`PersuasionTask.score`), so its interval resamples people (the
-clustered bootstrap of ``behaviorlab.analysis``). They apply only to ``persuasion`` rows.
+``scores`` of :meth:`PersuasionTask.score`), so its interval is clustered by person: the
+analysis package's own (``estimate_valid``, as in the gap table), which for the means
+(change accuracy, direction accuracy, Brier, the change rates) is the small-sample CR2 t
+interval below 100 people and the percentile bootstrap from there on, clipped to [0, 1]; for
+``change_over_base`` and ``strength_change_r`` the bootstrap over people. They apply only
+to ``persuasion`` rows.
 
 * ``change_accuracy``: share of trials where the twin changed its stance exactly when the
   person did (change vs no change);
@@ -28,9 +32,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from behaviorlab.analysis._bootstrap import ClusterStats, Estimate, cluster_bootstrap
+from behaviorlab.analysis._bootstrap import ClusterStats, Estimate
 from behaviorlab.analysis._frame import SupportsToPandas, as_frame, require, valid_rows
-from behaviorlab.analysis._metrics import MeanMetric, metric, ratio
+from behaviorlab.analysis._metrics import MeanMetric, estimate_valid, metric, ratio
 from behaviorlab.families.persuasion._task import ARM_ARGUMENTS, ARM_RETEST, PERSUASION
 
 PERSUASION_METRICS = (
@@ -164,23 +168,20 @@ class StrengthChangeR(_Sums):
 # -- tables ---------------------------------------------------------------------------------
 
 
-def _mean_of(people: np.ndarray, values: np.ndarray, n_resamples: int) -> Estimate:
-    keep = np.isfinite(values)
-    stats = ClusterStats.from_rows(
-        people[keep], np.column_stack([values[keep], np.ones(int(keep.sum()))])
-    )
-    return cluster_bootstrap(
-        stats, lambda a: ratio(a[..., 0], a[..., 1]), n_resamples=n_resamples, seed=0
-    )
+class _Share(_ScoreMean):
+    """The mean of one per-trial score, for the table's change rates."""
+
+    requires = "persuasion trials"
+
+    def __init__(self, key: str) -> None:
+        self.key = key
 
 
-def _metric_estimate(m: Any, frame: pd.DataFrame, n_resamples: int) -> Estimate | None:
-    if not m.applicable(frame):
-        return None
-    stats = m.stats(frame)
-    if stats.n == 0:
-        return None
-    return cluster_bootstrap(stats, m.value, n_resamples=n_resamples, seed=0)
+def _estimate(m: Any, valid: pd.DataFrame, n_resamples: int) -> Estimate | None:
+    """The analysis package's estimate, as the gap table computes it: for a mean metric the
+    small-sample CR2 t interval below 100 people (else the percentile bootstrap), clipped to
+    the metric's bounds; for the others their own bootstrap interval."""
+    return estimate_valid(m, valid, n_resamples=n_resamples, seed=0, level=0.95)
 
 
 TABLE_METRICS: dict[str, Any] = {
@@ -225,11 +226,11 @@ def _table_row(valid: pd.DataFrame, n_resamples: int) -> dict[str, Any]:
         "n": len(valid),
         "n_people": len(set(people)),
         "n_failed": 0,
-        "human_change_rate": _mean_of(people, score_column(valid, "human_changed"), n_resamples),
-        "twin_change_rate": _mean_of(people, score_column(valid, "twin_changed"), n_resamples),
+        "human_change_rate": _estimate(_Share("human_changed"), valid, n_resamples),
+        "twin_change_rate": _estimate(_Share("twin_changed"), valid, n_resamples),
     }
     for name, m in TABLE_METRICS.items():
-        row[name] = _metric_estimate(m, valid, n_resamples)
+        row[name] = _estimate(m, valid, n_resamples)
     return row
 
 
