@@ -12,7 +12,7 @@ import pytest
 
 import behaviorlab as bl
 from behaviorlab.analysis import cell_levels, rouge_l, sensitivity
-from behaviorlab.analysis._sensitivity import _balanced_shares
+from behaviorlab.analysis._sensitivity_parts import balanced_shares as _balanced_shares
 from behaviorlab.runs._sweep import cell_label
 
 
