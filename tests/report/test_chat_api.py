@@ -276,3 +276,37 @@ def test_no_page_can_send_an_environment_variable_to_a_server(
     with viewer(create_app(runs_dir, host="192.168.1.5")) as lan:
         assert lan.get("/api/chat", headers={"Host": "192.168.1.5:8765"}).status_code == 200
         assert lan.get("/api/chat", headers={"Host": "evil.example"}).status_code == 400
+
+
+def test_a_link_or_a_foreign_file_is_never_the_chat_store(runs_dir: Path, tmp_path: Path) -> None:
+    import hashlib
+
+    results = runs_dir / "syn-report" / "results.sqlite"
+    before = hashlib.sha256(results.read_bytes()).hexdigest()
+    linked = tmp_path / "linked"
+    linked.mkdir()
+    (linked / STORE_NAME).symlink_to(results)
+    with pytest.raises(ChatError, match=r"symbolic link .*run's results store"):
+        create_app(runs_dir, chat_dir=linked)
+    other = tmp_path / "other.sqlite"
+    shutil.copy(results, other)
+    to_other = tmp_path / "to-other"
+    to_other.mkdir()
+    (to_other / STORE_NAME).symlink_to(other)
+    with pytest.raises(ChatError, match="symbolic link"):
+        ChatStore(to_other)
+    copied = tmp_path / "copied"
+    copied.mkdir()
+    shutil.copy(results, copied / STORE_NAME)  # a run's store renamed: not the chat schema
+    with pytest.raises(ChatError, match=r"not a chat store .*user_version"):
+        ChatStore(copied)
+    # a link made after the viewer started is refused before the first write too
+    late = tmp_path / "late"
+    store = ChatStore(late)
+    late.mkdir()
+    (late / STORE_NAME).symlink_to(results)
+    with pytest.raises(ChatError, match="symbolic link"):
+        store.chats()
+    assert hashlib.sha256(results.read_bytes()).hexdigest() == before
+    fresh = ChatStore(tmp_path / "fresh")
+    assert fresh.chats() == [] and ChatStore(tmp_path / "fresh").chats() == []

@@ -4,7 +4,9 @@ One SQLite file (``chats.sqlite``) in the chat folder (``runs/_chat/`` by defaul
 mode with ``synchronous=FULL``: a conversation is a row of ``chats``; every message is a row
 of ``messages``, and one turn (what the person said and the twin's reply) is written in one
 transaction, so a crash loses at most the turn being answered. The folder is refused when it
-is a run folder (it holds a ``results.sqlite``): a chat never writes the store of a run.
+is a run folder (it holds a ``results.sqlite``), and the file when it is a symbolic link or a
+SQLite file of another schema (tables and ``user_version``): a chat never writes the store of
+a run.
 
 :meth:`ChatStore.episode` gives a conversation as a :class:`behaviorlab.data.Episode` (kind
 ``chat``): one :class:`Step` per reply of the twin, whose :class:`Observation` (kind
@@ -31,6 +33,7 @@ from behaviorlab.data import Action, Dataset, Episode, Observation, Person, Step
 STORE_NAME = "chats.sqlite"
 SCHEMA_VERSION = 1
 RUN_RESULTS = "results.sqlite"
+CHAT_TABLES = frozenset({"chats", "messages"})
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS chats (
@@ -106,7 +109,7 @@ class ChatStore:
     """The conversations under ``folder`` (created on first use)."""
 
     def __init__(self, folder: str | Path) -> None:
-        self.folder = Path(folder)
+        self.folder = Path(folder).resolve()
         if (self.folder / RUN_RESULTS).exists():
             raise ChatError(
                 f"{str(self.folder)!r} is a run folder (it holds {RUN_RESULTS}); chats are "
@@ -114,11 +117,49 @@ class ChatStore:
             )
         self.path = self.folder / STORE_NAME
         self._ready = False
+        self._check_file()
+
+    def _check_file(self) -> None:
+        """Refuse a store file that is a link (to a run's results among others) or a SQLite
+        file of another schema: the chat writes only its own file."""
+        where = str(self.path)
+        if self.path.is_symlink():
+            target = self.path.resolve()
+            what = "a run's results store" if target.name == RUN_RESULTS else str(target)
+            raise ChatError(
+                f"{where!r} is a symbolic link (to {what}); the chat writes only its own "
+                f"file: remove the link or give --chat-dir another folder"
+            )
+        if not self.path.exists():
+            return
+        try:
+            with closing(sqlite3.connect(f"{self.path.as_uri()}?mode=ro", uri=True)) as db:
+                tables = {
+                    r[0]
+                    for r in db.execute(
+                        "SELECT name FROM sqlite_master WHERE type = 'table' "
+                        "AND name NOT LIKE 'sqlite_%'"
+                    )
+                }
+                version = int(db.execute("PRAGMA user_version").fetchone()[0])
+        except sqlite3.DatabaseError as exc:
+            raise ChatError(
+                f"{where!r} is not a chat store ({exc}); move it away or give --chat-dir "
+                "another folder"
+            ) from None
+        if tables and (tables != CHAT_TABLES or version != SCHEMA_VERSION):
+            raise ChatError(
+                f"{where!r} is not a chat store (tables {', '.join(sorted(tables))}, "
+                f"user_version {version}; a chat store has {', '.join(sorted(CHAT_TABLES))} "
+                f"and user_version {SCHEMA_VERSION}); the chat never writes another file: move "
+                "it away or give --chat-dir another folder"
+            )
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
         if not self._ready:
             self.folder.mkdir(parents=True, exist_ok=True)
+            self._check_file()  # made or swapped since the viewer started
         with closing(sqlite3.connect(self.path, timeout=30, isolation_level=None)) as db:
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=FULL")
