@@ -83,6 +83,13 @@ class PersuasionMapping(BaseModel):
         named = [self.argument_id, self.argument_side]
         if any(n is None for n in named) and any(n is not None for n in named):
             raise ValueError("argument_id and argument_side are named together (or neither)")
+        if (self.strength is None) != (self.scale.strength is None):
+            given = "strength (the column)" if self.strength else "scale.strength (the range)"
+            raise ValueError(
+                f"strength (the column) and scale.strength (its range) are given together or "
+                f"neither; only {given} is given. Name the strength column and its range, or "
+                "drop both"
+            )
         return self
 
     def columns(self) -> list[str]:
