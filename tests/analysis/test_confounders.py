@@ -79,6 +79,28 @@ def test_on_identical_trial_sets_adjustment_changes_nothing() -> None:
     assert any("adjustment cannot change the ranking" in n for n in result.notes)
 
 
+def test_a_confounder_that_varies_with_the_arm_on_the_same_trial_is_not_balanced() -> None:
+    """The same trials for both arms, b truly better; tokens_in is measured after answering
+    (more tokens when correct, and b always spends 100 more): adjusting for it flips the
+    ranking, and the result says the column varies with the arm instead of calling it
+    balanced."""
+    rng = np.random.default_rng(3)
+    rows = []
+    for sim, chance, extra in (("llm:a", 0.55, 0.0), ("llm:b", 0.7, 100.0)):
+        for p in range(40):
+            for i in range(10):
+                ok = bool(rng.random() < chance)
+                tokens = 40.0 * ok + extra + rng.normal(0, 5)
+                rows.append(
+                    {"simulator": sim, "person_id": f"p{p:02d}", "item_id": f"q{i}"}
+                    | {"answer": "a" if ok else "b", "human_answer": "a", "tokens_in": tokens}
+                )
+    result = adjusted_ranking(build_frame(rows), ["tokens_in"])
+    assert result.ranking_changed and not result.balanced
+    assert any("tokens_in varies with the arm on 400 of the 400 trials" in n for n in result.notes)
+    assert not any("cannot change the ranking" in n for n in result.notes)
+
+
 def test_a_numeric_person_confounder_from_the_persons_table() -> None:
     rng = np.random.default_rng(1)
     age = {f"p{p:02d}": float(rng.uniform(20, 80)) for p in range(120)}

@@ -8,9 +8,13 @@ clustered by person) and reports each arm's *standardised* mean: the model's pre
 averaged over all trials of all arms with the arm set to that one, so every arm is read on the
 same mix of confounders. Numeric confounders enter linearly, others as categories.
 
-On identical trial sets (every arm scored on the same trials) the confounders are balanced
-across arms by construction, the arm coefficients equal the raw differences and adjustment
-cannot change a ranking; ``balanced`` says whether the trial sets are identical.
+On identical trial sets (every arm scored on the same trials) a confounder that describes the
+trial (a person's or an item's attribute) is balanced across arms by construction, the arm
+coefficients equal the raw differences and adjustment cannot change a ranking; ``balanced``
+says whether the trial sets are identical *and* every confounder is the same for every arm on
+each trial. A results column measured after the simulator answered (tokens, latency) varies
+with the arm on the same trial: a note names it (post-treatment; adjusting for it can change
+a ranking even on identical trials).
 """
 
 from __future__ import annotations
@@ -42,7 +46,8 @@ class AdjustedRanking:
     adjusted (standardised) mean with their ``level`` intervals (cluster-robust by person),
     their ranks (1 = best) and ``shift`` (adjusted minus raw). ``differences``: every arm
     against the best adjusted arm, raw and adjusted, with intervals. ``balanced``: whether every
-    arm was scored on the same trials (then adjustment cannot change the ranking).
+    arm was scored on the same trials and every confounder is the same for every arm on each
+    trial (then adjustment cannot change the ranking).
     """
 
     metric: str
@@ -116,6 +121,24 @@ def _design(frame: pd.DataFrame, confounders: Sequence[str]) -> tuple[pd.DataFra
             parts.append(numeric.astype(float).to_frame(c))
             notes.append(f"{c}: numeric, linear")
     return (pd.concat(parts, axis=1) if parts else pd.DataFrame(index=frame.index)), notes
+
+
+def _varying_with_arm(data: pd.DataFrame, confounders: Sequence[str]) -> dict[str, tuple[int, int]]:
+    """The confounders that take different values between arms on the same trial, each with
+    how many of the trials several arms answered it varies on, and how many those are."""
+    keys = list(MATCH_KEYS)
+    shared = data.groupby(keys, sort=False, dropna=False)["_arm"].transform("nunique") > 1
+    if not shared.any():
+        return {}
+    part = data.loc[shared]
+    n_shared = int(part.groupby(keys, sort=False, dropna=False).ngroups)
+    out = {}
+    for c in confounders:
+        values = part[c].astype(str)
+        n_vary = int((values.groupby([part[k] for k in keys], sort=False).nunique() > 1).sum())
+        if n_vary:
+            out[c] = (n_vary, n_shared)
+    return out
 
 
 def _fit(
@@ -208,11 +231,13 @@ def adjusted_ranking(
     if several:
         arm = arm + " [" + data["condition"].astype(str) + "]"
     codes, labels = pd.factorize(arm, sort=True)
+    data = data.assign(_arm=codes)
     keysets = {
         a: frozenset(map(tuple, data.loc[codes == k, list(MATCH_KEYS)].astype(str).to_numpy()))
         for k, a in enumerate(labels)
     }
-    balanced = len(set(keysets.values())) == 1
+    varying = _varying_with_arm(data, confounders)
+    balanced = len(set(keysets.values())) == 1 and not varying
     conf, kinds = _design(data, confounders)
     y = data["_score"].to_numpy(dtype=float)
     groups = pd.factorize(data["person_id"])[0]
@@ -254,6 +279,14 @@ def adjusted_ranking(
             row[what], row[f"{what}_low"], row[f"{what}_high"] = d, d - crit * se, d + crit * se
         diffs.append(row)
     notes.insert(0, "confounders: " + "; ".join(kinds))
+    for c, (n_vary, n_shared) in varying.items():
+        notes.append(
+            f"{c} varies with the arm on {n_vary} of the {n_shared} trials several arms answered: "
+            "it was measured after the simulator answered (post-treatment, e.g. tokens or "
+            "latency), so adjusting for it can change the ranking even on the same trials and "
+            "the adjusted means do not read the simulators on the same trials; adjust only for "
+            "what a trial was before the simulator saw it (person and item attributes)"
+        )
     if balanced:
         notes.append(
             "every arm was scored on the same trials: the confounders are balanced across arms "
