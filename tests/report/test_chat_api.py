@@ -226,6 +226,27 @@ def test_view_refuses_a_run_folder_as_the_chat_folder(runs_dir: Path) -> None:
     assert "is a run folder" in res.output and "--chat-dir" in res.output
 
 
+def test_the_chat_store_is_never_inside_a_run_folder(runs_dir: Path, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from behaviorlab.cli._app import app
+
+    run = runs_dir / "syn-report"
+    with pytest.raises(ChatError, match="inside the run folder"):
+        create_app(runs_dir, chat_dir=run / "sub" / "deeper")
+    with pytest.raises(ChatError, match="inside the run folder"):
+        create_app(run)  # the default chat folder would be RUN/_chat
+    linked = tmp_path / "into-run"
+    linked.symlink_to(run / "sub", target_is_directory=True)
+    with pytest.raises(ChatError, match="inside the run folder"):
+        ChatStore(linked)
+    for args in (["--out", str(run)], ["--out", str(runs_dir), "--chat-dir", str(run / "x")]):
+        res = CliRunner().invoke(app, ["view", *args])
+        assert res.exit_code == 2, res.output
+        assert "inside the run folder" in res.output
+    assert not (run / "_chat").exists() and not (run / "sub").exists()
+
+
 def test_no_page_can_send_an_environment_variable_to_a_server(
     runs_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

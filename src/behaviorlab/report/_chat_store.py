@@ -4,9 +4,9 @@ One SQLite file (``chats.sqlite``) in the chat folder (``runs/_chat/`` by defaul
 mode with ``synchronous=FULL``: a conversation is a row of ``chats``; every message is a row
 of ``messages``, and one turn (what the person said and the twin's reply) is written in one
 transaction, so a crash loses at most the turn being answered. The folder is refused when it
-is a run folder (it holds a ``results.sqlite``), and the file when it is a symbolic link or a
-SQLite file of another schema (tables and ``user_version``): a chat never writes the store of
-a run.
+is a run folder or inside one (it or a parent holds a ``results.sqlite``), and the file when
+it is a symbolic link or a SQLite file of another schema (tables and ``user_version``): a
+chat never writes the store of a run.
 
 :meth:`ChatStore.episode` gives a conversation as a :class:`behaviorlab.data.Episode` (kind
 ``chat``): one :class:`Step` per reply of the twin, whose :class:`Observation` (kind
@@ -110,10 +110,19 @@ class ChatStore:
 
     def __init__(self, folder: str | Path) -> None:
         self.folder = Path(folder).resolve()
-        if (self.folder / RUN_RESULTS).exists():
+        run = next(
+            (d for d in (self.folder, *self.folder.parents) if (d / RUN_RESULTS).exists()), None
+        )
+        if run is not None:
+            where = (
+                "is a run folder"
+                if run == self.folder
+                else f"is inside the run folder {str(run)!r}"
+            )
             raise ChatError(
-                f"{str(self.folder)!r} is a run folder (it holds {RUN_RESULTS}); chats are "
-                "never written into a run's store: give --chat-dir another folder"
+                f"{str(self.folder)!r} {where} (it holds {RUN_RESULTS}); chats are never "
+                "written into a run: give --chat-dir a folder outside every run (and --out the "
+                "folder holding the runs, not a run)"
             )
         self.path = self.folder / STORE_NAME
         self._ready = False
