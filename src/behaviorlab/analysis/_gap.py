@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from behaviorlab.analysis._answer_key import answer_key_agreement
@@ -37,6 +38,7 @@ from behaviorlab.analysis._frame import (
 )
 from behaviorlab.analysis._items import item_level
 from behaviorlab.analysis._metrics import (
+    MacroF1,
     MeanMetric,
     Metric,
     estimate_valid,
@@ -44,7 +46,7 @@ from behaviorlab.analysis._metrics import (
     metric_names,
 )
 from behaviorlab.analysis._noise_floor import DISTANCES, noise_floor
-from behaviorlab.analysis._numeric import numeric_outcomes
+from behaviorlab.analysis._numeric import _meta, numeric_outcomes
 from behaviorlab.analysis._paired import ArmScores, PairedEffect, paired_difference
 from behaviorlab.analysis._position import position_shares
 from behaviorlab.analysis._report import FULL, GapReport, GapRow, empty_table
@@ -89,6 +91,25 @@ def _for_tasks(m: Metric, tasks: Collection[str]) -> bool:
     return only is None or bool(set(only) & set(tasks))
 
 
+NUMERIC = "numeric"
+NOT_CODES = "numeric answers are not option codes"
+
+
+def option_code_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` without the trials of numeric questions (``meta["answer_type"] ==
+    "numeric"``): their answers are numbers, which the option-code analyses (macro-F1, the
+    distribution distances, item-level shares, the noise floor) would read as codes."""
+    if "meta" not in frame.columns:
+        return frame
+    numeric = np.array([_meta(m).get("answer_type") == NUMERIC for m in frame["meta"]], bool)
+    return frame.loc[~numeric] if numeric.any() else frame
+
+
+def _on_codes(m: Metric) -> bool:
+    """Whether metric ``m`` reads answers as option codes (macro-F1, distribution distances)."""
+    return isinstance(m, MacroF1 | DistributionMetric)
+
+
 def _row(
     key: tuple[str, str, str],
     group: pd.DataFrame,
@@ -97,15 +118,21 @@ def _row(
     settings: dict[str, Any],
 ) -> GapRow:
     valid = valid_rows(group)
+    coded = option_code_rows(valid)
     failed, invalid = failure_counts(group)
     estimates: dict[str, Estimate | None] = {}
     missing: dict[str, str] = {}
     for name, m in chosen.items():
-        est = estimate_valid(m, valid, **settings)
+        rows = coded if _on_codes(m) else valid
+        est = estimate_valid(m, rows, **settings)
         estimates[name] = est
         if est is None:
             missing[name] = (
-                f"needs {m.requires or 'other data'}" if len(valid) else "no valid trials"
+                f"needs {m.requires or 'other data'}"
+                if len(rows)
+                else NOT_CODES
+                if len(valid)
+                else "no valid trials"
             )
     return GapRow(
         *key,
@@ -285,8 +312,9 @@ def gap(
 
     distances = [n for n, m in chosen.items() if isinstance(m, DistributionMetric)]
     floors: dict[str, dict[str, Estimate]] = {}
+    codes = option_code_rows(frame)
     for task in dict.fromkeys(r.task for r in rows):
-        task_frame = frame.loc[frame["task"].astype(str) == task]
+        task_frame = codes.loc[codes["task"].astype(str) == task]
         floors[task] = {
             n: noise_floor(task_frame, n, noise_floor_splits, seed, level=level)
             for n in dict.fromkeys([*distances, *DISTANCES])
@@ -309,11 +337,11 @@ def gap(
         if persons is not None
         else empty_subgroup_tables()
     )
-    items, agreement = item_level(frame, **boot)
+    items, agreement = item_level(codes, **boot)
     roles = role_table(frame, **settings) if "meta" in frame.columns else empty_table(ROLE_COLUMNS)
     ceiling = human_ceiling(frame, **settings)
     tests = distribution_tests(
-        frame,
+        codes,
         epsilon,
         floors={t: {d: e.value for d, e in f.items()} for t, f in floors.items()},
         noise_floor_splits=noise_floor_splits,

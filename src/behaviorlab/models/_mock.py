@@ -281,6 +281,8 @@ def _fill(schema: dict[str, Any], key: tuple[Any, ...]) -> Any:
         return {name: _fill(sub, (*key, name)) for name, sub in props.items()}
     if kind == "array":
         return [_fill(schema.get("items", {}), (*key, 0))]
+    if kind in ("integer", "number") and ("minimum" in schema or "maximum" in schema):
+        return _bounded(schema, kind, key)
     if kind == "integer":
         return int(_unit("int", *key) * 10)
     if kind == "number":
@@ -288,3 +290,18 @@ def _fill(schema: dict[str, Any], key: tuple[Any, ...]) -> Any:
     if kind == "boolean":
         return _unit("bool", *key) < 0.5
     return f"mock {int(_unit('str', *key) * 1000)}"
+
+
+def _bounded(schema: dict[str, Any], kind: str, key: tuple[Any, ...]) -> int | float:
+    """A number in ``[minimum, maximum]`` (a missing bound sits 10 from the other, or 1 for a
+    number); schemas without bounds keep the unbounded draws above, so stored mock answers
+    of such schemas do not change."""
+    span = 10.0 if kind == "integer" else 1.0
+    lo = float(schema.get("minimum", float(schema.get("maximum", span)) - span))
+    hi = max(lo, float(schema.get("maximum", lo + span)))
+    if kind == "integer":
+        first, last = math.ceil(lo), math.floor(hi)
+        if last < first:
+            raise ValueError(f"mock backend: no integer in [{lo:g}, {hi:g}] of schema {schema}")
+        return min(last, first + int(_unit("int", *key) * (last - first + 1)))
+    return lo + _unit("num", *key) * (hi - lo)

@@ -15,8 +15,8 @@
 - ``random_option``: a uniformly random option (seeded by item and trial), with the uniform
   distribution as its probabilities.
 
-The last two leave items without options unanswered (``meta["not_applicable"]``), which
-reports show as not applicable rather than as failures.
+All four leave items without options (a numeric question, say) unanswered
+(``meta["not_applicable"]``), which reports show as not applicable rather than as failures.
 """
 
 from __future__ import annotations
@@ -45,6 +45,13 @@ def _mode(counts: Counter[str], codes: Sequence[str]) -> str:
     """Most frequent code; ties go to the code that comes first in the item's code order."""
     order = sorted(codes)
     return max(order, key=lambda c: (counts[c], -order.index(c)))
+
+
+NOT_APPLICABLE = "not applicable: this baseline only answers items with options"
+
+
+def _not_applicable() -> Answer:
+    return Answer(raw=NOT_APPLICABLE, meta={"not_applicable": True})
 
 
 class _ItemCounts:
@@ -82,6 +89,8 @@ class MajoritySimulator:
 
     async def answer(self, trial: TrialInput) -> Answer:
         codes = trial.observation.option_codes()
+        if not codes:
+            return _not_applicable()
         counts = self._items.counts.get(trial.item_id, Counter())
         if not counts:
             return self._overall(trial.item_id, codes)
@@ -178,6 +187,8 @@ class KnnPersonaSimulator:
 
     async def answer(self, trial: TrialInput) -> Answer:
         codes = trial.observation.option_codes()
+        if not codes:
+            return _not_applicable()
         counts = self._items.counts.get(trial.item_id, Counter())
         if self._space is None or trial.item_id not in self._by_item:
             return Answer(
@@ -207,12 +218,6 @@ class KnnPersonaSimulator:
 
 
 # -- position and chance references for any task with options --------------------------
-
-NOT_APPLICABLE = "not applicable: this baseline only answers items with options"
-
-
-def _not_applicable() -> Answer:
-    return Answer(raw=NOT_APPLICABLE, meta={"not_applicable": True})
 
 
 @simulator("first_option")
