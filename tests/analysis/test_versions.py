@@ -218,7 +218,7 @@ def test_gap_metrics_per_version_and_bad_inputs() -> None:
     with pytest.raises(ValueError, match="labels must differ"):
         versions(frames, labels=["x", "x"])
     disjoint = frames[1].assign(person_id=lambda f: "z" + f["person_id"])
-    with pytest.raises(ValueError, match="do not share people"):
+    with pytest.raises(ValueError, match="no person_id is in every version"):
         versions([frames[0], disjoint])
     two_arms = pd.concat([frames[0], frames[0].assign(simulator="majority")])
     with pytest.raises(ValueError, match="simulator="):
@@ -273,3 +273,22 @@ def test_a_gap_metric_over_versions_that_used_different_options() -> None:
         assert f1.loc[label, "value"] == pytest.approx(alone)
         assert f1.loc[label, "low"] <= alone <= f1.loc[label, "high"]
     assert len(result.differences.loc[result.differences["metric"] == "macro_f1"]) == 1
+
+
+def test_no_shared_trial_says_which_key_fails_or_that_the_metric_has_no_score() -> None:
+    frames = series(lambda v, p, i: 0.7, n_versions=2, n_people=6, n_items=3)
+    with pytest.raises(ValueError) as err:
+        versions([frames[0], frames[1].assign(seed=1)])
+    text = str(err.value)
+    assert "no seed is in every version" in text and "run-v1 has 1 (1)" in text
+    assert "person_id" not in text and "run-v0: 6 people, 3 items, 18 trials" in text
+    with pytest.raises(ValueError) as err:
+        versions([frames[0], frames[1].assign(person_id=lambda f: "z" + f["person_id"])])
+    text = str(err.value)
+    assert "no person_id is in every version (people: run-v0 has 6 (p00, p01" in text
+    assert "run-v1 has 6 (zp00" in text and "no item_id" not in text
+    with pytest.raises(ValueError) as err:  # generated answers: no probabilities to score
+        versions(frames, metrics=["log_loss"])
+    text = str(err.value)
+    assert "no trial of run-v0 (18 trials without an error), run-v1" in text
+    assert "log_loss needs probabilities" in text

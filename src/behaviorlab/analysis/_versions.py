@@ -228,6 +228,59 @@ def _metric_tables(
     return rows, diffs
 
 
+_KEY_NAMES = {"person_id": "people", "item_id": "items", "episode_id": "episodes"}
+
+
+def _no_shared_trial(
+    arms: Mapping[str, pd.DataFrame],
+    scored: Mapping[str, pd.DataFrame],
+    name: str,
+    metric: Metric,
+    coverage: pd.DataFrame,
+) -> str:
+    """Why no trial is scored in every version: a version without a score for the metric, or
+    the match keys (people, items, seed, episode, step, task) that share no value."""
+    table = "; ".join(
+        f"{r['version']}: {r['people']} people, {r['items']} items, {r['trials']} trials"
+        for r in coverage.to_dict("records")
+    )
+    head = f"no trial is answered validly with a score of {name} in every version ({table})"
+    empty = [v for v, f in scored.items() if f.empty]
+    if empty:
+        shown = ", ".join(
+            f"{v} ({int(arms[v]['error'].isna().sum())} trials without an error)" for v in empty
+        )
+        needs = f": {name} needs {metric.requires}" if metric.requires else ""
+        return (
+            f"{head}: no trial of {shown} has a score of {name}{needs}; pick a metric these "
+            "runs score (--metric, metrics=) or runs that carry it"
+        )
+    reasons = []
+    for key in MATCH_KEYS:
+        values = {v: set(f[key].astype(str)) for v, f in scored.items()}
+        if set.intersection(*values.values()):
+            continue
+        what = _KEY_NAMES.get(key, f"{key} values")
+        per = "; ".join(f"{v} has {len(x)} ({_examples(sorted(x))})" for v, x in values.items())
+        reasons.append(f"no {key} is in every version ({what}: {per})")
+    if not reasons:
+        first = next(iter(scored.values()))
+        example = first[list(MATCH_KEYS)].iloc[0].to_dict()
+        reasons.append(
+            "each of task, person, item, episode, step and seed has values every version has, "
+            f"but no trial matches on all of them together (e.g. {example} is not in every "
+            "version)"
+        )
+    return (
+        f"{head}: "
+        + "; ".join(reasons)
+        + (
+            "; runs of one series share people and items under the same seeds (or give the arm "
+            "with task=, simulator=, condition=)"
+        )
+    )
+
+
 # --- min-ACC and WC-ACC --------------------------------------------------------------------
 
 
@@ -469,10 +522,7 @@ def versions(
     common = sorted(set.intersection(*(set(f.index) for f in scored.values())))
     union = set().union(*(set(_keyed(f, v).index) for v, f in arms.items()))
     if not common:
-        raise ValueError(
-            "no trial is answered validly in every version: the runs do not share people and "
-            "items (see the coverage table), or the arms picked differ"
-        )
+        raise ValueError(_no_shared_trial(arms, scored, names[0], primary, coverage))
     if len(union) > len(common):
         notes.append(
             f"{len(union) - len(common)} of {len(union)} trials are left out: some version "
