@@ -15,11 +15,15 @@ from behaviorlab.families.persuasion import (
     PersuasionDataError,
     PersuasionMapping,
     Stance,
+    load_persuasion_file,
 )
 from behaviorlab.families.persuasion._mapping import as_mapping
 
 STANCES = [{"code": "con", "label": "against"}, {"code": "pro", "label": "for"}]
-SCALE = AttitudeScale(stances=[Stance(**s) for s in STANCES], strength=(1, 5))
+SCALE = AttitudeScale(
+    stances=[Stance(**s, value=v) for s, v in zip(STANCES, ["0", "1"], strict=True)],
+    strength=(1, 5),
+)
 MAPPING = PersuasionMapping(strength="strength", scale=SCALE, claim_text="Taxes should rise.")
 NONE = {"argument_id": None, "argument_text": None, "argument_side": None}
 
@@ -44,3 +48,18 @@ def test_strength_column_and_range_are_given_together() -> None:
     both = as_mapping({"strength": "confidence", "scale": {"stances": STANCES, "strength": [1, 3]}})
     assert both.strength == "confidence"
     assert as_mapping({"scale": {"stances": STANCES}}).strength is None
+
+
+def test_arguments_before_the_first_time_point_are_an_error(tmp_path: Path) -> None:
+    first = [
+        {"person": "p1", "time": 0, "stance": 0, "strength": 2, **_arg("a")},
+        {"person": "p1", "time": 1, "stance": 1, "strength": 2, **NONE},
+    ]
+    path = _csv(tmp_path, first)
+    with pytest.raises(PersuasionDataError) as err:
+        load_persuasion_file(path, MAPPING)
+    msg = str(err.value)
+    assert f"{path}, row 2, column 'argument_id'" in msg and "no earlier answer" in msg
+    alone = [{"person": "p2", "time": 3, "stance": 0, "strength": 2, **_arg("a")}]
+    with pytest.raises(PersuasionDataError, match=r"row 2, column 'argument_id'.*time 3"):
+        load_persuasion_file(_csv(tmp_path, alone), MAPPING)

@@ -265,10 +265,17 @@ def persuasion_from_frame(
                     f"{r.where(rows[0], str(m.argument_text))}: argument {arg['id']!r} has no "
                     "text on any row; give its text at least once"
                 )
+        steps = episodes.setdefault((pid, item), [])
+        if shown and not steps:
+            raise PersuasionDataError(
+                f"{r.where(rows[0], str(m.argument_id))}: person {pid!r}, item {item!r}: "
+                f"arguments are shown before time {time:g}, the first time point, so there is "
+                "no earlier answer to move from; add the answer given before them (a time "
+                "point with the argument columns empty) or drop these rows"
+            )
         claim = m.claim_text or item
         if m.claim is not None and not _empty(r.cell(rows[0], m.claim)):
             claim = _text(r.cell(rows[0], m.claim))
-        steps = episodes.setdefault((pid, item), [])
         steps.append(
             Step(
                 index=len(steps),
