@@ -65,10 +65,35 @@ def test_the_metrics_are_what_numpy_says_on_the_same_values() -> None:
     assert row["low"] < row["value"] < row["high"] and row["n_people"] == 30
     # uniform over [0, 10]: E|h - U| = (h^2 + (10 - h)^2) / 20
     assert row["uniform"] == pytest.approx(1 - ((h**2 + (10 - h) ** 2) / 20).mean() / 10)
-    # each person against the mean of the other 29 people's answers to the item
+    # loo_mean: each person against the mean of the other 29 test people's answers
     others = (h.sum(axis=1, keepdims=True) - h) / (h.shape[1] - 1)
-    assert row["people_mean"] == pytest.approx(1 - np.abs(h - others).mean() / 10)
+    assert row["loo_mean"] == pytest.approx(1 - np.abs(h - others).mean() / 10)
+    # no train_mean arm: no training people's mean, and the note says how to get one
+    acc = row.to_dict()
+    assert math.isnan(acc["people_mean"]) and "add {name: train_mean}" in acc["note"]
     assert math.isnan(out.table.set_index("metric")["uniform"].astype(float)["correlation"])
+
+
+def test_people_mean_is_the_training_peoples_mean_from_the_train_mean_arm() -> None:
+    """The baseline is what train_mean's rows say the training people answered (their
+    meta["training_mean"]), not the other test people's answers (which is loo_mean)."""
+    frame = _frame()
+    train = {"a": 2.0, "b": 7.5, "c": 5.0}  # far from the test people's own means
+    base = frame.assign(
+        simulator="train_mean",
+        answer=frame["item_id"].map(lambda i: f"{train[i]:g}"),
+        meta=frame["item_id"].map(lambda i: META | {"training_mean": train[i]}),
+    )
+    out = numeric_outcomes(pd.concat([frame, base]), n_resamples=100)
+    twin = out.table.loc[out.table["simulator"] == "twin"].set_index("metric")
+    mae, acc = twin.loc["mae"].to_dict(), twin.loc["accuracy"].to_dict()
+    h = frame["human_answer"].astype(float).to_numpy()
+    m = frame["item_id"].map(train).to_numpy(dtype=float)
+    assert mae["people_mean"] == pytest.approx(np.abs(h - m).mean())
+    assert acc["people_mean"] == pytest.approx(1 - np.abs(h - m).mean() / 10)
+    assert mae["people_mean_low"] < mae["people_mean"] < mae["people_mean_high"]
+    assert mae["people_mean"] != pytest.approx(mae["loo_mean"])
+    assert "train_mean" not in str(mae["note"])
 
 
 def test_a_person_drawn_twice_counts_twice_in_every_resample() -> None:
@@ -109,10 +134,12 @@ def test_an_arm_whose_twins_never_vary_says_so() -> None:
     rows = [_row(f"p{p}", "q", p % 5, 2.0) for p in range(10)]
     out = numeric_outcomes(pd.DataFrame(rows), n_resamples=50)
     assert math.isnan(out.value("correlation")) and out.value("std_ratio") == 0.0
-    assert numeric_lines(out, markup=False) == [
+    lines = numeric_lines(out, markup=False)
+    assert lines[0] == (
         "twin (full): correlation: 1 of 1 items have twins' values that do not vary (no "
         "correlation; counted 0 in the std ratio): q"
-    ]
+    )
+    assert lines[1].startswith("twin (full): MAE, accuracy: no training people's mean")
 
 
 def test_a_twin_distribution_gets_its_expected_and_median_accuracy() -> None:
@@ -176,12 +203,16 @@ def test_a_numeric_survey_runs_end_to_end(tmp_path: Path) -> None:
     report = gap(frame, n_resamples=100)
     assert report.rows[0].estimates["accuracy"] is not None
     assert report.rows[0].estimates["accuracy"].value == pytest.approx(1 - (h - s).abs().mean())
-    out = numeric_outcomes(frame, n_resamples=100)
-    assert out.value("mae") == pytest.approx((h - s).abs().mean())
-    console = Console(width=160, record=True)
+    out = numeric_outcomes(everything, n_resamples=100)
+    llm_label = str(frame["simulator"].iloc[0])
+    assert out.value("mae", llm_label) == pytest.approx((h - s).abs().mean())
+    # the training people's mean baseline is train_mean's answer, beside the llm's trials
+    llm = out.table.loc[out.table["simulator"] == llm_label].set_index("metric")
+    assert llm.loc["mae"].to_dict()["people_mean"] == pytest.approx((h - train.mean()).abs().mean())
+    console = Console(width=200, record=True)
     console.print(render_numeric(out))
     text = console.export_text()
-    assert "uniform over the range" in text and "other people's mean" in text
+    assert "uniform over the range" in text and "training people's mean" in text
     assert "correlation" in text
     files = write_report(run, n_resamples=100)
     html = Path(files.html).read_text(encoding="utf-8")

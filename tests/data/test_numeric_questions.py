@@ -179,6 +179,9 @@ def test_train_mean_answers_numeric_and_ordered_questions_with_the_training_mean
     asked = {t.item_id: asyncio.run(baseline.answer(t.input)) for t in trials if t.person_id == "c"}
     assert asked["temp"].choice == "5.25"  # (3.5 + 7) / 2
     assert asked["lik"].choice == "3"  # the code nearest (1 + 5) / 2
+    # the exact mean travels in the row's meta (numeric_outcomes' people_mean baseline)
+    assert asked["temp"].meta == {"training_mean": 5.25, "training_n": 2}
+    assert asked["lik"].meta == {"training_mean": 3.0, "training_n": 2}
     assert asked["quiz"].meta == {"not_applicable": True} and asked["quiz"].choice is None
     keyed = next(t for t in trials if t.person_id == "c" and t.item_id == "quiz")
     assert task.score(keyed, asked["quiz"]) == {}  # unscored, not wrong

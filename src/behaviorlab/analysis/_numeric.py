@@ -18,10 +18,13 @@ the simulated one parse as numbers. Per (task, simulator, condition), over the i
   (the accuracy expected under the distribution) and ``median_accuracy`` (the accuracy of its
   median).
 
-Beside them, always, two baselines on the same trials: ``uniform`` (an answer drawn uniformly
-over the range: its expected accuracy and absolute error, exactly) and ``people_mean`` (each
-person predicted by the mean of the *other* people's answers to the item, the training mean
-of a split that leaves the person out). Uniformly random answers score 0.75 on the accuracy
+Beside them, always, the baselines on the same trials: ``uniform`` (an answer drawn uniformly
+over the range: its expected accuracy and absolute error, exactly), ``people_mean`` (the
+training people's mean answer to the item, as the run's ``train_mean`` arm recorded it in its
+rows' ``meta["training_mean"]``; NaN with a note when the results have no such arm) and
+``loo_mean`` (each person predicted by the mean of the *other test* people's answers to the
+item: in-sample, it uses the answers of the people being scored, which no twin sees; a
+yardstick when no ``train_mean`` arm was run). Uniformly random answers score 0.75 on the accuracy
 against a person at the middle of the scale, 0.67 against people spread evenly over it (about
 0.63 in published twin studies), so accuracy alone hides the gap.
 
@@ -68,7 +71,11 @@ NUMERIC_METRICS = (
 )
 """The metrics of :func:`numeric_outcomes`, in table order."""
 BASELINE_METRICS = ("mae", "accuracy")
-"""The metrics the baselines (``uniform``, ``people_mean``) are given for."""
+"""The metrics the baselines (``uniform``, ``people_mean``, ``loo_mean``) are given for."""
+BASELINES = ("uniform", "people_mean", "loo_mean")
+"""The baselines beside every MAE and accuracy (see the module docstring)."""
+TRAINING_MEAN = "training_mean"
+"""Key of a ``train_mean`` row's ``meta``: the training people's mean answer to its item."""
 HIGHER_IS_BETTER = {
     "correlation": True,
     "std_ratio": True,
@@ -95,6 +102,9 @@ NUMERIC_COLUMNS = (
     "people_mean",
     "people_mean_low",
     "people_mean_high",
+    "loo_mean",
+    "loo_mean_low",
+    "loo_mean_high",
     "n_items",
     "n_people",
     "n",
@@ -121,7 +131,8 @@ TYPES = ("numeric", "ordered")
 
 # channels of the per-person, per-item sums
 (N, H, S, HH, SS, HS, ABS, NR, ACC, ACC_U, ABS_U, NM, ABS_M, NMR, ACC_M, ND, EXP, MED) = range(18)
-CHANNELS = 18
+(NT, ABS_T, NTR, ACC_T) = range(18, 22)  # the training people's mean (train_mean's rows)
+CHANNELS = 22
 TINY = 1e-12
 
 
@@ -186,6 +197,7 @@ class _Trials:
     width: np.ndarray  # NaN without a range
     dists: list[tuple[np.ndarray, np.ndarray] | None]
     unranged: dict[str, str]  # item -> where its question is defined
+    train: np.ndarray  # the training people's mean of the trial's item, NaN if unknown
 
 
 def numeric_rows(frame: pd.DataFrame) -> pd.DataFrame:
@@ -219,7 +231,19 @@ def _distribution(probs: Any, samples: Any) -> tuple[np.ndarray, np.ndarray] | N
     return xs, ws / ws.sum()
 
 
-def _trials(group: pd.DataFrame) -> _Trials:
+def training_means(rows: pd.DataFrame) -> dict[tuple[str, str], float]:
+    """Per (task, item), the training people's mean answer, from the rows of a ``train_mean``
+    arm (their ``meta["training_mean"]``; the mean of them if several runs disagree)."""
+    found: dict[tuple[str, str], list[float]] = {}
+    tasks, items = rows["task"].astype(str).tolist(), rows["item_id"].astype(str).tolist()
+    for task, item, m in zip(tasks, items, rows["meta"].tolist(), strict=True):
+        x = _number(_meta(m).get(TRAINING_MEAN))
+        if math.isfinite(x):
+            found.setdefault((task, item), []).append(x)
+    return {k: float(np.mean(v)) for k, v in found.items()}
+
+
+def _trials(group: pd.DataFrame, train: Mapping[tuple[str, str], float]) -> _Trials:
     metas = [_meta(m) for m in group["meta"].tolist()]
     h = np.array([_number(v) for v in group["human_answer"].tolist()])
     s = np.array([_number(v) for v in group["answer"].tolist()])
@@ -237,6 +261,8 @@ def _trials(group: pd.DataFrame) -> _Trials:
         for p, q in zip(group["probabilities"].tolist(), group["samples"].tolist(), strict=True)
     ]
     keep = np.isfinite(h) & np.isfinite(s)
+    tasks = group["task"].astype(str).tolist()
+    means = np.array([train.get((k, i), math.nan) for k, i in zip(tasks, items, strict=True)])
     return _Trials(
         people=group["person_id"].astype(str).to_numpy()[keep],
         items=items[keep],
@@ -246,6 +272,7 @@ def _trials(group: pd.DataFrame) -> _Trials:
         width=width[keep],
         dists=[d for d, k in zip(dists, keep, strict=True) if k],
         unranged=unranged,
+        train=means[keep],
     )
 
 
@@ -279,6 +306,13 @@ def _rows(t: _Trials, item: np.ndarray, n_items: int) -> tuple[np.ndarray, np.nd
     cols[:, ABS_M] = np.where(has_m, abs_m, 0.0)
     cols[:, NMR] = has_m & ranged
     cols[:, ACC_M] = np.where(has_m & ranged, 1.0 - abs_m / w, 0.0)
+    # the training people's mean (what the run's train_mean arm answered)
+    has_t = np.isfinite(t.train)
+    abs_t = np.abs(t.h - np.where(has_t, t.train, 0.0))
+    cols[:, NT] = has_t
+    cols[:, ABS_T] = np.where(has_t, abs_t, 0.0)
+    cols[:, NTR] = has_t & ranged
+    cols[:, ACC_T] = np.where(has_t & ranged, 1.0 - abs_t / w, 0.0)
     for i, dist in enumerate(t.dists):
         if dist is None or not ranged[i]:
             continue
@@ -338,8 +372,8 @@ def _pooled(agg: np.ndarray, num: int, den: int) -> np.ndarray:
 
 def numeric_statistic(agg: np.ndarray) -> np.ndarray:
     """Every value of an arm from its summed statistics ``(..., items, CHANNELS)``: the
-    metrics of :data:`NUMERIC_METRICS`, then uniform and people's-mean MAE and accuracy;
-    shape ``(..., 11)``."""
+    metrics of :data:`NUMERIC_METRICS`, then the uniform, leave-one-out and training
+    people's-mean MAE and accuracy (slots :data:`BASELINE_SLOTS`)."""
     per_item = _item_values(agg)
     out = [
         _mean_over_items(per_item["correlation"]),
@@ -353,12 +387,15 @@ def numeric_statistic(agg: np.ndarray) -> np.ndarray:
         _pooled(agg, ACC_U, NR),
         _pooled(agg, ABS_M, NM),
         _pooled(agg, ACC_M, NMR),
+        _pooled(agg, ABS_T, NT),
+        _pooled(agg, ACC_T, NTR),
     ]
     return np.stack(out, axis=-1)
 
 
 BASELINE_SLOTS = {("uniform", "mae"): 7, ("uniform", "accuracy"): 8}
-BASELINE_SLOTS |= {("people_mean", "mae"): 9, ("people_mean", "accuracy"): 10}
+BASELINE_SLOTS |= {("loo_mean", "mae"): 9, ("loo_mean", "accuracy"): 10}
+BASELINE_SLOTS |= {("people_mean", "mae"): 11, ("people_mean", "accuracy"): 12}
 
 
 def numeric_outcomes(
@@ -374,13 +411,14 @@ def numeric_outcomes(
     frame = with_columns(as_frame(results), "probabilities", "samples", "meta", "answer")
     require(frame, "task", "simulator", "condition", "person_id", "item_id", "human_answer")
     rows = numeric_rows(frame)
+    train = training_means(rows)
     records: list[dict[str, Any]] = []
     item_records: list[dict[str, Any]] = []
     flat: dict[tuple[str, str, str], list[str]] = {}
     groups = rows.groupby(["task", "simulator", "condition"], sort=True, dropna=False)
     for (task, sim, cond), group in groups:
         key = (str(task), str(sim), str(cond))
-        t = _trials(group)
+        t = _trials(group, train)
         if len(t.h) == 0:
             continue
         item, names = pd.factorize(t.items, sort=True)
@@ -422,7 +460,7 @@ def _arm_rows(
         low, high = _interval(reps[:, j], level)
         row: dict[str, Any] = dict(zip(("task", "simulator", "condition"), key, strict=True))
         row |= {"metric": metric, "value": float(point[j]), "low": low, "high": high}
-        for base in ("uniform", "people_mean"):
+        for base in BASELINES:
             slot = BASELINE_SLOTS.get((base, metric))
             if slot is None:
                 row |= {base: math.nan, f"{base}_low": math.nan, f"{base}_high": math.nan}
@@ -430,13 +468,23 @@ def _arm_rows(
             b_low, b_high = _interval(reps[:, slot], level)
             row |= {base: float(point[slot]), f"{base}_low": b_low, f"{base}_high": b_high}
         row |= {"n_items": len(names), "n_people": n_people, "n": len(t.h)}
-        row["note"] = (
-            _note(metric, unranged, flat, len(names))
+        notes = (
+            [_note(metric, unranged, flat, len(names))]
             if math.isfinite(row["value"]) or metric in ("accuracy", "correlation")
-            else ""
+            else []
         )
+        if metric in BASELINE_METRICS and not np.isfinite(t.train).any():
+            notes.append(NO_TRAINING_MEAN)
+        row["note"] = "; ".join(n for n in notes if n)
         out.append(row)
     return out
+
+
+NO_TRAINING_MEAN = (
+    "no training people's mean (people_mean): the results have no train_mean arm; add "
+    "{name: train_mean} to the run's simulators (loo_mean, the other test people's mean, is "
+    "in-sample)"
+)
 
 
 def _note(metric: str, unranged: Mapping[str, str], flat: list[str], n_items: int) -> str:

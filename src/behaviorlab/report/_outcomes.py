@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -25,7 +26,11 @@ NUMERIC_LABELS = {
     "median_accuracy": "median acc. ↑",
 }
 """Column headers of the numeric outcomes table (in brackets: the best value)."""
-BASELINE_NAMES = {"uniform": "uniform over the range", "people_mean": "other people's mean"}
+BASELINE_NAMES = {
+    "uniform": "uniform over the range",
+    "people_mean": "training people's mean",
+    "loo_mean": "other test people's mean (in-sample)",
+}
 
 
 def _numeric_cell(row: Mapping[Any, Any], prefix: str = "") -> _EstimateCell:
@@ -38,8 +43,9 @@ def _numeric_cell(row: Mapping[Any, Any], prefix: str = "") -> _EstimateCell:
 
 def render_numeric(outcomes: NumericOutcomes | None) -> RenderableType | None:
     """The numeric and ordinal outcomes (:func:`behaviorlab.analysis.numeric_outcomes`): one
-    row per arm, one column per metric, and under each task's arms the two baselines in
-    italics (uniform answers over the range, the other people's mean) for MAE and accuracy.
+    row per arm, one column per metric, and under each task's arms the baselines in italics
+    (uniform answers over the range, the training people's mean, the other test people's
+    mean) for MAE and accuracy.
     None when there is no numeric trial."""
     if outcomes is None or outcomes.empty:
         return None
@@ -83,6 +89,8 @@ def render_numeric(outcomes: NumericOutcomes | None) -> RenderableType | None:
             if not widest or first["n"] > next(iter(widest.values()))["n"]:
                 widest = by_metric
         for base, name in BASELINE_NAMES.items():
+            if not any(math.isfinite(float(widest[m][base])) for m in shown if m in widest):
+                continue  # e.g. no train_mean arm: the note says so
             cells = [str(task)] if many_tasks else []
             cells += [name, "", ""]
             cells += [

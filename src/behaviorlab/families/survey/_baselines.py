@@ -4,7 +4,9 @@ The yardstick the numeric metrics need beside every twin (random answers already
 0.63 on 1 − |h − s| / range): each item's mean over the training people's answers, the mean
 over all their numeric answers for an item none of them answered; on an ordered question, the
 option code nearest to that mean. Items that are not numeric or ordered are left unanswered
-(``meta["not_applicable"]``), as the option baselines leave items without options.
+(``meta["not_applicable"]``), as the option baselines leave items without options. Each
+answer's row keeps the exact mean in ``meta["training_mean"]`` (and ``training_n``): the
+``people_mean`` baseline of :func:`behaviorlab.analysis.numeric_outcomes`.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from behaviorlab.data._mapping import normalise_code
-from behaviorlab.families.survey._values import NUMERIC, ORDERED, as_number
+from behaviorlab.families.survey._values import NUMERIC, ORDERED, TRAINING_MEAN, as_number
 from behaviorlab.simulators._base import Answer, simulator
 from behaviorlab.tasks._base import Trial, TrialInput
 
@@ -62,9 +64,11 @@ class TrainMeanSimulator:
             )
         mean = total / n
         raw = f"mean of {int(n)} training answers: {mean:g}"
+        # the exact mean travels in the row's meta: numeric_outcomes' people_mean baseline
+        meta = {TRAINING_MEAN: mean, "training_n": int(n)}
         if kind == ORDERED:
             codes = [c for c in trial.observation.option_codes() if as_number(c) is not None]
             code = min(codes, key=lambda c: (abs(float(c) - mean), float(c)))
-            return Answer(choice=code, value={"answer": code}, raw=raw)
+            return Answer(choice=code, value={"answer": code}, raw=raw, meta=meta)
         value = normalise_code(mean) if math.isfinite(mean) else None
-        return Answer(choice=value, value={"answer": mean}, raw=raw)
+        return Answer(choice=value, value={"answer": mean}, raw=raw, meta=meta)

@@ -96,10 +96,18 @@ def numeric_blocks(data: RunData) -> list[Block]:
                 _cell(r["value"], r["low"], r["high"]),
                 _cell(r["uniform"], r["uniform_low"], r["uniform_high"]),
                 _cell(r["people_mean"], r["people_mean_low"], r["people_mean_high"]),
+                _cell(r["loo_mean"], r["loo_mean_low"], r["loo_mean_high"]),
                 f"{r['n_items']} / {r['n_people']}",
             )
         )
-    columns = ("arm", "metric", "value", "uniform over the range", "other people's mean")
+    columns = (
+        "arm",
+        "metric",
+        "value",
+        "uniform over the range",
+        "training people's mean",
+        "other test people's mean (in-sample)",
+    )
     blocks: list[Block] = [
         Heading("Numeric outcomes"),
         table(

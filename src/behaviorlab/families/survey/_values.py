@@ -21,6 +21,9 @@ from behaviorlab.data._records import Action, Observation
 
 NUMERIC = "numeric"
 ORDERED = "ordered"
+TRAINING_MEAN = "training_mean"
+"""Key of a ``train_mean`` row's meta: the training people's mean (read by the core's
+``numeric_outcomes`` under the same name)."""
 ANSWER_KEY = "answer_key"
 """Key of the correct option in the person's answer (``Action.attributes``): the target is
 hidden from simulators, so the key is too."""
