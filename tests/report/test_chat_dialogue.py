@@ -57,21 +57,25 @@ def test_a_person_plays_a_role_and_the_trial_is_stored_turn_by_turn(tmp_path: Pa
         playing = client.get(f"/chat/{chat_id}")
         assert playing.status_code == 200 and "your turn as debater_a" in playing.text
 
-        one = client.post(f"/api/chat/{chat_id}/messages", json={"text": "Ban them."}).json()
+        one = client.post(
+            f"/api/chat/{chat_id}/messages", json={"text": "Ban them.", "turn": 1}
+        ).json()
         assert [(m["role"], m["human"]) for m in one["messages"]] == [
             ("debater_a", True),
             ("debater_b", False),
             ("moderator", False),
         ]
         assert "debater_a: Ban them." in one["waiting"]["seen"]
-        two = client.post(f"/api/chat/{chat_id}/messages", json={"text": "Still ban."}).json()
+        two = client.post(
+            f"/api/chat/{chat_id}/messages", json={"text": "Still ban.", "turn": 4}
+        ).json()
         assert two["waiting"] is None
         meta = two["chat"]["meta"]
         assert meta["status"] == "finished"
         assert meta["scores"] == {"turns": 6.0, "failed_turns": 0.0}
         assert meta["answer"]["roles"]["debater_a"] == "human"
         assert meta["answer"]["value"]["transcript"][1] == "debater_a: Ban them."
-        late = client.post(f"/api/chat/{chat_id}/messages", json={"text": "more"})
+        late = client.post(f"/api/chat/{chat_id}/messages", json={"text": "more", "turn": 7})
         assert late.status_code == 409 and "not your turn" in late.json()["detail"]
         stored = _messages(client, chat_id)
         episode = client.get(f"/api/chat/{chat_id}/episode").json()
@@ -92,7 +96,9 @@ def test_a_dialogue_left_half_way_goes_on_in_a_new_viewer(tmp_path: Path) -> Non
     chats = tmp_path / "chats"
     with viewer(create_app(tmp_path / "runs", chat_dir=chats)) as client:
         chat_id = client.post("/api/chat", json=START).json()["chat_id"]
-        waiting = client.post(f"/api/chat/{chat_id}/messages", json={"text": "Ban them."})
+        waiting = client.post(
+            f"/api/chat/{chat_id}/messages", json={"text": "Ban them.", "turn": 1}
+        )
         seen = waiting.json()["waiting"]["seen"]
         before = _messages(client, chat_id)
     assert len(before) == 4  # the viewer stopped while the person's second turn waited
@@ -100,12 +106,42 @@ def test_a_dialogue_left_half_way_goes_on_in_a_new_viewer(tmp_path: Path) -> Non
         state = again.get(f"/api/chat/{chat_id}").json()
         assert state["waiting"]["seen"] == seen  # replayed from the store: the same question
         assert _messages(again, chat_id) == before  # nothing stored twice
-        done = again.post(f"/api/chat/{chat_id}/messages", json={"text": "Still ban."}).json()
+        said = {"text": "Still ban.", "turn": 4}
+        done = again.post(f"/api/chat/{chat_id}/messages", json=said).json()
         assert done["chat"]["meta"]["status"] == "finished"
         assert [(m["role"], m["human"]) for m in done["messages"]] == [
             ("debater_a", True),
             ("debater_b", False),
         ]
+
+
+def test_a_reply_answers_only_the_turn_its_page_showed(tmp_path: Path) -> None:
+    import httpx
+
+    app = create_app(tmp_path / "runs", chat_dir=tmp_path / "chats")
+
+    async def two_tabs() -> tuple[list[int], list[int], str]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url=LOCAL) as tab:
+            made = (await tab.post("/api/chat", json=START)).json()
+            url = f"/api/chat/{made['chat_id']}/messages"
+            shown = (await tab.get(f"/api/chat/{made['chat_id']}")).json()["waiting"]
+            assert shown["turn"] == 1
+            unnamed = await tab.post(url, json={"text": "which turn?"})
+            assert unnamed.status_code == 400 and "send turn 1" in unnamed.json()["detail"]
+            # two tabs answer the same question at once: one is taken, the other refused
+            both = await asyncio.gather(
+                tab.post(url, json={"text": "Tab one.", "turn": 1}),
+                tab.post(url, json={"text": "Tab two.", "turn": 1}),
+            )
+            stale = await tab.post(url, json={"text": "Late tab.", "turn": 1})
+            stored = (await tab.get(f"/api/chat/{made['chat_id']}")).json()
+        humans = [m["content"] for m in stored["messages"] if m["human"]]
+        return sorted(r.status_code for r in both), [stale.status_code, len(humans)], humans[0]
+
+    codes, stale, first = asyncio.run(two_tabs())
+    assert codes == [200, 409] and stale == [409, 1]
+    assert first in ("Tab one.", "Tab two.")
 
 
 def test_dialogue_requests_that_cannot_be_played_are_refused(tmp_path: Path) -> None:

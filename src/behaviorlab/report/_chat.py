@@ -84,6 +84,11 @@ class Say(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     text: str = Field(min_length=1, max_length=MAX_TEXT)
+    turn: int | None = Field(
+        default=None,
+        ge=0,
+        description="In a dialogue, the turn this answers (the waiting question's ``turn``).",
+    )
 
 
 @dataclass(frozen=True)

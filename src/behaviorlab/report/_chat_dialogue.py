@@ -16,6 +16,7 @@ again) and the trial goes on from the first turn not stored.
 from __future__ import annotations
 
 import asyncio
+import weakref
 from collections.abc import Sequence
 from typing import Any
 
@@ -180,6 +181,7 @@ class Dialogue:
         options = [o.model_dump() for o in question.observation.options or []]
         return {
             "role": self.info.meta["role"],
+            "turn": int(question.meta.get("turn", 0)),
             "seen": question.observation.content,
             "options": options,
         }
@@ -218,6 +220,9 @@ class Dialogues:
     def __init__(self, service: ChatService) -> None:
         self.service = service
         self.live: dict[str, Dialogue] = {}
+        self._replying: weakref.WeakValueDictionary[str, asyncio.Lock] = (
+            weakref.WeakValueDictionary()
+        )
 
     async def begin(self, request: StartChat) -> ChatInfo:
         if request.task is None:
@@ -282,19 +287,41 @@ class Dialogues:
         await dialogue.settle(timeout=0.5)
         return dialogue.waiting()
 
-    async def reply(self, chat_id: str, text: str) -> ChatInfo:
-        info = self.service.store.get(chat_id)
-        dialogue = self.open(info)
-        await dialogue.settle(timeout=0.5)
-        if dialogue.channel.question is None:
-            status = self.service.store.get(chat_id).meta.get("status")
-            raise ChatRequestError(
-                f"it is not your turn in dialogue {chat_id!r} (status: {status})", 409
-            )
-        dialogue.channel.reply(text)
-        await asyncio.sleep(0)  # let the trial take the reply before waiting on it
-        await dialogue.settle()
-        return self.service.store.get(chat_id)
+    def _lock(self, chat_id: str) -> asyncio.Lock:
+        lock = self._replying.get(chat_id)
+        if lock is None:
+            lock = self._replying[chat_id] = asyncio.Lock()
+        return lock
+
+    async def reply(self, chat_id: str, text: str, turn: int | None) -> ChatInfo:
+        """Answer the waiting question, which must be turn ``turn`` (the one the page
+        showed): a reply written for another turn (a second tab, a stale page) is 409."""
+        lock = self._lock(chat_id)
+        async with lock:  # one reply of a dialogue at a time
+            info = self.service.store.get(chat_id)
+            dialogue = self.open(info)
+            await dialogue.settle(timeout=0.5)
+            asked = dialogue.waiting()
+            if asked is None:
+                status = self.service.store.get(chat_id).meta.get("status")
+                raise ChatRequestError(
+                    f"it is not your turn in dialogue {chat_id!r} (status: {status})", 409
+                )
+            if turn is None:
+                raise ChatRequestError(
+                    f"say which turn you answer: send turn {asked['turn']} (the waiting "
+                    "question's turn) with the text"
+                )
+            if turn != asked["turn"]:
+                raise ChatRequestError(
+                    f"turn {turn} is not waiting in dialogue {chat_id!r}: turn "
+                    f"{asked['turn']} is (reload the page to see it)",
+                    409,
+                )
+            dialogue.channel.reply(text)
+            await asyncio.sleep(0)  # let the trial take the reply before waiting on it
+            await dialogue.settle()
+            return self.service.store.get(chat_id)
 
     async def aclose(self) -> None:
         for dialogue in self.live.values():

@@ -250,7 +250,7 @@ def chat_router(service: ChatService, dialogues: Dialogues, host: str = "127.0.0
             info = service.store.get(_checked(chat_id))
             if info.kind == "dialogue":
                 before = info.turns
-                info = await dialogues.reply(chat_id, body.text)
+                info = await dialogues.reply(chat_id, body.text, body.turn)
                 added = service.store.messages(chat_id)[before:]
                 waiting = await dialogues.state(info)
             else:

@@ -137,7 +137,10 @@
     const box = document.getElementById("say");
     const send = document.getElementById("send");
 
+    let waitingNow = data.waiting;  // the question answered by the next reply
+
     function showWaiting(waiting) {
+      waitingNow = waiting;
       const box = document.getElementById("waiting");
       if (!box) { return; }
       box.hidden = !waiting;
@@ -181,7 +184,9 @@
       const pending = bubble({ human: true, speaker: "you", content: text }, true);
       say("waiting for the reply...", false);
       try {
-        const done = await call("POST", "/api/chat/" + data.chat_id + "/messages", { text: text });
+        const body = { text: text };
+        if (data.kind === "dialogue" && waitingNow) { body.turn = waitingNow.turn; }
+        const done = await call("POST", "/api/chat/" + data.chat_id + "/messages", body);
         pending.remove();
         for (const m of done.messages) { bubble(m, false); }
         box.value = "";
