@@ -63,3 +63,22 @@ def test_arguments_before_the_first_time_point_are_an_error(tmp_path: Path) -> N
     alone = [{"person": "p2", "time": 3, "stance": 0, "strength": 2, **_arg("a")}]
     with pytest.raises(PersuasionDataError, match=r"row 2, column 'argument_id'.*time 3"):
         load_persuasion_file(_csv(tmp_path, alone), MAPPING)
+
+
+def test_an_argument_listed_twice_at_one_time_point_names_both_rows(tmp_path: Path) -> None:
+    table = [
+        {"person": "p1", "time": 0, "stance": 0, "strength": 2, **NONE},
+        {"person": "p1", "time": 1, "stance": 1, "strength": 2, **_arg("a")},
+        {"person": "p1", "time": 1, "stance": 1, "strength": 2, **_arg("b", "attacks", "No.")},
+        {"person": "p1", "time": 1, "stance": 1, "strength": 2, **_arg("a")},
+    ]
+    path = _csv(tmp_path, table)
+    with pytest.raises(PersuasionDataError) as err:
+        load_persuasion_file(path, MAPPING)
+    msg = str(err.value)
+    assert f"{path}, row 5, column 'argument_id'" in msg and "(also row 3)" in msg
+    assert "'a' is listed twice" in msg
+    # the same argument at two time points is fine
+    table[3] = {"person": "p1", "time": 2, "stance": 1, "strength": 2, **_arg("a")}
+    ep = load_persuasion_file(_csv(tmp_path, table), MAPPING).episodes[0]
+    assert [len(s.observation.meta["arguments"]) for s in ep.steps] == [0, 2, 1]

@@ -248,10 +248,19 @@ def persuasion_from_frame(
         if m.argument_order is not None:
             rows = sorted(rows, key=r.order)
         shown: list[dict[str, str]] = []
+        seen: dict[str, int] = {}
         for row in rows:
             arg = r.argument(row)
             if arg is None:
                 continue
+            if arg["id"] in seen:
+                raise PersuasionDataError(
+                    f"{r.where(row, str(m.argument_id))}: argument {arg['id']!r} is listed "
+                    f"twice for person {pid!r}, item {item!r}, time {time:g} (also "
+                    f"{r.unit} {seen[arg['id']] + r.first}); an argument is shown once per "
+                    "time point, so keep one of the two rows"
+                )
+            seen[arg["id"]] = row
             if arg["text"]:
                 texts.setdefault(arg["id"], arg["text"])
             elif arg["id"] in texts:
