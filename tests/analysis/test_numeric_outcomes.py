@@ -130,6 +130,30 @@ def test_flat_items_are_counted_and_a_missing_range_is_refused_by_name() -> None
     assert "add range: [lo, hi] to the question" in console.export_text()
 
 
+def test_a_baseline_is_only_set_beside_a_value_over_the_same_trials() -> None:
+    """MAE pools every trial, the uniform baseline exists only on ranged ones: with an item
+    without a range the uniform MAE is left out (with a note), not compared over other
+    trials; the accuracy (ranged trials only) keeps it. A training mean known for one item
+    of two is left out the same way."""
+    rows = [_row(f"p{p}", "a", p % 10, 5.0 + p % 3) for p in range(12)]
+    no_range = {"answer_type": "numeric", "range": None}
+    rows += [_row(f"p{p}", "wtp", 3 * p, 2 * p + 1, meta=no_range) for p in range(12)]
+    rows += [
+        _row(f"p{p}", "a", p % 10, 4.0, simulator="train_mean", meta=META | {"training_mean": 4})
+        for p in range(12)
+    ]
+    out = numeric_outcomes(pd.DataFrame(rows), n_resamples=50)
+    twin = out.table.loc[out.table["simulator"] == "twin"].set_index("metric")
+    mae, acc = twin.loc["mae"].to_dict(), twin.loc["accuracy"].to_dict()
+    assert math.isnan(mae["uniform"]) and math.isnan(mae["uniform_low"])
+    assert "no uniform baseline for mae: 12 of its 24 trials have no range" in mae["note"]
+    h = np.array([p % 10 for p in range(12)], dtype=float)
+    assert acc["uniform"] == pytest.approx(1 - ((h**2 + (10 - h) ** 2) / 20).mean() / 10)
+    # the training mean covers item a only: beside accuracy (a's trials), not beside MAE
+    assert math.isnan(mae["people_mean"]) and "no people_mean baseline for mae" in mae["note"]
+    assert acc["people_mean"] == pytest.approx(1 - np.abs(h - 4).mean() / 10)
+
+
 def test_an_arm_whose_twins_never_vary_says_so() -> None:
     rows = [_row(f"p{p}", "q", p % 5, 2.0) for p in range(10)]
     out = numeric_outcomes(pd.DataFrame(rows), n_resamples=50)

@@ -396,6 +396,12 @@ def numeric_statistic(agg: np.ndarray) -> np.ndarray:
 BASELINE_SLOTS = {("uniform", "mae"): 7, ("uniform", "accuracy"): 8}
 BASELINE_SLOTS |= {("loo_mean", "mae"): 9, ("loo_mean", "accuracy"): 10}
 BASELINE_SLOTS |= {("people_mean", "mae"): 11, ("people_mean", "accuracy"): 12}
+COVERS = {"mae": N, "accuracy": NR}
+"""The trials a metric is over (channel counting them): all for MAE, ranged for accuracy."""
+BASELINE_COVERS = {("uniform", "mae"): NR, ("uniform", "accuracy"): NR}
+BASELINE_COVERS |= {("loo_mean", "mae"): NM, ("loo_mean", "accuracy"): NMR}
+BASELINE_COVERS |= {("people_mean", "mae"): NT, ("people_mean", "accuracy"): NTR}
+"""The trials each baseline is defined on: it is shown only when they are the metric's."""
 
 
 def numeric_outcomes(
@@ -434,7 +440,8 @@ def numeric_outcomes(
         per_item = _item_values(stats.values.sum(axis=0))
         flat[key] = [str(names[j]) for j in np.flatnonzero(per_item["flat"])]
         item_records += _item_rows(key, names, stats.values.sum(axis=0), per_item)
-        records += _arm_rows(key, t, names, point, reps, level, flat[key], stats.n_clusters)
+        totals = stats.values.sum(axis=(0, 1))
+        records += _arm_rows(key, t, names, point, reps, level, flat[key], totals)
     table = pd.DataFrame.from_records(records, columns=list(NUMERIC_COLUMNS))
     items = pd.DataFrame.from_records(item_records, columns=list(ITEM_COLUMNS))
     return NumericOutcomes(table, items, flat, n_resamples, level)
@@ -452,27 +459,35 @@ def _arm_rows(
     reps: np.ndarray,
     level: float,
     flat: list[str],
-    n_people: int,
+    totals: np.ndarray,
 ) -> list[dict[str, Any]]:
+    """One row per metric; a baseline defined on fewer trials than its metric (uniform MAE
+    when some items have no range, a training mean missing for some items) is NaN, with a
+    note saying on how many trials it is missing, never set beside a value over other trials."""
     out = []
+    n_people = len(set(t.people.tolist()))
     unranged = {i: w for i, w in t.unranged.items() if i in set(names)}
     for j, metric in enumerate(NUMERIC_METRICS):
         low, high = _interval(reps[:, j], level)
         row: dict[str, Any] = dict(zip(("task", "simulator", "condition"), key, strict=True))
         row |= {"metric": metric, "value": float(point[j]), "low": low, "high": high}
+        notes = []
         for base in BASELINES:
             slot = BASELINE_SLOTS.get((base, metric))
-            if slot is None:
+            short = 0
+            if slot is not None:
+                need, have = totals[COVERS[metric]], totals[BASELINE_COVERS[(base, metric)]]
+                short = round(float(need - have)) if have > 0 else 0
+            if slot is None or short > 0:
                 row |= {base: math.nan, f"{base}_low": math.nan, f"{base}_high": math.nan}
+                if short > 0:
+                    notes.append(_short_note(base, metric, short, round(float(need))))
                 continue
             b_low, b_high = _interval(reps[:, slot], level)
             row |= {base: float(point[slot]), f"{base}_low": b_low, f"{base}_high": b_high}
         row |= {"n_items": len(names), "n_people": n_people, "n": len(t.h)}
-        notes = (
-            [_note(metric, unranged, flat, len(names))]
-            if math.isfinite(row["value"]) or metric in ("accuracy", "correlation")
-            else []
-        )
+        if math.isfinite(row["value"]) or metric in ("accuracy", "correlation"):
+            notes.insert(0, _note(metric, unranged, flat, len(names)))
         if metric in BASELINE_METRICS and not np.isfinite(t.train).any():
             notes.append(NO_TRAINING_MEAN)
         row["note"] = "; ".join(n for n in notes if n)
@@ -485,6 +500,20 @@ NO_TRAINING_MEAN = (
     "{name: train_mean} to the run's simulators (loo_mean, the other test people's mean, is "
     "in-sample)"
 )
+
+
+WHY_SHORT = {
+    "uniform": "have no range",
+    "loo_mean": "are the only answer to their item",
+    "people_mean": "are of items the train_mean arm did not answer",
+}
+
+
+def _short_note(base: str, metric: str, short: int, need: int) -> str:
+    return (
+        f"no {base} baseline for {metric}: {short} of its {need} trials {WHY_SHORT[base]}, so "
+        "it would not be on the same trials as the value"
+    )
 
 
 def _note(metric: str, unranged: Mapping[str, str], flat: list[str], n_items: int) -> str:
