@@ -5,6 +5,7 @@ model, planned and run; its effects read back from the stored rows; bad input ex
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -122,3 +123,18 @@ def test_bad_input_exits_2_with_what_to_do(sweep_run: tuple[Path, Path], tmp_pat
     bl.run(plain, out=tmp_path / "runs", progress=False)
     res = runner.invoke(app, ["sweep", "effects", "plain", "--out", str(tmp_path / "runs")])
     assert res.exit_code == 2 and "run a spec with a sweep: block" in res.output
+
+
+def test_effects_of_an_unfinished_run_name_what_is_missing(tmp_path: Path) -> None:
+    spec = tmp_path / "sweep.yaml"
+    spec.write_text(SPEC.replace("people: 20", "people: 6"), encoding="utf-8")
+    bl.run(spec, out=tmp_path / "runs", progress=False, limit=20)  # of 12 cells × 12 trials
+    args = ["sweep", "effects", "sw", "--out", str(tmp_path / "runs"), "--resamples", "100"]
+    res = runner.invoke(app, args)
+    assert res.exit_code == 2, res.output
+    flat = " ".join(res.output.split())
+    assert re.search(r"unfinished: \d+ of its 12 cells have no results \(sweep\[", flat)
+    assert "resume with behaviorlab run SPEC" in flat
+    res = runner.invoke(app, [*args, "--partial"])
+    assert res.exit_code == 0, res.output
+    assert "unfinished" in res.output

@@ -187,6 +187,117 @@ def _frame_of_cells(
     return sub, prefix, factors
 
 
+_TRIAL_KEYS = ("person_id", "item_id", "seed", "episode_id", "step_index")
+_SHOWN = 6
+
+
+def _listed(labels: list[str]) -> str:
+    more = len(labels) - _SHOWN
+    return ", ".join(labels[:_SHOWN]) + (f" and {more} more" if more > 0 else "")
+
+
+@dataclass(frozen=True)
+class _Design:
+    """The cells a run's spec asked for (``manifest["spec"]``): their labels in spec order,
+    each factor's levels, and the trials each cell answers under one condition (None when the
+    spec does not tell: subsets or parties)."""
+
+    run_id: str
+    cells: list[str]
+    factors: dict[str, list[str]]
+    per_cell: int | None
+
+
+def _design(results: Any, prefix: str, condition: str | None) -> _Design | None:
+    manifest = getattr(results, "manifest", None)
+    spec = manifest.get("spec") if isinstance(manifest, dict) else None
+    if not isinstance(spec, dict) or not isinstance(spec.get("sweep"), dict):
+        return None
+    sims = [s for s in spec.get("simulators") or [] if isinstance(s, dict)]
+    conditions = spec.get("conditions") or ["full"]
+    cells: list[str] = []
+    factors: dict[str, list[str]] = {}
+    for sim in sims:
+        parsed = cell_levels(str(sim.get("label") or ""))
+        if parsed is None or parsed[0] != prefix:
+            continue
+        if condition is not None and condition not in (sim.get("conditions") or conditions):
+            continue
+        cells.append(str(sim["label"]))
+        for f, lv in parsed[1].items():
+            if lv not in factors.setdefault(f, []):
+                factors[f].append(lv)
+    if not cells:
+        return None
+    assert isinstance(manifest, dict)
+    total = sum(len(s.get("conditions") or conditions) for s in sims)
+    planned = manifest.get("trials_planned")
+    per_cell = None
+    plain = not spec.get("parties") and all(s.get("subset") is None for s in sims)
+    if plain and isinstance(planned, int) and total > 0 and planned % total == 0:
+        per_cell = planned // total
+    return _Design(str(manifest.get("run_id", "")), cells, factors, per_cell)
+
+
+def _check_design(
+    design: _Design, sub: pd.DataFrame, prefix: str, allow_partial: bool
+) -> list[str]:
+    """Refuse (or, with ``allow_partial``, note) the cells the spec asked for that have no
+    results or fewer trials than planned."""
+    counts = sub["simulator"].astype(str).value_counts()
+    missing = [c for c in design.cells if c not in counts.index]
+    short = (
+        [c for c in design.cells if 0 < counts.get(c, 0) < design.per_cell]
+        if design.per_cell is not None
+        else []
+    )
+    if not missing and not short:
+        return []
+    parts = []
+    if missing:
+        parts.append(
+            f"{len(missing)} of its {len(design.cells)} cells have no results ({_listed(missing)})"
+        )
+    if short:
+        got = [f"{c} {counts[c]}" for c in short]
+        parts.append(
+            f"{len(short)} have fewer than the {design.per_cell} trials planned ({_listed(got)})"
+        )
+    levels = "; ".join(f"{f}: {', '.join(lv)}" for f, lv in design.factors.items())
+    text = (
+        f"run {design.run_id}: sweep {prefix!r} is unfinished: {' and '.join(parts)}. Its spec "
+        f"asks for {levels}"
+    )
+    if not allow_partial:
+        raise ValueError(
+            f"{text}; resume with behaviorlab run SPEC (the same spec answers only the trials "
+            "not stored yet), or read the cells present with allow_partial=True (--partial)"
+        )
+    return [
+        f"{text}: read as given (allow_partial); levels without cells are left out and "
+        "effects average over the cells present; resume with behaviorlab run SPEC."
+    ]
+
+
+def _trial_sets(sub: pd.DataFrame) -> list[str]:
+    """A note naming the cells that do not answer the same trials as the others (their union)."""
+    keys = [k for k in _TRIAL_KEYS if k in sub.columns]
+    sets = {
+        str(lab): set(part[keys].astype(str).itertuples(index=False, name=None))
+        for lab, part in sub.groupby("simulator")
+    }
+    union = set().union(*sets.values())
+    lacking = {lab: len(union - got) for lab, got in sets.items() if got != union}
+    if not lacking:
+        return []
+    shown = [f"{lab} ({n})" for lab, n in sorted(lacking.items())]
+    return [
+        f"The cells do not answer the same trials: {len(lacking)} lack some of the {len(union)} "
+        f"trials answered by the others ({_listed(shown)} missing); effects mix those trial "
+        "differences with the factors' (check the run's subsets, or resume it)."
+    ]
+
+
 def _one_condition(sub: pd.DataFrame, condition: str | None) -> pd.DataFrame:
     if "condition" not in sub.columns:
         return sub
@@ -331,6 +442,7 @@ def sensitivity(
     n_resamples: int = 2000,
     seed: int = 0,
     level: float = 0.95,
+    allow_partial: bool = False,
 ) -> Sensitivity:
     """The effects of a sweep's factors on actions and rationales, the seed noise floor and
     the variance shares (see the module docstring). ``results``: a run's rows (a frame or a
@@ -338,12 +450,21 @@ def sensitivity(
     ``reference``: the level each factor's effects are measured from (default: ``default``
     for prompt, else the lowest level); ``condition``: the one condition to read when the
     cells answer under several (a sweep without a prompt factor, a spec of several
-    conditions)."""
+    conditions). From a ``Run``, the cells and levels its spec asked for are checked: an
+    unfinished run is refused naming its missing and short cells, unless ``allow_partial``
+    (then the notes say so)."""
     frame = as_frame(results)
     if frame.empty:
         raise ValueError("no results to analyse")
     sub, prefix, factors = _frame_of_cells(frame, sweep)
     sub = _one_condition(sub, condition)
+    notes: list[str] = []
+    design = _design(results, prefix, condition)
+    if design is not None:
+        notes += _check_design(design, sub, prefix, allow_partial)
+        if not notes:  # complete: the levels the spec lists (what the rows hold too)
+            factors = {f: sorted(lv, key=_level_key) for f, lv in design.factors.items()}
+    notes += _trial_sets(sub)
     factors = {f: _ordered(lv, f) for f, lv in factors.items()}
     ref = {f: lv[0] for f, lv in factors.items()}
     for f, lv in (reference or {}).items():
@@ -354,7 +475,6 @@ def sensitivity(
         if lv not in factors[f]:
             raise ValueError(f"reference: factor {f} has no level {lv!r} ({', '.join(factors[f])})")
         ref[f] = lv
-    notes: list[str] = []
     names = list(factors)
     cells = sorted(sub["simulator"].astype(str).unique())
     grid = pd.DataFrame([{**dict(cell_levels(c)[1]), "simulator": c} for c in cells])  # type: ignore[index]

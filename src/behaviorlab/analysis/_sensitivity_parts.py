@@ -8,6 +8,7 @@ import itertools
 import math
 import re
 import unicodedata
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -19,9 +20,12 @@ _TOKEN = re.compile(r"[^\W_]+")
 
 
 def marginals(values: np.ndarray, grid: pd.DataFrame, factor: str, levels: list[str]) -> np.ndarray:
-    """(B, L): the mean over the cells at each level of ``factor``; ``values`` (B, C)."""
+    """(B, L): the mean over the cells at each level of ``factor``; ``values`` (B, C). NaN
+    where a level has no cell with a value (a resample without the people of a short cell)."""
     cols = [np.flatnonzero(grid[factor].to_numpy() == lv) for lv in levels]
-    return np.stack([np.nanmean(values[:, ix], axis=1) for ix in cols], axis=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN: the mean is NaN
+        return np.stack([np.nanmean(values[:, ix], axis=1) for ix in cols], axis=1)
 
 
 # -- rationale distance ----------------------------------------------------------------------

@@ -201,6 +201,13 @@ def effects_cmd(
     report: Annotated[
         Path | None, typer.Option("--report", help="Write a report section (.html or .md).")
     ] = None,
+    partial: Annotated[
+        bool,
+        typer.Option(
+            "--partial",
+            help="Read an unfinished run's cells present (the notes name what is missing).",
+        ),
+    ] = False,
 ) -> None:
     """Each factor's effect on accuracy, the answer distribution and the rationales, beside
     the seed-to-seed noise floor, and the share of variance each explains."""
@@ -211,11 +218,12 @@ def effects_cmd(
     try:
         r = open_run(run, out=out)
         result = sensitivity(
-            r.to_pandas(),
+            r,  # the run's spec says which cells and trials the sweep asked for
             sweep=sweep,
             reference=refs,
             condition=condition,
             n_resamples=resamples,
+            allow_partial=partial,
         )
     except _USER_ERRORS as exc:
         _fail(exc)
