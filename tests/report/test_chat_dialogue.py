@@ -5,7 +5,9 @@ end, a dialogue left half-way played on from its stored turns by a new viewer.""
 from __future__ import annotations
 
 import asyncio
+import time
 from pathlib import Path
+from typing import ClassVar
 
 import bl_exchange  # noqa: F401  (registers the three-party task 'exchange')
 import pytest
@@ -13,9 +15,12 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from behaviorlab.data import Observation, Option
+from behaviorlab.models import BackendError, GenerateRequest, Generation, backend
+from behaviorlab.models._mock import MockBackend
+from behaviorlab.report._chat_store import ChatStore
 from behaviorlab.report._viewer import create_app
 from behaviorlab.simulators import HumanChannel, HumanParty
-from behaviorlab.simulators._human import read_reply
+from behaviorlab.simulators._human import InvalidReply, read_reply
 from behaviorlab.tasks import TrialInput
 
 LOCAL = "http://127.0.0.1"
@@ -217,3 +222,70 @@ def test_the_human_party_waits_for_the_reply_then_times_out() -> None:
     assert asyncio.run(play()) == ("I hear you", "timeout")
     with pytest.raises(RuntimeError, match="no question"):
         HumanChannel().reply("nobody asked")
+
+
+@backend("chat_flaky_test")
+class FlakyMock(MockBackend):
+    """The mock backend, failing every call while ``FAILING`` is set."""
+
+    FAILING: ClassVar[list[bool]] = [False]
+
+    async def generate(self, request: GenerateRequest) -> Generation:
+        if self.FAILING[0]:
+            raise BackendError("flaky: the server is down")
+        return await super().generate(request)
+
+
+def test_a_failed_model_call_pauses_the_dialogue_and_is_taken_again(tmp_path: Path) -> None:
+    FlakyMock.FAILING[0] = False
+    with viewer(create_app(tmp_path / "runs", chat_dir=tmp_path / "chats")) as client:
+        chat_id = client.post("/api/chat", json={**START, "backend": "chat_flaky_test"}).json()[
+            "chat_id"
+        ]
+        FlakyMock.FAILING[0] = True
+        said = client.post(f"/api/chat/{chat_id}/messages", json={"text": "Ban.", "turn": 1})
+        assert said.status_code == 200, said.text
+        status = said.json()["chat"]["meta"]["status"]
+        assert status.startswith("paused: model failed") and "server is down" in status
+        # the person's turn is kept; the failed turn of debater_b is not stored
+        assert _messages(client, chat_id) == [
+            ("moderator", _messages(client, chat_id)[0][1], False),
+            ("debater_a", "Ban.", True),
+        ]
+        FlakyMock.FAILING[0] = False
+        again = client.get(f"/api/chat/{chat_id}").json()  # opening it plays on
+        assert again["waiting"]["turn"] == 4
+        stored = _messages(client, chat_id)
+    assert [r for r, _, _ in stored] == ["moderator", "debater_a", "debater_b", "moderator"]
+    assert not any(c.startswith("(failed") for _, c, _ in stored)
+
+
+def test_an_invalid_or_missing_reply_is_asked_again_not_stored(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from behaviorlab.report import _chat_dialogue
+
+    async def invalid() -> tuple[str, str | None]:
+        options = [Option(code="C", label="cooperate"), Option(code="D", label="defect")]
+        channel = HumanChannel()
+        pending = asyncio.ensure_future(
+            HumanParty(timeout_s=5).attach(channel).answer(_asked(options))
+        )
+        await channel.changed()
+        with pytest.raises(InvalidReply, match="not one of the options"):
+            channel.reply("maybe")
+        assert channel.question is not None  # still asked
+        channel.reply("defect")
+        return (await pending).raw, (await pending).error
+
+    assert asyncio.run(invalid()) == ("defect", None)
+
+    monkeypatch.setattr(_chat_dialogue, "HUMAN_TIMEOUT_S", 0.3)
+    with viewer(create_app(tmp_path / "runs", chat_dir=tmp_path / "chats")) as client:
+        chat_id = client.post("/api/chat", json=START).json()["chat_id"]
+        time.sleep(0.8)  # nobody answers the person's turn
+        paused = ChatStore(tmp_path / "chats").get(chat_id).meta["status"]
+        assert paused.startswith("paused: no reply from you")
+        info = client.get(f"/api/chat/{chat_id}")  # ... and opening it asks again
+        assert info.json()["waiting"]["turn"] == 1
+        assert [r for r, _, _ in _messages(client, chat_id)] == ["moderator"]

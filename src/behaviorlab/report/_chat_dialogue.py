@@ -10,7 +10,10 @@ ends, the chat's ``meta`` holds its status, the trial's answer and the task's sc
 
 A dialogue left half-way (the viewer stopped) is played again when it is next opened: the
 stored turns are replayed from the store (no model is asked twice, the person is not asked
-again) and the trial goes on from the first turn not stored.
+again) and the trial goes on from the first turn not stored. A failure that says nothing
+about the trial is never stored: a reply that is not one of the options is refused (422) and
+asked again; a model's failed call or the person's silence past :data:`HUMAN_TIMEOUT_S`
+pauses the dialogue (status ``paused: ...``), and the next open takes that turn again.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from behaviorlab._registry import UnknownComponentError, call_with_options
 from behaviorlab.report._chat import ChatRequestError, ChatService, StartChat, persona_of
 from behaviorlab.report._chat_store import ChatInfo, ChatMessage, new_chat_id
 from behaviorlab.simulators import Answer, LLMSimulator, Simulator
-from behaviorlab.simulators._human import HumanChannel, HumanParty
+from behaviorlab.simulators._human import HumanChannel, HumanParty, InvalidReply
 from behaviorlab.tasks import Trial, TrialInput, tasks
 
 SETTLE_S = 120.0
@@ -69,6 +72,25 @@ def text_of(answer: Answer, trial: TrialInput) -> str:
     return texts[0] if texts else answer.raw
 
 
+HUMAN_TIMEOUT_S = 3600.0
+"""How long the person's turn waits for a reply before the dialogue pauses."""
+
+
+class Paused(BaseException):
+    """Raised out of a turn that must be taken again (the model failed, the person did not
+    answer): the dialogue pauses, nothing of the turn is stored, and the next open retries
+    it. A ``BaseException`` so that the task's own handling of a party's exception (a failed
+    turn, stored for good) does not catch it."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+RETRIED: frozenset[str] = frozenset({"backend", "timeout"})
+"""The failures of a turn that are taken again rather than stored."""
+
+
 class Recorded:
     """A party whose turns are stored as they are taken (and replayed when stored)."""
 
@@ -87,7 +109,13 @@ class Recorded:
         stored = self.dialogue.stored
         if turn < len(stored):  # played before the viewer stopped: the stored answer
             return Answer.model_validate(stored[turn].meta["answer"])
-        answer = await self.party.answer(trial)
+        who = "no reply from you" if self.human else "model failed"
+        try:
+            answer = await self.party.answer(trial)
+        except Exception as exc:
+            raise Paused(f"{who}: {type(exc).__name__}: {exc}") from None
+        if answer.error_kind in RETRIED:
+            raise Paused(f"{who}: {answer.error}")
         self.dialogue.record(turn, self.role, self.human, trial, answer)
         return answer
 
@@ -109,7 +137,7 @@ class Dialogue:
         for role in self.task.roles:
             party: Simulator
             if role == meta["role"]:
-                party = HumanParty(label="human").attach(self.channel)
+                party = HumanParty(label="human", timeout_s=HUMAN_TIMEOUT_S).attach(self.channel)
             else:
                 party = LLMSimulator(
                     made,
@@ -128,6 +156,9 @@ class Dialogue:
     async def _run(self) -> None:
         try:
             answer: Answer = await self.task.play_parties(self.trial, self.parties)
+        except Paused as paused:  # the turn is taken again when the dialogue is next opened
+            self.service.store.add(self.info.chat_id, [], status=f"paused: {paused.reason}")
+            return
         except Exception as exc:  # a task's bug: the dialogue says so, the viewer goes on
             self.service.store.add(self.info.chat_id, [], status=f"failed: {exc}")
             return
@@ -195,6 +226,10 @@ class Dialogue:
             await asyncio.wait({asked, self.play}, timeout=timeout, return_when="FIRST_COMPLETED")
         finally:
             asked.cancel()
+
+
+def is_paused(info: ChatInfo) -> bool:
+    return str(info.meta.get("status", "")).startswith("paused")
 
 
 def find_trial(service: ChatService, info: ChatInfo, task: Any) -> Trial:
@@ -272,7 +307,11 @@ class Dialogues:
         """The live dialogue of ``info``, played again from its stored turns if the viewer
         has none (it stopped half-way); ``task`` and ``trial`` when already made."""
         dialogue = self.live.get(info.chat_id)
+        if dialogue is not None and dialogue.done and is_paused(info):
+            dialogue = None  # paused since: play it again from the stored turns
         if dialogue is None:
+            if is_paused(info):
+                info = self.service.store.add(info.chat_id, [], status="playing")
             dialogue = Dialogue(self.service, info, task, trial)
             self.live[info.chat_id] = dialogue
             if info.meta.get("status") == "playing":
@@ -280,8 +319,9 @@ class Dialogues:
         return dialogue
 
     async def state(self, info: ChatInfo) -> dict[str, Any] | None:
-        """What the page needs beyond the messages: the waiting question, if any."""
-        if info.meta.get("status") != "playing":
+        """What the page needs beyond the messages: the waiting question, if any. Opening a
+        paused dialogue plays it on (the failed turn is taken again)."""
+        if info.meta.get("status") != "playing" and not is_paused(info):
             return None
         dialogue = self.open(info)
         await dialogue.settle(timeout=0.5)
@@ -318,7 +358,10 @@ class Dialogues:
                     f"{asked['turn']} is (reload the page to see it)",
                     409,
                 )
-            dialogue.channel.reply(text)
+            try:
+                dialogue.channel.reply(text)
+            except InvalidReply as exc:
+                raise ChatRequestError(str(exc), 422) from None
             await asyncio.sleep(0)  # let the trial take the reply before waiting on it
             await dialogue.settle()
             return self.service.store.get(chat_id)

@@ -4,8 +4,10 @@ A :class:`HumanParty` plays a role (the therapist of a simulated patient, a deba
 by asking its :class:`HumanChannel` and waiting for the person's reply: the viewer's chat page
 attaches a channel, shows the question (what the role sees) and hands back what the person
 wrote. A reply is read as the turn's answer: for a turn with options, an option code or the
-exact wording of an option; otherwise the text, in the answer schema's first string field
-(as the ``script`` party reads a text line).
+exact wording of an option (anything else is refused by :meth:`HumanChannel.reply` and the
+question keeps waiting); otherwise the text, in the answer schema's first string field (as
+the ``script`` party reads a text line). A turn with no reply within ``timeout_s`` is a
+failed turn of kind ``timeout``.
 
 Without a channel (``parties:`` in a spec run by ``behaviorlab run``) every turn fails with
 an error saying the role is played in the viewer: a batch run cannot wait for a person.
@@ -25,6 +27,10 @@ NO_CHANNEL = (
     "the human party {label!r} is played by a person in the viewer's chat page "
     "(behaviorlab view, /chat: 'take a role'); a batch run cannot wait for a person"
 )
+
+
+class InvalidReply(ValueError):
+    """A reply that does not answer the waiting question; it keeps waiting."""
 
 
 class HumanChannel:
@@ -56,9 +62,14 @@ class HumanChannel:
             self._reply = None
 
     def reply(self, text: str) -> None:
-        """Answer the waiting question (a ``RuntimeError`` when none is waiting)."""
-        if self._reply is None or self._reply.done():
+        """Answer the waiting question (a ``RuntimeError`` when none is waiting). A reply that
+        is not an answer to it (not one of its options) is refused with
+        :class:`InvalidReply` and the question keeps waiting: the person is asked again."""
+        if self._reply is None or self._reply.done() or self.question is None:
             raise RuntimeError("no question is waiting for a reply")
+        read = read_reply(text, self.question)
+        if read.error is not None:
+            raise InvalidReply(f"{read.error}; answer again")
         self._event().clear()
         self.question = None
         self._reply.set_result(text)
