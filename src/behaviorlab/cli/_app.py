@@ -103,26 +103,26 @@ def _run_and_report(
 def _print_gap(path: Path, run_id: str, n_resamples: int = 2000) -> None:
     from behaviorlab.analysis import gap
     from behaviorlab.report import gap_summary_lines, render_gap
-    from behaviorlab.runs import open_run
-
-    run = open_run(path, run_id=run_id)
-    report = gap(run.to_pandas(), persons=run.persons(), n_resamples=n_resamples)
-    console.print(render_gap(report))
-    for line in gap_summary_lines(report):
-        console.print(line, highlight=False)
     from behaviorlab.report._outcomes import (
         answer_key_lines,
         numeric_lines,
         render_answer_key,
         render_numeric,
     )
-    from behaviorlab.report._terminal import render_roles
+    from behaviorlab.report._terminal import render_roles, unscored, unscored_lines
+    from behaviorlab.runs import open_run
 
-    roles = render_roles(report)
-    if roles is not None:
-        console.print(roles)
-    # None and no lines when no trial is numeric / keyed (decided from the rows' meta, scores)
+    run = open_run(path, run_id=run_id)
+    report = gap(run.to_pandas(), persons=run.persons(), n_resamples=n_resamples)
+    if not all(unscored(r) for r in report.rows):
+        console.print(render_gap(report))
+    for line in unscored_lines(report):  # arms without a human answer: one line, no dashes
+        console.print(line, highlight=False, markup=False)
+    for line in gap_summary_lines(report):
+        console.print(line, highlight=False)
+    # the tables are None (and no lines) when no trial is numeric / keyed / multi-party
     for table, lines in (
+        (render_roles(report), []),
         (render_numeric(report.numeric), numeric_lines(report.numeric)),
         (render_answer_key(report.answer_key), answer_key_lines(report.answer_key)),
     ):

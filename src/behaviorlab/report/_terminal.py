@@ -18,7 +18,13 @@ from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
-from behaviorlab.analysis import SMALL_SAMPLE_CLUSTERS, Estimate, GapReport, PairedEffect
+from behaviorlab.analysis import (
+    SMALL_SAMPLE_CLUSTERS,
+    Estimate,
+    GapReport,
+    GapRow,
+    PairedEffect,
+)
 
 DASH = "—"
 MINUS = "−"
@@ -129,6 +135,29 @@ class _GapTable(Table):
             yield from super().__rich_console__(console, options)
 
 
+def unscored(row: GapRow) -> bool:
+    """An arm whose trials ran but none is scored against a person: there is no human answer
+    to compare with (agents debating among themselves, a simulated patient's session)."""
+    return row.n_valid == 0 and row.n > row.n_failed + row.n_invalid
+
+
+def unscored_lines(report: GapReport) -> list[str]:
+    """One line per :func:`unscored` arm, printed instead of its row of dashes in
+    :func:`render_gap` (which leaves such arms out)."""
+    many_tasks = len(report.tasks) > 1
+    with_roles = set()
+    if not report.roles.empty:
+        with_roles = set(zip(report.roles["simulator"], report.roles["condition"], strict=True))
+    lines = []
+    for row in report.rows:
+        if not unscored(row):
+            continue
+        arm = (f"{row.task} · " if many_tasks else "") + f"{row.simulator} · {row.condition}"
+        below = " (per-role results below)" if (row.simulator, row.condition) in with_roles else ""
+        lines.append(f"{arm}: {row.n} trials, no human answer to compare with{below}")
+    return lines
+
+
 def _caption(report: GapReport) -> str:
     aliases = "".join(
         f"; {label} is the metric {metric}"
@@ -147,6 +176,10 @@ def _header(report: GapReport, metric: str) -> str:
     return f"{label} {'↑' if report.higher_is_better.get(metric, True) else '↓'}"
 
 
+def _scored(report: GapReport) -> list[GapRow]:
+    return [r for r in report.rows if not unscored(r)]
+
+
 def _estimate_width(report: GapReport) -> int:
     """The widest estimate of the report written on one line (the narrow layout's estimate
     column is never narrower: only the metric names wrap)."""
@@ -162,7 +195,7 @@ def _narrow_table(report: GapReport) -> RenderableType:
     many_tasks = len(report.tasks) > 1
     width = _estimate_width(report)
     parts: list[RenderableType] = [Text("Gap to real people", style="bold", justify="center")]
-    for row in report.rows:
+    for row in _scored(report):
         arm = f"{row.task} · " if many_tasks else ""
         arm += f"{row.simulator} · {row.condition}"
         trials = f"{row.n_valid} trials ({row.n_failed} failed, {row.n_invalid} invalid)"
@@ -183,7 +216,8 @@ def render_gap(report: GapReport) -> Table:
 
     ``n`` counts the valid trials; ``failed`` (backend errors, timeouts) and ``invalid``
     (unparseable answers) appear when some trial failed. In a terminal too narrow for one
-    column per metric, it renders one row per arm and metric instead.
+    column per metric, it renders one row per arm and metric instead. Arms with no human
+    answer to compare with are left out (:func:`unscored_lines` names them).
     """
     many_tasks = len(report.tasks) > 1
     table = _GapTable(
@@ -197,15 +231,15 @@ def render_gap(report: GapReport) -> Table:
     table.add_column("simulator", no_wrap=True)
     table.add_column("condition", no_wrap=True)
     table.add_column("n", justify="right", no_wrap=True)
-    failed = any(r.n_failed for r in report.rows)
-    invalid = any(r.n_invalid for r in report.rows)
+    failed = any(r.n_failed for r in _scored(report))
+    invalid = any(r.n_invalid for r in _scored(report))
     if failed:
         table.add_column("failed", justify="right", no_wrap=True)
     if invalid:
         table.add_column("invalid", justify="right", no_wrap=True)
     for m in report.metrics:
         table.add_column(_header(report, m), justify="right")
-    for row in report.rows:
+    for row in _scored(report):
         cells: list[RenderableType] = [row.task] if many_tasks else []
         cells += [row.simulator, row.condition, str(row.n_valid)]
         cells += [str(row.n_failed)] if failed else []
@@ -301,7 +335,7 @@ def _baseline_line(report: GapReport, e: PairedEffect) -> str:
 def _missing_lines(report: GapReport) -> Iterable[str]:
     arms: dict[str, dict[str, None]] = {}  # reason -> arms (ordered set)
     metrics: dict[str, dict[str, None]] = {}  # reason -> metrics (ordered set)
-    for row in report.rows:
+    for row in _scored(report):
         for metric, reason in row.missing.items():
             arms.setdefault(reason, {})[_arm(row.simulator, row.condition)] = None
             metrics.setdefault(reason, {})[metric] = None
