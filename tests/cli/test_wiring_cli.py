@@ -1,5 +1,5 @@
 """The CLI's wiring of what families and analyses added: numeric outcomes and answer keys in
-``behaviorlab gap`` (table and JSON)."""
+``behaviorlab gap`` (table and JSON), the cells × trials of a sweep in ``behaviorlab plan``."""
 
 from __future__ import annotations
 
@@ -79,3 +79,27 @@ def test_gap_prints_numeric_outcomes_and_answer_keys_only_when_the_run_has_them(
         assert {r["item_id"] for r in data["answer_key"]["items"]} == {"q0", "q1", "q2"}
     else:
         assert data["numeric"] is None and data["answer_key"] is None
+
+
+SWEEP_SPEC = """\
+name: sw
+data: {source: synthetic-test, people: 20, split: {test: 1.0}}
+sweep:
+  simulator: {name: llm, backend: mock, answer: sample, n: 2}
+  factors:
+    model: [a, b]
+    seed: [0, 2, 4]
+"""
+
+
+def test_plan_of_a_sweep_says_how_many_cells_and_trials(tmp_path: Path) -> None:
+    spec = tmp_path / "sweep.yaml"
+    spec.write_text(SWEEP_SPEC, encoding="utf-8")
+    res = runner.invoke(app, ["plan", str(spec), "--out", str(tmp_path / "runs")])
+    assert res.exit_code == 0, res.output
+    assert "sweep: 2 model × 3 seed = 6 cells × 40 trials = 240 trials" in res.output
+    plain = tmp_path / "plain.yaml"
+    plain.write_text(SWEEP_SPEC.split("sweep:")[0] + "simulators: [{name: first_option}]\n")
+    res = runner.invoke(app, ["plan", str(plain), "--out", str(tmp_path / "runs")])
+    assert res.exit_code == 0, res.output
+    assert "sweep:" not in res.output

@@ -227,6 +227,11 @@ async def _print_estimates(
         last = fill_fallback(await estimate_plan(p, store=store, throughput=throughput))
         if show_spec:
             show(last)
+        if show_spec and spec.sweep is not None:  # cells × trials (each cell: one label)
+            jobs = [job.simulator.label for job in p.jobs]
+            counts = {jobs.count(c["label"]) for _, c in spec.sweep.cells()}
+            per_cell = counts.pop() if len(counts) == 1 else None
+            console.print("sweep: " + spec.sweep.describe(per_cell), highlight=False, markup=False)
         fam = family_of(spec.task)
         full = fam.full_scope(spec) if fam is not None and fam.full_scope is not None else None
         if full is not None:
