@@ -163,3 +163,31 @@ def test_a_structured_sweeps_rationales_are_read_from_its_rows(tmp_path: Path) -
     assert rat["model"]["n_pairs"] == rat["seed"]["n_pairs"] == 2 * per_cell
     assert 0 < rat["seed"]["value"] <= 1
     assert any("no options" in n for n in result.notes)  # no answer distribution for clicks
+
+
+def test_rationales_pair_the_same_trial_under_several_spec_seeds() -> None:
+    # two spec seeds: each (person, item) is answered twice per cell, told apart by `seed`
+    rows = []
+    for model in ("a", "b"):
+        for s in ("0", "1"):
+            for spec_seed in (0, 1):
+                for p in range(6):
+                    for i in range(3):
+                        text = f"reason {p} {i} {spec_seed}" + (" changed" if model == "b" else "")
+                        rows.append(
+                            {
+                                "simulator": cell_label("sw", {"model": model, "seed": s}),
+                                "person_id": f"p{p}",
+                                "item_id": f"q{i}",
+                                "seed": spec_seed,
+                                "correct": 1.0,
+                                "answer_json": {"rationale": text},
+                            }
+                        )
+    result = sensitivity(pd.DataFrame(rows), n_resamples=100)
+    tab = result.rationales.set_index("factor")
+    # every trial pairs with its own seed's trial only: 2 seed contexts × 36 trials
+    assert tab.loc["model", "n_pairs"] == 2 * 36
+    # "reason p i s" vs "reason p i s changed": LCS 4 of 4 and 5 tokens
+    assert tab.loc["model", "value"] == pytest.approx(1 - 2 * 1 * 0.8 / 1.8)
+    assert tab.loc["seed", "value"] == pytest.approx(0.0)

@@ -158,8 +158,18 @@ def rationale_stats(
     ok = ok.dropna(subset=["_rationale"])
     if ok.empty:
         return [], np.zeros((len(people), 0, 2))
-    keys = [k for k in ("person_id", "item_id", "episode_id", "step_index") if k in ok.columns]
-    by_cell = {lab: part.set_index(keys)["_rationale"] for lab, part in ok.groupby("simulator")}
+    # a trial is its person, item, spec seed (the stored ``seed``: several spec seeds: answer
+    # each item again) and step; the simulator's own seed is a factor, in the label
+    keys = [k for k in ("person_id", "item_id", "seed", "episode_id", "step_index") if k in ok]
+    by_cell = {
+        str(lab): part.set_index(keys)["_rationale"] for lab, part in ok.groupby("simulator")
+    }
+    for lab, texts_of in by_cell.items():
+        if not texts_of.index.is_unique:
+            raise ValueError(
+                f"cell {lab} holds two rationales for one trial ({', '.join(keys)} repeat); "
+                "the rationale distance pairs one trial with the same trial in another cell"
+            )
     names = list(factors)
     label_of = {tuple(r[f] for f in names): r["simulator"] for r in grid.to_dict("records")}
     g_of = {p: i for i, p in enumerate(people)}
