@@ -289,3 +289,25 @@ def test_an_invalid_or_missing_reply_is_asked_again_not_stored(
         info = client.get(f"/api/chat/{chat_id}")  # ... and opening it asks again
         assert info.json()["waiting"]["turn"] == 1
         assert [r for r, _, _ in _messages(client, chat_id)] == ["moderator"]
+
+
+def test_a_model_taking_its_turn_is_thinking_not_over(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from behaviorlab.report import _chat_dialogue
+
+    monkeypatch.setattr(_chat_dialogue, "SETTLE_S", 0.1)
+    slow = {**START, "options": {"delay_s": 1.5}}
+    with viewer(create_app(tmp_path / "runs", chat_dir=tmp_path / "chats")) as client:
+        chat_id = client.post("/api/chat", json=slow).json()["chat_id"]
+        first = client.get(f"/api/chat/{chat_id}").json()
+        assert first["waiting"] is None and first["phase"] == "thinking"
+        assert first["chat"]["meta"]["status"] == "playing"
+        page = client.get(f"/chat/{chat_id}").text
+        assert '"phase": "thinking"' in page
+        deadline = time.monotonic() + 10
+        now = first
+        while now["phase"] == "thinking" and time.monotonic() < deadline:
+            time.sleep(0.2)
+            now = client.get(f"/api/chat/{chat_id}").json()
+        assert now["phase"] == "waiting" and now["waiting"]["turn"] == 1

@@ -217,8 +217,11 @@ class Dialogue:
             "options": options,
         }
 
-    async def settle(self, timeout: float = SETTLE_S) -> None:
-        """Wait until the person is asked or the trial is over."""
+    async def settle(self, timeout: float | None = None) -> None:
+        """Wait until the person is asked or the trial is over (at most ``timeout`` s,
+        :data:`SETTLE_S` by default: the page then shows the model thinking and asks
+        again)."""
+        timeout = SETTLE_S if timeout is None else timeout
         if self.play is None or self.done or self.channel.question is not None:
             return
         asked = asyncio.ensure_future(self.channel.changed())
@@ -332,6 +335,17 @@ class Dialogues:
         if lock is None:
             lock = self._replying[chat_id] = asyncio.Lock()
         return lock
+
+    def phase(self, info: ChatInfo, waiting: dict[str, Any] | None) -> str:
+        """Where the dialogue is: ``waiting`` (your turn), ``thinking`` (a model is taking
+        its turn), else its stored status (``finished``, ``paused: ...``, ``failed: ...``)."""
+        if waiting is not None:
+            return "waiting"
+        status = str(info.meta.get("status", ""))
+        live = self.live.get(info.chat_id)
+        if status == "playing" and live is not None and not live.done:
+            return "thinking"
+        return status
 
     async def reply(self, chat_id: str, text: str, turn: int | None) -> ChatInfo:
         """Answer the waiting question, which must be turn ``turn`` (the one the page

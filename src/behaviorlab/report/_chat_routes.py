@@ -164,6 +164,7 @@ def chat_router(service: ChatService, dialogues: Dialogues, host: str = "127.0.0
         except ChatError as exc:
             return page(mode="missing", subtitle="", message=str(exc), status=404, data={})
         info = service.store.get(chat_id)
+        phase = dialogues.phase(info, waiting) if info.kind == "dialogue" else None
         messages = [m.model_dump() for m in service.store.messages(chat_id)]
         what = (
             f"{info.meta.get('role')} in {info.meta.get('task')}"
@@ -176,7 +177,7 @@ def chat_router(service: ChatService, dialogues: Dialogues, host: str = "127.0.0
             chat=info.model_dump(),
             messages=messages,
             waiting=waiting,
-            data={"chat_id": chat_id, "kind": info.kind, "waiting": waiting},
+            data={"chat_id": chat_id, "kind": info.kind, "waiting": waiting, "phase": phase},
         )
 
     @router.get("/api/chat/sources")
@@ -240,8 +241,14 @@ def chat_router(service: ChatService, dialogues: Dialogues, host: str = "127.0.0
             return _problem(exc)
         info = service.store.get(chat_id)
         messages = [m.model_dump(mode="json") for m in service.store.messages(chat_id)]
+        phase = dialogues.phase(info, waiting) if info.kind == "dialogue" else None
         return JSONResponse(
-            {"chat": info.model_dump(mode="json"), "messages": messages, "waiting": waiting}
+            {
+                "chat": info.model_dump(mode="json"),
+                "messages": messages,
+                "waiting": waiting,
+                "phase": phase,
+            }
         )
 
     @router.post("/api/chat/{chat_id}/messages", dependencies=json_only)
@@ -253,9 +260,10 @@ def chat_router(service: ChatService, dialogues: Dialogues, host: str = "127.0.0
                 info = await dialogues.reply(chat_id, body.text, body.turn)
                 added = service.store.messages(chat_id)[before:]
                 waiting = await dialogues.state(info)
+                phase = dialogues.phase(info, waiting)
             else:
                 info, added = await service.say(chat_id, body.text)
-                waiting = None
+                waiting, phase = None, None
         except ChatError as exc:
             return _problem(exc)
         return JSONResponse(
@@ -263,6 +271,7 @@ def chat_router(service: ChatService, dialogues: Dialogues, host: str = "127.0.0
                 "chat": info.model_dump(mode="json"),
                 "messages": [m.model_dump(mode="json") for m in added],
                 "waiting": waiting,
+                "phase": phase,
             }
         )
 

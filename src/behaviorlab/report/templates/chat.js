@@ -155,7 +155,44 @@
         list.appendChild(li);
       }
       send.disabled = !waiting;
-      if (!waiting) { say("the trial is over (reload for its scores)", false); }
+    }
+
+    function shown() {
+      let last = -1;
+      for (const li of transcript.querySelectorAll("li[data-index]")) {
+        last = Math.max(last, Number(li.dataset.index));
+      }
+      return last;
+    }
+
+    let polling = null;
+    function showPhase(waiting, phase) {
+      showWaiting(waiting);
+      const statusBox = document.getElementById("status");
+      clearTimeout(polling);
+      if (waiting) { return; }
+      if (phase === "thinking") {
+        say("the model is answering\u2026", false);
+        polling = setTimeout(poll, 1000);  // until a question for you or the end
+      } else if (phase && phase.indexOf("paused") === 0) {
+        if (statusBox) { statusBox.textContent = phase; }
+        say(phase + " (reload the page to try that turn again)", true);
+      } else {
+        if (statusBox && phase) { statusBox.textContent = phase; }
+        say("the trial is over (" + (phase || "ended") + "; reload for its scores)", false);
+      }
+    }
+
+    async function poll() {
+      try {
+        const now = await call("GET", "/api/chat/" + data.chat_id);
+        const last = shown();
+        for (const m of now.messages) { if (m.index > last) { bubble(m, false); } }
+        if (now.waiting) { say("", false); }
+        showPhase(now.waiting, now.phase);
+      } catch (err) {
+        say(err.message, true);
+      }
     }
 
     function bubble(m, pending) {
@@ -174,7 +211,7 @@
       return li;
     }
 
-    if (data.kind === "dialogue") { showWaiting(data.waiting); }
+    if (data.kind === "dialogue") { showPhase(data.waiting, data.phase); }
 
     sayForm.addEventListener("submit", async function (event) {
       event.preventDefault();
@@ -192,7 +229,7 @@
         box.value = "";
         say("", false);
         send.disabled = false;
-        if (data.kind === "dialogue") { showWaiting(done.waiting); }
+        if (data.kind === "dialogue") { showPhase(done.waiting, done.phase); }
       } catch (err) {
         pending.remove();
         say(err.message, true);
