@@ -104,3 +104,21 @@ def test_a_planted_transcript_states_every_label_once(level: str) -> None:
     assert [t["role"] for t in turns] == ["therapist", "patient"] * 3
     for label in [*model.core_categories, *model.emotions]:
         assert sum(s in said for s in PLANTED[label][level]) == 1
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_no_persona_names_a_core_belief_category(seed: int) -> None:
+    """The categories are the judge's labels: a persona holding them lets a patient score by
+    repeating the label. The statements are there, the category names are not."""
+    import re
+
+    from behaviorlab.families.patient import STYLES
+    from behaviorlab.families.patient._data import full_persona
+
+    label = re.compile(rf"\b({'|'.join(CORE_CATEGORIES)})\b", re.IGNORECASE)
+    for model in generate_models(60, seed=seed):
+        for style in STYLES:
+            text = full_persona(model, style)
+            assert label.search(text) is None, (model.id, label.findall(text))
+        for category in model.core_categories:
+            assert all(f"- {b}" in persona_text(model) for b in model.beliefs(category))

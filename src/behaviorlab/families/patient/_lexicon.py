@@ -14,17 +14,20 @@ chance on implicit ones. Written for behaviorlab (not from PATIENT-Ψ).
 
 from __future__ import annotations
 
+# The generated models' core-belief statements never use a category's name (helpless,
+# unlovable, worthless): those are the judge's labels, and a persona holding them would let a
+# patient score by repeating the label (tests/patient/test_patient_model.py).
 CORE_BELIEFS: dict[str, tuple[str, ...]] = {
     "helpless": (
         "I am incompetent.",
-        "I am helpless.",
+        "I am out of control.",
         "I am powerless.",
         "I am weak.",
         "I am a failure.",
         "I am trapped.",
     ),
     "unlovable": (
-        "I am unlovable.",
+        "I am unattractive.",
         "I am unwanted.",
         "I am bound to be rejected.",
         "I am bound to be alone.",
@@ -32,7 +35,7 @@ CORE_BELIEFS: dict[str, tuple[str, ...]] = {
         "I am not good enough to be loved.",
     ),
     "worthless": (
-        "I am worthless.",
+        "I am a waste of space.",
         "I am a burden.",
         "I am bad.",
         "I am useless.",

@@ -103,8 +103,10 @@ class CognitiveModel(BaseModel):
 
 def persona_text(model: CognitiveModel) -> str:
     """The cognitive model as the patient's persona (what an LLM patient is told about
-    itself; the judge never sees it)."""
-    core = [f"- {c}: {' '.join(model.beliefs(c))}" for c in CORE_CATEGORIES if model.beliefs(c)]
+    itself; the judge never sees it). The core beliefs are listed as statements without
+    their category names (as in PATIENT-Ψ's prompt): the categories are the judge's labels,
+    so a patient told them could score by repeating a label."""
+    core = [f"- {b}" for c in CORE_CATEGORIES for b in model.beliefs(c)]
     lines = [
         f"Name: {model.name}",
         f"Relevant history: {model.history}",
