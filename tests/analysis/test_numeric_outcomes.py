@@ -154,6 +154,21 @@ def test_a_baseline_is_only_set_beside_a_value_over_the_same_trials() -> None:
     assert acc["people_mean"] == pytest.approx(1 - np.abs(h - 4).mean() / 10)
 
 
+def test_the_uniform_baseline_of_an_ordered_item_is_uniform_over_its_codes() -> None:
+    """On a 1..5 Likert item a random answer is one of the five codes: E|h − U| is the mean
+    of |h − c| over them (1.2 at the middle, 2 at the ends), not the continuous range's."""
+    likert = {"answer_type": "ordered", "range": [1, 5], "codes": [1, 2, 3, 4, 5]}
+    rows = [_row(f"p{p}", "lik", 1 + p % 5, 3, meta=likert) for p in range(10)]
+    out = numeric_outcomes(pd.DataFrame(rows), n_resamples=50)
+    by = out.table.set_index("metric")
+    # each code twice: mean over h of mean_c |h - c| = (2 + 1.4 + 1.2 + 1.4 + 2) / 5 = 1.6
+    assert by.loc["mae"].to_dict()["uniform"] == pytest.approx(1.6)
+    assert by.loc["accuracy"].to_dict()["uniform"] == pytest.approx(1 - 1.6 / 4)
+    middle = [_row(f"p{p}", "lik", 3, 3 + p % 2, meta=likert) for p in range(4)]
+    mid = numeric_outcomes(pd.DataFrame(middle), n_resamples=20).table.set_index("metric")
+    assert mid.loc["accuracy"].to_dict()["uniform"] == pytest.approx(1 - 1.2 / 4)  # 0.7
+
+
 def test_an_arm_whose_twins_never_vary_says_so() -> None:
     rows = [_row(f"p{p}", "q", p % 5, 2.0) for p in range(10)]
     out = numeric_outcomes(pd.DataFrame(rows), n_resamples=50)

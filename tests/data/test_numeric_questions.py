@@ -125,6 +125,9 @@ def test_the_survey_task_asks_for_a_number_and_scores_by_the_range() -> None:
     assert task.score(numeric, Answer(value={"answer": 0})) == {"abs_error": 3.5, "correct": 0.65}
     assert task.score(numeric, Answer(choice="warm")) == {}
     ordered = trials["b", "lik"]  # person b answered 5 on a 1..5 scale
+    # the row keeps the scale's points: a uniformly random answer is one of them
+    assert ordered.input.meta["codes"] == [1.0, 2.0, 3.0, 4.0, 5.0]
+    assert "codes" not in numeric.input.meta
     assert task.score(ordered, Answer(choice="4")) == {"correct": 0.0, "scale_accuracy": 0.75}
     keyed = trials["b", "quiz"]  # b answered y, the key is x
     assert "answer_key" not in keyed.input.model_dump_json()  # the subject never sees the key

@@ -19,14 +19,16 @@ the simulated one parse as numbers. Per (task, simulator, condition), over the i
   median).
 
 Beside them, always, the baselines on the same trials: ``uniform`` (an answer drawn uniformly
-over the range: its expected accuracy and absolute error, exactly), ``people_mean`` (the
+over the range, or over the option codes of an ordered item, whose row records them in
+``meta["codes"]``: its expected accuracy and absolute error, exactly), ``people_mean`` (the
 training people's mean answer to the item, as the run's ``train_mean`` arm recorded it in its
 rows' ``meta["training_mean"]``; NaN with a note when the results have no such arm) and
 ``loo_mean`` (each person predicted by the mean of the *other test* people's answers to the
 item: in-sample, it uses the answers of the people being scored, which no twin sees; a
-yardstick when no ``train_mean`` arm was run). Uniformly random answers score 0.75 on the accuracy
-against a person at the middle of the scale, 0.67 against people spread evenly over it (about
-0.63 in published twin studies), so accuracy alone hides the gap.
+yardstick when no ``train_mean`` arm was run). Uniformly random answers score 0.75 on the
+accuracy against a person at the middle of a numeric scale, 0.67 against people spread evenly
+over it (about 0.63 in published twin studies; on a 1–5 Likert item 0.7 and 0.6), so accuracy
+alone hides the gap.
 
 Every number is a function of additive per-person sums (per item: n, Σh, Σs, Σh², Σs², Σhs,
 Σ|h − s|, ...), so the person-clustered bootstrap is one matrix product (``W @ stats``) and
@@ -198,6 +200,7 @@ class _Trials:
     dists: list[tuple[np.ndarray, np.ndarray] | None]
     unranged: dict[str, str]  # item -> where its question is defined
     train: np.ndarray  # the training people's mean of the trial's item, NaN if unknown
+    codes: list[tuple[float, ...] | None]  # an ordered item's scale points (meta["codes"])
 
 
 def numeric_rows(frame: pd.DataFrame) -> pd.DataFrame:
@@ -261,6 +264,7 @@ def _trials(group: pd.DataFrame, train: Mapping[tuple[str, str], float]) -> _Tri
         for p, q in zip(group["probabilities"].tolist(), group["samples"].tolist(), strict=True)
     ]
     keep = np.isfinite(h) & np.isfinite(s)
+    codes = [_codes(m) for m, k in zip(metas, keep, strict=True) if k]
     tasks = group["task"].astype(str).tolist()
     means = np.array([train.get((k, i), math.nan) for k, i in zip(tasks, items, strict=True)])
     return _Trials(
@@ -273,7 +277,32 @@ def _trials(group: pd.DataFrame, train: Mapping[tuple[str, str], float]) -> _Tri
         dists=[d for d, k in zip(dists, keep, strict=True) if k],
         unranged=unranged,
         train=means[keep],
+        codes=codes,
     )
+
+
+def _codes(meta: Mapping[str, Any]) -> tuple[float, ...] | None:
+    """An ordered question's scale points, when its row records them."""
+    if meta.get("answer_type") != "ordered" or not isinstance(meta.get("codes"), list | tuple):
+        return None
+    points = tuple(x for x in map(_number, meta["codes"]) if math.isfinite(x))
+    return points or None
+
+
+def _uniform_error(t: _Trials, w: np.ndarray) -> np.ndarray:
+    """E|h − U| of a uniformly random answer: over the range [lo, lo + w] for a number,
+    ((h − lo)² + (hi − h)²) / (2w); over the option codes for an ordered item (a random
+    answer is one of them), the mean of |h − c|."""
+    a, b = t.h - t.lo, t.lo + w - t.h
+    out: np.ndarray = (a * a + b * b) / (2.0 * w)
+    by_scale: dict[tuple[float, ...], list[int]] = {}
+    for i, c in enumerate(t.codes):
+        if c is not None:
+            by_scale.setdefault(c, []).append(i)
+    for points, rows in by_scale.items():
+        at = np.array(rows)
+        out[at] = np.abs(t.h[at, None] - np.array(points)[None, :]).mean(axis=1)
+    return out
 
 
 def _rows(t: _Trials, item: np.ndarray, n_items: int) -> tuple[np.ndarray, np.ndarray]:
@@ -286,9 +315,7 @@ def _rows(t: _Trials, item: np.ndarray, n_items: int) -> tuple[np.ndarray, np.nd
     cols[:, N], cols[:, H], cols[:, S] = 1.0, t.h, t.s
     cols[:, HH], cols[:, SS], cols[:, HS] = t.h * t.h, t.s * t.s, t.h * t.s
     cols[:, ABS] = d
-    # uniform over [lo, lo + w]: E|h - U| = ((h - lo)^2 + (hi - h)^2) / (2 w)
-    a, b = t.h - t.lo, t.lo + w - t.h
-    abs_u = (a * a + b * b) / (2.0 * w)
+    abs_u = _uniform_error(t, w)
     cols[:, NR] = ranged
     cols[:, ACC] = np.where(ranged, 1.0 - d / w, 0.0)
     cols[:, ACC_U] = np.where(ranged, 1.0 - abs_u / w, 0.0)

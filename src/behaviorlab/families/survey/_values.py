@@ -60,11 +60,15 @@ def numeric_schema(scale: tuple[float, float] | None) -> dict[str, Any]:
 
 
 def value_meta(obs: Observation) -> dict[str, Any]:
-    """What a result row keeps about a numeric or ordered question (nothing for others)."""
+    """What a result row keeps about a numeric or ordered question (nothing for others): its
+    type, range and, for an ordered one, its codes as numbers (``codes``, ascending)."""
     kind = answer_type(obs)
     if kind is None:
         return {}
     out: dict[str, Any] = {"answer_type": kind, "range": obs.meta.get("range")}
+    if kind == ORDERED:  # the points of the scale: a uniform answer is one of them
+        points = (as_number(o.code) for o in obs.options or [])
+        out["codes"] = sorted(x for x in points if x is not None)
     if "defined_in" in obs.meta:
         out["defined_in"] = obs.meta["defined_in"]
     return out
