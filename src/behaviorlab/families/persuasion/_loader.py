@@ -76,6 +76,7 @@ class _Reader:
 
     def __init__(self, frame: pd.DataFrame, mapping: PersuasionMapping, origin: str) -> None:
         self.frame = frame.reset_index(drop=True)
+        self._cells: dict[str, list[Any]] = {}
         self.m = mapping
         self.origin = origin
         suffix = Path(origin).suffix.lower()
@@ -98,7 +99,10 @@ class _Reader:
         return f"{self.origin}, {self.unit} {row + self.first}, column {column!r}"
 
     def cell(self, row: int, column: str) -> Any:
-        return self.frame.at[row, column]
+        cells = self._cells.get(column)
+        if cells is None:  # a column's cells as Python values, read once (fast to index)
+            cells = self._cells[column] = self.frame[column].tolist()
+        return cells[row]
 
     def required(self, row: int, column: str) -> str:
         value = self.cell(row, column)
@@ -235,6 +239,7 @@ def persuasion_from_frame(
         personas = _own_persona(r, m) if m.persona else {}
     episodes: dict[tuple[str, str], list[Step]] = {}
     texts: dict[str, str] = {}
+    options, scale_meta = m.scale.options(), m.scale.to_meta()
     for (pid, item, time), rows in sorted(points.items(), key=lambda kv: kv[0]):
         stance, strength = r.stance(rows[0]), r.strength(rows[0])
         for row in rows[1:]:
@@ -292,13 +297,13 @@ def persuasion_from_frame(
                 observation=Observation(
                     kind="question",
                     content=claim,
-                    options=m.scale.options(),
+                    options=list(options),
                     meta={
                         "item": item,
                         "time": time,
                         "question": m.question,
                         "arguments": shown,
-                        "scale": m.scale.to_meta(),
+                        "scale": scale_meta,
                     },
                 ),
                 action=Action(
