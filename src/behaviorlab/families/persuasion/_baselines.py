@@ -101,6 +101,7 @@ class PersuasionLogit(_Baseline):
         self.maxiter = maxiter
         self.label = label or "persuasion_logit"
         self.params = np.zeros(len(self.COLUMNS))
+        self.conf_int = np.full((len(self.COLUMNS), 2), math.nan)
         self.notes: list[str] = []
         self.n_train = (0, 0)
         self.fitted = False
@@ -131,6 +132,7 @@ class PersuasionLogit(_Baseline):
         rate = min(max(float(y.mean()), 0.5 / len(y)), 1 - 0.5 / len(y))
         self.params = np.zeros(x.shape[1])
         self.params[0] = math.log(rate / (1 - rate))
+        self.conf_int = np.full((x.shape[1], 2), math.nan)
         self.fitted = True
         varies = np.r_[True, x[:, 1:].std(axis=0) > 0]
         if y.min() == y.max():
@@ -145,11 +147,21 @@ class PersuasionLogit(_Baseline):
                 return
         self.notes = [f"{type(w.message).__name__}: {w.message}" for w in caught]
         self.params[varies] = np.asarray(result.params, dtype=float)
+        self.conf_int[varies] = np.asarray(result.conf_int(0.05), dtype=float)
 
     @property
     def coefficients(self) -> dict[str, float]:
         """The fitted log-odds coefficients by feature."""
         return dict(zip(self.COLUMNS, map(float, self.params), strict=True))
+
+    @property
+    def intervals(self) -> dict[str, tuple[float, float]]:
+        """The 95% Wald intervals of the coefficients (NaN where not fitted: a feature that
+        did not vary, or a fit that fell back to the training rate)."""
+        return {
+            c: (float(lo), float(hi))
+            for c, (lo, hi) in zip(self.COLUMNS, self.conf_int, strict=True)
+        }
 
     def p_change(self, trial: TrialInput) -> float:
         z = float(np.dot(self.params, features(trial)))

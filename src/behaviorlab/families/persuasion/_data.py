@@ -18,11 +18,23 @@ and ``persuasion_synthetic`` (generated people whose dynamics are known).
 So the share of people who changed at time 1 estimates ``change_rate``; among them, the share
 who moved toward the majority side estimates ``toward_majority``; the retest agreement
 estimates ``1 - retest_change``.
+
+Two options change the design (their defaults leave the data above as it is):
+
+- ``change_logit = [a, b, c]``: change depends on the arguments and the prior strength,
+  ``logit P(change) = a + b * against - c * strength``, ``against`` counting the shown
+  arguments against the prior stance's side (all of them from the middle stance), as
+  ``persuasion_logit`` counts them; it replaces ``change_rate``, and its fitted coefficients
+  estimate ``(a, b, 0, -c)``;
+- ``rounds = 2``: two argument time points (1 and 2, each with fresh arguments and the same
+  dynamics, a move off the scale staying at its end), then the retest at time 3.
 """
 
 from __future__ import annotations
 
+import math
 import random
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -135,6 +147,35 @@ def _point(
     ]
 
 
+def _arguments(
+    rng: random.Random, item: str, pro: list[str], con: list[str]
+) -> list[tuple[str, str, str]]:
+    """1 or 3 arguments of ``item``, each side with probability 1/2 (distinct texts)."""
+    shown: list[tuple[str, str, str]] = []
+    left = {"supports": list(enumerate(pro)), "attacks": list(enumerate(con))}
+    for _ in range(rng.choice([1, 3])):
+        side = rng.choice(["supports", "attacks"])
+        if not left[side]:
+            side = "attacks" if side == "supports" else "supports"
+        k, text = left[side].pop(rng.randrange(len(left[side])))
+        shown.append((f"{item}:{side[0]}{k}", text, side))
+    return shown
+
+
+def _p_change(
+    rate: float, logit: Sequence[float] | None, stance: int, conf: int, sides: list[str]
+) -> float:
+    """``rate``, or with ``logit = (a, b, c)``: logistic(a + b * against - c * strength), where
+    ``against`` counts the arguments against the prior stance's side (all of them from the
+    middle), as ``persuasion_logit`` counts them."""
+    if logit is None:
+        return rate
+    side = SYNTHETIC_SCALE.side_of(SYNTHETIC_SCALE.codes[stance])
+    against = sides.count("attacks" if side > 0 else "supports") if side else len(sides)
+    a, b, c = logit
+    return 1.0 / (1.0 + math.exp(-(a + b * against - c * conf)))
+
+
 def synthetic_frame(
     people: int = 120,
     items: int = 4,
@@ -144,8 +185,17 @@ def synthetic_frame(
     strength_drop: float = 0.5,
     strength_gain: float = 0.3,
     seed: int = 0,
+    change_logit: Sequence[float] | None = None,
+    rounds: int = 1,
 ) -> pd.DataFrame:
     """The generated attitude data as a long table (see the module docstring)."""
+    if rounds not in (1, 2):
+        raise PersuasionDataError(f"persuasion_synthetic: rounds = {rounds}; use 1 or 2")
+    if change_logit is not None and len(change_logit) != 3:
+        raise PersuasionDataError(
+            f"persuasion_synthetic: change_logit = {change_logit}; give [a, b, c] for "
+            "logit P(change) = a + b * against - c * strength"
+        )
     for name, p in (
         ("change_rate", change_rate),
         ("toward_majority", toward_majority),
@@ -171,25 +221,21 @@ def synthetic_frame(
             stance, conf = rng.randint(1, 3), rng.randint(2, 3)
 
             rows += _point(base, 0, codes[stance], conf, [])
-            shown: list[tuple[str, str, str]] = []
-            left = {"supports": list(enumerate(pro)), "attacks": list(enumerate(con))}
-            for _ in range(rng.choice([1, 3])):
-                side = rng.choice(["supports", "attacks"])
-                if not left[side]:
-                    side = "attacks" if side == "supports" else "supports"
-                k, text = left[side].pop(rng.randrange(len(left[side])))
-                shown.append((f"{item}:{side[0]}{k}", text, side))
-            majority = 1 if sum(s == "supports" for *_, s in shown) * 2 > len(shown) else -1
-            if rng.random() < change_rate:
-                stance += majority if rng.random() < toward_majority else -majority
-                conf = max(conf - 1, 1) if rng.random() < strength_drop else conf
-            elif rng.random() < strength_gain:
-                conf = min(conf + 1, 3)
-            rows += _point(base, 1, codes[stance], conf, shown)
+            for time in range(1, rounds + 1):
+                shown = _arguments(rng, item, pro, con)
+                sides = [s for *_, s in shown]
+                majority = 1 if sides.count("supports") * 2 > len(shown) else -1
+                if rng.random() < _p_change(change_rate, change_logit, stance, conf, sides):
+                    step = majority if rng.random() < toward_majority else -majority
+                    stance = stance + step if 0 <= stance + step < len(codes) else stance
+                    conf = max(conf - 1, 1) if rng.random() < strength_drop else conf
+                elif rng.random() < strength_gain:
+                    conf = min(conf + 1, 3)
+                rows += _point(base, time, codes[stance], conf, shown)
             if rng.random() < retest_change:
                 step = rng.choice([-1, 1])
                 stance = stance + step if 0 <= stance + step < len(codes) else stance - step
-            rows += _point(base, 2, codes[stance], conf, [])
+            rows += _point(base, rounds + 1, codes[stance], conf, [])
     return pd.DataFrame(rows)
 
 
@@ -203,15 +249,21 @@ def persuasion_synthetic(
     strength_drop: float = 0.5,
     strength_gain: float = 0.3,
     seed: int = 0,
+    change_logit: list[float] | None = None,
+    rounds: int = 1,
 ) -> Dataset:
     """Generated attitude data with planted change rates (see the module docstring)."""
-    planted = {
+    planted: dict[str, Any] = {
         "change_rate": change_rate,
         "toward_majority": toward_majority,
         "retest_change": retest_change,
         "strength_drop": strength_drop,
         "strength_gain": strength_gain,
     }
+    if change_logit is not None:
+        planted["change_logit"] = [float(x) for x in change_logit]
+    if rounds != 1:
+        planted["rounds"] = rounds
     frame = synthetic_frame(people or 120, items, seed=seed, **planted)
     data = persuasion_from_frame(frame, SYNTHETIC_MAPPING, origin="persuasion_synthetic")
     return data.model_copy(update={"meta": {**data.meta, "planted": planted, "seed": seed}})
