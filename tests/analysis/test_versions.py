@@ -292,3 +292,50 @@ def test_no_shared_trial_says_which_key_fails_or_that_the_metric_has_no_score() 
     text = str(err.value)
     assert "no trial of run-v0 (18 trials without an error), run-v1" in text
     assert "log_loss needs probabilities" in text
+
+
+def scores_of(n_versions: int, n_people: int, n_items: int, seed: int) -> dict[str, pd.DataFrame]:
+    """Per-trial scores of a series with nothing changing: every trial correct at 0.5."""
+    rng = np.random.default_rng(seed)
+    base = pd.DataFrame(
+        {
+            "person_id": np.repeat([f"p{p:02d}" for p in range(n_people)], n_items),
+            "item_id": np.tile([f"q{i:02d}" for i in range(n_items)], n_people),
+        }
+    )
+    return {
+        f"v{v}": base.assign(score=(rng.random(len(base)) < 0.5).astype(float))
+        for v in range(n_versions)
+    }
+
+
+def test_holm_over_the_whole_series_holds_the_family_wise_rate_under_the_null(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Nothing changes over 6 versions (5 steps): the regressed people read as one list, so
+    the chance that any person is flagged anywhere in the series stays under alpha (Holm per
+    step would flag someone in about 1 series in 10)."""
+    import gc
+
+    from behaviorlab.analysis._versions_regress import _regressions
+
+    monkeypatch.setattr(gc, "collect", lambda *a, **k: 0)  # statsmodels' Holm calls it
+    hits = 0
+    for seed in range(40):
+        reg = _regressions(scores_of(6, 20, 30, seed), True, 0.05, "holm")
+        hits += bool(reg.loc[reg["kind"] == "person", "regressed"].any())
+    assert hits <= 2  # at most 0.05 of 40 series
+
+
+def test_units_without_a_changed_trial_are_not_counted_as_tests() -> None:
+    """One person gets 10 of 10 trials worse, nine others answer exactly as before: the one
+    test is corrected as one test (Holm p = raw p), not as one of ten."""
+    frames = series(lambda v, p, i: 1.0, n_versions=2, n_people=10, n_items=10)
+    worse = frames[1]["person_id"] == "p00"
+    frames[1].loc[worse, "answer"] = "b"
+    frames[1].loc[worse, "correct"] = 0.0
+    result = versions(frames, n_resamples=50, correction="holm", family="step")
+    reg = result.regressions.set_index(["kind", "unit"])
+    assert reg.loc[("person", "p00"), "p_adjusted"] == pytest.approx(0.5**10)
+    assert reg.loc[("person", "p00"), "regressed"] and result.family == "step"
+    assert not reg.loc[("person", "p05"), "tested"] and reg["tested"].sum() == 1 + 10

@@ -30,6 +30,7 @@ from behaviorlab.analysis._frame import MATCH_KEYS, SupportsToPandas, as_frame, 
 from behaviorlab.analysis._metrics import MeanMetric, Metric, get_metric, interval_of, ratio
 from behaviorlab.analysis._versions_regress import (
     Correction,
+    Family,
     _bias_corrected,
     _examples,
     _forgetting,
@@ -54,8 +55,9 @@ class VersionSeries:
       basic interval around them, and ``final_acc`` (earlier units' accuracy at that version,
       percentile interval); None without ``learned_at`` (``notes`` says so);
     - ``regressions``: per transition, kind (``person`` / ``item``) and unit: pairs, the mean
-      before and after, trials worse / better, the one-sided sign-test p, its adjusted value
-      and ``regressed``;
+      before and after, trials worse / better, ``tested`` (some trial changed), the one-sided
+      sign-test p, its value adjusted within ``family`` (``series``: all steps of a kind;
+      ``step``: each step and kind) and ``regressed``;
     - ``forgetting``: windowed forgetting per person group (the largest drop within
       ``window`` consecutive versions; ``corrected`` and the basic interval as for min-ACC)
       with the versions where it happens;
@@ -77,6 +79,7 @@ class VersionSeries:
     level: float
     alpha: float
     correction: str
+    family: str
     window: int
     n_resamples: int
     learned_by: str | None = None
@@ -470,6 +473,7 @@ def versions(
     groups: Mapping[str, Any] | None = None,
     window: int = 2,
     correction: Correction = "holm",
+    family: Family = "series",
     alpha: float = 0.05,
     n_resamples: int = 2000,
     seed: int = 0,
@@ -495,10 +499,14 @@ def versions(
     two-column table; without it min-ACC and WC-ACC are not reported. ``groups``: person id
     -> group label for windowed forgetting (always also over all people); ``window``: how many
     consecutive versions a forgetting window spans (2: consecutive versions). ``correction``:
-    ``"holm"`` or ``"fdr_bh"`` over the people (and, separately, the items) of each transition.
+    ``"holm"`` or ``"fdr_bh"`` over the people (and, separately, the items); ``family``: over
+    every step of the series together (``"series"``, the default: the regressions read as one
+    list) or each step apart (``"step"``). Units with no changed trial are not tested.
     """
     if correction not in ("holm", "fdr_bh"):
         raise ValueError(f"correction is 'holm' or 'fdr_bh', not {correction!r}")
+    if family not in ("series", "step"):
+        raise ValueError(f"family is 'series' or 'step', not {family!r}")
     if window < 2:
         raise ValueError(f"window spans at least 2 versions, not {window}")
     if not metrics:
@@ -552,7 +560,7 @@ def versions(
         continual, more = _continual(frames, people, learned, learned_by, level, **boot)
         notes += more
     higher = bool(primary.higher_is_better)
-    regressions = _regressions(frames, higher, alpha, correction)
+    regressions = _regressions(frames, higher, alpha, correction, family)
     forgetting, trajectory, more = _forgetting(
         frames, people, groups, window, higher, level, **boot
     )
@@ -572,6 +580,7 @@ def versions(
         level=level,
         alpha=alpha,
         correction=correction,
+        family=family,
         window=window,
         n_resamples=n_resamples,
         learned_by=learned_by if learned_at is not None else None,

@@ -19,6 +19,8 @@ from behaviorlab.analysis._bootstrap import (
 from behaviorlab.analysis._metrics import ratio
 
 Correction = Literal["holm", "fdr_bh"]
+Family = Literal["series", "step"]
+"""Which regression tests a correction covers: every step of a kind, or each step apart."""
 _EXAMPLES = 5
 """How many missing people or items a note names."""
 
@@ -39,55 +41,58 @@ def _bias_corrected(reps: np.ndarray, point: float, level: float) -> tuple[float
 
 
 def _regressions(
-    scores: Mapping[str, pd.DataFrame], higher: bool, alpha: float, correction: Correction
+    scores: Mapping[str, pd.DataFrame],
+    higher: bool,
+    alpha: float,
+    correction: Correction,
+    family: Family = "series",
 ) -> pd.DataFrame:
+    """One-sided sign tests per step, kind and unit, corrected within each ``family``: all
+    steps of a kind together (``"series"``) or each (step, kind) apart (``"step"``). A unit
+    with no trial whose score changed is not tested (``tested`` false, p 1) and does not
+    count in the correction's number of tests."""
     from scipy.stats import binom
-    from statsmodels.stats.multitest import multipletests
 
     labels, parts = list(scores), []
     for a, b in pairwise(labels):
-        before, after = scores[a], scores[b]
-        delta = (after["score"] - before["score"]).to_numpy() * (1.0 if higher else -1.0)
-        pairs = (
-            before[["person_id", "item_id"]]
-            .astype(str)
-            .assign(
-                before=before["score"].to_numpy(),
-                after=after["score"].to_numpy(),
-                worse=(delta < 0).astype(float),
-                better=(delta > 0).astype(float),
-            )
-        )
+        before = scores[a]["score"].to_numpy(dtype=float)
+        after = scores[b]["score"].to_numpy(dtype=float)
+        delta = (after - before) * (1.0 if higher else -1.0)
         for kind, col in (("person", "person_id"), ("item", "item_id")):
-            grouped = pairs.groupby(col, sort=True)
-            tab = grouped[["before", "after"]].mean()
-            tab["n"] = grouped.size()
-            tab[["worse", "better"]] = grouped[["worse", "better"]].sum()
-            discordant = (tab["worse"] + tab["better"]).to_numpy()
-            p = np.where(
-                discordant > 0, binom.sf(tab["worse"].to_numpy() - 1, discordant, 0.5), 1.0
-            )
-            reject, p_adj, _, _ = multipletests(p, alpha=alpha, method=correction)
-            parts.append(
-                tab.reset_index()
-                .rename(columns={col: "unit"})
-                .assign(
-                    before_version=a,
-                    after_version=b,
-                    kind=kind,
-                    change=tab["after"].to_numpy() - tab["before"].to_numpy(),
-                    p_value=p,
-                    p_adjusted=p_adj,
-                    regressed=np.asarray(reject, dtype=bool),
-                )
-            )
+            codes, units = pd.factorize(scores[a][col].astype(str), sort=True)
+            n = np.bincount(codes, minlength=len(units)).astype(float)
+            worse = np.bincount(codes, delta < 0, minlength=len(units))
+            better = np.bincount(codes, delta > 0, minlength=len(units))
+            mean_before = np.bincount(codes, before, minlength=len(units)) / n
+            mean_after = np.bincount(codes, after, minlength=len(units)) / n
+            discordant = worse + better
+            p = np.where(discordant > 0, binom.sf(worse - 1, np.maximum(discordant, 1), 0.5), 1.0)
+            cells: dict[str, Any] = {"before_version": a, "after_version": b, "kind": kind}
+            cells |= {"unit": units, "n": n, "before": mean_before, "after": mean_after}
+            cells |= {"change": mean_after - mean_before, "worse": worse, "better": better}
+            parts.append(pd.DataFrame(cells | {"tested": discordant > 0, "p_value": p}))
     cols = ["before_version", "after_version", "kind", "unit", "n", "before", "after"]
-    cols += ["change", "worse", "better", "p_value", "p_adjusted", "regressed"]
+    cols += ["change", "worse", "better", "tested", "p_value", "p_adjusted", "regressed"]
     if not parts:
         return pd.DataFrame(columns=cols)
-    out = pd.concat(parts, ignore_index=True)[cols]
+    out = pd.concat(parts, ignore_index=True).assign(p_adjusted=1.0, regressed=False)[cols]
     out[["n", "worse", "better"]] = out[["n", "worse", "better"]].astype(int)
+    by = ["kind"] if family == "series" else ["before_version", "after_version", "kind"]
+    for _, family_rows in out.loc[out["tested"]].groupby(by, sort=False):
+        reject, p_adj = _corrected(family_rows["p_value"].to_numpy(), alpha, correction)
+        out.loc[family_rows.index, "p_adjusted"] = p_adj
+        out.loc[family_rows.index, "regressed"] = reject
+    out["regressed"] = out["regressed"].astype(bool)
     return out.sort_values(["before_version", "kind", "p_value", "unit"], kind="stable")
+
+
+def _corrected(
+    p: np.ndarray, alpha: float, correction: Correction
+) -> tuple[np.ndarray, np.ndarray]:
+    from statsmodels.stats.multitest import multipletests
+
+    reject, p_adj, _, _ = multipletests(p, alpha=alpha, method=correction)
+    return np.asarray(reject, dtype=bool), np.asarray(p_adj, dtype=float)
 
 
 def windowed_forgetting(acc: np.ndarray, window: int) -> tuple[np.ndarray, list[tuple[int, int]]]:

@@ -117,6 +117,10 @@ def versions_cmd(
         int, typer.Option(help="Consecutive versions a forgetting window spans.")
     ] = 2,
     correction: Annotated[str, typer.Option(help="holm or fdr_bh.")] = "holm",
+    family: Annotated[
+        str,
+        typer.Option(help="What a correction covers: series (every step together) or step."),
+    ] = "series",
     alpha: Annotated[float, typer.Option(help="Level of the regression tests.")] = 0.05,
     resamples: Annotated[int, typer.Option(help="Bootstrap resamples.", min=100)] = 2000,
     seed: Annotated[int, typer.Option(help="Bootstrap seed.")] = 0,
@@ -135,6 +139,8 @@ def versions_cmd(
         _fail(f"--learned-by is person_id or item_id, not {learned_by!r}")
     if correction not in ("holm", "fdr_bh"):
         _fail(f"--correction is holm or fdr_bh, not {correction!r}")
+    if family not in ("series", "step"):
+        _fail(f"--family is series or step, not {family!r}")
     if simulator and len(simulator) not in (1, len(runs)):
         _fail(
             f"{len(simulator)} --simulator for {len(runs)} runs: give one for every run, or one "
@@ -163,6 +169,7 @@ def versions_cmd(
             groups=_groups(groups, group_by, loaded[0][1]),
             window=window,
             correction=correction,  # type: ignore[arg-type]
+            family=family,  # type: ignore[arg-type]
             alpha=alpha,
             n_resamples=resamples,
             seed=seed,
@@ -228,6 +235,8 @@ def _print_versions(result: VersionSeries) -> None:
             )
         console.print(cont)
     reg = result.regressions
+    over = "every step together" if result.family == "series" else "each step apart"
+    console.print(Text(f"regressions: {result.correction} over {over}, level {result.alpha:g}"))
     for (a, b), part in reg.groupby(["before_version", "after_version"], sort=False):
         hit = part.loc[part["regressed"]]
         shown = ", ".join(

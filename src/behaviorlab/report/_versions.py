@@ -155,6 +155,7 @@ def _regressions(result: VersionSeries) -> list[Block]:
     reg = result.regressions
     flagged = reg.loc[reg["regressed"]]
     how = "Holm" if result.correction == "holm" else "Benjamini-Hochberg"
+    over = "of every step together" if result.family == "series" else "of each step apart"
     counts = []
     for (a, b), part in reg.groupby(["before_version", "after_version"], sort=False):
         hit = part.loc[part["regressed"]]
@@ -164,8 +165,10 @@ def _regressions(result: VersionSeries) -> list[Block]:
     blocks: list[Block] = [
         Paragraph(
             "Regressed from one version to the next (one-sided sign test on the trials that "
-            f"changed, {how} over the people, and separately the items, of each step, level "
-            f"{result.alpha:g}): " + ("; ".join(counts) or "no step") + ".",
+            f"changed, {how} over the people, and separately the items, {over}, level "
+            f"{result.alpha:g}; people and items with no changed trial are not tested): "
+            + ("; ".join(counts) or "no step")
+            + ".",
         )
     ]
     if flagged.empty:
