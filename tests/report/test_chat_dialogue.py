@@ -14,7 +14,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from behaviorlab.data import Observation, Option
+from behaviorlab.data import Dataset, Observation, Option, dataset, load_dataset
 from behaviorlab.models import BackendError, GenerateRequest, Generation, backend
 from behaviorlab.models._mock import MockBackend
 from behaviorlab.report._chat_store import ChatStore
@@ -311,3 +311,55 @@ def test_a_model_taking_its_turn_is_thinking_not_over(
             time.sleep(0.2)
             now = client.get(f"/api/chat/{chat_id}").json()
         assert now["phase"] == "waiting" and now["waiting"]["turn"] == 1
+
+
+LOADS: list[float] = []
+
+
+@dataset("chat_slow_test")
+def slow_people(delay_s: float = 0.0) -> Dataset:
+    """The synthetic-test people, loaded slowly."""
+    LOADS.append(delay_s)
+    time.sleep(delay_s)
+    return load_dataset("synthetic-test")
+
+
+def test_reopening_a_dialogue_does_not_block_the_viewer(tmp_path: Path) -> None:
+    import httpx
+
+    chats = tmp_path / "chats"
+    slow = {**START, "source": "dataset:chat_slow_test", "source_options": {"delay_s": 1.5}}
+    with viewer(create_app(tmp_path / "runs", chat_dir=chats)) as client:
+        chat_id = client.post("/api/chat", json=slow).json()["chat_id"]
+    LOADS.clear()
+    app = create_app(tmp_path / "runs", chat_dir=chats)  # a new viewer: the dialogue is rebuilt
+
+    async def reopen() -> tuple[float, list[int]]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url=LOCAL) as tab:
+            began = time.monotonic()
+            opening = [asyncio.ensure_future(tab.get(f"/api/chat/{chat_id}")) for _ in range(2)]
+            await asyncio.sleep(0.1)
+            listed = await tab.get("/api/chat")
+            took = time.monotonic() - began
+            assert listed.status_code == 200
+            opened = await asyncio.gather(*opening)
+        return took, [r.json()["waiting"]["turn"] for r in opened]
+
+    took, turns = asyncio.run(reopen())
+    assert took < 1.0  # answered while the dialogue's people were loading
+    assert turns == [1, 1] and LOADS == [1.5]  # two opens, one load
+
+
+def test_the_loaded_datasets_are_few() -> None:
+    from behaviorlab.report._chat import DATA_CACHE, ChatService
+
+    service = ChatService(Path("unused"), Path("unused-chats"), run_folders=lambda _: [])
+    LOADS.clear()
+    for i in range(DATA_CACHE + 3):
+        service.dataset("dataset:chat_slow_test", {"delay_s": i / 1000})
+    service.dataset("dataset:chat_slow_test", {"delay_s": (DATA_CACHE + 2) / 1000})
+    assert len(LOADS) == DATA_CACHE + 3  # the latest was kept
+    assert len(service._data) == DATA_CACHE
+    service.dataset("dataset:chat_slow_test", {"delay_s": 0.0})  # the oldest was dropped
+    assert len(LOADS) == DATA_CACHE + 4

@@ -19,6 +19,7 @@ import json
 import re
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,6 +41,8 @@ TWIN_SYSTEM = (
 NO_PERSONA = "Nothing is known about you beyond your id."
 MAX_TEXT = 4000
 PEOPLE_LIMIT = 500
+DATA_CACHE = 4
+"""How many loaded datasets (source and options) the chat keeps."""
 SECRET_WORDS = frozenset({"token", "password", "passwd", "secret", "apikey"})
 """A key holding one of these words (split at ``_``, ``-``, ``.``), or ending in ``key``, is a
 secret: it would be stored with the conversation."""
@@ -203,8 +206,9 @@ class ChatService:
         self.run_folders = run_folders
         self.store = ChatStore(Path(chat_dir) if chat_dir is not None else self.runs_dir / "_chat")
         self.pool = BackendPool()
-        self._data: dict[str, Dataset] = {}
+        self._data: OrderedDict[str, Dataset] = OrderedDict()
         self._data_guard = threading.Lock()
+        self._loading: dict[str, threading.Lock] = {}
         self._turn_locks: dict[str, asyncio.Lock] = {}
 
     # --- people -------------------------------------------------------------------------
@@ -216,12 +220,26 @@ class ChatService:
         return found
 
     def dataset(self, source: str, options: dict[str, Any] | None = None) -> Dataset:
-        """The dataset of a source (loaded once per source and options)."""
+        """The dataset of a source, loaded once per source and options (one load at a time
+        per key, others go on) and kept for the :data:`DATA_CACHE` latest keys."""
         key = _key([source, options or {}])
         with self._data_guard:
-            if key not in self._data:
-                self._data[key] = self._load(source, options or {})
-            return self._data[key]
+            loading = self._loading.setdefault(key, threading.Lock())
+        with loading:
+            with self._data_guard:
+                if key in self._data:
+                    self._data.move_to_end(key)
+                    return self._data[key]
+            try:
+                made = self._load(source, options or {})
+            finally:
+                with self._data_guard:
+                    self._loading.pop(key, None)
+            with self._data_guard:
+                self._data[key] = made
+                while len(self._data) > DATA_CACHE:
+                    self._data.popitem(last=False)
+            return made
 
     def _load(self, source: str, options: dict[str, Any]) -> Dataset:
         kind, _, name = source.partition(":")

@@ -302,31 +302,34 @@ class Dialogues:
         trial = await run_in_threadpool(find_trial, self.service, info, task)
         info = info.model_copy(update={"meta": {**info.meta, "trial_key": trial.key}})
         self.service.store.create(info)
-        dialogue = self.open(info, task, trial)
+        dialogue = await self.open(info, task, trial)
         await dialogue.settle()
         return self.service.store.get(info.chat_id)
 
-    def open(self, info: ChatInfo, task: Any = None, trial: Trial | None = None) -> Dialogue:
+    async def open(self, info: ChatInfo, task: Any = None, trial: Trial | None = None) -> Dialogue:
         """The live dialogue of ``info``, played again from its stored turns if the viewer
-        has none (it stopped half-way); ``task`` and ``trial`` when already made."""
-        dialogue = self.live.get(info.chat_id)
-        if dialogue is not None and dialogue.done and is_paused(info):
-            dialogue = None  # paused since: play it again from the stored turns
-        if dialogue is None:
-            if is_paused(info):
-                info = self.service.store.add(info.chat_id, [], status="playing")
-            dialogue = Dialogue(self.service, info, task, trial)
-            self.live[info.chat_id] = dialogue
-            if info.meta.get("status") == "playing":
-                dialogue.start()
-        return dialogue
+        has none (it stopped half-way); ``task`` and ``trial`` when already made. The task,
+        the people and the trials are made in a thread (the viewer answers other requests
+        meanwhile), once: a second request for the same dialogue waits for the first."""
+        async with self._lock(f"open:{info.chat_id}"):
+            dialogue = self.live.get(info.chat_id)
+            if dialogue is not None and dialogue.done and is_paused(info):
+                dialogue = None  # paused since: play it again from the stored turns
+            if dialogue is None:
+                if is_paused(info):
+                    info = self.service.store.add(info.chat_id, [], status="playing")
+                dialogue = await run_in_threadpool(Dialogue, self.service, info, task, trial)
+                self.live[info.chat_id] = dialogue
+                if info.meta.get("status") == "playing":
+                    dialogue.start()
+            return dialogue
 
     async def state(self, info: ChatInfo) -> dict[str, Any] | None:
         """What the page needs beyond the messages: the waiting question, if any. Opening a
         paused dialogue plays it on (the failed turn is taken again)."""
         if info.meta.get("status") != "playing" and not is_paused(info):
             return None
-        dialogue = self.open(info)
+        dialogue = await self.open(info)
         await dialogue.settle(timeout=0.5)
         return dialogue.waiting()
 
@@ -353,7 +356,12 @@ class Dialogues:
         lock = self._lock(chat_id)
         async with lock:  # one reply of a dialogue at a time
             info = self.service.store.get(chat_id)
-            dialogue = self.open(info)
+            status = info.meta.get("status")
+            if status != "playing" and not is_paused(info):  # over: nothing to open
+                raise ChatRequestError(
+                    f"it is not your turn in dialogue {chat_id!r} (status: {status})", 409
+                )
+            dialogue = await self.open(info)
             await dialogue.settle(timeout=0.5)
             asked = dialogue.waiting()
             if asked is None:
