@@ -40,6 +40,9 @@ def test_groups_stay_with_their_item(tmp_path: Path) -> None:
     assert exact["n_units"] == 12 and exact["n_items"] == 6
     # mix 0 answers the population itself: at the people's noise, not above it
     assert exact["share_tv_low"] <= exact["share_tv_floor"] * 1.5
+    # ... where the interval is a one-sided bound from 0, not one above the truth
+    assert bool(exact["share_tv_at_floor"]) and exact["share_tv_low"] == 0.0
+    assert exact["share_tv_high"] >= exact["share_tv"] * 0.5
     assert exact["share_tv"] < 0.1 and exact["simbench_score"] > 60
     by_group = frame[frame["simulator"] == "train_shares"]
     full = by_group[by_group["condition"] == "full"]["probabilities"].tolist()

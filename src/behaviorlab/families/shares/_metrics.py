@@ -15,9 +15,10 @@ Each is computed per unit and averaged over units (every unit counts once).
 
 :func:`share_scores` gives the intervals the data call for: items are resampled as clusters
 (an item's groups with it) and, in the same replicate, each unit's people are redrawn
-``Multinomial(n, p)``: the people's side is a sample of ``n``, not the truth. Sampling noise
-pushes a distance up and redrawing pushes it up again, so the interval is the basic bootstrap
-interval (``2 * estimate - quantiles``), as for the other distribution distances. The noise
+``Multinomial(n, ·)``: the people's side is a sample of ``n``, not the truth. Sampling noise
+pushes a distance up, the more the nearer the simulator is to the people, so the interval
+inverts a parametric bootstrap over candidate populations and is a one-sided bound when the
+simulator is at the noise floor (``_intervals``). The noise
 floor is what a perfect simulator (``q`` = the population's distribution) would get from the
 people's sampling noise alone, estimated with ``p`` for the population: read a distance
 against it. The baselines always beside: the uniform distribution (computed, score 0 by
@@ -52,6 +53,11 @@ from behaviorlab.analysis._frame import (
     valid_rows,
 )
 from behaviorlab.analysis._metrics import MeanMetric, metric
+from behaviorlab.families.shares._intervals import (
+    INVERSION_RESAMPLES,
+    candidate,
+    inverted_intervals,
+)
 from behaviorlab.families.shares._task import SHARES
 
 TV_UNIFORM_MIN = 0.05
@@ -71,7 +77,7 @@ SCORE_COLUMNS = (
     "n_excluded",
     "n_no_distribution",
     "n_failed",
-    *(f"{m}{s}" for m in METRICS for s in ("", "_low", "_high", "_floor")),
+    *(f"{m}{s}" for m in METRICS for s in ("", "_low", "_high", "_floor", "_at_floor")),
 )
 
 
@@ -181,10 +187,14 @@ def unit_values(p: np.ndarray, q: np.ndarray, u: np.ndarray) -> dict[str, np.nda
     }
 
 
-def _redraw(rng: np.random.Generator, units: Units, size: int) -> np.ndarray:
-    """``size`` redraws of every unit's people, ``Multinomial(n, p)`` / n: (size, U, K)."""
+def _redraw(
+    rng: np.random.Generator, units: Units, size: int, p: np.ndarray | None = None
+) -> np.ndarray:
+    """``size`` redraws of every unit's people, ``Multinomial(n, p)`` / n: (size, U, K);
+    ``p`` the population to draw from (default: the observed shares)."""
     n = np.maximum(np.rint(units.n), 1).astype(np.int64)
-    p = units.p / units.p.sum(axis=-1, keepdims=True)
+    p = units.p if p is None else p
+    p = p / p.sum(axis=-1, keepdims=True)
     draws = rng.multinomial(n, p, size=(size, len(n)))
     return np.asarray(draws / n[None, :, None])
 
@@ -198,12 +208,14 @@ def _means(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True)
 class ShareEstimate:
-    """One metric of one arm: the estimate, its interval and the noise floor."""
+    """One metric of one arm: the estimate, its interval and the noise floor; ``at_floor``:
+    the interval is a one-sided bound (the simulator cannot be told from a perfect one)."""
 
     value: float
     low: float
     high: float
     floor: float
+    at_floor: bool = False
 
 
 _BOUNDS = {"share_js": (0.0, 1.0), "share_tv": (0.0, 1.0), "simbench_score": (-math.inf, 100.0)}
@@ -256,6 +268,47 @@ def _point(units: Units, q: np.ndarray) -> dict[str, float]:
     return {m: float(_means(values[m], include[m] * 1.0)) for m in METRICS}
 
 
+def _candidate_metrics(
+    units: Units, n_resamples: int, chunk: int
+) -> Callable[[np.ndarray, np.random.Generator | None], dict[str, np.ndarray]]:
+    """For :func:`inverted_intervals`: the metrics of the candidate population ``P_λ`` (rng
+    None) or their bootstrap estimates: items resampled as clusters, the people redrawn
+    ``Multinomial(n, P_λ)``, the simulated distribution as it is. The score's denominators
+    (TV of the people to uniform) are the observed ones in both: the candidates move the
+    people towards the simulator, which would move them towards uniform too, and the score
+    would not fall steadily with the distance."""
+    include = _include(units)
+    n_items = int(units.cluster.max()) + 1
+    denominator = np.maximum(total_variation(units.p, units.uniform), TV_UNIFORM_MIN)
+
+    def values_of(people: np.ndarray) -> dict[str, np.ndarray]:
+        shape = people.shape
+        values = unit_values(
+            people, np.broadcast_to(units.q, shape), np.broadcast_to(units.uniform, shape)
+        )
+        values["simbench_score"] = 100.0 * (1.0 - values["share_tv"] / denominator)
+        return values
+
+    def metric_of(lam: np.ndarray, rng: np.random.Generator | None) -> dict[str, np.ndarray]:
+        cand = candidate(units.p, units.q, units.mask, float(lam))
+        if rng is None:
+            values = values_of(cand)
+            return {m: _means(values[m], include[m] * 1.0) for m in METRICS}
+        parts: dict[str, list[np.ndarray]] = {m: [] for m in METRICS}
+        done = 0
+        while done < n_resamples:
+            size = min(chunk, n_resamples - done)
+            item_w = rng.multinomial(n_items, np.full(n_items, 1.0 / n_items), size=size)
+            w = item_w[:, units.cluster].astype(float)
+            values = values_of(_redraw(rng, units, size, cand))
+            for m in METRICS:
+                parts[m].append(_means(values[m], w * include[m]))
+            done += size
+        return {m: np.concatenate(parts[m]) for m in METRICS}
+
+    return metric_of
+
+
 def _basic(
     value: float, reps: np.ndarray, level: float, bounds: tuple[float, float]
 ) -> tuple[float, float]:
@@ -277,14 +330,27 @@ def estimate_units(
     level: float = 0.95,
     chunk: int = 250,
 ) -> dict[str, ShareEstimate]:
-    """Each share metric of ``units`` with its items-and-people interval and noise floor."""
+    """Each share metric of ``units`` with its items-and-people interval (inverted
+    parametric bootstrap, a one-sided bound at the noise floor: see ``_intervals``) and noise
+    floor."""
     point = _point(units, units.q)
-    reps, floors = _replicates(units, [units.q], n_resamples, seed, chunk)
-    out: dict[str, ShareEstimate] = {}
-    for m in METRICS:
-        low, high = _basic(point[m], reps[m][0], level, _BOUNDS[m])
-        out[m] = ShareEstimate(point[m], low, high, floors[m])
-    return out
+    _, floors = _replicates(units, [units.q], min(n_resamples, 500), seed, chunk)
+    if not units.ids or n_resamples < 1:
+        return {m: ShareEstimate(point[m], math.nan, math.nan, floors[m]) for m in METRICS}
+    intervals = inverted_intervals(
+        point,
+        _candidate_metrics(units, min(n_resamples, INVERSION_RESAMPLES), chunk),
+        seed=seed,
+        level=level,
+        increasing={m: m != "simbench_score" for m in METRICS},
+        bounds=_BOUNDS,
+    )
+    return {
+        m: ShareEstimate(
+            point[m], intervals[m].low, intervals[m].high, floors[m], intervals[m].at_floor
+        )
+        for m in METRICS
+    }
 
 
 def _aligned(a: Units, b: Units) -> tuple[Units, np.ndarray]:
@@ -431,6 +497,7 @@ def _row(
     for m in METRICS:
         e = est[m]
         row |= {m: e.value, f"{m}_low": e.low, f"{m}_high": e.high, f"{m}_floor": e.floor}
+        row[f"{m}_at_floor"] = e.at_floor
     return row
 
 

@@ -42,6 +42,27 @@ def _ci(value: float, low: float, high: float, digits: int) -> str:
     return f"{_num(value, digits)} [{_num(low, digits)}, {_num(high, digits)}]"
 
 
+def _estimate(r: pd.Series, m: str, digits: int) -> str:
+    """The estimate with its interval, or with its one-sided bound at the noise floor."""
+    value, low, high = r[m], r[f"{m}_low"], r[f"{m}_high"]
+    if not bool(r.get(f"{m}_at_floor", False)) or not math.isfinite(value):
+        return _ci(value, low, high, digits)
+    if m == "simbench_score":
+        return f"{_num(value, digits)} [≥ {_num(low, digits)}]"
+    return f"{_num(value, digits)} [≤ {_num(high, digits)}]"
+
+
+def _at_floor(scores: pd.DataFrame) -> list[str]:
+    """'simulator (condition): metrics' for the rows with a metric at the noise floor."""
+    names = {"share_js": "JS", "share_tv": "TV", "simbench_score": "score"}
+    out = []
+    for _, r in scores.iterrows():
+        hit = [names[m] for m in names if bool(r.get(f"{m}_at_floor", False))]
+        if hit and r["simulator"] != UNIFORM:
+            out.append(f"{r['simulator']} ({r['condition']}): {', '.join(hit)}")
+    return out
+
+
 def _units(r: pd.Series) -> str:
     text = str(int(r["n_units"]))
     if int(r["n_items"]) != int(r["n_units"]):
@@ -66,9 +87,9 @@ def scores_table(scores: pd.DataFrame) -> Table:
                 str(r["simulator"]),
                 str(r["condition"]),
                 _units(r),
-                _ci(r["share_js"], r["share_js_low"], r["share_js_high"], 2),
-                _ci(r["share_tv"], r["share_tv_low"], r["share_tv_high"], 2),
-                _ci(r["simbench_score"], r["simbench_score_low"], r["simbench_score_high"], 0),
+                _estimate(r, "share_js", 2),
+                _estimate(r, "share_tv", 2),
+                _estimate(r, "simbench_score", 0),
                 floor,
             ]
         )
@@ -82,7 +103,9 @@ def scores_table(scores: pd.DataFrame) -> Table:
             "units (items, or items and groups; in parentheses, the number of items): "
             "JS distance, total variation, and SimBench's score "
             "100·(1 − TV/TV to uniform) (0 = uniform, 100 = the people's; may be negative). "
-            "[95% interval: items resampled as clusters, each item's people redrawn given n.] "
+            "[95% interval: items resampled as clusters, each item's people redrawn given n, "
+            "inverted so that it holds at the noise floor; [≤ x] / [≥ x]: at the noise floor, "
+            "a one-sided bound.] "
             "The floor is what a perfect simulator would get from the people's sampling noise "
             f"alone. −k: units left out of the score, their people within {TV_UNIFORM_MIN} "
             f"(TV) of uniform. '{UNIFORM}' is computed, not run."
@@ -155,6 +178,19 @@ def shares_blocks(data: RunData) -> list[Block]:
             ),
         ]
     blocks: list[Block] = [Heading("Shares: distributions per item"), scores_table(scores)]
+    floored = _at_floor(scores)
+    if floored:
+        blocks.append(
+            Paragraph(
+                "At the noise floor (the people's sampling noise alone would give estimates as "
+                "far from them, so these cannot be told from a perfect simulator; the estimate "
+                "is inflated by that noise and the bracket is a one-sided 95% bound on the "
+                "true value, [≤ x] for a distance, [≥ x] for the score): "
+                + "; ".join(floored)
+                + ".",
+                tone="note",
+            )
+        )
     lacking = _without_distribution(frame)
     if lacking:
         blocks.append(
