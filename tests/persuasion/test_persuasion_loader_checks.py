@@ -12,6 +12,7 @@ import pytest
 
 from behaviorlab.families.persuasion import (
     AttitudeScale,
+    PersonaColumn,
     PersuasionDataError,
     PersuasionMapping,
     Stance,
@@ -82,3 +83,20 @@ def test_an_argument_listed_twice_at_one_time_point_names_both_rows(tmp_path: Pa
     table[3] = {"person": "p1", "time": 2, "stance": 1, "strength": 2, **_arg("a")}
     ep = load_persuasion_file(_csv(tmp_path, table), MAPPING).episodes[0]
     assert [len(s.observation.meta["arguments"]) for s in ep.steps] == [0, 2, 1]
+
+
+def test_ids_in_a_csv_are_read_as_written(tmp_path: Path) -> None:
+    table = [
+        {"person": "007", "time": 0, "stance": 0, "strength": 2, **NONE},
+        {"person": "007", "time": 1, "stance": 1, "strength": 2, **_arg("01")},
+        {"person": "7", "time": 0, "stance": 0, "strength": 2, **NONE},
+        {"person": "7", "time": 1, "stance": 0, "strength": 2, **_arg("1", "attacks", "No.")},
+    ]
+    survey = tmp_path / "survey.csv"
+    survey.write_text("person,age\n007,34\n7,61\n")
+    mapping = MAPPING.model_copy(update={"persona": [PersonaColumn(name="age", column="age")]})
+    data = load_persuasion_file(_csv(tmp_path, table), mapping, persona_file=survey)
+    assert sorted(data.persons) == ["007", "7"]
+    assert data.persons["007"].attributes == {"age": 34}
+    shown = {e.person_id: e.steps[1].observation.meta["arguments"][0]["id"] for e in data.episodes}
+    assert shown == {"007": "01", "7": "1"}

@@ -32,8 +32,10 @@ TEXT_TABLES = (".csv", ".tsv", ".txt")
 JSON_LINES = (".jsonl", ".ndjson")
 
 
-def read_table(path: str | Path) -> pd.DataFrame:
-    """A CSV, Parquet or JSON-lines file as a DataFrame (every column as read)."""
+def read_table(path: str | Path, text_columns: tuple[str, ...] = ()) -> pd.DataFrame:
+    """A CSV, Parquet or JSON-lines file as a DataFrame. In a text table the
+    ``text_columns`` (ids) are read as written, so "007" and "7" stay two people and match a
+    persona table's ids; the other columns' types are inferred."""
     p = Path(path)
     if not p.exists():
         raise PersuasionDataError(f"attitude data file {p} does not exist")
@@ -43,7 +45,12 @@ def read_table(path: str | Path) -> pd.DataFrame:
     if suffix in JSON_LINES:
         return pd.read_json(p, lines=True)
     if suffix in TEXT_TABLES:
-        return pd.read_csv(p, sep="\t" if suffix == ".tsv" else ",", keep_default_na=True)
+        return pd.read_csv(
+            p,
+            sep="\t" if suffix == ".tsv" else ",",
+            keep_default_na=True,
+            dtype=dict.fromkeys(text_columns, str),
+        )
     raise PersuasionDataError(
         f"attitude data file {p}: unknown format {suffix!r}; use .csv, .tsv, .parquet or .jsonl"
     )
@@ -384,11 +391,14 @@ def load_persuasion_file(
 ) -> Dataset:
     """Records from an attitude-change file and its mapping; the persona from the file's own
     columns (``mapping.persona``) or joined from ``persona_file`` on the person."""
-    frame = read_table(path)
-    persona = read_table(persona_file) if persona_file is not None else None
+    m = as_mapping(mapping)
+    ids = tuple(c for c in (m.person, m.item, m.argument_id) if c is not None)
+    frame = read_table(path, ids)
+    persona_key = m.persona_key or m.person
+    persona = read_table(persona_file, (persona_key,)) if persona_file is not None else None
     return persuasion_from_frame(
         frame,
-        mapping,
+        m,
         origin=str(path),
         persona_frame=persona,
         persona_origin=str(persona_file),
