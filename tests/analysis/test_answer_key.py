@@ -70,8 +70,13 @@ def test_kappa_accuracy_and_items_are_what_cohen_and_numpy_say() -> None:
     assert report.disagreements(2)["difference"].tolist() == pytest.approx(gaps[:2].tolist())
     r = np.corrcoef(human.mean(axis=0), model.mean(axis=0))[0, 1]
     assert report.value("difficulty_pearson").value == pytest.approx(r)
+    # pooled: one 2x2 table over every person-item pair, p0 included
+    pooled = report.value("kappa_pooled")
+    assert pooled.value == pytest.approx(_kappa(human.ravel(), model.ravel()))
+    assert pooled.low < pooled.value < pooled.high and pooled.n_clusters == 40
     lines = answer_key_lines(report, markup=False)
-    assert lines == [f"llm (full): error-pattern κ: {note!s}"]
+    assert lines[0] == f"llm (full): error-pattern κ: {note!s}"
+    assert lines[1].startswith("llm (full): pooled κ: Cohen's kappa of every person-item pair")
 
 
 def test_a_correctness_only_file_joins_the_model_by_person_and_item(tmp_path: Path) -> None:

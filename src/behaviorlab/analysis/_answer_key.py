@@ -14,6 +14,11 @@ simulator, condition), over the trials where both are known:
   averaged over people, with a person-clustered interval (a person whose kappa is undefined,
   because they and the model were both right on every item or both on none, is counted and
   left out; one of them constant and the other not gives kappa 0, as Cohen's definition does);
+  beside it ``kappa_pooled``, Cohen's kappa of the 2×2 table summed over every person–item
+  pair (no one left out; person-clustered interval from the per-person cell counts). The mean
+  runs below the pooled kappa: each person's kappa is taken against their own few answers'
+  margins, and the people dropped for perfect agreement are the ones who agree most. The
+  pooled kappa is what recovers a population's kappa;
 - the items where they disagree most (the largest |people's − model's| accuracy).
 """
 
@@ -62,6 +67,10 @@ ITEM_COLUMNS = (
     "agreement",
 )
 MIN_ITEMS = 3
+POOLED_NOTE = (
+    "Cohen's kappa of every person-item pair together (no one left out); the per-person mean "
+    "runs below it, since the people left out of it agree most"
+)
 
 
 class CorrectnessError(ValueError):
@@ -207,8 +216,9 @@ def _mean(
     )
 
 
-def _kappas(group: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """(people, kappa) for every person with a defined kappa over their items."""
+def _kappas(group: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, ClusterStats]:
+    """(people, kappa) for every person with a defined kappa over their items, and every
+    person's 2×2 counts ``[n00, n01, n10, n11]`` (person's right × model's right)."""
     cell = (2 * group["human"].to_numpy(dtype=int) + group["model"].to_numpy(dtype=int)).astype(
         np.int64
     )
@@ -217,7 +227,7 @@ def _kappas(group: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     )
     kappa = kappa_value(stats.values)
     keep = np.isfinite(kappa)
-    return stats.clusters[keep], kappa[keep]
+    return stats.clusters[keep], kappa[keep], stats
 
 
 def answer_key_agreement(
@@ -258,7 +268,7 @@ def answer_key_agreement(
             pearson, spearman = correlations(x, y, np.arange(n_items), **boot)
             add("difficulty_pearson", pearson)
             add("difficulty_spearman", spearman)
-        who, kappa = _kappas(group)
+        who, kappa, cells = _kappas(group)
         left = n_people - len(who)
         note = (
             f"{left} of {n_people} people have no kappa (they and the model in their place "
@@ -270,6 +280,8 @@ def answer_key_agreement(
             add("kappa", _mean(who, kappa, boot, bounds=(-1.0, 1.0)), note)
         else:
             add("kappa", _nan(), note or "no person has a defined kappa")
+        pooled = cluster_bootstrap(cells, kappa_value, bounds=(-1.0, 1.0), **boot)
+        add("kappa_pooled", pooled, POOLED_NOTE if left else "")
     columns = list(SUMMARY_COLUMNS)
     table = pd.DataFrame.from_records(summary, columns=columns)
     item_table = (

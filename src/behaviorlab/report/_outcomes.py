@@ -124,6 +124,7 @@ KEY_LABELS = {
     "difficulty_pearson": "item difficulty r",
     "difficulty_spearman": "item difficulty ρ",
     "kappa": "error-pattern κ",
+    "kappa_pooled": "pooled κ",
 }
 """Column headers of the answer-key table."""
 
@@ -142,7 +143,8 @@ def render_answer_key(report: AnswerKeyReport | None, top: int = 3) -> Renderabl
         caption=(
             "accuracies and κ: intervals from a bootstrap over people; item difficulty: over "
             "items; κ = Cohen's kappa of person and model being right, per person over the "
-            "items both answered, averaged"
+            "items both answered, averaged; pooled κ = over every person-item pair at once "
+            "(no one left out; it is the one that estimates a population's kappa)"
         ),
         header_style="bold",
     )
@@ -171,12 +173,14 @@ def render_answer_key(report: AnswerKeyReport | None, top: int = 3) -> Renderabl
 
 
 def answer_key_lines(report: AnswerKeyReport | None, *, markup: bool = True) -> list[str]:
-    """The notes of the answer-key table (people without a kappa, and why)."""
+    """The notes of the answer-key table (people without a kappa and why, what the pooled
+    kappa is), each after its measure's label."""
     if report is None or report.empty:
         return []
     data = report.summary
     lines = [
-        f"{_arm(str(r['simulator']), str(r['condition']))}: error-pattern κ: {r['note']}"
+        f"{_arm(str(r['simulator']), str(r['condition']))}: "
+        f"{KEY_LABELS.get(str(r['measure']), str(r['measure']))}: {r['note']}"
         for r in data.loc[data["note"].astype(str) != ""].to_dict(orient="records")
     ]
     return [escape(line) for line in lines] if markup else lines
