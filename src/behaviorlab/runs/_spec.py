@@ -24,7 +24,7 @@ from pydantic import (
 
 from behaviorlab.data._yaml_strict import load_strict
 from behaviorlab.models._base import Pricing
-from behaviorlab.runs._sweep import SweepSpec
+from behaviorlab.runs._sweep import LocatedError, SweepSpec
 
 
 class SpecError(ValueError):
@@ -278,20 +278,26 @@ class ExperimentSpec(BaseModel):
         cell's label must be that cell (a spec saved after expansion reads back as it was)."""
         if self.sweep is None:
             return self
-        given = {s.label: s for s in self.simulators if s.label is not None}
+        if not self.plugins:  # a spec's own plugins register theirs only when it is planned
+            try:
+                self.sweep.check_registered()
+            except LocatedError as exc:
+                raise LocatedError(str(exc), ("sweep", *exc.loc)) from None
+        given = {s.label: (i, s) for i, s in enumerate(self.simulators) if s.label is not None}
         added: list[SimulatorSpec] = []
         for _, entry in self.sweep.cells():
             try:
                 cell = SimulatorSpec.model_validate(entry)
             except ValidationError as exc:
                 err = exc.errors()[0]
-                where = ".".join(str(p) for p in err["loc"])
-                raise ValueError(f"sweep.simulator: {where}: {_message(err)}") from None
+                raise LocatedError(_message(err), ("sweep", "simulator", *err["loc"])) from None
             if cell.label in given:
-                if given[cell.label] != cell:
-                    raise ValueError(
+                i, plain = given[cell.label]
+                if plain != cell:
+                    raise LocatedError(
                         f"simulators: has an entry labelled {cell.label!r}, the label of a "
-                        "sweep cell; rename it"
+                        "sweep cell; rename it",
+                        ("simulators", i, "label"),
                     )
                 continue
             added.append(cell)
@@ -359,6 +365,12 @@ def _line_of(node: yaml.Node | None, loc: tuple[int | str, ...]) -> int | None:
     return line
 
 
+def _loc(err: Any) -> tuple[int | str, ...]:
+    """Where an error sits: pydantic's location, and below it the one a validator gave."""
+    found = (err.get("ctx") or {}).get("error")
+    return (*err["loc"], *(found.loc if isinstance(found, LocatedError) else ()))
+
+
 def _message(err: Any) -> str:
     """A validation error in words; an unknown key under ``data:`` says where loader options
     go (``data: {options: {on_invalid: skip}}``)."""
@@ -387,7 +399,7 @@ def parse_spec(text: str, *, origin: str = "<spec>") -> ExperimentSpec:
     except ValidationError as exc:
         lines = []
         for err in exc.errors():
-            loc = tuple(err["loc"])
+            loc = _loc(err)
             line = _line_of(root, loc)
             field = ".".join(str(p) for p in loc) or "(top level)"
             lines.append(f"{origin}:{line or '?'}: {field}: {_message(err)}")
@@ -403,7 +415,7 @@ def load_spec(source: str | Path | ExperimentSpec | dict[str, Any]) -> Experimen
             return ExperimentSpec.model_validate(source)
         except ValidationError as exc:  # from Python: each field and what is wrong
             lines = [
-                f"{'.'.join(str(p) for p in err['loc']) or '(top level)'}: {_message(err)}"
+                f"{'.'.join(str(p) for p in _loc(err)) or '(top level)'}: {_message(err)}"
                 for err in exc.errors()
             ]
             raise SpecError("invalid experiment spec\n" + "\n".join(lines)) from None

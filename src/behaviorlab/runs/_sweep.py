@@ -36,6 +36,15 @@ _BAD_LEVEL = re.compile(r"[\[\],=\s]")
 _SET_BY_FACTOR = {"temperature": "temperature", "seed": "seed", "model": "model"}
 
 
+class LocatedError(ValueError):
+    """A validation error that knows where below its model it sits (``loc``, e.g.
+    ``("seed", 1)``); the spec reader adds it to pydantic's location to name the line."""
+
+    def __init__(self, message: str, loc: tuple[str | int, ...]) -> None:
+        super().__init__(message)
+        self.loc = loc
+
+
 def level_text(value: Any) -> str:
     """A level as its label writes it (``0.7``, ``3``, ``paraphrase``)."""
     if isinstance(value, float):
@@ -78,9 +87,9 @@ class SweepFactors(BaseModel):
     @field_validator("temperature")
     @classmethod
     def _finite(cls, v: list[float] | None) -> list[float] | None:
-        for t in v or []:
+        for i, t in enumerate(v or []):
             if not math.isfinite(t) or t < 0:
-                raise ValueError(f"a temperature is a number >= 0, not {t}")
+                raise LocatedError(f"a temperature is a number >= 0, not {t}", (i,))
         return v
 
     @field_validator("model")
@@ -91,19 +100,23 @@ class SweepFactors(BaseModel):
         for i, entry in enumerate(v or []):
             if isinstance(entry, dict):
                 if not isinstance(entry.get("level"), str) or not entry["level"]:
-                    raise ValueError(
+                    raise LocatedError(
                         f"model level {i} is a mapping without level: NAME; name it, e.g. "
-                        "{level: small, model: smollm2-135m}"
+                        "{level: small, model: smollm2-135m}",
+                        (i,),
                     )
                 if len(entry) < 2:
-                    raise ValueError(
+                    raise LocatedError(
                         f"model level {entry['level']!r} sets no option; give model: or "
-                        "backend: beside level:"
+                        "backend: beside level:",
+                        (i,),
                     )
-                if {"label", "conditions", "name"} & set(entry):
-                    raise ValueError(
+                taken = sorted({"label", "conditions", "name"} & set(entry))
+                if taken:
+                    raise LocatedError(
                         f"model level {entry['level']!r}: label, conditions and name are set "
-                        "by the sweep, not by a level"
+                        "by the sweep, not by a level",
+                        (i, taken[0]),
                     )
         return v
 
@@ -126,15 +139,16 @@ class SweepFactors(BaseModel):
                 "no factor to sweep: give at least one of model, prompt, temperature, seed"
             )
         for f, texts in levels.items():
-            dupes = sorted({t for t in texts if texts.count(t) > 1})
-            if dupes:
-                raise ValueError(f"factor {f} lists the level {dupes[0]!r} twice")
-            bad = [t for t in texts if not t or _BAD_LEVEL.search(t)]
-            if bad:
-                raise ValueError(
-                    f"factor {f}: level {bad[0]!r} holds a space, comma, '=' or bracket; a "
+            again = next((i for i, t in enumerate(texts) if t in texts[:i]), None)
+            if again is not None:
+                raise LocatedError(f"factor {f} lists the level {texts[again]!r} twice", (f, again))
+            bad = next((i for i, t in enumerate(texts) if not t or _BAD_LEVEL.search(t)), None)
+            if bad is not None:
+                raise LocatedError(
+                    f"factor {f}: level {texts[bad]!r} holds a space, comma, '=' or bracket; a "
                     "level names a cell in its label: give it a plain name (for a model, "
-                    "{level: NAME, model: ...})"
+                    "{level: NAME, model: ...})",
+                    (f, bad),
                 )
         return self
 
@@ -160,27 +174,32 @@ class SweepSpec(BaseModel):
     def _entry(self) -> SweepSpec:
         sim = self.simulator
         if not isinstance(sim.get("name"), str) or not sim["name"]:
-            raise ValueError("sweep.simulator needs name: (a registered simulator, e.g. llm)")
+            raise LocatedError(
+                "sweep.simulator needs name: (a registered simulator, e.g. llm)", ("simulator",)
+            )
         taken = [k for k in ("label", "conditions") if k in sim]
         if taken:
-            raise ValueError(
+            raise LocatedError(
                 f"sweep.simulator sets {' and '.join(taken)}: the sweep names each cell and "
-                "gives it its prompt level's condition; leave them out"
+                "gives it its prompt level's condition; leave them out",
+                ("simulator", taken[0]),
             )
         for factor, option in _SET_BY_FACTOR.items():
             if getattr(self.factors, factor) is not None and option in sim:
-                raise ValueError(
+                raise LocatedError(
                     f"sweep.simulator sets {option}: and factor {factor} sweeps it; leave it "
-                    "out of the entry"
+                    "out of the entry",
+                    ("simulator", option),
                 )
         mode = sim.get("answer", "score")
         for factor in ("temperature", "seed"):
             levels = getattr(self.factors, factor) or []
             if sim["name"] == "llm" and len(levels) > 1 and mode != "sample":
-                raise ValueError(
+                raise LocatedError(
                     f"factor {factor} has {len(levels)} levels but the llm simulator answers "
                     f"with answer: {mode}, which does not sample (the {factor} would change "
-                    "nothing); set answer: sample in sweep.simulator"
+                    "nothing); set answer: sample in sweep.simulator",
+                    ("factors", factor),
                 )
         seeds = sorted(self.factors.seed or [])
         n = sim.get("n", 10)
@@ -189,13 +208,52 @@ class SweepSpec(BaseModel):
             if close:
                 a, b = close[0]
                 spaced = ", ".join(str(seeds[0] + i * n) for i in range(len(seeds)))
-                raise ValueError(
+                raise LocatedError(
                     f"factor seed: levels {a} and {b} are closer than n: {n}; the llm simulator "
                     f"draws its {n} samples with seeds seed .. seed+{n - 1}, so these cells "
                     f"would share samples and the seed noise floor would come out too small; "
-                    f"space the seeds by n, e.g. seed: [{spaced}]"
+                    f"space the seeds by n, e.g. seed: [{spaced}]",
+                    ("factors", "seed"),
                 )
         return self
+
+    def check_registered(self) -> None:
+        """Check the sweep against the registries, where a mistake would otherwise surface
+        only when the run is planned: each prompt level a registered condition, each model
+        mapping's options ones the simulator takes (a ``LocatedError`` under ``sweep``)."""
+        import inspect
+
+        from behaviorlab.runs._conditions import conditions
+        from behaviorlab.simulators._base import simulators
+
+        for i, level in enumerate(self.factors.prompt or []):
+            if level != DEFAULT_PROMPT and level not in conditions:
+                raise LocatedError(
+                    f"prompt level {level!r} is not a registered condition; known: "
+                    f"{DEFAULT_PROMPT} (the task's wording), "
+                    f"{', '.join(conditions.names())} (`behaviorlab conditions` lists them)",
+                    ("factors", "prompt", i),
+                )
+        name = str(self.simulator["name"])
+        if name not in simulators:
+            return  # the plan names the unknown simulator and the registered ones
+        try:
+            params = inspect.signature(simulators.get(name)).parameters
+        except (TypeError, ValueError):
+            return
+        if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
+            return
+        for i, entry in enumerate(self.factors.model or []):
+            if not isinstance(entry, dict):
+                continue
+            for option in entry:
+                if option != "level" and option not in params:
+                    accepted = ", ".join(k for k in params if k not in ("cache", "label"))
+                    raise LocatedError(
+                        f"model level {entry['level']!r}: simulator {name!r} does not take "
+                        f"option {option!r}; it accepts: {accepted}",
+                        ("factors", "model", i, option),
+                    )
 
     def cells(self) -> list[tuple[dict[str, str], dict[str, Any]]]:
         """Every cell: its levels (factor -> level as labels write it) and its simulator
