@@ -100,3 +100,19 @@ def test_ids_in_a_csv_are_read_as_written(tmp_path: Path) -> None:
     assert data.persons["007"].attributes == {"age": 34}
     shown = {e.person_id: e.steps[1].observation.meta["arguments"][0]["id"] for e in data.episodes}
     assert shown == {"007": "01", "7": "1"}
+
+
+def test_an_argument_text_given_only_on_a_later_row_is_found(tmp_path: Path) -> None:
+    table = [  # p1's rows come first when sorted, p2's row gives the text
+        {"person": "p1", "time": 0, "stance": 0, "strength": 2, **NONE},
+        {"person": "p1", "time": 1, "stance": 1, "strength": 2, **_arg("a", text=None)},
+        {"person": "p2", "time": 0, "stance": 0, "strength": 2, **NONE},
+        {"person": "p2", "time": 1, "stance": 1, "strength": 2, **_arg("a", text="Late.")},
+    ]
+    data = load_persuasion_file(_csv(tmp_path, table), MAPPING)
+    texts = [e.steps[1].observation.meta["arguments"][0]["text"] for e in data.episodes]
+    assert texts == ["Late.", "Late."]
+    table[3]["argument_text"] = None
+    path = _csv(tmp_path, table)
+    with pytest.raises(PersuasionDataError, match=rf"{path}, row 3, column 'argument_text'.*'a'"):
+        load_persuasion_file(path, MAPPING)

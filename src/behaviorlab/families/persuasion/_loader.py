@@ -245,7 +245,7 @@ def persuasion_from_frame(
     else:
         personas = _own_persona(r, m) if m.persona else {}
     episodes: dict[tuple[str, str], list[Step]] = {}
-    texts: dict[str, str] = {}
+    texts = _argument_texts(r)
     options, scale_meta = m.scale.options(), m.scale.to_meta()
     for (pid, item, time), rows in sorted(points.items(), key=lambda kv: kv[0]):
         stance, strength = r.stance(rows[0]), r.strength(rows[0])
@@ -273,19 +273,13 @@ def persuasion_from_frame(
                     "time point, so keep one of the two rows"
                 )
             seen[arg["id"]] = row
-            if arg["text"]:
-                texts.setdefault(arg["id"], arg["text"])
-            elif arg["id"] in texts:
-                arg["text"] = texts[arg["id"]]
-            shown.append(arg)
-        for arg in shown:
-            if not arg["text"]:
-                arg["text"] = texts.get(arg["id"], "")
+            arg["text"] = arg["text"] or texts.get(arg["id"], "")
             if not arg["text"]:
                 raise PersuasionDataError(
-                    f"{r.where(rows[0], str(m.argument_text))}: argument {arg['id']!r} has no "
+                    f"{r.where(row, str(m.argument_text))}: argument {arg['id']!r} has no "
                     "text on any row; give its text at least once"
                 )
+            shown.append(arg)
         steps = episodes.setdefault((pid, item), [])
         if shown and not steps:
             raise PersuasionDataError(
@@ -352,6 +346,16 @@ def persuasion_from_frame(
         ],
         meta={"mapping": m.name},
     )
+
+
+def _argument_texts(r: _Reader) -> dict[str, str]:
+    """Each argument's text, from the first row of the table that gives it (any row may)."""
+    texts: dict[str, str] = {}
+    for row in range(len(r.frame)):
+        arg = r.argument(row)
+        if arg is not None and arg["text"]:
+            texts.setdefault(arg["id"], arg["text"])
+    return texts
 
 
 def _own_persona(r: _Reader, m: PersuasionMapping) -> dict[str, dict[str, Any]]:
