@@ -103,3 +103,57 @@ def test_plan_of_a_sweep_says_how_many_cells_and_trials(tmp_path: Path) -> None:
     res = runner.invoke(app, ["plan", str(plain), "--out", str(tmp_path / "runs")])
     assert res.exit_code == 0, res.output
     assert "sweep:" not in res.output
+
+
+def test_a_demo_prints_its_finish_lines_after_the_run_and_before_its_outro(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import behaviorlab.plugins as plugins
+    from behaviorlab.plugins import Demo, DemoPlan, DemoRequest
+    from behaviorlab.runs import Run
+
+    seen: list[int] = []
+
+    def finish(run: Run) -> list[str]:
+        seen.append(len(run.to_pandas()))
+        return [f"[bold]finished[/]: {seen[-1]} stored trials"]
+
+    def build(request: DemoRequest) -> DemoPlan:
+        spec = {
+            "name": "fin",
+            "data": {"source": "synthetic-test", "people": 10},
+            "simulators": [{"name": "first_option"}],
+        }
+        return DemoPlan(spec, intro=["intro line"], outro=["outro line"], finish=finish)
+
+    monkeypatch.setattr(plugins, "find_demo", lambda which: Demo("fin", "a test demo", build))
+    res = runner.invoke(app, ["demo", "fin", "--out", str(tmp_path / "runs")])
+    assert res.exit_code == 0, res.output
+    assert seen and seen[0] > 0
+    text = res.output
+    assert f"finished: {seen[0]} stored trials" in text  # markup rendered, not printed
+    assert text.index("Gap to real people") < text.index("finished:") < text.index("outro line")
+
+
+def test_the_debate_demo_ends_with_its_drift_table_and_controls(tmp_path: Path) -> None:
+    res = runner.invoke(
+        app,
+        ["demo", "debate", "--backend", "mock", "--out", str(tmp_path / "runs")],
+        env={"COLUMNS": "80", "LINES": "50", "TERM": "dumb"},
+    )
+    assert res.exit_code == 0, res.output
+    text = res.output
+    drift = text.index("Drift toward each model's own default")
+    controls = text.index("Controls minus the full debate")
+    assert drift < controls < text.index("Read the smollm2 rows")
+    block = text[drift : text.index("Read the smollm2 rows")].splitlines()
+    assert max(len(line) for line in block) <= 80
+    rows = {tuple(line.split()[:2]): line for line in block if line.strip()}
+    # the references: stubborn agents close nothing, in the debate and in every control
+    assert rows[("stubborn", "debate")].split()[2:] == ["0.00", "[0.00,", "0.00]"] * 2
+    for sim in ("degroot", "drift-0.25", "stubborn", "mock"):
+        for arm in ("debate", "retest", "same_identity"):
+            assert (sim, arm) in rows, (sim, arm)
+    assert "round 1" in text and "round 2" in text
+    diffs = text[controls:].splitlines()
+    assert any(line.startswith("drift-0.25") and "same_identity" in line for line in diffs)

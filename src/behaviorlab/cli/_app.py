@@ -6,7 +6,7 @@ import asyncio
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
 from rich.console import Console
@@ -16,6 +16,9 @@ from rich.text import Text
 from behaviorlab._registry import Registry, UnknownComponentError
 from behaviorlab.models._base import MissingExtraError
 from behaviorlab.runs._spec import MAX_RESAMPLES
+
+if TYPE_CHECKING:
+    from behaviorlab.runs._types import RunSummary
 
 app = typer.Typer(
     name="behaviorlab",
@@ -54,7 +57,9 @@ def _run_and_report(
     html: bool = False,
     executor: str | None = None,
     address: str | None = None,
-) -> None:
+) -> RunSummary:
+    """Run ``spec`` with a progress bar, print the gap and where the results are; returns
+    the run's summary."""
     from behaviorlab.runs import load_spec, run_async
     from behaviorlab.runs._estimate import Estimate
     from behaviorlab.runs._progress import RunProgress
@@ -98,6 +103,7 @@ def _run_and_report(
         console.print(f"report:  {files.html}   (self-contained; or: behaviorlab view)")
     else:
         console.print(f"report:  behaviorlab report {spec.name}")
+    return summary
 
 
 def _print_gap(path: Path, run_id: str, n_resamples: int = 2000) -> None:
@@ -160,7 +166,12 @@ def demo(
         made = chosen.build(DemoRequest(out=out, backend=backend, people=people))
         for line in made.intro:
             console.print(line, highlight=False)
-        _run_and_report(made.spec, out, limit, html=True)
+        summary = _run_and_report(made.spec, out, limit, html=True)
+        if made.finish is not None:  # the family's own tables of the finished run
+            from behaviorlab.runs import open_run
+
+            for line in made.finish(open_run(summary.results_path, run_id=summary.run_id)):
+                console.print(line, highlight=False)
         for line in made.outro:
             console.print(line, highlight=False)
         if made.estimate:

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from behaviorlab.report._document import Block, Section
     from behaviorlab.runs._estimate import Estimate
     from behaviorlab.runs._spec import ExperimentSpec
+    from behaviorlab.runs._stored import Run
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,9 @@ class DemoPlan:
     outro: Sequence[str] = ()
     estimate: bool = False
     """After the run, print the plan estimate of the spec from the run's own timings."""
+    finish: Callable[[Run], Sequence[str]] | None = None
+    """The family's own result lines (Rich markup) computed from the finished run, printed
+    after the gap table and before ``outro`` (a table the gap report has no place for)."""
 
 
 @dataclass(frozen=True)
