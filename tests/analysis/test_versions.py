@@ -339,3 +339,16 @@ def test_units_without_a_changed_trial_are_not_counted_as_tests() -> None:
     assert reg.loc[("person", "p00"), "p_adjusted"] == pytest.approx(0.5**10)
     assert reg.loc[("person", "p00"), "regressed"] and result.family == "step"
     assert not reg.loc[("person", "p05"), "tested"] and reg["tested"].sum() == 1 + 10
+
+
+def test_learned_at_read_as_numbers_matches_numeric_labels() -> None:
+    """A table whose version column pandas read as floats (1.0, 2.0, NaN for a blank) matches
+    the labels "1", "2"; the blank means not learned; a wrong version names the row."""
+    frames = series(lambda v, p, i: 0.8, n_versions=2, n_people=6, n_items=4)
+    table = pd.DataFrame({"person_id": [f"p{p:02d}" for p in range(6)]})
+    table["version"] = [1.0, 2.0, 1.0, 2.0, np.nan, 2.0]
+    result = versions(frames, labels=["1", "2"], learned_at=table, n_resamples=50, correction=FAST)
+    assert result.continual is not None and list(result.continual["k"]) == [1, 2]
+    table.loc[3, "version"] = 5.0
+    with pytest.raises(ValueError, match=r"learned_at row 4: person_id 'p03' has the version 5\.0"):
+        versions(frames, labels=["1", "2"], learned_at=table)

@@ -252,3 +252,28 @@ def test_versions_picks_the_llm_arm_of_each_model_update_and_checkpoints_of_one_
     assert json.loads(out.read_text())["labels"] == ["llm:mock-1", "llm:mock-2", "llm:mock-3"]
     code, text = invoke("versions", one, one, one, *sims[:4])
     assert code == 2 and "2 --simulator for 3 runs" in text
+
+
+def test_learned_at_with_numeric_labels_and_a_blank_cell(tmp_path: Path) -> None:
+    """Versions labelled 1, 2, 3; the table's version column is numeric with one blank cell
+    (a person not learned in this series): read as text, not as 1.0, the blank left out."""
+    paths = version_tables(tmp_path)
+    learned = tmp_path / "learned.csv"
+    versions_of = ["1", "2"] * 14 + ["", "2"]
+    learned.write_text(
+        "person_id,version\n" + "".join(f"p{p:02d},{v}\n" for p, v in enumerate(versions_of))
+    )
+    labels = [a for x in ("1", "2", "3") for a in ("--label", x)]
+    out = tmp_path / "v.json"
+    code, text = invoke(
+        "versions", *paths, *labels, "--learned-at", learned, "--resamples", "100",
+        "--correction", "fdr_bh", "--json", out,
+    )  # fmt: skip
+    assert code == 0, text
+    payload = json.loads(out.read_text())
+    assert [r["k"] for r in payload["continual"]] == [1, 2, 2]
+    assert any("1 person_id value(s) have no learned-at version" in n for n in payload["notes"])
+    learned.write_text("person_id,version\np00,1\np01,2\np02,7\n")
+    code, text = invoke("versions", *paths, *labels, "--learned-at", learned)
+    assert code == 2 and "learned.csv" in text and "learned_at row 3" in text, text
+    assert "'p02' has the version '7'" in text

@@ -297,19 +297,24 @@ def _learned(
                 f"at), not {list(learned_at.columns)}"
             )
         pairs = list(zip(learned_at.iloc[:, 0], learned_at.iloc[:, 1], strict=True))
+        where = [f"learned_at row {k + 1}: " for k in range(len(pairs))]
     else:
         pairs = list(learned_at.items())
+        where = ["learned_at: "] * len(pairs)
     index = {v: k for k, v in enumerate(labels)}
     out = {}
-    for unit, version in pairs:
-        if pd.isna(version):
-            continue
-        if str(version) not in index:
+    for (unit, version), at in zip(pairs, where, strict=True):
+        if pd.isna(version) or (isinstance(version, str) and not version.strip()):
+            continue  # a blank cell: not learned at any version of the series
+        text = str(version).strip()
+        if text not in index and isinstance(version, float) and version.is_integer():
+            text = str(int(version))  # a numeric column read as floats: 2.0 is version "2"
+        if text not in index:
             raise ValueError(
-                f"learned_at gives {learned_by} {unit!r} the version {version!r}, which is not "
-                f"one of the versions {list(labels)}"
+                f"{at}{learned_by} {unit!r} has the version {version!r}, which is not one of "
+                f"the versions {list(labels)}; give a version label or leave the cell blank"
             )
-        out[str(unit)] = index[str(version)]
+        out[str(unit)] = index[text]
     return out
 
 

@@ -60,6 +60,18 @@ def _load(run: str, out: Path) -> tuple[pd.DataFrame, pd.DataFrame | None, str]:
         _fail(err)
 
 
+def _labels_table(path: Path) -> pd.DataFrame:
+    """A table of labels read as text (a version "1" stays "1", not 1.0), blanks missing."""
+    if path.suffix.lower() not in (".csv", ".tsv") or not path.is_file():
+        return read_table(path)  # parquet keeps its types; read_table names a bad path
+    import pandas as pd
+
+    try:
+        return pd.read_csv(path, sep="\t" if path.suffix.lower() == ".tsv" else ",", dtype=str)
+    except Exception as err:  # any reader error becomes a message naming the file
+        _fail(f"{path}: could not be read ({type(err).__name__}: {err})")
+
+
 def _groups(
     groups_file: Path | None, group_by: str | None, persons: pd.DataFrame | None
 ) -> dict[str, Any] | None:
@@ -153,9 +165,9 @@ def versions_cmd(
     labels = list(label) if label else (names if len(set(names)) == len(names) else None)
     learned = None
     if learned_at is not None:
-        table = read_table(learned_at)
+        table = _labels_table(learned_at)
         _need(table, learned_at, {"--learned-by": learned_by, "--version-column": version_column})
-        learned = table[[learned_by, version_column]].astype(str)
+        learned = table[[learned_by, version_column]]
     try:
         result = versions(
             [x[0] for x in loaded],
@@ -175,7 +187,8 @@ def versions_cmd(
             seed=seed,
         )
     except _USER_ERRORS as err:
-        _fail(err)
+        where = f"{learned_at} (rows counted under the header), " if learned_at else ""
+        _fail(f"{where}{err}" if str(err).startswith("learned_at") else err)
     _print_versions(result)
     from behaviorlab.cli._series_io import _outputs
     from behaviorlab.report._versions import versions_section
