@@ -169,6 +169,16 @@ def test_the_uniform_baseline_of_an_ordered_item_is_uniform_over_its_codes() -> 
     assert mid.loc["accuracy"].to_dict()["uniform"] == pytest.approx(1 - 1.2 / 4)  # 0.7
 
 
+def test_a_simulated_value_outside_the_range_never_scores_below_zero() -> None:
+    rows = [_row(f"p{p}", "a", p % 10, 40.0 if p == 0 else 5.0) for p in range(10)]
+    out = numeric_outcomes(pd.DataFrame(rows), n_resamples=20)
+    h = np.array([p % 10 for p in range(10)], dtype=float)
+    s = np.where(np.arange(10) == 0, 40.0, 5.0)
+    assert out.value("accuracy") == pytest.approx(np.clip(1 - np.abs(h - s) / 10, 0, 1).mean())
+    note = out.table.set_index("metric").loc["accuracy"].to_dict()["note"]
+    assert "1 simulated value(s) lie outside their item's range" in note
+
+
 def test_an_arm_whose_twins_never_vary_says_so() -> None:
     rows = [_row(f"p{p}", "q", p % 5, 2.0) for p in range(10)]
     out = numeric_outcomes(pd.DataFrame(rows), n_resamples=50)

@@ -124,6 +124,13 @@ def test_the_survey_task_asks_for_a_number_and_scores_by_the_range() -> None:
     assert task.score(numeric, Answer(choice="5")) == {"abs_error": 1.5, "correct": 0.85}
     assert task.score(numeric, Answer(value={"answer": 0})) == {"abs_error": 3.5, "correct": 0.65}
     assert task.score(numeric, Answer(choice="warm")) == {}
+    # a value outside the range (an imported answer) is flagged, its accuracy held to [0, 1]
+    assert task.score(numeric, Answer(choice="25")) == {
+        "abs_error": 21.5,
+        "correct": 0.0,
+        "out_of_range": 1.0,
+    }
+    assert task.score(numeric, Answer(choice="-1"))["correct"] == pytest.approx(0.55)
     ordered = trials["b", "lik"]  # person b answered 5 on a 1..5 scale
     # the row keeps the scale's points: a uniformly random answer is one of them
     assert ordered.input.meta["codes"] == [1.0, 2.0, 3.0, 4.0, 5.0]
@@ -188,3 +195,19 @@ def test_train_mean_answers_numeric_and_ordered_questions_with_the_training_mean
     assert asked["quiz"].meta == {"not_applicable": True} and asked["quiz"].choice is None
     keyed = next(t for t in trials if t.person_id == "c" and t.item_id == "quiz")
     assert task.score(keyed, asked["quiz"]) == {}  # unscored, not wrong
+
+
+def test_train_mean_leaves_an_item_no_training_person_answered_unanswered() -> None:
+    """No mean over other items (their scales differ): not applicable, hence unscored."""
+    from behaviorlab.simulators import simulators
+
+    ds = survey_from_frame(pd.read_csv(io.StringIO(TABLE)), _full())
+    task = SurveyTask()
+    trials = task.trials(ds, seed=0)
+    baseline = simulators.get("train_mean")()
+    baseline.fit([t for t in trials if t.person_id != "c" and t.item_id != "temp"])
+    temp = next(t for t in trials if t.person_id == "c" and t.item_id == "temp")
+    answer = asyncio.run(baseline.answer(temp.input))
+    assert answer.error is None and answer.choice is None
+    assert answer.meta == {"not_applicable": True} and "no training person" in answer.raw
+    assert task.score(temp, answer) == {}

@@ -317,7 +317,8 @@ def _rows(t: _Trials, item: np.ndarray, n_items: int) -> tuple[np.ndarray, np.nd
     cols[:, ABS] = d
     abs_u = _uniform_error(t, w)
     cols[:, NR] = ranged
-    cols[:, ACC] = np.where(ranged, 1.0 - d / w, 0.0)
+    # a simulated value outside the range scores 0 at worst, never below (see _outside)
+    cols[:, ACC] = np.where(ranged, np.clip(1.0 - d / w, 0.0, 1.0), 0.0)
     cols[:, ACC_U] = np.where(ranged, 1.0 - abs_u / w, 0.0)
     cols[:, ABS_U] = np.where(ranged, abs_u, 0.0)
     # the mean of the other people's answers to the item
@@ -345,9 +346,10 @@ def _rows(t: _Trials, item: np.ndarray, n_items: int) -> tuple[np.ndarray, np.nd
             continue
         xs, ps = dist
         cols[i, ND] = 1.0
-        cols[i, EXP] = 1.0 - float(np.sum(ps * np.abs(t.h[i] - xs))) / w[i]
+        hit = np.clip(1.0 - np.abs(t.h[i] - xs) / w[i], 0.0, 1.0)
+        cols[i, EXP] = float(np.sum(ps * hit))
         median = xs[int(np.searchsorted(np.cumsum(ps), 0.5 - 1e-12))]
-        cols[i, MED] = 1.0 - abs(t.h[i] - median) / w[i]
+        cols[i, MED] = min(1.0, max(0.0, 1.0 - abs(t.h[i] - median) / w[i]))
     index = (item[:, None] * CHANNELS + np.arange(CHANNELS)[None, :]).ravel()
     return index, cols.ravel()
 
@@ -515,6 +517,12 @@ def _arm_rows(
         row |= {"n_items": len(names), "n_people": n_people, "n": len(t.h)}
         if math.isfinite(row["value"]) or metric in ("accuracy", "correlation"):
             notes.insert(0, _note(metric, unranged, flat, len(names)))
+        outside = _outside(t)
+        if metric == "accuracy" and outside:
+            notes.append(
+                f"{outside} simulated value(s) lie outside their item's range: flagged, their "
+                "accuracy held to [0, 1]"
+            )
         if metric in BASELINE_METRICS and not np.isfinite(t.train).any():
             notes.append(NO_TRAINING_MEAN)
         row["note"] = "; ".join(n for n in notes if n)
@@ -527,6 +535,14 @@ NO_TRAINING_MEAN = (
     "{name: train_mean} to the run's simulators (loo_mean, the other test people's mean, is "
     "in-sample)"
 )
+
+
+def _outside(t: _Trials) -> int:
+    """How many simulated values lie outside their item's range."""
+    ranged = np.isfinite(t.width)
+    lo, hi = t.lo[ranged], t.lo[ranged] + t.width[ranged]
+    s = t.s[ranged]
+    return int(np.sum((s < lo) | (s > hi)))
 
 
 WHY_SHORT = {

@@ -97,14 +97,18 @@ def numeric_scores(
     human: str | None, answer: Any, scale: tuple[float, float] | None
 ) -> dict[str, float]:
     """``abs_error`` and, with a range, ``correct`` = ``1 − |h − s| / range``; empty when
-    either side is not a number."""
+    either side is not a number. A simulated value outside the range (an imported answer, a
+    model ignoring the schema) is flagged ``out_of_range`` = 1 and its ``correct`` is held to
+    [0, 1] (a value past the far end scores 0, never below)."""
     h, s = as_number(human), as_number(answer)
     if h is None or s is None:
         return {}
     d = abs(h - s)
     out = {"abs_error": d}
     if scale is not None:
-        out["correct"] = 1.0 - d / (scale[1] - scale[0])
+        out["correct"] = min(1.0, max(0.0, 1.0 - d / (scale[1] - scale[0])))
+        if not scale[0] <= s <= scale[1]:
+            out["out_of_range"] = 1.0
     return out
 
 
