@@ -116,3 +116,29 @@ def test_an_argument_text_given_only_on_a_later_row_is_found(tmp_path: Path) -> 
     path = _csv(tmp_path, table)
     with pytest.raises(PersuasionDataError, match=rf"{path}, row 3, column 'argument_text'.*'a'"):
         load_persuasion_file(path, MAPPING)
+
+
+def test_one_argument_id_with_two_texts_or_sides_is_an_error(tmp_path: Path) -> None:
+    table = [
+        {"person": "p1", "time": 0, "stance": 0, "strength": 2, **NONE},
+        {"person": "p1", "time": 1, "stance": 1, "strength": 2, **_arg("a", text="Schools.")},
+        {"person": "p2", "time": 0, "stance": 0, "strength": 2, **NONE},
+        {"person": "p2", "time": 1, "stance": 1, "strength": 2, **_arg("a", text="Roads.")},
+    ]
+    path = _csv(tmp_path, table)
+    with pytest.raises(PersuasionDataError) as err:
+        load_persuasion_file(path, MAPPING)
+    msg = str(err.value)
+    assert f"{path}, row 5, column 'argument_text'" in msg and "'Schools.' in row 3" in msg
+    table[3]["argument_text"] = "Schools."
+    table[3]["argument_side"] = "attacks"
+    with pytest.raises(PersuasionDataError, match=r"row 5, column 'argument_side'.*row 3"):
+        load_persuasion_file(_csv(tmp_path, table), MAPPING)
+    # the same id in another item is another argument
+    items = [{**r, "item": "tax" if r["person"] == "p1" else "roads"} for r in table]
+    mapping = MAPPING.model_copy(update={"item": "item"})
+    data = load_persuasion_file(_csv(tmp_path, items), mapping)
+    sides = {
+        e.episode_id: e.steps[1].observation.meta["arguments"][0]["side"] for e in data.episodes
+    }
+    assert sides == {"p1:tax": "supports", "p2:roads": "attacks"}

@@ -273,7 +273,7 @@ def persuasion_from_frame(
                     "time point, so keep one of the two rows"
                 )
             seen[arg["id"]] = row
-            arg["text"] = arg["text"] or texts.get(arg["id"], "")
+            arg["text"] = arg["text"] or texts.get((item, arg["id"]), "")
             if not arg["text"]:
                 raise PersuasionDataError(
                     f"{r.where(row, str(m.argument_text))}: argument {arg['id']!r} has no "
@@ -348,14 +348,32 @@ def persuasion_from_frame(
     )
 
 
-def _argument_texts(r: _Reader) -> dict[str, str]:
-    """Each argument's text, from the first row of the table that gives it (any row may)."""
-    texts: dict[str, str] = {}
+def _argument_texts(r: _Reader) -> dict[tuple[str, str], str]:
+    """Each argument's text by (item, id), from any row that gives it; the same id in one
+    item with another text or side is an error naming both rows (ids may repeat across
+    items)."""
+    m = r.m
+    texts: dict[tuple[str, str], tuple[str, int]] = {}
+    sides: dict[tuple[str, str], tuple[str, int]] = {}
     for row in range(len(r.frame)):
         arg = r.argument(row)
-        if arg is not None and arg["text"]:
-            texts.setdefault(arg["id"], arg["text"])
-    return texts
+        if arg is None:
+            continue
+        key = (r.required(row, m.item) if m.item else "position", arg["id"])
+        for found, value, column in (
+            (texts, arg["text"], str(m.argument_text)),
+            (sides, arg["side"], str(m.argument_side)),
+        ):
+            if not value:
+                continue
+            first = found.setdefault(key, (value, row))
+            if first[0] != value:
+                raise PersuasionDataError(
+                    f"{r.where(row, column)}: argument {arg['id']!r} of item {key[0]!r} is "
+                    f"{value!r} here and {first[0]!r} in {r.unit} {first[1] + r.first}; one id "
+                    "is one argument (same text, same side): give the other one its own id"
+                )
+    return {key: text for key, (text, _) in texts.items()}
 
 
 def _own_persona(r: _Reader, m: PersuasionMapping) -> dict[str, dict[str, Any]]:
