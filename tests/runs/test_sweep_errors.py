@@ -3,6 +3,8 @@ option), also for what is checked against the registries (conditions, simulator 
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from behaviorlab.runs import SpecError, parse_spec
@@ -85,3 +87,39 @@ def test_a_plain_entry_with_a_cell_label_names_its_own_line() -> None:
     )
     msg = _error(text)
     assert "s.yaml:22: simulators.1.label:" in msg and "the label of a sweep cell" in msg
+
+
+@pytest.mark.parametrize(
+    ("mapping", "where", "needle"),
+    [
+        # a level's answer mode that does not sample: the seed factor would change nothing
+        (
+            "{level: b, model: other-b, answer: score}",
+            "sweep.factors.model.1.answer:",
+            "does not sample",
+        ),
+        # a level's n: seeds 0 and 4 are closer than 5, so its cells would share samples
+        ("{level: b, model: other-b, n: 5}", "sweep.factors.model.1.n:", "closer than n: 5"),
+        # a level setting what a factor sweeps (the factor would silently win)
+        ("{level: b, model: other-b, seed: 7}", "sweep.factors.model.1.seed:", "sweeps it"),
+    ],
+)
+def test_a_model_level_cannot_escape_the_entry_checks(
+    mapping: str, where: str, needle: str
+) -> None:
+    msg = _error(BASE.replace("{level: b, model: other-b}", mapping))
+    assert f"s.yaml:12: {where}" in msg, msg
+    assert needle in msg
+
+
+def test_levels_that_all_sample_are_read_as_their_cells() -> None:
+    # the entry alone does not sample, but every cell's entry (its level's mapping) does
+    text = BASE.replace("    answer: sample\n    n: 2\n", "").replace(
+        "      - a\n      - {level: b, model: other-b}\n",
+        "      - {level: a, model: a, answer: sample, n: 2}\n"
+        "      - {level: b, model: other-b, answer: sample, n: 4}\n",
+    )
+    spec = parse_spec(text, origin="s.yaml")
+    assert {s.options()["n"] for s in spec.simulators} == {2, 4}
+    with pytest.raises(SpecError, match=re.escape("s.yaml:10: sweep.factors.model.1.n:")):
+        parse_spec(text.replace("n: 4", "n: 5"), origin="s.yaml")

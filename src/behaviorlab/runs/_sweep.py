@@ -191,31 +191,64 @@ class SweepSpec(BaseModel):
                     "out of the entry",
                     ("simulator", option),
                 )
+        # a model level's mapping overrides the entry's options: check each level's own
+        mapping: list[tuple[tuple[str | int, ...], dict[str, Any]]] = [
+            (("factors", "model", i), entry)
+            for i, entry in enumerate(self.factors.model or [])
+            if isinstance(entry, dict)
+        ]
+        for where, entry in mapping:
+            for factor, option in _SET_BY_FACTOR.items():
+                if (
+                    factor != "model"
+                    and getattr(self.factors, factor) is not None
+                    and option in entry
+                ):
+                    raise LocatedError(
+                        f"model level {entry['level']!r} sets {option}: and factor {factor} "
+                        "sweeps it; leave it out of the level",
+                        (*where, option),
+                    )
+        # each cell's own entry: the entry, with a model level's mapping over it
+        plain = not mapping or len(mapping) < len(self.factors.model or [])
+        for where, entry in [*([((), {})] if plain else []), *mapping]:
+            self._samples_check({**sim, **entry}, where, set(entry))
+        return self
+
+    def _samples_check(
+        self, sim: dict[str, Any], level: tuple[str | int, ...], own: set[str]
+    ) -> None:
+        """A temperature or seed sweep needs an llm that samples, with seeds spaced by its
+        ``n``; ``level``: where the model level's mapping is whose ``own`` options are in
+        ``sim`` (empty for the entry itself)."""
+        if sim["name"] != "llm":
+            return
         mode = sim.get("answer", "score")
+        whose = f"model level {sim['level']!r}" if "level" in own else "the llm simulator"
         for factor in ("temperature", "seed"):
             levels = getattr(self.factors, factor) or []
-            if sim["name"] == "llm" and len(levels) > 1 and mode != "sample":
+            if len(levels) > 1 and mode != "sample":
+                loc = (*level, "answer") if "answer" in own else ("factors", factor)
                 raise LocatedError(
-                    f"factor {factor} has {len(levels)} levels but the llm simulator answers "
+                    f"factor {factor} has {len(levels)} levels but {whose} answers "
                     f"with answer: {mode}, which does not sample (the {factor} would change "
                     "nothing); set answer: sample in sweep.simulator",
-                    ("factors", factor),
+                    loc,
                 )
         seeds = sorted(self.factors.seed or [])
         n = sim.get("n", 10)
-        if sim["name"] == "llm" and sim.get("answer") == "sample" and isinstance(n, int):
+        if mode == "sample" and isinstance(n, int):
             close = [(a, b) for a, b in itertools.pairwise(seeds) if b - a < n]
             if close:
                 a, b = close[0]
                 spaced = ", ".join(str(seeds[0] + i * n) for i in range(len(seeds)))
                 raise LocatedError(
-                    f"factor seed: levels {a} and {b} are closer than n: {n}; the llm simulator "
-                    f"draws its {n} samples with seeds seed .. seed+{n - 1}, so these cells "
-                    f"would share samples and the seed noise floor would come out too small; "
-                    f"space the seeds by n, e.g. seed: [{spaced}]",
-                    ("factors", "seed"),
+                    f"factor seed: levels {a} and {b} are closer than n: {n} ({whose}); the llm "
+                    f"simulator draws its {n} samples with seeds seed .. seed+{n - 1}, so these "
+                    f"cells would share samples and the seed noise floor would come out too "
+                    f"small; space the seeds by n, e.g. seed: [{spaced}]",
+                    (*level, "n") if "n" in own else ("factors", "seed"),
                 )
-        return self
 
     def check_registered(self) -> None:
         """Check the sweep against the registries, where a mistake would otherwise surface
