@@ -352,3 +352,11 @@ def test_learned_at_read_as_numbers_matches_numeric_labels() -> None:
     table.loc[3, "version"] = 5.0
     with pytest.raises(ValueError, match=r"learned_at row 4: person_id 'p03' has the version 5\.0"):
         versions(frames, labels=["1", "2"], learned_at=table)
+
+
+def test_regressions_come_in_series_order_not_label_order() -> None:
+    frames = series(lambda v, p, i: 0.6, n_versions=3, n_people=5, n_items=4)
+    result = versions(frames, labels=["zeta", "alpha", "mid"], n_resamples=50, correction=FAST)
+    reg = result.regressions
+    steps = list(dict.fromkeys(zip(reg["before_version"], reg["after_version"], strict=True)))
+    assert steps == [("zeta", "alpha"), ("alpha", "mid")]

@@ -83,7 +83,9 @@ def _regressions(
         out.loc[family_rows.index, "p_adjusted"] = p_adj
         out.loc[family_rows.index, "regressed"] = reject
     out["regressed"] = out["regressed"].astype(bool)
-    return out.sort_values(["before_version", "kind", "p_value", "unit"], kind="stable")
+    step = out["before_version"].map({v: k for k, v in enumerate(labels)})
+    order = out.assign(_step=step).sort_values(["_step", "kind", "p_value", "unit"], kind="stable")
+    return order.drop(columns="_step")  # steps in series order, not by label
 
 
 def _corrected(
