@@ -177,3 +177,23 @@ def test_the_block_shows_a_bound_at_the_noise_floor() -> None:
     cells = scores_table(scores).rows[0]
     assert cells[4] == f"0.00 [≤ {row['share_tv_high']:.2f}]"
     assert cells[5].startswith("100 [≥ ")
+
+
+def test_samples_noise_is_in_the_floor_and_the_interval() -> None:
+    """A perfect simulator that gives 10 samples per unit: its TV is about 0.19 from its own
+    sampling alone; the floor says so and its interval holds 0 (a bound at the floor)."""
+    rng = np.random.default_rng(3)
+    p = {"a": 0.5, "b": 0.3, "c": 0.2}
+    exact, sampled = [], []
+    for i in range(12):
+        exact.append(_row(f"q{i}", p, p, 200))
+        draws = list(rng.choice(list(p), size=10, p=list(p.values())))
+        sampled.append(_row(f"q{i}", p, p, 200) | {"probabilities": None, "samples": draws})
+    people = share_scores(pd.DataFrame(exact), n_resamples=200).set_index("simulator")
+    own = share_scores(pd.DataFrame(sampled), n_resamples=200).set_index("simulator")
+    floor_people = people.loc["llm:x", "share_tv_floor"]
+    row = own.loc["llm:x"]
+    assert row["n_samples"] == 10 and people.loc["llm:x", "n_samples"] == 0
+    assert row["share_tv_floor"] > 3 * floor_people  # ~0.18 against ~0.04
+    assert row["share_tv"] > 2 * floor_people  # the estimate is that far, by noise alone
+    assert row["share_tv_low"] <= 0.0 + 1e-12 and bool(row["share_tv_at_floor"])

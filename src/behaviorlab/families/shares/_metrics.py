@@ -77,6 +77,8 @@ SCORE_COLUMNS = (
     "n_excluded",
     "n_no_distribution",
     "n_failed",
+    "n_samples",
+    "median_n",
     *(f"{m}{s}" for m in METRICS for s in ("", "_low", "_high", "_floor", "_at_floor")),
 )
 
@@ -92,20 +94,27 @@ def _meta(value: Any) -> dict[str, Any]:
 
 def simulated(probs: Any, samples: Any) -> dict[str, float] | None:
     """A trial's simulated distribution: its probabilities, else the share of its samples."""
+    return simulated_from(probs, samples)[0]
+
+
+def simulated_from(probs: Any, samples: Any) -> tuple[dict[str, float] | None, int]:
+    """A trial's simulated distribution and how many samples it comes from (0: the
+    simulator's own probabilities, exact)."""
     if (p := as_probs(probs)) is not None:
-        return dict(p)
-    if (s := as_codes(samples)) is not None:
+        return dict(p), 0
+    if (s := as_codes(samples)) is not None and len(s):
         out: dict[str, float] = {}
         for code in s:
             out[code] = out.get(code, 0.0) + 1.0 / len(s)
-        return out
-    return None
+        return out, len(s)
+    return None, 0
 
 
 @dataclass(frozen=True)
 class Units:
     """The units of one arm as padded arrays: ``p`` and ``q`` (U, K), ``mask`` the item's
-    options, ``n`` people asked, ``cluster`` the item's index, ids and groups."""
+    options, ``n`` people asked, ``cluster`` the item's index, ids and groups; ``m`` the
+    samples ``q`` comes from per unit (0 or None: exact probabilities)."""
 
     ids: list[str]
     items: list[str]
@@ -114,6 +123,12 @@ class Units:
     q: np.ndarray
     mask: np.ndarray
     n: np.ndarray
+    m: np.ndarray | None = None
+
+    @property
+    def samples(self) -> np.ndarray:
+        """Samples per unit (0: exact probabilities)."""
+        return np.zeros(len(self.ids)) if self.m is None else self.m
 
     @property
     def uniform(self) -> np.ndarray:
@@ -130,6 +145,7 @@ def arm_units(frame: pd.DataFrame) -> tuple[Units, int]:
     samples = column(valid, "samples") if "samples" in valid else [None] * len(valid)
     human: dict[str, tuple[str, dict[str, float], float]] = {}
     sims: dict[str, list[dict[str, float]]] = {}
+    counts: dict[str, list[int]] = {}
     missing = 0
     rows = zip(
         column(valid, "item_id"),
@@ -142,7 +158,7 @@ def arm_units(frame: pd.DataFrame) -> tuple[Units, int]:
     for unit, item, raw_meta, pr, sa in rows:
         meta = _meta(raw_meta)
         shares = meta.get("human_shares")
-        dist = simulated(pr, sa)
+        dist, drawn = simulated_from(pr, sa)
         if not isinstance(shares, Mapping) or dist is None:
             missing += 1
             continue
@@ -152,12 +168,15 @@ def arm_units(frame: pd.DataFrame) -> tuple[Units, int]:
             float(meta.get("human_n", 0)),
         )
         sims.setdefault(str(unit), []).append(dist)
+        counts.setdefault(str(unit), []).append(drawn)
     ids = list(human)
     width = max((len(human[u][1]) for u in ids), default=0)
     p = np.zeros((len(ids), width))
     q = np.zeros((len(ids), width))
     mask = np.zeros((len(ids), width))
     n = np.zeros(len(ids))
+    # samples behind a unit's q: their total when every trial of it sampled, else exact
+    m = np.array([sum(counts[u]) if all(counts[u]) else 0 for u in ids], dtype=float)
     for r, u in enumerate(ids):
         _, shares, n[r] = human[u]
         codes = list(shares)
@@ -171,7 +190,7 @@ def arm_units(frame: pd.DataFrame) -> tuple[Units, int]:
             )
     items = [human[u][0] for u in ids]
     cluster = pd.factorize(pd.Series(items, dtype=object))[0] if ids else np.zeros(0, np.int64)
-    return Units(ids, items, np.asarray(cluster), p, q, mask, n), missing
+    return Units(ids, items, np.asarray(cluster), p, q, mask, n, m), missing
 
 
 def unit_values(p: np.ndarray, q: np.ndarray, u: np.ndarray) -> dict[str, np.ndarray]:
@@ -187,16 +206,31 @@ def unit_values(p: np.ndarray, q: np.ndarray, u: np.ndarray) -> dict[str, np.nda
     }
 
 
+def _multinomial(rng: np.random.Generator, n: np.ndarray, p: np.ndarray, size: int) -> np.ndarray:
+    """``size`` draws of ``Multinomial(n, p) / n`` per row: (size, U, K)."""
+    k = np.maximum(np.rint(n), 1).astype(np.int64)
+    p = p / p.sum(axis=-1, keepdims=True)
+    return np.asarray(rng.multinomial(k, p, size=(size, len(k))) / k[None, :, None])
+
+
 def _redraw(
     rng: np.random.Generator, units: Units, size: int, p: np.ndarray | None = None
 ) -> np.ndarray:
     """``size`` redraws of every unit's people, ``Multinomial(n, p)`` / n: (size, U, K);
     ``p`` the population to draw from (default: the observed shares)."""
-    n = np.maximum(np.rint(units.n), 1).astype(np.int64)
-    p = units.p if p is None else p
-    p = p / p.sum(axis=-1, keepdims=True)
-    draws = rng.multinomial(n, p, size=(size, len(n)))
-    return np.asarray(draws / n[None, :, None])
+    return _multinomial(rng, units.n, units.p if p is None else p, size)
+
+
+def _resample_q(rng: np.random.Generator, q: np.ndarray, m: np.ndarray, size: int) -> np.ndarray:
+    """``q`` as the simulator would give it again: its units that come from ``m`` samples
+    redrawn ``Multinomial(m, q) / m``, the exact ones as they are: (size, U, K)."""
+    out = np.broadcast_to(q, (size, *q.shape))
+    sampled = m > 0
+    if not sampled.any():
+        return out
+    out = out.copy()
+    out[:, sampled] = _multinomial(rng, m[sampled], q[sampled], size)
+    return out
 
 
 def _means(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
@@ -229,11 +263,20 @@ def _include(units: Units) -> dict[str, np.ndarray]:
 
 
 def _replicates(
-    units: Units, qs: Sequence[np.ndarray], n_resamples: int, seed: int, chunk: int
+    units: Units,
+    qs: Sequence[np.ndarray],
+    n_resamples: int,
+    seed: int,
+    chunk: int,
+    ms: Sequence[np.ndarray] | None = None,
 ) -> tuple[dict[str, np.ndarray], dict[str, float]]:
     """Bootstrap replicates of each metric for each simulated distribution in ``qs`` (shape
     ``(len(qs), B)`` per metric), all from the same draws: item weights (items resampled as
-    clusters) and every unit's people redrawn ``Multinomial(n, p)``; and the noise floor."""
+    clusters) and every unit's people redrawn ``Multinomial(n, p)``, each ``q`` from
+    samples redrawn ``Multinomial(m, q)`` (``ms``, default ``units.samples``); and the noise
+    floor: a perfect simulator's value, from the people's noise and, where ``q`` comes from
+    samples, from drawing as many samples of the people's distribution."""
+    ms = [units.samples] * len(qs) if ms is None else ms
     include = _include(units)
     rng = np.random.default_rng(seed)
     n_items = int(units.cluster.max()) + 1 if len(units.ids) else 0
@@ -247,8 +290,11 @@ def _replicates(
         redrawn = _redraw(rng, units, size)
         shape = redrawn.shape
         uniform = np.broadcast_to(units.uniform, shape)
-        boots = [unit_values(redrawn, np.broadcast_to(q, shape), uniform) for q in qs]
-        perfect = unit_values(redrawn, np.broadcast_to(units.p, shape), uniform)
+        boots = [
+            unit_values(redrawn, _resample_q(rng, q, m, size), uniform)
+            for q, m in zip(qs, ms, strict=True)
+        ]
+        perfect = unit_values(redrawn, _resample_q(rng, units.p, units.samples, size), uniform)
         for m in METRICS:
             reps[m].append(np.stack([_means(b[m], w * include[m]) for b in boots]))
             floors[m].append(_means(perfect[m], np.broadcast_to(include[m], w.shape) * 1.0))
@@ -273,7 +319,8 @@ def _candidate_metrics(
 ) -> Callable[[np.ndarray, np.random.Generator | None], dict[str, np.ndarray]]:
     """For :func:`inverted_intervals`: the metrics of the candidate population ``P_λ`` (rng
     None) or their bootstrap estimates: items resampled as clusters, the people redrawn
-    ``Multinomial(n, P_λ)``, the simulated distribution as it is. The score's denominators
+    ``Multinomial(n, P_λ)``, the simulated distribution redrawn from its samples where it
+    comes from samples (``Multinomial(m, q)``), else as it is. The score's denominators
     (TV of the people to uniform) are the observed ones in both: the candidates move the
     people towards the simulator, which would move them towards uniform too, and the score
     would not fall steadily with the distance."""
@@ -281,10 +328,10 @@ def _candidate_metrics(
     n_items = int(units.cluster.max()) + 1
     denominator = np.maximum(total_variation(units.p, units.uniform), TV_UNIFORM_MIN)
 
-    def values_of(people: np.ndarray) -> dict[str, np.ndarray]:
+    def values_of(people: np.ndarray, q: np.ndarray) -> dict[str, np.ndarray]:
         shape = people.shape
         values = unit_values(
-            people, np.broadcast_to(units.q, shape), np.broadcast_to(units.uniform, shape)
+            people, np.broadcast_to(q, shape), np.broadcast_to(units.uniform, shape)
         )
         values["simbench_score"] = 100.0 * (1.0 - values["share_tv"] / denominator)
         return values
@@ -292,7 +339,7 @@ def _candidate_metrics(
     def metric_of(lam: np.ndarray, rng: np.random.Generator | None) -> dict[str, np.ndarray]:
         cand = candidate(units.p, units.q, units.mask, float(lam))
         if rng is None:
-            values = values_of(cand)
+            values = values_of(cand, units.q)
             return {m: _means(values[m], include[m] * 1.0) for m in METRICS}
         parts: dict[str, list[np.ndarray]] = {m: [] for m in METRICS}
         done = 0
@@ -300,7 +347,8 @@ def _candidate_metrics(
             size = min(chunk, n_resamples - done)
             item_w = rng.multinomial(n_items, np.full(n_items, 1.0 / n_items), size=size)
             w = item_w[:, units.cluster].astype(float)
-            values = values_of(_redraw(rng, units, size, cand))
+            people = _redraw(rng, units, size, cand)
+            values = values_of(people, _resample_q(rng, units.q, units.samples, size))
             for m in METRICS:
                 parts[m].append(_means(values[m], w * include[m]))
             done += size
@@ -353,8 +401,9 @@ def estimate_units(
     }
 
 
-def _aligned(a: Units, b: Units) -> tuple[Units, np.ndarray]:
-    """``a`` restricted to the units ``b`` has too, and ``b``'s distributions for them."""
+def _aligned(a: Units, b: Units) -> tuple[Units, np.ndarray, np.ndarray]:
+    """``a`` restricted to the units ``b`` has too, and ``b``'s distributions for them and
+    the samples they come from."""
     where = {u: k for k, u in enumerate(b.ids)}
     rows = [k for k, u in enumerate(a.ids) if u in where]
     width = max(a.p.shape[1], b.p.shape[1])
@@ -374,9 +423,10 @@ def _aligned(a: Units, b: Units) -> tuple[Units, np.ndarray]:
         pad(a.q)[pick],
         pad(a.mask)[pick],
         a.n[pick],
+        a.samples[pick],
     )
-    other = pad(b.q)[np.asarray([where[u] for u in ids], dtype=np.int64)]
-    return sub, other
+    take = np.asarray([where[u] for u in ids], dtype=np.int64)
+    return sub, pad(b.q)[take], b.samples[take]
 
 
 EFFECT_COLUMNS = (
@@ -411,11 +461,13 @@ def share_effects(
         for (other_sim, control), other in sorted(arms.items(), key=lambda kv: kv[0][1]):
             if other_sim != sim or control == "full":
                 continue
-            sub, q_other = _aligned(units, other)
+            sub, q_other, m_other = _aligned(units, other)
             if not sub.ids:
                 continue
             a, b = _point(sub, sub.q), _point(sub, q_other)
-            reps, _ = _replicates(sub, [sub.q, q_other], n_resamples, seed, 250)
+            reps, _ = _replicates(
+                sub, [sub.q, q_other], n_resamples, seed, 250, [sub.samples, m_other]
+            )
             row: dict[str, Any] = {
                 "simulator": sim,
                 "condition": cond,
@@ -493,6 +545,8 @@ def _row(
         "n_excluded": int((values["tv_uniform"] < TV_UNIFORM_MIN).sum()),
         "n_no_distribution": missing,
         "n_failed": failed,
+        "n_samples": float(np.median(units.samples)) if units.ids else 0.0,
+        "median_n": float(np.median(units.n)) if units.ids else math.nan,
     }
     for m in METRICS:
         e = est[m]

@@ -107,7 +107,8 @@ def scores_table(scores: pd.DataFrame) -> Table:
             "inverted so that it holds at the noise floor; [≤ x] / [≥ x]: at the noise floor, "
             "a one-sided bound.] "
             "The floor is what a perfect simulator would get from the people's sampling noise "
-            f"alone. −k: units left out of the score, their people within {TV_UNIFORM_MIN} "
+            "(and its own, when its distribution comes from samples). "
+            f"−k: units left out of the score, their people within {TV_UNIFORM_MIN} "
             f"(TV) of uniform. '{UNIFORM}' is computed, not run."
         ),
     )
@@ -189,6 +190,23 @@ def shares_blocks(data: RunData) -> list[Block]:
                 + "; ".join(floored)
                 + ".",
                 tone="note",
+            )
+        )
+    few_samples = [
+        f"{r['simulator']} ({r['condition']}): {r['n_samples']:g} samples per unit against "
+        f"a median n of {r['median_n']:g} people (TV floor with them "
+        f"{r['share_tv_floor']:.2f})"
+        for _, r in scores.iterrows()
+        if 0 < r["n_samples"] < r["median_n"]
+    ]
+    if few_samples:
+        blocks.append(
+            Paragraph(
+                "Distributions from fewer samples than people asked: the simulator's own "
+                "sampling noise is in its intervals and raises its noise floor, so even a "
+                "perfect simulator sits far from the people; give more samples or use "
+                "answer: score. " + "; ".join(few_samples) + ".",
+                tone="warning",
             )
         )
     lacking = _without_distribution(frame)
