@@ -179,6 +179,22 @@ def test_a_simulated_value_outside_the_range_never_scores_below_zero() -> None:
     assert "1 simulated value(s) lie outside their item's range" in note
 
 
+def test_opposite_biases_do_not_cancel_in_the_mean_absolute_glass_delta() -> None:
+    rng = np.random.default_rng(5)
+    h = rng.uniform(2, 8, 40)
+    rows = [_row(f"p{p}", "up", h[p], h[p] + 1) for p in range(40)]
+    rows += [_row(f"p{p}", "down", h[p], h[p] - 1) for p in range(40)]
+    out = numeric_outcomes(pd.DataFrame(rows), n_resamples=100)
+    delta = 1 / h.std(ddof=1)
+    assert out.value("glass_delta") == pytest.approx(0.0, abs=1e-9)
+    assert out.value("glass_delta_abs") == pytest.approx(delta)
+    row = out.table.set_index("metric").loc["glass_delta_abs"].to_dict()
+    assert row["low"] <= delta <= row["high"]
+    console = Console(width=250, record=True)
+    console.print(render_numeric(out))
+    assert "mean |Δ|" in console.export_text()
+
+
 def test_an_arm_whose_twins_never_vary_says_so() -> None:
     rows = [_row(f"p{p}", "q", p % 5, 2.0) for p in range(10)]
     out = numeric_outcomes(pd.DataFrame(rows), n_resamples=50)

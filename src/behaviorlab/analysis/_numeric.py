@@ -11,7 +11,8 @@ the simulated one parse as numbers. Per (task, simulator, condition), over the i
 - ``std_ratio``: per item, the twins' standard deviation over people's, averaged over items
   where people vary (a flat item counts as 0): below 1, twins are too uniform.
 - ``glass_delta``: per item, (twins' mean − people's mean) / people's standard deviation
-  (Glass's Δ), averaged over items where people vary.
+  (Glass's Δ), averaged over items where people vary; ``glass_delta_abs`` beside it, the mean
+  of |Δ| (twins too high on some items and too low on others cancel in the signed mean).
 - ``mae``: mean |h − s| over trials; ``accuracy``: mean of 1 − |h − s| / range over trials of
   items with a range (a numeric question's ``range``, an ordered one's code span).
 - For twins that give a distribution (option probabilities or samples): ``expected_accuracy``
@@ -66,6 +67,7 @@ NUMERIC_METRICS = (
     "correlation",
     "std_ratio",
     "glass_delta",
+    "glass_delta_abs",
     "mae",
     "accuracy",
     "expected_accuracy",
@@ -82,6 +84,7 @@ HIGHER_IS_BETTER = {
     "correlation": True,
     "std_ratio": True,
     "glass_delta": True,
+    "glass_delta_abs": False,
     "mae": False,
     "accuracy": True,
     "expected_accuracy": True,
@@ -408,6 +411,7 @@ def numeric_statistic(agg: np.ndarray) -> np.ndarray:
         _mean_over_items(per_item["correlation"]),
         _mean_over_items(per_item["std_ratio"]),
         _mean_over_items(per_item["glass_delta"]),
+        _mean_over_items(np.abs(per_item["glass_delta"])),
         _pooled(agg, ABS, N),
         _pooled(agg, ACC, NR),
         _pooled(agg, EXP, ND),
@@ -422,9 +426,13 @@ def numeric_statistic(agg: np.ndarray) -> np.ndarray:
     return np.stack(out, axis=-1)
 
 
-BASELINE_SLOTS = {("uniform", "mae"): 7, ("uniform", "accuracy"): 8}
-BASELINE_SLOTS |= {("loo_mean", "mae"): 9, ("loo_mean", "accuracy"): 10}
-BASELINE_SLOTS |= {("people_mean", "mae"): 11, ("people_mean", "accuracy"): 12}
+BASELINE_SLOTS = {
+    (base, metric): len(NUMERIC_METRICS) + k
+    for k, (base, metric) in enumerate(
+        (b, m) for b in ("uniform", "loo_mean", "people_mean") for m in BASELINE_METRICS
+    )
+}
+"""Where :func:`numeric_statistic` puts each baseline, after the metrics."""
 COVERS = {"mae": N, "accuracy": NR}
 """The trials a metric is over (channel counting them): all for MAE, ranged for accuracy."""
 BASELINE_COVERS = {("uniform", "mae"): NR, ("uniform", "accuracy"): NR}

@@ -20,6 +20,7 @@ NUMERIC_LABELS = {
     "correlation": "correlation ↑",
     "std_ratio": "std ratio (1)",
     "glass_delta": "Glass's Δ (0)",
+    "glass_delta_abs": "mean |Δ| ↓",
     "mae": "MAE ↓",
     "accuracy": "accuracy ↑",
     "expected_accuracy": "expected acc. ↑",
