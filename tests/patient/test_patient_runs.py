@@ -115,7 +115,9 @@ def test_kill_9_then_resume_a_patient_run(make_spec: Spec, tmp_path: Path) -> No
     spec = make_spec(
         patient,
         models=8,
-        judges=[{"kind": "keywords"}, MOCK_JUDGE],
+        # uncached judges: a judgement records its cache hits, which differ between the
+        # resumed run and the uninterrupted one (as the trials' cache_hits, left out below)
+        judges=[{"kind": "keywords"}, {**MOCK_JUDGE, "cache": False}],
         conditions=["full", "name_and_style"],
         name="killpatient",
     )
@@ -180,3 +182,38 @@ def test_plan_counts_the_judges_calls_apart(make_spec: Spec, tmp_path: Path) -> 
     text = " ".join(res.output.split())
     assert "judges: 2 LLM judge(s) (llm, other) read each of the 12 trials still to run" in text
     assert "up to 24 judge calls" in text
+
+
+def test_the_judges_calls_tokens_and_cost_count_in_the_trials_totals(
+    make_spec: Spec, tmp_path: Path
+) -> None:
+    priced = {**MOCK_JUDGE, "cache": False, "pricing": {"input_per_mtok": 1e6}}  # 1 per token
+    judges = [{"kind": "keywords"}, priced, {**priced, "label": "other", "model": "m2"}]
+    done = bl.run(make_spec({"name": "scripted_patient"}, models=2, judges=judges), out=tmp_path)
+    frame = done.to_pandas()
+    assert len(frame) == 4 and frame["error"].isna().all()
+    for rec in frame.to_dict(orient="records"):
+        read = rec["answer_json"]["judgements"]
+        tokens = sum(j["tokens_in"] for j in read)
+        assert tokens > 0 and [j["calls"] for j in read] == [0, 1, 1]
+        assert rec["calls"] == 2 and rec["tokens_in"] == tokens  # the scripted parties: none
+        assert rec["tokens_out"] == sum(j["tokens_out"] for j in read) > 0
+        assert rec["cost"] == pytest.approx(tokens)
+        meta = rec["meta"] if isinstance(rec["meta"], dict) else json.loads(rec["meta"])
+        assert meta["judge_calls"] == 2 and meta["judge_cost"] == pytest.approx(tokens)
+
+
+def test_plan_times_the_judges_calls_at_the_measured_speed(make_spec: Spec) -> None:
+    from behaviorlab.families.patient._family import plan_notes
+    from behaviorlab.runs import load_spec
+    from behaviorlab.runs._estimate import Cell, Estimate
+    from behaviorlab.runs._throughput import Throughput
+
+    spec = load_spec(make_spec({"name": "scripted_patient"}, judges=[MOCK_JUDGE]))
+    cells = [Cell("p", "full", trials=12, stored=2)]
+    untimed = plan_notes(spec, Estimate("x", "plan", cells))
+    assert len(untimed) == 1 and "up to 10 judge calls" in untimed[0]
+    timed = Estimate("x", "plan", cells, throughput={"p": Throughput(seconds=1.5, n=4, source="")})
+    assert "about 15 s more for those 10 calls at the measured 1.50 s per call" in " ".join(
+        plan_notes(spec, timed)
+    )

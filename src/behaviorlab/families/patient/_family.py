@@ -69,11 +69,24 @@ def plan_notes(spec: ExperimentSpec, estimate: Estimate) -> list[str]:
         return []
     left = sum(c.trials - c.stored for c in estimate.cells)
     names = ", ".join(str(j.get("label", f"judge-{i}")) for i, j in enumerate(judges))
-    return [
+    lines = [
         f"judges: {len(judges)} LLM judge(s) ({names}) read each of the {left} trials still "
         f"to run: up to {left * len(judges)} judge calls (one per trial and judge, fewer when "
         "the call cache holds them), not in the counts above"
     ]
+    timed = [
+        ((c.trials - c.stored) * len(judges), tp.seconds)
+        for c in estimate.cells
+        if (tp := estimate.throughput.get(c.simulator)) is not None and tp.per == "call"
+    ]
+    if timed and (calls := sum(n for n, _ in timed)):
+        seconds = sum(n * s for n, s in timed)
+        lines.append(
+            f"judges' time: about {seconds:.0f} s more for those {calls} calls at the "
+            f"measured {seconds / calls:.2f} s per call (a stored trial's calls count its "
+            "judges' readings), not in the time above"
+        )
+    return lines
 
 
 def _demo(request: DemoRequest) -> DemoPlan:

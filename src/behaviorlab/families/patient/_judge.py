@@ -9,9 +9,13 @@ the core-belief categories, the emotions and the conversational style the patien
   the patient's lines (it knows no paraphrase; see the module docstring there).
 
 A task option ``judges:`` lists them, each ``{label, kind, ...}`` (``kind: llm`` takes
-``backend``, ``model``, ``max_tokens``, ``cache`` and backend options). An LLM judge's calls go
-through the call cache (``cache: true``, the default: ``$BEHAVIORLAB_CACHE_DIR``; a path; or
-``false``), so a session replayed after a kill does not pay its judges twice.
+``backend``, ``model``, ``max_tokens``, ``cache``, ``pricing`` and backend options). An LLM
+judge's calls go through the call cache (``cache: true``, the default:
+``$BEHAVIORLAB_CACHE_DIR``; a path; or ``false``), so a session replayed after a kill does not
+pay its judges twice. Each judgement
+records its calls, cache hits, tokens and cost (the backend's ``pricing``, e.g. the
+``openai`` backend's option; calls the cache answered cost nothing); the task adds them to the
+trial's totals.
 """
 
 from __future__ import annotations
@@ -22,11 +26,18 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from behaviorlab.families.patient._lexicon import KEYWORDS, STYLE_CUES
 from behaviorlab.families.patient._model import CORE_CATEGORIES, EMOTION_GROUPS, EMOTIONS, STYLES
-from behaviorlab.models._base import Backend, BackendError, GenerateRequest, Message, backends
+from behaviorlab.models._base import (
+    Backend,
+    BackendError,
+    GenerateRequest,
+    Message,
+    Pricing,
+    backends,
+)
 from behaviorlab.models._cache import CachedBackend, CallCache
 
 JUDGE_SYSTEM = (
@@ -96,6 +107,13 @@ class Judgement(BaseModel):
     prompt: list[dict[str, Any]] = Field(default_factory=list, description="Messages as sent.")
     raw: str = ""
     error: str | None = None
+    calls: int = Field(default=0, description="Model calls made for this reading (cached too).")
+    cache_hits: int = Field(default=0, description="Of those, answered by the call cache.")
+    tokens_in: int = 0
+    tokens_out: int = 0
+    cost: float = Field(
+        default=0.0, description="Cost of the calls not served from the cache (judge pricing)."
+    )
 
 
 def _known(values: Any, labels: Sequence[str]) -> list[str]:
@@ -167,10 +185,20 @@ class LLMJudge:
             temperature=0.0,
             max_tokens=self.max_tokens,
         )
+        base["calls"] = 1
         try:
             gen = await self.backend.generate(request)
         except BackendError as exc:
             return Judgement(error=f"judge backend failed: {exc}", **base)
+        pricing = self.backend.pricing
+        base |= {
+            "cache_hits": int(gen.cached),
+            "tokens_in": gen.tokens_in,
+            "tokens_out": gen.tokens_out,
+            "cost": 0.0
+            if gen.cached or pricing is None
+            else pricing.cost(gen.tokens_in, gen.tokens_out),
+        }
         try:
             data = json.loads(gen.text)
         except ValueError:
@@ -258,7 +286,16 @@ def make_judge(options: Mapping[str, Any], index: int) -> Judge:
         )
     max_tokens = int(opts.pop("max_tokens", 128))
     cache = opts.pop("cache", True)
+    pricing = opts.pop("pricing", None)
     backend: Backend = backends.get(name)(**opts)
+    if pricing is not None:
+        try:
+            backend.pricing = pricing if isinstance(pricing, Pricing) else Pricing(**pricing)
+        except (TypeError, ValidationError) as exc:
+            raise ValueError(
+                f"{where} ({label!r}): pricing is {{input_per_mtok: ..., output_per_mtok: ..., "
+                f"currency: USD}} ({exc})"
+            ) from None
     if cache is not False:
         backend = CachedBackend(backend, CallCache(None if cache is True else str(cache)))
     return LLMJudge(backend, label=label, max_tokens=max_tokens)

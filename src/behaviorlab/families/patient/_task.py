@@ -18,6 +18,9 @@ A trial's ``person_id`` is the cognitive model (the cluster of every interval). 
 ``beliefs_<judge>`` and ``emotions_<judge>`` (the Jaccard of the labels it read with the true
 model's) and ``style_<judge>`` (1 when it named the true style) (the report
 has the per-label F1, the permutation chance line and the consistency, :mod:`._metrics`).
+A trial's ``calls``, ``tokens_in``, ``tokens_out``, ``cache_hits`` and ``cost`` count the
+parties' turns and the judges' readings; ``meta["judge_calls"]`` (and ``judge_tokens_in``,
+...) the judges' part.
 """
 
 from __future__ import annotations
@@ -65,6 +68,21 @@ def jaccard(a: Sequence[str], b: Sequence[str]) -> float:
     """``|a ∩ b| / |a ∪ b|`` (1.0 when both are empty)."""
     sa, sb = set(a), set(b)
     return 1.0 if not sa | sb else len(sa & sb) / len(sa | sb)
+
+
+JUDGE_USAGE = ("calls", "cache_hits", "tokens_in", "tokens_out", "cost")
+
+
+def with_judge_usage(answer: Answer, judgements: Sequence[Judgement]) -> Answer:
+    """The trial's answer with the judges' calls, cache hits, tokens and cost added to its
+    totals (the parties' alone before), and the judges' part in ``meta["judge_<field>"]``."""
+    used = {f: sum(getattr(j, f) for j in judgements) for f in JUDGE_USAGE}
+    return answer.model_copy(
+        update={
+            **{f: getattr(answer, f) + used[f] for f in JUDGE_USAGE},
+            "meta": {**answer.meta, **{f"judge_{f}": used[f] for f in JUDGE_USAGE}},
+        }
+    )
 
 
 @task(PATIENT)
@@ -179,7 +197,7 @@ class PatientTask:
                         log.score(turn, words=len(text.split()))
                     said.append({"role": role, "text": text[:2000] or "(no answer)"})
         judgements = await self._judge(said, parties)
-        return log.answer(
+        played = log.answer(
             value={
                 "kind": meta.get("kind"),
                 "arm": meta.get("arm"),
@@ -193,6 +211,7 @@ class PatientTask:
             raw="\n".join(f"{x['role']}: {x['text']}" for x in said)[:4000],
             meta={"arm": meta.get("arm"), "kind": meta.get("kind")},
         )
+        return with_judge_usage(played, judgements)
 
     def score(self, trial: Trial, answer: Answer) -> dict[str, float]:
         value = answer.value or {}
