@@ -331,3 +331,27 @@ def test_a_link_or_a_foreign_file_is_never_the_chat_store(runs_dir: Path, tmp_pa
     assert hashlib.sha256(results.read_bytes()).hexdigest() == before
     fresh = ChatStore(tmp_path / "fresh")
     assert fresh.chats() == [] and ChatStore(tmp_path / "fresh").chats() == []
+
+
+def test_a_long_conversation_sends_only_its_latest_messages(
+    runs_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import gc
+
+    from behaviorlab.report import _chat
+
+    made = create_app(runs_dir)
+    with viewer(made) as client:
+        chat_id = start(client)["chat_id"]
+        prompt = len(str(client.get(f"/api/chat/{chat_id}").json()["chat"]["system_prompt"]))
+        monkeypatch.setattr(_chat, "HISTORY_CHARS", prompt + 400)
+        left_out = []
+        for i in range(6):
+            res = client.post(f"/api/chat/{chat_id}/messages", json={"text": f"{i} " + "x" * 60})
+            assert res.status_code == 200, res.text
+            left_out.append(res.json()["messages"][1]["meta"].get("history_left_out", 0))
+        assert len(client.get(f"/api/chat/{chat_id}").json()["messages"]) == 12  # all kept
+    assert left_out[0] == 0 and left_out[-1] > 0 and left_out == sorted(left_out)
+    gc.collect()
+    service = made.state.chat
+    assert len(service._turn_locks) == 0  # a conversation's lock lives while its turn does

@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 from typing import ClassVar
 
-import bl_exchange  # noqa: F401  (registers the three-party task 'exchange')
+import bl_exchange  # registers the three-party task 'exchange'
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -21,7 +21,7 @@ from behaviorlab.report._chat_store import ChatStore
 from behaviorlab.report._viewer import create_app
 from behaviorlab.simulators import HumanChannel, HumanParty
 from behaviorlab.simulators._human import InvalidReply, read_reply
-from behaviorlab.tasks import TrialInput
+from behaviorlab.tasks import TrialInput, task
 
 LOCAL = "http://127.0.0.1"
 
@@ -363,3 +363,43 @@ def test_the_loaded_datasets_are_few() -> None:
     assert len(service._data) == DATA_CACHE
     service.dataset("dataset:chat_slow_test", {"delay_s": 0.0})  # the oldest was dropped
     assert len(LOADS) == DATA_CACHE + 4
+
+
+CLOSED: list[str] = []
+
+
+@task("chat_closing_test")
+class ClosingExchange(bl_exchange.Exchange):
+    """The exchange, saying when it is closed."""
+
+    name = "chat_closing_test"
+
+    async def aclose(self) -> None:
+        CLOSED.append(self.name)
+
+
+def test_tasks_and_models_are_released(tmp_path: Path) -> None:
+    from behaviorlab.report._chat import BackendPool, ChatRequestError
+
+    CLOSED.clear()
+    one_round = {**START, "task": "chat_closing_test", "task_options": {"rounds": 1}}
+    with viewer(create_app(tmp_path / "runs", chat_dir=tmp_path / "chats")) as client:
+        roles = client.get("/api/chat/roles", params={"task": "chat_closing_test"})
+        assert roles.json()["roles"] == ["moderator", "debater_a", "debater_b"]
+        assert CLOSED == ["chat_closing_test"]  # the task made to list the roles
+        refused = client.post("/api/chat", json={**one_round, "role": "judge"})
+        assert refused.status_code == 400 and len(CLOSED) == 2
+        chat_id = client.post("/api/chat", json=one_round).json()["chat_id"]
+        assert len(CLOSED) == 2  # being played
+        done = client.post(f"/api/chat/{chat_id}/messages", json={"text": "Ban.", "turn": 1})
+        assert done.json()["phase"] == "finished" and len(CLOSED) == 3  # ended: released
+        client.post("/api/chat", json=one_round)  # left waiting for the person ...
+    assert len(CLOSED) == 4  # ... and released when the viewer stops
+
+    pool = BackendPool(limit=2)
+    pool.get("mock", {"model": "a"})
+    pool.get("mock", {"model": "b"})
+    assert pool.get("mock", {"model": "a"}) is pool.get("mock", {"model": "a"})
+    with pytest.raises(ChatRequestError, match="holds 2 models") as full:
+        pool.get("mock", {"model": "c"})
+    assert full.value.status == 503

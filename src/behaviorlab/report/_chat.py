@@ -19,6 +19,7 @@ import json
 import re
 import threading
 import time
+import weakref
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -43,6 +44,11 @@ MAX_TEXT = 4000
 PEOPLE_LIMIT = 500
 DATA_CACHE = 4
 """How many loaded datasets (source and options) the chat keeps."""
+MAX_BACKENDS = 8
+"""How many backend objects (backend and options) one viewer holds open."""
+HISTORY_CHARS = 24_000
+"""How much of a conversation (characters, the system prompt and the new message included)
+is sent with a message; older messages are left out, and the reply says how many."""
 SECRET_WORDS = frozenset({"token", "password", "passwd", "secret", "apikey"})
 """A key holding one of these words (split at ``_``, ``-``, ``.``), or ending in ``key``, is a
 secret: it would be stored with the conversation."""
@@ -164,18 +170,42 @@ def _key(value: Any) -> str:
     return json.dumps(value, sort_keys=True, default=str)
 
 
-class BackendPool:
-    """One backend object per (name, options), made on first use."""
+def recent(earlier: list[ChatMessage], budget: int) -> tuple[list[ChatMessage], int]:
+    """The latest messages of ``earlier`` whose text fits in ``budget`` characters (whole
+    exchanges: it never starts on a twin's reply), and how many were left out."""
+    kept: list[ChatMessage] = []
+    used = 0
+    for m in reversed(earlier):
+        used += len(m.content)
+        if used > budget:
+            break
+        kept.append(m)
+    kept.reverse()
+    while kept and not kept[0].human:
+        kept.pop(0)
+    return kept, len(earlier) - len(kept)
 
-    def __init__(self) -> None:
+
+class BackendPool:
+    """One backend object per (name, options), made on first use; at most ``limit``."""
+
+    def __init__(self, limit: int = MAX_BACKENDS) -> None:
         self._made: dict[str, Backend] = {}
         self._guard = threading.Lock()
+        self.limit = limit
 
     def get(self, name: str, options: dict[str, Any]) -> Backend:
         refuse_secrets(options, "backend options")
         key = _key([name, options])
         with self._guard:
             if key not in self._made:
+                if len(self._made) >= self.limit:
+                    raise ChatRequestError(
+                        f"this viewer already holds {len(self._made)} models (backend and "
+                        "options), the most it keeps open: use one of the models already "
+                        "open, or restart the viewer to free them",
+                        503,
+                    )
                 try:
                     factory = backends.get(name)
                     self._made[key] = call_with_options("backend", name, factory, **options)
@@ -209,7 +239,10 @@ class ChatService:
         self._data: OrderedDict[str, Dataset] = OrderedDict()
         self._data_guard = threading.Lock()
         self._loading: dict[str, threading.Lock] = {}
-        self._turn_locks: dict[str, asyncio.Lock] = {}
+        # a lock lives while a turn holds it: the dictionary never grows past the turns
+        self._turn_locks: weakref.WeakValueDictionary[str, asyncio.Lock] = (
+            weakref.WeakValueDictionary()
+        )
 
     # --- people -------------------------------------------------------------------------
     def sources(self) -> list[Source]:
@@ -336,7 +369,10 @@ class ChatService:
         return self.store.create(info)
 
     def _lock(self, chat_id: str) -> asyncio.Lock:
-        return self._turn_locks.setdefault(chat_id, asyncio.Lock())
+        lock = self._turn_locks.get(chat_id)
+        if lock is None:
+            lock = self._turn_locks[chat_id] = asyncio.Lock()
+        return lock
 
     async def say(self, chat_id: str, text: str) -> tuple[ChatInfo, list[ChatMessage]]:
         """The person's message and the twin's reply, stored together once the reply came;
@@ -350,8 +386,9 @@ class ChatService:
                 )
             earlier = self.store.messages(chat_id)
             made = self.pool.get(info.backend, info.backend_options)
+            kept, trimmed = recent(earlier, HISTORY_CHARS - len(info.system_prompt) - len(text))
             messages = [Message(role="system", content=info.system_prompt)]
-            for m in earlier:
+            for m in kept:
                 messages.append(Message(role="user" if m.human else "assistant", content=m.content))
             messages.append(Message(role="user", content=text))
             request = GenerateRequest(
@@ -378,7 +415,10 @@ class ChatService:
                 tokens_in=out.tokens_in,
                 tokens_out=out.tokens_out,
                 seconds=round(time.perf_counter() - began, 3),
-                meta={"finish_reason": out.finish_reason} if out.finish_reason else {},
+                meta={
+                    **({"finish_reason": out.finish_reason} if out.finish_reason else {}),
+                    **({"history_left_out": trimmed} if trimmed else {}),
+                },
             )
             info = self.store.add(chat_id, [said, reply])
             stored = self.store.messages(chat_id)[-2:]

@@ -19,6 +19,7 @@ pauses the dialogue (status ``paused: ...``), and the next open takes that turn 
 from __future__ import annotations
 
 import asyncio
+import functools
 import weakref
 from collections.abc import Sequence
 from typing import Any
@@ -59,6 +60,17 @@ def make_task(name: str, options: dict[str, Any]) -> Any:
             f"tasks that are: {found}"
         )
     return made
+
+
+async def close_task(task: Any) -> None:
+    """Release what a task holds (its judges' models...): its ``aclose`` or ``close``."""
+    aclose = getattr(task, "aclose", None)
+    if callable(aclose):
+        await aclose()
+        return
+    close = getattr(task, "close", None)
+    if callable(close):
+        close()
 
 
 def text_of(answer: Answer, trial: TrialInput) -> str:
@@ -149,11 +161,25 @@ class Dialogue:
             parties[role] = Recorded(role, party, self, human=role == meta["role"])
         self.parties = parties
         self.play: asyncio.Task[None] | None = None
+        self.closed = False
 
-    def start(self) -> None:
+    def start(self) -> asyncio.Task[None]:
         self.play = asyncio.get_running_loop().create_task(self._run())
+        return self.play
+
+    async def close(self) -> None:
+        """Release the task (once)."""
+        if not self.closed:
+            self.closed = True
+            await close_task(self.task)
 
     async def _run(self) -> None:
+        try:
+            await self._play()
+        finally:  # ended, paused, failed or cancelled: a later open makes a new task
+            await self.close()
+
+    async def _play(self) -> None:
         try:
             answer: Answer = await self.task.play_parties(self.trial, self.parties)
         except Paused as paused:  # the turn is taken again when the dialogue is next opened
@@ -266,6 +292,13 @@ class Dialogues:
         if request.task is None:
             raise ChatRequestError("a dialogue needs a task")
         task = make_task(request.task, request.task_options)
+        try:
+            return await self._begin(request, task)
+        except BaseException:
+            await close_task(task)
+            raise
+
+    async def _begin(self, request: StartChat, task: Any) -> ChatInfo:
         roles = [str(r) for r in task.roles]
         if request.role not in roles:
             raise ChatRequestError(
@@ -321,8 +354,17 @@ class Dialogues:
                 dialogue = await run_in_threadpool(Dialogue, self.service, info, task, trial)
                 self.live[info.chat_id] = dialogue
                 if info.meta.get("status") == "playing":
-                    dialogue.start()
+                    dialogue.start().add_done_callback(
+                        functools.partial(self._ended, info.chat_id, dialogue)
+                    )
+                else:
+                    await dialogue.close()
             return dialogue
+
+    def _ended(self, chat_id: str, dialogue: Dialogue, _: object = None) -> None:
+        # an ended dialogue is not kept: its page reads the store
+        if self.live.get(chat_id) is dialogue:
+            del self.live[chat_id]
 
     async def state(self, info: ChatInfo) -> dict[str, Any] | None:
         """What the page needs beyond the messages: the waiting question, if any. Opening a
@@ -389,7 +431,12 @@ class Dialogues:
             return self.service.store.get(chat_id)
 
     async def aclose(self) -> None:
-        for dialogue in self.live.values():
-            if dialogue.play is not None and not dialogue.play.done():
-                dialogue.play.cancel()
+        """Stop the dialogues being played and release their tasks."""
+        live = list(self.live.values())
+        plays = [d.play for d in live if d.play is not None and not d.play.done()]
+        for play in plays:
+            play.cancel()
+        await asyncio.gather(*plays, return_exceptions=True)
+        for dialogue in live:
+            await dialogue.close()
         self.live.clear()

@@ -40,7 +40,7 @@ from behaviorlab.report._chat import (
     check_start,
     refuse_secrets,
 )
-from behaviorlab.report._chat_dialogue import Dialogues, make_task, multi_party_tasks
+from behaviorlab.report._chat_dialogue import Dialogues, close_task, make_task, multi_party_tasks
 from behaviorlab.report._chat_store import ChatError
 from behaviorlab.report._html import render_page
 
@@ -212,12 +212,16 @@ def chat_router(service: ChatService, dialogues: Dialogues, host: str = "127.0.0
         return multi_party_tasks()
 
     @router.get("/api/chat/roles")
-    def api_roles(task: str, options: str = "") -> JSONResponse:
+    async def api_roles(task: str, options: str = "") -> JSONResponse:
         try:
-            made = make_task(task, refuse_secrets(_options(options), "task options"))
+            asked = refuse_secrets(_options(options), "task options")
+            made = await run_in_threadpool(make_task, task, asked)
         except ChatError as exc:
             return _problem(exc)
-        return JSONResponse({"task": task, "roles": [str(r) for r in made.roles]})
+        try:
+            return JSONResponse({"task": task, "roles": [str(r) for r in made.roles]})
+        finally:
+            await close_task(made)
 
     @router.post("/api/chat", dependencies=json_only, status_code=201)
     async def api_start(body: StartChat) -> JSONResponse:

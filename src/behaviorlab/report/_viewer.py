@@ -145,6 +145,7 @@ def create_app(
         openapi_url=None,
         lifespan=lifespan,
     )
+    app.state.chat = chat  # the chat's service (its store, its models)
     app.include_router(chat_router(chat, dialogues, host))
 
     def page(message: str, tone: str = "plain", runs: list[RunInfo] | None = None) -> str:
