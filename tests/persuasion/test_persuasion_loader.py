@@ -165,7 +165,7 @@ def test_synthetic_data_goes_through_the_loader_with_its_mapping() -> None:
 
 
 def test_argument_order_column_and_json_lines(tmp_path: Path) -> None:
-    table = [{**r, "shown": {1: 2, 2: 1}.get(i)} for i, r in enumerate(rows())]
+    table = [{**r, "shown": {1: 2, 2: 1, 5: 1}.get(i)} for i, r in enumerate(rows())]
     mapping = MAPPING.model_copy(update={"argument_order": "shown"})
     path = tmp_path / "a.jsonl"
     pd.DataFrame(table).to_json(path, orient="records", lines=True)

@@ -142,3 +142,17 @@ def test_one_argument_id_with_two_texts_or_sides_is_an_error(tmp_path: Path) -> 
         e.episode_id: e.steps[1].observation.meta["arguments"][0]["side"] for e in data.episodes
     }
     assert sides == {"p1:tax": "supports", "p2:roads": "attacks"}
+
+
+def test_a_shown_argument_needs_its_place_in_the_order_column(tmp_path: Path) -> None:
+    table = [
+        {"person": "p1", "time": 0, "stance": 0, "strength": 2, "shown": None, **NONE},
+        {"person": "p1", "time": 1, "stance": 1, "strength": 2, "shown": 2, **_arg("a")},
+        {"person": "p1", "time": 1, "stance": 1, "strength": 2, "shown": 1, **_arg("b")},
+    ]
+    mapping = MAPPING.model_copy(update={"argument_order": "shown"})
+    ep = load_persuasion_file(_csv(tmp_path, table), mapping).episodes[0]
+    assert [a["id"] for a in ep.steps[1].observation.meta["arguments"]] == ["b", "a"]
+    table[1]["shown"] = None
+    with pytest.raises(PersuasionDataError, match=r"row 3, column 'shown': empty.*'a'"):
+        load_persuasion_file(_csv(tmp_path, table), mapping)

@@ -131,10 +131,17 @@ class _Reader:
         return value
 
     def order(self, row: int) -> float:
-        """Where the row's argument came among those of its time point (empty: first)."""
+        """Where the row's argument came among those of its time point (a row without an
+        argument may leave it empty)."""
         column = str(self.m.argument_order)
         raw = self.cell(row, column)
         if _empty(raw):
+            if self.m.argument_id is not None and not _empty(self.cell(row, self.m.argument_id)):
+                raise PersuasionDataError(
+                    f"{self.where(row, column)}: empty, but this row shows argument "
+                    f"{_text(self.cell(row, self.m.argument_id))!r}; give every shown "
+                    "argument its place (1, 2, 3 ... in the order the arguments were shown)"
+                )
             return -math.inf
         try:
             return float(raw)
