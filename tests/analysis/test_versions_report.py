@@ -50,6 +50,10 @@ def test_versions_section_with_learned_at_has_the_continual_table() -> None:
     tables = [b for b in section.blocks if getattr(b, "kind", "") == "table"]
     continual = [t for t in tables if "min-ACC" in t.columns]  # type: ignore[union-attr]
     assert len(continual) == 1 and len(continual[0].rows) == 3  # type: ignore[union-attr]
+    # k counts the groups (units learned at one version each), not the units: 12 people, 2 groups
+    columns = continual[0].columns  # type: ignore[union-attr]
+    assert columns[1] == "groups learned" and "units learned" not in columns
+    assert [row[1] for row in continual[0].rows] == ["1", "2", "2"]  # type: ignore[union-attr]
     assert not any(getattr(b, "tone", "") == "missing" for b in section.blocks)
 
 

@@ -50,9 +50,10 @@ class VersionSeries:
       one before, then the last against the first);
     - ``coverage``: per version the people, items and valid trials it has, how many of the
       union it lacks (``missing_people``, ``missing_items``) and examples;
-    - ``continual``: per version ``k`` (units learned so far), ``min_acc`` and ``wc_acc`` with
+    - ``continual``: per version ``k`` (groups learned so far: the learned-at versions up to
+      this one, each group the units learned at one version), ``min_acc`` and ``wc_acc`` with
       their bias-corrected values (``*_corrected``, ``2 * value - median(replicates)``) and the
-      basic interval around them, and ``final_acc`` (earlier units' accuracy at that version,
+      basic interval around them, and ``final_acc`` (earlier groups' accuracy at that version,
       percentile interval); None without ``learned_at`` (``notes`` says so);
     - ``regressions``: per transition, kind (``person`` / ``item``) and unit: pairs, the mean
       before and after, trials worse / better, ``tested`` (some trial changed), the one-sided

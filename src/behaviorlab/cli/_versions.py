@@ -234,7 +234,8 @@ def _print_versions(result: VersionSeries) -> None:
     console.print(diffs)
     if result.continual is not None:
         cont = Table(title="Continual evaluation", title_justify="left")
-        for name in ("version", "k", "min-ACC", "corrected", "WC-ACC", "corrected ", "earlier"):
+        names = ("version", "groups learned", "min-ACC", "corrected", "WC-ACC", "corrected ")
+        for name in (*names, "earlier groups"):
             cont.add_column(name, justify="left" if name == "version" else "right")
         for r in result.continual.to_dict("records"):
             cont.add_row(

@@ -136,8 +136,8 @@ def _continual(result: VersionSeries, lvl: int) -> Block:
             cells.append(interval(r[f"{name}_corrected"], r[f"{name}_low"], r[f"{name}_high"], 3))
         cells.append(interval(r["final_acc"], r["final_acc_low"], r["final_acc_high"], 3))
         rows.append(cells)
-    cols = ["version", "units learned", "min-ACC", "bias-corrected", "WC-ACC", "bias-corrected "]
-    cols += ["earlier units now"]
+    cols = ["version", "groups learned", "min-ACC", "bias-corrected", "WC-ACC", "bias-corrected "]
+    cols += ["earlier groups now"]
     unit = "people" if result.learned_by == "person_id" else "items"
     return table(
         cols,
