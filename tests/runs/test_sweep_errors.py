@@ -123,3 +123,12 @@ def test_levels_that_all_sample_are_read_as_their_cells() -> None:
     assert {s.options()["n"] for s in spec.simulators} == {2, 4}
     with pytest.raises(SpecError, match=re.escape("s.yaml:10: sweep.factors.model.1.n:")):
         parse_spec(text.replace("n: 4", "n: 5"), origin="s.yaml")
+
+
+def test_default_and_full_are_one_prompt_level() -> None:
+    msg = _error(BASE.replace("      - paraphrase\n", "      - full\n"))
+    assert "s.yaml:15: sweep.factors.prompt.1:" in msg
+    assert "default and full both answer under condition full" in msg
+    # a plain duplicate still says so
+    msg = _error(BASE.replace("      - default\n", "      - paraphrase\n"))
+    assert "s.yaml:15: sweep.factors.prompt.1:" in msg and "'paraphrase' twice" in msg

@@ -138,6 +138,18 @@ class SweepFactors(BaseModel):
             raise ValueError(
                 "no factor to sweep: give at least one of model, prompt, temperature, seed"
             )
+        prompts = ["full" if t == DEFAULT_PROMPT else t for t in levels.get("prompt", [])]
+        same = next((i for i, t in enumerate(prompts) if t in prompts[:i]), None)
+        if (
+            same is not None
+            and prompts[same] == "full"
+            and levels["prompt"][same] != levels["prompt"][prompts.index("full")]
+        ):
+            raise LocatedError(
+                f"prompt levels {DEFAULT_PROMPT} and full both answer under condition full (the "
+                "task's own wording): keep one",
+                ("prompt", same),
+            )
         for f, texts in levels.items():
             again = next((i for i, t in enumerate(texts) if t in texts[:i]), None)
             if again is not None:
