@@ -4,6 +4,7 @@ errors that name the field and the file, and the project's own generated set."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -110,8 +111,6 @@ def test_a_planted_transcript_states_every_label_once(level: str) -> None:
 def test_no_persona_names_a_core_belief_category(seed: int) -> None:
     """The categories are the judge's labels: a persona holding them lets a patient score by
     repeating the label. The statements are there, the category names are not."""
-    import re
-
     from behaviorlab.families.patient import STYLES
     from behaviorlab.families.patient._data import full_persona
 
@@ -122,3 +121,12 @@ def test_no_persona_names_a_core_belief_category(seed: int) -> None:
             assert label.search(text) is None, (model.id, label.findall(text))
         for category in model.core_categories:
             assert all(f"- {b}" in persona_text(model) for b in model.beliefs(category))
+
+
+def test_a_file_holding_no_models_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "empty.json"
+    path.write_text("[]", encoding="utf-8")
+    with pytest.raises(CognitiveModelError, match=rf"^{re.escape(str(path))}: holds no cognitive"):
+        load_cognitive_models(path)
+    with pytest.raises(CognitiveModelError, match="holds no cognitive models"):
+        load_dataset("patient_models", path=str(path), planted=1)

@@ -177,7 +177,7 @@ def parse_cognitive_model(raw: Any, where: str) -> CognitiveModel:
 
 def load_cognitive_models(path: str | Path) -> list[CognitiveModel]:
     """Every cognitive model of a JSON file in the PATIENT-Ψ shape (a list of objects, or
-    one); an unreadable file, a missing or unknown field is an error naming it."""
+    one); an unreadable or empty file, a missing or unknown field is an error naming it."""
     file = Path(path)
     try:
         data = json.loads(file.read_text(encoding="utf-8"))
@@ -186,6 +186,8 @@ def load_cognitive_models(path: str | Path) -> list[CognitiveModel]:
     except json.JSONDecodeError as exc:
         raise CognitiveModelError(f"{file}: not JSON ({exc})") from None
     items = data if isinstance(data, list) else [data]
+    if not items:
+        raise CognitiveModelError(f"{file}: holds no cognitive models")
     out: list[CognitiveModel] = []
     for i, raw in enumerate(items):
         name = raw.get("id", "?") if isinstance(raw, Mapping) else "?"
