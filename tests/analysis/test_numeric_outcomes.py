@@ -119,6 +119,12 @@ def test_flat_items_are_counted_and_a_missing_range_is_refused_by_name() -> None
     assert by.loc["correlation", "value"] == pytest.approx(1.0)  # wtp only: s = (2/3) h + 1
     assert by.loc["std_ratio", "value"] == pytest.approx((0.0 + 2 / 3) / 2)  # flat counts 0
     assert "1 of 2 items have twins' values that do not vary" in str(by.loc["correlation", "note"])
+    # the counts are columns, and the correlation with the flat item counted 0 sits beside
+    corr = by.loc["correlation"].to_dict()
+    assert corr["n_flat"] == 1 and corr["n_items_used"] == 1 and corr["n_items"] == 2
+    flat0 = by.loc["correlation_flat0"].to_dict()
+    assert flat0["value"] == pytest.approx(0.5) and flat0["n_items_used"] == 2
+    assert by.loc["accuracy"].to_dict()["n_items_used"] == 1  # the ranged item only
     note = str(by.loc["accuracy", "note"])
     assert "question 'wtp' in mine/mapping.yaml" in note and "range: [lo, hi]" in note
     assert by.loc["accuracy", "value"] == pytest.approx(1 - 31 / 120)  # the ranged item only

@@ -7,7 +7,9 @@ the simulated one parse as numbers. Per (task, simulator, condition), over the i
 - ``correlation``: per item, Pearson's r between people's and twins' values across people,
   averaged over the items where both vary. Items where the twins' values do not vary (the
   simulator gives everyone the same number, which twins often do) have no correlation: they
-  are counted (``n_flat``) and listed, not silently dropped.
+  are counted (the ``n_flat`` column) and listed, not silently dropped; ``n_items_used`` says
+  over how many items each metric is averaged, and ``correlation_flat0`` beside it counts the
+  flat items as 0 (the correlation over every item where people vary).
 - ``std_ratio``: per item, the twins' standard deviation over people's, averaged over items
   where people vary (a flat item counts as 0): below 1, twins are too uniform.
 - ``glass_delta``: per item, (twins' mean − people's mean) / people's standard deviation
@@ -65,6 +67,7 @@ from behaviorlab.analysis._metrics import ratio
 
 NUMERIC_METRICS = (
     "correlation",
+    "correlation_flat0",
     "std_ratio",
     "glass_delta",
     "glass_delta_abs",
@@ -82,6 +85,7 @@ TRAINING_MEAN = "training_mean"
 """Key of a ``train_mean`` row's ``meta``: the training people's mean answer to its item."""
 HIGHER_IS_BETTER = {
     "correlation": True,
+    "correlation_flat0": True,
     "std_ratio": True,
     "glass_delta": True,
     "glass_delta_abs": False,
@@ -111,6 +115,8 @@ NUMERIC_COLUMNS = (
     "loo_mean_low",
     "loo_mean_high",
     "n_items",
+    "n_items_used",
+    "n_flat",
     "n_people",
     "n",
     "note",
@@ -390,7 +396,14 @@ def _item_values(agg: np.ndarray) -> dict[str, np.ndarray]:
     sd_h = np.sqrt(m["vh"] * ratio(n, n - 1.0))  # the people's sample standard deviation
     glass = np.where(m["people_vary"], ratio(m["ms"] - m["mh"], sd_h), math.nan)
     flat = m["people_vary"] & ~m["twins_vary"] & (n >= 2)
-    return {"correlation": corr, "std_ratio": sd_ratio, "glass_delta": glass, "flat": flat}
+    flat0 = np.where(flat, 0.0, np.where(m["people_vary"], corr, math.nan))
+    return {
+        "correlation": corr,
+        "correlation_flat0": flat0,
+        "std_ratio": sd_ratio,
+        "glass_delta": glass,
+        "flat": flat,
+    }
 
 
 def _mean_over_items(values: np.ndarray) -> np.ndarray:
@@ -409,6 +422,7 @@ def numeric_statistic(agg: np.ndarray) -> np.ndarray:
     per_item = _item_values(agg)
     out = [
         _mean_over_items(per_item["correlation"]),
+        _mean_over_items(per_item["correlation_flat0"]),
         _mean_over_items(per_item["std_ratio"]),
         _mean_over_items(per_item["glass_delta"]),
         _mean_over_items(np.abs(per_item["glass_delta"])),
@@ -477,8 +491,9 @@ def numeric_outcomes(
         per_item = _item_values(stats.values.sum(axis=0))
         flat[key] = [str(names[j]) for j in np.flatnonzero(per_item["flat"])]
         item_records += _item_rows(key, names, stats.values.sum(axis=0), per_item)
+        used = _items_used(stats.values.sum(axis=0), per_item)
         totals = stats.values.sum(axis=(0, 1))
-        records += _arm_rows(key, t, names, point, reps, level, flat[key], totals)
+        records += _arm_rows(key, t, names, point, reps, level, flat[key], totals, used)
     table = pd.DataFrame.from_records(records, columns=list(NUMERIC_COLUMNS))
     items = pd.DataFrame.from_records(item_records, columns=list(ITEM_COLUMNS))
     return NumericOutcomes(table, items, flat, n_resamples, level)
@@ -497,6 +512,7 @@ def _arm_rows(
     level: float,
     flat: list[str],
     totals: np.ndarray,
+    used: Mapping[str, int],
 ) -> list[dict[str, Any]]:
     """One row per metric; a baseline defined on fewer trials than its metric (uniform MAE
     when some items have no range, a training mean missing for some items) is NaN, with a
@@ -522,7 +538,8 @@ def _arm_rows(
                 continue
             b_low, b_high = _interval(reps[:, slot], level)
             row |= {base: float(point[slot]), f"{base}_low": b_low, f"{base}_high": b_high}
-        row |= {"n_items": len(names), "n_people": n_people, "n": len(t.h)}
+        row |= {"n_items": len(names), "n_items_used": used[metric], "n_flat": len(flat)}
+        row |= {"n_people": n_people, "n": len(t.h)}
         if math.isfinite(row["value"]) or metric in ("accuracy", "correlation"):
             notes.insert(0, _note(metric, unranged, flat, len(names)))
         outside = _outside(t)
@@ -543,6 +560,23 @@ NO_TRAINING_MEAN = (
     "{name: train_mean} to the run's simulators (loo_mean, the other test people's mean, is "
     "in-sample)"
 )
+
+
+def _items_used(agg: np.ndarray, per_item: Mapping[str, np.ndarray]) -> dict[str, int]:
+    """Per metric, over how many items it is averaged (MAE and the accuracies: the items with
+    trials they pool)."""
+    defined = {m: int(np.isfinite(per_item[m]).sum()) for m in ("correlation", "std_ratio")}
+    return {
+        "correlation": defined["correlation"],
+        "correlation_flat0": int(np.isfinite(per_item["correlation_flat0"]).sum()),
+        "std_ratio": defined["std_ratio"],
+        "glass_delta": defined["std_ratio"],
+        "glass_delta_abs": defined["std_ratio"],
+        "mae": int((agg[:, N] > 0).sum()),
+        "accuracy": int((agg[:, NR] > 0).sum()),
+        "expected_accuracy": int((agg[:, ND] > 0).sum()),
+        "median_accuracy": int((agg[:, ND] > 0).sum()),
+    }
 
 
 def _outside(t: _Trials) -> int:

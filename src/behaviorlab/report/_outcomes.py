@@ -18,6 +18,7 @@ from behaviorlab.report._terminal import DASH, _arm, _EstimateCell, _num
 
 NUMERIC_LABELS = {
     "correlation": "correlation ↑",
+    "correlation_flat0": "corr., flat = 0 ↑",
     "std_ratio": "std ratio (1)",
     "glass_delta": "Glass's Δ (0)",
     "glass_delta_abs": "mean |Δ| ↓",
