@@ -25,10 +25,10 @@ from behaviorlab.families.shares._data import (
     load_shares_file,
     shares_from_frame,
 )
+from behaviorlab.families.shares._effects import share_effects
 from behaviorlab.families.shares._family import FAMILY
 from behaviorlab.families.shares._metrics import (
     TV_UNIFORM_MIN,
-    share_effects,
     share_items,
     share_scores,
 )

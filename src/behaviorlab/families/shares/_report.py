@@ -12,11 +12,11 @@ import math
 
 import pandas as pd
 
+from behaviorlab.families.shares._effects import share_effects
 from behaviorlab.families.shares._metrics import (
     TV_UNIFORM_MIN,
     UNIFORM,
     arm_units,
-    share_effects,
     share_items,
     share_scores,
 )
