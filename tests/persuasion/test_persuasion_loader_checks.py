@@ -156,3 +156,25 @@ def test_a_shown_argument_needs_its_place_in_the_order_column(tmp_path: Path) ->
     table[1]["shown"] = None
     with pytest.raises(PersuasionDataError, match=r"row 3, column 'shown': empty.*'a'"):
         load_persuasion_file(_csv(tmp_path, table), mapping)
+
+
+def test_errors_show_cells_and_rows_as_a_person_reads_them(tmp_path: Path) -> None:
+    table = [
+        {"person": "p1", "time": 0, "stance": 0, "strength": None, **NONE},
+        {"person": "p1", "time": 1, "stance": 1, "strength": 2, **_arg("a")},
+    ]
+    path = _csv(tmp_path, table)
+    with pytest.raises(PersuasionDataError) as err:
+        load_persuasion_file(path, MAPPING)
+    msg = str(err.value)
+    assert f"{path}, row 2, column 'strength': strength empty is not a whole number" in msg
+    assert "np." not in msg and "nan" not in msg
+    table[0]["strength"] = 2.5
+    with pytest.raises(PersuasionDataError, match=r"strength '2.5' is not a whole number"):
+        load_persuasion_file(_csv(tmp_path, table), MAPPING)
+    table[0]["strength"] = 2
+    table.append({**table[1], "strength": 3, "argument_id": "b"})
+    with pytest.raises(PersuasionDataError) as err:
+        load_persuasion_file(path := _csv(tmp_path, table), MAPPING)
+    msg = str(err.value)
+    assert f"{path}, row 4, column 'strength'" in msg and "strength than row 3;" in msg

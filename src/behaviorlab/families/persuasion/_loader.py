@@ -72,6 +72,11 @@ def _plain(value: Any) -> Any:
     return item() if callable(item) else value
 
 
+def _shown(value: Any) -> str:
+    """A cell as an error message shows it: ``'2.5'``, or ``empty``."""
+    return "empty" if _empty(value) else repr(_text(_plain(value)))
+
+
 def _text(value: Any) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
@@ -125,7 +130,7 @@ class _Reader:
             value = math.nan
         if not math.isfinite(value):
             raise PersuasionDataError(
-                f"{self.where(row, self.m.time)}: time point {raw!r} is not a number; time "
+                f"{self.where(row, self.m.time)}: time point {_shown(raw)} is not a number; time "
                 "points are numbers that sort in the order they were asked (0, 1, 2 ...)"
             )
         return value
@@ -147,8 +152,8 @@ class _Reader:
             return float(raw)
         except (TypeError, ValueError):
             raise PersuasionDataError(
-                f"{self.where(row, column)}: order {raw!r} is not a number (1, 2, 3 ... in the "
-                "order the arguments were shown)"
+                f"{self.where(row, column)}: order {_shown(raw)} is not a number (1, 2, 3 ... "
+                "in the order the arguments were shown)"
             ) from None
 
     def stance(self, row: int) -> str:
@@ -172,7 +177,7 @@ class _Reader:
             value = math.nan
         if not (math.isfinite(value) and value.is_integer() and scale[0] <= value <= scale[1]):
             raise PersuasionDataError(
-                f"{self.where(row, column)}: strength {raw!r} is not a whole number from "
+                f"{self.where(row, column)}: strength {_shown(raw)} is not a whole number from "
                 f"{scale[0]} to {scale[1]} (scale.strength in the mapping); bin other "
                 "values before loading"
             )
@@ -261,7 +266,7 @@ def persuasion_from_frame(
                 column = m.stance if r.stance(row) != stance else str(m.strength)
                 raise PersuasionDataError(
                     f"{r.where(row, column)}: person {pid!r}, item {item!r}, time {time:g} "
-                    f"reports another stance or strength than row {r.where(rows[0], column)}; "
+                    f"reports another stance or strength than {r.unit} {rows[0] + r.first}; "
                     "one time point has one answer, repeated on each of its rows"
                 )
         if m.argument_order is not None:
@@ -403,8 +408,8 @@ def _own_persona(r: _Reader, m: PersuasionMapping) -> dict[str, dict[str, Any]]:
                 first_row.setdefault((pid, p.name), row)
             elif value is not None and value != attrs[p.name]:
                 raise PersuasionDataError(
-                    f"{r.where(row, p.column)}: person {pid!r} has {value!r} here and "
-                    f"{attrs[p.name]!r} in row {r.where(first_row[(pid, p.name)], p.column)}; "
+                    f"{r.where(row, p.column)}: person {pid!r} has {_shown(value)} here and "
+                    f"{_shown(attrs[p.name])} in {r.unit} {first_row[(pid, p.name)] + r.first}; "
                     "a persona column holds one value per person"
                 )
     return out
