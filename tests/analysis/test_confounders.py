@@ -132,7 +132,22 @@ def test_bad_inputs_say_what_to_do() -> None:
         adjusted_ranking(frame, [])
     with pytest.raises(ValueError, match="per-trial metric"):
         adjusted_ranking(frame, ["difficulty"], items=items, metric="macro_f1")
-    with pytest.raises(ValueError, match="collinear"):
-        adjusted_ranking(frame.assign(which=frame["simulator"]), ["which"])
+    with pytest.raises(ValueError, match="collinear") as err:
+        adjusted_ranking(
+            frame.assign(which=frame["simulator"]), ["difficulty", "which"], items=items
+        )
+    assert "the confounder(s) ['which'] are collinear" in str(err.value)
+    with pytest.raises(ValueError, match=r"the confounder\(s\) \['same'\] are collinear"):
+        adjusted_ranking(frame.assign(same=1), ["same"])
     with pytest.raises(ValueError, match="repeated item_id"):
         adjusted_ranking(frame, ["difficulty"], items=pd.concat([items, items]))
+
+
+def test_a_category_seen_in_one_arm_only_still_fits() -> None:
+    """A category only llm:a's trials have is not collinear with the arm (llm:a has other
+    trials too): the call fits, as docs/versions.md says."""
+    frame, _ = scored({"llm:a": 0.5, "llm:b": 0.5}, n_people=20, n_items=10)
+    only_a = (frame["simulator"] == "llm:a") & (frame["item_id"] == "q00")
+    result = adjusted_ranking(frame.assign(kind=np.where(only_a, "rare", "plain")), ["kind"])
+    assert set(result.table["arm"]) == {"llm:a", "llm:b"}
+    assert any("kind: a category (2 levels)" in n for n in result.notes)

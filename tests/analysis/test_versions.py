@@ -104,8 +104,8 @@ def test_no_change_flags_almost_nobody_after_the_correction() -> None:
         frames = series(lambda v, p, i: 0.6, n_people=40, n_items=20, seed=seed)
         reg = versions(frames, n_resamples=50, correction=FAST).regressions
         flagged += int(reg["regressed"].sum())
-    # 5 series x 3 transitions x 2 families; under the complete null Benjamini-Hochberg holds
-    # the family-wise rate too (Holm is tested above)
+    # 5 series x 2 families (people, items; each over the series' 3 steps); under the complete
+    # null Benjamini-Hochberg holds the family-wise rate too (Holm is tested below)
     assert flagged <= 2
 
 

@@ -141,8 +141,25 @@ def _varying_with_arm(data: pd.DataFrame, confounders: Sequence[str]) -> dict[st
     return out
 
 
+def _collinear(x: np.ndarray, n_arms: int, columns: Sequence[str]) -> list[str]:
+    """The design columns (after the arms) that add nothing to the columns before them."""
+    out, rank = [], n_arms
+    for j, name in enumerate(columns):
+        r = int(np.linalg.matrix_rank(x[:, : n_arms + j + 1]))
+        if r == rank:
+            out.append(name)
+        rank = r
+    return out
+
+
 def _fit(
-    y: np.ndarray, arms: np.ndarray, n_arms: int, conf: np.ndarray, groups: np.ndarray
+    y: np.ndarray,
+    arms: np.ndarray,
+    n_arms: int,
+    conf: np.ndarray,
+    groups: np.ndarray,
+    columns: Sequence[str] = (),
+    confounders: Sequence[str] = (),
 ) -> tuple[np.ndarray, np.ndarray]:
     """Standardised arm means and their cluster-robust covariance."""
     import statsmodels.api as sm
@@ -150,10 +167,14 @@ def _fit(
     onehot = np.eye(n_arms)[arms]
     x = np.column_stack([onehot, conf])
     if np.linalg.matrix_rank(x) < x.shape[1]:
+        bad = _collinear(x, n_arms, columns)
+        names = [c for c in confounders if any(b == c or b.startswith(f"{c}=") for b in bad)]
         raise ValueError(
-            "the confounders are collinear with the arms (or with each other): some arm's "
-            "effect cannot be told apart from a confounder (e.g. a category only one arm has "
-            "or a confounder that is the same for all trials); drop or coarsen it"
+            f"the confounder(s) {names} are collinear with the arms or with the confounders "
+            f"named before them ({', '.join(bad)} add nothing to the fit): an arm's effect "
+            "cannot be told apart from them (a value the same for all trials, a column that "
+            "follows the arm, or a copy of another confounder); drop or coarsen "
+            + ("it" if len(names) == 1 else "them")
         )
     fit = sm.OLS(y, x).fit(cov_type="cluster", cov_kwds={"groups": groups})
     centre = conf.mean(axis=0) if conf.size else np.zeros(0)
@@ -243,7 +264,15 @@ def adjusted_ranking(
     groups = pd.factorize(data["person_id"])[0]
     n_people = int(groups.max()) + 1
     raw, raw_cov = _fit(y, codes, len(labels), np.zeros((len(y), 0)), groups)
-    adj, adj_cov = _fit(y, codes, len(labels), conf.to_numpy(dtype=float), groups)
+    adj, adj_cov = _fit(
+        y,
+        codes,
+        len(labels),
+        conf.to_numpy(dtype=float),
+        groups,
+        [str(c) for c in conf.columns],
+        confounders,
+    )
     crit = float(student.ppf(0.5 + level / 2, max(n_people - 1, 1)))
     higher = bool(m.higher_is_better)
     rows = []
