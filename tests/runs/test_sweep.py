@@ -138,3 +138,14 @@ def test_the_docs_spec_is_a_valid_sweep() -> None:
     assert "sweep[model=gemma3-270m,prompt=paraphrase,temperature=1,seed=20]" in {
         s.label for s in spec.simulators
     }
+
+
+def test_temperature_labels_keep_every_digit() -> None:
+    text = SWEEP.replace("temperature: [0, 0.7]", "temperature: [0.1234567, 0.1234568, 1.0, 0]")
+    spec = parse_spec(text)
+    assert spec.sweep is not None
+    # labels as before where format(g) was exact (trial ids of existing sweeps stay)
+    assert spec.sweep.levels()["temperature"] == ["0.1234567", "0.1234568", "1", "0"]
+    for sim in spec.simulators:
+        temp = str(sim.label).split("temperature=")[1].split(",")[0]
+        assert float(temp) == sim.options()["temperature"]

@@ -46,9 +46,13 @@ class LocatedError(ValueError):
 
 
 def level_text(value: Any) -> str:
-    """A level as its label writes it (``0.7``, ``3``, ``paraphrase``)."""
+    """A level as its label writes it (``0.7``, ``3``, ``paraphrase``). A float is written
+    short (``format(v, "g")``: ``0``, ``1``, as the labels of earlier sweeps, so their trial
+    ids stay) when that reads back as the same number, else with every digit it needs
+    (``repr``: ``0.1234567``), so two levels never share a label nor a label misstate one."""
     if isinstance(value, float):
-        return format(value, "g")
+        short = format(value, "g")
+        return short if float(short) == value else repr(value)
     return str(value)
 
 
