@@ -114,6 +114,8 @@ def test_a_correctness_only_file_joins_the_model_by_person_and_item(tmp_path: Pa
         ),
         ("person_id,item_id,correct\na,q1,maybe\n", ":2: column 'correct' is 'maybe'"),
         ("person_id,item_id,correct\n,q1,1\n", ":2: column 'person_id' is empty"),
+        # the file's own line numbers: a quoted line break and a blank line count
+        ('person_id,item_id,correct\n"a\nb",q1,1\n\nc,q1,maybe\n', ":5: column 'correct'"),
     ],
 )
 def test_a_bad_correctness_file_names_file_line_and_column(

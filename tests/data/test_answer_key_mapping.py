@@ -41,6 +41,9 @@ def test_a_key_file_fills_the_answers(tmp_path: Path) -> None:
         ("question,answer\nq9,a\n", {}, ":2: column 'question': 'q9' is not a question"),
         ("question,answer\nq1,a\nq2,3\n", {}, ":3: column 'answer': '3' is not one of"),
         ("question,answer\nq2,2\n", {"answer": 1}, ":2: question 'q2' has another answer"),
+        # the file's own line numbers: a blank line and a quoted line break count
+        ("question,answer\n\nq1,a\nq9,a\n", {}, ":4: column 'question': 'q9'"),
+        ('question,answer\nq1,"a\n"\nq9,a\n', {}, ":4: column 'question': 'q9'"),
     ],
 )
 def test_a_bad_key_file_names_file_line_and_column(

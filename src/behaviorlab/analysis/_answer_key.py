@@ -109,7 +109,8 @@ def read_correctness(
             )
     rows: list[tuple[str, str, float]] = []
     seen: dict[tuple[str, str], int] = {}
-    for line, record in enumerate(reader, start=2):
+    for record in reader:
+        line = reader.line_num  # the file's line (blank lines and quoted line breaks count)
         who, what = (record.get(person) or "").strip(), (record.get(item) or "").strip()
         raw = (record.get(correct) or "").strip()
         for name, value in ((person, who), (item, what)):

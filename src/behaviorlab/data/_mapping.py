@@ -8,6 +8,7 @@ each rendered as one sentence of the persona) and the columns that hold answers 
 
 from __future__ import annotations
 
+import io
 import math
 import numbers
 import string
@@ -375,7 +376,7 @@ def with_answers(mapping: SurveyMapping, key_file: str | Path) -> SurveyMapping:
             f"answer key file {str(p)!r} (answer_key of survey mapping {mapping.name!r}) is not "
             "a file"
         ) from None
-    reader = csv.DictReader(text.splitlines())
+    reader = csv.DictReader(io.StringIO(text, newline=""))
     if not {"question", "answer"} <= set(reader.fieldnames or []):
         raise SurveyMappingError(
             f"{p}:1: an answer key has the columns question and answer; found "
@@ -383,7 +384,8 @@ def with_answers(mapping: SurveyMapping, key_file: str | Path) -> SurveyMapping:
         )
     by_id = {q.question_id: q for q in mapping.questions}
     answers: dict[str, str] = {}
-    for line, row in enumerate(reader, start=2):
+    for row in reader:
+        line = reader.line_num  # the file's line (blank lines and quoted line breaks count)
         qid, code = (row.get("question") or "").strip(), normalise_code(row.get("answer"))
         q = by_id.get(qid)
         if q is None:
