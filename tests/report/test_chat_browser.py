@@ -224,3 +224,39 @@ def test_a_person_takes_a_role_in_a_dialogue_trial(driver: Any, viewer: tuple[st
     _screenshot(driver, "chat-dialogue.png")
     info = ChatStore(chat_dir).get(chat_id)
     assert info.kind == "dialogue" and info.meta["scores"]["turns"] == 6.0
+
+
+def test_the_page_says_the_model_is_answering_until_your_turn(
+    driver: Any, viewer: tuple[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import bl_exchange  # noqa: F401  (registers the three-party task 'exchange')
+    import httpx
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from behaviorlab.report import _chat_dialogue
+
+    monkeypatch.setattr(_chat_dialogue, "SETTLE_S", 0.1)  # answer before the model does
+    base, _ = viewer
+    wait = WebDriverWait(driver, WAIT_S)
+    slow = {
+        "source": "dataset:synthetic-test",
+        "person_id": "p004",
+        "task": "exchange",
+        "task_options": {"rounds": 1},
+        "role": "debater_a",
+        "options": {"delay_s": 2.5},  # a model turn outlasts the page load
+    }
+    chat_id = httpx.post(base + "/api/chat", json=slow, timeout=WAIT_S).json()["chat_id"]
+    driver.get(f"{base}/chat/{chat_id}")
+    message = driver.find_element(By.ID, "message")
+    assert "the model is answering" in message.text and "over" not in message.text
+    assert not driver.find_element(By.ID, "send").is_enabled()
+    wait.until(lambda d: d.find_element(By.ID, "seen").text.endswith("debater_a, your turn:"))
+    assert [who for who, _ in _texts(driver)] == ["moderator"]
+    driver.find_element(By.ID, "say").send_keys("Ban them.")
+    _click(driver, "send")
+    wait.until(lambda d: "the model is answering" in d.find_element(By.ID, "message").text)
+    wait.until(lambda d: "trial is over" in d.find_element(By.ID, "message").text)
+    assert [who for who, _ in _texts(driver)] == ["moderator", "debater_a (you)", "debater_b"]
+    assert driver.find_element(By.ID, "status").text == "finished"
