@@ -178,3 +178,20 @@ def test_errors_show_cells_and_rows_as_a_person_reads_them(tmp_path: Path) -> No
         load_persuasion_file(path := _csv(tmp_path, table), MAPPING)
     msg = str(err.value)
     assert f"{path}, row 4, column 'strength'" in msg and "strength than row 3;" in msg
+
+
+def test_csv_rows_are_counted_as_the_file_shows_them_after_blank_lines(tmp_path: Path) -> None:
+    path = tmp_path / "gaps.csv"
+    path.write_text(
+        "person,time,stance,strength,argument_id,argument_text,argument_side\n"
+        "p1,0,0,2,,,\n"
+        "\n"
+        "p1,1,1,2,a,Funds schools.,supports\n"
+        "\n"
+        "\n"
+        "p1,2,7,2,,,\n"
+    )
+    with pytest.raises(PersuasionDataError, match=r"gaps.csv, row 7, column 'stance'"):
+        load_persuasion_file(path, MAPPING)
+    path.write_text(path.read_text().replace("p1,2,7", "p1,2,1"))
+    assert len(load_persuasion_file(path, MAPPING).episodes[0].steps) == 3

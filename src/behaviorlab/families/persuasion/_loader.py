@@ -30,6 +30,8 @@ from behaviorlab.families.persuasion._mapping import (
 EPISODE_KIND = "attitude"
 TEXT_TABLES = (".csv", ".tsv", ".txt")
 JSON_LINES = (".jsonl", ".ndjson")
+FILE_ROWS = "behaviorlab_file_rows"
+"""``DataFrame.attrs`` key of a text table's row numbers as the file counts them."""
 
 
 def read_table(path: str | Path, text_columns: tuple[str, ...] = ()) -> pd.DataFrame:
@@ -45,12 +47,19 @@ def read_table(path: str | Path, text_columns: tuple[str, ...] = ()) -> pd.DataF
     if suffix in JSON_LINES:
         return pd.read_json(p, lines=True)
     if suffix in TEXT_TABLES:
-        return pd.read_csv(
+        frame = pd.read_csv(
             p,
             sep="\t" if suffix == ".tsv" else ",",
             keep_default_na=True,
             dtype=dict.fromkeys(text_columns, str),
+            skip_blank_lines=False,
         )
+        # blank lines are dropped here, not by the reader, so each row keeps its line number
+        # (the header is row 1) for the errors
+        kept = ~frame.isna().all(axis=1).to_numpy()
+        frame = frame.loc[kept].reset_index(drop=True)
+        frame.attrs[FILE_ROWS] = [int(i) + 2 for i in kept.nonzero()[0]]
+        return frame
     raise PersuasionDataError(
         f"attitude data file {p}: unknown format {suffix!r}; use .csv, .tsv, .parquet or .jsonl"
     )
@@ -87,6 +96,7 @@ class _Reader:
     """Reads one table with one mapping; ``where(row, column)`` names a cell in errors."""
 
     def __init__(self, frame: pd.DataFrame, mapping: PersuasionMapping, origin: str) -> None:
+        self.file_rows: list[int] | None = frame.attrs.get(FILE_ROWS)
         self.frame = frame.reset_index(drop=True)
         self._cells: dict[str, list[Any]] = {}
         self.m = mapping
@@ -108,7 +118,13 @@ class _Reader:
         self.stance_of = by_value
 
     def where(self, row: int, column: str) -> str:
-        return f"{self.origin}, {self.unit} {row + self.first}, column {column!r}"
+        return f"{self.origin}, {self.unit} {self.number(row)}, column {column!r}"
+
+    def number(self, row: int) -> int:
+        """The row as the file counts it (see the module docstring)."""
+        if self.file_rows is not None and len(self.file_rows) == len(self.frame):
+            return self.file_rows[row]
+        return row + self.first
 
     def cell(self, row: int, column: str) -> Any:
         cells = self._cells.get(column)
@@ -266,7 +282,7 @@ def persuasion_from_frame(
                 column = m.stance if r.stance(row) != stance else str(m.strength)
                 raise PersuasionDataError(
                     f"{r.where(row, column)}: person {pid!r}, item {item!r}, time {time:g} "
-                    f"reports another stance or strength than {r.unit} {rows[0] + r.first}; "
+                    f"reports another stance or strength than {r.unit} {r.number(rows[0])}; "
                     "one time point has one answer, repeated on each of its rows"
                 )
         if m.argument_order is not None:
@@ -281,7 +297,7 @@ def persuasion_from_frame(
                 raise PersuasionDataError(
                     f"{r.where(row, str(m.argument_id))}: argument {arg['id']!r} is listed "
                     f"twice for person {pid!r}, item {item!r}, time {time:g} (also "
-                    f"{r.unit} {seen[arg['id']] + r.first}); an argument is shown once per "
+                    f"{r.unit} {r.number(seen[arg['id']])}); an argument is shown once per "
                     "time point, so keep one of the two rows"
                 )
             seen[arg["id"]] = row
@@ -382,7 +398,7 @@ def _argument_texts(r: _Reader) -> dict[tuple[str, str], str]:
             if first[0] != value:
                 raise PersuasionDataError(
                     f"{r.where(row, column)}: argument {arg['id']!r} of item {key[0]!r} is "
-                    f"{value!r} here and {first[0]!r} in {r.unit} {first[1] + r.first}; one id "
+                    f"{value!r} here and {first[0]!r} in {r.unit} {r.number(first[1])}; one id "
                     "is one argument (same text, same side): give the other one its own id"
                 )
     return {key: text for key, (text, _) in texts.items()}
@@ -409,7 +425,7 @@ def _own_persona(r: _Reader, m: PersuasionMapping) -> dict[str, dict[str, Any]]:
             elif value is not None and value != attrs[p.name]:
                 raise PersuasionDataError(
                     f"{r.where(row, p.column)}: person {pid!r} has {_shown(value)} here and "
-                    f"{_shown(attrs[p.name])} in {r.unit} {first_row[(pid, p.name)] + r.first}; "
+                    f"{_shown(attrs[p.name])} in {r.unit} {r.number(first_row[(pid, p.name)])}; "
                     "a persona column holds one value per person"
                 )
     return out
