@@ -85,12 +85,23 @@ def test_near_uniform_items_are_listed() -> None:
     assert math.isnan(float(out["simbench_score"].iloc[0]))
 
 
-def test_gap_table_metrics_agree_with_the_point_estimates() -> None:
-    frame = _frame()
+@pytest.mark.parametrize("seeds", [1, 2, 3])
+def test_gap_table_metrics_agree_with_the_point_estimates(seeds: int) -> None:
+    """With several seeds a unit has several trials: the gap table's value is still the
+    block's (per unit over the averaged distribution, each unit once), not a mean of
+    per-trial distances."""
+    rng = np.random.default_rng(seeds)
+    rows = []
+    for seed in range(seeds):
+        for row in _frame().to_dict("records"):
+            noisy = rng.dirichlet(np.full(3, 2.0))
+            rows.append(row | {"seed": seed, "probabilities": dict(zip("abc", noisy, strict=True))})
+    rows = rows[:-1]  # one unit with a trial fewer: units still count once
+    frame = pd.DataFrame(rows)
     scores = share_scores(frame, n_resamples=200).set_index("simulator").loc["llm:x"]
     for name in ("share_js", "share_tv", "simbench_score"):
         est = estimate(frame, name, n_resamples=200)
-        assert est is not None and est.value == pytest.approx(scores[name])
+        assert est is not None and est.value == pytest.approx(scores[name]), name
 
 
 def test_samples_give_the_distribution_and_answers_alone_do_not() -> None:

@@ -510,6 +510,28 @@ def share_scores(
     return pd.DataFrame(rows)[list(SCORE_COLUMNS)]
 
 
+def unit_scores(frame: pd.DataFrame, key: str) -> pd.Series:
+    """Per trial: the value ``key`` of its unit (per simulator and condition, the unit's
+    trials averaged as in :func:`arm_units`) on the unit's first trial, NaN elsewhere (and on
+    units the score leaves out, for ``simbench_score``)."""
+    out = pd.Series(math.nan, index=frame.index)
+    if frame.empty or "item_id" not in frame or "meta" not in frame:
+        return out
+    keys = [c for c in ("simulator", "condition") if c in frame.columns]
+    groups = frame.groupby(keys, sort=False) if keys else [((), frame)]
+    for _, group in groups:
+        units, _ = arm_units(group)
+        if not units.ids:
+            continue
+        values = unit_values(units.p, units.q, units.uniform)[key]
+        if key == "simbench_score":
+            values = np.where(_include(units)["simbench_score"], values, math.nan)
+        first = group["item_id"].astype(str).drop_duplicates()
+        where = dict(zip(first.to_numpy(), first.index, strict=True))
+        out.loc[[where[u] for u in units.ids]] = values
+    return out
+
+
 class _ShareMetric(MeanMetric):
     """A per-unit share metric as a mean over trials (each unit's trial counts once)."""
 
@@ -518,24 +540,10 @@ class _ShareMetric(MeanMetric):
     requires = "the people's shares (shares task) and probabilities or samples"
 
     def score(self, frame: pd.DataFrame) -> pd.Series:
-        out = np.full(len(frame), math.nan)
-        probs = column(frame, "probabilities") if "probabilities" in frame else [None] * len(frame)
-        samples = column(frame, "samples") if "samples" in frame else [None] * len(frame)
-        metas = column(frame, "meta") if "meta" in frame else [None] * len(frame)
-        for i, (pr, sa, raw) in enumerate(zip(probs, samples, metas, strict=True)):
-            shares = _meta(raw).get("human_shares")
-            q = simulated(pr, sa)
-            if not isinstance(shares, Mapping) or q is None or not shares:
-                continue
-            codes = list(shares)
-            p = np.array([float(shares[c]) for c in codes])
-            qv = np.array([q.get(c, 0.0) for c in codes])
-            qv = qv / qv.sum() if qv.sum() > 0 else np.full(len(codes), 1.0 / len(codes))
-            values = unit_values(p, qv, np.full(len(codes), 1.0 / len(codes)))
-            if self.key == "simbench_score" and values["tv_uniform"] < TV_UNIFORM_MIN:
-                continue
-            out[i] = float(values[self.key])
-        return pd.Series(out, index=frame.index)
+        """The unit's value on its first trial (NaN on the others), computed as in the
+        shares block: over the distribution averaged over the unit's trials (seeds), so
+        the mean over trials is the block's mean over units."""
+        return unit_scores(frame, self.key)
 
 
 @metric("share_js")
