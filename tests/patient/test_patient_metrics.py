@@ -4,6 +4,7 @@ model, and the consistency between two sessions of the same model."""
 
 from __future__ import annotations
 
+import math
 import random
 from typing import Any
 
@@ -112,3 +113,17 @@ def test_the_report_flags_a_judge_that_reads_the_same_labels_everywhere() -> Non
     (warning,) = _constant(both)
     assert isinstance(warning, Paragraph) and warning.tone == "warning"
     assert warning.text.startswith("Judge c gave the same reading for 48 of 48 transcripts")
+
+
+def test_a_session_with_nothing_true_to_read_scores_nan_not_one() -> None:
+    from behaviorlab.families.patient._task import jaccard
+
+    assert math.isnan(jaccard([], [])) and jaccard(["sad"], ["sad", "hurt"]) == 0.5
+    rows = pd.DataFrame(
+        [
+            {"person_id": "a", "true_emotions": ["sad"], "judged_emotions": []},
+            {"person_id": "b", "true_emotions": [], "judged_emotions": []},  # nothing to read
+        ]
+    )
+    fid = fidelity(rows, "emotions", n_resamples=20, permutations=10)
+    assert fid["jaccard"].value == 0.0 and fid["sessions"] == 1

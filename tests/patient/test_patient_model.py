@@ -130,3 +130,18 @@ def test_a_file_holding_no_models_is_refused(tmp_path: Path) -> None:
         load_cognitive_models(path)
     with pytest.raises(CognitiveModelError, match="holds no cognitive models"):
         load_dataset("patient_models", path=str(path), planted=1)
+
+
+def test_a_model_without_an_emotion_or_a_core_belief_is_refused(tmp_path: Path) -> None:
+    path = _write(tmp_path, {"emotion": []})
+    with pytest.raises(CognitiveModelError) as err:
+        load_cognitive_models(path)
+    assert str(path) in str(err.value) and "field 'emotion': " in str(err.value)
+    assert "at least one of PATIENT-Ψ's emotion groups" in str(err.value)
+    empty = {f"{c}_belief": [] for c in CORE_CATEGORIES}
+    path = _write(tmp_path, empty)
+    with pytest.raises(CognitiveModelError) as err:
+        load_cognitive_models(path)
+    text = str(err.value)
+    assert text.startswith(f"{path}, model 0 (id 'gen-0-000'): fields 'helpless_belief', ")
+    assert "at least one core-belief statement" in text and "Value error" not in text

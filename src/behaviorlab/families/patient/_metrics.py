@@ -179,9 +179,10 @@ def fidelity(
 ) -> dict[str, Any]:
     """For one group of judged sessions and one label kind: ``jaccard`` and ``macro_f1``
     (Estimates clustered by model), ``per_label`` F1 (label -> Estimate, labels that occur),
-    ``chance`` (:func:`permutation_chance`), ``sessions`` and ``models``."""
+    ``chance`` (:func:`permutation_chance`), ``sessions`` and ``models``. Sessions whose true
+    label set is empty are left out (nothing to read: a judge reading nothing would score 1)."""
     labels = FIELDS[field]
-    read = rows.loc[rows[f"judged_{field}"].notna()]
+    read = rows.loc[rows[f"judged_{field}"].notna() & rows[f"true_{field}"].map(len).gt(0)]
 
     def boot(stats: ClusterStats, statistic: Any) -> Estimate:
         return cluster_bootstrap(stats, statistic, n_resamples=n_resamples, seed=seed)

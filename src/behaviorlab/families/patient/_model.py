@@ -3,10 +3,11 @@
 The cognitive model has the fields of the PATIENT-Ψ shape (Wang et al. 2024): ``name``,
 ``id``, ``type`` (the conversational styles the model may be played in), ``history``, the
 core beliefs by category (``helpless_belief``, ``unlovable_belief``, ``worthless_belief``:
-lists of statements, empty when the category does not apply), ``intermediate_belief`` (in a
-file, with a ``[during depression]`` part, kept apart here as
+lists of statements, empty when the category does not apply, at least one not empty),
+``intermediate_belief`` (in a file, with a ``[during depression]`` part, kept apart here as
 ``intermediate_belief_depression``), ``coping_strategies``, ``situation``, ``auto_thought``,
-``emotion`` (a list of PATIENT-Ψ's emotion groups, e.g. ``"sad, down, lonely, unhappy"``)
+``emotion`` (a non-empty list of PATIENT-Ψ's emotion groups, e.g.
+``"sad, down, lonely, unhappy"``)
 and ``behavior``.
 
 :func:`load_cognitive_models` reads a JSON file of such models (a list, or one object); a
@@ -22,7 +23,14 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 Style = Literal["plain", "verbose", "tangent", "upset", "reserved", "pleasing"]
 STYLES: tuple[str, ...] = get_args(Style)
@@ -75,6 +83,10 @@ class CognitiveModel(BaseModel):
     @field_validator("emotion")
     @classmethod
     def _known_emotions(cls, value: list[str]) -> list[str]:
+        if not value:
+            raise ValueError(
+                "is empty: a cognitive model shows at least one of PATIENT-Ψ's emotion groups"
+            )
         known = {v.lower(): v for v in EMOTION_GROUPS.values()} | {k: k for k in EMOTION_GROUPS}
         bad = [v for v in value if v.strip().lower() not in known]
         if bad:
@@ -83,6 +95,15 @@ class CognitiveModel(BaseModel):
                 + "; ".join(EMOTION_GROUPS.values())
             )
         return value
+
+    @model_validator(mode="after")
+    def _holds_a_core_belief(self) -> CognitiveModel:
+        if not self.core_categories:
+            raise ValueError(
+                "fields 'helpless_belief', 'unlovable_belief' and 'worthless_belief' are all "
+                "empty: a cognitive model holds at least one core-belief statement"
+            )
+        return self
 
     @property
     def core_categories(self) -> list[str]:
@@ -160,6 +181,8 @@ def _problem(exc: ValidationError) -> str:
                 n for n in CognitiveModel.model_fields if n != "intermediate_belief_depression"
             )
             parts.append(f"field {field!r} is not a field of a cognitive model (fields: {known})")
+        elif not err["loc"]:  # the model as a whole (the message names the fields)
+            parts.append(str(err["msg"]).removeprefix("Value error, "))
         else:
             parts.append(f"field {field!r}: {err['msg']}")
     return "; ".join(parts)

@@ -25,6 +25,7 @@ parties' turns and the judges' readings; ``meta["judge_calls"]`` (and ``judge_to
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -64,10 +65,11 @@ class PatientConfigError(ValueError):
     """The task's options or data do not fit (the message names what to change)."""
 
 
-def jaccard(a: Sequence[str], b: Sequence[str]) -> float:
-    """``|a ∩ b| / |a ∪ b|`` (1.0 when both are empty)."""
-    sa, sb = set(a), set(b)
-    return 1.0 if not sa | sb else len(sa & sb) / len(sa | sb)
+def jaccard(judged: Sequence[str], truth: Sequence[str]) -> float:
+    """``|judged ∩ truth| / |judged ∪ truth|``; NaN when the truth is empty (there is nothing
+    to read, so a judge reading nothing is not right)."""
+    sa, sb = set(judged), set(truth)
+    return math.nan if not sb else len(sa & sb) / len(sa | sb)
 
 
 JUDGE_USAGE = ("calls", "cache_hits", "tokens_in", "tokens_out", "cost")
