@@ -79,6 +79,26 @@ def test_kappa_accuracy_and_items_are_what_cohen_and_numpy_say() -> None:
     assert lines[1].startswith("llm (full): pooled κ: Cohen's kappa of every person-item pair")
 
 
+def test_the_item_difficulty_interval_needs_eight_items() -> None:
+    """Over 5 items a bootstrap over items is degenerate: the value, no interval, a note."""
+    rng = np.random.default_rng(2)
+    human = rng.random((60, 5)) < np.linspace(0.2, 0.9, 5)
+    model = np.where(rng.random((60, 5)) < 0.5, human, rng.random((60, 5)) < 0.5)
+    report = answer_key_agreement(_trials(human, model), n_resamples=100)
+    r = report.value("difficulty_pearson")
+    assert r.value == pytest.approx(np.corrcoef(human.mean(0), model.mean(0))[0, 1])
+    assert np.isnan(r.low) and np.isnan(r.high)
+    note = report.summary.set_index("measure").loc["difficulty_spearman"].to_dict()["note"]
+    assert note == "no interval over 5 items (a bootstrap over items needs at least 8)"
+    console = Console(width=200, record=True)
+    console.print(render_answer_key(report))
+    assert "item difficulty r" in console.export_text()
+    wide = answer_key_agreement(
+        _trials(human[:, [0, 1, 2, 3, 4] * 2], model[:, [0, 1, 2, 3, 4] * 2]), n_resamples=100
+    )  # ten items: an interval
+    assert wide.value("difficulty_pearson").low < wide.value("difficulty_pearson").high
+
+
 def test_a_correctness_only_file_joins_the_model_by_person_and_item(tmp_path: Path) -> None:
     path = tmp_path / "scored.csv"
     path.write_text("who,item_id,ok\na,q1,yes\na,q2,0\nb,q1,TRUE\nb,q2,\nc,q1,wrong\n")

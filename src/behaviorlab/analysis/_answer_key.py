@@ -8,7 +8,8 @@ simulator, condition), over the trials where both are known:
 
 - people's and the model's accuracy, overall (person-clustered intervals) and per item;
 - the correlation of item difficulty (people's against the model's per-item accuracy) across
-  items, Pearson and Spearman, with intervals from a bootstrap over items;
+  items, Pearson and Spearman (from 3 items), with intervals from a bootstrap over items (from
+  8 items; with fewer, the value alone and a note);
 - error-pattern agreement: Cohen's kappa between "the person is right" and "the model, in that
   person's place, is right" over the items both answered, one kappa per person–model pair,
   averaged over people, with a person-clustered interval (a person whose kappa is undefined,
@@ -67,6 +68,10 @@ ITEM_COLUMNS = (
     "agreement",
 )
 MIN_ITEMS = 3
+"""Items needed for the item-difficulty correlations at all."""
+MIN_INTERVAL_ITEMS = 8
+"""Items needed for their interval: a bootstrap over fewer items draws the same few items so
+often (with 3, one resample in nine repeats one item thrice) that its interval means little."""
 POOLED_NOTE = (
     "Cohen's kappa of every person-item pair together (no one left out); the per-person mean "
     "runs below it, since the people left out of it agree most"
@@ -267,8 +272,15 @@ def answer_key_agreement(
             x = per_item["human_accuracy"].to_numpy(float)
             y = per_item["model_accuracy"].to_numpy(float)
             pearson, spearman = correlations(x, y, np.arange(n_items), **boot)
-            add("difficulty_pearson", pearson)
-            add("difficulty_spearman", spearman)
+            few = ""
+            if n_items < MIN_INTERVAL_ITEMS:  # the point value only
+                pearson, spearman = _no_interval(pearson), _no_interval(spearman)
+                few = (
+                    f"no interval over {n_items} items (a bootstrap over items needs at least "
+                    f"{MIN_INTERVAL_ITEMS})"
+                )
+            add("difficulty_pearson", pearson, few)
+            add("difficulty_spearman", spearman, few)
         who, kappa, cells = _kappas(group)
         left = n_people - len(who)
         note = (
@@ -291,6 +303,10 @@ def answer_key_agreement(
         else pd.DataFrame(columns=list(ITEM_COLUMNS))
     )
     return AnswerKeyReport(table, item_table)
+
+
+def _no_interval(est: Estimate) -> Estimate:
+    return Estimate(est.value, math.nan, math.nan, est.n_clusters, est.n, est.method)
 
 
 def _nan() -> Estimate:
