@@ -138,7 +138,7 @@ def test_a_model_without_an_emotion_or_a_core_belief_is_refused(tmp_path: Path) 
         load_cognitive_models(path)
     assert str(path) in str(err.value) and "field 'emotion': " in str(err.value)
     assert "at least one of PATIENT-Ψ's emotion groups" in str(err.value)
-    empty = {f"{c}_belief": [] for c in CORE_CATEGORIES}
+    empty: dict[str, object] = {f"{c}_belief": [] for c in CORE_CATEGORIES}
     path = _write(tmp_path, empty)
     with pytest.raises(CognitiveModelError) as err:
         load_cognitive_models(path)
