@@ -170,3 +170,29 @@ def test_options_from_the_mapping_fill_in_zeros_in_their_order(tmp_path: Path) -
     assert step.action.attributes["shares"] == pytest.approx({"yes": 0.7, "no": 0.3, "dk": 0.0})
     with pytest.raises(SharesDataError, match=r"line 3, column 'option': option 'yes' of item"):
         load_shares_file(path, {"options": {"q1": ["no", "dk"]}})
+
+
+def test_groups_of_an_item_get_the_same_options(tmp_path: Path) -> None:
+    """A group without a row for an option the item's other group has: 0 with counts (the
+    unit keeps the item's options, in the item's order), an error naming the row with
+    shares."""
+    rows = [
+        ("q1", "A", 30, "Q", "left"),
+        ("q1", "B", 60, "Q", "left"),
+        ("q1", "C", 10, "Q", "left"),
+        ("q1", "A", 50, "Q", "right"),
+        ("q1", "C", 50, "Q", "right"),
+    ]
+    path = _csv(tmp_path, rows, ["item", "option", "count", "question", "party"])
+    data = load_shares_file(path, {"group": ["party"]})
+    right = next(e for e in data.episodes if e.meta["group"] == {"party": "right"}).steps[0]
+    assert [o.code for o in right.observation.options or []] == ["A", "B", "C"]
+    assert right.action.attributes["shares"] == pytest.approx({"A": 0.5, "B": 0.0, "C": 0.5})
+    shares = [(i, o, c / 100, 100, q, g) for i, o, c, q, g in rows]
+    path = _csv(tmp_path, shares, ["item", "option", "share", "n", "question", "party"])
+    with pytest.raises(SharesDataError) as err:
+        load_shares_file(path, {"group": ["party"]})
+    assert (
+        "toplines.csv, line 5, column 'option': 'q1 | right' has no row for option 'B', "
+        "which 'q1 | left' has on line 3"
+    ) in str(err.value)

@@ -281,9 +281,49 @@ class _Reader:
             unit.shares.append(amount)
             unit.rows.append(i)
             kinds[(item, gkey)][1].append(n)
+        self.same_options(list(units.values()), {k: v[0] for k, v in kinds.items()})
         for key, unit in units.items():
             self.finish(unit, *kinds[key])
         return list(units.values())
+
+    def same_options(
+        self, units: list[ShareUnit], is_share: Mapping[tuple[str, Any], bool]
+    ) -> None:
+        """Give every group of an item the item's options (their union, in the order they
+        first appear): a group's missing option counts 0; with shares it is an error, since
+        a missing share cannot be told from a forgotten row. Options the mapping declares
+        for the item are filled in by :meth:`declared` instead."""
+        by_item: dict[str, list[ShareUnit]] = {}
+        for unit in units:
+            by_item.setdefault(unit.item, []).append(unit)
+        m = self.m
+        for item, group in by_item.items():
+            if len(group) < 2 or m.options.get(item, m.options.get("*")) is not None:
+                continue
+            where: dict[str, tuple[ShareUnit, int, str]] = {}
+            for unit in group:
+                for code, row, label in zip(unit.codes, unit.rows, unit.labels, strict=True):
+                    where.setdefault(code, (unit, row, label))
+            for unit in group:
+                for code, (other, row, label) in where.items():
+                    if code in unit.codes:
+                        continue
+                    if is_share[(unit.item, tuple(unit.group.items()))]:
+                        raise SharesDataError(
+                            f"{self.where.at(unit.rows[0], m.option)}: {unit.unit_id!r} has "
+                            f"no row for option {code!r}, which {other.unit_id!r} has on "
+                            f"{self.where.row(row)}; give every group of an item the same "
+                            "options (a share of 0 for an option nobody chose)"
+                        )
+                    unit.codes.append(code)
+                    unit.labels.append(label)
+                    unit.shares.append(0.0)
+                order = sorted(
+                    range(len(unit.codes)), key=lambda k: list(where).index(unit.codes[k])
+                )
+                unit.codes = [unit.codes[k] for k in order]
+                unit.labels = [unit.labels[k] for k in order]
+                unit.shares = [unit.shares[k] for k in order]
 
     def declared(self, unit: ShareUnit) -> None:
         """Put the unit's options in the mapping's order, those it lacks at 0."""
