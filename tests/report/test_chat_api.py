@@ -297,6 +297,12 @@ def test_no_page_can_send_an_environment_variable_to_a_server(
     with viewer(create_app(runs_dir, host="192.168.1.5")) as lan:
         assert lan.get("/api/chat", headers={"Host": "192.168.1.5:8765"}).status_code == 200
         assert lan.get("/api/chat", headers={"Host": "evil.example"}).status_code == 400
+    import socket
+
+    with viewer(create_app(runs_dir, host="0.0.0.0")) as every:
+        named = {"Host": f"{socket.gethostname()}:8765"}
+        assert every.get("/api/chat", headers=named).status_code == 200
+        assert every.get("/api/chat", headers={"Host": "evil.example"}).status_code == 400
 
 
 def test_a_link_or_a_foreign_file_is_never_the_chat_store(runs_dir: Path, tmp_path: Path) -> None:

@@ -65,9 +65,15 @@ def allowed_hosts(host: str) -> frozenset[str]:
     """The ``Host`` names the viewer answers to when it listens on ``host``."""
     from behaviorlab.report._viewer import is_loopback
 
-    if is_loopback(host) or host.strip("[]") == "::1":
+    bare = host.strip("[]")
+    if is_loopback(bare):
         return frozenset(LOOPBACK_HOSTS)
-    return frozenset({f"[{host}]" if ":" in host else host, *LOOPBACK_HOSTS})
+    if bare in ("0.0.0.0", "::", ""):  # every interface: this machine's names
+        import socket
+
+        names = {socket.gethostname().lower(), socket.getfqdn().lower()}
+        return frozenset({*names, *LOOPBACK_HOSTS})
+    return frozenset({f"[{bare}]" if ":" in bare else bare.lower(), *LOOPBACK_HOSTS})
 
 
 def host_name(header: str) -> str:
