@@ -145,3 +145,12 @@ def test_a_model_without_an_emotion_or_a_core_belief_is_refused(tmp_path: Path) 
     text = str(err.value)
     assert text.startswith(f"{path}, model 0 (id 'gen-0-000'): fields 'helpless_belief', ")
     assert "at least one core-belief statement" in text and "Value error" not in text
+
+
+def test_a_blank_belief_statement_is_refused(tmp_path: Path) -> None:
+    path = _write(tmp_path, {"helpless_belief": ["I am weak.", "  "]})
+    with pytest.raises(CognitiveModelError) as err:
+        load_cognitive_models(path)
+    text = str(err.value)
+    assert str(path) in text and "field 'helpless_belief': " in text
+    assert "statement 1 is blank" in text

@@ -80,6 +80,17 @@ class CognitiveModel(BaseModel):
     emotion: list[str] = Field(description="PATIENT-Ψ emotion groups (EMOTION_GROUPS values).")
     behavior: str
 
+    @field_validator("helpless_belief", "unlovable_belief", "worthless_belief")
+    @classmethod
+    def _no_blank_statement(cls, value: list[str]) -> list[str]:
+        blank = [i for i, v in enumerate(value) if not v.strip()]
+        if blank:
+            raise ValueError(
+                f"statement {blank[0]} is blank: write the belief or remove it (an empty list "
+                "says the category does not apply)"
+            )
+        return value
+
     @field_validator("emotion")
     @classmethod
     def _known_emotions(cls, value: list[str]) -> list[str]:
