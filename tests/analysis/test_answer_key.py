@@ -119,9 +119,19 @@ def test_a_correctness_only_file_joins_the_model_by_person_and_item(tmp_path: Pa
             "key_correct": [1.0, 1.0, 0.0, 0.0, 1.0],
         }
     )
-    report = answer_key_agreement(model, human=table, n_resamples=50)
+    extra = pd.DataFrame({"person_id": ["d"], "item_id": ["q9"], "human_correct": [1.0]})
+    report = answer_key_agreement(model, human=pd.concat([table, extra]), n_resamples=50)
     assert report.value("human_accuracy").value == pytest.approx(0.5)  # z has no person row
     assert report.value("model_accuracy").value == pytest.approx(0.5)
+    # what the join left out is counted and named, not dropped silently
+    note = report.summary.set_index("measure").loc["human_accuracy"].to_dict()["note"]
+    assert note == (
+        "1 of the arm's 5 keyed trials have no row in the correctness table (e.g. z/q1) and "
+        "are left out; 1 of the correctness table's 5 rows match no trial (e.g. d/q9) and are "
+        "left out"
+    )
+    lines = answer_key_lines(report, markup=False)
+    assert any(line.startswith("llm (full): people's accuracy: 1 of the arm's") for line in lines)
 
 
 @pytest.mark.parametrize(

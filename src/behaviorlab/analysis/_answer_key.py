@@ -248,6 +248,7 @@ def answer_key_agreement(
     module docstring. ``human`` is a correctness-only table (:func:`read_correctness`) when
     the results do not carry ``human_correct``. Empty without keyed trials."""
     trials = keyed_trials(results, human)
+    unmatched = _unmatched(results, human) if human is not None else {}
     boot: dict[str, Any] = {"n_resamples": n_resamples, "seed": seed, "level": level}
     summary: list[dict[str, Any]] = []
     items: list[pd.DataFrame] = []
@@ -266,7 +267,11 @@ def answer_key_agreement(
                 | {"n_people": est.n_clusters, "note": note or base["note"]}
             )
 
-        add("human_accuracy", _mean(people, group["human"].to_numpy(float), boot))
+        add(
+            "human_accuracy",
+            _mean(people, group["human"].to_numpy(float), boot),
+            unmatched.get(tuple(map(str, key)), unmatched.get((), "")),
+        )
         add("model_accuracy", _mean(people, group["model"].to_numpy(float), boot))
         if n_items >= MIN_ITEMS:
             x = per_item["human_accuracy"].to_numpy(float)
@@ -303,6 +308,45 @@ def answer_key_agreement(
         else pd.DataFrame(columns=list(ITEM_COLUMNS))
     )
     return AnswerKeyReport(table, item_table)
+
+
+def _pairs(keys: pd.DataFrame) -> list[str]:
+    return [f"{p}/{i}" for p, i in keys[["person_id", "item_id"]].head(3).itertuples(index=False)]
+
+
+def _unmatched(
+    results: pd.DataFrame | SupportsToPandas, human: pd.DataFrame
+) -> dict[tuple[str, ...], str]:
+    """Per arm, a note on the rows the join by person and item left out: the arm's keyed
+    trials with no row in the correctness table, and correctness rows with no trial at all
+    (under the key ``()`` when only the latter)."""
+    frame = as_frame(results)
+    ok = frame["error"].isna() if "error" in frame.columns else pd.Series(True, frame.index)
+    frame = frame.loc[ok.to_numpy(dtype=bool)]
+    cols = ["task", "simulator", "condition", "person_id", "item_id"]
+    trials = frame[cols].astype(str).loc[_score(frame, "key_correct").notna().to_numpy()]
+    table = human[["person_id", "item_id"]].astype(str).drop_duplicates()
+    pair = ["person_id", "item_id"]
+    have = pd.MultiIndex.from_frame(table[pair])
+    seen = pd.MultiIndex.from_frame(trials[pair])
+    orphans = table.loc[~have.isin(seen)]
+    tail = (
+        f"{len(orphans)} of the correctness table's {len(table)} rows match no trial (e.g. "
+        f"{', '.join(_pairs(orphans))}) and are left out"
+        if len(orphans)
+        else ""
+    )
+    notes: dict[tuple[str, ...], str] = {(): tail}
+    missing = trials.loc[~pd.MultiIndex.from_frame(trials[pair]).isin(have)]
+    for key, group in missing.groupby(["task", "simulator", "condition"], sort=True):
+        arm = tuple(map(str, key))
+        total = int((trials[["task", "simulator", "condition"]] == list(arm)).all(axis=1).sum())
+        head = (
+            f"{len(group)} of the arm's {total} keyed trials have no row in the correctness "
+            f"table (e.g. {', '.join(_pairs(group))}) and are left out"
+        )
+        notes[arm] = "; ".join(x for x in (head, tail) if x)
+    return notes
 
 
 def _no_interval(est: Estimate) -> Estimate:
