@@ -244,8 +244,13 @@ def _no_shared_trial(
 ) -> str:
     """Why no trial is scored in every version: a version without a score for the metric, or
     the match keys (people, items, seed, episode, step, task) that share no value."""
+
+    def count(n: int, one: str, many: str) -> str:
+        return f"{n} {one if n == 1 else many}"
+
     table = "; ".join(
-        f"{r['version']}: {r['people']} people, {r['items']} items, {r['trials']} trials"
+        f"{r['version']}: {count(r['people'], 'person', 'people')}, "
+        f"{count(r['items'], 'item', 'items')}, {count(r['trials'], 'trial', 'trials')}"
         for r in coverage.to_dict("records")
     )
     head = f"no trial is answered validly with a score of {name} in every version ({table})"
