@@ -196,3 +196,24 @@ def test_groups_of_an_item_get_the_same_options(tmp_path: Path) -> None:
         "toplines.csv, line 5, column 'option': 'q1 | right' has no row for option 'B', "
         "which 'q1 | left' has on line 3"
     ) in str(err.value)
+
+
+def test_pandas_missing_values_are_empty_cells() -> None:
+    """pd.NA (nullable dtypes) is an empty cell like NaN, not the text '<NA>'."""
+    frame = pd.DataFrame(
+        {
+            "item": pd.array(["q1", "q1"], dtype="string"),
+            "option": pd.array(["A", "B"], dtype="string"),
+            "count": pd.array([3, 7], dtype="Int64"),
+            "question": pd.array([pd.NA, pd.NA], dtype="string"),
+        }
+    )
+    data = shares_from_frame(frame, {"questions": {"q1": "From the mapping"}})
+    assert data.episodes[0].steps[0].observation.content == "From the mapping"
+    frame.loc[1, "item"] = pd.NA
+    with pytest.raises(SharesDataError, match=r"row 2, column 'item': empty item id"):
+        shares_from_frame(frame, {"questions": {"q1": "Q"}})
+    frame.loc[1, "item"] = "q1"
+    frame.loc[1, "count"] = pd.NA
+    with pytest.raises(SharesDataError, match=r"row 2, column 'count': empty count"):
+        shares_from_frame(frame, {"questions": {"q1": "Q"}})

@@ -133,7 +133,8 @@ def read_shares_file(path: str | Path) -> pd.DataFrame:
 
 
 def _text(value: Any) -> str | None:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    """A cell as stripped text; None for an empty cell (None, NaN, pd.NA, NaT, blank)."""
+    if value is None or (pd.api.types.is_scalar(value) and bool(pd.isna(value))):
         return None
     text = str(value).strip()
     return text or None
