@@ -22,6 +22,7 @@ from behaviorlab.families.persuasion import (
     persuasion_from_frame,
     retest_yardstick,
 )
+from behaviorlab.families.persuasion._report import yardstick_text
 from behaviorlab.runs._conditions import conditions
 from behaviorlab.simulators import Answer
 from behaviorlab.tasks import Trial
@@ -193,3 +194,27 @@ def test_people_never_shown_arguments_get_retest_trials_and_the_yardstick() -> N
     score = task.score(retest[0], _answer("con"))
     assert score["retest_trial"] == 1.0
     assert "retest_trial" not in task.score(trials[-1], _answer("con"))
+
+
+def test_a_pair_across_a_missed_time_point_is_no_retest_pair() -> None:
+    none = {"argument_id": None, "argument_text": None, "argument_side": None}
+    shown = {"argument_id": "a", "argument_text": "It funds schools.", "argument_side": "supports"}
+    rows = [{"person": "full", "time": t, "stance": "con", **none} for t in (0, 1, 2, 3)]
+    rows += [
+        {"person": "gap", "time": 0, "stance": "con", **none},
+        {"person": "gap", "time": 1, "stance": "pro", **shown},
+        {"person": "gap", "time": 3, "stance": "pro", **none},  # missed time 2
+    ]
+    scale = AttitudeScale(stances=[Stance(code="con", label="against"),
+                                   Stance(code="pro", label="for")])  # fmt: skip
+    dataset = persuasion_from_frame(pd.DataFrame(rows), PersuasionMapping(scale=scale))
+    task = PersuasionTask()
+    trials = task.trials(dataset, seed=0)
+    by_person = {
+        p: [t.input.meta["time"] for t in trials if t.person_id == p] for p in ("full", "gap")
+    }
+    assert by_person == {"full": [1, 2, 3], "gap": [1]}  # gap's 1 -> 3 is not a trial
+    info = task.plan_info(trials)["retest"]
+    assert info["pairs"] == 3 and info["people"] == 1 and info["gap_pairs"] == 1
+    text = yardstick_text({"retest": info})
+    assert "1 pairs with nothing shown that skip a time point" in text

@@ -36,19 +36,27 @@ def _ci(e: Estimate | dict[str, Any] | float | None, *, signed: bool = False) ->
 def yardstick_text(task_info: dict[str, Any]) -> str:
     """The test–retest sentence of a run's manifest ``task_info``."""
     retest = task_info.get("retest") or {}
-    pairs = int(retest.get("pairs", 0))
+    pairs, gaps = int(retest.get("pairs", 0)), int(retest.get("gap_pairs", 0))
+    skipped = (
+        f" {gaps} pairs with nothing shown that skip a time point other people answered are "
+        "left out (something may have been shown then), and are not trials."
+        if gaps
+        else ""
+    )
     if not pairs:
         return (
             "Yardstick: no test person answered the same item twice with nothing shown in "
             "between, so this data gives no test–retest agreement to compare the twins with."
+            + skipped
         )
     return (
         f"Yardstick (test–retest): in {pairs} pairs of answers of {retest.get('people')} test "
         "people who were asked the same item twice with nothing shown in between, the share "
         f"who kept their stance was {_ci(retest.get('same_stance'))} and who gave the same "
         f"stance and strength {_ci(retest.get('same_answer'))} (95% intervals clustered by "
-        "person). A twin's change accuracy is bounded by how consistently people repeat "
-        "themselves."
+        "person)."
+        + skipped
+        + " A twin's change accuracy is bounded by how consistently people repeat themselves."
     )
 
 

@@ -13,7 +13,9 @@ a *retest trial* (``meta["arm"] == "retest"``): the twin sees its prior and no a
 its target is the person's second answer. So people who were never shown an argument (the
 control arm of a pre/post design) are on the test side, and the twin's "no change" there is
 measured. The retest pairs also give the yardstick the report shows (``plan_info``: how often
-the test people kept their answer), from every test person's pairs.
+the test people kept their answer), from every test person's pairs. A pair with nothing
+shown that skips a time point other people answered (a missed time point: something may
+have been shown then) is neither: not a trial, not a retest pair (counted as ``gap_pairs``).
 
 Scores per trial (:meth:`PersuasionTask.score`): ``correct`` (same stance and strength),
 ``human_changed`` / ``twin_changed`` (the stance moved from the prior), ``change_correct``,
@@ -64,24 +66,52 @@ def situation_text(claim: str, question: str, prior: str, arguments: list[str] |
     return "\n\n".join(parts)
 
 
-def _retest_pairs(dataset: Dataset) -> dict[str, list[dict[str, Any]]]:
+def _item(ep: Episode, step: Step) -> str:
+    return str(step.observation.meta.get("item", ep.episode_id))
+
+
+def _skips(dataset: Dataset) -> Callable[[Episode, Step, Step], bool]:
+    """Whether a pair of an episode's consecutive time points skips a time point at which
+    other people answered the same item (the person may have been shown something then)."""
+    times: dict[str, set[float]] = {}
+    for ep in dataset.episodes:
+        for step in ep.steps:
+            if step.observation.meta.get("time") is not None:
+                times.setdefault(_item(ep, step), set()).add(float(step.observation.meta["time"]))
+
+    def skips(ep: Episode, before: Step, after: Step) -> bool:
+        t0, t1 = before.observation.meta.get("time"), after.observation.meta.get("time")
+        if t0 is None or t1 is None:
+            return False
+        return any(float(t0) < t < float(t1) for t in times.get(_item(ep, after), ()))
+
+    return skips
+
+
+def _retest_pairs(dataset: Dataset) -> tuple[dict[str, list[dict[str, Any]]], dict[str, int]]:
     """Per person: the (earlier, later) answers of every item asked twice with nothing shown
-    in between."""
+    in between, and how many such pairs skip a time point (not retest pairs: something may
+    have been shown at the time point the person missed)."""
+    skips = _skips(dataset)
     out: dict[str, list[dict[str, Any]]] = {}
+    gaps: dict[str, int] = {}
     for ep in dataset.episodes:
         for before, after in zip(ep.steps, ep.steps[1:], strict=False):
             if after.observation.meta.get("arguments"):
                 continue
+            if skips(ep, before, after):
+                gaps[ep.person_id] = gaps.get(ep.person_id, 0) + 1
+                continue
             out.setdefault(ep.person_id, []).append(
                 {
-                    "item": str(after.observation.meta.get("item", ep.episode_id)),
+                    "item": _item(ep, after),
                     "before": before.action.value,
                     "after": after.action.value,
                     "same_stance": before.action.attributes.get("stance")
                     == after.action.attributes.get("stance"),
                 }
             )
-    return out
+    return out, gaps
 
 
 @task(PERSUASION)
@@ -162,7 +192,8 @@ class PersuasionTask:
         )
 
     def trials(self, dataset: Dataset, *, seed: int) -> list[Trial]:
-        retest = _retest_pairs(dataset)
+        retest, gaps = _retest_pairs(dataset)
+        skips = _skips(dataset)
         out: list[Trial] = []
         for ep in dataset.episodes:
             for prior, step in zip(ep.steps, ep.steps[1:], strict=False):
@@ -172,9 +203,10 @@ class PersuasionTask:
                         "no attitude scale; load attitude data with dataset 'persuasion_file' "
                         "or 'persuasion_synthetic'"
                     )
-                out.append(
-                    self._trial(ep, prior, step, seed, dataset, retest.get(ep.person_id, []))
-                )
+                if not step.observation.meta.get("arguments") and skips(ep, prior, step):
+                    continue  # nothing known to be shown, across a missed time point
+                pairs = {"pairs": retest.get(ep.person_id, []), "gaps": gaps.get(ep.person_id, 0)}
+                out.append(self._trial(ep, prior, step, seed, dataset, pairs))
         return out
 
     def score(self, trial: Trial, answer: Answer) -> dict[str, float]:
@@ -230,19 +262,27 @@ def _share_of(column: int) -> Callable[[np.ndarray], np.ndarray]:
 
 def retest_yardstick(trials: list[Trial], n_resamples: int = 2000) -> dict[str, Any]:
     """How often the people of ``trials`` kept their stance (and their whole answer) when
-    asked the same item twice with nothing in between, with person-clustered intervals."""
+    asked the same item twice with nothing in between, with person-clustered intervals.
+    ``gap_pairs`` counts their pairs with nothing shown that skip a time point other people
+    answered (left out: not known to have nothing in between)."""
     pairs: dict[str, list[dict[str, Any]]] = {}
+    gaps: dict[str, int] = {}
     for t in trials:
-        pairs.setdefault(t.person_id, list(t.target.attributes.get("retest") or []))
+        found = t.target.attributes.get("retest") or {}
+        if isinstance(found, list):  # as stored before gap pairs were counted
+            found = {"pairs": found, "gaps": 0}
+        pairs.setdefault(t.person_id, list(found.get("pairs") or []))
+        gaps.setdefault(t.person_id, int(found.get("gaps") or 0))
     rows = [
         (pid, [float(p["same_stance"]), float(p["before"] == p["after"]), 1.0])
         for pid, found in pairs.items()
         for p in found
     ]
+    skipped = sum(gaps.values())
     if not rows:
-        return {"pairs": 0, "people": 0}
+        return {"pairs": 0, "people": 0, "gap_pairs": skipped}
     stats = ClusterStats.from_rows([r[0] for r in rows], np.asarray([r[1] for r in rows]))
-    out: dict[str, Any] = {"pairs": len(rows), "people": stats.n_clusters}
+    out: dict[str, Any] = {"pairs": len(rows), "people": stats.n_clusters, "gap_pairs": skipped}
     for name, col in (("same_stance", 0), ("same_answer", 1)):
         out[name] = cluster_bootstrap(
             stats, _share_of(col), n_resamples=n_resamples, seed=0
