@@ -42,6 +42,7 @@ def _table(judged: str, models: int = 24, sessions: int = 2, seed: int = 0) -> p
                 {
                     "person_id": m.id,
                     "episode_id": f"{m.id}-s{s}",
+                    "trial_id": f"t-{m.id}-s{s}",
                     **{f"true_{k}": list(v) for k, v in truth.items()},
                     **{f"judged_{k}": list(v) for k, v in got.items()},
                 }
@@ -127,3 +128,11 @@ def test_a_session_with_nothing_true_to_read_scores_nan_not_one() -> None:
     )
     fid = fidelity(rows, "emotions", n_resamples=20, permutations=10)
     assert fid["jaccard"].value == 0.0 and fid["sessions"] == 1
+
+
+def test_consistency_keeps_one_session_read_under_two_seeds_apart() -> None:
+    """With seeds [0, 1] one session (one episode) is two trials: two readings, not one."""
+    one = _table("random", sessions=1, seed=3)
+    two = pd.concat([one, one.assign(trial_id=one["trial_id"] + "-seed1")], ignore_index=True)
+    got = consistency(two, n_resamples=20)
+    assert got["models"] == 24 and got["same"].value == 1.0  # each reading equals its twin

@@ -223,7 +223,7 @@ def _readings(rows: pd.DataFrame) -> dict[str, set[str]]:
     for rec in rows.to_dict(orient="records"):
         if rec["judged_core_beliefs"] is None:
             continue
-        out[rec["episode_id"]] = {f"{f}:{x}" for f in FIELDS for x in rec[f"judged_{f}"]}
+        out[rec["trial_id"]] = {f"{f}:{x}" for f in FIELDS for x in rec[f"judged_{f}"]}
     return out
 
 
