@@ -217,3 +217,16 @@ def test_pandas_missing_values_are_empty_cells() -> None:
     frame.loc[1, "count"] = pd.NA
     with pytest.raises(SharesDataError, match=r"row 2, column 'count': empty count"):
         shares_from_frame(frame, {"questions": {"q1": "Q"}})
+
+
+def test_a_csv_that_is_not_utf8_names_its_line(tmp_path: Path) -> None:
+    path = tmp_path / "latin1.csv"
+    text = "item,option,count,question\nq1,A,3,Caf\u00e9?\nq1,B,7,Caf\u00e9?\n"
+    path.write_bytes(text.encode("latin-1"))
+    with pytest.raises(SharesDataError) as err:
+        load_shares_file(path)
+    message = str(err.value)
+    assert "latin1.csv', line 2 (byte 37)" in message and "save the file as UTF-8" in message
+    path.write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))  # a byte-order mark is fine
+    step = load_shares_file(path).episodes[0].steps[0]
+    assert step.observation.content == "Caf\u00e9?"

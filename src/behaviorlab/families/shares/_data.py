@@ -17,6 +17,7 @@ error. Every error names the file (or frame), the row (CSV: the file's line) and
 
 from __future__ import annotations
 
+import io
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -119,6 +120,21 @@ class _Where:
         return f"{self.origin}, {self.row(i)}, column {column!r}"
 
 
+def _utf8(path: Path) -> str:
+    """The file's text (UTF-8, a byte-order mark allowed), or an error naming the line and
+    the byte that is not UTF-8."""
+    raw = path.read_bytes()
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise SharesDataError(
+            f"shares file {str(path)!r}, line {line} (byte {exc.start}): "
+            f"{raw[exc.start : exc.end]!r} is not UTF-8; save the file as UTF-8 (in a "
+            "spreadsheet: 'CSV UTF-8'), or convert it, e.g. iconv -f latin1 -t utf-8"
+        ) from None
+
+
 def read_shares_file(path: str | Path) -> pd.DataFrame:
     """A shares table from CSV or Parquet."""
     p = Path(path)
@@ -126,7 +142,7 @@ def read_shares_file(path: str | Path) -> pd.DataFrame:
         raise SharesDataError(f"shares file {str(p)!r} not found")
     suffix = p.suffix.lower()
     if suffix == ".csv":
-        return pd.read_csv(p, dtype=str, keep_default_na=False)
+        return pd.read_csv(io.StringIO(_utf8(p)), dtype=str, keep_default_na=False)
     if suffix in (".parquet", ".pq"):
         return pd.read_parquet(p)
     raise SharesDataError(f"shares file {str(p)!r}: use a .csv or .parquet file, not {suffix!r}")
