@@ -230,3 +230,18 @@ def test_a_csv_that_is_not_utf8_names_its_line(tmp_path: Path) -> None:
     path.write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))  # a byte-order mark is fine
     step = load_shares_file(path).episodes[0].steps[0]
     assert step.observation.content == "Caf\u00e9?"
+
+
+def test_a_row_with_a_count_and_a_share_must_agree(tmp_path: Path) -> None:
+    columns = ["item", "option", "count", "share", "question"]
+    ok = [("q1", "A", 30, 0.3, "Q"), ("q1", "B", 70, 0.704, "Q")]  # rounding is fine
+    data = load_shares_file(_csv(tmp_path, ok, columns))
+    assert data.episodes[0].steps[0].action.attributes["shares"] == pytest.approx(
+        {"A": 0.3, "B": 0.7}
+    )
+    bad = [("q1", "A", 30, 0.3, "Q"), ("q1", "B", 70, 0.6, "Q")]
+    with pytest.raises(SharesDataError) as err:
+        load_shares_file(_csv(tmp_path, bad, columns))
+    assert "toplines.csv, line 3, column 'share': share 0.6 is not count 70 / n 100 = 0.700" in (
+        str(err.value)
+    )

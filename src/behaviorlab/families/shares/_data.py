@@ -43,6 +43,9 @@ from behaviorlab.data._sources import dataset
 SHARE_SUM_TOLERANCE = 0.02
 """Shares of one item (and group) may sum to 1 ± this (published shares are rounded); they are
 then rescaled to sum to 1. Further off is an error."""
+SHARE_COUNT_TOLERANCE = 0.01
+"""A row with both a count and a share: the share may differ from count / n by this much
+(a share rounded to a whole percent is off by at most 0.005); further off is an error."""
 GROUP_SEPARATOR = " | "
 """Between the item and its group in a unit's id (``item_id`` of its trials)."""
 
@@ -189,6 +192,7 @@ class _Reader:
         self.has_count = mapping.count in cols
         self.has_share = mapping.share in cols
         self.has_n = mapping.n in cols
+        self.row_shares: dict[int, tuple[float, float]] = {}  # row: (count, share) when both
 
     def check_columns(self) -> None:
         m, cols = self.m, set(self.frame.columns)
@@ -231,6 +235,8 @@ class _Reader:
         m, f = self.m, self.frame
         n = _number(f, i, m.n, self.where, "n") if self.has_n else None
         if self.has_count and (c := _number(f, i, m.count, self.where, "count")) is not None:
+            if self.has_share and (s := _number(f, i, m.share, self.where, "share")) is not None:
+                self.row_shares[i] = (c, s)  # checked against count / n once n is known
             return c, False, n
         if self.has_share and (s := _number(f, i, m.share, self.where, "share")) is not None:
             if s > 1.0:
@@ -397,6 +403,15 @@ class _Reader:
                     f"the sum of its counts ({total:g}); fix n or the counts"
                 )
             unit.n = named[0] if named else total
+            for r in unit.rows:
+                if r in self.row_shares:
+                    count, share = self.row_shares[r]
+                    if abs(count / unit.n - share) > SHARE_COUNT_TOLERANCE:
+                        raise SharesDataError(
+                            f"{where.at(r, m.share)}: share {share:g} is not count {count:g} "
+                            f"/ n {unit.n:g} = {count / unit.n:.3f} (± {SHARE_COUNT_TOLERANCE}); "
+                            "fix one of them, or give only counts"
+                        )
         if unit.n < 1:
             raise SharesDataError(
                 f"{where.at(first, m.n)}: item {unit.unit_id!r} has n {unit.n:g}; n is the "
