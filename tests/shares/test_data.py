@@ -245,3 +245,23 @@ def test_a_row_with_a_count_and_a_share_must_agree(tmp_path: Path) -> None:
     assert "toplines.csv, line 3, column 'share': share 0.6 is not count 70 / n 100 = 0.700" in (
         str(err.value)
     )
+
+
+def test_unit_ids_that_collide_name_both_rows() -> None:
+    frame = pd.DataFrame(
+        {
+            "item": ["q1"] * 4,
+            "option": ["A", "B"] * 2,
+            "count": [1, 2, 3, 4],
+            "question": ["Q"] * 4,
+            "region": ["north, east", "north, east", "north", "north"],
+            "town": ["x", "x", "east, x", "east, x"],
+        }
+    )
+    with pytest.raises(SharesDataError) as err:
+        shares_from_frame(frame, {"group": ["region", "town"]}, origin="t")
+    assert (
+        "t, row 3, column 'item': item 'q1' in group region='north', town='east, x' gets the "
+        "id 'q1 | north, east, x', as item 'q1' in group region='north, east', town='x' on "
+        "row 1 does"
+    ) in str(err.value)

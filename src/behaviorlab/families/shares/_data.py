@@ -304,10 +304,34 @@ class _Reader:
             unit.shares.append(amount)
             unit.rows.append(i)
             kinds[(item, gkey)][1].append(n)
+        self.distinct_ids(list(units.values()))
         self.same_options(list(units.values()), {k: v[0] for k, v in kinds.items()})
         for key, unit in units.items():
             self.finish(unit, *kinds[key])
         return list(units.values())
+
+    def distinct_ids(self, units: list[ShareUnit]) -> None:
+        """Two units whose ids (item, then ' | ' and the group values joined by ', ') are
+        the same text are an error naming both rows."""
+        seen: dict[str, ShareUnit] = {}
+
+        def what(u: ShareUnit) -> str:
+            group = (
+                f" in group {', '.join(f'{k}={v!r}' for k, v in u.group.items())}"
+                if u.group
+                else ""
+            )
+            return f"item {u.item!r}{group}"
+
+        for unit in units:
+            other = seen.setdefault(unit.unit_id, unit)
+            if other is not unit:
+                raise SharesDataError(
+                    f"{self.where.at(unit.rows[0], self.m.item)}: {what(unit)} gets the id "
+                    f"{unit.unit_id!r}, as {what(other)} on {self.where.row(other.rows[0])} "
+                    f"does (an id is the item, {GROUP_SEPARATOR!r} and the group values "
+                    "joined by ', '); rename the item or a group value so they differ"
+                )
 
     def same_options(
         self, units: list[ShareUnit], is_share: Mapping[tuple[str, Any], bool]
