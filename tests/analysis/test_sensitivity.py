@@ -191,3 +191,24 @@ def test_rationales_pair_the_same_trial_under_several_spec_seeds() -> None:
     # "reason p i s" vs "reason p i s changed": LCS 4 of 4 and 5 tokens
     assert tab.loc["model", "value"] == pytest.approx(1 - 2 * 1 * 0.8 / 1.8)
     assert tab.loc["seed", "value"] == pytest.approx(0.0)
+
+
+def test_a_null_factor_gets_its_null_share_of_the_noise() -> None:
+    # pure noise over 3 models × 4 seeds (C = 12): a factor's share averages df / (C - 1), and
+    # the null share (df times the seed's share per df) estimates the same
+    grid = pd.DataFrame([{"model": m, "seed": s} for m, s in itertools.product("abc", "0123")])
+    factors = {"model": list("abc"), "seed": list("0123")}
+    values = np.random.default_rng(3).normal(size=(20000, 12))
+    shares = _balanced_shares(values, grid, factors)
+    assert shares["model"].mean() == pytest.approx(2 / 11, abs=0.005)
+    assert (2 * shares["seed"] / 3).mean() == pytest.approx(2 / 11, abs=0.005)
+    # the table: null_share = df × (seed share / seed df), for every row
+    noisy = _rows({"model": {"a": 0.0, "b": 0.0, "c": 0.2}}, seeds=3)
+    bump = noisy["simulator"].str.contains("seed=1") & (noisy["item_id"] == "q19")
+    noisy.loc[bump, "correct"] = 1.0  # seed 1 a little better: noise the seeds measure
+    var = sensitivity(noisy, n_resamples=100).variance.set_index("factor")
+    per_df = var.loc["seed", "share"] / var.loc["seed", "df"]
+    assert per_df > 0
+    for f in ("model", "seed", "residual"):
+        assert var.loc[f, "null_share"] == pytest.approx(var.loc[f, "df"] * per_df)
+    assert var.loc["model", "share"] > var.loc["model", "null_share"]

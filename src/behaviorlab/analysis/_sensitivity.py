@@ -9,8 +9,8 @@ read back from the stored rows (:func:`cell_levels`).
 - **Actions.** Per cell, accuracy and the Jensen-Shannon distance between the simulated and
   the people's answer distributions (per item, averaged over items). A factor's effect of
   level ``k`` is the mean over the cells at ``k`` minus the mean over the cells at the
-  reference level (the first listed): in a full factorial, its main effect averaged over the
-  other factors.
+  reference level (``default`` for prompt, else the lowest level; or ``reference=``): in a
+  full factorial, its main effect averaged over the other factors.
 - **Noise floor.** The seed-to-seed difference: the root mean square of the differences
   between the seeds' marginal means (every pair of seeds), i.e. how far a rerun with another
   sampling seed moves the number. A level's marginal mean averages ``C / L`` cells and a
@@ -18,8 +18,10 @@ read back from the stored rows (:func:`cell_levels`).
   effect below :data:`NOISE_BAND` times that is *within noise*: indistinguishable from
   rerunning with another seed.
 - **Variance shares.** A factorial ANOVA (statsmodels, main effects, type II sums of squares)
-  on the cell means: each factor's share of the total sum of squares; the residual holds the
-  interactions.
+  on the cell means: each factor's share of the total sum of squares. A share holds cell-mean
+  noise too (a null factor of ``df`` degrees of freedom gets about ``df / (C - 1)`` of the
+  noise), so beside it is ``null_share``, ``df`` times the seed's share per degree of freedom:
+  what the factor would get if it did nothing. The residual holds the interactions and noise.
 - **Rationales.** For a pair of cells differing in one factor only, the distance between the
   rationales of the same trial, ``1 - ROUGE-L F1`` on word tokens; per factor level against
   the reference, and between seeds (the rationale noise floor) beside it, with the excess
@@ -111,9 +113,11 @@ class Sensitivity:
       size is below it;
     - ``noise_floor``: ``metric, value, low, high`` (the seed-to-seed difference; empty
       without a seed factor of two levels or more);
-    - ``variance``: ``metric, factor, df, sum_sq, share, low, high`` (``factor``
-      ``residual`` holds the interactions; the shares add up to 1; the interval from the same
-      bootstrap, for a complete design only);
+    - ``variance``: ``metric, factor, df, sum_sq, share, low, high, null_share`` (``factor``
+      ``residual`` holds the interactions and noise; the shares add up to 1; the interval
+      from the same bootstrap, for a complete design only; ``null_share`` the share a factor
+      that did nothing would get from the noise alone: ``df`` times the seed's share per
+      degree of freedom, NaN without a seed factor);
     - ``rationales``: ``factor, level, reference, value, low, high, n_pairs, excess,
       excess_low, excess_high`` (distance ``1 - ROUGE-L``; ``factor`` ``seed`` with level
       ``(any two)`` is the noise floor, and ``excess`` a level's distance minus it, paired
@@ -578,7 +582,8 @@ def sensitivity(
         effects=pd.DataFrame(effects, columns=_EFFECTS),
         noise_floor=pd.DataFrame(floors, columns=["metric", "value", "low", "high"]),
         variance=pd.DataFrame(
-            variance, columns=["metric", "factor", "df", "sum_sq", "share", "low", "high"]
+            variance,
+            columns=["metric", "factor", "df", "sum_sq", "share", "low", "high", "null_share"],
         ),
         rationales=pd.DataFrame(rationale_rows, columns=_RATIONALES),
         n_people=len(people),

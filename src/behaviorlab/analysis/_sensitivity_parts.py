@@ -134,6 +134,13 @@ def anova(grid: pd.DataFrame, y: np.ndarray, factors: dict[str, list[str]]) -> l
     total = sum(float(r["sum_sq"]) for r in rows)
     for r in rows:
         r["share"] = float(r["sum_sq"]) / total if total > 0 else math.nan
+    # the share a null factor would get: every sum of squares holds cell-mean noise too, about
+    # df times the noise per df, which the seed's mean square measures (the seed is noise by
+    # design); in a design of noise alone a factor's share averages df / (C - 1)
+    seed = next((r for r in rows if r["factor"] == SEED and r["df"] > 0), None)
+    per_df = float(seed["share"]) / int(seed["df"]) if seed is not None else math.nan
+    for r in rows:
+        r["null_share"] = int(r["df"]) * per_df
     return rows
 
 

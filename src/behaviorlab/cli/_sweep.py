@@ -137,9 +137,14 @@ def _summary_lines(result: Sensitivity) -> list[str]:
         if not var.empty:
             shares = ", ".join(
                 f"{r['factor']} {_num(r['share'], 2)} [{_num(r['low'], 2)}, {_num(r['high'], 2)}]"
+                + (
+                    f" (null {_num(r['null_share'], 2)})"
+                    if r["null_share"] == r["null_share"]
+                    else ""
+                )
                 for r in var.to_dict("records")
             )
-            lines.append(f"  share of variance: {shares}")
+            lines.append(f"  share of variance (a null factor's from the seed noise): {shares}")
     if not result.rationales.empty:
         lines += ["", f"rationale distance (1 - ROUGE-L) [{pct}%]"]
         for r in result.rationales.to_dict("records"):

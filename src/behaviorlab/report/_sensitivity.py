@@ -123,6 +123,8 @@ def _variance_table(result: Sensitivity) -> Block | None:
                 if _finite(row["low"])
                 else number(row["share"], 2)
             )
+            if _finite(row["null_share"]):
+                shown += f" (null {number(row['null_share'], 2)})"
             cells.append(shown)
         rows.append(cells)
     return table(
@@ -130,7 +132,10 @@ def _variance_table(result: Sensitivity) -> Block | None:
         rows,
         numeric=cols[1:],
         caption="Share of the cell means' sum of squares (type II ANOVA, main effects), with "
-        "its bootstrap interval over people for a complete design.",
+        "its bootstrap interval over people for a complete design. A share holds cell-mean "
+        "noise too: (null x) is what a factor that did nothing would get, its degrees of "
+        "freedom times the seed's share per degree of freedom. The residual holds the "
+        "interactions and noise.",
     )
 
 
