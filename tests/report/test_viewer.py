@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from behaviorlab.report._viewer import create_app, is_loopback
+from behaviorlab.report._hosts import is_loopback
+from behaviorlab.report._viewer import create_app
 from behaviorlab.runs import Run
 
 

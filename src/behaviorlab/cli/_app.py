@@ -491,7 +491,8 @@ def view(
     talks to a twin of any person of a registered dataset or a run's data."""
     import uvicorn
 
-    from behaviorlab.report._viewer import create_app, is_loopback
+    from behaviorlab.report._hosts import is_loopback
+    from behaviorlab.report._viewer import create_app
 
     if not is_loopback(host):
         err_console.print(

@@ -63,7 +63,7 @@ LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "[::1]")
 
 def allowed_hosts(host: str) -> frozenset[str]:
     """The ``Host`` names the viewer answers to when it listens on ``host``."""
-    from behaviorlab.report._viewer import is_loopback
+    from behaviorlab.report._hosts import is_loopback
 
     bare = host.strip("[]")
     if is_loopback(bare):

@@ -219,15 +219,3 @@ def create_app(
         return JSONResponse(asdict(run_info(folder)))
 
     return app
-
-
-def is_loopback(host: str) -> bool:
-    """Whether ``host`` only accepts connections from this machine."""
-    import ipaddress
-
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
