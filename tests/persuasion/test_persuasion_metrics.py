@@ -100,3 +100,35 @@ def test_the_table_uses_the_analysis_estimator_small_sample_interval_and_bounds(
     by_hand = estimate(f.assign(correct=changed), "accuracy", n_resamples=200)
     assert by_hand is not None
     assert (rate.low, rate.high) == pytest.approx((by_hand.low, by_hand.high))
+
+
+def test_direction_among_both_changed_leaves_out_twins_that_stayed() -> None:
+    f = frame()
+    for s in f["scores"]:
+        if "direction_correct" in s and s["twin_changed"]:
+            s["direction_both"] = s["direction_correct"]
+    both = estimate(f, "direction_both_changed", n_resamples=200)
+    moved = col(f, "human_changed") * col(f, "twin_changed")
+    assert both is not None and both.n == int(moved.sum())
+    assert both.value == pytest.approx(np.nanmean(col(f, "direction_both")))
+    row = persuasion_table(f, n_resamples=200).iloc[0]
+    assert row["direction_both_changed"].value == pytest.approx(both.value)
+
+
+def test_score_gives_direction_both_only_when_both_moved() -> None:
+    from behaviorlab.data import load_dataset
+    from behaviorlab.families.persuasion import PersuasionTask
+    from behaviorlab.simulators import Answer
+
+    data = load_dataset("persuasion_synthetic", people=4, items=1, seed=1)
+    trial = next(t for t in PersuasionTask().trials(data, seed=0) if not t.input.meta["retest"])
+    order = [s["code"] for s in trial.input.meta["scale"]["stances"]]
+    prior, k = trial.input.meta["prior_stance"], trial.input.meta["prior_strength"]
+    up = order[order.index(prior) + 1]
+    moved = trial.model_copy(
+        update={"target": trial.target.model_copy(update={"value": f"{up}/{k}"})}
+    )
+    task = PersuasionTask()
+    stayed = task.score(moved, Answer(choice=f"{prior}/{k}"))
+    assert stayed["direction_correct"] == 0.0 and "direction_both" not in stayed
+    assert task.score(moved, Answer(choice=f"{up}/{k}"))["direction_both"] == 1.0

@@ -55,6 +55,7 @@ FAMILY = family(
             "change_accuracy": "change accuracy",
             "change_over_base": "change acc. − base",
             "direction_accuracy": "direction accuracy",
+            "direction_both_changed": "direction (both moved)",
             "strength_change_r": "strength change r",
             "change_brier": "Brier of P(change)",
         },

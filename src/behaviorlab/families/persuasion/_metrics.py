@@ -14,7 +14,10 @@ to ``persuasion`` rows.
   class: most people do not move, so always predicting "no change" already scores it); 0 is
   no better than the majority guess;
 * ``direction_accuracy``: among the trials where the person changed, the share where the
-  twin moved the same way along the scale (a twin that stayed counts as wrong);
+  twin moved the same way along the scale (a twin that stayed counts as wrong, so this is
+  partly recall of change);
+* ``direction_both_changed``: among the trials where both changed, the share that moved the
+  same way (direction alone);
 * ``strength_change_r``: Pearson correlation, across trials, of the twin's and the person's
   change in strength from the prior (a ratio of pooled sums);
 * ``change_brier``: Brier score of the probability of change (the option probabilities' mass
@@ -41,6 +44,7 @@ PERSUASION_METRICS = (
     "change_accuracy",
     "change_over_base",
     "direction_accuracy",
+    "direction_both_changed",
     "strength_change_r",
     "change_brier",
 )
@@ -92,6 +96,15 @@ class DirectionAccuracy(_ScoreMean):
 
     key = "direction_correct"
     requires = "persuasion trials where the person changed their stance"
+
+
+@metric("direction_both_changed")
+class DirectionBothChanged(_ScoreMean):
+    """Among trials where both the person and the twin changed: share where they moved the
+    same way (direction alone, apart from whether the twin changed)."""
+
+    key = "direction_both"
+    requires = "persuasion trials where the person and the twin both changed their stance"
 
 
 @metric("change_brier")
@@ -188,6 +201,7 @@ TABLE_METRICS: dict[str, Any] = {
     "change_accuracy": ChangeAccuracy(),
     "change_over_base": ChangeOverBase(),
     "direction_accuracy": DirectionAccuracy(),
+    "direction_both_changed": DirectionBothChanged(),
     "strength_change_r": StrengthChangeR(),
     "change_brier": ChangeBrier(),
 }

@@ -63,7 +63,8 @@ def yardstick_text(task_info: dict[str, Any]) -> str:
 def metrics_table(frame: pd.DataFrame, baselines: set[str]) -> Table:
     """One row per (simulator, condition) of :func:`persuasion_table`'s frame."""
     columns = ["simulator", "condition", "people changed", "twin changed", "change acc."]
-    columns += ["over base", "direction", "strength r", "Brier P(change)", "trials"]
+    columns += ["over base", "direction", "direction (both moved)", "strength r"]
+    columns += ["Brier P(change)", "trials"]
     rows: list[list[str]] = []
     base: list[int] = []
     for _, r in frame.iterrows():
@@ -79,6 +80,7 @@ def metrics_table(frame: pd.DataFrame, baselines: set[str]) -> Table:
                 _ci(r["change_accuracy"]),
                 _ci(r["change_over_base"], signed=True),
                 _ci(r["direction_accuracy"]),
+                _ci(r.get("direction_both_changed")),
                 _ci(r["strength_change_r"]),
                 _ci(r["change_brier"]),
                 f"{int(r['n'])} ({int(r['n_people'])} people)",
@@ -92,7 +94,8 @@ def metrics_table(frame: pd.DataFrame, baselines: set[str]) -> Table:
         caption=(
             "Change of stance from the person's own prior answer: the people's rate and the "
             "twin's; change accuracy (changed vs not) and its gain over the base rate (the "
-            "majority class's share); direction accuracy among the people who changed; the "
+            "majority class's share); direction accuracy among the people who changed (a twin "
+            "that stayed counts as wrong) and among the trials where both moved; the "
             "correlation of strength changes; Brier score of the probability of change "
             "(simulators with option probabilities). Rows marked (retest) are the retest "
             "trials: nothing was shown since the prior answer, so a good twin mostly stays. "

@@ -20,7 +20,8 @@ have been shown then) is neither: not a trial, not a retest pair (counted as ``g
 Scores per trial (:meth:`PersuasionTask.score`): ``correct`` (same stance and strength),
 ``human_changed`` / ``twin_changed`` (the stance moved from the prior), ``change_correct``,
 ``direction_correct`` (people who changed only: the twin moved the same way along the
-scale), ``strength_change_human`` / ``strength_change_twin`` (new minus prior strength) and,
+scale; a twin that stayed counts as wrong), ``direction_both`` (both moved: the same
+way), ``strength_change_human`` / ``strength_change_twin`` (new minus prior strength) and,
 when the simulator gives option probabilities, ``p_change`` (the probability mass on a
 stance other than the prior).
 """
@@ -230,6 +231,8 @@ class PersuasionTask:
             out["retest_trial"] = 1.0
         if dh != 0:
             out["direction_correct"] = float(np.sign(dh) == np.sign(dt))
+            if dt != 0:
+                out["direction_both"] = float(np.sign(dh) == np.sign(dt))
         if prior_strength is not None and human[1] is not None and twin[1] is not None:
             out["strength_change_human"] = float(human[1] - int(prior_strength))
             out["strength_change_twin"] = float(twin[1] - int(prior_strength))
