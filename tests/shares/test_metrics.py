@@ -208,3 +208,16 @@ def test_samples_noise_is_in_the_floor_and_the_interval() -> None:
     assert row["share_tv_floor"] > 3 * floor_people  # ~0.18 against ~0.04
     assert row["share_tv"] > 2 * floor_people  # the estimate is that far, by noise alone
     assert row["share_tv_low"] <= 0.0 + 1e-12 and bool(row["share_tv_at_floor"])
+
+
+def test_the_uniform_row_covers_every_unit_of_the_condition() -> None:
+    """The computed uniform baseline uses every trial's people in the condition, not the
+    units of whichever arm comes first (here one that answered one item of three)."""
+    rows = [_row(f"q{i}", p, Q1, 200) for i, p in enumerate([P1, P2, P1])]
+    rows.append(_row("q0", P1, Q2, 200, sim="a_first"))
+    rows.append(_row("q1", P2, Q2, 200, sim="a_first") | {"probabilities": None})
+    scores = share_scores(pd.DataFrame(rows), n_resamples=100).set_index("simulator")
+    uniform = scores.loc["uniform"]
+    u = {c: 1 / 3 for c in "abc"}
+    assert uniform["n_units"] == 3
+    assert uniform["share_tv"] == pytest.approx(np.mean([_tv(p, u) for p in (P1, P2, P1)]))

@@ -135,10 +135,11 @@ class Units:
         return np.asarray(self.mask / self.mask.sum(axis=-1, keepdims=True))
 
 
-def arm_units(frame: pd.DataFrame) -> tuple[Units, int]:
+def arm_units(frame: pd.DataFrame, *, people_only: bool = False) -> tuple[Units, int]:
     """The units of one arm's valid trials that have the people's shares and a simulated
     distribution (several trials of a unit, e.g. seeds, are averaged), and how many valid
-    trials had no distribution."""
+    trials had no distribution. ``people_only``: every valid trial with the people's shares,
+    whatever it simulated, with ``q`` uniform (the computed uniform baseline)."""
     valid = valid_rows(frame)
     require(valid, "person_id", "item_id", "meta")
     probs = column(valid, "probabilities") if "probabilities" in valid else [None] * len(valid)
@@ -158,7 +159,7 @@ def arm_units(frame: pd.DataFrame) -> tuple[Units, int]:
     for unit, item, raw_meta, pr, sa in rows:
         meta = _meta(raw_meta)
         shares = meta.get("human_shares")
-        dist, drawn = simulated_from(pr, sa)
+        dist, drawn = ({}, 0) if people_only else simulated_from(pr, sa)
         if not isinstance(shares, Mapping) or dist is None:
             missing += 1
             continue
@@ -475,7 +476,7 @@ def share_scores(
     frame = _shares_frame(results)
     is_base = baselines or (lambda s: not s.startswith("llm"))
     rows = []
-    uniform_done: set[str] = set()
+    uniform_done: set[str] = set()  # conditions with a simulated arm get a uniform row
     settings: dict[str, Any] = {"n_resamples": n_resamples, "seed": seed, "level": level}
     for (sim, cond), group in frame.groupby(["simulator", "condition"], sort=True):
         units, missing = arm_units(group)
@@ -494,9 +495,8 @@ def share_scores(
             )
         if str(cond) not in uniform_done and units.ids:
             uniform_done.add(str(cond))
-            flat = Units(
-                units.ids, units.items, units.cluster, units.p, units.uniform, units.mask, units.n
-            )
+            # every unit with the people's shares in this condition, whichever arm ran it
+            flat, _ = arm_units(frame.loc[frame["condition"] == cond], people_only=True)
             est = estimate_units(flat, **settings)
             # 0 by definition (a replicate's floored denominator would nudge its interval)
             est["simbench_score"] = ShareEstimate(0.0, 0.0, 0.0, est["simbench_score"].floor)
