@@ -8,7 +8,10 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from rich.text import Text
+
 from behaviorlab.families.patient import FAMILY
+from behaviorlab.families.patient._report import compact_lines
 from behaviorlab.plugins import DemoRequest
 from behaviorlab.report import write_report
 from behaviorlab.runs import run
@@ -55,3 +58,19 @@ def test_the_demo_runs_offline_and_reports_the_judges_beside_the_patients(tmp_pa
     assert "| mock | full | other-model | mock-judge (other) |" in block
     assert "| mock | full | same-model | mock-1 (same) |" in block
     assert "Consistency" in block and "task_info.judges" in block
+    # the terminal gets the same table, compactly, within 80 columns; the outro sends the
+    # reader to the report for the rest
+    assert plan.finish is not None
+    shown = [Text.from_markup(line).plain for line in plan.finish(done)]
+    start = next(i for i, line in enumerate(shown) if line.startswith("who "))
+    tab = [line for line in shown[start:] if line]  # the heading above is prose, it wraps
+    assert len(tab) == 1 + 9 + 18 and max(len(line) for line in tab) <= 80
+    rows = [line.split() for line in tab]
+    assert ["judge", "check", "explicit", "keywords", "1.00"] in [r[:5] for r in rows]
+    assert ["scripted-explicit", "full", "keywords", "1.00"] in [r[:4] for r in rows]
+    assert ["scripted-implicit", "full", "keywords", "0.00"] in [r[:4] for r in rows]
+    assert "report.html" in " ".join(plan.outro)
+    longer = frame.assign(simulator=frame["simulator"] + "-with-a-much-longer-label-here")
+    narrow = compact_lines(longer)
+    assert max(len(line) for line in narrow) <= 80
+    assert "scripted-explicit-with-a-much-longer-label-here  full" in narrow

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
-from behaviorlab.families.patient._report import patient_blocks
+from rich.markup import escape
+
+from behaviorlab.families.patient._report import compact_lines, patient_blocks
 from behaviorlab.families.patient._task import PATIENT
 from behaviorlab.plugins._family import (
     Demo,
@@ -17,9 +20,13 @@ from behaviorlab.plugins._family import (
 from behaviorlab.runs._estimate import Estimate
 from behaviorlab.runs._spec import ExperimentSpec
 
+if TYPE_CHECKING:
+    from behaviorlab.runs import Run
+
 _PACKAGE = __package__ or "behaviorlab.families.patient"
 OUTRO = (
-    "A training and research simulator, not a clinical tool. Read the table from the top: "
+    "A training and research simulator, not a clinical tool. Read the table above from the "
+    "top (its intervals, per-label F1 and consistency are in report.html / report.md): "
     "the judge-check rows say how well each judge reads planted statements (the keyword "
     "yardstick reads explicit words only); a patient row means something only above its "
     "chance line and beside the name_and_style baseline; a judge on the patient's own model "
@@ -89,10 +96,25 @@ def plan_notes(spec: ExperimentSpec, estimate: Estimate) -> list[str]:
     return lines
 
 
+def _finish(run: Run) -> Sequence[str]:
+    """After the demo: the judge check and the patients' fidelity, compactly (80 columns)."""
+    lines = compact_lines(run.to_pandas())
+    if not lines:
+        return []
+    return [
+        "",
+        "[bold]Simulated patients[/]: what each judge reads from the transcript alone, mean "
+        "Jaccard (style: share right) and (its permutation chance line); judge check rows: "
+        "planted statements",
+        *(escape(line) for line in lines),
+        "",
+    ]
+
+
 def _demo(request: DemoRequest) -> DemoPlan:
     spec = with_party_backend(read_packaged_spec(_PACKAGE), request.backend)
     intro = [f"[bold]behaviorlab demo patient[/]: {spec.get('description', spec['name'])}"]
-    return DemoPlan(spec, intro=intro, outro=[OUTRO])
+    return DemoPlan(spec, intro=intro, outro=[OUTRO], finish=_finish)
 
 
 FAMILY = family(

@@ -12,6 +12,7 @@ model.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
 import pandas as pd
@@ -54,6 +55,37 @@ def _fidelity_rows(group: pd.DataFrame, first: list[str]) -> tuple[list[str], di
     return cells, found
 
 
+def fidelity_groups(table_: pd.DataFrame) -> Iterator[tuple[dict[str, Any], pd.DataFrame]]:
+    """The rows of the main table, in order: each judge on planted transcripts per level
+    (``who`` "judge check"), then each (parties entry, condition, judge) of sessions; with
+    ``who``, ``arm`` (shown), ``judge``, ``model`` (shown) and ``level`` or ``condition`` and
+    ``same``."""
+    planted = planted_rows(table_)
+    for (judge, level), g in planted.groupby(["judge", "level"], sort=True):
+        model = str(g["judge_model"].iloc[0])
+        yield (
+            {
+                "who": "judge check",
+                "arm": f"planted: {level}",
+                "judge": judge,
+                "model": model,
+                "level": level,
+            },
+            g,
+        )
+    sessions = table_.loc[table_["kind"] == "patient_session"]
+    keys = ["simulator", "condition", "judge"]
+    for (sim, cond, judge), g in sessions.groupby(keys, sort=True):
+        same = _same(g["same_model_as_patient"].iloc[0])
+        model = str(g["judge_model"].iloc[0])
+        shown = f"{model} ({same})" if same != "—" else model
+        yield (
+            {"who": sim, "arm": cond, "judge": judge, "model": shown, "condition": cond}
+            | {"same": same},
+            g,
+        )
+
+
 def _main_table(table_: pd.DataFrame) -> tuple[list[Block], list[dict[str, Any]]]:
     cols = ["who", "arm", "judge", "judge model"]
     for field in FIELDS:
@@ -62,22 +94,12 @@ def _main_table(table_: pd.DataFrame) -> tuple[list[Block], list[dict[str, Any]]
     cols.append("models")
     rows: list[list[str]] = []
     found: list[dict[str, Any]] = []
-    planted = planted_rows(table_)
-    for (judge, level), g in planted.groupby(["judge", "level"], sort=True):
-        model = str(g["judge_model"].iloc[0])
-        cells, fid = _fidelity_rows(g, ["judge check", f"planted: {level}", str(judge), model])
+    for key, g in fidelity_groups(table_):
+        first = [str(key["who"]), str(key["arm"]), str(key["judge"]), str(key["model"])]
+        cells, fid = _fidelity_rows(g, first)
         rows.append(cells)
-        found.append({"who": "judge check", "judge": judge, "level": level, **fid})
-    sessions = table_.loc[table_["kind"] == "patient_session"]
-    keys = ["simulator", "condition", "judge"]
-    for (sim, cond, judge), g in sessions.groupby(keys, sort=True):
-        same = _same(g["same_model_as_patient"].iloc[0])
-        model = (
-            f"{g['judge_model'].iloc[0]} ({same})" if same != "—" else str(g["judge_model"].iloc[0])
-        )
-        cells, fid = _fidelity_rows(g, [str(sim), str(cond), str(judge), model])
-        rows.append(cells)
-        found.append({"who": sim, "condition": cond, "judge": judge, "same": same, **fid})
+        kept = {k: v for k, v in key.items() if k not in ("arm", "model")}
+        found.append({**kept, **fid})
     caption = (
         "What a judge reads from the transcript alone, against the true cognitive model: mean "
         "Jaccard of the core-belief categories, of the emotions, and the share of styles "
@@ -269,3 +291,52 @@ def patient_blocks(data: RunData) -> list[Block]:
             )
         )
     return blocks
+
+
+WIDTH = 80
+"""The terminal width the demo's table keeps to."""
+
+
+def _short(value: float) -> str:
+    return "—" if value != value else f"{value:.2f}".removeprefix("0")
+
+
+def compact_lines(frame: pd.DataFrame, *, n_resamples: int = 20) -> list[str]:
+    """The main table for a terminal: per row the mean Jaccard (share right for the style)
+    and, in brackets, its permutation chance mean, within :data:`WIDTH` columns (no
+    intervals: they are in report.html / report.md). Plain text, no Rich markup."""
+    table_ = judgements(frame.loc[frame["task"].astype(str) == PATIENT])
+    rows: list[list[str]] = []
+    for key, g in fidelity_groups(table_):
+        arm = str(key.get("level") or key["arm"])
+        cells = [str(key["who"]), arm, str(key["judge"])]
+        for field in FIELDS:
+            fid = fidelity(g, field, n_resamples=n_resamples, seed=0, permutations=200)
+            value = fid["jaccard"].value
+            cells.append(
+                "—" if value != value else f"{value:.2f} ({_short(fid['chance']['mean'])})"
+            )
+        rows.append(cells)
+    if not rows:
+        return []
+    head = ["who", "arm", "judge", *(SHORT[f] for f in FIELDS)]
+    widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
+
+    def line(r: list[str]) -> str:  # two spaces after the labels, one between readings
+        labels = "  ".join(c.ljust(w) for c, w in zip(r[:3], widths[:3], strict=True))
+        return (
+            labels + "  " + " ".join(c.ljust(w) for c, w in zip(r[3:], widths[3:], strict=True))
+        ).rstrip()
+
+    if sum(widths) + 2 * 3 + (len(widths) - 4) <= WIDTH:
+        return [line(r) for r in [head, *rows]]
+    # too wide: who / arm on one line, the judge and its readings indented below
+    lines = []
+    last = None
+    low = widths[2:]
+    for r in [head, *rows]:
+        if (r[0], r[1]) != last:
+            lines.append(f"{r[0]}  {r[1]}")
+            last = (r[0], r[1])
+        lines.append("  " + "  ".join(c.ljust(w) for c, w in zip(r[2:], low, strict=True)))
+    return [line.rstrip() for line in lines]
