@@ -154,3 +154,15 @@ def test_a_blank_belief_statement_is_refused(tmp_path: Path) -> None:
     text = str(err.value)
     assert str(path) in text and "field 'helpless_belief': " in text
     assert "statement 1 is blank" in text
+
+
+def test_intermediate_belief_depression_is_not_a_file_field(tmp_path: Path) -> None:
+    """PATIENT-Ψ writes that part in intermediate_belief after [during depression]."""
+    path = _write(tmp_path, {"intermediate_belief_depression": "If I try, I fail."})
+    with pytest.raises(CognitiveModelError) as err:
+        load_cognitive_models(path)
+    text = str(err.value)
+    assert str(path) in text and "'intermediate_belief_depression' is not a field" in text
+    assert "after '[during depression]'" in text
+    model = load_cognitive_models(_write(tmp_path, {}))[0]
+    assert model == generate_models(1)[0]  # the [during depression] part is read apart

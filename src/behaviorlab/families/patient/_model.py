@@ -162,11 +162,7 @@ def persona_text(model: CognitiveModel) -> str:
 
 def _split_depression(raw: dict[str, Any]) -> dict[str, Any]:
     text = raw.get("intermediate_belief")
-    if (
-        isinstance(text, str)
-        and DEPRESSION_MARK in text
-        and "intermediate_belief_depression" not in raw
-    ):
+    if isinstance(text, str) and DEPRESSION_MARK in text:
         before, after = text.split(DEPRESSION_MARK, 1)
         raw = {
             **raw,
@@ -200,9 +196,17 @@ def _problem(exc: ValidationError) -> str:
 
 
 def parse_cognitive_model(raw: Any, where: str) -> CognitiveModel:
-    """One model from a mapping in the PATIENT-Ψ shape; ``where`` names it in errors."""
+    """One model from a mapping in the PATIENT-Ψ shape (``intermediate_belief`` holds the
+    ``[during depression]`` part; ``intermediate_belief_depression`` is this class's field,
+    not the file's, and is refused); ``where`` names it in errors."""
     if not isinstance(raw, Mapping):
         raise CognitiveModelError(f"{where} is not an object with the cognitive model's fields")
+    if "intermediate_belief_depression" in raw:  # ours, not PATIENT-Ψ's
+        raise CognitiveModelError(
+            f"{where}: field 'intermediate_belief_depression' is not a field of a PATIENT-Ψ "
+            f"cognitive model: write that part in 'intermediate_belief' after "
+            f"'{DEPRESSION_MARK}'"
+        )
     try:
         return CognitiveModel.model_validate(_split_depression(dict(raw)))
     except ValidationError as exc:
