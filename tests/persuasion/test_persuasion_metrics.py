@@ -132,3 +132,20 @@ def test_score_gives_direction_both_only_when_both_moved() -> None:
     stayed = task.score(moved, Answer(choice=f"{prior}/{k}"))
     assert stayed["direction_correct"] == 0.0 and "direction_both" not in stayed
     assert task.score(moved, Answer(choice=f"{up}/{k}"))["direction_both"] == 1.0
+
+
+def test_calibration_bins_carry_person_clustered_intervals() -> None:
+    f = frame()
+    cal = calibration_table(f, bins=5, n_resamples=200)
+    y = col(f, "human_changed")
+    p = col(f, "p_change")
+    for _, r in cal.iterrows():
+        ci = r["observed_ci"]
+        assert ci.value == pytest.approx(r["observed"])
+        assert 0.0 <= ci.low <= ci.value <= ci.high <= 1.0 and ci.high > ci.low
+        assert ci.n_clusters == r["n_people"] <= r["n"]
+    low = cal.loc[cal["bin"] == "0.0–0.2"].iloc[0]
+    inside = p < 0.2
+    same = estimate(f.loc[inside].assign(correct=y[inside]), "accuracy", n_resamples=200)
+    assert same is not None
+    assert (low["observed_ci"].low, low["observed_ci"].high) == pytest.approx((same.low, same.high))

@@ -248,10 +248,13 @@ def _table_row(valid: pd.DataFrame, n_resamples: int) -> dict[str, Any]:
     return row
 
 
-def calibration_table(results: pd.DataFrame | SupportsToPandas, *, bins: int = 5) -> pd.DataFrame:
+def calibration_table(
+    results: pd.DataFrame | SupportsToPandas, *, bins: int = 5, n_resamples: int = 2000
+) -> pd.DataFrame:
     """Per (simulator, condition) and bin of the probability of change (equal widths), over
-    the trials with arguments: the trials, the mean predicted probability and the share of
-    people who changed."""
+    the trials with arguments: the trials, the people, the mean predicted probability, the
+    share of people who changed (``observed``) and that share's 95% interval clustered by
+    person (``observed_ci``, an :class:`Estimate` as the table's change rates get it)."""
     frame = as_frame(results)
     if "task" in frame.columns:
         frame = frame.loc[frame["task"].astype(str) == PERSUASION]
@@ -262,7 +265,7 @@ def calibration_table(results: pd.DataFrame | SupportsToPandas, *, bins: int = 5
         keep = np.isfinite(p) & np.isfinite(y) & ~np.isfinite(score_column(valid, "retest_trial"))
         if not keep.any():
             continue
-        p, y = p[keep], y[keep]
+        p, y, kept = p[keep], y[keep], valid.loc[keep]
         which = np.minimum((p * bins).astype(int), bins - 1)
         for b in range(bins):
             inside = which == b
@@ -273,8 +276,12 @@ def calibration_table(results: pd.DataFrame | SupportsToPandas, *, bins: int = 5
                         "condition": str(cond),
                         "bin": f"{b / bins:.1f}–{(b + 1) / bins:.1f}",
                         "n": int(inside.sum()),
+                        "n_people": int(kept.loc[inside, "person_id"].nunique()),
                         "predicted": float(p[inside].mean()),
                         "observed": float(y[inside].mean()),
+                        "observed_ci": _estimate(
+                            _Share("human_changed"), kept.loc[inside], n_resamples
+                        ),
                     }
                 )
     return pd.DataFrame(rows)

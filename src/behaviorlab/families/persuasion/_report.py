@@ -112,7 +112,7 @@ def calibration_block(cal: pd.DataFrame) -> Table:
             str(r["bin"]),
             str(int(r["n"])),
             f"{r['predicted']:.2f}",
-            f"{r['observed']:.2f}",
+            _ci(r["observed_ci"]),
         ]
         for _, r in cal.iterrows()
     ]
@@ -121,7 +121,8 @@ def calibration_block(cal: pd.DataFrame) -> Table:
         rows,
         numeric=("trials", "mean predicted", "people changed"),
         caption="Calibration of the probability of change: per bin of the predicted "
-        "probability, the mean prediction against the share of people who changed.",
+        "probability, the mean prediction against the share of people who changed [95% "
+        "interval clustered by person].",
     )
 
 
@@ -142,7 +143,7 @@ def persuasion_blocks(data: RunData) -> list[Block]:
         return [*blocks, Paragraph("No valid persuasion trial to summarise.")]
     baselines = {r.simulator for r in data.report.rows if r.baseline}
     blocks.append(metrics_table(summary, baselines))
-    cal = calibration_table(frame)
+    cal = calibration_table(frame, n_resamples=n_resamples)
     if not cal.empty:
         blocks.append(calibration_block(cal))
     return blocks
