@@ -14,6 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from behaviorlab._registry import Registry, UnknownComponentError
+from behaviorlab.cli._plan import print_estimates
 from behaviorlab.models._base import MissingExtraError
 from behaviorlab.runs._spec import MAX_RESAMPLES
 
@@ -180,91 +181,12 @@ def demo(
             spec = load_spec(made.spec)
             console.print("")
             asyncio.run(
-                _print_estimates(
-                    spec, out, from_run=out / spec.name / "results.sqlite", show_spec=False
+                print_estimates(
+                    console, spec, out, from_run=out / spec.name / "results.sqlite", show_spec=False
                 )
             )
     except USER_ERRORS as exc:
         _fail(exc)
-
-
-async def _print_estimates(
-    spec: Any,
-    out: Path,
-    *,
-    from_run: str | Path | None = None,
-    measure_n: int | None = None,
-    show_spec: bool = True,
-) -> None:
-    """The plan estimate of ``spec`` (and, when its family says the spec runs a slice, of its
-    whole test split, then the family's notes), timed from a stored run (``from_run``), by
-    measuring ``measure_n`` trials, or from this spec's own stored latencies."""
-    from behaviorlab.plugins import family_of
-    from behaviorlab.runs._build import open_cache, results_path
-    from behaviorlab.runs._estimate import (
-        Estimate,
-        Throughput,
-        estimate_plan,
-        fill_fallback,
-        measure,
-        throughput_from_run,
-        throughput_from_store,
-    )
-    from behaviorlab.runs._planning import plan
-    from behaviorlab.runs._types import Plan
-    from behaviorlab.store._sqlite import ResultStore
-
-    def show(est: Estimate) -> None:
-        for line in est.lines():
-            console.print(line, highlight=False, markup=False, soft_wrap=True)
-
-    cache = open_cache(spec)
-    plans: list[Plan] = []
-    store: ResultStore | None = None
-    try:
-        p = plan(spec, cache)
-        plans.append(p)
-        path = results_path(spec, out)
-        if path.exists():
-            store = ResultStore(path, readonly=True)
-        throughput: dict[str, Throughput] = {}
-        if store is not None:
-            throughput.update(throughput_from_store(store, spec.run_id()))
-        if from_run is not None:
-            throughput.update(throughput_from_run(from_run, out=out))
-        if measure_n:
-            console.print(f"measuring: {measure_n} trials per simulator, without the cache ...")
-            throughput.update(await measure(p, measure_n))
-        last = fill_fallback(await estimate_plan(p, store=store, throughput=throughput))
-        if show_spec:
-            show(last)
-        if show_spec and spec.sweep is not None:  # cells × trials (each cell: one label)
-            jobs = [job.simulator.label for job in p.jobs]
-            counts = {jobs.count(c["label"]) for _, c in spec.sweep.cells()}
-            per_cell = counts.pop() if len(counts) == 1 else None
-            console.print("sweep: " + spec.sweep.describe(per_cell), highlight=False, markup=False)
-        fam = family_of(spec.task)
-        full = fam.full_scope(spec) if fam is not None and fam.full_scope is not None else None
-        if full is not None:
-            reuse = p.dataset if spec.data.people is None else None
-            fp = plan(full, cache, dataset=reuse)
-            plans.append(fp)
-            last = fill_fallback(
-                await estimate_plan(fp, throughput=throughput, scope="full test split")
-            )
-            if show_spec:
-                console.print("")
-            show(last)
-        if fam is not None and fam.plan_notes is not None:
-            for line in fam.plan_notes(spec, last):
-                console.print(line, highlight=False, markup=False, soft_wrap=True)
-    finally:
-        if store is not None:
-            store.close()
-        for pl in plans:
-            await pl.aclose()
-        if cache is not None:
-            cache.close()
 
 
 @app.command("plan")
@@ -287,7 +209,7 @@ def plan_cmd(
 
     try:
         loaded = load_spec(spec)
-        asyncio.run(_print_estimates(loaded, out, from_run=from_run, measure_n=measure_n))
+        asyncio.run(print_estimates(console, loaded, out, from_run=from_run, measure_n=measure_n))
     except USER_ERRORS as exc:
         _fail(exc)
 
