@@ -166,3 +166,17 @@ def test_intermediate_belief_depression_is_not_a_file_field(tmp_path: Path) -> N
     assert "after '[during depression]'" in text
     model = load_cognitive_models(_write(tmp_path, {}))[0]
     assert model == generate_models(1)[0]  # the [during depression] part is read apart
+
+
+def test_styles_are_read_whatever_their_case_and_an_empty_type_is_refused(
+    tmp_path: Path,
+) -> None:
+    (model,) = load_cognitive_models(_write(tmp_path, {"type": ["Plain", " RESERVED"]}))
+    assert model.type == ["plain", "reserved"]
+    (sad,) = load_cognitive_models(_write(tmp_path, {"emotion": ["SAD, down, lonely, unhappy"]}))
+    assert sad.emotions == ["sad"]  # as emotions already were
+    path = _write(tmp_path, {"type": []})
+    with pytest.raises(CognitiveModelError) as err:
+        load_cognitive_models(path)
+    text = str(err.value)
+    assert str(path) in text and "field 'type': " in text and "is empty" in text

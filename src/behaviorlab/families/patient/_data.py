@@ -133,7 +133,7 @@ def _style(model: CognitiveModel, style: str | None, seed: int) -> str:
         if style not in STYLES:
             raise ValueError(f"{DATASET}: style {style!r} is not one of {', '.join(STYLES)}")
         return style
-    allowed: list[str] = list(model.type) or list(STYLES)
+    allowed: list[str] = list(model.type)  # never empty (the model refuses it)
     return random.Random(stable_hash("patient-style", seed, model.id)).choice(allowed)
 
 

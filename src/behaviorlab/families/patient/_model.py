@@ -80,6 +80,19 @@ class CognitiveModel(BaseModel):
     emotion: list[str] = Field(description="PATIENT-Ψ emotion groups (EMOTION_GROUPS values).")
     behavior: str
 
+    @field_validator("type", mode="before")
+    @classmethod
+    def _styles(cls, value: Any) -> Any:
+        """Styles read as emotions are, whatever their case; at least one."""
+        if isinstance(value, list):
+            if not value:
+                raise ValueError(
+                    "is empty: list the conversational styles the model may be played in "
+                    f"(one or more of {', '.join(STYLES)})"
+                )
+            return [v.strip().lower() if isinstance(v, str) else v for v in value]
+        return value
+
     @field_validator("helpless_belief", "unlovable_belief", "worthless_belief")
     @classmethod
     def _no_blank_statement(cls, value: list[str]) -> list[str]:
