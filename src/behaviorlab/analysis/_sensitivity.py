@@ -200,6 +200,10 @@ def _listed(labels: list[str]) -> str:
     return ", ".join(labels[:_SHOWN]) + (f" and {more} more" if more > 0 else "")
 
 
+def _have(labels: list[str]) -> str:
+    return "has" if len(labels) == 1 else "have"
+
+
 @dataclass(frozen=True)
 class _Design:
     """The cells a run's spec asked for (``manifest["spec"]``): their labels in spec order,
@@ -260,12 +264,14 @@ def _check_design(
     parts = []
     if missing:
         parts.append(
-            f"{len(missing)} of its {len(design.cells)} cells have no results ({_listed(missing)})"
+            f"{len(missing)} of its {len(design.cells)} cells {_have(missing)} no results "
+            f"({_listed(missing)})"
         )
     if short:
         got = [f"{c} {counts[c]}" for c in short]
         parts.append(
-            f"{len(short)} have fewer than the {design.per_cell} trials planned ({_listed(got)})"
+            f"{len(short)} {_have(short)} fewer than the {design.per_cell} trials planned "
+            f"({_listed(got)})"
         )
     levels = "; ".join(f"{f}: {', '.join(lv)}" for f, lv in design.factors.items())
     text = (
