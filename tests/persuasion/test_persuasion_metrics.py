@@ -149,3 +149,11 @@ def test_calibration_bins_carry_person_clustered_intervals() -> None:
     same = estimate(f.loc[inside].assign(correct=y[inside]), "accuracy", n_resamples=200)
     assert same is not None
     assert (low["observed_ci"].low, low["observed_ci"].high) == pytest.approx((same.low, same.high))
+
+
+def test_a_twin_that_never_changes_is_exactly_zero_over_base() -> None:
+    f = frame(n=200, seed=3)
+    for s in f["scores"]:
+        s["twin_changed"], s["change_correct"] = 0.0, 1.0 - s["human_changed"]
+    gain = persuasion_table(f, n_resamples=500).iloc[0]["change_over_base"]
+    assert (gain.value, gain.low, gain.high) == (0.0, 0.0, 0.0)

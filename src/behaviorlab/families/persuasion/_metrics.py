@@ -148,8 +148,10 @@ class ChangeOverBase(_Sums):
         return ClusterStats.from_rows(people, np.column_stack([cols, np.ones(len(cols))]))
 
     def value(self, agg: np.ndarray) -> np.ndarray:
-        rate = ratio(agg[..., 1], agg[..., 2])
-        gain: np.ndarray = ratio(agg[..., 0], agg[..., 2]) - np.maximum(rate, 1.0 - rate)
+        # from the counts, so "no better than the base" is exactly 0 (a difference of two
+        # ratios left float noise: 0.00 [-0.00, 0.00])
+        changed, n = agg[..., 1], agg[..., 2]
+        gain: np.ndarray = ratio(agg[..., 0] - np.maximum(changed, n - changed), n)
         return gain
 
 
