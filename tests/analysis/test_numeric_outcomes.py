@@ -208,7 +208,7 @@ def test_an_arm_whose_twins_never_vary_says_so() -> None:
     lines = numeric_lines(out, markup=False)
     assert lines[0] == (
         "twin (full): correlation: 1 of 1 items have twins' values that do not vary (no "
-        "correlation; counted 0 in the std ratio): q"
+        "correlation; counted 0 in the std ratio and in correlation_flat0): q"
     )
     assert lines[1].startswith("twin (full): MAE, accuracy: no training people's mean")
 

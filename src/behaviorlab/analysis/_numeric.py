@@ -465,7 +465,7 @@ def _note(metric: str, unranged: Mapping[str, str], flat: list[str], n_items: in
         shown = ", ".join(flat[:5]) + (", ..." if len(flat) > 5 else "")
         return (
             f"{len(flat)} of {n_items} items have twins' values that do not vary (no "
-            f"correlation; counted 0 in the std ratio): {shown}"
+            f"correlation; counted 0 in the std ratio and in correlation_flat0): {shown}"
         )
     if metric in ("accuracy", "expected_accuracy", "median_accuracy") and unranged:
         parts = [f"question {i!r} in {where}" for i, where in sorted(unranged.items())]
