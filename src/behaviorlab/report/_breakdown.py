@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from behaviorlab.analysis import valid_rows
+from behaviorlab.analysis._gap import option_code_rows
 from behaviorlab.report._collect import RunData, optional_frame
 from behaviorlab.report._document import Block, Heading, Paragraph, Plot, Section, Table, table
 from behaviorlab.report._format import arm, finite, interval, plural, text
@@ -165,7 +166,9 @@ def _disparity_table(data: RunData, disparities: pd.DataFrame) -> Table:
 
 
 def _answered(frame: pd.DataFrame) -> pd.DataFrame:
-    valid = valid_rows(frame)
+    """Valid trials with a human and a simulated option answer (numeric questions' answers
+    are numbers, not option codes: left out)."""
+    valid = option_code_rows(valid_rows(frame))
     return valid.loc[valid["human_answer"].notna() & valid["answer"].notna()]
 
 
