@@ -138,3 +138,14 @@ def test_effects_of_an_unfinished_run_name_what_is_missing(tmp_path: Path) -> No
     res = runner.invoke(app, [*args, "--partial"])
     assert res.exit_code == 0, res.output
     assert "unfinished" in res.output
+
+
+def test_the_runs_own_report_has_the_sensitivity_section(sweep_run: tuple[Path, Path]) -> None:
+    from behaviorlab.report import write_report
+
+    _, runs = sweep_run
+    files = write_report(bl.open_run("sw", out=runs), n_resamples=100)
+    md = files.markdown.read_text(encoding="utf-8")
+    section = md.split("## Sensitivity", 1)[1]
+    assert "2 model × 2 prompt × 3 seed = 12 cells" in section
+    assert "Run manifest" in section or "manifest" in section.lower()  # the manifest stays last

@@ -54,8 +54,10 @@ def build_document(
         position_section(data),
         failures_section(data),
         yardsticks_section(data),
-        manifest_section(data),
     ]
+    if (data.manifest.get("spec") or {}).get("sweep"):  # a sensitivity sweep (runs._sweep)
+        sections.append(_sweep_section(data, n_resamples))
+    sections.append(manifest_section(data))
     title = f"behaviorlab report: {data.name}"
     subtitle = f"run {data.run_id} · {data.status}"
     if data.created_at:
@@ -63,6 +65,21 @@ def build_document(
     if compare is not None:
         title += f" vs {run_labels(data, compare)[1]}"
     return Document(title, subtitle, tuple(sections))
+
+
+def _sweep_section(data: RunData, n_resamples: int) -> Section:
+    """The sweep's factor effects (:func:`behaviorlab.analysis.sensitivity`) as a section; an
+    unfinished sweep is read as far as it went (its notes say which cells are short)."""
+    from behaviorlab.analysis import sensitivity
+    from behaviorlab.report._document import Paragraph
+    from behaviorlab.report._sensitivity import sensitivity_section
+
+    try:
+        result = sensitivity(data.run, n_resamples=n_resamples, allow_partial=True)
+    except ValueError as exc:
+        why = Paragraph(f"No sensitivity analysis of this sweep: {exc}", "missing")
+        return Section("sensitivity", "Sensitivity", (why,))
+    return sensitivity_section(result)
 
 
 def _write(path: Path, text: str) -> None:
