@@ -217,3 +217,31 @@ def test_plan_times_the_judges_calls_at_the_measured_speed(make_spec: Spec) -> N
     assert "about 15 s more for those 10 calls at the measured 1.50 s per call" in " ".join(
         plan_notes(spec, timed)
     )
+
+
+def test_plan_calls_no_judge_and_counts_the_parties_calls_only(make_spec: Spec) -> None:
+    """The plan plays each trial against a stand-in of the parties' models; the judges are
+    out of its reach, so they must not be called for real (nor counted as parties' calls)."""
+    import asyncio
+
+    from behaviorlab.models import GenerateRequest, MockBackend
+    from behaviorlab.runs import load_spec
+    from behaviorlab.runs._estimate import estimate_plan
+    from behaviorlab.runs._planning import plan
+
+    patient = {"name": "llm", "backend": "mock", "answer": "generate"}
+    spec = load_spec(make_spec(patient, models=2, judges=[{**MOCK_JUDGE, "cache": False}]))
+    p = plan(spec, None)
+    asked: list[GenerateRequest] = []
+
+    def reply(request: GenerateRequest) -> str:
+        asked.append(request)
+        return "{}"
+
+    p.task.judges[0].backend = MockBackend(script=reply)  # type: ignore[attr-defined]
+    try:
+        est = asyncio.run(estimate_plan(p))
+    finally:
+        asyncio.run(p.aclose())
+    assert asked == []
+    assert [(c.trials, c.calls) for c in est.cells] == [(4, 4 * 3)]  # 3 patient turns each

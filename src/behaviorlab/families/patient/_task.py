@@ -75,6 +75,14 @@ def jaccard(judged: Sequence[str], truth: Sequence[str]) -> float:
 JUDGE_USAGE = ("calls", "cache_hits", "tokens_in", "tokens_out", "cost")
 
 
+def _probed(parties: Mapping[str, Simulator]) -> bool:
+    """The parties answer ``behaviorlab plan``'s stand-in (it counts their calls, calls no
+    model): the judges, outside its reach, must not be called for real either."""
+    from behaviorlab.runs._probe import Probe
+
+    return any(isinstance(getattr(sim, "backend", None), Probe) for sim in parties.values())
+
+
 def with_judge_usage(answer: Answer, judgements: Sequence[Judgement]) -> Answer:
     """The trial's answer with the judges' calls, cache hits, tokens and cost added to its
     totals (the parties' alone before), and the judges' part in ``meta["judge_<field>"]``."""
@@ -171,6 +179,8 @@ class PatientTask:
     async def _judge(
         self, said: list[dict[str, str]], parties: Mapping[str, Simulator]
     ) -> list[Judgement]:
+        if _probed(parties):  # behaviorlab plan: no judge is called; its notes count them
+            return []
         patient = parties.get("patient")
         model = patient.identity().get("model") if patient is not None else None
         return [
