@@ -185,6 +185,10 @@ def test_the_block_shows_a_bound_at_the_noise_floor() -> None:
     row = scores.set_index("simulator").loc["llm:x"]
     assert bool(row["share_tv_at_floor"]) and row["share_tv_low"] == 0.0
     assert bool(row["simbench_score_at_floor"]) and row["simbench_score_high"] == 100.0
+    # shares exactly the simulator's (an estimate of 0, below any perfect simulator's): the
+    # bound is still the distance the noise floor hides, not 0 and not 1
+    assert row["share_tv_floor"] < row["share_tv_high"] < 0.2
+    assert 50 < row["simbench_score_low"] < row["simbench_score_floor"]
     cells = scores_table(scores).rows[0]
     assert cells[4] == f"0.00 [≤ {row['share_tv_high']:.2f}]"
     assert cells[5].startswith("100 [≥ ")

@@ -18,7 +18,8 @@ estimate within its central ``level`` share.
 
 When even λ = 0 (the simulator is exactly right) gives estimates as large as the observed one,
 the simulator is **at the noise floor**: the data cannot tell it from a perfect one, and the
-interval is the one-sided bound ``[0, high]`` (for the score ``[low, 100]``), flagged
+interval is the one-sided bound ``[0, high]`` (for the score ``[low, 100]``), ``high`` the
+largest truth whose estimates can still be as small as a perfect simulator's largest; flagged
 ``at_floor`` and shown as a bound. The same flag is set when the two-sided interval would not
 hold the (noise-inflated) point estimate, so an interval shown is never one that excludes its
 own estimate.
@@ -50,9 +51,27 @@ class Interval:
     at_floor: bool
 
 
+def direction(p: np.ndarray, q: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """``p − q`` per unit; where the observed shares are exactly the simulated ones (no
+    direction to move in), towards ``q``'s shares given to its options in reverse order, or
+    (``q`` uniform) towards the first option, scaled to a TV of 0.1."""
+    d = np.array(p - q, dtype=float)
+    for r in np.nonzero(0.5 * np.abs(d).sum(axis=-1) < 1e-12)[0]:
+        k = int(mask[r].sum())
+        order = np.argsort(q[r, :k], kind="stable")
+        target = np.zeros(k)
+        target[order] = q[r, :k][order[::-1]]
+        if 0.5 * np.abs(target - q[r, :k]).sum() < 1e-12:
+            target = np.eye(k)[0]
+        step = target - q[r, :k]
+        d[r, :k] = 0.1 * step / (0.5 * np.abs(step).sum())
+    return d
+
+
 def candidate(p: np.ndarray, q: np.ndarray, mask: np.ndarray, lam: float) -> np.ndarray:
-    """``P_λ = q + λ (p − q)`` per unit, clipped at 0 and renormalised over the options."""
-    cand = np.clip(q + lam * (p - q), 0.0, None) * mask
+    """``P_λ = q + λ d`` per unit (``d`` from :func:`direction`), clipped at 0 and
+    renormalised over the options."""
+    cand = np.clip(q + lam * direction(p, q, mask), 0.0, None) * mask
     total = cand.sum(axis=-1, keepdims=True)
     return np.asarray(np.where(total > 0, cand / np.where(total > 0, total, 1.0), q))
 
@@ -94,7 +113,10 @@ def invert(
     edge = lo_b if increasing else -hi_b  # θ(0): the metric's value for a perfect simulator
     at_floor = bool(hi_q[0] >= e)
     low = edge if at_floor else _crossing(hi_q, e, th)
-    high = _crossing(lo_q, e, th)  # where the candidates' low quantile passes the estimate
+    # where the candidates' low quantile passes the estimate; at the floor, where it passes
+    # the largest estimate of a perfect simulator: every smaller truth can give estimates
+    # like this one (an estimate low in the floor's range would otherwise bound at 0)
+    high = _crossing(lo_q, max(e, float(hi_q[0])) if at_floor else e, th)
     if low is None:
         return Interval(math.nan, math.nan, False)
     if high is None:
@@ -114,14 +136,17 @@ def inverted_intervals(
     level: float,
     increasing: Mapping[str, bool],
     bounds: Mapping[str, tuple[float, float]],
+    scale: float = 1.0,
 ) -> dict[str, Interval]:
     """Each metric's interval. ``metric_of(lam, rng)`` gives the metrics of the candidate
     ``P_λ`` (rng None: its value ``θ``, each metric a 0-d array) or its bootstrap estimates
     from ``rng`` (each metric (B,)); a fresh generator from ``seed`` for every λ, so every
-    candidate sees the same random numbers."""
+    candidate sees the same random numbers. ``scale`` (1 or more) stretches the grid, for
+    observed shares that are by chance much nearer the simulator than the noise floor: the
+    candidates must reach distances past the floor."""
     thetas: dict[str, list[float]] = {m: [] for m in estimates}
     draws: dict[str, list[np.ndarray]] = {m: [] for m in estimates}
-    for lam in LAMBDAS:
+    for lam in LAMBDAS * max(scale, 1.0):
         value = metric_of(np.asarray(lam), None)
         boot = metric_of(np.asarray(lam), np.random.default_rng(seed))
         for m in estimates:

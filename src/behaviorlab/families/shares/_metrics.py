@@ -56,6 +56,7 @@ from behaviorlab.analysis._metrics import MeanMetric, metric
 from behaviorlab.families.shares._intervals import (
     INVERSION_RESAMPLES,
     candidate,
+    direction,
     inverted_intervals,
 )
 from behaviorlab.families.shares._task import SHARES
@@ -358,6 +359,12 @@ def _candidate_metrics(
     return metric_of
 
 
+def _reach(units: Units) -> float:
+    """The mean TV a step λ = 1 moves the candidates away from ``q``."""
+    step = direction(units.p, units.q, units.mask)
+    return float(np.mean(0.5 * np.abs(step).sum(axis=-1)))
+
+
 def estimate_units(
     units: Units,
     *,
@@ -380,6 +387,8 @@ def estimate_units(
         level=level,
         increasing={m: m != "simbench_score" for m in METRICS},
         bounds=_BOUNDS,
+        # candidates out to twice the floor even when p̂ is by chance very near q
+        scale=2.0 * floors["share_tv"] / max(_reach(units), 1e-12),
     )
     return {
         m: ShareEstimate(
