@@ -1,12 +1,14 @@
 """Human behavior records, the formats they come in, and the dataset registry.
 
 Formats several parts share live here: survey tables with a mapping (:func:`load_survey_file`),
-and OPeRA's file layout (:func:`load_opera`, :func:`export_opera`, used by the next-action
-family and by :mod:`behaviorlab.collect`). A task family's own sources (the ANES / GSS / BEPS
-surveys, scenario benchmarks, choice data, generated games) live in its folder under
-:mod:`behaviorlab.families` and register with ``@dataset`` like a user's.
+correctness-only tables with an item table (:func:`correctness_file`, the dataset
+``correctness_file``), and OPeRA's file layout (:func:`load_opera`, :func:`export_opera`, used
+by the next-action family and by :mod:`behaviorlab.collect`). A task family's own sources
+(the ANES / GSS / BEPS surveys, scenario benchmarks, choice data, generated games) live in its
+folder under :mod:`behaviorlab.families` and register with ``@dataset`` like a user's.
 """
 
+from behaviorlab.data._correctness import CorrectnessFileError, correctness_file
 from behaviorlab.data._mapping import (
     PersonaField,
     QuestionSpec,
@@ -36,6 +38,7 @@ from behaviorlab.data._survey import load_survey_file, survey_from_frame
 __all__ = [
     "SCHEMA_VERSION",
     "Action",
+    "CorrectnessFileError",
     "Dataset",
     "Episode",
     "Observation",
@@ -50,6 +53,7 @@ __all__ = [
     "Step",
     "SurveyMapping",
     "SurveyMappingError",
+    "correctness_file",
     "dataset",
     "datasets",
     "export_opera",

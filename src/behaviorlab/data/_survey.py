@@ -30,6 +30,8 @@ if TYPE_CHECKING:
 
 OnInvalid = Literal["error", "skip"]
 SURVEY_SUFFIXES = (".csv", ".parquet", ".pq")
+SURVEY_KIND = "survey"
+"""The episode kind of a survey table's people (and of correctness-only data's)."""
 
 
 @dataclass(frozen=True)
@@ -254,7 +256,7 @@ def _convert(
             Episode(
                 episode_id=f"{mapping.name}:{person_id}",
                 person_id=person_id,
-                kind="survey",
+                kind=SURVEY_KIND,
                 steps=steps,
             )
         )

@@ -12,6 +12,7 @@ import math
 from typing import TYPE_CHECKING, Any
 
 from behaviorlab.analysis import answer_key_agreement, numeric_outcomes
+from behaviorlab.families.survey._values import CORRECTNESS_ONLY
 from behaviorlab.report._document import Block, Heading, Paragraph, table
 from behaviorlab.report._outcomes import KEY_LABELS, NUMERIC_LABELS, answer_key_lines, numeric_lines
 
@@ -73,7 +74,24 @@ def key_blocks(data: RunData, top: int = 5) -> list[Block]:
             caption=f"the {top} items per arm where people's and the model's accuracy differ most",
         ),
     ]
-    return blocks + [Paragraph(x, tone="note") for x in answer_key_lines(report, markup=False)]
+    notes = answer_key_lines(report, markup=False)
+    only = sum(
+        isinstance(m, dict) and bool(m.get(CORRECTNESS_ONLY))
+        for m in (data.frame["meta"].tolist() if "meta" in data.frame.columns else [])
+    )
+    if only:
+        notes.append(correctness_only_note(only))
+    return blocks + [Paragraph(x, tone="note") for x in notes]
+
+
+def correctness_only_note(n: int) -> str:
+    """Why trials of correctness-only data have no accuracy against the person's option."""
+    return (
+        f"{n} trial{'s' if n != 1 else ''} come from correctness-only data: the people's chosen "
+        "options are unknown, so they have no accuracy against the person's option (unscored in "
+        "the gap table, not scored 0); they are compared here, by the key: whether the person "
+        "and the model in their place were right"
+    )
 
 
 def numeric_blocks(data: RunData) -> list[Block]:

@@ -16,6 +16,7 @@ from behaviorlab.families.survey._values import (
     NUMERIC,
     answer_type,
     choice_of_number,
+    correctness_meta,
     numeric_schema,
     numeric_scores,
     option_extras,
@@ -148,7 +149,7 @@ class SurveyTask:
                         numeric_schema(value_range(obs.meta)) if numeric else answer_schema(codes)
                     )
                 meta = self.trial_meta(step, order_seed, codes)
-                extra = value_meta(obs)
+                extra = value_meta(obs) | correctness_meta(step.action)
                 trial_input = TrialInput.model_construct(
                     task=self.name,
                     item_id=self.item_id(step),
@@ -176,15 +177,19 @@ class SurveyTask:
     def score(self, trial: Trial, answer: Answer) -> dict[str, float]:
         """Exact match of the option code (``correct``); a numeric question's accuracy
         ``1 − |h − s| / range`` and ``abs_error`` instead; an ordered or keyed question adds
-        ``scale_accuracy`` or ``key_correct`` / ``human_correct`` (see ``_values``)."""
+        ``scale_accuracy`` or ``key_correct`` / ``human_correct`` (see ``_values``). A step of
+        correctness-only data (no chosen option, the person's correctness in the target's
+        attributes) has no ``correct``: only ``key_correct`` and ``human_correct``."""
         if answer.meta.get("not_applicable"):  # a baseline that does not answer this item
             return {}
         meta = trial.input.observation.meta
         if meta.get("answer_type") == NUMERIC:
             given = answer.choice if answer.choice is not None else answer.value
             return numeric_scores(trial.target.value, given, value_range(meta))
-        scores = {"correct": float(answer.choice == trial.target.value)}
         extras = option_extras(meta, trial.target, answer.choice)
+        if trial.target.value is None:  # correctness-only data: no option of the person's
+            return extras
+        scores = {"correct": float(answer.choice == trial.target.value)}
         return scores | extras if extras else scores
 
     def human_answer(self, trial: Trial) -> str | None:

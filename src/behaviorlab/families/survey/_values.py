@@ -16,6 +16,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
+from behaviorlab.data._correctness import HUMAN_CORRECT
 from behaviorlab.data._mapping import normalise_code
 from behaviorlab.data._records import Action, Observation
 
@@ -112,6 +113,18 @@ def numeric_scores(
     return out
 
 
+CORRECTNESS_ONLY = "correctness_only"
+"""Key of a result row's meta: the person's chosen option is unknown, only their correctness."""
+
+
+def correctness_meta(target: Action) -> dict[str, Any]:
+    """``{"correctness_only": True}`` for a step of correctness-only data (no chosen option,
+    the person's correctness in the target), nothing for others (their rows stay as they were)."""
+    if target.value is None and HUMAN_CORRECT in target.attributes:
+        return {CORRECTNESS_ONLY: True}
+    return {}
+
+
 def option_extras(
     obs_meta: Mapping[str, Any], target: Action, choice: str | None
 ) -> dict[str, float]:
@@ -129,4 +142,6 @@ def option_extras(
         out["key_correct"] = float(choice == key)
         if human is not None:
             out["human_correct"] = float(human == key)
+        elif (given := target.attributes.get(HUMAN_CORRECT)) is not None:
+            out["human_correct"] = float(given)  # correctness-only data: no option, only this
     return out
