@@ -359,8 +359,6 @@ EXPECTED: dict[str, list[str]] = {
         "PluginError",
         "PluginFailure",
         "PluginWarning",
-        "RatingForm",
-        "RatingQuestion",
         "default_task",
         "demos",
         "families",
