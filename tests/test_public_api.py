@@ -359,6 +359,8 @@ EXPECTED: dict[str, list[str]] = {
         "PluginError",
         "PluginFailure",
         "PluginWarning",
+        "RatingForm",
+        "RatingQuestion",
         "default_task",
         "demos",
         "families",

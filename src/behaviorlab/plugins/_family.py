@@ -63,6 +63,29 @@ class Demo:
 
 
 @dataclass(frozen=True)
+class RatingQuestion:
+    """One question of a rating form: ``name`` (the key of the answer), ``prompt`` (shown),
+    ``options`` (the labels to choose from) and ``multiple`` (several may be chosen, none
+    included; otherwise exactly one)."""
+
+    name: str
+    prompt: str
+    options: tuple[str, ...]
+    multiple: bool = False
+
+
+@dataclass(frozen=True)
+class RatingForm:
+    """What a person rating one stored trial sees (``behaviorlab view`` at ``/rate``): a
+    ``title``, the ``text`` to read (a transcript: never the hidden truth) and the
+    ``questions`` to answer."""
+
+    title: str
+    text: str
+    questions: tuple[RatingQuestion, ...]
+
+
+@dataclass(frozen=True)
 class Family:
     """What a task family brings, beyond what it registers itself.
 
@@ -78,7 +101,10 @@ class Family:
     - ``demos``: its ``behaviorlab demo`` entries;
     - ``splits``: the ``split: {by: ...}`` values its data support (shown in listings);
     - ``metric_labels``: display names of metrics in its reports, by metric name (OPeRA calls
-      ``accuracy`` "exact match"); the metric keeps its name in results and specs.
+      ``accuracy`` "exact match"); the metric keeps its name in results and specs;
+    - ``rating_form(row)``: the :class:`RatingForm` to rate one stored result row (as
+      ``Run.to_pandas()`` gives it) in the viewer, None for a row it does not rate; the
+      ratings are kept in the run's ``ratings.sqlite``, which the family's metrics may read.
     """
 
     name: str
@@ -92,6 +118,9 @@ class Family:
     demos: tuple[Demo, ...] = ()
     splits: tuple[str, ...] = ("person",)
     metric_labels: Mapping[str, str] = field(default_factory=dict, compare=False)
+    rating_form: Callable[[dict[str, Any]], RatingForm | None] | None = field(
+        default=None, compare=False
+    )
     default: bool = False
     """A spec without ``task:`` runs this family's first task (one family says so: survey,
     the task such specs always ran)."""

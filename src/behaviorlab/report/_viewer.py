@@ -32,6 +32,7 @@ from behaviorlab.report._chat import ChatService
 from behaviorlab.report._chat_dialogue import Dialogues
 from behaviorlab.report._chat_routes import chat_router
 from behaviorlab.report._html import render_page
+from behaviorlab.report._rating import rating_router
 from behaviorlab.report._report import HTML_NAME, MARKDOWN_NAME, write_report
 from behaviorlab.runs import open_run
 from behaviorlab.store import ResultStore, StoreError
@@ -147,6 +148,7 @@ def create_app(
     )
     app.state.chat = chat  # the chat's service (its store, its models)
     app.include_router(chat_router(chat, dialogues, host))
+    app.include_router(rating_router(root, run_folders, host))  # /rate: a person as a judge
 
     def page(message: str, tone: str = "plain", runs: list[RunInfo] | None = None) -> str:
         return render_page(

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from rich.markup import escape
 
+from behaviorlab.families.patient._rating import rating_form
 from behaviorlab.families.patient._report import compact_lines, patient_blocks
 from behaviorlab.families.patient._task import PATIENT
 from behaviorlab.plugins._family import (
@@ -127,6 +128,7 @@ FAMILY = family(
         tasks=(PATIENT,),
         report_blocks=patient_blocks,
         plan_notes=plan_notes,
+        rating_form=rating_form,
         demos=(
             Demo(
                 "patient",

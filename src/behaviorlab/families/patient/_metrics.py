@@ -74,9 +74,13 @@ def _labels(value: Any) -> list[str]:
     return [str(value)] if isinstance(value, str) else [str(v) for v in value]
 
 
-def judgements(frame: pd.DataFrame) -> pd.DataFrame:
+def judgements(
+    frame: pd.DataFrame, extra: dict[str, list[dict[str, Any]]] | None = None
+) -> pd.DataFrame:
     """One row per (valid patient trial, judge): true and judged label lists
-    (:data:`JUDGEMENT_COLUMNS`; ``judged_*`` None where the judge could not read it)."""
+    (:data:`JUDGEMENT_COLUMNS`; ``judged_*`` None where the judge could not read it).
+    ``extra``: more judgements by trial id, read after the stored ones (people's ratings,
+    :func:`behaviorlab.families.patient._rating.human_judgements`)."""
     if "task" not in frame.columns or frame.empty:
         return pd.DataFrame(columns=JUDGEMENT_COLUMNS)
     trials = frame.loc[frame["task"].astype(str) == PATIENT]
@@ -86,7 +90,7 @@ def judgements(frame: pd.DataFrame) -> pd.DataFrame:
     for rec in trials.to_dict(orient="records"):
         value = _as_dict(rec.get("answer_json"))
         truth = value.get("truth") or {}
-        for j in value.get("judgements", []):
+        for j in [*value.get("judgements", []), *(extra or {}).get(str(rec["trial_id"]), [])]:
             model = j.get("model") or {}
             read = j.get("error") is None and j.get("core_beliefs") is not None
             rows.append(

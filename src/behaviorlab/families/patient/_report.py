@@ -25,6 +25,7 @@ from behaviorlab.families.patient._metrics import (
     judgements,
     planted_rows,
 )
+from behaviorlab.families.patient._rating import HUMAN, RATINGS_FILE, human_judgements
 from behaviorlab.families.patient._task import PATIENT
 from behaviorlab.report import Block, Heading, Paragraph, RunData
 from behaviorlab.report._document import table
@@ -216,9 +217,20 @@ def _consistency(table_: pd.DataFrame) -> list[Block]:
     ]
 
 
-def _judges(data: RunData) -> list[Block]:
+def _judges(data: RunData, table_: pd.DataFrame) -> list[Block]:
     info = (data.manifest.get("task_info") or {}).get("judges") or []
     rows = []
+    people = table_.loc[table_["judge_model"] == HUMAN]
+    for judge, g in people.groupby("judge", sort=True):
+        rows.append(
+            [
+                str(judge),
+                HUMAN,
+                f"a person in behaviorlab view ({g['trial_id'].nunique()} "
+                f"transcripts rated, {RATINGS_FILE})",
+                "",
+            ]
+        )
     for j in info:
         model = j.get("model") or {}
         what = (
@@ -235,7 +247,9 @@ def _judges(data: RunData) -> list[Block]:
             rows,
             code=["prompt hash"],
             caption="The judges as recorded in the run's manifest (task_info.judges: model "
-            "identity, system prompt and template); each judgement stores its messages as sent.",
+            "identity, system prompt and template); each judgement stores its messages as sent. "
+            "A human:NAME judge is a person who rated transcripts at /rate in behaviorlab view "
+            "(read from the run's ratings.sqlite; a rater's last rating of a transcript).",
         )
     ]
 
@@ -267,7 +281,9 @@ def patient_blocks(data: RunData) -> list[Block]:
     frame = data.frame
     if "task" not in frame.columns:
         return []
-    table_ = judgements(frame.loc[frame["task"].astype(str) == PATIENT])
+    table_ = judgements(
+        frame.loc[frame["task"].astype(str) == PATIENT], human_judgements(data.folder)
+    )
     if table_.empty:
         return []
     main, found = _main_table(table_)
@@ -281,7 +297,7 @@ def patient_blocks(data: RunData) -> list[Block]:
         *main,
         *_per_label(found),
         *_consistency(table_),
-        *_judges(data),
+        *_judges(data, table_),
     ]
     if len(failed):
         blocks.append(
