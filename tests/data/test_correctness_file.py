@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -158,3 +159,34 @@ def test_the_docs_worked_example_runs_end_to_end_and_recovers_the_planted_rates(
         exec(compile(block, str(DOC), "exec"), namespace)
     out = capsys.readouterr().out
     assert "kappa_pooled" in out and "human_accuracy" in out
+
+
+def test_a_run_of_it_has_no_match_score_and_the_report_says_why(tmp_path: Path) -> None:
+    import behaviorlab as bl
+    from behaviorlab.families.survey._report import key_blocks
+    from behaviorlab.report._document import Paragraph
+
+    scored = _scored(
+        tmp_path,
+        "person_id,item_id,correct\n"
+        + "".join(f"p{i},q{j},{(i + j) % 2}\n" for i in range(6) for j in (1, 2)),
+    )
+    spec = {
+        "name": "quiz",
+        "task": "survey",
+        "data": {
+            "source": "correctness_file",
+            "mapping": str(_items(tmp_path)),
+            "options": {"path": str(scored)},
+            "split": {"test": 0.5, "seed": 0},
+        },
+        "simulators": [{"name": "llm", "backend": "mock"}],
+        "conditions": ["full"],
+    }
+    frame = bl.run(spec, out=tmp_path / "runs", progress=False).to_pandas()
+    assert len(frame) == 6 and frame["error"].isna().all()
+    assert frame["correct"].isna().all()  # unscored against an option nobody knows, not 0
+    assert all(set(s) == {"key_correct", "human_correct"} for s in frame["scores"])
+    data = SimpleNamespace(frame=frame, report=SimpleNamespace(seed=0, n_resamples=50))
+    notes = [b.text for b in key_blocks(data) if isinstance(b, Paragraph)]  # type: ignore[arg-type]
+    assert any(n.startswith("6 trials come from correctness-only data") for n in notes), notes
