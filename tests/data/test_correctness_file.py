@@ -190,3 +190,28 @@ def test_a_run_of_it_has_no_match_score_and_the_report_says_why(tmp_path: Path) 
     data = SimpleNamespace(frame=frame, report=SimpleNamespace(seed=0, n_resamples=50))
     notes = [b.text for b in key_blocks(data) if isinstance(b, Paragraph)]  # type: ignore[arg-type]
     assert any(n.startswith("6 trials come from correctness-only data") for n in notes), notes
+
+
+def test_answers_made_elsewhere_import_against_it_and_are_scored_by_the_key(
+    tmp_path: Path,
+) -> None:
+    from behaviorlab.runs import import_answers, open_run
+
+    data = {
+        "source": "correctness_file",
+        "mapping": str(_items(tmp_path)),
+        "options": {"path": str(_scored(tmp_path, GOOD))},
+    }
+    answers = tmp_path / "answers.csv"
+    answers.write_text(
+        "person_id,item_id,answer,simulator\np1,q1,b,paper\np1,q2,c,paper\np2,q2,a,paper\n"
+    )
+    summary = import_answers(answers, run="imported", data=data, out=tmp_path / "runs")
+    assert summary.stored == 3 and summary.unmatched == []
+    frame = open_run(tmp_path / "runs" / "imported").to_pandas().sort_values("trial_id")
+    got = {(r.person_id, r.item_id): r.scores for r in frame.itertuples()}
+    assert got == {
+        ("p1", "q1"): {"key_correct": 1.0, "human_correct": 1.0},
+        ("p1", "q2"): {"key_correct": 0.0, "human_correct": 0.0},
+        ("p2", "q2"): {"key_correct": 1.0, "human_correct": 1.0},
+    }
