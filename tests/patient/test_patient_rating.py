@@ -39,11 +39,15 @@ def rated_run(
     return root, rows
 
 
-def digest(folder: Path) -> str:
-    h = hashlib.sha256()
-    for p in sorted(folder.glob("results.sqlite*")):
-        h.update(p.name.encode() + p.read_bytes())
-    return h.hexdigest()
+def digest(folder: Path) -> dict[str, str]:
+    """The results store's data: the database and a non-empty WAL (a read-only open of a WAL
+    database may leave an empty -wal and a -shm index, which hold no data)."""
+    paths = [folder / "results.sqlite", folder / "results.sqlite-wal"]
+    return {
+        p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in paths
+        if p.exists() and p.stat().st_size
+    }
 
 
 def test_two_ratings_count_as_a_human_judge(
