@@ -215,3 +215,34 @@ def test_answers_made_elsewhere_import_against_it_and_are_scored_by_the_key(
         ("p1", "q2"): {"key_correct": 0.0, "human_correct": 0.0},
         ("p2", "q2"): {"key_correct": 1.0, "human_correct": 1.0},
     }
+
+
+def test_the_train_correctness_baseline_is_right_where_most_training_people_were(
+    tmp_path: Path,
+) -> None:
+    import behaviorlab as bl
+    from behaviorlab.analysis import answer_key_agreement
+
+    rates = {"q1": 1, "q2": 3, "q3": 7, "q4": 9}  # in tenths: q1 hard ... q4 easy
+    questions = [
+        {"column": q, "text": f"{q}?", "options": {"a": "x", "b": "y", "c": "z"}, "answer": "c"}
+        for q in rates
+    ]
+    rows = "".join(f"p{i},{q},{int(i % 10 < r)}\n" for i in range(40) for q, r in rates.items())
+    spec = {
+        "name": "quiz",
+        "task": "survey",
+        "data": {
+            "source": "correctness_file",
+            "mapping": str(_items(tmp_path, questions=questions)),
+            "options": {"path": str(_scored(tmp_path, "person_id,item_id,correct\n" + rows))},
+            "split": {"test": 0.5, "seed": 0},
+        },
+        "simulators": [{"name": "train_correctness"}],
+        "conditions": ["full"],
+    }
+    frame = bl.run(spec, out=tmp_path / "runs", progress=False).to_pandas()
+    assert frame["error"].isna().all()
+    items = answer_key_agreement(frame, n_resamples=50).items.set_index("item_id")
+    assert items["model_accuracy"].to_dict() == {"q1": 0.0, "q2": 0.0, "q3": 1.0, "q4": 1.0}
+    assert set(frame.loc[frame["item_id"] == "q1", "answer"]) <= {"a", "b"}  # never the key

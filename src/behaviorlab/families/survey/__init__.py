@@ -7,7 +7,7 @@ for numeric questions and the ``behaviorlab demo`` default (ANES 1996 vote).
 """
 
 from behaviorlab.families.survey import (
-    _baselines,  # noqa: F401  (registers train_mean)
+    _baselines,  # noqa: F401  (registers train_mean, train_correctness)
     _sources,  # noqa: F401  (registers anes96, gss, beps)
 )
 from behaviorlab.families.survey._family import FAMILY

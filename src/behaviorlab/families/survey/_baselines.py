@@ -1,4 +1,5 @@
-"""``train_mean``: the training people's mean answer to a numeric or ordered question.
+"""``train_mean``: the training people's mean answer to a numeric or ordered question;
+``train_correctness``: right on the keyed items most training people got right.
 
 The yardstick the numeric metrics need beside every twin (random answers already score about
 0.63 on 1 − |h − s| / range): each item's mean over the training people's answers; on an
@@ -8,6 +9,12 @@ Items that are not numeric or ordered are left unanswered (``meta["not_applicabl
 the option baselines leave items without options. Each
 answer's row keeps the exact mean in ``meta["training_mean"]`` (and ``training_n``): the
 ``people_mean`` baseline of :func:`behaviorlab.analysis.numeric_outcomes`.
+
+``train_correctness`` is the yardstick of an answer key (a keyed question, or correctness-only
+data): on each keyed item it answers the key when at least half the training people were right
+on it and a wrong option otherwise, the same for everyone, so its per-item accuracy follows the
+items' difficulty and nothing of the person. A twin's error-pattern kappa is worth reading
+beside it. Unkeyed items and items no training person answered are left unanswered.
 """
 
 from __future__ import annotations
@@ -17,8 +24,15 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
+from behaviorlab.data._correctness import HUMAN_CORRECT
 from behaviorlab.data._mapping import normalise_code
-from behaviorlab.families.survey._values import NUMERIC, ORDERED, TRAINING_MEAN, as_number
+from behaviorlab.families.survey._values import (
+    ANSWER_KEY,
+    NUMERIC,
+    ORDERED,
+    TRAINING_MEAN,
+    as_number,
+)
 from behaviorlab.simulators._base import Answer, simulator
 from behaviorlab.tasks._base import Trial, TrialInput
 
@@ -68,3 +82,51 @@ class TrainMeanSimulator:
             return Answer(choice=code, value={"answer": code}, raw=raw, meta=meta)
         value = normalise_code(mean) if math.isfinite(mean) else None
         return Answer(choice=value, value={"answer": mean}, raw=raw, meta=meta)
+
+
+NOT_KEYED = "not applicable: train_correctness answers keyed items only"
+
+
+@simulator("train_correctness")
+class TrainCorrectnessSimulator:
+    """The key on items most training people got right, a wrong option on the others."""
+
+    learns_from_people = True
+    """Fit on training people: refused by a split that leaves none."""
+
+    def __init__(self, label: str | None = None) -> None:
+        self.label = label or "train_correctness"
+        self.items: dict[str, tuple[str, float, int]] = {}
+
+    def fit(self, train: Sequence[Trial]) -> None:
+        counts: dict[str, tuple[str, float, int]] = {}
+        for t in train:
+            key = t.target.attributes.get(ANSWER_KEY)
+            if key is None:
+                continue
+            given = t.target.attributes.get(HUMAN_CORRECT)
+            if t.target.value is not None:
+                right = float(t.target.value == key)
+            elif given is not None:
+                right = float(given)
+            else:
+                continue
+            _, hits, n = counts.get(t.item_id, (key, 0.0, 0))
+            counts[t.item_id] = (str(key), hits + right, n + 1)
+        self.items = counts
+
+    def identity(self) -> dict[str, Any]:
+        return {"simulator": "train_correctness"}
+
+    async def answer(self, trial: TrialInput) -> Answer:
+        fitted = self.items.get(trial.item_id)
+        if fitted is None:
+            return Answer(raw=NOT_KEYED, meta={"not_applicable": True})
+        key, hits, n = fitted
+        rate = hits / n
+        codes = trial.observation.option_codes()
+        wrong = [c for c in codes if c != key]
+        choice = key if rate >= 0.5 or not wrong else wrong[0]
+        raw = f"{hits:g} of {n} training people right: {'the key' if choice == key else 'wrong'}"
+        meta = {"training_accuracy": rate, "training_n": n}
+        return Answer(choice=choice, value={"answer": choice}, raw=raw, meta=meta)
