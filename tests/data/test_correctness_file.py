@@ -246,3 +246,28 @@ def test_the_train_correctness_baseline_is_right_where_most_training_people_were
     items = answer_key_agreement(frame, n_resamples=50).items.set_index("item_id")
     assert items["model_accuracy"].to_dict() == {"q1": 0.0, "q2": 0.0, "q3": 1.0, "q4": 1.0}
     assert set(frame.loc[frame["item_id"] == "q1", "answer"]) <= {"a", "b"}  # never the key
+
+
+def test_train_correctness_learns_from_chosen_options_of_a_keyed_survey_too() -> None:
+    import asyncio
+
+    import pandas as pd
+
+    from behaviorlab.data import survey_from_frame
+    from behaviorlab.simulators._base import simulators
+
+    mapping = {
+        "name": "quiz",
+        "questions": [
+            {"column": "q1", "text": "?", "options": {"a": "x", "b": "y"}, "answer": "b"},
+            {"column": "q2", "text": "?", "options": {"a": "x", "b": "y"}},
+        ],
+    }
+    frame = pd.DataFrame({"q1": ["a", "a", "b"], "q2": ["a", "b", "b"]})  # q1: 1 of 3 right
+    trials = SurveyTask().trials(survey_from_frame(frame, mapping), seed=0)
+    baseline = simulators.get("train_correctness")()
+    baseline.fit(trials)
+    by_item = {t.item_id: t for t in trials}
+    answered = asyncio.run(baseline.answer(by_item["q1"].input))
+    assert answered.choice == "a" and answered.meta["training_accuracy"] == pytest.approx(1 / 3)
+    assert asyncio.run(baseline.answer(by_item["q2"].input)).meta["not_applicable"] is True
