@@ -271,3 +271,14 @@ def test_train_correctness_learns_from_chosen_options_of_a_keyed_survey_too() ->
     answered = asyncio.run(baseline.answer(by_item["q1"].input))
     assert answered.choice == "a" and answered.meta["training_accuracy"] == pytest.approx(1 / 3)
     assert asyncio.run(baseline.answer(by_item["q2"].input)).meta["not_applicable"] is True
+
+
+def test_people_samples_reproducibly_among_those_who_answered(tmp_path: Path) -> None:
+    rows = "".join(f"p{i},q1,{i % 2}\n" for i in range(10))
+    scored = _scored(tmp_path, "person_id,item_id,correct\n" + rows)
+    one = correctness_file(scored, items=_items(tmp_path), people=4, seed=3)
+    again = correctness_file(scored, items=_items(tmp_path), people=4, seed=3)
+    assert [e.person_id for e in one.episodes] == [e.person_id for e in again.episodes]
+    assert len(one.episodes) == 4 and one.meta["people_available"] == 10
+    with pytest.raises(CorrectnessFileError, match="people=11 but 10 people"):
+        correctness_file(scored, items=_items(tmp_path), people=11)

@@ -185,12 +185,13 @@ def correctness_file(
     An unknown item, a ``correct`` that is not 0/1, a person and item given twice, or an item
     without a key is a :class:`CorrectnessFileError` naming the file, the line and the column.
     """
-    if (items is None) == (mapping is None):
+    given = items if items is not None else mapping
+    if given is None or (items is not None and mapping is not None):
         raise CorrectnessFileError(
             f"dataset {CORRECTNESS_FILE!r}: give the item table once, as items= (or the "
             "spec's data.mapping): a survey mapping whose questions are the items, with answer:"
         )
-    table = as_mapping(items if items is not None else mapping)  # type: ignore[arg-type]
+    table = as_mapping(given)
     where = table.file or f"item table {table.name!r}"
     selected = select_questions(
         table, target, persona, default_targets=table.question_ids(), default_persona=None
@@ -236,13 +237,15 @@ def correctness_file(
             )
         )
     ids = [pid for pid, s in steps.items() if s]
+    available = len(ids)
     if people is not None:
         if not 1 <= people <= len(ids):
             raise CorrectnessFileError(
                 f"correctness file {str(p)!r}: asked for people={people} but {len(ids)} "
                 "people answered the chosen item(s)"
             )
-        ids = sorted(random.Random(seed).sample(ids, people), key=ids.index)
+        keep = sorted(random.Random(seed).sample(range(len(ids)), people))
+        ids = [ids[i] for i in keep]
     return Dataset(
         name=table.name,
         version=table.version,
@@ -259,10 +262,10 @@ def correctness_file(
             "mapping": mapping_record(selected),
             "targets": list(by_id),
             "correctness_only": True,
-            "people_available": len([s for s in steps.values() if s]),
+            "people_available": available,
             "people": people,
             "seed": seed,
-            "dropped_people": len(steps) - len([s for s in steps.values() if s]),
+            "dropped_people": len(steps) - available,
             "source_rows": len(rows),
             "source_file": str(p),
         },
