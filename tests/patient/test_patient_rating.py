@@ -141,6 +141,8 @@ def test_the_form_shows_the_transcript_and_never_the_truth(
     assert [q.name for q in form.questions] == ["core_beliefs", "emotions", "style"]
     assert [q.multiple for q in form.questions] == [True, True, False]
     assert "model_id" not in form.text and str(rows[0]["answer_json"]["model_id"]) not in form.text
+    for hidden in ("full", "scripted", str(rows[0]["person_id"]), "planted"):  # blind
+        assert hidden not in form.title
     assert rating_form({**rows[0], "task": "survey"}) is None
     assert rating_form({**rows[0], "error": "party failed"}) is None
     assert human_judgements(Path("/nonexistent-folder")) == {}

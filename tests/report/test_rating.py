@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -71,6 +72,8 @@ def test_ratings_are_stored_apart_and_a_rater_s_last_one_counts(runs_dir: Path) 
     before = results_digest(folder)
     with TestClient(create_app(runs_dir), base_url=LOCAL) as client:
         trial = first_trial(client)
+        listed = re.findall(r'href="/rate/syn/([^"]+)"', client.get("/rate").text)
+        assert len(listed) > 1 and listed == sorted(listed)  # by trial id, not by arm
         page = client.get(f"/rate/syn/{trial}")
         assert page.status_code == 200
         assert "&lt;b&gt;" in page.text and "<b>" not in page.text

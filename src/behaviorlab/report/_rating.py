@@ -3,7 +3,8 @@
 
 A family that can be rated gives a :class:`behaviorlab.plugins.RatingForm` for a stored result
 row (its ``rating_form`` hook): the text to read and the questions. ``/rate`` lists the runs
-whose family has one and their rateable trials; ``/rate/RUN/TRIAL`` shows the form;
+whose family has one and their rateable trials (by trial id: an order that does not follow the
+arms); ``/rate/RUN/TRIAL`` shows the form;
 ``POST /api/rate/RUN/TRIAL`` (JSON: ``rater``, ``answers``) stores one rating and ``GET
 /api/rate/RUN`` lists them.
 
@@ -260,7 +261,7 @@ def rating_router(
                     "title": form.title,
                     "ratings": sum(1 for t, _ in done if t == str(row["trial_id"])),
                 }
-                for row, form in rows
+                for row, form in sorted(rows, key=lambda rf: str(rf[0]["trial_id"]))
             ]
             runs.append({"name": folder.name, "trials": trials, "error": ""})
         message = "" if runs else "No run here has trials to rate."

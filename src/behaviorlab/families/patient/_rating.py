@@ -52,15 +52,16 @@ def _value(row: dict[str, Any]) -> dict[str, Any]:
 
 def rating_form(row: dict[str, Any]) -> RatingForm | None:
     """The form for one stored patient trial: its transcript and the judges' questions (None:
-    not a patient trial, failed, or without a transcript)."""
+    not a patient trial, failed, or without a transcript). The rater is blind to the arm:
+    the form shows the transcript and the trial id only."""
     error = row.get("error")
     if str(row.get("task")) != PATIENT or (isinstance(error, str) and error):
         return None
     transcript = _value(row).get("transcript")
     if not transcript:
         return None
-    what = "planted transcript" if _value(row).get("kind") == "planted_transcript" else "session"
-    title = f"{what} of {row.get('person_id')} ({row.get('simulator')}, {row.get('condition')})"
+    # blind: the title names neither the arm, the parties, the model id nor a planted check
+    title = f"transcript {row.get('trial_id')}"
     return RatingForm(title=title, text=transcript_text(transcript), questions=QUESTIONS)
 
 
