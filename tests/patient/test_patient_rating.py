@@ -115,6 +115,8 @@ def test_two_ratings_count_as_a_human_judge(
             assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         md = client.get("/runs/patient-test/report.md")
         assert md.status_code == 200, md.text
+        html = client.get("/runs/patient-test")
+        assert html.status_code == 200 and "human:alice" in html.text
     beliefs = (1.0 + len(truth[1]["core_beliefs"]) / 3) / 2
     emotions = (1.0 + 1 / len(truth[1]["emotions"])) / 2
     table = judgements(bl.open_run(folder).to_pandas(), human_judgements(folder))

@@ -183,37 +183,29 @@ def latest_by_rater(ratings: list[Rating]) -> dict[tuple[str, str], Rating]:
     return {(r.trial_id, r.rater): r for r in ratings}
 
 
-def _rateable(folder: Path) -> tuple[str, list[tuple[dict[str, Any], RatingForm]]]:
-    """The run id and the (row, form) of every trial of the run that can be rated."""
+def _rateable(folder: Path) -> tuple[str, list[tuple[dict[str, Any], RatingForm]], bool]:
+    """The run id, the (row, form) of every trial of the run that can be rated, and whether
+    any family of the run has a rating form."""
     from behaviorlab.runs import open_run
 
     run = open_run(folder)
     frame = run.to_pandas()
     out: list[tuple[dict[str, Any], RatingForm]] = []
     if "task" not in frame.columns:
-        return run.run_id, out
-    for record in frame.to_dict(orient="records"):
-        row = {str(k): v for k, v in record.items()}
-        fam = family_of(str(row.get("task")))
-        if fam is None or fam.rating_form is None:
-            continue
-        form = fam.rating_form(row)
-        if form is not None:
-            out.append((row, form))
-    return run.run_id, out
-
-
-def _has_rating_family(folder: Path) -> bool:
-    from behaviorlab.runs import open_run
-
-    frame = open_run(folder).to_pandas()
-    if "task" not in frame.columns:
-        return False
+        return run.run_id, out, False
+    forms = {}
     for task in frame["task"].dropna().unique():
         fam = family_of(str(task))
         if fam is not None and fam.rating_form is not None:
-            return True
-    return False
+            forms[str(task)] = fam.rating_form
+    if forms:
+        for record in frame.to_dict(orient="records"):
+            row = {str(k): v for k, v in record.items()}
+            make = forms.get(str(row.get("task")))
+            form = make(row) if make is not None else None
+            if form is not None:
+                out.append((row, form))
+    return run.run_id, out, bool(forms)
 
 
 def rating_router(
@@ -230,7 +222,7 @@ def rating_router(
 
     def trial_of(name: str, trial_id: str) -> tuple[Path, str, dict[str, Any], RatingForm]:
         folder = folder_of(name)
-        run_id, rows = _rateable(folder)
+        run_id, rows, _ = _rateable(folder)
         for row, form in rows:
             if str(row.get("trial_id")) == trial_id:
                 return folder, run_id, row, form
@@ -248,9 +240,9 @@ def rating_router(
         runs: list[dict[str, Any]] = []
         for folder in run_folders(root):
             try:
-                if not _has_rating_family(folder):
+                _, rows, rated = _rateable(folder)
+                if not rated:
                     continue
-                _, rows = _rateable(folder)
                 done = latest_by_rater(read_ratings(folder))
             except Exception as exc:  # a broken run is listed with why, the others served
                 runs.append({"name": folder.name, "trials": [], "error": str(exc)})
