@@ -148,3 +148,22 @@ def test_the_form_shows_the_transcript_and_never_the_truth(
     assert rating_form({**rows[0], "task": "survey"}) is None
     assert rating_form({**rows[0], "error": "party failed"}) is None
     assert human_judgements(Path("/nonexistent-folder")) == {}
+
+
+def test_a_refused_ratings_file_is_named_in_the_report_and_left_out(
+    rated_run: tuple[Path, list[dict[str, Any]]], tmp_path: Path
+) -> None:
+    import shutil
+
+    root, _ = rated_run
+    copy = tmp_path / "runs" / "patient-test"
+    shutil.copytree(
+        root / "patient-test", copy, ignore=shutil.ignore_patterns("ratings*", "report*")
+    )
+    with sqlite3.connect(copy / "ratings.sqlite") as db:  # another schema
+        db.execute("CREATE TABLE other (x)")
+    with TestClient(create_app(tmp_path / "runs"), base_url=LOCAL) as client:
+        md = client.get("/runs/patient-test/report.md")
+    assert md.status_code == 200, md.text
+    assert "People's ratings left out" in md.text and "is not a ratings file" in md.text
+    assert "human:" not in md.text.split("## Ablations")[0].replace("A human:NAME judge", "")

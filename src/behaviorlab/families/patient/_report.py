@@ -281,9 +281,13 @@ def patient_blocks(data: RunData) -> list[Block]:
     frame = data.frame
     if "task" not in frame.columns:
         return []
-    table_ = judgements(
-        frame.loc[frame["task"].astype(str) == PATIENT], human_judgements(data.folder)
-    )
+    refused: list[Block] = []
+    try:
+        people = human_judgements(data.folder)
+    except ValueError as exc:  # a ratings file that is a link or of another schema
+        people = {}
+        refused.append(Paragraph(f"People's ratings left out: {exc}", tone="warning"))
+    table_ = judgements(frame.loc[frame["task"].astype(str) == PATIENT], people)
     if table_.empty:
         return []
     main, found = _main_table(table_)
@@ -291,6 +295,7 @@ def patient_blocks(data: RunData) -> list[Block]:
     blocks: list[Block] = [
         Heading("Simulated patients: fidelity to the cognitive model"),
         Paragraph(NOT_CLINICAL, tone="note"),
+        *refused,
         *_reading(found),
         *_unread(table_),
         *_constant(table_),
