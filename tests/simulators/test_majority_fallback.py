@@ -75,3 +75,19 @@ def test_the_report_names_the_fallback() -> None:
     assert note.text.startswith("majority · full: 2 trials of 3 (on 1 item no training")
     assert "ties go to the option first in sorted order" in note.text
     assert _fallback_notes(frame.assign(meta=pd.Series([{}] * 4))) == []
+
+
+def test_training_people_with_no_known_answer_make_majority_and_knn_not_applicable(
+    survey: Dataset,
+) -> None:
+    """Data holding only whether each person was right (no chosen option): no training
+    answer is known, so the answer-copying baselines do not apply (not an invalid row)."""
+    from behaviorlab.data import Action
+    from behaviorlab.simulators import KnnPersonaSimulator
+
+    train, test = _split(survey)
+    unknown = [t.model_copy(update={"target": Action(action_type="answer")}) for t in train]
+    for sim in (MajoritySimulator(), KnnPersonaSimulator()):
+        sim.fit(unknown)
+        ans = asyncio.run(sim.answer(test[0].input))
+        assert ans.error is None and ans.meta.get("not_applicable") is True, sim.label

@@ -59,10 +59,18 @@ class _ItemCounts:
         self.counts: dict[str, Counter[str]] = defaultdict(Counter)
         self.overall: Counter[str] = Counter()
         """Every training answer, pooled over items (the fallback of an unseen item)."""
+        self.trials = 0
+
+    @property
+    def unknown(self) -> bool:
+        """Training people were seen but none of their answers is known (data holding only
+        whether each was right): the answer-copying baselines do not apply."""
+        return self.trials > 0 and not self.overall
 
     def fit(self, train: Sequence[Trial]) -> None:
         self.counts.clear()
         self.overall.clear()
+        self.trials = len(train)
         for t in train:
             if t.target.value is not None:
                 self.counts[t.item_id][t.target.value] += 1
@@ -104,6 +112,8 @@ class MajoritySimulator:
 
     def _overall(self, item_id: str, codes: Sequence[str]) -> Answer:
         """An item no training person answered: the overall majority among its options."""
+        if self._items.unknown:
+            return _not_applicable()
         if not codes or not self._items.overall:
             return Answer(error=f"no training answers for item {item_id!r}", error_kind="invalid")
         choice = _mode(self._items.overall, codes)
@@ -190,6 +200,8 @@ class KnnPersonaSimulator:
         if not codes:
             return _not_applicable()
         counts = self._items.counts.get(trial.item_id, Counter())
+        if self._items.unknown:
+            return _not_applicable()
         if self._space is None or trial.item_id not in self._by_item:
             return Answer(
                 error=f"no training answers for item {trial.item_id!r}", error_kind="invalid"
