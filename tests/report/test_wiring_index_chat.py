@@ -14,7 +14,8 @@ def test_the_index_links_the_chat(tmp_path: Path) -> None:
     client = TestClient(create_app(tmp_path / "runs"), base_url="http://127.0.0.1:8765")
     page = client.get("/")
     assert page.status_code == 200
-    assert '<nav class="muted"><a href="/chat">talk to a twin</a></nav>' in page.text
+    assert '<a href="/chat">talk to a twin</a>' in page.text
+    assert '<a href="/rate">rate transcripts</a>' in page.text
     assert page.text.index('class="subtitle"') < page.text.index('href="/chat"')
     chat = client.get("/chat")
     assert chat.status_code == 200 and "<html" in chat.text.lower()
