@@ -126,3 +126,66 @@ def test_runs_of_a_family_without_a_form_are_not_listed(runs_dir: Path) -> None:
         assert page.status_code == 200 and "No run here has trials to rate." in page.text
         assert 'href="/rate/syn/' not in page.text
     assert not (runs_dir / "syn" / RATINGS_NAME).exists()
+
+
+@pytest.mark.usefixtures("toy")
+def test_a_relative_runs_folder_takes_every_rating(
+    runs_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``behaviorlab view`` serves ``--out runs`` (relative) by default: the second rating and
+    every read used to fail (sqlite's read-only URI needs an absolute path)."""
+    monkeypatch.chdir(runs_dir.parent)
+    with TestClient(create_app(Path("runs")), base_url=LOCAL) as client:
+        trial = first_trial(client)
+        url = f"/api/rate/syn/{trial}"
+        for rater in ("ann", "bo", "cy"):
+            res = client.post(url, json={"rater": rater, "answers": {"tone": [], "good": "yes"}})
+            assert res.status_code == 201, res.text
+        assert len(client.get("/api/rate/syn").json()) == 3
+        assert "error" not in client.get("/rate").text.lower()
+
+
+def test_first_ratings_at_once_set_the_file_up_once(tmp_path: Path) -> None:
+    """Four raters' first ratings of a run at the same moment: each is stored (no wrong "not
+    a ratings file", no "database is locked")."""
+    import threading
+
+    from behaviorlab.report._rating import Rating, RatingStore
+
+    for attempt in range(10):
+        folder = tmp_path / f"run{attempt}"
+        folder.mkdir()
+        barrier = threading.Barrier(4)
+        errors: list[BaseException] = []
+
+        def rate(
+            i: int,
+            folder: Path = folder,
+            barrier: threading.Barrier = barrier,
+            errors: list[BaseException] = errors,
+        ) -> None:
+            barrier.wait()
+            try:
+                RatingStore(folder).add(
+                    Rating(run_id="r", trial_id="t", rater=f"p{i}", answers={"good": "yes"})
+                )
+            except BaseException as exc:  # collected and asserted below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=rate, args=(i,)) for i in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert not errors, errors
+        assert len(read_ratings(folder)) == 4
+
+
+def test_ratings_of_an_earlier_run_of_the_same_name_are_not_this_runs(tmp_path: Path) -> None:
+    from behaviorlab.report._rating import Rating, RatingStore
+
+    store = RatingStore(tmp_path)
+    store.add(Rating(run_id="old-1", trial_id="t", rater="a", answers={"good": "no"}))
+    store.add(Rating(run_id="new-2", trial_id="t", rater="a", answers={"good": "yes"}))
+    assert [r.answers for r in read_ratings(tmp_path, "new-2")] == [{"good": "yes"}]
+    assert len(read_ratings(tmp_path)) == 2

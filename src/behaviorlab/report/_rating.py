@@ -20,6 +20,7 @@ removed and written again on the next visit), so the family's metrics read it.
 from __future__ import annotations
 
 import sqlite3
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
 from datetime import UTC, datetime
@@ -37,6 +38,8 @@ from behaviorlab.report._html import render_page
 RATINGS_NAME = "ratings.sqlite"
 RESULTS_NAME = "results.sqlite"
 SCHEMA_VERSION = 1
+_SETUP = threading.Lock()
+"""Held while a ratings file is checked and set up (schema and version in one transaction)."""
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS ratings (
     rating_id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -110,7 +113,9 @@ class RatingStore:
     """The ratings of the run in ``folder`` (its ``ratings.sqlite``, created on first rating)."""
 
     def __init__(self, folder: Path) -> None:
-        self.path = Path(folder) / RATINGS_NAME
+        # absolute (not resolved: a link is refused below, never followed): sqlite's read-only
+        # URI needs an absolute path, and the viewer's --out is relative ("runs") by default
+        self.path = Path(folder).absolute() / RATINGS_NAME
 
     def _check(self) -> None:
         if self.path.is_symlink():
@@ -144,12 +149,23 @@ class RatingStore:
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
-        self._check()
-        with closing(sqlite3.connect(self.path, timeout=30, isolation_level=None)) as db:
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=FULL")
-            db.executescript(_SCHEMA)
-            db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        # one writer at a time sets the file up: two first ratings at once would otherwise see
+        # the table before its user_version (a wrong "not a ratings file") or race the switch
+        # to WAL ("database is locked")
+        with _SETUP:
+            self._check()
+            db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            try:
+                db.execute("PRAGMA journal_mode=WAL")
+                db.execute("PRAGMA synchronous=FULL")
+                db.execute("BEGIN IMMEDIATE")
+                db.execute(_SCHEMA)
+                db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+                db.execute("COMMIT")
+            except BaseException:
+                db.close()
+                raise
+        with closing(db):
             yield db
 
     def add(self, rating: Rating) -> int:
@@ -173,9 +189,12 @@ class RatingStore:
         return [Rating.model_validate_json(r[0]) for r in rows]
 
 
-def read_ratings(folder: str | Path) -> list[Rating]:
-    """The ratings stored for the run in ``folder``, oldest first (none: no ``ratings.sqlite``)."""
-    return RatingStore(Path(folder)).ratings()
+def read_ratings(folder: str | Path, run_id: str | None = None) -> list[Rating]:
+    """The ratings stored for the run in ``folder``, oldest first (none: no
+    ``ratings.sqlite``); with ``run_id``, only that run's (a results file may hold an earlier
+    run of the same name, whose trial ids can be the same but whose transcripts differ)."""
+    found = RatingStore(Path(folder)).ratings()
+    return found if run_id is None else [r for r in found if r.run_id == run_id]
 
 
 def latest_by_rater(ratings: list[Rating]) -> dict[tuple[str, str], Rating]:
@@ -240,10 +259,10 @@ def rating_router(
         runs: list[dict[str, Any]] = []
         for folder in run_folders(root):
             try:
-                _, rows, rated = _rateable(folder)
+                run_id, rows, rated = _rateable(folder)
                 if not rated:
                     continue
-                done = latest_by_rater(read_ratings(folder))
+                done = latest_by_rater(read_ratings(folder, run_id))
             except Exception as exc:  # a broken run is listed with why, the others served
                 runs.append({"name": folder.name, "trials": [], "error": str(exc)})
                 continue

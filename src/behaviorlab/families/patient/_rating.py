@@ -65,16 +65,19 @@ def rating_form(row: dict[str, Any]) -> RatingForm | None:
     return RatingForm(title=title, text=transcript_text(transcript), questions=QUESTIONS)
 
 
-def human_judgements(folder: str | Path | None) -> dict[str, list[dict[str, Any]]]:
+def human_judgements(
+    folder: str | Path | None, run_id: str | None = None
+) -> dict[str, list[dict[str, Any]]]:
     """The ratings of the run in ``folder`` as stored judgements, by trial id (judge
     ``human:<rater>``, kind ``human``; a rater's last rating of a trial); empty when the run
-    has no ``ratings.sqlite``."""
+    has no ``ratings.sqlite``. With ``run_id``, only that run's ratings (an earlier run of the
+    same name may have the same trial ids for other transcripts)."""
     if folder is None:
         return {}
     from behaviorlab.report._rating import latest_by_rater, read_ratings
 
     out: dict[str, list[dict[str, Any]]] = {}
-    for (trial_id, rater), r in sorted(latest_by_rater(read_ratings(folder)).items()):
+    for (trial_id, rater), r in sorted(latest_by_rater(read_ratings(folder, run_id)).items()):
         a = r.answers
         out.setdefault(trial_id, []).append(
             {

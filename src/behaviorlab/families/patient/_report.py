@@ -12,6 +12,7 @@ model.
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Iterator
 from typing import Any
 
@@ -283,8 +284,8 @@ def patient_blocks(data: RunData) -> list[Block]:
         return []
     refused: list[Block] = []
     try:
-        people = human_judgements(data.folder)
-    except ValueError as exc:  # a ratings file that is a link or of another schema
+        people = human_judgements(data.folder, data.run_id)
+    except (ValueError, sqlite3.Error) as exc:  # a link, another schema, a locked file
         people = {}
         refused.append(Paragraph(f"People's ratings left out: {exc}", tone="warning"))
     table_ = judgements(frame.loc[frame["task"].astype(str) == PATIENT], people)
