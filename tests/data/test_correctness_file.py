@@ -113,6 +113,8 @@ def test_a_spec_names_it_with_a_persona_table(tmp_path: Path) -> None:
         ("p1,q1,1\np1,q2,maybe\n", {}, r"scored\.csv:3: column 'correct' is 'maybe'"),
         ("p1,q1,1\np2,q1,0\np1,q1,0\n", {}, r"scored\.csv:4: person 'p1' and item 'q1' appear tw"),
         (",q1,1\n", {}, r"scored\.csv:2: column 'person_id' is empty"),
+        ("p1,q1\n", {}, r"scored\.csv:2: fewer fields where the header has 3"),
+        ("p1,q1,1,extra\n", {}, r"scored\.csv:2: 4 fields where the header has 3"),
         (
             "p1,q1,1\n",
             {"questions": [{"column": "q1", "text": "?", "options": {"a": "x", "b": "y"}}]},
@@ -144,6 +146,9 @@ def test_a_person_missing_from_the_persons_table_is_named(tmp_path: Path) -> Non
         correctness_file(_scored(tmp_path, GOOD), items=items, persons=tmp_path / "people.csv")
     with pytest.raises(CorrectnessFileError, match="give the item table once"):
         correctness_file(_scored(tmp_path, GOOD))
+    (tmp_path / "people.csv").write_text("person_id,age\np1,30\np2,31\np1,40\n")
+    with pytest.raises(CorrectnessFileError, match=r"person id 'p1' .* appears twice"):
+        correctness_file(_scored(tmp_path, GOOD), items=items, persons=tmp_path / "people.csv")
 
 
 def test_the_docs_worked_example_runs_end_to_end_and_recovers_the_planted_rates(

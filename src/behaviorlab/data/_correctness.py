@@ -71,6 +71,14 @@ def _read_rows(
     out: list[tuple[int, str, str, float | None]] = []
     for record in reader:
         line = reader.line_num
+        extra: list[str] = list(record.get(None) or [])
+        short = any(v is None for k, v in record.items() if k is not None)
+        if extra or short:  # a shifted or cut-off row
+            got = f"{len(header) + len(extra)}" if extra else "fewer"
+            raise CorrectnessFileError(
+                f"{path}:{line}: {got} fields where the header has {len(header)}; fix the "
+                "row (a comma inside a value needs quotes)"
+            )
         who, what = (record.get(person) or "").strip(), (record.get(item) or "").strip()
         for name, cell in ((person, who), (item, what)):
             if not cell:
@@ -142,6 +150,11 @@ def _persons(
     for position, row in enumerate(frame.to_dict("records")):
         at = origin.row(position, position)
         pid = _person_id(mapping, row, position, at)
+        if pid in found:
+            raise CorrectnessFileError(
+                f"{at}: person id {pid!r} (column {mapping.id_column!r}) appears twice in the "
+                "persons table; keep one row per person"
+            )
         found[pid] = _person(mapping, pid, row, position, at, "error", counter)
     missing = [pid for pid in ids if pid not in found]
     if missing:

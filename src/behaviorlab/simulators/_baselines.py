@@ -50,8 +50,14 @@ def _mode(counts: Counter[str], codes: Sequence[str]) -> str:
 NOT_APPLICABLE = "not applicable: this baseline only answers items with options"
 
 
-def _not_applicable() -> Answer:
-    return Answer(raw=NOT_APPLICABLE, meta={"not_applicable": True})
+NO_KNOWN_ANSWERS = (
+    "not applicable: no training person's chosen option is known (e.g. data holding only "
+    "whether each person was right)"
+)
+
+
+def _not_applicable(why: str = NOT_APPLICABLE) -> Answer:
+    return Answer(raw=why, meta={"not_applicable": True})
 
 
 class _ItemCounts:
@@ -113,7 +119,7 @@ class MajoritySimulator:
     def _overall(self, item_id: str, codes: Sequence[str]) -> Answer:
         """An item no training person answered: the overall majority among its options."""
         if self._items.unknown:
-            return _not_applicable()
+            return _not_applicable(NO_KNOWN_ANSWERS)
         if not codes or not self._items.overall:
             return Answer(error=f"no training answers for item {item_id!r}", error_kind="invalid")
         choice = _mode(self._items.overall, codes)
@@ -201,7 +207,7 @@ class KnnPersonaSimulator:
             return _not_applicable()
         counts = self._items.counts.get(trial.item_id, Counter())
         if self._items.unknown:
-            return _not_applicable()
+            return _not_applicable(NO_KNOWN_ANSWERS)
         if self._space is None or trial.item_id not in self._by_item:
             return Answer(
                 error=f"no training answers for item {trial.item_id!r}", error_kind="invalid"
