@@ -15,6 +15,8 @@ from behaviorlab.report._hosts import is_loopback
 from behaviorlab.report._viewer import create_app
 from behaviorlab.runs import Run
 
+LOCAL = "http://127.0.0.1"
+
 
 @pytest.fixture
 def runs_copy(main_run: Run, tmp_path: Path) -> Path:
@@ -28,7 +30,7 @@ def runs_copy(main_run: Run, tmp_path: Path) -> Path:
 
 @pytest.fixture
 def client(runs_copy: Path) -> TestClient:
-    return TestClient(create_app(runs_copy, n_resamples=100))
+    return TestClient(create_app(runs_copy, n_resamples=100), base_url=LOCAL)
 
 
 def test_lists_runs_as_html_and_json(client: TestClient, main_run: Run) -> None:
@@ -85,7 +87,7 @@ def test_unknown_run_is_a_helpful_404(client: TestClient) -> None:
 
 
 def test_empty_runs_folder(tmp_path: Path) -> None:
-    client = TestClient(create_app(tmp_path / "nothing-here"))
+    client = TestClient(create_app(tmp_path / "nothing-here"), base_url=LOCAL)
     res = client.get("/")
     assert res.status_code == 200 and "runs there: none" in res.text
     assert client.get("/api/runs").json() == []
@@ -109,7 +111,7 @@ def test_a_broken_run_shows_its_error_and_the_others_are_served(
     else:
         good = (runs_copy / "syn-report" / "results.sqlite").read_bytes()
         results.write_bytes(b"\x89PNG\r\n\x1a\n" + good[8:])
-    client = TestClient(create_app(runs_copy, n_resamples=100))
+    client = TestClient(create_app(runs_copy, n_resamples=100), base_url=LOCAL)
     listed = {r["name"]: r for r in client.get("/api/runs").json()}
     assert listed["syn-report"]["status"] == "finished"
     status = listed["broken-run"]["status"]
@@ -121,3 +123,13 @@ def test_a_broken_run_shows_its_error_and_the_others_are_served(
     assert client.get("/runs/syn-report").status_code == 200
     assert client.get("/runs/syn-report/report.md").status_code == 200
     assert results.read_bytes()[:8] in (b"", b"\x89PNG\r\n\x1a\n")  # left as it was
+
+
+def test_every_page_refuses_another_host_name(runs_copy: Path) -> None:
+    """A DNS-rebinding page (another Host) cannot read the runs or their reports."""
+    client = TestClient(create_app(runs_copy, n_resamples=100), base_url=LOCAL)
+    assert client.get("/api/runs").status_code == 200
+    for path in ("/", "/api/runs", "/runs/anything"):
+        refused = client.get(path, headers={"host": "attacker.example"})
+        assert refused.status_code == 400, path
+        assert "attacker.example" in refused.text

@@ -25,12 +25,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
 
 from behaviorlab.report._chat import ChatService
 from behaviorlab.report._chat_dialogue import Dialogues
-from behaviorlab.report._chat_routes import chat_router
+from behaviorlab.report._chat_routes import allowed_hosts, chat_router
+from behaviorlab.report._chat_routes import guard as host_guard
 from behaviorlab.report._html import render_page
 from behaviorlab.report._rating import rating_router
 from behaviorlab.report._report import HTML_NAME, MARKDOWN_NAME, write_report
@@ -126,7 +127,7 @@ def create_app(
     """The viewer of the runs under ``runs_dir``; reports are written with ``n_resamples``
     bootstrap resamples when missing or stale; conversations are stored under ``chat_dir``
     (default ``runs_dir/_chat``). ``host`` is the interface it is served on: the chat answers
-    only requests naming it (or loopback) in their ``Host`` header."""
+    only requests naming it (or loopback) in their ``Host`` header, as every page does."""
     root = Path(runs_dir)
     guard = threading.Lock()
     locks: dict[str, threading.Lock] = {}
@@ -145,6 +146,9 @@ def create_app(
         redoc_url=None,
         openapi_url=None,
         lifespan=lifespan,
+        # every page answers only requests naming this viewer (a DNS-rebinding page cannot
+        # read the run reports either), and a POST only from its own origin
+        dependencies=[Depends(host_guard(allowed_hosts(host)))],
     )
     app.state.chat = chat  # the chat's service (its store, its models)
     app.include_router(chat_router(chat, dialogues, host))
