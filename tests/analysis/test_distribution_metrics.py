@@ -97,20 +97,16 @@ def test_failed_trials_are_left_out_of_both_distributions(frame_of: FrameBuilder
     assert est is not None and est.value == 0.0 and est.n == 1
 
 
-distributions = st.lists(
-    st.floats(min_value=0.0, max_value=10.0, allow_nan=False), min_size=2, max_size=8
-).filter(lambda xs: sum(xs) > 1e-3)
+# no subnormal weights: scipy's reference overflows on them (p = [5e-324, 1] gave inf)
+weights = st.floats(min_value=0.0, max_value=10.0, allow_nan=False, allow_subnormal=False)
+distributions = st.lists(weights, min_size=2, max_size=8).filter(lambda xs: sum(xs) > 1e-3)
 
 
 @settings(max_examples=100, deadline=None)
 @given(distributions, st.data())
 def test_js_distance_is_bounded_symmetric_and_equals_scipy(p: list[float], data: Any) -> None:
     q = data.draw(
-        st.lists(
-            st.floats(min_value=0.0, max_value=10.0, allow_nan=False),
-            min_size=len(p),
-            max_size=len(p),
-        ).filter(lambda xs: sum(xs) > 1e-3)
+        st.lists(weights, min_size=len(p), max_size=len(p)).filter(lambda xs: sum(xs) > 1e-3)
     )
     pa, qa = np.array(p) / sum(p), np.array(q) / sum(q)
     d = float(js_distance(pa, qa))
