@@ -159,3 +159,41 @@ def test_a_scoring_party_without_open_answers_fails_its_speeches(
     turns = bl.run(spec, out=tmp_path, progress=False).to_pandas(per="turn")
     failed = turns.loc[turns["error"].notna(), "error"]
     assert len(failed) == 2 and failed.str.contains("open_answers: generate").all()
+
+
+def test_every_role_moves_when_no_identity_is_held_by_more_than_half() -> None:
+    from itertools import product
+
+    from behaviorlab.families.debate._conditions import _derangement
+
+    for n in (2, 3, 4, 5, 6):
+        roles = [f"agent_{i}" for i in range(1, n + 1)]
+        for lineup in product("ABC", repeat=n):
+            if max(lineup.count(x) for x in set(lineup)) * 2 > n:
+                continue
+            held = dict(zip(roles, lineup, strict=True))
+            for seed in range(3):
+                moved = _derangement(roles, held, seed, "k")
+                assert sorted(moved.values()) == sorted(lineup)
+                assert all(moved[r] != held[r] for r in roles), (lineup, seed)
+
+
+def test_one_debate_gives_no_convergence_reading() -> None:
+    import pandas as pd
+
+    rows = [
+        {
+            "simulator": "s",
+            "condition": "full",
+            "topic": "t",
+            "person_id": "d1",
+            "trial_id": "x",
+            "arm": "debate",
+            "round": r,
+            "attitude": a,
+        }
+        for r, atts in ((0, (2.0, 6.0)), (1, (3.0, 5.0)))
+        for a in atts
+    ]
+    (verdict,) = spread_change(pd.DataFrame(rows), n_resamples=100)["verdict"].tolist()
+    assert str(verdict).startswith("too few debates")

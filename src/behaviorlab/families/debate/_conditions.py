@@ -87,17 +87,21 @@ def model_default(trials: list[Trial], *, seed: int) -> list[Trial]:
 
 
 def _derangement(roles: list[str], held: dict[str, str], seed: int, key: str) -> dict[str, str]:
-    """``held``'s identities moved across ``roles``: the seeded rotation of a seeded order
-    that changes the most roles' identities (every role's, when no identity is held by
-    more than half of them)."""
-    order = sorted(roles, key=lambda r: stable_hash(SHUFFLED_IDENTITIES, seed, key, r))
+    """``held``'s identities moved across ``roles``: the roles in a seeded order, grouped by
+    identity, each taking the identity of the role ``m`` places on (``m`` the largest group's
+    size), so every role changes identity when no identity is held by more than half of them;
+    otherwise the seeded rotation that moves the most roles."""
+    order = sorted(roles, key=lambda r: (held[r], stable_hash(SHUFFLED_IDENTITIES, seed, key, r)))
+    n = len(order)
+    m = max(list(held.values()).count(v) for v in set(held.values()))
+    shifts = [m] if 2 * m <= n else list(range(1, n))
     best: dict[str, str] = {}
     moved = -1
-    for shift in range(1, len(order)):
-        out = {r: held[order[(i + shift) % len(order)]] for i, r in enumerate(order)}
-        n = sum(out[r] != held[r] for r in roles)
-        if n > moved:
-            best, moved = out, n
+    for shift in shifts:
+        out = {r: held[order[(i + shift) % n]] for i, r in enumerate(order)}
+        count = sum(out[r] != held[r] for r in roles)
+        if count > moved:
+            best, moved = out, count
     return {r: best[r] for r in roles}
 
 

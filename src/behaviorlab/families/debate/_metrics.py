@@ -39,6 +39,9 @@ from behaviorlab.families.debate._conditions import MODEL_DEFAULT
 from behaviorlab.families.debate._task import DEBATE
 
 POOLED = "(pooled)"
+MIN_DEBATES = 3
+"""Fewer debates than this give no convergence / polarization reading: an interval over one
+or two debates is no evidence (one debate's interval is a point)."""
 REPORT_COLUMNS = [
     "simulator",
     "condition",
@@ -434,7 +437,8 @@ def spread_change(reports: pd.DataFrame, **boot: Any) -> pd.DataFrame:
     """Convergence vs polarization as a test: per (simulator, condition, topic), the mean over
     debates of (spread after the last round − spread before the first), with an interval
     clustered by debate, and a verdict: ``converges`` when the interval lies below 0,
-    ``polarizes`` when above, else ``no clear change``. Debates without two valid reports at
+    ``polarizes`` when above, else ``no clear change`` (``too few debates`` below
+    :data:`MIN_DEBATES`). Debates without two valid reports at
     both ends are left out (counted in ``debates``' complement)."""
     got = reports.loc[(reports["arm"] != MODEL_DEFAULT) & reports["attitude"].notna()]
     keys = ["simulator", "condition", "topic"]
@@ -458,7 +462,10 @@ def spread_change(reports: pd.DataFrame, **boot: Any) -> pd.DataFrame:
         clusters = per.index.get_level_values("person_id")
         est = _ratio(clusters, diff, np.ones(len(diff)), **boot)
         lo, hi = est.low, est.high
-        verdict = "converges" if hi < 0 else "polarizes" if lo > 0 else "no clear change"
+        if len(set(clusters)) < MIN_DEBATES or not math.isfinite(lo) or not math.isfinite(hi):
+            verdict = f"too few debates (fewer than {MIN_DEBATES})"
+        else:
+            verdict = "converges" if hi < 0 else "polarizes" if lo > 0 else "no clear change"
         rows.append(
             {
                 **dict(zip(keys, key, strict=True)),
