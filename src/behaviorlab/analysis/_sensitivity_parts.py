@@ -34,11 +34,15 @@ def marginals(values: np.ndarray, grid: pd.DataFrame, factor: str, levels: list[
 # lowercased, runs of letters and digits.
 
 
-def _tokens(text: str) -> list[str]:
+def tokenize(text: str) -> list[str]:
+    """Word tokens (NFKC, lower case, letters and digits) that ROUGE-L compares; the
+    next_action family's rationale metrics use the same."""
     return _TOKEN.findall(unicodedata.normalize("NFKC", text).lower())
 
 
-def _lcs(a: Sequence[str], b: Sequence[str]) -> int:
+def lcs_length(a: Sequence[str], b: Sequence[str]) -> int:
+    """Length of the longest common subsequence of two token lists (O(len(a) * len(b)) time,
+    O(min) memory)."""
     if len(a) < len(b):
         a, b = b, a
     prev = [0] * (len(b) + 1)
@@ -52,10 +56,10 @@ def _lcs(a: Sequence[str], b: Sequence[str]) -> int:
 
 def rouge_l(a: str, b: str) -> float:
     """ROUGE-L F1 of two texts on word tokens (1 when both are empty)."""
-    ta, tb = _tokens(a), _tokens(b)
+    ta, tb = tokenize(a), tokenize(b)
     if not ta and not tb:
         return 1.0
-    lcs = _lcs(ta, tb)
+    lcs = lcs_length(ta, tb)
     if lcs == 0:
         return 0.0
     p, r = lcs / len(ta), lcs / len(tb)

