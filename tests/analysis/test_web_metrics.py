@@ -14,6 +14,7 @@ import pytest
 import behaviorlab as bl
 from behaviorlab.analysis import estimate, gap
 from behaviorlab.analysis._metrics import get_metric, metric_names
+from behaviorlab.analysis._sensitivity_parts import lcs_length
 from behaviorlab.data import load_dataset, make_synthetic_opera
 from behaviorlab.families.next_action import (
     NEXT_ACTION_METRICS,
@@ -26,7 +27,7 @@ from behaviorlab.families.next_action import (
     tokenize,
     with_human_actions,
 )
-from behaviorlab.families.next_action._rationale import embedding_cosine, lcs_length
+from behaviorlab.families.next_action._rationale import embedding_cosine
 from behaviorlab.models import MissingExtraError
 
 RESAMPLES = 200

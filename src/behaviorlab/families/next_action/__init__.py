@@ -9,6 +9,7 @@ with target survival), its prompting, the baselines ``majority_action``, ``marko
 ``behaviorlab demo opera``.
 """
 
+from behaviorlab.analysis._sensitivity_parts import tokenize
 from behaviorlab.families.next_action import _baselines, _conditions, _metrics, _rationale  # noqa: F401
 from behaviorlab.families.next_action._actions import action_schema, normalize_text
 from behaviorlab.families.next_action._baselines import (
@@ -32,7 +33,6 @@ from behaviorlab.families.next_action._rationale import (
     embedding_cosine,
     rouge_l,
     token_f1,
-    tokenize,
 )
 from behaviorlab.families.next_action._survival import Survival
 from behaviorlab.families.next_action._tables import accuracy_by_type, cut_summary
