@@ -27,7 +27,7 @@ import functools
 import json
 import logging
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
@@ -38,6 +38,13 @@ import pandas as pd
 from behaviorlab.store._errors import NewerStoreError, StoreWriteError
 from behaviorlab.store._lock import StoreLock
 from behaviorlab.store._open import check_header, check_schema, create_atomically, reading
+from behaviorlab.store._read import (
+    DEFAULT_CHUNK_ROWS,
+    chosen_columns,
+    decode,
+    iter_frames,
+    select_sql,
+)
 from behaviorlab.store._schema import (
     ADDED_COLUMNS,
     COLUMNS,
@@ -376,11 +383,6 @@ class ResultStore:
     def _columns(self) -> set[str]:
         return {row[1] for row in self._db.execute("PRAGMA table_info(trials)")}
 
-    @staticmethod
-    def _default(column: str) -> str:
-        """The SQL default of a column a file opened read-only before its migration lacks."""
-        return ADDED_COLUMNS[column][1].rsplit("DEFAULT", 1)[1].strip()
-
     @_reads
     def totals(self, run_id: str) -> dict[str, dict[str, float]]:
         """Stored trials, tokens and cost by simulator label, for ``run_id``."""
@@ -406,21 +408,35 @@ class ResultStore:
         return int(row.fetchone()[0])
 
     @_reads
-    def to_pandas(self, run_id: str | None = None) -> pd.DataFrame:
-        """One row per trial of ``run_id`` (default: the latest run), JSON columns decoded."""
+    def to_pandas(
+        self, run_id: str | None = None, columns: Sequence[str] | None = None
+    ) -> pd.DataFrame:
+        """One row per trial of ``run_id`` (default: the latest run), JSON columns decoded.
+
+        ``columns`` reads only those results columns (default: all), which is what bounds
+        the memory of an analysis that needs a few of them (see :meth:`iter_frames`)."""
         rid = run_id or self.latest_run_id()
-        select = [c if c in self._columns() else f"{self._default(c)} AS {c}" for c in COLUMNS]
-        frame = pd.read_sql_query(
-            f"SELECT {', '.join(select)} FROM trials WHERE run_id = ? "
-            "ORDER BY simulator, condition, seed, person_id, item_id",
-            self._db,
-            params=(rid,),
-        )
-        for c in JSON_COLUMNS:
-            frame[c] = [json.loads(v) if isinstance(v, str) else None for v in frame[c]]
-        # ISO 8601 with or without microseconds (isoformat() leaves them out when 0)
-        frame["created_at"] = pd.to_datetime(frame["created_at"], format="ISO8601")
-        return frame
+        chosen = chosen_columns(columns)
+        frame = pd.read_sql_query(select_sql(chosen, self._columns()), self._db, params=(rid,))
+        return decode(frame)
+
+    def iter_frames(
+        self,
+        run_id: str | None = None,
+        *,
+        columns: Sequence[str] | None = None,
+        chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    ) -> Iterator[pd.DataFrame]:
+        """The rows of :meth:`to_pandas` (same columns, same order), as frames of at most
+        ``chunk_rows`` rows read one after the other: a sum over them holds one chunk.
+
+        The run and the columns are checked here; the rows are read as the frames are
+        taken. Keep the store open until the last one."""
+        rid = run_id or self.latest_run_id()
+        chosen = chosen_columns(columns)
+        with reading(self.path):
+            sql = select_sql(chosen, self._columns())
+        return iter_frames(self._db, self.path, sql, rid, chosen, chunk_rows)
 
     def close(self) -> None:
         """Close the file and release the write lock (held by a writable store)."""
