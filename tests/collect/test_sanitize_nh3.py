@@ -14,8 +14,9 @@ import pytest
 import yaml
 from fastapi.testclient import TestClient
 
-from behaviorlab.collect._pii import DEFAULT_TOKENS, PiiConfig, PiiMasker
+from behaviorlab.collect._pii import DEFAULT_TOKENS, LruCache, PiiConfig, PiiMasker
 from behaviorlab.collect._sanitize import clean_html
+from behaviorlab.collect._sanitize_text import joined_text, text_nodes
 from behaviorlab.collect._shop import create_shop_app
 
 HTML_CASES: list[dict[str, str]] = [
@@ -116,3 +117,66 @@ def test_pii_joined_into_identifiers_is_masked() -> None:
     assert "jane" not in out and "4111111111111111" not in out
     # an order number or a semantic id joined the same way stays
     assert 'name="order-112-4567890" data-name="product_title"' in out
+
+
+def _node_join(markup: str) -> str:
+    """The page's text joined node by node (the slow path's offsets), for comparison."""
+    _, _, starts, texts = text_nodes(markup)
+    out, at = [], 0
+    for start, text in zip(starts, texts, strict=True):
+        out += ["\n" * (start - at), text]
+        at = start + len(text)
+    return "".join(out)
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        "plain text, no tags & an entity",
+        "<p>a</p><p>b</p>",
+        "<div><p></p><span>x</span><b>y</b></div>tail",
+        "lead<br><br>after&nbsp;&amp;&lt;b&gt;<i>i</i><table><tr><td>1</td><td>2</td></tr></table>",
+        '<a href="/x?a=1&amp;b=2" title="q &gt; r">link</a><abbr>ab</abbr><address>ad</address>',
+        "<ul><li>one</li>\n  <li>two</li></ul>",
+        "",
+    ],
+)
+def test_the_fast_text_join_equals_the_node_by_node_join(page: str) -> None:
+    cleaned = clean_html(page, PiiMasker(PiiConfig(kinds=())))
+    assert joined_text(cleaned) == _node_join(cleaned)
+
+
+def test_the_demo_shops_pages_join_the_same_both_ways() -> None:
+    with TestClient(create_shop_app()) as client:
+        pages = [client.get(p).text for p in ("/", "/search?q=shoes", "/product/BLDEMO0003")]
+    for page in pages:
+        cleaned = clean_html(page, PiiMasker(PiiConfig(kinds=())))
+        assert "\n" in joined_text(cleaned)  # the pages have blocks
+        assert joined_text(cleaned) == _node_join(cleaned)
+
+
+def test_masked_attribute_values_are_escaped_and_others_left_byte_for_byte() -> None:
+    page = (
+        '<a href="/p?q=1&amp;r=2" title="say &quot;hi&quot; &amp; call 555-123-4567">x</a>'
+        '<img alt="a &lt; b &amp; c" src="/i.png"><input value="&quot;jo@example.com&quot;">'
+    )
+    out = clean_html(page, PiiMasker())
+    assert 'href="/p?q=1&amp;r=2"' in out  # unchanged values are not rewritten
+    assert 'alt="a &lt; b &amp; c"' in out
+    assert 'title="say &quot;hi&quot; &amp; call [PHONE]"' in out
+    assert 'value="&quot;[EMAIL]&quot;"' in out
+    # a value that masks to markup-like text stays one attribute
+    tokens = PiiMasker(PiiConfig(tokens={"email": '"><script>x()</script>'}))
+    hostile = clean_html('<p title="jo@example.com">t</p>', tokens)
+    assert "<script" not in hostile and hostile.startswith('<p title="&quot;&gt;&lt;script')
+
+
+def test_the_page_cache_is_bounded_in_characters() -> None:
+    cache = LruCache(size=100, max_chars=10)
+    cache.put("a" * 1_000_000, "12345")
+    cache.put("b", "67890")
+    assert cache.get("a" * 1_000_000) == "12345" and cache.chars == 10
+    cache.put("c", "x")  # over 10 characters: the least recently used (b) goes
+    assert cache.get("b") is None and cache.get("a" * 1_000_000) == "12345"
+    cache.put("d", "y" * 11)  # longer than the bound: not kept
+    assert cache.get("d") is None and cache.chars == 6 and len(cache) == 2

@@ -29,9 +29,9 @@ from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from behaviorlab.collect._events import EventBatch, FieldProblem, Rejection
-from behaviorlab.collect._page_store import PageRow, page_row
+from behaviorlab.collect._page_store import PageCache, PageRow, stored_page
 from behaviorlab.collect._pii import PiiConfig, PiiMasker
-from behaviorlab.collect._sanitize import clean_event, clean_rationale
+from behaviorlab.collect._sanitize import clean_event, clean_html, clean_rationale
 from behaviorlab.collect._study import Study
 from behaviorlab.collect._urls import UnsafeUrl, page_host
 
@@ -172,6 +172,20 @@ def _masker(pii_json: str) -> PiiMasker:
     return PiiMasker(PiiConfig.model_validate_json(pii_json))
 
 
+PAGES = PageCache()
+"""This process's stored pages by raw page and PII settings (see :class:`PageCache`)."""
+
+
+def _stored(raw: str, masker: PiiMasker, pii_key: str) -> tuple[str, bytes, int]:
+    key = PAGES.key(pii_key, raw)
+    found = PAGES.get(key)
+    if found is None:
+        # not kept in the masker's own cache too: PAGES holds the compressed form
+        found = stored_page(clean_html(raw, masker, remember=False), pii_key)
+        PAGES.put(key, found)
+    return found
+
+
 def prepare_batch(body: bytes, study_json: str) -> Prepared | Rejected:
     """Parse, validate, check hosts, clean and mask one ``POST /api/v1/events`` body."""
     try:
@@ -192,10 +206,11 @@ def prepare_batch(body: bytes, study_json: str) -> Prepared | Rejected:
     events: list[EventRowIn] = []
     pages: list[PageRow] = []
     for event in batch.events:
+        raw = event.simplified_html
+        if raw is not None:
+            event = event.model_copy(update={"simplified_html": None})
+            pages.append((event.event_id, *_stored(raw, masker, pii_key)))
         clean = clean_event(event, masker)
-        if clean.simplified_html is not None:
-            pages.append(page_row(clean.event_id, clean.simplified_html, pii_key))
-            clean = clean.model_copy(update={"simplified_html": None})
         events.append(
             (
                 clean.event_id,

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -28,15 +30,74 @@ PAGE_SCHEMA = (
 )
 ZSTD_LEVEL = 3
 
+PAGE_CACHE_BYTES = 64 * 1024 * 1024
+"""The most compressed bytes one process keeps in its :class:`PageCache`."""
+
 PageRow = tuple[str, str, bytes, int]
 """(event_id, page_hash, zstd-compressed page, uncompressed UTF-8 bytes)."""
+StoredPage = tuple[str, bytes, int]
+"""(page_hash, zstd-compressed page, uncompressed UTF-8 bytes): a page row without its event."""
+_local = threading.local()
+
+
+def _compressor() -> zstandard.ZstdCompressor:
+    found: zstandard.ZstdCompressor | None = getattr(_local, "compressor", None)
+    if found is None:  # a compressor is not safe to share between threads
+        found = _local.compressor = zstandard.ZstdCompressor(level=ZSTD_LEVEL)
+    return found
+
+
+def stored_page(html: str, pii_key: str) -> StoredPage:
+    """The stored form of a cleaned page under PII settings ``pii_key``."""
+    data = html.encode("utf-8")
+    digest = hashlib.sha256(pii_key.encode("utf-8") + b"\0" + data).hexdigest()
+    return digest, _compressor().compress(data), len(data)
 
 
 def page_row(event_id: str, html: str, pii_key: str) -> PageRow:
     """The stored form of one event's cleaned page under PII settings ``pii_key``."""
-    data = html.encode("utf-8")
-    digest = hashlib.sha256(pii_key.encode("utf-8") + b"\0" + data).hexdigest()
-    return event_id, digest, zstandard.compress(data, ZSTD_LEVEL), len(data)
+    return (event_id, *stored_page(html, pii_key))
+
+
+class PageCache:
+    """Stored pages by a hash of the RAW page and the PII settings, least recently used
+    first out, bounded in compressed bytes: a page seen again (a product page many
+    participants open, a participant's page across clicks) skips cleaning, hashing and
+    compression. Thread-safe (the server prepares batches in threads when it has no worker
+    processes); each worker process has its own."""
+
+    def __init__(self, max_bytes: int = PAGE_CACHE_BYTES) -> None:
+        self.max_bytes, self.bytes = max_bytes, 0
+        self._items: OrderedDict[bytes, StoredPage] = OrderedDict()
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def key(pii_key: str, raw: str) -> bytes:
+        data = pii_key.encode("utf-8") + b"\0" + raw.encode("utf-8", "surrogatepass")
+        return hashlib.blake2b(data, digest_size=20).digest()
+
+    def get(self, key: bytes) -> StoredPage | None:
+        with self._lock:
+            found = self._items.get(key)
+            if found is not None:
+                self._items.move_to_end(key)
+            return found
+
+    def put(self, key: bytes, page: StoredPage) -> None:
+        size = len(page[1]) + len(page[0]) + 100  # the body, the hash and the entry
+        if size > self.max_bytes:
+            return
+        with self._lock:
+            if key in self._items:
+                return
+            self._items[key] = page
+            self.bytes += size
+            while self.bytes > self.max_bytes:
+                _, (digest, body, _) = self._items.popitem(last=False)
+                self.bytes -= len(body) + len(digest) + 100
+
+    def __len__(self) -> int:
+        return len(self._items)
 
 
 def decompress(body: bytes) -> str:

@@ -24,6 +24,7 @@ of people are not masked.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import threading
 from collections import OrderedDict
@@ -95,27 +96,49 @@ class ValueLimits:
     """The most entries kept of one dict or list (the first ones)."""
 
 
-class LruCache:
-    """A small thread-safe least-recently-used map of text to text."""
+CACHE_CHARS = 32 * 1024 * 1024
+"""The most characters of cleaned pages one :class:`LruCache` holds (about 32-128 MB)."""
 
-    def __init__(self, size: int = 256) -> None:
-        self.size = size
-        self._items: OrderedDict[str, str] = OrderedDict()
+
+class LruCache:
+    """A thread-safe least-recently-used map of text to text, bounded both in entries
+    (``size``) and in the characters of the values it holds (``max_chars``). Keys are kept as
+    their BLAKE2b digest, so a long key (a 2 M-character page) costs 16 bytes; a value longer
+    than ``max_chars`` is not kept."""
+
+    def __init__(self, size: int = 256, max_chars: int = CACHE_CHARS) -> None:
+        self.size, self.max_chars = size, max_chars
+        self.chars = 0
+        self._items: OrderedDict[bytes, str] = OrderedDict()
         self._lock = threading.Lock()
 
+    @staticmethod
+    def _key(key: str) -> bytes:
+        return hashlib.blake2b(key.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+
     def get(self, key: str) -> str | None:
+        digest = self._key(key)
         with self._lock:
-            value = self._items.get(key)
+            value = self._items.get(digest)
             if value is not None:
-                self._items.move_to_end(key)
+                self._items.move_to_end(digest)
             return value
 
     def put(self, key: str, value: str) -> None:
+        if len(value) > self.max_chars:
+            return
+        digest = self._key(key)
         with self._lock:
-            self._items[key] = value
-            self._items.move_to_end(key)
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
+            old = self._items.pop(digest, None)
+            if old is not None:
+                self.chars -= len(old)
+            self._items[digest] = value
+            self.chars += len(value)
+            while len(self._items) > self.size or self.chars > self.max_chars:
+                self.chars -= len(self._items.popitem(last=False)[1])
+
+    def __len__(self) -> int:
+        return len(self._items)
 
 
 class PiiMasker:
@@ -124,7 +147,8 @@ class PiiMasker:
     def __init__(self, config: PiiConfig | None = None) -> None:
         self.config = config or PiiConfig()
         self.cache = LruCache()
-        """Cleaned HTML by its markup (see :func:`._sanitize.clean_html`)."""
+        """Cleaned HTML by (a hash of) its markup, bounded in characters (see
+        :func:`._sanitize.clean_html`)."""
         self._kinds = tuple(k for k in PII_KINDS if k in self.config.kinds)
         # masked short strings (attribute values, URLs: a page repeats its class names, ids
         # and links), emptied when full; a lost entry under threads only costs a recompute

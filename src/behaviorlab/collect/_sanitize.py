@@ -9,11 +9,11 @@ handlers (``on*``), no ``style``, no attribute whose name is not a plain name
 (``x"onmouseover``); URLs keep only the schemes in :data:`URL_SCHEMES` (``javascript:``,
 ``vbscript:``, ``data:`` go, however obfuscated: ``java&#09;script:``). Comments go.
 
-PII: every kept attribute value is masked (:meth:`PiiMasker.text`, URL attributes with
-:meth:`PiiMasker.url`: path, query, fragment, contact links), ``id``, ``for``, ``name`` and
-``class`` included: a semantic id (``product_title``, ``cart.item``) has no PII and stays as
-it is. The page's text is masked as one string with offsets mapped back to the text nodes
-(:mod:`._sanitize_text`), so PII split across elements is caught. Text nodes are cut to
+PII: once nh3 has run, every kept attribute value is masked (:meth:`PiiMasker.text`, URL
+attributes with :meth:`PiiMasker.url`: path, query, fragment, contact links), ``id``, ``for``,
+``name`` and ``class`` included: a semantic id (``product_title``, ``cart.item``) has no PII
+and stays as it is. The page's text is masked as one string with offsets mapped back to the
+text nodes (:mod:`._sanitize_text`), so PII split across elements is caught. Text nodes are cut to
 :data:`MAX_TEXT_NODE` characters and attribute values to :data:`MAX_ATTRIBUTE`
 (:data:`MAX_URL_ATTRIBUTE` for URLs); element_meta, page_meta and products are capped by
 :data:`META_LIMITS` (4,096-character strings, 256-character keys, 16 levels, 1,000 entries
@@ -31,7 +31,7 @@ import nh3
 
 from behaviorlab.collect._events import CapturedEvent, RationaleEvent
 from behaviorlab.collect._pii import TRUNCATED, PiiMasker, ValueLimits
-from behaviorlab.collect._sanitize_text import mask_page_text
+from behaviorlab.collect._sanitize_text import AttributeMask, mask_page
 
 
 def _words(text: str) -> frozenset[str]:
@@ -78,8 +78,8 @@ def _unsafe_url(value: str) -> bool:
     return bool(_BAD_URL.match(squeezed))
 
 
-def _attribute_filter(masker: PiiMasker) -> Any:
-    def mask(element: str, attribute: str, value: str) -> str | None:
+def _attribute_mask(masker: PiiMasker) -> AttributeMask:
+    def mask(attribute: str, value: str) -> str:
         if attribute in _URL_ATTRIBUTES:
             masked = masker.url(value)
             cut = MAX_URL_ATTRIBUTE
@@ -91,28 +91,33 @@ def _attribute_filter(masker: PiiMasker) -> Any:
     return mask
 
 
-def clean_html(markup: str, masker: PiiMasker) -> str:
+_NH3_SETTINGS: dict[str, Any] = {
+    "tags": set(ALLOWED_TAGS),
+    "clean_content_tags": set(DROP_WITH_CONTENT),
+    "attributes": {"*": set(ALLOWED_ATTRIBUTES)},
+    "generic_attribute_prefixes": {"data-", "aria-"},
+    "url_schemes": set(URL_SCHEMES),
+    "strip_comments": True,
+    "link_rel": None,
+}
+
+
+def clean_html(markup: str, masker: PiiMasker, *, remember: bool = True) -> str:
     """``markup`` without scripts, handlers and script URLs, its text and attributes
     PII-masked.
 
-    The extension snapshots the page at every action, so consecutive events often carry the
-    same page: the last few hundred results are kept per masker (keyed by the markup)."""
-    cached = masker.cache.get(markup)
+    nh3 does all the structural work (in Rust, with no Python call per attribute); the
+    masking then reads its output once (:func:`._sanitize_text.mask_page`). The extension
+    snapshots the page at every action, so consecutive events often carry the same page: with
+    ``remember``, results are kept per masker (keyed by a hash of the markup, bounded in
+    characters: :class:`._pii.LruCache`)."""
+    cached = masker.cache.get(markup) if remember else None
     if cached is not None:
         return cached
-    sanitized = nh3.clean(
-        markup,
-        tags=set(ALLOWED_TAGS),
-        clean_content_tags=set(DROP_WITH_CONTENT),
-        attributes={"*": set(ALLOWED_ATTRIBUTES)},
-        generic_attribute_prefixes={"data-", "aria-"},
-        attribute_filter=_attribute_filter(masker),
-        url_schemes=set(URL_SCHEMES),
-        strip_comments=True,
-        link_rel=None,
-    )
-    out = mask_page_text(sanitized, masker, MAX_TEXT_NODE)
-    masker.cache.put(markup, out)
+    sanitized = nh3.clean(markup, **_NH3_SETTINGS)
+    out = mask_page(sanitized, masker, MAX_TEXT_NODE, _attribute_mask(masker))
+    if remember:
+        masker.cache.put(markup, out)
     return out
 
 
