@@ -8,15 +8,27 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import pandas as pd
 import pytest
 
 import behaviorlab as bl
-from behaviorlab.families.debate import DebateConfigError, DebateTask, debate_topics
+from behaviorlab.families.debate import (
+    DebateConfigError,
+    DebateTask,
+    debate_reports,
+    debate_topics,
+    spread_change,
+)
 from behaviorlab.families.debate._conditions import paraphrased_topic, shuffled_identities
-from behaviorlab.families.debate._metrics import debate_reports, spread_change
 
 Spec = Callable[..., dict[str, Any]]
 START = {"a Democrat": 2, "a Republican": 6, "an independent": 4}
+PINNED_TRIAL_IDS = {  # full, model_default, paraphrased_topic (its debate), before issue 18 s8
+    "123563633d747755b15503a6",
+    "195554bc2b576c35f8642834",
+    "05d8528d6a3f59c3b1b75975",
+}
 
 
 def test_shuffled_identities_move_every_identity_to_another_agent(
@@ -84,7 +96,7 @@ def test_the_paraphrased_topic_is_what_the_agents_read(tmp_path: Path, make_spec
     turns = run.to_pandas(per="turn")
     shown = " ".join(str(x) for x in turns["seen"].tolist())
     assert wording in shown and "ban cars from their centres" not in shown
-    # the topic keeps its id, so drift is measured against the default on the same topic
+    # the topic keeps its id (its default is asked in the same paraphrase: see below)
     assert run.to_pandas()["answer_json"].iloc[0]["topic"] == "t"
 
 
@@ -94,10 +106,16 @@ def test_a_topic_without_paraphrases_is_refused_naming_it() -> None:
     with pytest.raises(DebateConfigError, match=r"topic 'wage' has no paraphrases"):
         paraphrased_topic(trials, seed=0)
     builtin = DebateTask(agents=2).trials(debate_topics(), seed=0)
+    out = paraphrased_topic(builtin, seed=0)
+    debates = [p for p in out if p.input.meta["arm"] == "debate"]
+    defaults = [p for p in out if p.input.meta["arm"] == "model_default"]
     assert all(
         t.input.observation.content != p.input.observation.content
-        for t, p in zip(builtin, paraphrased_topic(builtin, seed=0), strict=True)
+        for t, p in zip(builtin, debates, strict=True)
     )
+    # beside each debate, the model's default asked in the same wording
+    assert [p.input.meta["topic"] for p in defaults] == [p.input.meta["topic"] for p in debates]
+    assert [p.key for p in debates] == [t.key for t in builtin]
 
 
 def test_degroot_agents_converge_and_stubborn_agents_do_not(
@@ -189,11 +207,170 @@ def test_one_debate_gives_no_convergence_reading() -> None:
             "person_id": "d1",
             "trial_id": "x",
             "arm": "debate",
+            "role": f"agent_{i}",
             "round": r,
             "attitude": a,
         }
         for r, atts in ((0, (2.0, 6.0)), (1, (3.0, 5.0)))
-        for a in atts
+        for i, a in enumerate(atts, start=1)
     ]
     (verdict,) = spread_change(pd.DataFrame(rows), n_resamples=100)["verdict"].tolist()
     assert str(verdict).startswith("too few debates")
+
+
+def _report_rows(debates: dict[str, list[tuple[float, float]]]) -> pd.DataFrame:
+    """Reports of debates given as {person_id: [(start, end) per agent]} (NaN: invalid)."""
+    return pd.DataFrame(
+        [
+            {
+                "simulator": "s",
+                "condition": "full",
+                "topic": "t",
+                "person_id": pid,
+                "trial_id": f"x-{pid}",
+                "arm": "debate",
+                "role": f"agent_{i}",
+                "round": r,
+                "attitude": pair[r],
+            }
+            for pid, agents in debates.items()
+            for i, pair in enumerate(agents, start=1)
+            for r in (0, 1)
+        ]
+    )
+
+
+def test_a_debates_spread_change_is_over_the_agents_valid_at_both_ends() -> None:
+    nan = float("nan")
+    reports = _report_rows(
+        {
+            # agent_3's end report is invalid: its start must not widen the start spread
+            "d1": [(2.0, 2.0), (4.0, 4.0), (6.0, nan)],
+            "d2": [(2.0, 3.0), (4.0, 4.0), (6.0, 5.0)],
+            "d3": [(2.0, 3.0), (4.0, 4.0), (6.0, 5.0)],
+            # only one agent valid at both ends: no spread to compare, the debate is dropped
+            "d4": [(2.0, nan), (nan, 4.0), (6.0, 5.0)],
+        }
+    )
+    (row,) = spread_change(reports, n_resamples=100, seed=0).to_dict(orient="records")
+    full = float(np.std([3.0, 4.0, 5.0]) - np.std([2.0, 4.0, 6.0]))
+    # d1 compares agents 1-2 at both ends (no change); d2, d3 every agent
+    assert row["change"].value == pytest.approx((0.0 + 2 * full) / 3)
+    assert row["debates"] == 3 and row["dropped_debates"] == 1
+    assert row["dropped_agents"] == 1 + 2  # d1's agent_3, d4's agent_1 and agent_2
+    assert row["start_spread"].value == pytest.approx((1.0 + 2 * float(np.std([2, 4, 6]))) / 3)
+
+
+def test_the_paraphrased_arm_asks_its_default_in_its_own_wording(
+    tmp_path: Path, make_spec: Spec
+) -> None:
+    spec = make_spec(
+        {"name": "llm", "backend": "mock", "answer": "generate"},
+        agents=2,
+        rounds=1,
+        lineup=["a", "b"],
+        repeats=1,
+        conditions=["full", "model_default", "paraphrased_topic"],
+    )
+    wording = "The centres of cities ought to be car-free."
+    spec["data"]["options"]["topics"][0]["paraphrases"] = [wording]
+    run = bl.run(spec, out=tmp_path, progress=False)
+    frame = run.to_pandas()
+    arms = sorted(
+        zip(frame["condition"], frame["answer_json"].map(lambda v: v["arm"]), strict=True)
+    )
+    assert arms == [
+        ("full", "debate"),
+        ("model_default", "model_default"),
+        ("paraphrased_topic", "debate"),
+        ("paraphrased_topic", "model_default"),
+    ]
+    # the trial ids of the arms that existed before are unchanged (recorded before the fix)
+    assert set(PINNED_TRIAL_IDS) <= set(frame["trial_id"])
+    turns = run.to_pandas(per="turn")
+    para = turns.loc[turns["condition"] == "paraphrased_topic"]
+    assert para["seen"].map(lambda s: wording in str(s)).all()
+    assert not para["seen"].map(lambda s: "ban cars from their centres" in str(s)).any()
+    reports = debate_reports(frame)
+    by = reports.groupby(["condition", "arm"])["wording"].unique().map(list).to_dict()
+    original = "Cities should ban cars from their centres."
+    assert by[("paraphrased_topic", "model_default")] == [wording]
+    assert by[("paraphrased_topic", "debate")] == [wording]
+    assert by[("model_default", "model_default")] == [original]
+    assert by[("full", "debate")] == [original]
+
+
+def _drift_rows(
+    condition: str, wording: str, start: float, end: float, default: float
+) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    for g in range(4):
+        common = {
+            "simulator": "s",
+            "condition": condition,
+            "topic": "t",
+            "role_simulator": "x",
+            "wording": wording,
+            "threshold": 0.5,
+            "identity": "i",
+            "agents": 1,
+            "seed": 0,
+        }
+        for r, a in ((0, start), (1, end)):
+            rows.append(
+                {
+                    **common,
+                    "person_id": f"p{g}",
+                    "trial_id": f"{condition}-d{g}",
+                    "arm": "debate",
+                    "role": "agent_1",
+                    "round": r,
+                    "ask": 0,
+                    "attitude": a,
+                }
+            )
+        for k in range(2):
+            rows.append(
+                {
+                    **common,
+                    "person_id": f"p{g}",
+                    "trial_id": f"{condition}-m{g}",
+                    "arm": "model_default",
+                    "role": "agent_1",
+                    "round": 0,
+                    "ask": k,
+                    "attitude": default,
+                }
+            )
+    return rows
+
+
+def test_the_paraphrased_arm_drifts_against_its_own_wordings_default() -> None:
+    from behaviorlab.families.debate import drift_table
+
+    wording = "Another wording."
+    reports = pd.DataFrame(
+        # the original wording's default is 4; the paraphrase's is 2
+        _drift_rows("full", "Original.", 6.0, 5.0, 4.0)
+        + _drift_rows("paraphrased_topic", wording, 6.0, 4.0, 2.0)
+    )
+    reports.loc[
+        (reports["condition"] == "full") & (reports["arm"] == "model_default"), "condition"
+    ] = "model_default"
+    table = drift_table(reports, n_resamples=100, seed=0)
+    share = {str(c): e.value for c, e in zip(table["condition"], table["share"], strict=True)}
+    assert share["full"] == pytest.approx(0.5)  # (6 - 5) / (6 - 4)
+    # the paraphrase closes (6 - 4) of its gap (6 - 2) to its own wording's default
+    assert share["paraphrased_topic"] == pytest.approx(0.5)
+
+
+def test_a_paraphrase_equal_to_the_statement_is_refused_naming_the_topic() -> None:
+    topic = {
+        "id": "wage",
+        "statement": "Raise  the wage.",
+        "scale": {"max": 5},
+        "paraphrases": ["Wages ought to go up.", " raise the WAGE. "],
+    }
+    trials = DebateTask(agents=2).trials(debate_topics(topics=[topic]), seed=0)
+    with pytest.raises(DebateConfigError, match=r"topic 'wage'.* the statement itself"):
+        paraphrased_topic(trials, seed=0)

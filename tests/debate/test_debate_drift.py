@@ -230,3 +230,10 @@ def test_stubborn_agents_close_nothing_and_keep_their_trajectory(
     traj = trajectories(reports, n_resamples=200)
     dem = traj.loc[(traj["identity"] == "a Democrat") & (traj["condition"] == "full")]
     assert [round(e.value) for e in dem["attitude"]] == [2, 2, 2, 2]
+
+
+def test_a_single_degroot_agent_never_moves() -> None:
+    got = degroot_closed_form([3.0], 4)
+    assert got.shape == (5, 1) and np.all(got == 3.0)
+    with pytest.raises(ValueError, match="at least one agent"):
+        degroot_closed_form([], 2)

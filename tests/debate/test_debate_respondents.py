@@ -173,3 +173,101 @@ def test_bad_respondent_options_name_what_to_fix() -> None:
                 "options": {"target": "selfLR", "people": 7},
             },
         )
+
+
+def test_a_partial_points_map_names_the_unmapped_code_and_the_fix() -> None:
+    # the people answer 3, 4, 5 and 6: a map without 6 must not pass 6 through as a point
+    partial = {"3": 3, "4": 4, "5": 5}
+    with pytest.raises(ValueError, match=r"'selfLR' with code '6'.*points.*'6': null"):
+        debate_topics(topics=[IDEOLOGY], respondents={**RESPONDENTS, "points": partial})
+
+
+def test_a_code_mapped_to_null_drops_the_answer_but_keeps_the_respondent() -> None:
+    dont_know = {"3": 3, "4": 4, "5": 5, "6": None}
+    with pytest.warns(UserWarning, match=r"3 respondents' own answers dropped"):
+        data = debate_topics(topics=[IDEOLOGY], respondents={**RESPONDENTS, "points": dont_know})
+    trials = DebateTask(agents=2).trials(data, seed=0)
+    assert len(trials) == 4  # every respondent still holds an identity
+    own = _own_answers()
+    kept = {x: v for x, v in own.items() if v != 6}
+    assert len(own) - len(kept) == 3
+    for t in trials:
+        labels = list(t.input.meta["identities"].values())
+        assert set(t.input.meta["personas"]) == set(labels)
+        assert t.target.attributes["own_answers"] == {x: kept[x] for x in labels if x in kept}
+    t = next(t for t in trials if any(own[x] == 6 for x in t.input.meta["identities"].values()))
+    answer = asyncio.run(
+        DebateTask(agents=2, rounds=1).play_parties(
+            t, {"agent_1": _Recorder(), "agent_2": _Recorder()}
+        )
+    )
+    first = [r for r in (answer.value or {})["reports"] if r["round"] == 0]
+    assert [r.get("own_answer") for r in first] == [
+        kept.get(str(t.input.meta["identities"][r])) for r in ("agent_1", "agent_2")
+    ]
+
+
+class _Scored:
+    """A party giving a probability per scale point: 0.6 on its respondent's own answer and
+    0.4 on the next point, so its expected point is never the own answer."""
+
+    label = "scored"
+
+    def __init__(self, own_by_persona: dict[str, float]) -> None:
+        self.own = own_by_persona
+
+    def fit(self, train: Sequence[Trial]) -> None:
+        return None
+
+    async def answer(self, trial: TrialInput) -> Answer:
+        if trial.meta["debate"]["question"] == "speech":
+            return Answer(value={"speech": "s"})
+        p = int(self.own[str(trial.persona.description if trial.persona else "")])
+        q = p + 1 if p < 7 else p - 1
+        return Answer(choice=str(p), probabilities={str(p): 0.6, str(q): 0.4})
+
+    def identity(self) -> dict[str, Any]:
+        return {}
+
+
+def test_fidelity_of_scored_reports_takes_the_most_likely_point_as_exact() -> None:
+    import pandas as pd
+
+    data = debate_topics(topics=[IDEOLOGY], respondents=RESPONDENTS)
+    task = DebateTask(agents=2, rounds=1)
+    rows = []
+    for t in task.trials(data, seed=0):
+        personas = t.input.meta["personas"]
+        own = t.target.attributes["own_answers"]
+        party = _Scored({personas[x]: own[x] for x in own})
+        answer = asyncio.run(task.play_parties(t, {"agent_1": party, "agent_2": party}))
+        value = answer.value or {}
+        for r in value["reports"]:
+            assert r["attitude"] == pytest.approx(0.6 * r["mode"] + 0.4 * (r["mode"] + 1))
+            assert r["sd"] == pytest.approx((0.6 * 0.4) ** 0.5)  # two points one apart
+        rows.append(
+            {
+                "task": "debate",
+                "simulator": "scored",
+                "condition": "full",
+                "person_id": t.person_id,
+                "trial_id": t.key,
+                "item_id": t.item_id,
+                "answer_json": value,
+                "meta": t.input.meta,
+            }
+        )
+    reports = debate_reports(pd.DataFrame(rows))
+    assert reports["mode"].notna().all() and reports["sd"].notna().all()
+    (fid,) = identity_fidelity(reports, n_resamples=100).to_dict(orient="records")
+    assert fid["exact"].value == 1.0  # the most likely point is the own answer
+    assert fid["mae"].value == pytest.approx(0.4)  # the expected point is 0.4 off
+
+
+def test_unscored_reports_store_no_mode_or_spread() -> None:
+    data = debate_topics(topics=[IDEOLOGY], respondents=RESPONDENTS)
+    task = DebateTask(agents=2, rounds=1)
+    trial = task.trials(data, seed=0)[0]
+    answer = asyncio.run(task.play_parties(trial, {"agent_1": _Recorder(), "agent_2": _Recorder()}))
+    for r in (answer.value or {})["reports"]:
+        assert "mode" not in r and "sd" not in r and "probabilities" not in r

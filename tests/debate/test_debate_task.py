@@ -123,3 +123,19 @@ def test_a_four_agent_five_round_mock_debate_runs_in_well_under_a_second(
     assert len(frame) == 1 and frame["error"].isna().all()
     assert len(frame["answer_json"].iloc[0]["reports"]) == 4 * 6
     assert took < 0.5, f"{took:.3f} s"
+
+
+def test_attitude_samples_are_read_as_a_report_is() -> None:
+    from behaviorlab.families.debate import Topic
+    from behaviorlab.families.debate._play import _point_probabilities
+    from behaviorlab.simulators import Answer
+
+    topic = Topic.model_validate(
+        {"id": "t", "statement": "s", "scale": {"min": 1, "max": 7, "labels": {6: "agree"}}}
+    )
+    # four ways of writing 3 and a label: one point each, as the report's parse reads them
+    answer = Answer(samples=["3", " 3 ", "3.0", "Agree", "agree"])
+    assert _point_probabilities(answer, topic) == {"3": 0.6, "6": 0.4}
+    # a sample that is no point of the scale (3.5, 9, text) is left out of the distribution
+    answer = Answer(samples=["3.5", "9", "maybe", "2"])
+    assert _point_probabilities(answer, topic) == {"2": 1.0}

@@ -12,18 +12,20 @@ trajectories, its report block and ``behaviorlab demo debate`` (docs/debate.md).
 
 from behaviorlab.families.debate import _conditions  # noqa: F401  (register)
 from behaviorlab.families.debate._agents import DeGrootAgent, DriftAgent, StubbornAgent
-from behaviorlab.families.debate._family import FAMILY
-from behaviorlab.families.debate._metrics import (
-    debate_reports,
-    default_attitudes,
+from behaviorlab.families.debate._dynamics import (
     degroot_closed_form,
-    drift_differences,
-    drift_table,
     identity_fidelity,
     reference_reports,
     spread,
     spread_change,
     trajectories,
+)
+from behaviorlab.families.debate._family import FAMILY
+from behaviorlab.families.debate._metrics import (
+    debate_reports,
+    default_attitudes,
+    drift_differences,
+    drift_table,
 )
 from behaviorlab.families.debate._task import DEBATE, DebateConfigError, DebateTask
 from behaviorlab.families.debate._topics import Scale, Topic, debate_topics

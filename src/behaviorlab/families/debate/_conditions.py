@@ -17,7 +17,10 @@ what that one thing does (each stays a debate: speeches and reports as usual):
   the identity is told apart from one of the role's place in the speaking order;
 - ``reversed_order``: the speaking order reversed (the last speaker opens);
 - ``paraphrased_topic``: the topic debated in another wording of the same statement (a
-  topic's ``paraphrases``; the model's default stays measured on the original wording).
+  topic's ``paraphrases``). The model's default is measured per wording: beside each
+  paraphrased debate the condition has a ``model_default`` trial asked in the same
+  paraphrase, and that arm's drift is measured against it (a paraphrase that is the
+  statement itself, up to spaces and case, is refused).
 
 Each applies to ``debate`` trials only (anything else is refused, naming the trial).
 """
@@ -130,33 +133,57 @@ def reversed_order(trials: list[Trial], *, seed: int) -> list[Trial]:
     return [_arm(t, "debate", t.key, reverse_order=True, control=REVERSED_ORDER) for t in trials]
 
 
+def _normal(text: str) -> str:
+    return " ".join(text.split()).casefold()
+
+
+def _paraphrases(topic: Topic) -> list[str]:
+    """``topic``'s paraphrases; refused (naming the topic) when it has none or one is the
+    statement itself (up to spaces and case)."""
+    if not topic.paraphrases:
+        raise DebateConfigError(
+            f"condition {PARAPHRASED_TOPIC!r}: topic {topic.id!r} has no paraphrases; give "
+            "data.options.topics[...].paraphrases: [another wording, ...]"
+        )
+    same = [p for p in topic.paraphrases if _normal(p) == _normal(topic.statement)]
+    if same:
+        raise DebateConfigError(
+            f"condition {PARAPHRASED_TOPIC!r}: topic {topic.id!r} has the paraphrase "
+            f"{same[0]!r}, which is the statement itself (up to spaces and case); give "
+            "data.options.topics[...].paraphrases another wording of it"
+        )
+    return topic.paraphrases
+
+
+def _worded(trial: Trial, arm: str, key: str, topic: Topic, wording: str) -> Trial:
+    """``trial`` as ``arm`` asking ``topic`` in ``wording``."""
+    shown = topic.model_copy(update={"statement": wording}).model_dump(mode="json")
+    out = _arm(trial, arm, key, topic=shown, original_statement=topic.statement)
+    return out.model_copy(
+        update={
+            "input": out.input.model_copy(
+                update={
+                    "observation": out.input.observation.model_copy(update={"content": wording}),
+                    "meta": {**out.input.meta, "control": PARAPHRASED_TOPIC},
+                }
+            )
+        }
+    )
+
+
 @condition(PARAPHRASED_TOPIC)
 def paraphrased_topic(trials: list[Trial], *, seed: int) -> list[Trial]:
-    """The topic debated in one of its other wordings (seeded choice among ``paraphrases``)."""
+    """The topic debated in one of its other wordings (seeded choice among ``paraphrases``),
+    and beside each debate the model's default asked in that wording (a ``model_default``
+    trial of this condition)."""
     _check(trials, PARAPHRASED_TOPIC)
     out: list[Trial] = []
     for t in trials:
         topic = Topic.model_validate(t.input.meta["topic"])
-        if not topic.paraphrases:
-            raise DebateConfigError(
-                f"condition {PARAPHRASED_TOPIC!r}: topic {topic.id!r} has no paraphrases; give "
-                "data.options.topics[...].paraphrases: [another wording, ...]"
-            )
+        paraphrases = _paraphrases(topic)
         pick = int(stable_hash(PARAPHRASED_TOPIC, seed, t.key, length=8), 16)
-        wording = topic.paraphrases[pick % len(topic.paraphrases)]
-        shown = topic.model_copy(update={"statement": wording}).model_dump(mode="json")
-        arm = _arm(t, "debate", t.key, topic=shown, original_statement=topic.statement)
-        arm = arm.model_copy(
-            update={
-                "input": arm.input.model_copy(
-                    update={
-                        "observation": arm.input.observation.model_copy(
-                            update={"content": wording}
-                        ),
-                        "meta": {**arm.input.meta, "control": PARAPHRASED_TOPIC},
-                    }
-                )
-            }
-        )
-        out.append(arm)
+        wording = paraphrases[pick % len(paraphrases)]
+        out.append(_worded(t, "debate", t.key, topic, wording))
+        default_key = stable_hash(t.key, PARAPHRASED_TOPIC, MODEL_DEFAULT)
+        out.append(_worded(t, MODEL_DEFAULT, default_key, topic, wording))
     return out

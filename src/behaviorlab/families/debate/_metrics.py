@@ -1,5 +1,6 @@
-"""Debate metrics: attitude trajectories, drift toward the model's default, spread, and the
-reference dynamics, each with an interval clustered by debate.
+"""Debate metrics: the attitude reports of a run, the model's default and the drift toward it,
+each with an interval clustered by debate (trajectories, spread, reference dynamics and
+identity fidelity: :mod:`._dynamics`).
 
 **Drift toward the default** by round r, for the agents of one arm (simulator × condition;
 per topic and pooled): the share of the initial gap to the default closed by round r, as a
@@ -9,25 +10,21 @@ ratio of sums over agents,
 
 leaving out agents whose initial gap ``|a_i0 - d|`` is below the threshold (task option
 ``drift_threshold``) and agents without a valid report at round 0 or r. ``d`` is the model's
-default: the mean attitude of the ``model_default`` trials of the same simulator, per topic
-and role simulator. Agents of a scripted drift at ``share`` per round close
-``1 - (1 - share)**r``; stubborn agents 0.
+default: the mean attitude of the ``model_default`` trials of the same simulator, per topic,
+**wording** (the statement asked: a ``paraphrased_topic`` arm's debates are measured against
+its own default trials, asked in the paraphrase) and role simulator. Agents of a scripted
+drift at ``share`` per round close ``1 - (1 - share)**r``; stubborn agents 0.
 
 The interval is a percentile bootstrap over clusters: the debates of the arm and the
 ``model_default`` trials are resampled together, and ``d`` is recomputed in every replicate
 from the resampled default trials, so its uncertainty is carried into the interval (the
 signs ``s_i`` and the threshold are fixed at the point estimate of ``d``).
-
-**Reference dynamics** from each debate's own starting attitudes: agents that never move,
-and DeGroot agents moving to the mean of the others, whose trajectory has the closed form
-``m + (-1/(N-1))**r (a_0 - m)`` (``m`` the mean start of the N agents).
 """
 
 from __future__ import annotations
 
 import json
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,6 +47,7 @@ REPORT_COLUMNS = [
     "trial_id",
     "arm",
     "topic",
+    "wording",
     "role",
     "role_simulator",
     "identity",
@@ -57,6 +55,8 @@ REPORT_COLUMNS = [
     "round",
     "ask",
     "attitude",
+    "mode",
+    "sd",
     "threshold",
     "own_answer",
     "scale_mid",
@@ -72,9 +72,15 @@ def _as_dict(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
+def _num(value: Any) -> float:
+    return math.nan if value is None else float(value)
+
+
 def debate_reports(frame: pd.DataFrame) -> pd.DataFrame:
     """One row per attitude report of every valid debate trial (:data:`REPORT_COLUMNS`;
-    ``attitude`` NaN where the report was invalid)."""
+    ``attitude`` NaN where the report was invalid; ``mode`` and ``sd``, the most likely point
+    and the spread of an option-scored report's distribution, NaN for others; ``wording`` the
+    statement the agents were asked)."""
     if "task" not in frame.columns or frame.empty:
         return pd.DataFrame(columns=REPORT_COLUMNS)
     trials = frame.loc[frame["task"].astype(str) == DEBATE]
@@ -89,6 +95,7 @@ def debate_reports(frame: pd.DataFrame) -> pd.DataFrame:
         n = len(value.get("identities") or {})
         scale = dict(value.get("scale") or {})
         mid = (float(scale.get("min", math.nan)) + float(scale.get("max", math.nan))) / 2
+        wording = str(value.get("statement", ""))
         for r in value.get("reports", []):
             rows.append(
                 {
@@ -99,17 +106,18 @@ def debate_reports(frame: pd.DataFrame) -> pd.DataFrame:
                     "trial_id": str(rec["trial_id"]),
                     "arm": str(value.get("arm", "debate")),
                     "topic": str(value.get("topic", rec.get("item_id"))),
+                    "wording": wording,
                     "role": str(r["role"]),
                     "role_simulator": str(sims.get(r["role"], "")),
                     "identity": "(none)" if r.get("identity") is None else str(r["identity"]),
                     "agents": n,
                     "round": int(r["round"]),
                     "ask": int(r.get("ask", 0)),
-                    "attitude": math.nan if r["attitude"] is None else float(r["attitude"]),
+                    "attitude": _num(r["attitude"]),
+                    "mode": _num(r.get("mode")),
+                    "sd": _num(r.get("sd")),
                     "threshold": threshold,
-                    "own_answer": float(r["own_answer"])
-                    if r.get("own_answer") is not None
-                    else math.nan,
+                    "own_answer": _num(r.get("own_answer")),
                     "scale_mid": mid,
                 }
             )
@@ -126,26 +134,39 @@ def _ratio(clusters: Any, num: np.ndarray, den: np.ndarray, **boot: Any) -> Esti
     return cluster_bootstrap(stats, value, **boot)
 
 
+def _worded(reports: pd.DataFrame) -> pd.DataFrame:
+    """``reports`` with a ``wording`` column (one wording, ``""``, where it has none)."""
+    return reports if "wording" in reports.columns else reports.assign(wording="")
+
+
+DEFAULT_COLUMNS = [
+    "simulator",
+    "topic",
+    "wording",
+    "role_simulator",
+    "default",
+    "reports",
+    "trials",
+]
+
+
 def default_attitudes(reports: pd.DataFrame, **boot: Any) -> pd.DataFrame:
-    """The model's default per (simulator, topic, role simulator): the mean attitude of its
-    ``model_default`` reports, with an interval clustered by trial, and their number."""
-    got = reports.loc[(reports["arm"] == MODEL_DEFAULT) & reports["attitude"].notna()]
+    """The model's default per (simulator, topic, wording, role simulator): the mean attitude
+    of its ``model_default`` reports, with an interval clustered by trial, and their number."""
+    got = _worded(reports.loc[(reports["arm"] == MODEL_DEFAULT) & reports["attitude"].notna()])
     rows = []
-    for (sim, topic, role_sim), g in got.groupby(["simulator", "topic", "role_simulator"]):
+    keys = ["simulator", "topic", "wording", "role_simulator"]
+    for key, g in got.groupby(keys, sort=True):
         est = _ratio(g["trial_id"], g["attitude"].to_numpy(), np.ones(len(g)), **boot)
         rows.append(
             {
-                "simulator": sim,
-                "topic": topic,
-                "role_simulator": role_sim,
+                **dict(zip(keys, key, strict=True)),
                 "default": est,
                 "reports": len(g),
                 "trials": g["trial_id"].nunique(),
             }
         )
-    return pd.DataFrame(
-        rows, columns=["simulator", "topic", "role_simulator", "default", "reports", "trials"]
-    )
+    return pd.DataFrame(rows, columns=DEFAULT_COLUMNS)
 
 
 @dataclass
@@ -180,16 +201,20 @@ class _DriftParts:
 
 def _drift_parts(debate: pd.DataFrame, defaults: pd.DataFrame) -> _DriftParts | None:
     """The statistics of one arm's agents (see the module docstring); None without a
-    default or a round after 0."""
-    keys = sorted(
-        {
-            (str(t), str(s))
-            for t, s in zip(defaults["topic"], defaults["role_simulator"], strict=True)
-        }
-    )
+    default or a round after 0. Only the default trials of the (topic, wording) pairs the
+    arm's debates were asked are used."""
+    debate, defaults = _worded(debate), _worded(defaults)
+    asked = set(zip(debate["topic"].astype(str), debate["wording"].astype(str), strict=True))
+    mine = [
+        (str(t), str(w)) in asked
+        for t, w in zip(defaults["topic"], defaults["wording"], strict=True)
+    ]
+    defaults = defaults.loc[mine]
+    by = ["topic", "wording", "role_simulator"]
+    keys = sorted({tuple(str(x) for x in k) for k in defaults[by].itertuples(index=False)})
     k_of = {k: i for i, k in enumerate(keys)}
     valid = defaults.loc[defaults["attitude"].notna()]
-    d_hat = {k: float(g["attitude"].mean()) for k, g in valid.groupby(["topic", "role_simulator"])}
+    d_hat = {tuple(str(x) for x in k): float(g["attitude"].mean()) for k, g in valid.groupby(by)}
     rounds = sorted(int(r) for r in debate["round"].unique() if r > 0)
     if not keys or not rounds:
         return None
@@ -201,7 +226,7 @@ def _drift_parts(debate: pd.DataFrame, defaults: pd.DataFrame) -> _DriftParts | 
     below = 0
     no_default = 0
     wide = debate.pivot_table(
-        index=["person_id", "trial_id", "role", "topic", "role_simulator"],
+        index=["person_id", "trial_id", "role", *by],
         columns="round",
         values="attitude",
         aggfunc="first",
@@ -209,9 +234,9 @@ def _drift_parts(debate: pd.DataFrame, defaults: pd.DataFrame) -> _DriftParts | 
     threshold = float(debate["threshold"].iloc[0])
     for index, att in wide.iterrows():
         labels: tuple[Any, ...] = tuple(index)  # type: ignore[arg-type]
-        pid, _, _, topic, role_sim = (str(x) for x in labels)
+        pid, _, _, *rest = (str(x) for x in labels)
         a0 = float(att.get(0, math.nan))
-        key = (topic, role_sim)
+        key = tuple(rest)
         if not math.isfinite(a0):
             continue
         if key not in d_hat:
@@ -235,10 +260,10 @@ def _drift_parts(debate: pd.DataFrame, defaults: pd.DataFrame) -> _DriftParts | 
         clusters.append(f"debate:{pid}")
         rows.append(row)
     base = n_r + 3 * n_r * n_k
-    for by, g in valid.groupby(["trial_id", "topic", "role_simulator"]):
-        tid, dtopic, drole = (str(x) for x in tuple(by))
+    for got, g in valid.groupby(["trial_id", *by]):
+        tid, *dkey = (str(x) for x in tuple(got))
         row = np.zeros(width)
-        k = k_of[(dtopic, drole)]
+        k = k_of[tuple(dkey)]
         row[base + 2 * k] = float(g["attitude"].sum())
         row[base + 2 * k + 1] = float(len(g))
         clusters.append(f"default:{tid}")
@@ -362,172 +387,3 @@ def drift_table(reports: pd.DataFrame, *, per_topic: bool = True, **boot: Any) -
                     {"simulator": sim, "condition": cond, "arm": arm, "topic": topic, **row}
                 )
     return pd.DataFrame(rows, columns=DRIFT_COLUMNS)
-
-
-def reference_reports(reports: pd.DataFrame, kind: str) -> pd.DataFrame:
-    """The debate arms' reports with every attitude after round 0 replaced by what reference
-    agents starting where these agents started would report: ``stubborn`` (never move) or
-    ``degroot`` (the closed form of moving to the mean of the others). A debate whose round 0
-    has an invalid report is left out."""
-    if kind not in ("stubborn", "degroot"):
-        raise ValueError(f"reference_reports: kind is stubborn or degroot, not {kind!r}")
-    out = reports.copy()
-    debate = out["arm"] != MODEL_DEFAULT
-    for _, g in out.loc[debate].groupby("trial_id"):
-        start = g.loc[g["round"] == 0].set_index("role")["attitude"]
-        if start.isna().any() or start.empty:
-            out = out.drop(index=g.index)
-            continue
-        n, m = len(start), float(start.mean())
-        factor = (-1.0 / (n - 1)) if n > 1 else 0.0
-        for idx, rec in g.iterrows():
-            a0 = float(start[rec["role"]])
-            r = int(rec["round"])
-            if kind == "stubborn" or n == 1:
-                out.at[idx, "attitude"] = a0
-            else:
-                out.at[idx, "attitude"] = m + factor**r * (a0 - m)
-    return out
-
-
-def degroot_closed_form(start: Sequence[float], rounds: int) -> np.ndarray:
-    """``(rounds + 1, N)`` attitudes of N DeGroot agents (each moves to the mean of the others'
-    previous attitudes) from ``start``: ``m + (-1/(N-1))**r (a_0 - m)``."""
-    a0 = np.asarray(start, dtype=float)
-    m = float(a0.mean())
-    factor = -1.0 / (len(a0) - 1)
-    return np.stack([m + factor**r * (a0 - m) for r in range(rounds + 1)])
-
-
-def trajectories(reports: pd.DataFrame, **boot: Any) -> pd.DataFrame:
-    """The mean attitude per (simulator, condition, topic, identity, round), with an
-    interval clustered by debate."""
-    got = reports.loc[reports["attitude"].notna()]
-    keys = ["simulator", "condition", "topic", "identity", "round"]
-    rows = []
-    for key, g in got.groupby(keys, sort=True):
-        est = _ratio(g["person_id"], g["attitude"].to_numpy(), np.ones(len(g)), **boot)
-        rows.append({**dict(zip(keys, key, strict=True)), "attitude": est, "reports": len(g)})
-    return pd.DataFrame(rows, columns=[*keys, "attitude", "reports"])
-
-
-def spread(reports: pd.DataFrame, **boot: Any) -> pd.DataFrame:
-    """Convergence or polarization: the mean spread between a debate's agents (population
-    standard deviation of their attitudes) per (simulator, condition, topic, round), with an
-    interval clustered by debate."""
-    got = reports.loc[(reports["arm"] != MODEL_DEFAULT) & reports["attitude"].notna()]
-    per = (
-        got.groupby(["simulator", "condition", "topic", "round", "person_id", "trial_id"])[
-            "attitude"
-        ]
-        .agg(lambda x: float(np.std(x)) if len(x) > 1 else math.nan)
-        .dropna()
-        .rename("sd")
-        .reset_index()
-    )
-    keys = ["simulator", "condition", "topic", "round"]
-    rows = []
-    for key, g in per.groupby(keys, sort=True):
-        est = _ratio(g["person_id"], g["sd"].to_numpy(), np.ones(len(g)), **boot)
-        rows.append({**dict(zip(keys, key, strict=True)), "spread": est, "debates": len(g)})
-    return pd.DataFrame(rows, columns=[*keys, "spread", "debates"])
-
-
-def spread_change(reports: pd.DataFrame, **boot: Any) -> pd.DataFrame:
-    """Convergence vs polarization as a test: per (simulator, condition, topic), the mean over
-    debates of (spread after the last round − spread before the first), with an interval
-    clustered by debate, and a verdict: ``converges`` when the interval lies below 0,
-    ``polarizes`` when above, else ``no clear change`` (``too few debates`` below
-    :data:`MIN_DEBATES`). Debates without two valid reports at
-    both ends are left out (counted in ``debates``' complement)."""
-    got = reports.loc[(reports["arm"] != MODEL_DEFAULT) & reports["attitude"].notna()]
-    keys = ["simulator", "condition", "topic"]
-    rows = []
-    for key, g in got.groupby(keys, sort=True):
-        last = int(g["round"].max())
-        if last == 0:
-            continue
-        per = (
-            g.loc[g["round"].isin([0, last])]
-            .groupby(["person_id", "trial_id", "round"])["attitude"]
-            .agg(lambda x: float(np.std(x)) if len(x) > 1 else math.nan)
-            .unstack("round")
-        )
-        if 0 not in per.columns or last not in per.columns:
-            continue
-        per = per.dropna(subset=[0, last])
-        if per.empty:
-            continue
-        diff = (per[last] - per[0]).to_numpy(dtype=float)
-        clusters = per.index.get_level_values("person_id")
-        est = _ratio(clusters, diff, np.ones(len(diff)), **boot)
-        lo, hi = est.low, est.high
-        if len(set(clusters)) < MIN_DEBATES or not math.isfinite(lo) or not math.isfinite(hi):
-            verdict = f"too few debates (fewer than {MIN_DEBATES})"
-        else:
-            verdict = "converges" if hi < 0 else "polarizes" if lo > 0 else "no clear change"
-        rows.append(
-            {
-                **dict(zip(keys, key, strict=True)),
-                "last_round": last,
-                "change": est,
-                "verdict": verdict,
-                "debates": len(diff),
-            }
-        )
-    return pd.DataFrame(rows, columns=[*keys, "last_round", "change", "verdict", "debates"])
-
-
-FIDELITY_COLUMNS = [
-    "simulator",
-    "condition",
-    "topic",
-    "agents",
-    "mae",
-    "midpoint_mae",
-    "exact",
-    "correlation",
-]
-
-
-def identity_fidelity(reports: pd.DataFrame, **boot: Any) -> pd.DataFrame:
-    """Identity fidelity at round 0 where identities are real respondents: per (simulator,
-    condition, topic), the agents' first reports against the respondents' own answers, with
-    intervals clustered by debate: the mean absolute error, the same for a twin that always
-    answers the scale's midpoint (a baseline that knows nothing of the person), the share of
-    exact agreements, and the correlation across agents (from additive per-debate sums)."""
-    got = reports.loc[
-        (reports["round"] == 0)
-        & (reports["arm"] != MODEL_DEFAULT)
-        & reports["attitude"].notna()
-        & reports["own_answer"].notna()
-    ]
-    rows: list[dict[str, Any]] = []
-    for key, g in got.groupby(["simulator", "condition", "topic"], sort=True):
-        x = g["attitude"].to_numpy(dtype=float)
-        h = g["own_answer"].to_numpy(dtype=float)
-        ones = np.ones(len(g))
-        mid = float(g["scale_mid"].iloc[0])
-        stats = ClusterStats.from_rows(
-            list(g["person_id"]), np.column_stack([x, h, x * x, h * h, x * h, ones])
-        )
-
-        def corr(s: np.ndarray) -> np.ndarray:
-            n = s[..., 5]
-            with np.errstate(divide="ignore", invalid="ignore"):
-                cov = s[..., 4] / n - s[..., 0] * s[..., 1] / n**2
-                vx = s[..., 2] / n - (s[..., 0] / n) ** 2
-                vh = s[..., 3] / n - (s[..., 1] / n) ** 2
-                return np.asarray(cov / np.sqrt(vx * vh))
-
-        rows.append(
-            {
-                **dict(zip(["simulator", "condition", "topic"], key, strict=True)),
-                "agents": len(g),
-                "mae": _ratio(g["person_id"], np.abs(x - h), ones, **boot),
-                "midpoint_mae": _ratio(g["person_id"], np.abs(mid - h), ones, **boot),
-                "exact": _ratio(g["person_id"], (x == h).astype(float), ones, **boot),
-                "correlation": cluster_bootstrap(stats, corr, **boot),
-            }
-        )
-    return pd.DataFrame(rows, columns=FIDELITY_COLUMNS)

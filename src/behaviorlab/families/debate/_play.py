@@ -20,12 +20,16 @@ whose trial carries other identities, ``reverse_order`` (the last speaker opens)
 wording of the topic.
 
 An attitude that is not a point of the scale is a failed turn (``invalid``) keeping its raw
-text; it is counted, and the others see "(no valid answer)".
+text; it is counted, and the others see "(no valid answer)". Where the answer gives a
+probability per scale point (option scoring, or samples), the attitude is the expected point
+and the report also stores the distribution (``probabilities``), its most likely point
+(``mode``) and its standard deviation (``sd``); other reports have none of the three.
 """
 
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -58,20 +62,44 @@ def attitude_schema(topic: Topic) -> dict[str, Any]:
     }
 
 
+def _scale_point(topic: Topic, value: Any) -> int | None:
+    """``value`` read as a report's attitude is (``Scale.read``: a number in range, a numeric
+    text, a label), when that is a point of the scale; else None."""
+    x = topic.scale.read(value)
+    return int(x) if x is not None and x.is_integer() else None
+
+
 def _point_probabilities(answer: Answer, topic: Topic) -> dict[str, float] | None:
     """The answer's probability per scale point (option scoring or samples), when it gives
-    one over the scale's points; else None."""
-    probs = answer.probabilities
-    if probs is None and answer.samples:
-        got = [s for s in answer.samples if topic.scale.read(s) is not None]
-        probs = {s: got.count(s) / len(got) for s in sorted(set(got))} if got else None
-    if not probs:
+    one over the scale's points; else None. Option codes and samples are read as a report's
+    attitude is (``" 3"``, ``"3.0"`` and ``3`` are one point; a label is its point); samples
+    that are no point of the scale are left out, and option codes that are not make the
+    distribution None."""
+    mass: dict[int, float] = {}
+    if answer.probabilities is not None:
+        for code, q in answer.probabilities.items():
+            point = _scale_point(topic, code)
+            if point is None:
+                return None
+            mass[point] = mass.get(point, 0.0) + float(q)
+    elif answer.samples:
+        for sample in answer.samples:
+            point = _scale_point(topic, sample)
+            if point is not None:
+                mass[point] = mass.get(point, 0.0) + 1.0
+    total = sum(mass.values())
+    if not mass or not total > 0:
         return None
-    points = {str(p) for p in topic.scale.points}
-    if not set(probs) <= points:
-        return None
-    total = sum(probs.values())
-    return {k: float(v) / total for k, v in sorted(probs.items(), key=lambda kv: int(kv[0]))}
+    return {str(p): q / total for p, q in sorted(mass.items())}
+
+
+def _mode_and_sd(probs: Mapping[str, float]) -> tuple[int, float]:
+    """The most likely point of a per-point distribution (the lowest of tied ones) and its
+    standard deviation."""
+    points = [(int(p), q) for p, q in probs.items()]
+    mode = max(points, key=lambda pq: (pq[1], -pq[0]))[0]
+    mean = sum(p * q for p, q in points)
+    return mode, math.sqrt(max(0.0, sum(q * (p - mean) ** 2 for p, q in points)))
 
 
 @dataclass
@@ -201,10 +229,17 @@ class _Debate:
                 "raw": None if attitude is not None else (answer.raw or json.dumps(value))[:500],
                 "error": error if attitude is None else None,
                 **({"own_answer": own} if own is not None else {}),
-                **({"probabilities": probs} if probs is not None else {}),
+                **(self.scored(probs) if probs is not None else {}),
             }
         )
         return attitude
+
+    @staticmethod
+    def scored(probs: dict[str, float]) -> dict[str, Any]:
+        """What an option-scored report stores beside its expected point: the distribution,
+        its most likely point (``mode``) and its standard deviation (``sd``)."""
+        mode, sd = _mode_and_sd(probs)
+        return {"probabilities": probs, "mode": mode, "sd": sd}
 
     async def speak(self, rnd: int) -> None:
         for role in self.order:
@@ -261,6 +296,7 @@ async def play_debate(task: DebateTask, trial: Trial, parties: Mapping[str, Simu
         value={
             "arm": arm,
             "topic": topic.id,
+            "statement": topic.statement,
             "scale": {"min": topic.scale.min, "max": topic.scale.max},
             "identities": identities,
             "order": list(game.order),

@@ -15,17 +15,19 @@ import pandas as pd
 
 from behaviorlab.analysis import Estimate
 from behaviorlab.families.debate._conditions import MODEL_DEFAULT, RETEST
+from behaviorlab.families.debate._dynamics import (
+    identity_fidelity,
+    reference_reports,
+    spread,
+    spread_change,
+    trajectories,
+)
 from behaviorlab.families.debate._metrics import (
     _as_dict,
     debate_reports,
     default_attitudes,
     drift_differences,
     drift_table,
-    identity_fidelity,
-    reference_reports,
-    spread,
-    spread_change,
-    trajectories,
 )
 from behaviorlab.families.debate._task import DEBATE
 from behaviorlab.report import Block, Heading, Paragraph, RunData
@@ -192,22 +194,29 @@ def _default_block(reports: pd.DataFrame) -> list[Block]:
         [
             str(r.simulator),
             str(r.topic),
+            _short(str(r.wording)),
             str(r.role_simulator),
             format_estimate(_est(r.default)),
             str(r.reports),
         ]
         for r in defaults.itertuples(index=False)
     ]
-    cols = ["simulator", "topic", "role simulator", "default attitude", "reports"]
+    cols = ["simulator", "topic", "wording", "role simulator", "default attitude", "reports"]
     return [
         table(
             cols,
             rows,
-            numeric=cols[3:],
+            numeric=cols[4:],
             caption="The model's default (no identity, "
-            "asked the same way several times), interval over its trials.",
+            "asked the same way several times), per wording of the topic (a paraphrased "
+            "arm's drift is measured against the default asked in its paraphrase), "
+            "interval over its trials.",
         )
     ]
+
+
+def _short(text: str, width: int = 48) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def _trajectory_block(reports: pd.DataFrame) -> list[Block]:
@@ -248,8 +257,8 @@ def _trajectory_block(reports: pd.DataFrame) -> list[Block]:
         )
     ]
     if not sp.empty:
-        change: dict[Any, tuple[Any, Any]] = {
-            (r.simulator, r.condition, r.topic): (r.change, r.verdict)
+        change: dict[Any, Any] = {
+            (r.simulator, r.condition, r.topic): r
             for r in spread_change(reports, **BOOT).itertuples(index=False)
         }
         last_sp = sp.groupby(["simulator", "condition", "topic"])["round"].transform("max")
@@ -258,14 +267,20 @@ def _trajectory_block(reports: pd.DataFrame) -> list[Block]:
             ["simulator", "condition", "topic"], sort=True
         ):
             est = dict(zip(g["round"], g["spread"], strict=True))
-            moved, verdict = change.get(key, (None, "—"))
+            got = change.get(key)
+            # the start and end spreads over the agents valid at both ends, where there are
+            start = est.get(0) if got is None else got.start_spread
+            end = est[max(est)] if got is None else got.end_spread
             srows.append(
                 [
                     *map(str, key),
-                    format_estimate(_est(est.get(0))),
-                    format_estimate(_est(est[max(est)])),
-                    format_estimate(_est(moved)),
-                    str(verdict),
+                    format_estimate(_est(start)),
+                    format_estimate(_est(end)),
+                    format_estimate(_est(None if got is None else got.change)),
+                    "—" if got is None else str(got.verdict),
+                    "—"
+                    if got is None
+                    else f"{got.dropped_debates} debates, {got.dropped_agents} agents",
                 ]
             )
         scols = [
@@ -276,6 +291,7 @@ def _trajectory_block(reports: pd.DataFrame) -> list[Block]:
             "spread at the end",
             "change (paired by debate)",
             "reading",
+            "left out",
         ]
         blocks.append(
             table(
@@ -284,7 +300,9 @@ def _trajectory_block(reports: pd.DataFrame) -> list[Block]:
                 numeric=scols[3:6],
                 caption="Convergence (the spread "
                 "falls) or polarization (it grows): the standard deviation between "
-                "a debate's agents; the change is the mean over debates of the end minus "
+                "a debate's agents valid at both the start and the end (agents with an "
+                "invalid report at either end, and debates left with fewer than two, are "
+                "left out and counted); the change is the mean over debates of the end minus "
                 "the start, 95% interval over debates, read as converging or polarizing "
                 "only when the interval excludes 0.",
             )

@@ -10,7 +10,7 @@ persona"; identity fidelity at round 0).
       question: selfLR               # the respondents' own answer on the topic
       topic: ideology                # the topic it answers (default: the only topic)
       per_debate: 2                  # respondents per line-up (one per agent)
-      points: {"1": 1, ...}          # answer code -> scale point (default: the code as a number)
+      points: {"1": 1, "8": null}    # answer code -> scale point, or null: no own answer
 
 Each line-up is ``per_debate`` consecutive respondents (in the dataset's order) who answered
 the question; a respondent's identity is the label ``respondent <person_id>`` and the agent
@@ -19,6 +19,12 @@ label>". The persona holds what the dataset shows as a persona: the question its
 target of the dataset, not a persona field, so it is never shown. The respondents' own
 answers go to the trial's target (never its input) and are what the agents' first report is
 measured against.
+
+Without ``points`` a code is read as a number. With ``points`` every code the respondents gave
+must be in it (a code it does not map is refused, naming the code and the question, so mapped
+and raw codes never mix); a code mapped to ``null`` (a "don't know") drops that person's own
+answer: the respondent still holds an identity and a persona, but has no answer for identity
+fidelity (the dropped answers are counted, ``Respondents.no_answer``).
 """
 
 from __future__ import annotations
@@ -40,10 +46,31 @@ class Respondents:
     own: dict[str, float] = field(default_factory=dict)
     topic: str | None = None
     dropped: int = 0
+    no_answer: int = 0
+    """Respondents kept whose code ``points`` maps to null (no own answer)."""
 
 
 def _where(key: str) -> str:
     return f"debate_topics: data.options.respondents.{key}"
+
+
+def _point(
+    code: str, points: dict[str, float | None] | None, person: str, question: str
+) -> float | None:
+    """The scale point of answer ``code`` (NaN: not a number; None: mapped to null)."""
+    if points is None:
+        try:
+            return float(code)
+        except ValueError:
+            return math.nan
+    if code not in points:
+        raise ValueError(
+            f"{_where('points')}: person {person!r} answered {question!r} with code {code!r}, "
+            f"which points does not map ({len(points)} codes mapped: "
+            f"{', '.join(map(repr, sorted(points)))}); add it: points: {{{code!r}: <a scale "
+            f"point>}}, or {code!r}: null to keep the person without an own answer"
+        )
+    return points[code]
 
 
 def respondent_lineups(
@@ -72,7 +99,14 @@ def respondent_lineups(
     if per < 1:
         raise ValueError(f"{_where('per_debate')} ({per}) must be at least 1")
     question = str(raw["question"])
-    points = {str(k): float(v) for k, v in dict(raw.get("points") or {}).items()}
+    mapped = raw.get("points")
+    if mapped is not None and not isinstance(mapped, Mapping):
+        raise ValueError(f"{_where('points')} must be a mapping code -> scale point (or null)")
+    points: dict[str, float | None] | None = (
+        None
+        if mapped is None
+        else {str(k): None if v is None else float(v) for k, v in mapped.items()}
+    )
     data = load_dataset(str(raw["source"]), **dict(raw.get("options") or {}))
     allowed = scale_points[topic]
     labels: list[str] = []
@@ -91,13 +125,8 @@ def respondent_lineups(
             out.dropped += 1
             continue
         code = str(step.action.value)
-        point = points.get(code)
-        if point is None:
-            try:
-                point = float(code)
-            except ValueError:
-                point = math.nan
-        if not (math.isfinite(point) and point in allowed):
+        point = _point(code, points, ep.person_id, question)
+        if point is not None and not (math.isfinite(point) and point in allowed):
             raise ValueError(
                 f"{_where('points')}: person {ep.person_id!r} answered {question!r} with code "
                 f"{code!r}, which is not a point of topic {topic!r}'s scale "
@@ -114,7 +143,10 @@ def respondent_lineups(
         if label in out.personas:
             continue  # one line per person: a person answers the question once
         out.personas[label] = persona
-        out.own[label] = point
+        if point is None:
+            out.no_answer += 1
+        else:
+            out.own[label] = point
         labels.append(label)
     whole = len(labels) // per * per
     out.dropped += len(labels) - whole

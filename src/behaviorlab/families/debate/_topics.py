@@ -130,7 +130,7 @@ class Topic(BaseModel):
     scale: Scale
     paraphrases: list[str] = Field(default_factory=list)
     """Other wordings of ``statement`` with the same meaning (the ``paraphrased_topic`` control
-    debates one of them; the model's default stays measured on ``statement``)."""
+    debates one of them, beside the model's default asked in the same wording)."""
 
 
 def parse_topic(raw: Any, index: int) -> Topic:
@@ -193,6 +193,14 @@ def debate_topics(
                 UserWarning,
                 stacklevel=2,
             )
+        if people.no_answer:
+            warnings.warn(
+                f"debate_topics: {people.no_answer} respondents' own answers dropped (their "
+                f"code for {respondents['question']!r} is mapped to null in points): they "
+                "hold an identity but are left out of identity fidelity",
+                UserWarning,
+                stacklevel=2,
+            )
     else:
         lineups = [_lineup(x, i) for i, x in enumerate(identities or DEFAULT_LINEUPS)]
     if repeats < 1:
@@ -215,7 +223,7 @@ def debate_topics(
                     held = list(lineup.values()) if isinstance(lineup, Mapping) else lineup
                     setup["personas"] = {x: people.personas[x] for x in held}
                     if topic.id == people.topic:  # the respondents' own answers: target only
-                        own = {x: people.own[x] for x in held}
+                        own = {x: people.own[x] for x in held if x in people.own}
                         target = Action(action_type="debate", attributes={"own_answers": own})
                 step = Step(
                     index=0,
