@@ -123,3 +123,90 @@ def test_target_survival_is_a_ceiling_that_falls_with_the_budget(shop: Dataset) 
     assert s.reachable == pytest.approx((s.in_view + terminates) / steps)
     assert set(s.by_click_type) >= {"input", "product_link"}
     assert all(0.0 <= v <= 1.0 for v in s.by_click_type.values())
+
+
+def _results_page(cards: int = 12) -> str:
+    """A results page shaped like a real shop's: a nav bar, a long filter list, cards with a
+    long title, image and title links, price, rating, delivery boilerplate and an "Add to
+    cart" each, and descriptive text around them."""
+    html = ['<title>Results for "water bottle"</title><div name="nav">']
+    html += ['<a name="nav.home">Home</a><input name="nav.search_input" placeholder="Search">']
+    html += ['<button name="nav.search_button">Go</button></div>']
+    html += ["<p>Check each product page for other buying options. Price and other details "]
+    html += ["may vary based on product size and colour.</p>", '<div name="filters">']
+    html += [f'<input type="checkbox" name="filters.brand_{b}"> Brand {b}' for b in range(8)]
+    html += ['</div><div name="results">']
+    for i in range(cards):
+        title = f"Stainless Steel Water Bottle {i} Insulated 32 oz Leak Proof Lid, Sport Edition"
+        card = f"results.bottle_{i}"
+        html += [
+            f'<div name="{card}"><a name="{card}.product_image"><img alt="{title}"></a>',
+            f'<h2><a name="{card}.product_title">{title}</a></h2>',
+            f"<span>{4.0 + i / 100:.1f} out of 5 stars (1,{i:03d})</span><span>${20 + i}.99</span>",
+            "<span>Sponsored</span><span>FREE delivery Tue, Dec 9 on $35 of items shipped",
+            " by shop.example</span>",
+            f'<button name="{card}.add_to_cart">Add to cart</button></div>',
+        ]
+    html += ["</div><p>Need help? Visit the help section or contact us.</p>"]
+    return "".join(html)
+
+
+def test_cards_give_up_text_ids_and_repeated_links_before_any_product() -> None:
+    """Cutting a real-shaped results page ever tighter: card texts go to the card's head
+    (title and price), then the cards' own ids, then their image and "Add to cart" links,
+    then each card becomes its title link with the head; only then do title links (whole
+    products) and other elements go, each step from the end of the list. The page keeps its
+    structure throughout; the cut sees only the page (no target is passed)."""
+    page = render_page(_results_page())
+    n = 12
+    titles = [f"results.bottle_{i}.product_title" for i in range(n)]
+    repeats = {e.semantic_id for e in page.elements if e.semantic_id.endswith(("image", "cart"))}
+    card_ids = {f"results.bottle_{i}" for i in range(n)}
+    others = {e.semantic_id for e in page.elements} - set(titles) - repeats - card_ids
+    assert len(repeats) == 2 * n and {"nav.search_input", "filters.brand_7"} <= others
+    full = total(page, [], 50)
+    seen = set()
+    counted: list[tuple[object, int]] = []  # reported / seen cards shortened
+
+    def suffix(flags: list[bool]) -> bool:  # the True ones are the last ones
+        return flags == sorted(flags)
+
+    for budget in range(full, 150, -5):
+        cut = fit_budget(page, [], fixed_tokens=50, budget=budget)
+        text, ids, r = cut.page.text(), set(cut.semantic_ids()), cut.report
+        assert r.tokens_after == total(cut.page, [], 50)
+        assert r.over_budget or r.tokens_after <= budget
+        cards = [ln for ln in cut.page.lines if ln.kind == "product"]
+        merged = [ln for ln in cut.page.lines if ln.element and ln.text.startswith("$")]
+        headed = ["out of 5" not in c.text for c in cards]
+        unnamed = [c.element is None for c in cards]
+        lost = [len({f"results.bottle_{i}.{p}" for p in ("product_image", "add_to_cart")} - ids)
+                for i in range(n)]  # fmt: skip
+        assert suffix(headed) and suffix(unnamed) and suffix([x > 0 for x in lost])
+        heads = [c.text for c, h in zip(cards, headed, strict=True) if h]
+        assert all(len(t) < 70 and "$" in t for t in heads)
+        if any(unnamed):
+            assert all(headed)
+        if any(lost):
+            assert all(unnamed)
+        if merged:
+            assert not ids & repeats and sum(lost) == 2 * n
+            assert all(" | $" in ln.render() and "Stainless" in ln.render() for ln in merged)
+            assert [c.element is None for c in cards] == [True] * len(cards)
+        if not set(titles) <= ids or not others <= ids:
+            assert not cards and not ids & repeats  # every card merged first
+        kept = [i for i, t in enumerate(titles) if t in ids]
+        assert kept == list(range(len(kept)))  # products go from the end of the list
+        if kept:
+            assert {"results", "nav", "nav.search_input"} <= ids and "[results]" in text
+        counted.append((r.as_meta().get("cards_shortened"), sum(headed) + len(merged)))
+        seen.add(
+            "titles" if len(kept) < n
+            else "merged" if merged
+            else "repeats" if any(lost)
+            else "unnamed" if any(unnamed)
+            else "heads" if any(headed)
+            else "whole"
+        )  # fmt: skip
+    assert seen == {"whole", "heads", "unnamed", "repeats", "merged", "titles"}
+    assert all(reported == shown for reported, shown in counted)

@@ -13,15 +13,31 @@ needed (docs/next-action.md):
 2. heading lines, from the bottom up;
 3. history steps, oldest first in chunks (below), down to about the ``keep_recent`` most recent;
 4. element texts longer than ``short`` characters, shortened, farthest first;
-5. actionable elements, farthest first; a container or product card line goes with its last
+5. product card summaries, farthest first, shortened to their head: the title's first
+   ``short`` characters and the price (:attr:`PageLine.head`; rating and other text go);
+6. product cards' own ids, farthest first: the card's line stays as text, its elements keep
+   theirs (a card groups what people act on: its links and buttons);
+7. in each product card, the elements other than its title link (the ``product_title``
+   element, else its first), farthest card first: an image link that repeats the title, an
+   "Add to cart" that every card repeats, so a results list keeps one link per product
+   before it loses whole products;
+8. product cards left with their title link alone, farthest first, shown as that one link
+   with the card's head: ``[<card>.product_title] link "<title head>" | <price>`` (the
+   card's line goes; only a link that showed the title, ``(title)``, takes it);
+9. actionable elements, farthest first; a container or product card line goes with its last
    element;
-6. the remaining history steps, oldest first and in chunks.
+10. the remaining history steps, oldest first and in chunks.
+
+Steps 1-8 take descriptive text and repeated or grouping parts before any element people act
+on is lost, so long lists keep their length and every product stays nameable; the page keeps
+its structure (containers stay while any of their elements does). No step looks at what the
+person did.
 
 History is cut in **chunks** of ``history_chunk`` lines (default 4) counted from the start of
 the history given: the number of oldest lines dropped is always the smallest multiple of
 ``history_chunk`` that makes the prompt fit. In step 3 it is capped at the largest multiple
 that leaves at least ``keep_recent`` lines (so between ``keep_recent`` and ``keep_recent +
-history_chunk - 1`` lines stay until elements are cut); in step 6 at all of them (the last
+history_chunk - 1`` lines stay until elements are cut); in step 10 at all of them (the last
 chunk may be partial). History lines keep their own step numbers
 (:func:`~behaviorlab.families.next_action._actions.history_lines`), so a step's shown history is the
 previous step's plus its new line whenever both drop the same number of lines. Chunks make that
@@ -46,7 +62,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from behaviorlab.families.next_action._page import PageLine, RenderedPage
+from behaviorlab.families.next_action._html import clip
+from behaviorlab.families.next_action._page import CARD_HEAD, PageLine, RenderedPage
 from behaviorlab.tasks._tokens import TokenCounter, approx_tokens
 
 
@@ -68,6 +85,9 @@ class CutReport:
     elements_after: int
     elements_shortened: int
     over_budget: bool
+    cards_shortened: int = 0
+    """Product cards shown with their head (step 5), without their own id (step 6) or as
+    their title link (step 8)."""
 
     @property
     def elements_dropped(self) -> int:
@@ -121,14 +141,23 @@ def fit_budget(
     before = total
     ids_before = sum(1 for ln in lines if ln.element is not None)
     alive = [True] * n
-    short_at: set[int] = set()
+    short_at: set[int] = set()  # element texts shortened (step 4)
+    headed: set[int] = set()  # card lines shown as their head (step 5)
+    unnamed: set[int] = set()  # card lines shown without their id (step 6)
+    merged: dict[int, int] = {}  # title link -> its card, shown as one line (step 8)
     hist_start = 0  # history[hist_start:] is kept
     dropped_text = 0
 
     children = [0] * n  # alive lines directly inside each container / card line
-    for ln in lines:
+    parent = [ln.group for ln in lines]  # a merged title link's is its card's (step 8)
+    title_link: dict[int, int] = {}  # card line -> its title link (step 7)
+    for i, ln in enumerate(lines):
         if ln.group is not None:
             children[ln.group] += 1
+            if ln.kind == "element" and lines[ln.group].kind == "product":
+                first = title_link.setdefault(ln.group, i)
+                if _is_title(ln) and not _is_title(lines[first]):
+                    title_link[ln.group] = i
     depth = [0] * n  # how deep in its list (see the module docstring)
     seen_in: dict[int | None, int] = {}
     for i, ln in enumerate(lines):
@@ -138,6 +167,30 @@ def fit_budget(
         seen_in[ln.group] = depth[i] + 1
         if ln.group is not None:
             depth[i] = max(depth[i], depth[ln.group])
+
+    def shown(i: int) -> PageLine:
+        """Line ``i`` as it is shown after steps 4-8."""
+        ln = lines[i]
+        if i in short_at and ln.element is not None:
+            text = ln.element.text
+            el = dataclasses.replace(ln.element, text=text[: short - 1].rstrip() + "…")
+            ln = dataclasses.replace(ln, element=el)
+        if i in headed and ln.head is not None:
+            ln = dataclasses.replace(ln, text=ln.head)
+        if i in unnamed:
+            ln = dataclasses.replace(ln, element=None)
+        card = merged.get(i)
+        if card is not None and ln.element is not None:  # the card's head on its title link
+            c = lines[card]
+            el = dataclasses.replace(ln.element, text=clip(c.card_title, CARD_HEAD))
+            ln = dataclasses.replace(ln, element=el, text=c.card_price, depth=c.depth)
+        return ln
+
+    def recount(i: int) -> None:
+        nonlocal total
+        new = count(shown(i).render()) + 1
+        total -= cost[i] - new
+        cost[i] = new
 
     def bottom_up(indices: list[int]) -> list[int]:
         return sorted(indices, reverse=True)
@@ -152,14 +205,21 @@ def fit_budget(
         nonlocal total
         alive[i] = False
         total -= cost[i]
-        group = lines[i].group
+        group = parent[i]
         while group is not None:
             children[group] -= 1
             if children[group] > 0 or not alive[group]:
                 break
             alive[group] = False
             total -= cost[group]
-            group = lines[group].group
+            group = parent[group]
+
+    def drop_far(indices: list[int]) -> None:
+        for i in far_first(indices):
+            if fits():
+                break
+            if alive[i]:
+                drop(i)
 
     def drop_history(floor: int) -> None:
         """Drop the oldest history lines in chunks until it fits or ``floor`` lines remain."""
@@ -176,6 +236,8 @@ def fit_budget(
     def childless(ln: PageLine, i: int) -> bool:
         return ln.kind in ("container", "product") and children[i] == 0
 
+    elements = [i for i, ln in enumerate(lines) if ln.kind == "element"]
+    cards = [i for i, ln in enumerate(lines) if ln.kind == "product"]
     if not fits():
         for kinds in (("text",), ("heading",)):
             pool = [
@@ -189,32 +251,46 @@ def fit_budget(
                     drop(i)
                     dropped_text += 1
         drop_history(keep_recent)
-        for i in far_first([i for i, ln in enumerate(lines) if ln.kind == "element"]):
+        for i in far_first(elements):  # 4.
             if fits():
                 break
             el = lines[i].element
             if el is not None and len(el.text) > short and not el.text.startswith("("):
-                new = count(lines[i].render(short)) + 1
-                total -= cost[i] - new
-                cost[i] = new
                 short_at.add(i)
-        for i in far_first([i for i, ln in enumerate(lines) if ln.kind == "element"]):
+                recount(i)
+        for i in far_first(cards):  # 5.
             if fits():
                 break
-            if alive[i]:
-                drop(i)
-        drop_history(0)
+            head = lines[i].head
+            if alive[i] and head is not None and len(head) < len(lines[i].text):
+                headed.add(i)
+                recount(i)
+        for i in far_first(cards):  # 6.
+            if fits():
+                break
+            if alive[i] and lines[i].element is not None:
+                unnamed.add(i)
+                recount(i)
+        drop_far([i for i in elements if title_link.get(_group(lines[i]), i) != i])  # 7.
+        for i in far_first(cards):  # 8.
+            if fits():
+                break
+            link = title_link.get(i)
+            if alive[i] and i in unnamed and children[i] == 1 and link is not None:
+                el = lines[link].element
+                if alive[link] and el is not None and el.text == "(title)":
+                    merged[link] = i
+                    alive[i] = False
+                    total -= cost[i]
+                    parent[link] = parent[i]
+                    recount(link)
+        drop_far(elements)  # 9.
+        drop_history(0)  # 10.
 
-    changed = not all(alive) or bool(short_at)
-    kept: list[PageLine] = []
-    for i, ln in enumerate(lines if changed else ()):
-        if not alive[i]:
-            continue
-        if i in short_at and ln.element is not None:
-            text = ln.element.text
-            el = dataclasses.replace(ln.element, text=text[: short - 1].rstrip() + "…")
-            ln = dataclasses.replace(ln, element=el)
-        kept.append(dataclasses.replace(ln, group=None))
+    changed = not all(alive) or bool(short_at or headed or unnamed)
+    kept = [
+        dataclasses.replace(shown(i), group=None) for i in (range(n) if changed else ()) if alive[i]
+    ]
     new_page = RenderedPage(page.title, page.url, tuple(kept)) if changed else page
     report = CutReport(
         budget=budget,
@@ -230,5 +306,16 @@ def fit_budget(
         elements_after=len(new_page.elements),
         elements_shortened=len([i for i in short_at if alive[i]]),
         over_budget=not fits(),
+        cards_shortened=len([i for i in headed | unnamed if alive[i]])
+        + len([i for i in merged if alive[i]]),
     )
     return Cut(new_page, len(history) - hist_start, report)
+
+
+def _group(line: PageLine) -> int:
+    return -1 if line.group is None else line.group
+
+
+def _is_title(line: PageLine) -> bool:
+    el = line.element
+    return el is not None and el.semantic_id.rsplit(".", 1)[-1] == "product_title"

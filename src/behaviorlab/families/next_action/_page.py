@@ -23,7 +23,9 @@ visible text as plain lines, and drops what no shopper acts on. The rules (docs/
 * **Product cards**: a container whose id has a direct ``.product_title`` / ``.product_image``
   / ``.product_link`` child, or any element with ``data-asin``. Its text becomes one line
   ``product "<title>" | <price> | <rating> | <other text>``; inside the card, an element
-  whose text is the title shows ``(title)``.
+  whose text is the title shows ``(title)``. The line also carries its *head*,
+  ``product "<title, at most CARD_HEAD characters>" | <price>``, which the budget shows
+  instead when it needs the room (:mod:`._budget`).
 * **Text**: other visible text, one line per block (``div``, ``p``, ``li``, ...; headings
   start with ``# ``), whitespace collapsed, at most ``max_text`` characters (element texts:
   ``max_element_text``). Lines are indented two spaces per enclosing named container.
@@ -56,6 +58,8 @@ from behaviorlab.families.next_action._html import (
 LineKind = Literal["element", "container", "product", "heading", "text"]
 
 PRODUCT_LINK_PARTS = ("product_title", "product_image", "product_link")
+CARD_HEAD = 40
+"""A product card's head keeps this many characters of its title (the budget's ``short``)."""
 _PRICE = re.compile(r"[$€£]\s?\d[\d,]*(?:\.\d+)?")
 _RATING = re.compile(r"out of 5|stars?\b", re.IGNORECASE)
 
@@ -83,6 +87,19 @@ class PageLine:
     element: PageElement | None = None
     group: int | None = None
     """Index of the line of the container or product card this line belongs to."""
+    card_title: str = ""
+    """A product card's title (card lines)."""
+    card_price: str = ""
+    """A product card's first price (card lines)."""
+
+    @property
+    def head(self) -> str | None:
+        """A product card's summary shortened to its title's head and its price (card lines:
+        ``product "<title, at most CARD_HEAD characters>" | <price>``)."""
+        if self.kind != "product":
+            return None
+        parts = [_quote(clip(self.card_title, CARD_HEAD)), self.card_price]
+        return "product " + " | ".join(p for p in parts if p)
 
     def render(self, short: int | None = None) -> str:
         pad = "  " * self.depth
@@ -96,7 +113,8 @@ class PageLine:
             text = text[: short - 1].rstrip() + "…"
         shown = text if text.startswith("(") and text.endswith(")") else _quote(text)
         state = f" [{', '.join(el.state)}]" if el.state else ""
-        return f"{pad}[{el.semantic_id}] {el.role}{' ' + shown if shown else ''}{state}"
+        extra = f" | {self.text}" if self.text else ""  # a card's price, when merged (_budget)
+        return f"{pad}[{el.semantic_id}] {el.role}{' ' + shown if shown else ''}{state}{extra}"
 
 
 @dataclass(frozen=True)
@@ -263,7 +281,8 @@ class _Renderer:
         parts = [_quote(title), *prices[:1], *ratings[:1], *others]
         summary = clip("product " + " | ".join(p for p in parts if p), self.max_text)
         el = PageElement(name, role_of(node, True), "", (), True, container=True) if name else None
-        line = PageLine("product", summary, self.depth, el, self.group)
+        price = clip(prices[0], self.max_element_text) if prices else ""
+        line = PageLine("product", summary, self.depth, el, self.group, title, price)
         self.nested(line, node, footer, {"title": title})
 
 
