@@ -98,6 +98,22 @@ def test_echo_reads_every_point_from_one_request(server: Any) -> None:
     assert result.scores[0].tokens_in == 6 and result.scores[1].n_tokens == [1, 1]
 
 
+def test_a_shifted_echo_is_realigned(server: Any) -> None:
+    # llama_cpp.server without a BOS token: each token carries the model's row after it (its
+    # own log-probability is of the next position, useless), the generated token is dropped
+    shifted = _echo({5: {"F": -0.56, "J": -1.25}, 14: {"J": -0.65, "F": -0.9}})
+    block = shifted["choices"][0]["logprobs"]
+    for key in ("tokens", "token_logprobs", "top_logprobs", "text_offset"):
+        block[key] = block[key][:-1]
+    block["token_logprobs"] = [None] + [-9.0] * (len(CUT) - 2)
+    server.respond = lambda body: shifted
+    backend = OpenAIBackend(model="m", base_url=server.url, chat=False)
+    result = _run(backend, backend.score_positions(PositionsRequest(pieces=PIECES, points=POINTS)))
+    assert len(server.bodies) == 1 and result.calls == 1  # no alignment check needed
+    assert result.scores[0].logprobs == [-0.56, -1.25]  # read one token earlier
+    assert result.scores[1].logprobs == [-0.9, -0.65]
+
+
 def test_echo_falls_back_to_a_score_request_where_it_cannot_read(server: Any) -> None:
     responses = iter(
         [
