@@ -210,3 +210,44 @@ def test_cards_give_up_text_ids_and_repeated_links_before_any_product() -> None:
         )  # fmt: skip
     assert seen == {"whole", "heads", "unnamed", "repeats", "merged", "titles"}
     assert all(reported == shown for reported, shown in counted)
+
+
+def test_a_card_alone_keeps_its_id_and_elements_while_listed_cards_give_way() -> None:
+    """A product page: the product itself is a card alone (``data-asin``) with the buttons
+    people buy with; the "related" carousel is a list of cards. Steps 6-8 touch only the
+    listed cards, so the product keeps its id and every element until elements are cut, and
+    then loses them only after the deep end of the carousel."""
+    title = "Trail Running Shoe 7, Breathable Mesh, Cushioned Sole, Wide Fit Edition"
+    html = [
+        '<title>Trail Running Shoe 7</title><div name="nav"><a name="nav.home">Home</a>',
+        '<input name="nav.search_input" placeholder="Search"></div>',
+        f'<div name="product" data-asin="B07"><h1>{title}</h1><span>$89.99</span>',
+        "<span>4.6 out of 5 stars (2,310)</span>",
+        '<button name="product.add_to_cart">Add to cart</button>',
+        '<button name="product.buy_now">Buy now</button><select name="product.quantity">',
+        *(f'<option name="product.quantity.{q}">{q}</option>' for q in range(1, 5)),
+        '</select></div><div name="related">',
+    ]
+    for i in range(8):
+        card = f"related.shoe_{i}"
+        html += [
+            f'<div name="{card}"><a name="{card}.product_image"><img alt="Shoe {i} {title}"></a>',
+            f'<a name="{card}.product_title">Shoe {i} {title}</a><span>${60 + i}.00</span>',
+            f'<button name="{card}.add_to_cart">Add to cart</button></div>',
+        ]
+    page = render_page("".join([*html, "</div>"]))
+    own = {e.semantic_id for e in page.elements if e.semantic_id.startswith("product")}
+    assert len(own) == 8  # the card's id, 2 buttons, the select and its 4 options
+    titles = [f"related.shoe_{i}.product_title" for i in range(8)]
+    repeats = {e.semantic_id for e in page.elements if e.semantic_id.startswith("related.")}
+    repeats -= set(titles) | {f"related.shoe_{i}" for i in range(8)}
+    merged_seen = False
+    for budget in range(total(page, [], 50), 120, -5):
+        cut = fit_budget(page, [], fixed_tokens=50, budget=budget)
+        ids = set(cut.semantic_ids())
+        merged = [ln for ln in cut.page.lines if ln.element and ln.text.startswith("$")]
+        merged_seen |= bool(merged) and own <= ids
+        assert all(ln.element and ln.element.semantic_id in titles for ln in merged)
+        if not own <= ids:  # the product's own parts go only after the carousel gave way
+            assert not ids & repeats and sum(t not in ids for t in titles) >= 4
+    assert merged_seen

@@ -14,14 +14,20 @@ needed (docs/next-action.md):
 3. history steps, oldest first in chunks (below), down to about the ``keep_recent`` most recent;
 4. element texts longer than ``short`` characters, shortened, farthest first;
 5. product card summaries, farthest first, shortened to their head: the title's first
-   ``short`` characters and the price (:attr:`PageLine.head`; rating and other text go);
-6. product cards' own ids, farthest first: the card's line stays as text, its elements keep
+   ``CARD_HEAD`` (40) characters and the price (:attr:`PageLine.head`; rating and other
+   text go);
+
+Steps 6-8 touch only cards in a *list* (two or more cards in one container: results, a
+carousel, a cart of several items); a card alone (the product of a product page, a cart's
+only item) keeps its id and every element until step 9.
+
+6. listed cards' own ids, farthest first: the card's line stays as text, its elements keep
    theirs (a card groups what people act on: its links and buttons);
-7. in each product card, the elements other than its title link (the ``product_title``
+7. in each listed card, the elements other than its title link (the ``product_title``
    element, else its first), farthest card first: an image link that repeats the title, an
    "Add to cart" that every card repeats, so a results list keeps one link per product
    before it loses whole products;
-8. product cards left with their title link alone, farthest first, shown as that one link
+8. listed cards left with their title link alone, farthest first, shown as that one link
    with the card's head: ``[<card>.product_title] link "<title head>" | <price>`` (the
    card's line goes; only a link that showed the title, ``(title)``, takes it);
 9. actionable elements, farthest first; a container or product card line goes with its last
@@ -58,6 +64,7 @@ and is flagged ``over_budget``.
 from __future__ import annotations
 
 import dataclasses
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -238,6 +245,8 @@ def fit_budget(
 
     elements = [i for i, ln in enumerate(lines) if ln.kind == "element"]
     cards = [i for i, ln in enumerate(lines) if ln.kind == "product"]
+    in_list = Counter(lines[i].group for i in cards)
+    listed = [i for i in cards if in_list[lines[i].group] > 1]  # steps 6-8
     if not fits():
         for kinds in (("text",), ("heading",)):
             pool = [
@@ -265,14 +274,15 @@ def fit_budget(
             if alive[i] and head is not None and len(head) < len(lines[i].text):
                 headed.add(i)
                 recount(i)
-        for i in far_first(cards):  # 6.
+        for i in far_first(listed):  # 6.
             if fits():
                 break
             if alive[i] and lines[i].element is not None:
                 unnamed.add(i)
                 recount(i)
-        drop_far([i for i in elements if title_link.get(_group(lines[i]), i) != i])  # 7.
-        for i in far_first(cards):  # 8.
+        repeated = [i for i in elements if title_link.get(_group(lines[i]), i) != i]
+        drop_far([i for i in repeated if in_list[lines[_group(lines[i])].group] > 1])  # 7.
+        for i in far_first(listed):  # 8.
             if fits():
                 break
             link = title_link.get(i)
