@@ -128,5 +128,5 @@ def test_chunked_cut_keeps_the_history_prefix_between_consecutive_steps(shop: Da
     uncut = prefix_rate(NextActionTask(budget=None).trials(shop, seed=0))
     assert uncut == 1.0  # without a cut, every step extends the previous history
     assert chunked >= 0.8  # measured 0.94 (168/179) on this data
-    assert default >= 0.75  # measured 0.82: chunks of 4 keep the 1500-token survival at 0.897
+    assert default >= 0.75  # measured 0.82 (also with the card steps of the page cut)
     assert by_line <= 0.6  # measured 0.54: the line-by-line cut moves at most steps
