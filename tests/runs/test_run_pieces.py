@@ -5,16 +5,21 @@ person, the question shown in one option order, its answer schema, one answer pe
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import csv
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import yaml
 
+import behaviorlab as bl
+from behaviorlab.data._records import stable_hash
 from behaviorlab.runs import run_async
 from behaviorlab.runs._build import load_data
 from behaviorlab.runs._spec import load_spec
-from behaviorlab.tasks._base import tasks
+from behaviorlab.simulators._base import Answer, simulator
+from behaviorlab.tasks._base import TrialInput, tasks
 
 TIMING = ["latency_s", "created_at"]  # when and how fast, not what was answered
 
@@ -47,8 +52,6 @@ def _survey(folder: Path, people: int = 12, questions: int = 3) -> dict[str, obj
 
 
 def _rows(results: Path) -> pd.DataFrame:
-    import behaviorlab as bl
-
     frame = bl.open_run(results).to_pandas().drop(columns=TIMING)
     return frame.sort_values("trial_id").reset_index(drop=True)
 
@@ -86,3 +89,62 @@ def test_survey_trials_share_what_they_have_in_common(tmp_path: Path) -> None:
     codes = t.input.observation.option_codes()
     assert t.input.answer_schema["properties"]["answer"]["enum"] == codes
     assert t.input.meta == {"option_order_seed": t.input.meta["option_order_seed"]}
+
+
+class _Stops:
+    """Answers by the person and item; cancels the run it is in after ``STOP[0]`` answers
+    (what Ctrl-C does to ``asyncio.run``: the main task is cancelled mid-chain)."""
+
+    label = "stops"
+
+    def __init__(self) -> None:
+        self.answered = 0
+
+    def fit(self, train: object) -> None:
+        pass
+
+    async def answer(self, trial: TrialInput) -> Answer:
+        self.answered += 1
+        if STOP and self.answered > STOP[0]:
+            STOP[1].cancel()
+            await asyncio.sleep(3600)  # cancelled here, never answered
+        codes = trial.observation.option_codes()
+        return Answer(choice=codes[int(stable_hash(trial.person_id, trial.item_id), 16) % 3])
+
+    def identity(self) -> dict[str, object]:
+        return {"simulator": "stops"}
+
+
+STOP: list[Any] = []
+
+
+@simulator("test-stops-midway", replace=True)
+def _stops() -> _Stops:
+    return _Stops()
+
+
+def test_a_run_interrupted_then_resumed_stores_what_one_run_stores(tmp_path: Path) -> None:
+    spec = _survey(tmp_path, people=16, questions=3)
+    spec.update(simulators=[{"name": "test-stops-midway"}], concurrency=3)
+    spec["conditions"] = ["full", "shuffled_persona"]  # one per episode, one whole section
+    STOP.clear()
+    whole = asyncio.run(run_async(spec, out=tmp_path / "one"))
+    assert whole.completed == whole.planned == 8 * 3 * 2
+
+    async def cut_at(n: int) -> None:
+        STOP[:] = [n, asyncio.current_task()]
+        with contextlib.suppress(asyncio.CancelledError):
+            await run_async(spec, out=tmp_path / "cut")
+
+    stored = [0]
+    for n in (5, 11, 29):  # cut in the first chains, the middle, the second condition
+        asyncio.run(cut_at(n))
+        now = bl.open_run(tmp_path / "cut" / "pieces" / "results.sqlite").to_pandas()
+        assert stored[-1] < len(now) < whole.planned  # each cut kept what it had answered
+        stored.append(len(now))
+    STOP.clear()
+    last = asyncio.run(run_async(spec, out=tmp_path / "cut"))
+    assert last.already_done == stored[-1] and last.completed == whole.planned - stored[-1]
+    one, cut = _rows(whole.results_path), _rows(last.results_path)
+    assert last.run_id == whole.run_id and cut["trial_id"].is_unique
+    pd.testing.assert_frame_equal(one, cut)

@@ -15,9 +15,10 @@ import pandas as pd
 import behaviorlab as bl
 from behaviorlab.models import Backend, MockBackend
 from behaviorlab.runs import load_spec
-from behaviorlab.runs._executor import chains, pending_chains, schedule, session_key
+from behaviorlab.runs._executor import pending_chains
 from behaviorlab.runs._lifecycle import execute
 from behaviorlab.runs._planning import plan
+from behaviorlab.runs._sessions import chains, schedule, session_key
 from behaviorlab.simulators._base import Answer
 from behaviorlab.store import ResultStore
 from behaviorlab.tasks._base import TrialInput

@@ -411,7 +411,7 @@ async def estimate_plan(
         for key, one in every.items():
             if key in probes:
                 one.backend = probes[key]  # type: ignore[attr-defined]
-        for job in plan.jobs:
+        for job in (job for chain in plan.chains for job in chain):
             cell = cells.setdefault(
                 (job.simulator.label, job.condition), Cell(job.simulator.label, job.condition)
             )

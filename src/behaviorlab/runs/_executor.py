@@ -17,11 +17,12 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AsyncExitStack
-from typing import TYPE_CHECKING, Protocol, TypeVar
+from typing import TYPE_CHECKING, Generic
 
 from behaviorlab.models._base import Backend, MissingExtraError
+from behaviorlab.runs._sessions import JobT, chains
 from behaviorlab.simulators._base import Answer, Simulator
 from behaviorlab.tasks._base import InteractiveTask, Task, Trial
 from behaviorlab.tasks._parties import MultiPartyTask
@@ -29,24 +30,6 @@ from behaviorlab.tasks._parties import MultiPartyTask
 if TYPE_CHECKING:
     from behaviorlab.runs._types import Job, Plan, ProgressHook, RunSummary
     from behaviorlab.store._sqlite import ResultStore
-
-
-class _Schedulable(Protocol):
-    @property
-    def trial_id(self) -> str: ...
-    @property
-    def trial(self) -> Trial: ...
-    @property
-    def simulator(self) -> Simulator: ...
-    @property
-    def condition(self) -> str: ...
-    @property
-    def seed(self) -> int: ...
-
-
-JobT = TypeVar("JobT", bound=_Schedulable)
-
-SessionKey = tuple[str, str, int, str]
 
 
 async def play_trial(task: Task, trial: Trial, sim: Simulator) -> Answer:
@@ -75,41 +58,44 @@ async def answer_job(job: Job, task: Task) -> tuple[Answer, float]:
     return answer, time.perf_counter() - start
 
 
-def session_key(job: _Schedulable) -> SessionKey:
-    """(simulator label, condition, seed, episode): the trials that share a prompt prefix."""
-    return (job.simulator.label, job.condition, job.seed, job.trial.episode_id)
+class Pending(Generic[JobT]):
+    """The chains still to answer, taken one at a time from ``every`` (a plan's chains,
+    made as they are iterated): stored trials skipped, at most ``limit`` trials in all (the
+    last chain cut short when needed; a rerun finishes it). ``already_done`` counts the
+    stored trials met; once iterated to the end it is the number of the plan's trials the
+    store holds (past the limit's cut, chains are read only until every stored id is met)."""
 
+    def __init__(
+        self, every: Iterable[list[JobT]], done: set[str], limit: int | None = None
+    ) -> None:
+        self.every, self.done, self.limit = every, done, limit
+        self.already_done = 0
 
-def chains(jobs: Sequence[JobT]) -> list[list[JobT]]:
-    """Jobs grouped by session, sessions in order of first appearance, each in step order."""
-    groups: dict[SessionKey, list[JobT]] = {}
-    for job in jobs:
-        groups.setdefault(session_key(job), []).append(job)
-    return [sorted(g, key=lambda j: j.trial.step_index) for g in groups.values()]
-
-
-def schedule(jobs: Sequence[JobT]) -> list[JobT]:
-    """The jobs in the order they are answered: session after session, each in step order."""
-    return [job for chain in chains(jobs) for job in chain]
+    def __iter__(self) -> Iterator[list[JobT]]:
+        self.already_done = 0
+        n = 0
+        it = iter(self.every)
+        for chain in it:
+            rest = [j for j in chain if j.trial_id not in self.done]
+            self.already_done += len(chain) - len(rest)
+            if self.limit is not None:
+                rest = rest[: max(0, self.limit - n)]
+            if rest:
+                n += len(rest)
+                yield rest
+            if self.limit is not None and n >= self.limit:
+                break
+        for chain in it:  # cut by the limit: the stored trials after the cut
+            if self.already_done >= len(self.done):
+                break
+            self.already_done += sum(1 for j in chain if j.trial_id in self.done)
 
 
 def pending_chains(
     jobs: Sequence[JobT], done: set[str], limit: int | None = None
 ) -> list[list[JobT]]:
-    """The chains still to answer: stored trials skipped, at most ``limit`` trials in all
-    (the last chain cut short when needed; a rerun finishes it)."""
-    out: list[list[JobT]] = []
-    n = 0
-    for chain in chains(jobs):
-        rest = [j for j in chain if j.trial_id not in done]
-        if limit is not None:
-            rest = rest[: max(0, limit - n)]
-        if rest:
-            out.append(rest)
-            n += len(rest)
-        if limit is not None and n >= limit:
-            break
-    return out
+    """The chains of ``jobs`` still to answer (:class:`Pending`), as a list."""
+    return list(Pending(chains(jobs), done, limit))
 
 
 def exclusive_model(sim: Simulator) -> Backend | None:
@@ -142,21 +128,21 @@ async def execute_local(
     store: ResultStore,
     run_id: str,
     summary: RunSummary,
-    work: list[list[Job]],
+    work: Iterable[list[Job]],
     *,
+    remaining: int,
     on_progress: ProgressHook | None = None,
 ) -> None:
-    """Answer ``work`` in this process: ``p.spec.concurrency`` workers (no more than there
-    are chains), one chain at a time each; every result is committed before it is counted."""
+    """Answer ``work`` in this process, taking its chains as they are made: at most
+    ``p.spec.concurrency`` chains in flight (so no more workers than there are chains), one
+    worker per chain; every result is committed before it is counted. ``remaining``: the
+    trials ``work`` holds (what the progress hook counts down from)."""
     from behaviorlab.runs._rows import result_row
 
-    queue: asyncio.Queue[list[Job]] = asyncio.Queue()
-    for chain in work:
-        queue.put_nowait(chain)
-    remaining = sum(len(c) for c in work)
     started = time.perf_counter()
     holds: dict[int, asyncio.Lock] = {}
     models = {id(sim): exclusive_models(sim) for sim in p.simulators}
+    slots = asyncio.Semaphore(max(1, min(p.spec.concurrency, max(remaining, 1))))
 
     async def run_chain(chain: list[Job]) -> None:
         nonlocal remaining
@@ -169,24 +155,23 @@ async def execute_local(
             if on_progress is not None:
                 on_progress(summary, remaining)
 
-    async def worker() -> None:
-        while True:
-            try:
-                chain = queue.get_nowait()
-            except asyncio.QueueEmpty:
-                return
+    async def worker(chain: list[Job]) -> None:
+        try:
             sim = chain[0].simulator
             held = models[id(sim)] if id(sim) in models else exclusive_models(sim)
             async with AsyncExitStack() as stack:  # every model of the chain, in id order
                 for model in held:
                     await stack.enter_async_context(holds.setdefault(id(model), asyncio.Lock()))
                 await run_chain(chain)
+        finally:
+            slots.release()
 
     # a TaskGroup, not gather: when one worker raises (a missing extra), the others are
     # cancelled before the caller closes the store, so nothing writes to a closed store
     try:
         async with asyncio.TaskGroup() as group:
-            for _ in range(min(p.spec.concurrency, len(work))):  # one chain each at most
-                group.create_task(worker())
+            for chain in work:  # made one at a time, as a slot frees
+                await slots.acquire()
+                group.create_task(worker(chain))
     except BaseExceptionGroup as eg:
         raise eg.exceptions[0] from None

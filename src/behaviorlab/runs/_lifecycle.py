@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from behaviorlab.runs._build import all_pricings, open_cache, results_path
-from behaviorlab.runs._executor import execute_local, pending_chains
+from behaviorlab.runs._executor import Pending, execute_local
 from behaviorlab.runs._manifest import build_manifest, data_manifest, task_manifest
 from behaviorlab.runs._planning import plan
 from behaviorlab.runs._spec import ExecutorKind, ExperimentSpec, load_spec
@@ -41,12 +41,15 @@ async def execute(
     """Answer the plan's trials not stored yet (at most ``limit``), session chain by chain,
     here or on Ray (``executor``, default: the spec's); each result is committed at once."""
     done = store.done_ids(run_id)
-    work = pending_chains(p.jobs, done, limit)
+    work = Pending(p.chains, done, limit)  # chains made as they are taken
+    # every stored id is one of the plan's (the run id is the spec's hash): counted exactly
+    # while the chains are taken, and set again once they all are
+    todo = max(0, p.planned - len(done))
     summary = RunSummary(
         run_id,
         store.path,
-        planned=len(p.jobs),
-        already_done=sum(1 for j in p.jobs if j.trial_id in done),
+        planned=p.planned,
+        already_done=len(done),
         currency=currency_of([pr for s in p.simulators for pr in all_pricings(s)]),
     )
     started = time.perf_counter()
@@ -60,11 +63,21 @@ async def execute(
             run_id,
             summary,
             work,
+            remaining=todo if limit is None else min(todo, limit),
             address=address or p.spec.executor.address,
             on_progress=on_progress,
         )
     else:
-        await execute_local(p, store, run_id, summary, work, on_progress=on_progress)
+        await execute_local(
+            p,
+            store,
+            run_id,
+            summary,
+            work,
+            remaining=todo if limit is None else min(todo, limit),
+            on_progress=on_progress,
+        )
+    summary.already_done = work.already_done
     summary.elapsed_s = time.perf_counter() - started
     return summary
 
@@ -138,7 +151,7 @@ async def run_async(
             spec_hash=spec.spec_hash(),
             dataset=data_manifest(p.dataset, len(p.test_ids)),
             simulators=[{"label": s.label, **s.identity()} for s in p.simulators],
-            trials_planned=len(p.jobs),
+            trials_planned=p.planned,
         )
         manifest["split"] = p.split
         manifest["task"] = task_manifest(p.spec.task)
@@ -157,7 +170,7 @@ async def run_async(
             executor=executor,
             address=address,
         )
-        complete = store.count(run_id) == len(p.jobs)
+        complete = store.count(run_id) == p.planned
         store.finish_run(run_id, "finished" if complete else "partial")
         manifest["cache"] = {"hits": summary.cache_hits, "misses": summary.cache_misses}
         manifest["status"] = "finished" if complete else "partial"

@@ -9,14 +9,22 @@ from behaviorlab.data._records import Dataset, stable_hash
 from behaviorlab.models._base import Backend
 from behaviorlab.models._cache import CallCache
 from behaviorlab.runs._build import load_data, make_simulator, set_pricing
+from behaviorlab.runs._chains import (
+    Arm,
+    LazyTrials,
+    PlanChains,
+    Tally,
+    TrialSource,
+    counted_planned,
+    per_trial,
+)
 from behaviorlab.runs._conditions import conditions
-from behaviorlab.runs._executor import schedule
-from behaviorlab.runs._spec import ExperimentSpec, PartiesSpec, SpecError, SubsetSpec
-from behaviorlab.runs._split import apply_subset, split_trials, test_people
-from behaviorlab.runs._types import Job, Plan
+from behaviorlab.runs._spec import ExperimentSpec, PartiesSpec, SpecError
+from behaviorlab.runs._split import test_episodes_by_time, test_people
+from behaviorlab.runs._types import Plan
 from behaviorlab.simulators._base import Simulator
 from behaviorlab.simulators._parties import PartySet
-from behaviorlab.tasks._base import InteractiveTask, Task, tasks
+from behaviorlab.tasks._base import InteractiveTask, Task, Trial, tasks
 from behaviorlab.tasks._parties import MultiPartyTask
 
 
@@ -131,7 +139,17 @@ def _share_model(sim: Simulator, options: dict[str, Any], shared: dict[str, Back
 def plan(spec: ExperimentSpec, cache: CallCache | None, *, dataset: Dataset | None = None) -> Plan:
     """Every trial of the spec, decided before any model is called: the spec's plugins
     imported, the task built, the data loaded and split, the simulators built and fitted on
-    the training side, the conditions applied, the jobs in session-chain order."""
+    the training side, the conditions applied, the jobs in session-chain order. The jobs are
+    not held: ``Plan.chains`` makes them chain by chain when iterated; planning counts them
+    (and the split's sizes) by making the trials once and dropping them."""
+    return _plan(spec, cache, dataset=dataset, counted=True)
+
+
+def _plan(
+    spec: ExperimentSpec, cache: CallCache | None, *, dataset: Dataset | None, counted: bool
+) -> Plan:
+    """:func:`plan`; ``counted=False`` (a Ray actor, which only answers the chains it is
+    sent): nothing is counted, so ``planned``, ``split`` sizes and ``test_ids`` are empty."""
     import_plugins(spec.plugins)
     for cond in spec.conditions + [c for s in spec.simulators for c in s.conditions or []]:
         conditions.get(cond)  # unknown names fail before anything runs
@@ -151,6 +169,7 @@ def plan(spec: ExperimentSpec, cache: CallCache | None, *, dataset: Dataset | No
         dataset = load_data(spec)
     split = spec.data.split
     people = test_people(dataset, split.test, split.seed) if split.by == "person" else set()
+    test_eps = test_episodes_by_time(dataset, split.test) if split.by == "time" else set()
     sims = [make_simulator(s.name, s.options(), cache) for s in spec.simulators]
     for sim, sim_spec in zip(sims, spec.simulators, strict=True):
         if sim_spec.pricing is not None:
@@ -160,49 +179,52 @@ def plan(spec: ExperimentSpec, cache: CallCache | None, *, dataset: Dataset | No
     dupes = sorted({x for x in labels if labels.count(x) > 1})
     if dupes:
         raise SpecError(f"two simulators share the label {dupes}; give one a distinct 'label:'")
-    arms: list[tuple[Simulator, list[str] | None, SubsetSpec | None, str | None]] = [
-        (sim, s.conditions, s.subset, None) for sim, s in zip(sims, spec.simulators, strict=True)
+    arms = [
+        Arm(sim, list(s.conditions or []), s.subset, None)
+        for sim, s in zip(sims, spec.simulators, strict=True)
     ]
     arms += [
-        (ps, p.conditions, p.subset, assignment_hash(p))
+        Arm(ps, list(p.conditions or []), p.subset, assignment_hash(p))
         for ps, p in zip(party_sets, spec.parties, strict=True)
     ]
-    jobs: list[Job] = []
+    source = TrialSource(task, dataset, split, people, test_eps)
+
+    def job_id(sim: Simulator, cond: str, seed: int, trial: Trial, parties: str | None) -> str:
+        return trial_id(task.name, sim.label, cond, seed, trial.key, parties)
+
+    made = PlanChains(source, list(spec.seeds), arms, list(spec.conditions), job_id, split.seed)
+    chain_conds = sorted(
+        {c for _, arm, c in made.sections() if source.by_episode and per_trial(c, arm.subset)}
+    )
     test_ids: set[str] = set()
     task_info: dict[str, Any] = {}
     info: dict[str, Any] = {"by": split.by}
+    tallies: dict[int, Tally] = {}
+    per_cond: dict[int, dict[str, int]] = {}
     for seed in spec.seeds:
-        train, test = split_trials(split, dataset, task.trials(dataset, seed=seed), people)
-        if not test:
-            raise SpecError(f"the split (by: {split.by}) leaves no test trials")
-        test_ids |= {t.person_id for t in test}
-        if seed == spec.seeds[0]:
-            info.update(
-                train_trials=len(train),
-                test_trials=len(test),
-                train_people=len({t.person_id for t in train}),
-                test_people=len({t.person_id for t in test}),
-                train_episodes=len({t.episode_id for t in train}),
-                test_episodes=len({t.episode_id for t in test}),
-            )
-            if split.by != "data":
-                info.update(test=split.test, seed=split.seed)
-            hook = getattr(task, "plan_info", None)  # an optional Task hook
-            if callable(hook):
-                task_info = dict(hook(test))
-        for sim, sim_conditions, subset, parties in arms:
-            if not train and getattr(sim, "learns_from_people", False):
+        if counted:
+            tally, per_cond[seed] = source.tally(seed, chain_conds)
+            tallies[seed] = tally
+            if not tally.test:
+                raise SpecError(f"the split (by: {split.by}) leaves no test trials")
+            test_ids |= tally.test_people
+            if seed == spec.seeds[0]:
+                info.update(tally.info())
+                if split.by != "data":
+                    info.update(test=split.test, seed=split.seed)
+                hook = getattr(task, "plan_info", None)  # an optional Task hook
+                if callable(hook):
+                    task_info = dict(hook(source.test(seed)))
+        for arm in arms:
+            sim = arm.simulator
+            if counted and not tallies[seed].train and getattr(sim, "learns_from_people", False):
                 raise SpecError(
                     f"simulator {sim.label!r} learns from training people, and the split "
                     f"(by: {split.by}, test: {split.test}) leaves none; use a test share "
                     "below 1 or leave this simulator out"
                 )
-            sim.fit(train)
-            for cond in sim_conditions or spec.conditions:
-                sliced = apply_subset(test, subset, cond, split.seed)
-                for trial in conditions.get(cond)(sliced, seed=seed):
-                    tid = trial_id(task.name, sim.label, cond, seed, trial.key, parties)
-                    jobs.append(Job(tid, trial, sim, cond, seed))
-    return Plan(
-        spec, dataset, task, test_ids, [*sims, *party_sets], schedule(jobs), info, task_info
-    )
+            # the training trials are made only if this fit reads them (an LLM's does not)
+            sim.fit(LazyTrials(lambda seed=seed: source.train(seed)))  # type: ignore[misc]
+    planned = counted_planned(made, tallies, per_cond) if counted else 0
+    source.forget()
+    return Plan(spec, dataset, task, test_ids, [*sims, *party_sets], made, planned, info, task_info)

@@ -56,7 +56,7 @@ class RunProgress:
         self._progress.__exit__(exc_type, exc, tb)
 
     def on_plan(self, plan: Plan) -> None:
-        self._progress.update(self._task, total=len(plan.jobs), status="starting")
+        self._progress.update(self._task, total=plan.planned, status="starting")
 
     def on_progress(self, summary: RunSummary, remaining: int) -> None:
         status = progress_status(summary)

@@ -1,29 +1,35 @@
 """The Ray executor: session chains answered by Ray actors, results written by the driver.
 
 The driver plans as the local executor does and stays the one writer of the store. Each
-actor (one per worker) rebuilds the same plan from the spec: it loads the data, builds the
-task and its own replica of every simulator (a model is loaded in the actor, never pickled)
-and fits the baselines on the same training trials; so the driver sends only trial ids. A
-session's trials go to one actor, in step order (an actor answers one call at a time, in the
-order they were sent), so its model reuses the shared prompt prefix. Each answer comes back as
-(trial id, Answer JSON, latency); the driver scores it, commits it and counts it, so the
-resume guarantees are the local executor's: trials stored are skipped on a rerun, and a killed
-run loses at most the chains in flight.
+actor (one per worker) rebuilds the same plan from the spec, without counting it: it loads
+the data, builds the task and its own replica of every simulator (a model is loaded in the
+actor, never pickled) and fits the baselines on the same training trials. It holds no jobs:
+the driver sends each trial id with its session's key, and the actor makes that one session
+chain when its first trial comes (:meth:`PlanChains.chain`), keeping only the chain it is
+answering. A session's trials go to one actor, in step order (an actor answers one call at a
+time, in the order they were sent), so its model reuses the shared prompt prefix. Each answer
+comes back as (trial id, Answer JSON, latency); the driver scores it, commits it and counts
+it, so the resume guarantees are the local executor's: trials stored are skipped on a rerun,
+and a killed run loses at most the chains in flight.
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import math
 import os
 import socket
 import time
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from behaviorlab.models._base import MissingExtraError
+from behaviorlab.runs._sessions import session_key
 from behaviorlab.simulators._base import Answer
 
 if TYPE_CHECKING:
+    from behaviorlab.runs._sessions import SessionKey
     from behaviorlab.runs._types import Job, Plan, ProgressHook, RunSummary
     from behaviorlab.store._sqlite import ResultStore
 
@@ -44,7 +50,7 @@ class SessionWorker:
 
     def __init__(self, spec: dict[str, Any], cwd: str, env: dict[str, str]) -> None:
         from behaviorlab.runs._build import open_cache
-        from behaviorlab.runs._planning import plan
+        from behaviorlab.runs._planning import _plan
         from behaviorlab.runs._spec import ExperimentSpec
 
         if os.path.isdir(cwd):  # relative data / cache paths resolve as on the driver
@@ -53,13 +59,19 @@ class SessionWorker:
         self.loop = asyncio.new_event_loop()
         parsed = ExperimentSpec.model_validate(spec)
         self.cache = open_cache(parsed)
-        self.plan = plan(parsed, self.cache)
-        self.jobs = {j.trial_id: j for j in self.plan.jobs}
+        self.plan = _plan(parsed, self.cache, dataset=None, counted=False)
+        self._chain: tuple[SessionKey, dict[str, Job]] | None = None
 
-    def answer(self, trial_id: str) -> tuple[str, dict[str, Any], float]:
+    def answer(self, key: list[Any], trial_id: str) -> tuple[str, dict[str, Any], float]:
+        """Answer one trial of the session ``key`` (label, condition, seed, episode)."""
         from behaviorlab.runs._executor import answer_job
 
-        job = self.jobs.get(trial_id)
+        session: SessionKey = (str(key[0]), str(key[1]), int(key[2]), str(key[3]))
+        if self._chain is None or self._chain[0] != session:
+            self._chain = None  # the chain answered before is dropped first
+            jobs = self.plan.chains.chain(session)
+            self._chain = (session, {j.trial_id: j for j in jobs})
+        job = self._chain[1].get(trial_id)
         if job is None:
             raise LookupError(
                 f"the Ray worker on {socket.gethostname()} planned no trial {trial_id}: it sees "
@@ -87,19 +99,23 @@ async def execute_ray(
     store: ResultStore,
     run_id: str,
     summary: RunSummary,
-    work: list[list[Job]],
+    work: Iterable[list[Job]],
     *,
+    remaining: int,
     address: str | None = None,
     on_progress: ProgressHook | None = None,
 ) -> None:
-    """Answer ``work`` (session chains) on Ray actors; commit each result here as it comes."""
+    """Answer ``work`` (session chains, made as they are taken) on Ray actors; commit each
+    result here as it comes. ``remaining``: the trials ``work`` holds."""
     from behaviorlab.runs._rows import result_row
 
     ray = import_ray()
-    if not work:
-        return
     ex = p.spec.executor
-    n_workers = min(ex.workers or p.spec.concurrency, len(work))
+    pending = iter(work)
+    first = list(itertools.islice(pending, ex.workers or p.spec.concurrency))
+    if not first:
+        return
+    n_workers = len(first)  # never more actors than chains
     started_ray = False
     if not ray.is_initialized():
         if address is not None:
@@ -114,20 +130,17 @@ async def execute_ray(
     )
     spec_json = p.spec.model_dump(mode="json")
     actors = [remote.remote(spec_json, os.getcwd(), env) for _ in range(n_workers)]
-    queue: asyncio.Queue[list[Job]] = asyncio.Queue()
-    for chain in work:
-        queue.put_nowait(chain)
-    remaining = sum(len(c) for c in work)
+    queue = itertools.chain(first, pending)  # one chain taken at a time, by any actor
     started = time.perf_counter()
 
     async def drive(actor: Any) -> None:
         nonlocal remaining
         while True:
-            try:
-                chain = queue.get_nowait()
-            except asyncio.QueueEmpty:
+            chain = next(queue, None)
+            if chain is None:
                 return
-            refs = [actor.answer.remote(job.trial_id) for job in chain]  # in order, one actor
+            key = list(session_key(chain[0]))
+            refs = [actor.answer.remote(key, job.trial_id) for job in chain]  # in order
             for job, ref in zip(chain, refs, strict=True):
                 try:
                     _, data, latency = await ref

@@ -37,12 +37,24 @@ def _backend_of(sim: Simulator) -> Backend | None:
     return found if isinstance(found, Backend) else None
 
 
-def _spread(jobs: list[Job], n: int) -> list[Job]:
-    """``n`` jobs evenly spaced over the list (all when it is shorter)."""
-    if n >= len(jobs):
-        return list(jobs)
-    step = len(jobs) / n
-    return [jobs[int(i * step)] for i in range(n)]
+def _spread(plan: Plan, sim: Simulator, n: int) -> list[Job]:
+    """``n`` of ``sim``'s jobs evenly spaced over the plan (all when it has fewer): the
+    chains are made twice, to count and to pick, and never held."""
+    total = sum(1 for chain in plan.chains for j in chain if j.simulator is sim)
+    if n >= total:
+        picks = set(range(total))
+    else:
+        step = total / n
+        picks = {int(i * step) for i in range(n)}
+    out: list[Job] = []
+    i = 0
+    for chain in plan.chains:
+        for job in chain:
+            if job.simulator is sim:
+                if i in picks:
+                    out.append(job)
+                i += 1
+    return out
 
 
 async def measure(plan: Plan, n: int = 3) -> dict[str, Throughput]:
@@ -54,7 +66,7 @@ async def measure(plan: Plan, n: int = 3) -> dict[str, Throughput]:
         raise ValueError(f"--measure needs at least 1 trial, not {n}")
     out: dict[str, Throughput] = {}
     for sim in plan.simulators:
-        jobs = _spread([j for j in plan.jobs if j.simulator is sim], n)
+        jobs = _spread(plan, sim, n)
         if not jobs:
             continue
         # a set of parties calls the models of its parties: each one is timed uncached

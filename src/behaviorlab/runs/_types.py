@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from behaviorlab.data._records import Dataset
 from behaviorlab.models._base import Pricing
 from behaviorlab.runs._spec import ExperimentSpec
 from behaviorlab.simulators._base import Answer, Simulator
 from behaviorlab.tasks._base import Task, Trial
+
+
+class Chains(Protocol):
+    """A plan's session chains: re-iterable, and one chain made on its own by its key."""
+
+    def __iter__(self) -> Iterator[list[Job]]: ...
+
+    def chain(self, key: tuple[str, str, int, str]) -> list[Job]:
+        """The chain of (simulator label, condition, seed, episode); [] if none."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -74,12 +84,29 @@ class Plan:
     test_ids: set[str]
     """People with test trials (stored with the run; the bootstrap resamples them)."""
     simulators: list[Simulator]
-    jobs: list[Job]
+    chains: Chains
+    """The session chains, in the order they run: made when iterated (seed → arm →
+    condition → episode), not held; iterating again gives the same chains."""
+    planned: int
+    """How many jobs iterating ``chains`` gives (counted while planning)."""
     split: dict[str, Any] = field(default_factory=dict)
     """How the split was made and its sizes (recorded in the manifest)."""
     task_info: dict[str, Any] = field(default_factory=dict)
     """What the task measured on the test trials it made (its optional ``plan_info(trials)``
     hook, e.g. next_action's target survival), recorded in the manifest as ``task_info``."""
+
+    @property
+    def jobs(self) -> list[Job]:
+        """Every job, in the order they run, made at once: for small plans and tests (a
+        run iterates ``chains`` instead, which holds one chain at a time)."""
+        return [job for chain in self.chains for job in chain]
+
+    @jobs.setter
+    def jobs(self, jobs: list[Job]) -> None:
+        from behaviorlab.runs._sessions import FixedChains
+
+        self.chains = FixedChains(jobs)
+        self.planned = len(jobs)
 
     async def aclose(self) -> None:
         """Release every model the plan holds: each simulator's (a set of parties': each

@@ -8,10 +8,10 @@ for fidelity). The answer is one option code; it is scored against the person's 
 from __future__ import annotations
 
 import random
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
-from behaviorlab.data._records import Dataset, Observation, Step, stable_hash
+from behaviorlab.data._records import Dataset, Episode, Observation, Step, stable_hash
 from behaviorlab.families.survey._values import (
     NUMERIC,
     answer_type,
@@ -113,15 +113,31 @@ class SurveyTask:
         return {"option_order_seed": order_seed}
 
     def trials(self, dataset: Dataset, *, seed: int) -> list[Trial]:
-        """One trial per answered question. Built for a million trials in bounded memory:
-        what trials have in common is one object, not a copy per trial (the person, the
-        question shown in one option order, the answer schema of one order), and the trial
-        models are assembled from values already checked (the dataset's records) without a
-        second validation, which would copy every dict and list."""
-        out: list[Trial] = []
+        """One trial per answered question (every episode's :meth:`iter_trials`)."""
+        made = self.iter_trials(dataset, seed=seed, episodes=dataset.episodes)
+        return [t for episode in made for t in episode]
+
+    def count_trials(self, dataset: Dataset, episode: Episode) -> int:
+        """How many trials :meth:`iter_trials` makes of ``episode`` (one per step, each step
+        checked), whatever the seed: the runner counts a plan without making its trials."""
+        for step in episode.steps:
+            self.check_step(step, episode.episode_id)
+        return len(episode.steps)
+
+    def iter_trials(
+        self, dataset: Dataset, *, seed: int, episodes: Iterable[Episode]
+    ) -> Iterator[list[Trial]]:
+        """The trials of each episode given, one list per episode, in order (the runner
+        makes a plan's chains this way, one episode at a time). Built for a million trials
+        in bounded memory: what trials have in common is one object, not a copy per trial
+        (the person, the question shown in one option order, the answer schema of one
+        order), and the trial models are assembled from values already checked (the
+        dataset's records) without a second validation, which would copy every dict and
+        list."""
         shown: dict[tuple[int, tuple[str, ...]], tuple[Observation, Observation]] = {}
         schemas: dict[tuple[str, ...], dict[str, Any]] = {}
-        for ep in dataset.episodes:
+        for ep in episodes:
+            out: list[Trial] = []
             person = dataset.persons[ep.person_id]
             for step in ep.steps:
                 self.check_step(step, ep.episode_id)
@@ -172,7 +188,7 @@ class SurveyTask:
                         person=person,
                     )
                 )
-        return out
+            yield out
 
     def score(self, trial: Trial, answer: Answer) -> dict[str, float]:
         """Exact match of the option code (``correct``); a numeric question's accuracy
