@@ -4,15 +4,18 @@ conditions of one run, and ``behaviorlab demo transcript`` on the mock backend."
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime, timedelta
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 
 from behaviorlab.data import load_dataset
 from behaviorlab.families.transcript import TranscriptTask
 from behaviorlab.families.transcript._demo import bandit_record
+from behaviorlab.families.transcript._estimate import estimate_lines, measured_rate
 from behaviorlab.plugins._family import read_packaged_spec, with_backend
 from behaviorlab.runs import open_run, run_async
 from behaviorlab.runs._conditions import conditions
@@ -61,12 +64,15 @@ def test_history_controls_are_conditions_of_one_trial_set() -> None:
 
 
 def test_demo_runs_with_the_mock_and_every_control(tmp_path: Path) -> None:
-    spec: dict[str, Any] = with_backend(
-        read_packaged_spec("behaviorlab.families.transcript"), "mock"
-    )
-    spec["cache"] = False
+    from behaviorlab.plugins._family import DemoRequest, find_demo
+
+    made = find_demo("transcript").build(DemoRequest(out=tmp_path, backend="mock"))
+    assert made.spec["data"]["source"] == "synthetic_bandit"
+    assert made.spec == with_backend(read_packaged_spec("behaviorlab.families.transcript"), "mock")
+    spec: dict[str, Any] = dict(made.spec, cache=False)
     asyncio.run(run_async(spec, out=tmp_path))
-    frame = open_run(spec["name"], out=tmp_path).to_pandas()
+    run = open_run(spec["name"], out=tmp_path)
+    frame = run.to_pandas()
     assert frame["error"].isna().all()
     llm = frame[frame["simulator"] == "llm:mock-1"]
     assert set(llm["condition"]) == {"full", "shuffled_history", "instructions_only"}
@@ -83,13 +89,55 @@ def test_demo_runs_with_the_mock_and_every_control(tmp_path: Path) -> None:
     repeat = frame[frame["simulator"] == "repeat_last"].groupby("condition")
     acc = {c: sum(s["hits"] for s in g["scores"]) for c, g in repeat}
     assert acc["full"] > acc["instructions_only"]  # repeat-last needs the history
+    # the estimate for the shared experiments is this run's own speed
+    assert made.finish is not None
+    lines = made.finish(run)
+    assert measured_rate(frame) is None  # the mock counts no tokens
+    assert "llm:mock-1 reported no tokens evaluated" in lines[1]
 
 
-def test_demo_prints_the_estimate_for_the_shared_experiments(tmp_path: Path) -> None:
-    from behaviorlab.plugins._family import DemoRequest, find_demo
+def _rows(*rows: tuple[str, int, float, float, int, int, str]) -> pd.DataFrame:
+    """(simulator, tokens_in, end second, latency_s, calls, cache_hits, mode) per trial."""
+    start = datetime(2026, 1, 1)
+    return pd.DataFrame(
+        {
+            "simulator": [r[0] for r in rows],
+            "tokens_in": [r[1] for r in rows],
+            "created_at": [(start + timedelta(seconds=r[2])).isoformat() for r in rows],
+            "latency_s": [r[3] for r in rows],
+            "calls": [r[4] for r in rows],
+            "cache_hits": [r[5] for r in rows],
+            "error": [None] * len(rows),
+            "meta": [{"mode": r[6]} for r in rows],
+        }
+    )
 
-    made = find_demo("transcript").build(DemoRequest(out=tmp_path, backend="mock"))
-    assert made.spec["data"]["source"] == "synthetic_bandit"
-    assert made.spec["simulators"][0]["backend"] == "mock"
-    (outro,) = made.outro
-    assert "191,613" in outro and "1,044,850" in outro and "0.4 h" in outro
+
+def test_the_estimate_is_the_runs_own_speed() -> None:
+    frame = _rows(
+        ("llm", 900, 30.0, 9.0, 1, 0, "one_pass"),  # the first model trial: start-up
+        ("repeat_last", 0, 30.5, 0.1, 0, 0, "simulator"),  # no model
+        ("llm", 400, 32.0, 5.0, 1, 0, "one_pass"),  # waited: its time is 32 - 30 = 2 s
+        ("llm", 999, 33.0, 0.0, 1, 1, "one_pass"),  # cached: no speed, no model time
+        ("llm", 600, 34.0, 5.0, 1, 0, "one_pass"),  # 34 - 32 = 2 s
+        ("llm", 50, 38.0, 5.0, 20, 0, "per_choice"),  # not measured while one pass is
+        ("llm", 375, 44.0, 1.5, 1, 0, "one_pass"),  # 1.5 s of its 44 - 38 = 6
+    )
+    rate = measured_rate(frame)
+    assert rate is not None and rate.one_pass and rate.simulators == ("llm",)
+    assert (rate.tokens, rate.seconds, rate.per_s, rate.trials) == (1375, 5.5, 250.0, 3)
+    lines = estimate_lines(frame)
+    assert "1,375 tokens in 5.5 s (250 tokens/s" in lines[0] and "read once" in lines[0]
+    # 191,613 / 250 = 766 s; 1,044,850 / 250 = 4,179 s
+    assert "191,613 tokens, about 13 min" in lines[1]
+    assert "1,044,850 tokens, about 1.2 h" in lines[2]
+    per_choice = frame.assign(meta=[{"mode": "per_choice"}] * len(frame))
+    # 400 + 600 + 50 + 375 tokens in 2 + 2 + 4 + 1.5 s: 150 tokens/s; 191,613 x 5.919 =
+    # 1,134,157 tokens per choice from scratch: 7,561 s
+    slow = estimate_lines(per_choice)
+    assert "1,425 tokens in 9.5 s (150 tokens/s" in slow[0]
+    assert "per choice, from scratch" in slow[0] and "1,134,157 tokens, about 2.1 h" in slow[1]
+    cached = frame.assign(cache_hits=1)
+    assert measured_rate(cached) is None and "call cache" in estimate_lines(cached)[0]
+    one = measured_rate(frame.iloc[:1])  # one trial: its own latency, start-up included
+    assert one is not None and (one.seconds, one.startup_included) == (9.0, True)

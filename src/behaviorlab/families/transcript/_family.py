@@ -2,23 +2,34 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from rich.markup import escape
+
+from behaviorlab.families.transcript._estimate import estimate_lines
 from behaviorlab.families.transcript._report import transcript_blocks
 from behaviorlab.families.transcript._task import TRANSCRIPT
 from behaviorlab.plugins._family import Demo, DemoPlan, DemoRequest, Family, family, packaged_demo
 
+if TYPE_CHECKING:
+    from behaviorlab.runs import Run
+
 _PACKAGE = __package__ or "behaviorlab.families.transcript"
 OUTRO = (
-    "The shared Psych-201 experiments in full, estimated from bench/transcript_pass.py (bundled "
-    "SmolLM2, n_ctx 8192, 2 cores): risky choice, 301 participants, 191,613 transcript tokens, "
-    "about 0.4 h in one pass; 2x2 games, 300 participants, 1,044,850 tokens, about 2.3 h. Per "
-    "choice from scratch reads 5.9x and 10.5x those tokens. Run: data: {source: psych101, "
-    "options: {path: ../shared/data/psych201}} with backend_options: {n_ctx: 8192}."
+    "To run them: data: {source: psych101, options: {path: ../shared/data/psych201}} with "
+    "backend_options: {n_ctx: 8192} (docs/transcript.md)."
 )
+
+
+def _finish(run: Run) -> Sequence[str]:
+    """After the demo: the estimate for the shared experiments from the run's own speed."""
+    return ["", *(escape(line) for line in estimate_lines(run.to_pandas()))]
 
 
 def _demo(request: DemoRequest) -> DemoPlan:
     made = packaged_demo("transcript", "", _PACKAGE).build(request)
-    return DemoPlan(made.spec, intro=made.intro, outro=[OUTRO])
+    return DemoPlan(made.spec, intro=made.intro, outro=[OUTRO], finish=_finish)
 
 
 FAMILY = family(
