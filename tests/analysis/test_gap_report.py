@@ -198,8 +198,8 @@ def test_a_demo_sized_gap_is_fast() -> None:
         {"person_id": ids, "age": rng.integers(18, 90, 100), "party": rng.choice(["l", "r"], 100)}
     )
     gap(frame.iloc[:40], n_resamples=20)  # warm up imports
-    start = time.perf_counter()
+    start = time.process_time()  # this process's CPU time: other processes' load is not in it
     rep = gap(frame, persons=persons, n_resamples=2000)
-    elapsed = time.perf_counter() - start
+    elapsed = time.process_time() - start
     assert len(frame) == 500 and not rep.subgroups.empty
-    assert elapsed < 5.0, f"gap took {elapsed:.2f}s"
+    assert elapsed < 5.0, f"gap took {elapsed:.2f}s of CPU time"

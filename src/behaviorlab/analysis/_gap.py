@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from behaviorlab.analysis._answer_key import answer_key_agreement
@@ -46,12 +45,15 @@ from behaviorlab.analysis._metrics import (
     metric_names,
 )
 from behaviorlab.analysis._noise_floor import DISTANCES, noise_floor
-from behaviorlab.analysis._numeric import _meta, numeric_outcomes
+from behaviorlab.analysis._numeric import numeric_outcomes
 from behaviorlab.analysis._paired import ArmScores, PairedEffect, paired_difference
 from behaviorlab.analysis._position import position_shares
 from behaviorlab.analysis._report import FULL, GapReport, GapRow, empty_table
 from behaviorlab.analysis._small_sample import IntervalChoice
+from behaviorlab.analysis._stored import Stored, stored
 from behaviorlab.analysis._subgroups import Bins, empty_subgroup_tables, subgroup_gaps
+from behaviorlab.analysis._sums import CHUNK_ROWS, Key, TableSums
+from behaviorlab.analysis._sums import option_code_rows as option_code_rows  # read by report
 from behaviorlab.analysis._turns import ROLE_COLUMNS, role_table
 
 PERSONA_CONTROLS = ("shuffled_persona", "no_persona")
@@ -91,18 +93,7 @@ def _for_tasks(m: Metric, tasks: Collection[str]) -> bool:
     return only is None or bool(set(only) & set(tasks))
 
 
-NUMERIC = "numeric"
 NOT_CODES = "numeric answers are not option codes"
-
-
-def option_code_rows(frame: pd.DataFrame) -> pd.DataFrame:
-    """``frame`` without the trials of numeric questions (``meta["answer_type"] ==
-    "numeric"``): their answers are numbers, which the option-code analyses (macro-F1, the
-    distribution distances, item-level shares, the noise floor) would read as codes."""
-    if "meta" not in frame.columns:
-        return frame
-    numeric = np.array([_meta(m).get("answer_type") == NUMERIC for m in frame["meta"]], bool)
-    return frame.loc[~numeric] if numeric.any() else frame
 
 
 def _on_codes(m: Metric) -> bool:
@@ -145,6 +136,40 @@ def _row(
         estimates=estimates,
         missing=missing,
     )
+
+
+def _groups(frame: pd.DataFrame) -> dict[Key, pd.DataFrame]:
+    return {
+        (str(t), str(s), str(c)): g
+        for (t, s, c), g in frame.groupby(["task", "simulator", "condition"], dropna=False)
+    }
+
+
+def _table(
+    frame: pd.DataFrame,
+    sums: TableSums | None,
+    chosen: Mapping[str, Metric],
+    is_baseline: Any,
+    settings: dict[str, Any],
+) -> list[GapRow]:
+    """The gap table's rows, in order: from ``frame`` alone (``sums`` None), or with the
+    summed metrics from ``sums`` and only the others from the rows of ``frame``."""
+    if sums is None:
+        groups = _groups(frame)
+        keys = sorted(groups, key=lambda k: (k[0], k[1], condition_order(k[2])))
+        return [_row(k, groups[k], chosen, is_baseline(k[1]), settings) for k in keys]
+    by_key: dict[Key, pd.DataFrame] | None = None
+
+    def from_rows(key: Key, name: str) -> Estimate | None:
+        nonlocal by_key
+        if by_key is None:  # only when a metric is not summed
+            by_key = _groups(frame)
+        valid = valid_rows(by_key[key])
+        m = chosen[name]
+        return estimate_valid(m, option_code_rows(valid) if _on_codes(m) else valid, **settings)
+
+    keys = sorted(sums.keys(), key=lambda k: (k[0], k[1], condition_order(k[2])))
+    return [sums.row(k, chosen, is_baseline(k[1]), settings, _on_codes, from_rows) for k in keys]
 
 
 def _best(rows: Sequence[GapRow], metric: str, higher: bool) -> GapRow | None:
@@ -269,6 +294,7 @@ def gap(
     baselines: Collection[str] | None = None,
     metrics: Sequence[str] | None = None,
     noise_floor_splits: int = 200,
+    chunk_rows: int = CHUNK_ROWS,
 ) -> GapReport:
     """The gap between simulated and real people, with intervals clustered by person.
 
@@ -285,8 +311,17 @@ def gap(
     :func:`numeric_outcomes` and :func:`answer_key_agreement` (None when no trial is numeric
     or keyed) and notes on which yardsticks apply. Tables that do not apply are
     empty, with their columns.
+
+    ``results`` may also be a :class:`~behaviorlab.store.ResultStore` (its latest run) or a
+    stored run (``open_run``): then it is read once, ``chunk_rows`` rows at a time, the
+    table's accuracy, log-loss, Brier and macro-F1 come from per-person sums
+    (:mod:`behaviorlab.analysis._sums`) and the rest from a compact frame without the raw
+    model text (:mod:`behaviorlab.analysis._stored`): the same estimates and intervals as
+    from ``run.to_pandas()``, in a fraction of its memory.
     """
-    frame = as_frame(results)
+    with stored(results, metrics, chunk_rows) as source:
+        sums = source.sums if isinstance(source, Stored) else None
+        frame = as_frame(source)
     require(frame, *_REQUIRED)
     absent = {c: None for c in _OPTIONAL if c not in frame.columns}
     frame = decoded(frame.assign(**absent) if absent else frame)
@@ -301,14 +336,7 @@ def gap(
     settings: dict[str, Any] = boot | {"interval": interval}
     is_baseline = baseline_rule(baselines)
 
-    groups = {
-        (str(t), str(s), str(c)): g
-        for (t, s, c), g in frame.groupby(["task", "simulator", "condition"], dropna=False)
-    }
-    rows = [
-        _row(key, groups[key], chosen, is_baseline(key[1]), settings)
-        for key in sorted(groups, key=lambda k: (k[0], k[1], condition_order(k[2])))
-    ]
+    rows = _table(frame, sums, chosen, is_baseline, settings)
 
     distances = [n for n, m in chosen.items() if isinstance(m, DistributionMetric)]
     floors: dict[str, dict[str, Estimate]] = {}

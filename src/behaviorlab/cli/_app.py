@@ -120,7 +120,7 @@ def _print_gap(path: Path, run_id: str, n_resamples: int = 2000) -> None:
     from behaviorlab.runs import open_run
 
     run = open_run(path, run_id=run_id)
-    report = gap(run.to_pandas(), persons=run.persons(), n_resamples=n_resamples)
+    report = gap(run, persons=run.persons(), n_resamples=n_resamples)
     if not all(unscored(r) for r in report.rows):
         console.print(render_gap(report))
     for line in unscored_lines(report):  # arms without a human answer: one line, no dashes
@@ -348,7 +348,7 @@ def gap_cmd(
             return
         from behaviorlab.analysis import gap
 
-        report = gap(r.to_pandas(), persons=r.persons(), n_resamples=resamples)
+        report = gap(r, persons=r.persons(), n_resamples=resamples)
         if fmt == "csv":
             _emit(report.to_pandas().to_csv(index=False), None)
         elif fmt == "json":

@@ -14,6 +14,8 @@ import pandas as pd
 
 from behaviorlab._registry import import_plugins
 from behaviorlab.analysis import GapReport, gap
+from behaviorlab.analysis._stored import Stored, read_stored
+from behaviorlab.analysis._sums import CHUNK_ROWS
 from behaviorlab.plugins import Family, families_for
 from behaviorlab.runs import Run
 from behaviorlab.store import ResultStore
@@ -72,24 +74,57 @@ def _run_row(run: Run) -> dict[str, Any]:
 
 
 def run_gap(
-    frame: pd.DataFrame, persons: pd.DataFrame | None, *, n_resamples: int, seed: int = 0
+    results: pd.DataFrame | Stored,
+    persons: pd.DataFrame | None,
+    *,
+    n_resamples: int,
+    seed: int = 0,
 ) -> GapReport:
     """:func:`behaviorlab.analysis.gap` with the persons table (for subgroup gaps)."""
-    return gap(frame, persons=persons, n_resamples=n_resamples, seed=seed)
+    return gap(results, persons=persons, n_resamples=n_resamples, seed=seed)
 
 
-def collect(run: Run, *, n_resamples: int = 2000, seed: int = 0) -> RunData:
-    """Read a stored run and compute its gap report."""
-    frame = run.to_pandas()
+FAILED_ONLY = ("raw_output",)
+"""Columns the report reads only for failed trials (their examples): read for those alone."""
+
+
+def _with_failed_output(
+    store: ResultStore, run_id: str, frame: pd.DataFrame, chunk_rows: int
+) -> pd.DataFrame:
+    """``frame`` (the store's rows in its order) with :data:`FAILED_ONLY`, None but for the
+    failed trials, read a chunk at a time: a real model's raw text is most of a row."""
+    values: dict[str, list[Any]] = {c: [] for c in FAILED_ONLY}
+    for chunk in store.iter_frames(
+        run_id, columns=("error", "error_kind", *FAILED_ONLY), chunk_rows=chunk_rows
+    ):
+        failed = (chunk["error"].notna() | chunk["error_kind"].notna()).tolist()
+        for c in FAILED_ONLY:
+            values[c] += [v if f else None for v, f in zip(chunk[c].tolist(), failed, strict=True)]
+    columns = {c: pd.Series(v, index=frame.index, dtype=object) for c, v in values.items()}
+    return frame.assign(**columns)
+
+
+def collect(
+    run: Run, *, n_resamples: int = 2000, seed: int = 0, chunk_rows: int = CHUNK_ROWS
+) -> RunData:
+    """Read a stored run and compute its gap report.
+
+    The run is read ``chunk_rows`` rows at a time (``analysis._stored.read_stored``): the
+    gap table from per-person sums, the frame the sections read (``RunData.frame``) without
+    the prompt hash and without the raw model text but for failed trials; a section that
+    needs other columns reads them from ``data.run``."""
+    manifest = run.manifest
+    spec = manifest.get("spec") or {}
+    import_plugins(spec.get("plugins") or [])  # what the run's spec imported, imported again
+    with ResultStore(run.results_path, readonly=True) as store:
+        stored = read_stored(store, run.run_id, chunk_rows=chunk_rows)
+        frame = _with_failed_output(store, run.run_id, stored.frame, chunk_rows)
     if frame.empty:
         raise ValueError(
             f"run {run.run_id!r} in {str(run.results_path)!r} has no trials yet; nothing to report"
         )
-    manifest = run.manifest
     row = _run_row(run)
     persons = _persons(run)
-    spec = manifest.get("spec") or {}
-    import_plugins(spec.get("plugins") or [])  # what the run's spec imported, imported again
     return RunData(
         name=str(spec.get("name") or row.get("name") or run.results_path.parent.name),
         run=run,
@@ -98,5 +133,5 @@ def collect(run: Run, *, n_resamples: int = 2000, seed: int = 0) -> RunData:
         created_at=str(row.get("created_at") or ""),
         frame=frame,
         persons=persons,
-        report=run_gap(frame, persons, n_resamples=n_resamples, seed=seed),
+        report=run_gap(stored, persons, n_resamples=n_resamples, seed=seed),
     )
