@@ -221,6 +221,22 @@ async def sustained(base: str, tokens: list[str], load: Workload, rate: float) -
     return sent
 
 
+def tree_cpu(pid: int) -> float:
+    """CPU seconds (user + system) used so far by process ``pid`` and its live children (the
+    worker processes), read from /proc (Linux); 0 where /proc is missing. Unlike wall-clock
+    rates, this does not depend on what else shares the cores."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        if int(stat.parent.name) == pid or int(fields[1]) == pid:
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
 def stored_ids(db: Path) -> set[str]:
     store = open_store(db)
     try:
@@ -245,7 +261,10 @@ def run_share(base_page: str, share: float, args: argparse.Namespace) -> tuple[f
         server = start_server(db, port, workers=args.workers)
         url = f"http://127.0.0.1:{port}"
         try:
+            cpu0, client0 = tree_cpu(server.pid), time.process_time()
             fast, seconds = asyncio.run(burst(url, tokens, load))
+            cpu = tree_cpu(server.pid) - cpu0
+            client = time.process_time() - client0
             slow = asyncio.run(sustained(url, tokens, steady, args.rate))
         finally:
             server.terminate()
@@ -262,6 +281,13 @@ def run_share(base_page: str, share: float, args: argparse.Namespace) -> tuple[f
         f"  burst: {len(fast.acknowledged)} events in {seconds:.2f} s = {rate:,.0f} events/s; "
         f"statuses {fast.statuses}, 503 retried {fast.busy}, failed {fast.failed}; "
         f"batch p50 {fast.percentile(0.5):.2f} s, p99 {fast.percentile(0.99):.2f} s"
+    )
+    per_event = cpu / max(1, len(fast.acknowledged))
+    print(
+        f"  burst CPU: server {per_event * 1000:.2f} ms per event (all its processes), bench "
+        f"client {client / max(1, len(fast.acknowledged)) * 1000:.2f} ms; at that cost 2 "
+        f"cores free for the server would take {2 / max(per_event, 1e-9):,.0f} events/s; "
+        f"load average {os.getloadavg()[0]:.1f}"
     )
     print(
         f"  sustained at {args.rate:g} events/s: {len(slow.acknowledged)} events; batch latency "

@@ -4,6 +4,9 @@ keyed by the raw page and the PII settings and bounded in bytes."""
 from __future__ import annotations
 
 import json
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -73,3 +76,47 @@ def test_the_page_cache_is_bounded_in_compressed_bytes() -> None:
     cache.put(PageCache.key("{}", "huge"), ("h", b"x" * 2_000, 9))  # over the bound: not kept
     assert cache.get(PageCache.key("{}", "huge")) is None
     assert PageCache.key("{}", "p") != PageCache.key('{"kinds":[]}', "p")
+
+
+def test_a_page_wanted_by_many_threads_at_once_is_made_once() -> None:
+    """A burst of participants on the same product page: the first thread cleans it, the
+    others wait for its result instead of cleaning it too."""
+    cache = PageCache()
+    key = PageCache.key("{}", PAGE)
+    made: list[int] = []
+    started = threading.Event()
+
+    def make() -> tuple[str, bytes, int]:
+        made.append(1)
+        started.set()
+        time.sleep(0.2)  # the others arrive meanwhile
+        return ("h", b"body", 4)
+
+    with ThreadPoolExecutor(8) as pool:
+        first = pool.submit(cache.get_or_make, key, make)
+        started.wait(5)
+        rest = [pool.submit(cache.get_or_make, key, make) for _ in range(7)]
+        pages = [first.result(), *(r.result() for r in rest)]
+    assert made == [1] and pages == [("h", b"body", 4)] * 8
+
+
+def test_when_the_maker_fails_a_waiting_thread_makes_the_page_itself() -> None:
+    cache = PageCache()
+    key = PageCache.key("{}", PAGE)
+    started, release = threading.Event(), threading.Event()
+
+    def failing() -> tuple[str, bytes, int]:
+        started.set()
+        release.wait(5)
+        raise RuntimeError("the cleaner broke")
+
+    with ThreadPoolExecutor(2) as pool:
+        first = pool.submit(cache.get_or_make, key, failing)
+        started.wait(5)
+        second = pool.submit(cache.get_or_make, key, lambda: ("h2", b"b", 1))
+        time.sleep(0.05)
+        release.set()
+        with pytest.raises(RuntimeError):
+            first.result()
+        assert second.result() == ("h2", b"b", 1)
+    assert cache.get(key) == ("h2", b"b", 1)

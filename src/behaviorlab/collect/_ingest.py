@@ -18,6 +18,9 @@ import asyncio
 import json
 import math
 import multiprocessing
+import os
+import threading
+import time
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
@@ -177,13 +180,11 @@ PAGES = PageCache()
 
 
 def _stored(raw: str, masker: PiiMasker, pii_key: str) -> tuple[str, bytes, int]:
-    key = PAGES.key(pii_key, raw)
-    found = PAGES.get(key)
-    if found is None:
-        # not kept in the masker's own cache too: PAGES holds the compressed form
-        found = stored_page(clean_html(raw, masker, remember=False), pii_key)
-        PAGES.put(key, found)
-    return found
+    # not kept in the masker's own cache too: PAGES holds the compressed form
+    return PAGES.get_or_make(
+        PAGES.key(pii_key, raw),
+        lambda: stored_page(clean_html(raw, masker, remember=False), pii_key),
+    )
 
 
 def prepare_batch(body: bytes, study_json: str) -> Prepared | Rejected:
@@ -228,8 +229,24 @@ def prepare_batch(body: bytes, study_json: str) -> Prepared | Rejected:
     return Prepared(events=events, rationales=whys, pages=pages)
 
 
-def _warm() -> bool:
-    return True
+def _warm() -> int:
+    return os.getpid()
+
+
+PARENT_CHECK_S = 0.5
+"""How often a worker process checks that the server that started it is still there."""
+
+
+def _exit_with(parent: int) -> None:
+    """In a worker process: exit once ``parent`` (the server) is gone. A server killed with
+    ``kill -9`` cannot stop its workers, and they would wait for work for ever."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_CHECK_S)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
 class IngestQueue:
@@ -262,10 +279,17 @@ class IngestQueue:
         """Start the worker processes (spawned: the server's threads are not forked)."""
         if self.workers and self._pool is None:
             context = multiprocessing.get_context("spawn")
-            self._pool = ProcessPoolExecutor(self.workers, mp_context=context)
+            self._pool = ProcessPoolExecutor(
+                self.workers, mp_context=context, initializer=_exit_with, initargs=(os.getpid(),)
+            )
             loop = asyncio.get_running_loop()
             warm = [loop.run_in_executor(self._pool, _warm) for _ in range(self.workers)]
             await asyncio.gather(*warm)
+
+    def worker_pids(self) -> list[int]:
+        """The worker processes' ids (none without workers)."""
+        processes = getattr(self._pool, "_processes", None) or {}
+        return sorted(processes)
 
     async def prepare(self, body: bytes, study_json: str) -> Prepared | Rejected:
         if self._pool is None:

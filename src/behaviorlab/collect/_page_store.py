@@ -15,7 +15,8 @@ import hashlib
 import json
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import zstandard
@@ -59,17 +60,55 @@ def page_row(event_id: str, html: str, pii_key: str) -> PageRow:
     return (event_id, *stored_page(html, pii_key))
 
 
+@dataclass
+class _Flight:
+    """A page being made by one thread; the others wanting it wait for ``done``."""
+
+    done: threading.Event = field(default_factory=threading.Event)
+    page: StoredPage | None = None
+
+
 class PageCache:
     """Stored pages by a hash of the RAW page and the PII settings, least recently used
     first out, bounded in compressed bytes: a page seen again (a product page many
     participants open, a participant's page across clicks) skips cleaning, hashing and
     compression. Thread-safe (the server prepares batches in threads when it has no worker
-    processes); each worker process has its own."""
+    processes); each worker process has its own. :meth:`get_or_make` makes a page once
+    however many threads ask for it at the same time (a burst of participants opening the
+    same product page)."""
 
     def __init__(self, max_bytes: int = PAGE_CACHE_BYTES) -> None:
         self.max_bytes, self.bytes = max_bytes, 0
         self._items: OrderedDict[bytes, StoredPage] = OrderedDict()
+        self._flights: dict[bytes, _Flight] = {}
         self._lock = threading.Lock()
+
+    def get_or_make(self, key: bytes, make: Callable[[], StoredPage]) -> StoredPage:
+        """The page under ``key``, made by ``make`` (and kept) when it is not stored; while
+        one thread makes it, others asking for the same key wait for its result instead of
+        making it again."""
+        with self._lock:
+            found = self._items.get(key)
+            if found is not None:
+                self._items.move_to_end(key)
+                return found
+            flight = self._flights.get(key)
+            mine = flight is None
+            if flight is None:
+                flight = self._flights[key] = _Flight()
+        if not mine:
+            flight.done.wait()
+            if flight.page is not None:
+                return flight.page
+            return self.get_or_make(key, make)  # the maker failed: try again
+        try:
+            flight.page = page = make()
+            self.put(key, page)
+            return page
+        finally:
+            with self._lock:
+                del self._flights[key]
+            flight.done.set()
 
     @staticmethod
     def key(pii_key: str, raw: str) -> bytes:

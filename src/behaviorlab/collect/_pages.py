@@ -5,7 +5,6 @@ extension), and withdrawal from the done page. Forms are parsed with the standar
 from __future__ import annotations
 
 import secrets
-from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -52,11 +51,10 @@ def add_pages(app: FastAPI, state: Any) -> None:
     @app.get("/join/{study_id}", response_class=HTMLResponse)
     async def join(study_id: str, t: str = "") -> Response:
         study = await run_in_threadpool(store.get_study, study_id)
-        if study is None:
-            return _message("Unknown study", f"There is no study {study_id!r} here.", 404)
-        if not secrets.compare_digest(t.encode(), study.token.encode()):
+        # an unknown study answers as a wrong token does (as the guards' page): ids can't be probed
+        if study is None or not secrets.compare_digest(t.encode(), study.token.encode()):
             return _message(
-                "Invalid link", "This join link's token is wrong; ask the study for its link.", 403
+                "Invalid link", "This join link is not valid; ask the study for its link.", 403
             )
         participant = Participant(
             participant_id=f"p{secrets.token_hex(6)}",
@@ -92,13 +90,9 @@ def add_pages(app: FastAPI, state: Any) -> None:
                 shown_at=iso(state.clock()),
                 error="Tick the box to consent, or close this page to leave the study.",
             )
-        now = state.clock()
-        try:
-            shown_at = datetime.fromisoformat(form.get("shown_at", [""])[0])
-        except ValueError:
-            shown_at = now
+        now = state.clock()  # the form's shown_at is not read: the store keeps the server's
         text = f"{study.consent_text}\nRecorded sites: {', '.join(study.allowed_hosts)}"
-        await run_in_threadpool(store.record_consent, found, text, shown_at, now)
+        await run_in_threadpool(store.record_consent, found, text, now, now)
         return RedirectResponse(f"/p/{token}/questionnaire", status_code=303)
 
     async def consented(token: str) -> Participant | Response:
