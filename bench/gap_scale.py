@@ -154,7 +154,15 @@ def child(mode: str, path: Path, resamples: int, table: Path | None) -> None:
     run = bl.open_run(path)
     started = time.perf_counter()
     rows = 0
-    if mode != "base":
+    if mode == "report":  # the report's reading and gap, and its text
+        from behaviorlab.report._collect import collect
+        from behaviorlab.report._markdown import render_markdown
+        from behaviorlab.report._report import build_document
+
+        data = collect(run, n_resamples=resamples)
+        render_markdown(build_document(data))
+        rows = sum(r.n for r in data.report.rows)
+    elif mode != "base":
         results = run.to_pandas() if mode == "before" else run
         report = bl.gap(results, n_resamples=resamples)
         rows = sum(r.n for r in report.rows)
@@ -187,7 +195,12 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=1_000_000, help="Trials (default 1,000,000).")
     parser.add_argument("--resamples", type=int, default=200, help="Bootstrap resamples.")
     parser.add_argument("--out", type=Path, default=None, help="Folder (default: a temp one).")
-    parser.add_argument("--child", choices=["base", "before", "after"], help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--after-only", action="store_true", help="Skip the whole-frame gap (its memory)."
+    )
+    parser.add_argument(
+        "--child", choices=["base", "before", "after", "report"], help=argparse.SUPPRESS
+    )
     parser.add_argument("--store", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--table", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -209,9 +222,22 @@ def main() -> None:
         base = _measure("base", path, args.resamples)
         print(f"import and open: peak RSS {base['rss']:.0f} MB")
         tables = root / "table-before.json", root / "table-after.json"
-        before = _measure("before", path, args.resamples, tables[0])
         after = _measure("after", path, args.resamples, tables[1])
-        for r in (before, after):
+        report = _measure("report", path, args.resamples)
+        if args.after_only:
+            for r in (after, report):
+                print(
+                    f"{r['mode']}: {r['rows']:,} rows in {r['seconds']:.1f} s, "
+                    f"peak RSS {r['rss']:.0f} MB"
+                )
+            print(
+                f"gap rows: {after['rows']} peak RSS MB: {after['rss']:.0f} "
+                f"seconds: {after['seconds']:.1f} report peak RSS MB: {report['rss']:.0f} "
+                f"seconds: {report['seconds']:.1f}"
+            )
+            return
+        before = _measure("before", path, args.resamples, tables[0])
+        for r in (before, after, report):
             print(
                 f"{r['mode']}: gap of {r['rows']:,} rows in {r['seconds']:.1f} s, "
                 f"peak RSS {r['rss']:.0f} MB ({r['rss'] - base['rss']:.0f} MB above opening)"
@@ -225,7 +251,8 @@ def main() -> None:
         )
         print(
             f"gap rows: {after['rows']} peak RSS MB: {after['rss']:.0f} "
-            f"seconds: {after['seconds']:.1f}"
+            f"seconds: {after['seconds']:.1f} report peak RSS MB: {report['rss']:.0f} "
+            f"seconds: {report['seconds']:.1f}"
         )
 
 
