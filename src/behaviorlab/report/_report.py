@@ -21,6 +21,7 @@ from behaviorlab.report._html import render_html
 from behaviorlab.report._markdown import render_markdown
 from behaviorlab.report._operations import failures_section, manifest_section, yardsticks_section
 from behaviorlab.report._sections import effects_section, headline_section, metrics_section
+from behaviorlab.report._time_series import run_time_series_sections
 from behaviorlab.runs import Run, open_run
 
 HTML_NAME = "report.html"
@@ -43,6 +44,7 @@ def build_document(
     for fam in run_families(data):  # each family present adds its own sections
         if fam.report_sections is not None:
             sections += fam.report_sections(data)
+    sections += run_time_series_sections(data)  # the spec's report: {time_series: ...}
     if compare is not None:
         sections.append(compare_section(data, compare, n_resamples=n_resamples))
     sections += [

@@ -14,15 +14,19 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from behaviorlab.analysis import EarlyWarning, StaggeredDiD, WithinPersonEffect
+from behaviorlab.report._collect import RunData
 from behaviorlab.report._document import Block, Document, Paragraph, Plot, Section, table
 from behaviorlab.report._format import interval, number, pvalue
 from behaviorlab.report._html import render_html
 from behaviorlab.report._markdown import render_markdown
 from behaviorlab.report._plots import _none, _style, esc
+from behaviorlab.runs._spec import TimeSeriesReportSpec
 
 _COLORS = ("#2563eb", "#dc2626", "#059669", "#d97706", "#7c3aed", "#0891b2")
 _MAX_PLOTTED = 12
@@ -329,3 +333,147 @@ def write_series_report(doc: Document, path: str | Path) -> Path:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text, encoding="utf-8")
     return out
+
+
+# --- a run's rows as time series (spec ``report: {time_series: ...}``) --------------------
+
+
+def run_time_series_sections(data: RunData) -> list[Section]:
+    """The sections a run's spec asks for under ``report: {time_series: ...}``
+    (:class:`~behaviorlab.runs._spec.TimeSeriesReportSpec`); none when it asks for none.
+
+    Per arm (simulator x condition): early warnings on ``value`` averaged per ``time`` (or
+    per unit), within-person effects of ``treatment`` per unit, and a staggered DiD over
+    units with their first treated time in ``group``. A column the rows lack, or a method's
+    own objection (a series too short for the window), is shown in the section, not raised."""
+    spec = data.manifest.get("spec") or {}
+    raw = (spec.get("report") or {}).get("time_series")
+    if not raw:
+        return []
+    cfg = TimeSeriesReportSpec.model_validate(raw)
+    try:
+        frame = series_rows(data.frame, cfg)
+    except ValueError as exc:
+        why = Paragraph(f"No time-series sections: {exc}", "missing")
+        return [Section("early-warnings", "Early warnings", (why,))]
+    arms = list(frame.groupby(["simulator", "condition"], sort=True))
+    sections = [_run_early_warnings(frame, cfg)]
+    if cfg.treatment is not None:
+        sections += [_run_within_person(arm, rows, cfg) for arm, rows in arms]
+    if cfg.group is not None:
+        sections += [_run_did(arm, rows, cfg) for arm, rows in arms]
+    return sections
+
+
+def _column(frame: pd.DataFrame, name: str) -> pd.Series:
+    """A trial-row column, or ``scores.KEY`` / ``meta.KEY`` from the rows' dicts."""
+    if name in frame.columns:
+        return frame[name]
+    base, _, key = name.partition(".")
+    if key and base in ("scores", "meta") and base in frame.columns:
+        return frame[base].map(lambda d: d.get(key) if isinstance(d, dict) else None)
+    raise ValueError(
+        f"the rows have no column {name!r} (report.time_series); use one of "
+        f"{sorted(str(c) for c in frame.columns)} or scores.KEY / meta.KEY"
+    )
+
+
+def series_rows(frame: pd.DataFrame, cfg: TimeSeriesReportSpec) -> pd.DataFrame:
+    """A run's trial rows (``Run.to_pandas()``) as one row per trial: simulator, condition,
+    unit, time, value[, treatment][, group], numbers where they must be; trials without a
+    value (failed) are left out. A column the rows lack is a ValueError naming it."""
+    out = pd.DataFrame(
+        {
+            "simulator": frame["simulator"].astype(str),
+            "condition": frame["condition"].astype(str),
+            "unit": _column(frame, cfg.unit).astype(str),
+            "time": pd.to_numeric(_column(frame, cfg.time), errors="coerce"),
+            "value": pd.to_numeric(_column(frame, cfg.value), errors="coerce"),
+        }
+    )
+    for role in ("treatment", "group"):
+        name = getattr(cfg, role)
+        if name is not None:
+            out[role] = pd.to_numeric(_column(frame, name), errors="coerce")
+    if out["time"].isna().any():
+        row = int(np.flatnonzero(out["time"].isna().to_numpy())[0])
+        raise ValueError(
+            f"the time column {cfg.time!r} is missing or not a number in trial row {row + 1}"
+        )
+    return out.loc[out["value"].notna()]
+
+
+def run_series(rows: pd.DataFrame, per_unit: bool) -> dict[str, pd.Series]:
+    """The series of :func:`series_rows`' rows: per arm (and per unit with ``per_unit``),
+    the mean value per time, oldest first, labelled ``simulator · condition[ · unit]``."""
+    out: dict[str, pd.Series] = {}
+    for arm, g in rows.groupby(["simulator", "condition"], sort=True):
+        if per_unit:
+            for unit, u in g.groupby("unit", sort=True):
+                out[f"{_arm_label(arm)} · {unit}"] = u.groupby("time")["value"].mean()
+        else:
+            out[_arm_label(arm)] = g.groupby("time")["value"].mean()
+    return out
+
+
+def _arm_label(arm: Any) -> str:
+    simulator, condition = arm
+    return f"{simulator} · {condition}"
+
+
+def _run_early_warnings(rows: pd.DataFrame, cfg: TimeSeriesReportSpec) -> Section:
+    from behaviorlab.analysis import early_warning
+
+    results: dict[str, EarlyWarning] = {}
+    problems: list[str] = []
+    for label, values in run_series(rows, cfg.per_unit).items():
+        try:
+            results[label] = early_warning(values, window=cfg.window, n_surrogates=cfg.n_surrogates)
+        except ValueError as exc:
+            problems.append(f"{label}: {exc}")
+    each = f"one series per {cfg.unit} and arm" if cfg.per_unit else f"mean over {cfg.unit}"
+    what = f"The run's {cfg.value} per {cfg.time} in each arm ({each})."
+    section = early_warning_section(results, what=what)
+    notes = tuple(Paragraph(f"Not analysed: {p}", "missing") for p in problems)
+    return Section(section.section_id, section.title, section.blocks + notes)
+
+
+def _run_within_person(arm: Any, rows: pd.DataFrame, cfg: TimeSeriesReportSpec) -> Section:
+    from behaviorlab.analysis import within_person_effect
+
+    label = _arm_label(arm)
+    sid, title = f"within-person-{_slug(label)}", f"Within-person effects: {label}"
+    periods = rows.groupby(["unit", "time"], as_index=False).agg(
+        value=("value", "mean"), treatment=("treatment", "max")
+    )
+    try:
+        result = within_person_effect(
+            periods,
+            treatment="treatment",
+            outcome="value",
+            time="time",
+            person="unit",
+            n_boot=cfg.n_boot,
+        )
+    except ValueError as exc:
+        return Section(sid, title, (Paragraph(f"Not estimated: {exc}", "missing"),))
+    return within_person_section(
+        result, title=title, section_id=sid, treatment=str(cfg.treatment), outcome=cfg.value
+    )
+
+
+def _run_did(arm: Any, rows: pd.DataFrame, cfg: TimeSeriesReportSpec) -> Section:
+    from behaviorlab.analysis import staggered_did
+
+    label = _arm_label(arm)
+    sid, title = f"staggered-did-{_slug(label)}", f"Staggered difference-in-differences: {label}"
+    panel = rows.groupby(["unit", "time"], as_index=False).agg(
+        value=("value", "mean"), group=("group", "first")
+    )
+    try:
+        result = staggered_did(
+            panel, outcome="value", unit="unit", time="time", group="group", n_boot=cfg.n_boot
+        )
+    except ValueError as exc:
+        return Section(sid, title, (Paragraph(f"Not estimated: {exc}", "missing"),))
+    return did_section(result, title=title, section_id=sid, outcome=cfg.value)

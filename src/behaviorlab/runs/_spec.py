@@ -220,6 +220,42 @@ class ExecutorSpec(BaseModel):
     gpus_per_worker: float = Field(default=0.0, ge=0, description="GPUs Ray reserves per actor.")
 
 
+class TimeSeriesReportSpec(BaseModel):
+    """The run's trial rows read as time series, for the report's early-warning,
+    difference-in-differences and within-person sections (docs/time-series.md).
+
+    A column is a trial-row column (``correct``, ``step_index``, ``person_id``, ...) or a key
+    of a row's ``scores`` or ``meta`` (``scores.f1``, ``meta.nudge``). The series of each arm
+    (simulator x condition) is ``value`` averaged per ``time`` (over units, or per unit with
+    ``per_unit``); ``treatment`` (0/1 per unit and time) adds within-person effects per unit;
+    ``group`` (the first treated time of each unit, empty for never-treated) adds a staggered
+    difference-in-differences over units."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    value: str = Field(default="correct", description="The measured column (fidelity).")
+    time: str = Field(default="step_index", description="The time column (evenly spaced).")
+    unit: str = Field(default="person_id", description="The unit column (a person, a twin).")
+    per_unit: bool = Field(
+        default=False, description="Early warnings per unit instead of the arm's mean series."
+    )
+    treatment: str | None = Field(default=None, description="A 0/1 treatment column.")
+    group: str | None = Field(
+        default=None, description="Each unit's first treated time (a DiD's cohort) column."
+    )
+    window: float = Field(default=0.25, gt=0, description="Early-warning rolling window.")
+    n_surrogates: int = Field(default=200, ge=19, le=10_000, description="Surrogate series.")
+    n_boot: int = Field(default=200, ge=50, le=10_000, description="Bootstrap replicates.")
+
+
+class ReportSpec(BaseModel):
+    """Report settings (left out of the spec hash: they change no trial)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    time_series: TimeSeriesReportSpec | None = Field(
+        default=None, description="Read the run's rows as time series (see the class)."
+    )
+
+
 class ExperimentSpec(BaseModel):
     """An experiment: one task on one dataset, several simulators, conditions and seeds."""
 
@@ -263,6 +299,9 @@ class ExperimentSpec(BaseModel):
     )
     executor: ExecutorSpec = Field(
         default_factory=ExecutorSpec, description="local (default) or ray; see ExecutorSpec."
+    )
+    report: ReportSpec = Field(
+        default_factory=ReportSpec, description="Report settings (not in the spec hash)."
     )
 
     @field_validator("name")
@@ -325,7 +364,7 @@ class ExperimentSpec(BaseModel):
         (not concurrency, executor, cache location, prices, speeds or report settings)."""
         payload = self.model_dump(
             mode="json",
-            exclude={"concurrency", "cache", "n_resamples", "description", "executor"},
+            exclude={"concurrency", "cache", "n_resamples", "description", "executor", "report"},
         )
         # fields added later are left out at their defaults, so older runs keep their ids
         if payload["data"]["split"].get("by") == "person":
