@@ -31,13 +31,44 @@ def _fail(message: object) -> NoReturn:
     raise typer.Exit(2)
 
 
-def read_table(path: Path) -> pd.DataFrame:
-    """A CSV, TSV or Parquet file as a frame; a message naming the file when it cannot be."""
+def read_run_rows(path: Path) -> pd.DataFrame:
+    """A run's trial rows (a run folder or its ``results.sqlite``) as a table: one row per
+    trial with its columns (``person_id``, ``step_index``, ``correct``, ...), each key of
+    ``scores`` and ``meta`` as ``scores.KEY`` / ``meta.KEY``, and ``arm`` (``simulator ·
+    condition``) to give one series per arm with ``--unit arm``."""
     import pandas as pd
 
+    from behaviorlab.runs import open_run
+
+    try:
+        frame = open_run(path).to_pandas()
+    except (FileNotFoundError, KeyError, ValueError) as err:
+        _fail(f"{path}: not a readable run ({err})")
+    parts = [frame.drop(columns=[c for c in ("scores", "meta") if c in frame.columns])]
+    for base in ("scores", "meta"):
+        if base in frame.columns:
+            wide = pd.json_normalize([d if isinstance(d, dict) else {} for d in frame[base]])
+            parts.append(wide.add_prefix(f"{base}.").set_axis(frame.index))
+    out = pd.concat(parts, axis=1)
+    out["arm"] = frame["simulator"].astype(str) + " · " + frame["condition"].astype(str)
+    return out
+
+
+def read_table(path: Path) -> pd.DataFrame:
+    """A CSV, TSV or Parquet file as a frame, or a run's trial rows (a run folder or its
+    ``.sqlite``: :func:`read_run_rows`); a message naming the file when it cannot be."""
+    import pandas as pd
+
+    if path.is_dir() or path.suffix.lower() in (".sqlite", ".db"):
+        if not path.exists():
+            _fail(f"{path}: no such run")
+        return read_run_rows(path)
     kind = _SUFFIXES.get(path.suffix.lower())
     if kind is None:
-        _fail(f"{path}: read .csv, .tsv or .parquet files, not {path.suffix or 'no suffix'!r}")
+        _fail(
+            f"{path}: read .csv, .tsv or .parquet files or a run (its folder or .sqlite), not "
+            f"{path.suffix or 'no suffix'!r}"
+        )
     if not path.is_file():
         _fail(f"{path}: no such file")
     try:

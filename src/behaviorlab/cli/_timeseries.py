@@ -162,7 +162,7 @@ SurrogatesOpt = Annotated[int, typer.Option(help="Number of surrogate series (at
 
 @series_app.command("early-warning")
 def early_warning_cmd(
-    file: Annotated[Path, typer.Argument(help="A CSV or Parquet table.")],
+    file: Annotated[Path, typer.Argument(help="A CSV or Parquet table, or a run folder.")],
     value: Annotated[
         str | None, typer.Option(help="The column holding the series (not with --freq).")
     ] = None,
@@ -177,6 +177,9 @@ def early_warning_cmd(
         str | None,
         typer.Option(help="Count the rows (events) per bin of this size (1D, 1h, 15min) first."),
     ] = None,
+    mean: Annotated[
+        bool, typer.Option(help="Average --value over the rows of each --time (and --unit).")
+    ] = False,
     window: WindowOpt = 0.25,
     detrend: DetrendOpt = "gaussian",
     bandwidth: BandwidthOpt = 0.2,
@@ -217,6 +220,12 @@ def early_warning_cmd(
         if time is not None:
             frame = frame.sort_values(time, kind="stable")
             keys = [time] if unit is None else [unit, time]
+            if mean:  # a run's trials: several people (rows) per step
+                import pandas as pd
+
+                _numeric(frame, file, value, "--value")
+                numbers = frame.assign(**{value: pd.to_numeric(frame[value], errors="coerce")})
+                frame = numbers.groupby(keys, sort=True)[value].mean().reset_index()
             twice = frame.duplicated(keys)
             if twice.any():
                 first = frame.index[twice.to_numpy()][0]
