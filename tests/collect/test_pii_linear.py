@@ -85,6 +85,22 @@ TEXT_CASES: dict[str, Callable[[int], str]] = {
     "a cue then words": lambda n: "ship to 1 " + "a " * n,
     "city words after a street": lambda n: "1 Main Street " + "Boston " * n,
     "states after a street": lambda n: "1 Main St " + "NY " * n,
+    # round 3's patterns: European streets, directions, units, two-word cities, products,
+    # 00 prefixes and a slash after an area code
+    "rue then names": lambda n: "15 Rue de " + "Paix " * n,
+    "rue words": lambda n: "1 Rue " * n,
+    "names then a number": lambda n: "Calle " + "Mayor " * n + "10",
+    "via and particles": lambda n: "Via de " * n + "1",
+    "german street words": lambda n: "Hauptstraße " * n + "5",
+    "long word then straße": lambda n: "H" + "a" * n + "straße 5",
+    "capitals before straße": lambda n: "Ab" * n + "straße 5",
+    "direction words": lambda n: "1 Main St " + "South " * n,
+    "unit hashes": lambda n: "1 Main St " + "#" * n,
+    "city first words": lambda n: "1 Main Street " + "San " * n,
+    "count words": lambda n: "3 Pack " * n + "Drive",
+    "storage words": lambda n: "1 Hard " + "Flash " * n + "Drive",
+    "exit codes": lambda n: "0049 " * n,
+    "slashed groups": lambda n: "030/" * n,
 }
 
 

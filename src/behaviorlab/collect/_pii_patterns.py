@@ -14,19 +14,24 @@ inside a run another start already scanned.
 - **email**: a local part of letters in any script, digits and ``._%+'-`` (at most 64), an
   ``@``, up to 8 domain labels in any script and a top-level domain of letters; a file name
   such as ``logo@2x.png`` is not an email.
-- **card**: 13-19 digits in groups of at least 3, one kind of separator between them (space,
-  no-break or thin space, dot, slash, hyphen, or two spaces), an issuer's prefix and a valid
-  Luhn checksum; not after a ``+`` (a phone number).
+- **card**: 13-19 digits in groups of at least 3 (or Diners' 4-4-4-2), one kind of separator
+  between them (space, no-break or thin space, dot, slash, hyphen, or two spaces), an
+  issuer's prefix and a valid Luhn checksum; not after a ``+`` (a phone number).
 - **address**: a house number, up to four street-name words and a street suffix, all in title
   case, all in capitals or all in lower case, ending the phrase (punctuation, the end, a lower
-  case word, a city and state; after Street / Avenue / Road / Boulevard / Lane also one
-  city word ending the clause); optionally a unit and a US city, state and ZIP code (with or
-  without commas); a street in any case after a cue (``ship to``, ``I live at``,
-  ``address:``); or a PO box.
+  case word, a city and state; after Street / Avenue / Road / Boulevard / Lane / Drive also
+  one city word, or two when the first starts many cities (Los Angeles, San Jose), ending the
+  clause); optionally a direction (``NW``, ``South``), a unit (``Apt 4B``, ``#12``) and a US
+  city, state and ZIP code (with or without commas); not when a count or size word follows
+  the number (``3 Pack``, ``500 GB``) or a storage word precedes Drive (``Hard Drive``); a
+  street in any case after a cue (``ship to``, ``I live at``, ``address:``); a PO box; a
+  French, Spanish, Portuguese or Italian street with its number first or last (``15 Rue de
+  la Paix``, ``Calle Mayor 14``), a German one (``Hauptstraße 5``, ``Berliner Straße 12``).
 - **phone**: digit groups joined by one separator (or a parenthesised group), checked as one
-  of: ``+`` and a country code with 8-15 digits in all; a North American number (optionally
-  led by ``1``); a national number with its trunk ``0`` and 10-11 digits (UK, France,
-  Germany, Australia ...).
+  of: ``+`` (or ``00``) and a country code with 8-15 digits in all; a North American number
+  (optionally led by ``1``); a national number with its trunk ``0`` and 10-11 digits (UK,
+  France, Germany, Australia ...), or 12 as an area code and a number (German landlines),
+  a ``/`` allowed after the area code (``030/1234567``).
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_left
 from collections.abc import Iterable, Iterator
+from itertools import pairwise
 
 Span = tuple[int, int, str]
 """``(start, end, kind)`` of one piece of PII in a text."""
@@ -95,7 +101,9 @@ def is_card(text: str) -> bool:
     if len(groups) > 1:
         lengths = [len(g) for g in groups]
         # 4-4-4-4, 4-6-5, 4-6-4, 4-4-4-4-3; not 978-0-13-468599-1 (an ISBN)
-        if min(lengths) < 3 or len(groups) > 5 or len(set(lengths[:-1])) > 2:
+        # and Diners' 14 digits as 4-4-4-2
+        diners = lengths == [4, 4, 4, 2]
+        if (min(lengths) < 3 and not diners) or len(groups) > 5 or len(set(lengths[:-1])) > 2:
             return False
     return luhn_ok(digits)
 
@@ -111,15 +119,15 @@ def _cards(text: str) -> Iterator[Span]:
 # --- address ----------------------------------------------------------------------------------
 
 # fmt: off
-_STREETS_STRONG = ("Street", "Avenue", "Road", "Boulevard", "Lane")
-_STRONG_ABBREVIATIONS = ("St", "Ave", "Rd", "Blvd", "Ln")
+_STREETS_STRONG = ("Street", "Avenue", "Road", "Boulevard", "Lane", "Drive")
+_STRONG_ABBREVIATIONS = ("St", "Ave", "Rd", "Blvd", "Ln", "Dr")
 _STREETS = (
-    "Drive", "Court", "Way", "Place", "Terrace", "Parkway", "Circle", "Highway", "Square",
+    "Court", "Way", "Place", "Terrace", "Parkway", "Circle", "Highway", "Square",
     "Close", "Crescent", "Loop", "Trail", "Mews", "Grove", "Plaza", "Alley", "Expressway",
     "Turnpike",
 )
 _ABBREVIATIONS = (
-    "Dr", "Ct", "Pl", "Ter", "Pkwy", "Cir", "Hwy", "Sq", "Cres", "Trl", "Expy", "Tpke",
+    "Ct", "Pl", "Ter", "Pkwy", "Cir", "Hwy", "Sq", "Cres", "Trl", "Expy", "Tpke",
 )
 _STATES = (
     "AL", "AK", "AZ", "AR", "CA", "CO", "CT", "DE", "FL", "GA", "HI", "ID", "IL", "IN",
@@ -128,6 +136,32 @@ _STATES = (
     "TX", "UT", "VT", "VA", "WA", "WV", "WI", "WY", "DC", "PR", "GU", "VI", "AS", "MP",
 )
 _UNITS = ("Apt", "Apartment", "Suite", "Ste", "Unit", "Flat")
+_DIRECTIONS = (
+    "North", "South", "East", "West", "Northeast", "Northwest", "Southeast", "Southwest",
+)
+_CITY_FIRST = (
+    "Los", "Las", "San", "Santa", "New", "Fort", "Saint", "St", "El", "Palo", "Salt", "Long",
+    "Grand", "Baton", "Beverly", "Little", "Ann", "Des", "Oklahoma", "Kansas", "Sioux",
+    "Cedar", "Green", "Colorado", "Palm", "Menlo", "Daly", "Coral", "Costa", "Virginia",
+    "Jersey", "Mexico", "Rio", "Corpus", "Cape", "Bowling", "Glen", "Mount",
+)
+# A number then one of these is a product (3 Pack Flash Drive, 500 GB Solid State Drive,
+# 4 Port USB Hub Court); a street's first word is none of them
+_PRODUCT_WORDS = (
+    "Pack", "Packs", "Piece", "Pieces", "Pc", "Pcs", "Pk", "Port", "Ports", "Tier", "Foot",
+    "Feet", "Inch", "Inches", "In", "Count", "Ct", "GB", "TB", "MB", "Slot", "Speed", "Gang",
+    "Seat", "Seater", "Person", "Drawer", "Shelf", "Layer", "Ply", "Gallon", "Quart", "Oz",
+    "Lb", "Lbs", "Watt", "Volt", "Channel", "Player", "Cup", "Set", "Sets", "Pair", "Pairs",
+    "Days", "Year", "Years", "Hour", "Hours", "Week", "Weeks", "Wheel", "Wheeler", "Burner",
+    "Button", "Blade", "Hole", "Pin", "Prong", "Outlet", "Socket", "String", "Strand",
+    "Section", "Panel", "Cubic", "Things", "Ways", "Step", "Steps", "Color", "Colors",
+    "Colour", "Colours", "Roll", "Rolls", "Sheet", "Sheets", "Box", "Boxes", "Bottle",
+    "Bottles", "Can", "Cans", "Bag", "Bags", "Tablet", "Tablets", "Capsule", "Capsules",
+)
+_DRIVE_PRODUCTS = (
+    "Hard", "Flash", "Disk", "Disc", "Thumb", "USB", "Pen", "State", "Optical", "Test",
+    "Tape", "Floppy", "External", "Network", "Zip", "Jump", "Cloud",
+)
 # fmt: on
 
 
@@ -149,19 +183,23 @@ def _street(word: str, ordinal: str, case: str, *, strong: bool) -> str:
     suffix = rf"(?:{cased(full)}|(?:{cased(short)})\.?)"
     sp = r"[ \t\u00a0]{1,3}"
     direction = r"[NSEW]{1,2}\.?" if case != "lower" else r"[nsew]{1,2}\.?"
-    unit = rf"(?:,?{sp}(?:{cased(_UNITS)}|\#)\.?{sp}?\#?[\w-]{{1,8}})?"
+    unit = rf"(?:,?{sp}(?:{cased(_UNITS)}|\#)\.?(?:{sp})?\#?[\w-]{{1,8}})?"
     state = cased(_STATES) if case != "title" else "|".join(_STATES)
     city_word = word.replace("{0,30}", "{1,30}")
     city = rf"{city_word}(?:{sp}{city_word}){{0,2}}"
     zip_code = r"\d{5}(?:-\d{4})?(?![\w-])"
     place = rf",?\s{{1,3}}{city},?{sp}(?:{state}){sp}{zip_code}"
-    post = r"(?:NW|NE|SW|SE|N|S|E|W)" if case != "lower" else r"(?:nw|ne|sw|se|n|s|e|w)"
+    post = f"(?:{cased(_DIRECTIONS)}|NW|NE|SW|SE|N|S|E|W)"
+    if case == "lower":
+        post = post.lower()
     clause_end = r"(?:\s*$|\s*[,;:)\n]|\.(?:\s|$))"
     ends = [r"\s*[,;\n]", r"\s*$"] if case == "lower" else [clause_end, r"\s+[a-z]"]
     if case != "lower":
         ends.append(rf",?{sp}{city},?{sp}(?:{state})(?![\w-])")  # city and state, no ZIP
         if strong:
             ends.append(rf"{sp}{city_word}{clause_end}")
+            # a city of two words, the first one that starts many (Los Angeles, San Jose)
+            ends.append(rf"{sp}(?:{cased(_CITY_FIRST)}){sp}{city_word}{clause_end}")
     end = "(?=" + "|".join(ends) + ")"
     return (
         rf"\d{{1,6}}[A-Za-z]?(?:{sp}{direction})?(?:{sp}(?:{word}|{ordinal})){{1,4}}"
@@ -192,9 +230,60 @@ _CUE = re.compile(
 )
 
 
+_PRODUCT = re.compile(
+    rf"(?i:\d+[A-Za-z]?[ \t\u00a0]{{1,3}}(?:{'|'.join(_PRODUCT_WORDS)})\b"
+    rf"|.*\b(?:{'|'.join(_DRIVE_PRODUCTS)})[ \t\u00a0]{{1,3}}(?:Drive|Dr)\b)"
+)
+# French, Spanish, Portuguese, Italian streets with the number first (15 Rue de la Paix,
+# 14 Calle Mayor, 8 Place de la Concorde) or last (Calle Mayor 14, Via Roma 12), and German
+# ones (Hauptstraße 5, Berliner Straße 12)
+_PARTICLES = r"(?:[ ](?:de|del|de[ ]la|la|le|les|du|des|di|da|do|dos|das|della|dei|degli))?"
+_NAME = r"[ ](?:d'|l')?[A-ZÀ-ÖØ-Þ][^\W\d_]{1,30}(?:-[A-ZÀ-ÖØ-Þ]?[^\W\d_]{1,30}){0,3}"
+# fmt: off
+_ROMANCE_WORDS = (
+    "Rue", "Calle", "Avenida", "Avda.", "Rua", "Via", "Viale", "Corso", "Carrer", "Chemin",
+    "Quai", "Allée", "Impasse", "Paseo",
+)
+_ROMANCE_WITH_PARTICLE_WORDS = (
+    "Avenue", "Boulevard", "Place", "Plaza", "Piazza", "Largo", "Travessa", "Cours",
+)
+# fmt: on
+_ROMANCE = "(?:" + "|".join(map(re.escape, _ROMANCE_WORDS)) + ")"
+_ROMANCE_WITH_PARTICLE = "(?:" + "|".join(_ROMANCE_WITH_PARTICLE_WORDS) + ")"
+_ROMANCE_STREET = re.compile(
+    r"(?<![\w.,/-])\d{1,4}(?:[ ]?(?:bis|ter))?,?[ ]"
+    rf"(?:{_ROMANCE}{_PARTICLES}|{_ROMANCE_WITH_PARTICLE}"
+    r"(?:[ ](?:de|del|de[ ]la|du|des|di|da|do|della)|(?=[ ]d')))"
+    rf"{_NAME}(?:{_NAME}){{0,2}}(?![\w-])"
+    rf"|\b(?:{_ROMANCE}|Piazza){_PARTICLES}{_NAME}(?:{_NAME}){{0,2}},?[ ]\d{{1,3}}[a-z]?"
+    r"(?![\w/-]|[.,]\d)"
+)
+_GERMAN_STREET = re.compile(
+    r"\b(?:[A-ZÄÖÜ][a-zäöüß]{1,28}er[ ](?:Straße|Strasse|Str\.|Allee|Weg|Gasse)"
+    r"|[A-ZÄÖÜ][a-zäöüß-]{1,30}(?:straße|strasse|str\.|allee|gasse|weg))"
+    r"[ ]\d{1,3}[a-z]?(?![\w/-]|[.,]\d)"
+)
+
+_FOREIGN = (
+    (
+        re.compile(r"\b(?:" + "|".join(_ROMANCE_WORDS + _ROMANCE_WITH_PARTICLE_WORDS) + r")\b"),
+        _ROMANCE_STREET,
+    ),
+    (re.compile(r"(?:[sS]tra(?:ße|sse)|[sS]tr\.|[aA]llee|[gG]asse|[wW]eg)[ ]\d"), _GERMAN_STREET),
+)
+"""Each European pattern, and a quick search for the words it needs."""
+
+
 def _addresses(text: str) -> Iterator[Span]:
     for m in _ADDRESS.finditer(text):
-        yield m.start(), m.end(), "address"
+        if not _PRODUCT.match(m[0]):
+            yield m.start(), m.end(), "address"
+    # the European forms are scanned for only when one of their words is there (most pages
+    # have none: the scan of every capitalised word would cost more than all other patterns)
+    for hint, pattern in _FOREIGN:
+        if hint.search(text):
+            for m in pattern.finditer(text):
+                yield m.start(), m.end(), "address"
     for m in _CUE.finditer(text):
         yield m.start("street"), m.end("street"), "address"
 
@@ -204,15 +293,26 @@ def _addresses(text: str) -> Iterator[Span]:
 _PHONE = re.compile(
     r"(?:(?<![\w+])\+[ \u00a0]?|(?<![\w.+/)-])(?<!\d[\s.,-])(?=\d)|(?<![\d(])(?=\(\d))"
     r"(?:\(\d{1,5}\)|\d{1,15}+)"
-    r"(?:(?:[ \u00a0\u2009\u202f.-]|(?<=\))[ \u00a0]?|[ \u00a0]?(?=\())"
+    r"(?:(?:[ \u00a0\u2009\u202f./-]|(?<=\))[ \u00a0]?|[ \u00a0]?(?=\())"
     r"(?:\(\d{1,5}\)|\d{1,15}+)){0,7}+"
 )
 _PHONE_GROUP = re.compile(r"\(\d{1,5}\)|\d+")
+_EXIT_CODE = re.compile(
+    r"00(?:1|7|2[07]|3[0-469]|4[013-9]|5[1-8]|6[0-6]|8[1246]|9[0-58]"
+    r"|(?:2[1-689]|3[578]|42|5[09]|6[789]|8[5789]|9[679])\d)"
+)
+"""``00`` and a country code (of the ITU's plan), the international prefix without ``+``."""
 
 
-def phone_ok(groups: list[str], plus: bool) -> bool:
-    """Whether digit groups (``(800)`` with its parentheses) are written as a phone number."""
+def phone_ok(groups: list[str], plus: bool, separators: tuple[str, ...] = ()) -> bool:
+    """Whether digit groups (``(800)`` with its parentheses) and the separators between them
+    are written as a phone number. A ``/`` may only follow a national area code with its
+    trunk ``0`` (030/1234567); ``00`` and a country code is read as ``+`` (0049 30 1234567)."""
     digits = [g.strip("()") for g in groups]
+    if "/" in separators[1:] or ("/" in separators[:1] and (plus or digits[0][:1] != "0")):
+        return False
+    if not plus and len(groups) > 1 and _EXIT_CODE.fullmatch(digits[0]):
+        return phone_ok([f"+{digits[0][2:]}", *groups[1:]], True)
     if plus:
         rest = [d for g, d in zip(groups[1:], digits[1:], strict=True) if g != "(0)"]
         total = len(digits[0]) + sum(map(len, rest))
@@ -223,9 +323,11 @@ def phone_ok(groups: list[str], plus: bool) -> bool:
         area = len(lengths) - 3
         return digits[area][0] in "23456789" and all(i == area for i in parens)
     total = sum(lengths)
+    # 10-11 digits (UK, France, Australia ...); a German area code and its number, 12
+    twelve = total == 12 and len(groups) == 2 and 3 <= lengths[0] <= 5
     return (
         digits[0].startswith("0")
-        and 10 <= total <= 11
+        and (10 <= total <= 11 or twelve)
         and len(groups) >= 2
         and min(lengths) >= 2
         and lengths[0] <= 5
@@ -247,7 +349,8 @@ def _phones(text: str) -> Iterator[Span]:
                 continue
             if after[:1] in ("/", "-") or re.match(r"[.,]\d", after):
                 continue
-            if phone_ok([t[0] for t in tokens[:k]], plus):
+            separators = tuple(text[a.end() : b.start()] for a, b in pairwise(tokens[:k]))
+            if phone_ok([t[0] for t in tokens[:k]], plus, separators):
                 yield m.start(), end, "phone"
                 break
 
