@@ -251,3 +251,43 @@ def test_a_card_alone_keeps_its_id_and_elements_while_listed_cards_give_way() ->
         if not own <= ids:  # the product's own parts go only after the carousel gave way
             assert not ids & repeats and sum(t not in ids for t in titles) >= 4
     assert merged_seen
+
+
+def test_depth_counts_within_each_section_so_the_first_results_outlast_sort_options() -> None:
+    """Depth is a position within a section, not the section's position on the page: with
+    a nav bar, three banner sections and a sort select before the results, the first result's
+    title link stays as long as any section keeps its 3rd element (a 3rd nav link, banner link
+    or sort option); the cut drops from the end of every section evenly (review 15, defect 1)."""
+    html = ['<title>Results</title><div name="nav">']
+    html += [f'<a name="nav.link_{k}">Nav link {k}</a>' for k in range(6)]
+    html += ["</div>"]
+    for b in range(3):
+        html += [f'<div name="banner_{b}">']
+        html += [f'<a name="banner_{b}.link_{k}">Banner {b} offer {k}</a>' for k in range(4)]
+        html += ["</div>"]
+    html += ['<div name="results"><select name="results.sort_by">']
+    html += [f'<option name="results.sort_by.order_{k}">Order {k}</option>' for k in range(4)]
+    html += ["</select>"]
+    for i in range(8):
+        card = f"results.mug_{i}"
+        html += [
+            f'<div name="{card}"><a name="{card}.product_image"><img alt="Mug {i}"></a>',
+            f'<a name="{card}.product_title">Ceramic Coffee Mug {i}, 12 oz</a>',
+            f'<span>${10 + i}.99</span><button name="{card}.add_to_cart">Add to cart</button>',
+            "</div>",
+        ]
+    page = render_page("".join([*html, "</div>"]))
+    third = {f"nav.link_{k}" for k in range(2, 6)} | {"results.sort_by.order_2"}
+    third |= {f"banner_{b}.link_{k}" for b in range(3) for k in (2, 3)}
+    third |= {"results.sort_by.order_3"}
+    assert third <= {e.semantic_id for e in page.elements}
+    first = "results.mug_0.product_title"
+    lost_first = 0
+    for budget in range(total(page, [], 50), 60, -3):
+        ids = set(fit_budget(page, [], fixed_tokens=50, budget=budget).semantic_ids())
+        if first not in ids:
+            lost_first += 1
+            assert not ids & third, (budget, sorted(ids & third))
+        kept = [i for i in range(8) if f"results.mug_{i}.product_title" in ids]
+        assert kept == list(range(len(kept)))
+    assert lost_first > 0  # the budgets reach the first result

@@ -54,11 +54,15 @@ reuses between consecutive steps (docs/performance.md). ``history_chunk=1`` cuts
 *Far* means deep in a list: an element's depth is its position among the elements of its
 container (the 8th product card, the 5th quantity option), or its container's depth if that is
 larger (every element of the 8th card is as deep as the card); equal depths go from the bottom
-of the page up. So long lists are shortened from their ends, and every section keeps its first
-elements: the first results, the first filters, the nav bar. The instructions and the persona
-are not cut here: the persona comes already condensed to its share of the budget
-(:mod:`._persona`), and a trial whose fixed part alone exceeds the budget keeps an empty page
-and is flagged ``over_budget``.
+of the page up. A top-level section (a container or card outside any other) is at depth 0
+wherever it sits on the page, so depth counts within a section: the 3rd result is as deep as
+the 3rd nav link or the 3rd sort option, however many sections come before the results
+(elements outside any section count as one more section). So long lists are shortened from
+their ends, every section evenly, and every section keeps its first elements: the first
+results, the first filters, the nav bar. The instructions and the persona are not cut here:
+the persona comes already condensed to its share of the budget (:mod:`._persona`), and a
+trial whose fixed part alone exceeds the budget keeps an empty page and is flagged
+``over_budget``.
 """
 
 from __future__ import annotations
@@ -165,11 +169,13 @@ def fit_budget(
                 first = title_link.setdefault(ln.group, i)
                 if _is_title(ln) and not _is_title(lines[first]):
                     title_link[ln.group] = i
-    depth = [0] * n  # how deep in its list (see the module docstring)
+    depth = [0] * n  # how deep in its section's list (see the module docstring)
     seen_in: dict[int | None, int] = {}
     for i, ln in enumerate(lines):
         if ln.kind in ("text", "heading"):
             continue
+        if ln.group is None and ln.kind in ("container", "product"):
+            continue  # a top-level section is at depth 0 wherever it sits on the page
         depth[i] = seen_in.get(ln.group, 0)
         seen_in[ln.group] = depth[i] + 1
         if ln.group is not None:
