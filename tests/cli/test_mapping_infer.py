@@ -84,3 +84,35 @@ def test_the_main_cli_has_the_command(tmp_path: Path) -> None:
     res = CliRunner().invoke(app, ["mapping", "infer", str(path)])
     assert res.exit_code == 0, res.output
     assert "id_column: respondent" in res.output
+
+
+def test_an_id_column_is_found_and_a_numeric_age_goes_to_the_persona(tmp_path: Path) -> None:
+    """A pilot file of 3 rows (review 15, defect 7): ``pid`` is unique per row and named
+    like an id, so it is the id column and not a question whose options are the ids; ``age``
+    is numeric and named like a demographic, so it is a persona column with a default
+    sentence, not a question with the ages as options."""
+    path = tmp_path / "s.csv"
+    path.write_text("pid,q1,q2,age\np1,a,b,25\np2,b,b,30\np3,a,a,41\n", encoding="utf-8")
+    res = CliRunner().invoke(mapping_app, ["infer", str(path)])
+    assert res.exit_code == 0, res.output
+    proposal = yaml.safe_load(res.stdout.split("\n", 1)[1])
+    assert proposal["id_column"] == "pid" and "'pid' (every value distinct)" in res.stdout
+    assert [q["column"] for q in proposal["questions"]] == ["q1", "q2"]
+    assert proposal["persona"] == [{"column": "age", "template": "Your age is {value}."}]
+    mapping = SurveyMapping.from_dict(proposal, where="test")
+    persons = load_survey_file(path, mapping).persons
+    assert sorted(persons) == ["p1", "p2", "p3"]
+    assert persons["p2"].description == "Your age is 30."
+
+
+def test_an_unnamed_first_column_unique_per_row_is_the_id(tmp_path: Path) -> None:
+    """With no id-like name, the first column is the id when every value is distinct and
+    there are more of them than a question may have options."""
+    path = tmp_path / "t.csv"
+    rows = [{"code": f"x{k:02d}", "q1": "ab"[k % 2], "q2": "yn"[k % 3 == 0]} for k in range(20)]
+    pd.DataFrame(rows).to_csv(path, index=False)
+    res = CliRunner().invoke(mapping_app, ["infer", str(path)])
+    assert res.exit_code == 0, res.output
+    proposal = yaml.safe_load(res.stdout)
+    assert proposal["id_column"] == "code"
+    assert "code" not in [p["column"] for p in proposal["persona"]]

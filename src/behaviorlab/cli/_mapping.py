@@ -3,15 +3,18 @@
 Typing out the mapping of a 25-item questionnaire by hand is slow; this proposes one from the
 table itself, to be edited, never used as it is without reading:
 
-- the **id column**: the first column whose name says so (``id``, ``respondent``,
-  ``participant``, ``user``, ...) and whose values are all distinct, else none (rows are then
-  people);
+- the **id column**: the first column whose name says so (``id``, ``pid``, ``uid``,
+  ``person_id``, ``respondent``, ``participant``, ``caseid``, ``user``, ...) and whose values
+  are all distinct; else the table's first column if its values are all distinct and more than
+  ``--max-options`` (so it could not be a question anyway); else none (rows are then people).
+  The id column is never a question, however few rows the table has;
 - **questions**: every other column with at most ``--max-options`` distinct values; its
   options are those values in order (numbers numerically), each labelled by itself, and its
   wording is the column name with a question mark;
-- **persona**: the remaining columns (more distinct values, free text, or one value only)
-  and those named with ``--persona``, each with a default sentence ``"Your <column> is
-  {value}."``.
+- **persona**: the remaining columns (more distinct values, free text, or one value only),
+  numeric columns named like a demographic (``age``, ``income``, ``birth_year``, ``height``,
+  ``household_size``, ... see :data:`DEMOGRAPHIC_NAMES`) however few their values, and those
+  named with ``--persona``, each with a default sentence ``"Your <column> is {value}."``.
 
 The proposal is checked by loading it as a :class:`~behaviorlab.data.SurveyMapping` before it
 is printed (or written with ``--out``), so what comes out always loads.
@@ -43,7 +46,16 @@ def _group() -> None:
     """Survey mappings: propose one from a table for you to edit."""
 
 
-ID_NAMES = re.compile(r"(^|_)(id|respondent|participant|person|user|subject|caseid)(_|$)", re.I)
+ID_NAMES = re.compile(
+    r"(^|_)(id|pid|uid|rid|sid|respid|respondent|participant|person|user|subject|case|caseid"
+    r"|record)(_|$)",
+    re.I,
+)
+DEMOGRAPHIC_NAMES = re.compile(
+    r"(^|_)(age|years?|birth|born|yob|income|salary|earnings|height|weight|bmi|household"
+    r"|children|kids|dependents)(_|$)",
+    re.I,
+)
 MAX_OPTIONS = 12
 
 
@@ -81,12 +93,29 @@ def _words(column: str) -> str:
     return text.replace("{", "{{").replace("}", "}}")
 
 
-def _id_column(frame: pd.DataFrame) -> str | None:
-    for column in map(str, frame.columns):
-        values = frame[column].dropna()
-        if ID_NAMES.search(column) and len(values) == len(frame) and values.is_unique:
+def _distinct_per_row(frame: pd.DataFrame, column: str) -> bool:
+    values = frame[column].dropna()
+    return len(values) == len(frame) and bool(values.is_unique)
+
+
+def _id_column(frame: pd.DataFrame, max_options: int) -> str | None:
+    columns = list(map(str, frame.columns))
+    for column in columns:
+        if ID_NAMES.search(column) and _distinct_per_row(frame, column):
             return column
+    if columns and len(frame) > max_options and _distinct_per_row(frame, columns[0]):
+        return columns[0]
     return None
+
+
+def _numeric_demographic(frame: pd.DataFrame, column: str) -> bool:
+    """A numeric column named like a demographic (age, income, ...): persona, not a question."""
+    import pandas as pd
+
+    if not DEMOGRAPHIC_NAMES.search(column):
+        return False
+    values = frame[column].dropna()
+    return len(values) > 0 and bool(pd.to_numeric(values, errors="coerce").notna().all())
 
 
 def infer_mapping(
@@ -107,14 +136,18 @@ def infer_mapping(
         raise ValueError(
             f"--persona names column(s) not in the table: {unknown}; columns: {columns}"
         )
-    id_column = _id_column(frame)
+    id_column = _id_column(frame, max_options)
     people: list[dict[str, Any]] = []
     questions: list[dict[str, Any]] = []
     for column in columns:
         if column == id_column:
             continue
         codes = _codes(frame, column)
-        if column in persona or not 2 <= len(codes) <= max_options:
+        if (
+            column in persona
+            or not 2 <= len(codes) <= max_options
+            or _numeric_demographic(frame, column)
+        ):
             people.append({"column": column, "template": f"Your {_words(column)} is {{value}}."})
             continue
         questions.append(
@@ -145,7 +178,8 @@ HEADER = """\
 # A PROPOSED survey mapping from {file} (behaviorlab mapping infer): edit it before use.
 # - questions: every column with {max_options} or fewer distinct answers; options are those
 #   answers labelled by themselves: write each label and the question's wording.
-# - persona: the other columns, one default sentence each; move a column between the two
+# - persona: the other columns (and numeric ones named like age or income), one default
+#   sentence each; move a column between the two
 #   lists as you need (or rerun with --persona COLUMN), and fill in the license.
 # - id_column: {id_note}
 # docs/own-survey.md describes every field.
