@@ -33,7 +33,7 @@ async def print_estimates(
         throughput_from_store,
     )
     from behaviorlab.runs._planning import plan
-    from behaviorlab.runs._types import Plan
+    from behaviorlab.runs._types import Plan, trials_per_label
     from behaviorlab.store._sqlite import ResultStore
 
     def show(est: Estimate) -> None:
@@ -61,8 +61,8 @@ async def print_estimates(
         if show_spec:
             show(last)
         if show_spec and spec.sweep is not None:  # cells × trials (each cell: one label)
-            jobs = [job.simulator.label for job in p.jobs]
-            counts = {jobs.count(c["label"]) for _, c in spec.sweep.cells()}
+            per_label = trials_per_label(p)
+            counts = {per_label[c["label"]] for _, c in spec.sweep.cells()}
             per_cell = counts.pop() if len(counts) == 1 else None
             console.print("sweep: " + spec.sweep.describe(per_cell), highlight=False, markup=False)
         fam = family_of(spec.task)

@@ -41,10 +41,11 @@ def _print(line: str = "") -> None:
 
 async def _trials_per_cell(spec: ExperimentSpec) -> Counter[str]:
     from behaviorlab.runs import plan
+    from behaviorlab.runs._types import trials_per_label
 
     p = plan(spec, None)
     try:
-        return Counter(job.simulator.label for job in p.jobs)
+        return trials_per_label(p)
     finally:
         await p.aclose()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -141,3 +142,13 @@ def currency_of(prices: list[Pricing | None]) -> str:
     if len(found) > 1:
         return "mixed"
     return found.pop() if found else "USD"
+
+
+def trials_per_label(plan: Plan) -> Counter[str]:
+    """How many trials each simulator label has in ``plan``, counted chain by chain as the
+    chains are made (never holding every job: ``behaviorlab plan`` at a million trials)."""
+    counts: Counter[str] = Counter()
+    for chain in plan.chains:
+        for job in chain:
+            counts[job.simulator.label] += 1
+    return counts
