@@ -1,6 +1,7 @@
 """A transcript scored in one echo request by a real ``llama_cpp.server`` on loopback, serving
-the bundled SmolLM2 file, against the embedded llamacpp backend (slow: starts a server process
-and loads the model twice).
+the bundled SmolLM2 file, against the embedded llamacpp backend (slow: starts one server process
+for the module and loads the model twice, once in it and once embedded; each transcript is
+scored once, by a module fixture, and the tests check the results).
 
 SmolLM2 adds no BOS token to a raw prompt, and llama_cpp.server then reports every echoed
 token one position late (tests/models/test_openai_llamacpp_server.py checks that per-choice
@@ -89,6 +90,38 @@ def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         log.close()
 
 
+@pytest.fixture(scope="module")
+def embedded() -> Iterator[Any]:
+    """One embedded backend for the module: the model is loaded once, on its first call."""
+    from behaviorlab.models._llamacpp import LlamaCppBackend
+
+    backend = LlamaCppBackend("smollm2", n_ctx=1024)
+    yield backend
+    asyncio.run(backend.aclose())
+
+
+Scored = tuple[PositionsRequest, PositionsResult, PositionsResult, list[dict[str, Any]]]
+
+
+@pytest.fixture(scope="module")
+def scored(
+    server_url: str, embedded: Any, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, Scored]:
+    """Each transcript through the server (with the bodies it was sent) and per choice through
+    the embedded backend, scored once for the module in one event loop."""
+    texts = {"options only": OPTIONS_ONLY, "with free text": WITH_FREE_TEXT}
+    requests = _requests(tmp_path_factory.mktemp("echo-prompts"), list(texts.values()))
+
+    async def go() -> dict[str, Scored]:
+        out: dict[str, Scored] = {}
+        for name, request in zip(texts, requests, strict=True):
+            got, bodies = await _through_server(server_url, request)
+            out[name] = (request, got, await score_per_point(embedded, request), bodies)
+        return out
+
+    return asyncio.run(go())
+
+
 def _requests(tmp_path: Path, texts: list[str]) -> list[PositionsRequest]:
     path = tmp_path / "prompts.jsonl"
     path.write_text(
@@ -102,13 +135,10 @@ def _requests(tmp_path: Path, texts: list[str]) -> list[PositionsRequest]:
     return [session_request(task.session(t)) for t in task.trials(load_transcripts(path), seed=0)]
 
 
-def _score(
+async def _through_server(
     url: str, request: PositionsRequest
-) -> tuple[PositionsResult, PositionsResult, list[dict[str, Any]]]:
-    """The request through the server (and the bodies it was sent), and per choice through
-    the embedded backend."""
-    from behaviorlab.models._llamacpp import LlamaCppBackend
-
+) -> tuple[PositionsResult, list[dict[str, Any]]]:
+    """The request through the server, by a fresh client, and the bodies it was sent."""
     remote = OpenAIBackend(
         model="smollm2", base_url=url, chat=False, timeout_s=300, deadline_s=600, max_retries=1
     )
@@ -120,17 +150,10 @@ def _score(
         return await post(path, body, **kw)
 
     remote.post = counting  # type: ignore[method-assign]
-    embedded = LlamaCppBackend("smollm2", n_ctx=1024)
-
-    async def go() -> tuple[PositionsResult, PositionsResult]:
-        try:
-            return await remote.score_positions(request), await score_per_point(embedded, request)
-        finally:
-            await remote.aclose()
-            await embedded.aclose()
-
-    got, want = asyncio.run(go())
-    return got, want, bodies
+    try:
+        return await remote.score_positions(request), bodies
+    finally:
+        await remote.aclose()
 
 
 def _worst(got: PositionsResult, want: PositionsResult) -> float:
@@ -143,11 +166,10 @@ def _worst(got: PositionsResult, want: PositionsResult) -> float:
 
 
 def test_a_transcript_in_one_echo_request_equals_the_embedded_backend(
-    server_url: str, tmp_path: Path
+    scored: dict[str, Scored],
 ) -> None:
-    (request,) = _requests(tmp_path, [OPTIONS_ONLY])
+    request, got, want, bodies = scored["options only"]
     assert [p.continuations for p in request.points] == [["K", "X"]] * 3
-    got, want, bodies = _score(server_url, request)
     assert len(bodies) == 1 and bodies[0]["path"] == "completions" and bodies[0]["echo"] is True
     assert bodies[0]["prompt"] == "".join(request.pieces)
     assert got.one_pass and got.calls == 1 and got.evaluated == got.tokens_in
@@ -155,11 +177,10 @@ def test_a_transcript_in_one_echo_request_equals_the_embedded_backend(
 
 
 def test_a_token_outside_the_alternatives_is_read_by_a_forced_completion(
-    server_url: str, tmp_path: Path
+    scored: dict[str, Scored],
 ) -> None:
-    (request,) = _requests(tmp_path, [WITH_FREE_TEXT])
+    request, got, want, bodies = scored["with free text"]
     assert request.points[-1].continuations == ["by luck"]
-    got, want, bodies = _score(server_url, request)
     forced = [b for b in bodies if "logit_bias" in b]
     resets = [b for b in bodies[1:] if "logit_bias" not in b]
     assert bodies[0]["echo"] is True and len(forced) == len(resets) >= 1
