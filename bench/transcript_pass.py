@@ -79,11 +79,12 @@ async def experiment(
     name: str,
     people: int,
     every: int,
+    data: Path,
     one: LlamaCppBackend,
     reuse: LlamaCppBackend,
     scratch: LlamaCppBackend,
 ) -> tuple[int, int]:
-    ds = load_transcripts(DATA, experiments=[EXPERIMENTS[name]], participants=people)
+    ds = load_transcripts(data, experiments=[EXPERIMENTS[name]], participants=people)
     task = TranscriptTask()
     sessions = [task.session(t) for t in task.trials(ds, seed=0)]
     transcript = 0
@@ -114,7 +115,7 @@ async def experiment(
             way.note = f" (estimated from every {every}th choice, scaled by prompt tokens)"
     print(f"{name}: {len(sessions)} participants, {transcript} transcript tokens")
     base = ways["one pass"]
-    every_one = load_transcripts(DATA, experiments=[EXPERIMENTS[name]])
+    every_one = load_transcripts(data, experiments=[EXPERIMENTS[name]])
     total = sum(
         len(one.prompt_tokens(prompt="".join(session_request(task.session(t)).pieces)))
         for t in task.trials(every_one, seed=0)
@@ -140,9 +141,10 @@ async def main() -> None:
     parser.add_argument("--games", type=int, default=1, help="2x2-games participants")
     parser.add_argument("--scratch-every", type=int, default=8, help="games: from-scratch sample")
     parser.add_argument("--n-ctx", type=int, default=8192)
+    parser.add_argument("--data", type=Path, default=DATA, help="the Psych-201 folder")
     args = parser.parse_args()
-    if not DATA.is_dir():
-        raise SystemExit(f"the shared Psych-201 data is not at {DATA}")
+    if not args.data.is_dir():
+        raise SystemExit(f"the shared Psych-201 data is not at {args.data}: give --data PATH")
     one = LlamaCppBackend("smollm2", n_ctx=args.n_ctx)
     reuse = LlamaCppBackend("smollm2", n_ctx=args.n_ctx)
     scratch = LlamaCppBackend("smollm2", n_ctx=args.n_ctx, prefix_reuse=False)
@@ -156,7 +158,7 @@ async def main() -> None:
             ("games", args.games, args.scratch_every),
         ):
             if people:
-                e, t = await experiment(name, people, every, one, reuse, scratch)
+                e, t = await experiment(name, people, every, args.data, one, reuse, scratch)
                 evaluated, transcript = evaluated + e, transcript + t
         print(f"evaluated/transcript: {evaluated / transcript:.3f}")
     finally:
