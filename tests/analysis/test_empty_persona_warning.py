@@ -55,3 +55,21 @@ def test_a_real_persona_effect_is_reported_as_before(frame_of: Any) -> None:
     assert lines and lines[0].startswith("persona effect (full − no_persona), llm:mock: +")
     assert not persona_unchanged(Estimate(0.0, -0.01, 0.02, 5, 10, "b"))
     assert persona_unchanged(Estimate(0.0, 0.0, 0.0, 5, 10, "b"))
+
+
+def test_every_trial_scoring_zero_is_not_called_an_empty_persona(frame_of: Any) -> None:
+    """Review 15, defect 2: when every trial scores 0 under both conditions (the demo's
+    exact match for a weak model) the persona could not change a score whatever it holds;
+    the warning says that, names the metric, and each effect prints once."""
+    rows = _rows(differ=False)
+    for r in rows:
+        r["answer"] = "b" if r["human_answer"] == "a" else "a"  # every answer wrong
+    report = gap(frame_of(rows), n_resamples=50, metrics=["accuracy"])
+    lines = [ln for ln in gap_summary_lines(report) if "persona effect" in ln]
+    assert len(lines) == len(set(lines)) == 1
+    assert lines[0].startswith("warning: persona effect (full − no_persona), llm:mock, accuracy")
+    assert "every trial scored 0.00 accuracy under both conditions" in lines[0]
+    assert "empty" not in lines[0]
+    (effect,) = [e for e in report.effects if e.kind == "persona"]
+    sentence = _persona_sentence(report, effect)
+    assert "every trial scored 0.00" in sentence and "empty" not in sentence

@@ -39,6 +39,7 @@ from behaviorlab.report._terminal import (
     gap_summary_lines,
     metric_labels,
     persona_unchanged,
+    unchanged_reason,
 )
 
 COMPARISON_COLORS = {
@@ -167,8 +168,7 @@ def _persona_sentence(report: GapReport, e: PairedEffect) -> str:
     if persona_unchanged(e.estimate):
         return (
             f"For {e.simulator_a}, the person's own persona and {control} gave exactly the same "
-            "scores on every trial: the persona is probably empty in this data, so this run "
-            "says nothing about its effect."
+            f"{what} on every trial: {unchanged_reason(report, e)}."
         )
     if not _clear(e.estimate):
         return (

@@ -271,30 +271,67 @@ def _direction(report: GapReport, metric: str) -> str:
 
 
 def _persona_lines(report: GapReport) -> Iterable[str]:
+    seen: set[str] = set()
     for e in report.effects:
         if e.kind != "persona":
             continue
         if persona_unchanged(e.estimate):
-            yield (
+            line = (
                 f"{_prefix(report, e.task)}warning: persona effect ({e.condition_a} {MINUS} "
-                f"{e.condition_b}), {e.simulator_a}: every paired trial scored exactly the same "
-                "under both conditions, so there is no effect to report; the persona is "
-                "probably empty in this data (removing or swapping an empty persona changes "
-                "nothing in the prompt): check that the data's people have attributes or a "
-                "description"
+                f"{e.condition_b}), {e.simulator_a}, {_label(e.metric, report)}: "
+                f"{unchanged_reason(report, e)}"
             )
-            continue
-        yield (
-            f"{_prefix(report, e.task)}persona effect ({e.condition_a} {MINUS} {e.condition_b}), "
-            f"{e.simulator_a}: {format_estimate(e.estimate, signed=True)} "
-            f"{_label(e.metric, report)}{_direction(report, e.metric)}"
-        )
+        else:
+            line = (
+                f"{_prefix(report, e.task)}persona effect ({e.condition_a} {MINUS} "
+                f"{e.condition_b}), {e.simulator_a}: {format_estimate(e.estimate, signed=True)} "
+                f"{_label(e.metric, report)}{_direction(report, e.metric)}"
+            )
+        if line not in seen:  # the same effect reached twice prints once
+            seen.add(line)
+            yield line
 
 
 def persona_unchanged(est: Estimate) -> bool:
     """A paired persona difference that is exactly zero on every trial (``+0.00 [0.00,
-    0.00]``): the condition changed nothing, as when the persona is empty."""
+    0.00]``): the condition changed no trial's score."""
     return est.ok and all(abs(x) < 1e-12 for x in (est.value, est.low, est.high))
+
+
+def _constant(report: GapReport, simulator: str, condition: str, e: PairedEffect) -> float | None:
+    """The score every trial of one arm got, when the estimates prove it, else None. A mean
+    of exactly 0 or 1 with a zero-width interval can only come from every trial scoring that
+    bound; any other zero-width estimate (every person at 0.67, say) does not say the trials
+    were alike, so it is not taken as constant."""
+    try:
+        est = report.row(simulator, condition, e.task).estimates.get(e.metric)
+    except KeyError:
+        return None
+    if est is None or not est.ok or not (est.low == est.value == est.high):
+        return None
+    return est.value if est.value in (0.0, 1.0) else None
+
+
+def unchanged_reason(report: GapReport, e: PairedEffect) -> str:
+    """Why a persona effect is an exact zero, saying only what the scores show: the report
+    does not see the personas. When both arms scored the same on every trial (every trial 0,
+    say), the persona could not change a score, whatever it holds; otherwise no trial's
+    score changed though scores vary, as when the persona is empty."""
+    what = _label(e.metric, report)
+    a = _constant(report, e.simulator_a, e.condition_a, e)
+    b = _constant(report, e.simulator_b, e.condition_b, e)
+    if a is not None and b is not None and a == b:
+        return (
+            f"every trial scored {a:.2f} {what} under both conditions, so the persona could "
+            "not change a score and this run says nothing about its effect (the personas may "
+            "well be there)"
+        )
+    return (
+        f"no paired trial's {what} changed between the two conditions, so there is no effect "
+        "to report; the persona is probably empty in this data (removing or swapping an "
+        "empty persona changes nothing in the prompt): check that the data's people have "
+        "attributes or a description"
+    )
 
 
 def _baseline_line(report: GapReport, e: PairedEffect) -> str:
