@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import csv
 import gc
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,6 +10,7 @@ from typing import Any
 
 import pytest
 import yaml
+from bl_survey import write_survey
 from typer.testing import CliRunner
 
 import behaviorlab.runs as runs_pkg
@@ -22,22 +22,7 @@ runner = CliRunner()
 
 
 def _sweep_spec(folder: Path, people: int, questions: int) -> Path:
-    qcols = [f"q{i}" for i in range(questions)]
-    with (folder / "s.csv").open("w", newline="", encoding="utf-8") as f:
-        out = csv.writer(f)
-        out.writerow(["rid", "age", *qcols])
-        for i in range(people):
-            out.writerow([f"r{i}", 20 + i % 50, *[1 + (i * 7 + j) % 3 for j in range(questions)]])
-    mapping = {
-        "name": "streams",
-        "id_column": "rid",
-        "persona": [{"column": "age", "template": "You are {value} years old."}],
-        "questions": [
-            {"column": c, "text": f"{c}?", "options": {1: "yes", 2: "no", 3: "maybe"}}
-            for c in qcols
-        ],
-    }
-    (folder / "m.yaml").write_text(yaml.safe_dump(mapping), encoding="utf-8")
+    write_survey(folder, people, questions, name="streams")
     spec = {
         "name": "sw",
         "data": {"source": str(folder / "s.csv"), "mapping": str(folder / "m.yaml")},

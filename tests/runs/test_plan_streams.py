@@ -5,12 +5,11 @@ the chains, their trial ids and their order are those of one list of every job."
 from __future__ import annotations
 
 import asyncio
-import csv
 import gc
 from pathlib import Path
 from typing import Any
 
-import yaml
+from bl_survey import write_survey
 
 import behaviorlab as bl
 from behaviorlab.runs import run_async
@@ -25,22 +24,7 @@ from behaviorlab.tasks._base import Trial, TrialInput, split_by_person
 
 
 def _survey(folder: Path, people: int, questions: int, **over: Any) -> dict[str, Any]:
-    qcols = [f"q{i}" for i in range(questions)]
-    with (folder / "s.csv").open("w", newline="", encoding="utf-8") as f:
-        out = csv.writer(f)
-        out.writerow(["rid", "age", *qcols])
-        for i in range(people):
-            out.writerow([f"r{i}", 20 + i % 50, *[1 + (i * 7 + j) % 3 for j in range(questions)]])
-    mapping = {
-        "name": "streams",
-        "id_column": "rid",
-        "persona": [{"column": "age", "template": "You are {value} years old."}],
-        "questions": [
-            {"column": c, "text": f"{c}?", "options": {1: "yes", 2: "no", 3: "maybe"}}
-            for c in qcols
-        ],
-    }
-    (folder / "m.yaml").write_text(yaml.safe_dump(mapping), encoding="utf-8")
+    write_survey(folder, people, questions, name="streams")
     spec: dict[str, Any] = {
         "name": "streams",
         "data": {"source": str(folder / "s.csv"), "mapping": str(folder / "m.yaml")},
